@@ -1,0 +1,52 @@
+/**
+ * Loads our N-API OpenBLAS binding (native/gemm.cc, built by `npm run build:native` into
+ * native/build/Release/calitune_blas.node). Absence is normal on a machine without
+ * libopenblas-dev: the caller falls back to TypeScript and reports why.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeBlas {
+  sgemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
+    beta: number, C: Float32Array, ldc: number,
+  ): void;
+  /** OpenBLAS's own description (openblas_get_config) and thread count. */
+  config(): string;
+  numThreads(): number;
+  setNumThreads(n: number): void;
+}
+
+export type NativeLoad = { ok: true; blas: NativeBlas; detail: string } | { ok: false; detail: string };
+
+/** The repository root, found from this file whether it runs from src/ (ts) or dist/src/ (js). */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  return process.cwd();
+}
+
+let cached: NativeLoad | undefined;
+
+export function loadNativeBlas(): NativeLoad {
+  if (cached) return cached;
+  const path = process.env.CALITUNE_NATIVE_PATH ?? join(projectRoot(), 'native', 'build', 'Release', 'calitune_blas.node');
+  if (!existsSync(path)) {
+    cached = { ok: false, detail: `${path} not built (run npm run build:native; needs libopenblas-dev)` };
+    return cached;
+  }
+  try {
+    const req = createRequire(import.meta.url);
+    const blas = req(path) as NativeBlas;
+    cached = { ok: true, blas, detail: `${blas.config()} (${blas.numThreads()} threads)` };
+  } catch (e) {
+    cached = { ok: false, detail: `failed to load ${path}: ${(e as Error).message}` };
+  }
+  return cached;
+}

@@ -1,0 +1,42 @@
+/**
+ * The one interface every backbone implements (DESIGN §2). Trainers, the CaliTune fine-tuner
+ * and the evaluation drive models only through it; no caller special-cases a model type.
+ */
+export type ModelType = 'bpr' | 'dmf' | 'multivae';
+
+/** A named trainable tensor with its gradient buffer (same shape, row-major). */
+export interface Parameter {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly value: Float32Array;
+  readonly grad: Float32Array;
+  /** True for tensors on the item side (frozen by `freeze_item_emb`). */
+  readonly itemSide: boolean;
+}
+
+export interface Recommender {
+  readonly type: ModelType;
+  /** Users including padding user 0. */
+  readonly nUsers: number;
+  /** Items including padding item 0. */
+  readonly nItems: number;
+  /** Model sizes and options, stored in the model file's sidecar. */
+  readonly hyper: Readonly<Record<string, unknown>>;
+
+  /** Scores of every item for each user: users.length × nItems, row-major, written to `out`. */
+  scoreAll(users: Int32Array, out?: Float32Array): Float32Array;
+
+  /**
+   * Scores of K candidate items per user (`candidates` is users.length × K, row-major) in
+   * training mode, remembering what `backwardCandidates` needs.
+   */
+  forwardCandidates(users: Int32Array, candidates: Int32Array, k: number): Float32Array;
+
+  /** Adds d(loss)/d(parameters) for the last forwardCandidates, given d(loss)/d(scores). */
+  backwardCandidates(dScores: Float32Array): void;
+
+  /** All tensors, in a stable order (also the save order). */
+  parameters(): Parameter[];
+
+  zeroGrad(): void;
+}
