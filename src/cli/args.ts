@@ -1,0 +1,71 @@
+/** Typed accessors for parsed CLI values: every bad value is a UserError naming the flag. */
+import { UserError } from '../util/errors.js';
+import type { ParsedValues } from './command.js';
+
+export function str(v: ParsedValues, name: string): string | undefined {
+  const x = v[name];
+  if (x === undefined) return undefined;
+  if (typeof x !== 'string') throw new UserError(`--${name} needs a value`);
+  return x;
+}
+
+export function requireStr(v: ParsedValues, name: string): string {
+  const x = str(v, name);
+  if (x === undefined || x === '') throw new UserError(`--${name} is required`);
+  return x;
+}
+
+export function bool(v: ParsedValues, name: string): boolean {
+  return v[name] === true;
+}
+
+function num(v: ParsedValues, name: string, integer: boolean): number | undefined {
+  const x = str(v, name);
+  if (x === undefined) return undefined;
+  const n = Number(x);
+  if (x.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new UserError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${x}'`);
+  }
+  return n;
+}
+
+export function int(v: ParsedValues, name: string, opts: { min?: number; max?: number } = {}): number | undefined {
+  const n = num(v, name, true);
+  if (n !== undefined) checkRange(name, n, opts);
+  return n;
+}
+
+export function float(v: ParsedValues, name: string, opts: { min?: number; max?: number } = {}): number | undefined {
+  const n = num(v, name, false);
+  if (n !== undefined) checkRange(name, n, opts);
+  return n;
+}
+
+export function positiveInt(v: ParsedValues, name: string): number | undefined {
+  return int(v, name, { min: 1 });
+}
+
+export function floatList(v: ParsedValues, name: string, opts: { min?: number; max?: number } = {}): number[] | undefined {
+  const x = str(v, name);
+  if (x === undefined) return undefined;
+  const parts = x.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (parts.length === 0) throw new UserError(`--${name} needs a comma-separated list of numbers`);
+  return parts.map((p) => {
+    const n = Number(p);
+    if (!Number.isFinite(n)) throw new UserError(`--${name}: '${p}' is not a number`);
+    checkRange(name, n, opts);
+    return n;
+  });
+}
+
+export function choice<T extends string>(v: ParsedValues, name: string, allowed: readonly T[]): T | undefined {
+  const x = str(v, name);
+  if (x === undefined) return undefined;
+  if (!allowed.includes(x as T)) throw new UserError(`--${name} must be one of ${allowed.join(', ')}; got '${x}'`);
+  return x as T;
+}
+
+function checkRange(name: string, n: number, { min, max }: { min?: number; max?: number }): void {
+  if (min !== undefined && n < min) throw new UserError(`--${name} must be ≥ ${min}, got ${n}`);
+  if (max !== undefined && n > max) throw new UserError(`--${name} must be ≤ ${max}, got ${n}`);
+}
