@@ -1,0 +1,228 @@
+/**
+ * Split and id-map files in the reference oracle's format (../shared/oracle/ml-100k-bpr):
+ * - split TSV: header `user_id\titem_id`, one `user\titem` pair of internal ids per line;
+ * - id map TSV: header `user_id:token\tinternal_id` (or item_id), one `token\tid` per line,
+ *   ids 1..N, padding not listed.
+ * Layout of a split folder: `user_id_map.tsv`, `item_id_map.tsv`, `splits/{train,valid,test}_split.tsv`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { csrContains, csrFromCoo, csrNnz } from './csr.js';
+import { PAD_TOKEN } from './idmap.js';
+import type { Csr, IdMap, SplitDataset } from './types.js';
+
+export const SPLIT_NAMES = ['train', 'valid', 'test'] as const;
+export type SplitName = (typeof SPLIT_NAMES)[number];
+
+export interface SplitPaths {
+  train: string;
+  valid: string;
+  test: string;
+  userMap: string;
+  itemMap: string;
+}
+
+/** The oracle's layout under `dir`. */
+export function splitPaths(dir: string): SplitPaths {
+  return {
+    train: join(dir, 'splits', 'train_split.tsv'),
+    valid: join(dir, 'splits', 'valid_split.tsv'),
+    test: join(dir, 'splits', 'test_split.tsv'),
+    userMap: join(dir, 'user_id_map.tsv'),
+    itemMap: join(dir, 'item_id_map.tsv'),
+  };
+}
+
+function readText(path: string): string {
+  if (!existsSync(path)) throw new UserError('no such file', path);
+  const text = readFileSync(path, 'utf8');
+  if (text.trim().length === 0) throw new UserError('file is empty', path);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Calls fn(line, lineNo) for each non-blank line (CR stripped). */
+function eachLine(text: string, fn: (line: string, lineNo: number) => void): void {
+  let pos = 0;
+  let lineNo = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    lineNo++;
+    let e = nl;
+    if (e > pos && text.charCodeAt(e - 1) === 13) e--;
+    const line = text.slice(pos, e);
+    if (line.trim().length > 0) fn(line, lineNo);
+    pos = nl + 1;
+  }
+}
+
+/** Parses a non-negative decimal integer; -1 when it is not one. */
+function parseId(s: string): number {
+  if (s.length === 0 || s.length > 9) return -1;
+  let v = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * Reads a split TSV into a CSR matrix of shape nUsers × nItems (padding included). Ids must be
+ * in 1..nUsers-1 and 1..nItems-1; a repeated pair is an error.
+ */
+export function readSplitTsv(path: string, nUsers: number, nItems: number): Csr {
+  const text = readText(path);
+  const rows: number[] = [];
+  const cols: number[] = [];
+  let header = true;
+  eachLine(text, (line, lineNo) => {
+    const f = line.split('\t');
+    if (header) {
+      header = false;
+      const h0 = f[0]!.split(':')[0];
+      const h1 = f[1]?.split(':')[0];
+      if (h0 !== 'user_id' || h1 !== 'item_id') {
+        throw new UserError(`expected the header 'user_id<TAB>item_id', got '${line}'`, path, lineNo);
+      }
+      return;
+    }
+    if (f.length < 2) throw new UserError(`expected 2 tab-separated fields, got ${f.length}`, path, lineNo);
+    const u = parseId(f[0]!.trim());
+    const i = parseId(f[1]!.trim());
+    if (u < 0) throw new UserError(`user id '${f[0]}' is not an integer`, path, lineNo);
+    if (i < 0) throw new UserError(`item id '${f[1]}' is not an integer`, path, lineNo);
+    if (u < 1 || u >= nUsers) throw new UserError(`unknown user id ${u} (the user map has ids 1..${nUsers - 1})`, path, lineNo);
+    if (i < 1 || i >= nItems) throw new UserError(`unknown item id ${i} (the item map has ids 1..${nItems - 1})`, path, lineNo);
+    rows.push(u);
+    cols.push(i);
+  });
+  const csr = csrFromCoo(rows, cols, nUsers, nItems);
+  if (csrNnz(csr) !== rows.length) {
+    // Find the first repeated pair for the message.
+    const seen = new Set<number>();
+    for (let k = 0; k < rows.length; k++) {
+      const key = rows[k]! * nItems + cols[k]!;
+      if (seen.has(key)) throw new UserError(`pair (${rows[k]}, ${cols[k]}) appears more than once`, path);
+      seen.add(key);
+    }
+  }
+  return csr;
+}
+
+/** Writes a CSR matrix as a split TSV (rows in user order, items ascending). */
+export function writeSplitTsv(path: string, m: Csr): void {
+  const parts: string[] = ['user_id\titem_id\n'];
+  let chunk = '';
+  for (let u = 0; u < m.nRows; u++) {
+    for (let k = m.indptr[u]!, e = m.indptr[u + 1]!; k < e; k++) {
+      chunk += `${u}\t${m.indices[k]}\n`;
+    }
+    if (chunk.length > 1 << 16) {
+      parts.push(chunk);
+      chunk = '';
+    }
+  }
+  parts.push(chunk);
+  writeFileAtomic(path, parts.map((p) => Buffer.from(p, 'utf8')));
+}
+
+/**
+ * Reads an id map TSV (`<field>:token\tinternal_id`). Ids must be exactly 1..N (any order),
+ * tokens distinct. `field` is taken from the header; pass expectedField to check it.
+ */
+export function readIdMapTsv(path: string, expectedField?: string): IdMap {
+  const text = readText(path);
+  let field = '';
+  let header = true;
+  const byId = new Map<number, string>();
+  const index = new Map<string, number>();
+  let maxId = 0;
+  eachLine(text, (line, lineNo) => {
+    const f = line.split('\t');
+    if (header) {
+      header = false;
+      const name = f[0]!.split(':')[0]!;
+      if (f.length < 2 || f[1] !== 'internal_id' || name.length === 0) {
+        throw new UserError(`expected the header '<field>:token<TAB>internal_id', got '${line}'`, path, lineNo);
+      }
+      if (expectedField !== undefined && name !== expectedField) {
+        throw new UserError(`expected an id map for '${expectedField}', the header names '${name}'`, path, lineNo);
+      }
+      field = name;
+      return;
+    }
+    if (f.length < 2) throw new UserError(`expected 2 tab-separated fields, got ${f.length}`, path, lineNo);
+    const token = f[0]!;
+    const id = parseId(f[1]!.trim());
+    if (id < 1) throw new UserError(`internal id '${f[1]}' is not a positive integer`, path, lineNo);
+    if (token.length === 0 || token === PAD_TOKEN) throw new UserError(`bad token '${token}'`, path, lineNo);
+    if (byId.has(id)) throw new UserError(`internal id ${id} appears twice`, path, lineNo);
+    if (index.has(token)) throw new UserError(`token '${token}' appears twice`, path, lineNo);
+    byId.set(id, token);
+    index.set(token, id);
+    if (id > maxId) maxId = id;
+  });
+  if (header) throw new UserError('file is empty', path);
+  if (byId.size === 0) throw new UserError('id map has no entries', path);
+  if (maxId !== byId.size) {
+    let missing = 1;
+    while (byId.has(missing)) missing++;
+    throw new UserError(`internal ids must be 1..${byId.size} without gaps; id ${missing} is missing`, path);
+  }
+  const tokens: string[] = [PAD_TOKEN];
+  for (let id = 1; id <= maxId; id++) tokens.push(byId.get(id)!);
+  return { field, tokens, index };
+}
+
+/** Writes an id map TSV (header `<field>:token\tinternal_id`, ids ascending, padding left out). */
+export function writeIdMapTsv(path: string, map: IdMap): void {
+  const lines = [`${map.field}:token\tinternal_id`];
+  for (let id = 1; id < map.tokens.length; id++) lines.push(`${map.tokens[id]}\t${id}`);
+  writeFileAtomic(path, lines.join('\n') + '\n');
+}
+
+/**
+ * Reads a split (three TSVs and two id maps) and checks that train, valid and test are disjoint.
+ */
+export function readSplitFiles(paths: SplitPaths): SplitDataset {
+  const userMap = readIdMapTsv(paths.userMap, 'user_id');
+  const itemMap = readIdMapTsv(paths.itemMap, 'item_id');
+  const nUsers = userMap.tokens.length;
+  const nItems = itemMap.tokens.length;
+  const train = readSplitTsv(paths.train, nUsers, nItems);
+  const valid = readSplitTsv(paths.valid, nUsers, nItems);
+  const test = readSplitTsv(paths.test, nUsers, nItems);
+  const overlap = (a: Csr, b: Csr, an: string, bn: string, bPath: string): void => {
+    for (let u = 0; u < b.nRows; u++) {
+      for (let k = b.indptr[u]!, e = b.indptr[u + 1]!; k < e; k++) {
+        if (csrContains(a, u, b.indices[k]!)) {
+          throw new UserError(`pair (${u}, ${b.indices[k]}) is in both ${an} and ${bn}`, bPath);
+        }
+      }
+    }
+  };
+  overlap(train, valid, 'train', 'valid', paths.valid);
+  overlap(train, test, 'train', 'test', paths.test);
+  overlap(valid, test, 'valid', 'test', paths.test);
+  return { nUsers, nItems, train, valid, test, userMap, itemMap };
+}
+
+/** Reads a split folder in the oracle's layout (see splitPaths). */
+export function readSplitDir(dir: string): SplitDataset {
+  return readSplitFiles(splitPaths(dir));
+}
+
+/** Writes a split in the oracle's layout under `dir` (each file atomically). */
+export function writeSplitDir(dir: string, ds: SplitDataset): SplitPaths {
+  const p = splitPaths(dir);
+  writeIdMapTsv(p.userMap, ds.userMap);
+  writeIdMapTsv(p.itemMap, ds.itemMap);
+  writeSplitTsv(p.train, ds.train);
+  writeSplitTsv(p.valid, ds.valid);
+  writeSplitTsv(p.test, ds.test);
+  return p;
+}
