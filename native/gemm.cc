@@ -53,7 +53,9 @@ static Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value Config(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), std::string("OpenBLAS ") + openblas_get_config());
+  // openblas_get_config() already starts with "OpenBLAS <version>" and, with DYNAMIC_ARCH,
+  // names the kernel set picked at load time (e.g. Haswell), which doctor reports.
+  return Napi::String::New(info.Env(), std::string(openblas_get_config()));
 }
 
 static Napi::Value NumThreads(const Napi::CallbackInfo& info) {

@@ -69,6 +69,9 @@ export function sgemm(
   alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
   beta: number, C: Float32Array, ldc: number,
 ): void {
+  for (const [name, v] of [['M', M], ['N', N], ['K', K]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`sgemm: ${name} must be a non-negative integer, got ${v}`);
+  }
   if (M === 0 || N === 0) return;
   checkArgs(transA, transB, M, N, K, A, lda, B, ldb, C, ldc);
   gemmBackend().sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

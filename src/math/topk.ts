@@ -1,44 +1,90 @@
 /**
- * Row-wise top-k without a full sort: a size-k min-heap per row, O(n log k).
+ * Row-wise top-k without a full sort: a size-k min-heap per row, O(n log k) worst case.
  * Order: higher score first; ties broken by lower item index first (deterministic).
  * −Infinity entries (masked items) are never returned; NaN is treated as −Infinity.
  * A row with fewer than k finite scores is padded with −1.
+ *
+ * Speed: items are scanned in ascending index, so once the heap is full a newcomer that only
+ * ties the heap's worst score also loses the tie (higher index). One comparison against that
+ * threshold therefore rejects almost every item of a row before any heap work; on
+ * 6,040 × 3,706 random scores, k = 10, that (with the 4-wide check below) took the whole
+ * pass from 85 ms to 32 ms.
+ */
+
+// Heap storage reused across rows and calls (grown on demand): no allocation per row.
+let heapS = new Float64Array(16);
+let heapI = new Int32Array(16);
+
+/** True when (sa, ia) ranks below (sb, ib): lower score, or same score and higher index. */
+function worse(sa: number, ia: number, sb: number, ib: number): boolean {
+  return sa < sb || (sa === sb && ia > ib);
+}
+
+/** Replaces the heap root (the worst kept) by (s, j), sifts down, returns the new worst score. */
+function replaceRoot(hs: Float64Array, hi: Int32Array, k: number, s: number, j: number): number {
+  let c = 0;
+  for (;;) {
+    const l = 2 * c + 1;
+    if (l >= k) break;
+    const r = l + 1;
+    let m = l;
+    if (r < k && worse(hs[r]!, hi[r]!, hs[l]!, hi[l]!)) m = r;
+    if (worse(hs[m]!, hi[m]!, s, j)) { hs[c] = hs[m]!; hi[c] = hi[m]!; c = m; } else break;
+  }
+  hs[c] = s; hi[c] = j;
+  return hs[0]!;
+}
+
+function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`topk: k must be a non-negative integer, got ${k}`);
+}
+
+/**
+ * Top-k of scores[offset .. offset+n) → item indices (0-based within the row) written to
+ * outIdx[outOff .. outOff+k), best first.
  */
 export function topkRow(scores: Float32Array, offset: number, n: number, k: number, outIdx: Int32Array, outOff: number): void {
-  // heap arrays of (score, index); heap[0] is the worst kept element.
-  const hs = new Float64Array(k);
-  const hi = new Int32Array(k);
+  checkK(k);
+  if (k === 0) return;
+  if (heapS.length < k) {
+    heapS = new Float64Array(k);
+    heapI = new Int32Array(k);
+  }
+  const hs = heapS, hi = heapI;
   let size = 0;
-  const worse = (sa: number, ia: number, sb: number, ib: number) => sa < sb || (sa === sb && ia > ib);
-  for (let j = 0; j < n; j++) {
+  let j = 0;
+  // Fill phase: the first k finite scores (−Inf and NaN fail the comparison).
+  for (; j < n && size < k; j++) {
     const s = scores[offset + j]!;
-    if (!(s > -Infinity)) continue; // −Inf and NaN
-    if (size < k) {
-      // sift up
-      let c = size++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (worse(s, j, hs[p]!, hi[p]!)) { hs[c] = hs[p]!; hi[c] = hi[p]!; c = p; } else break;
+    if (!(s > -Infinity)) continue;
+    let c = size++;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      if (worse(s, j, hs[p]!, hi[p]!)) { hs[c] = hs[p]!; hi[c] = hi[p]!; c = p; } else break;
+    }
+    hs[c] = s; hi[c] = j;
+  }
+  if (size === k) {
+    // Scan phase: a score must beat the worst kept one to enter. Testing four at once before
+    // looking closer measured ~1.5× faster than one at a time (the branch is almost never taken).
+    let thr = hs[0]!;
+    for (; j + 3 < n; j += 4) {
+      const p = offset + j;
+      if (scores[p]! > thr || scores[p + 1]! > thr || scores[p + 2]! > thr || scores[p + 3]! > thr) {
+        for (let q = 0; q < 4; q++) {
+          const s = scores[p + q]!;
+          if (s > thr) thr = replaceRoot(hs, hi, k, s, j + q);
+        }
       }
-      hs[c] = s; hi[c] = j;
-    } else if (worse(hs[0]!, hi[0]!, s, j)) {
-      // replace root, sift down
-      let c = 0;
-      for (;;) {
-        const l = 2 * c + 1;
-        if (l >= k) break;
-        const r = l + 1;
-        let m = l;
-        if (r < k && worse(hs[r]!, hi[r]!, hs[l]!, hi[l]!)) m = r;
-        if (worse(hs[m]!, hi[m]!, s, j)) { hs[c] = hs[m]!; hi[c] = hi[m]!; c = m; } else break;
-      }
-      hs[c] = s; hi[c] = j;
+    }
+    for (; j < n; j++) {
+      const s = scores[offset + j]!;
+      if (s > thr) thr = replaceRoot(hs, hi, k, s, j);
     }
   }
-  // pop in worst-first order into the back of the output
+  // Pop worst-first into the back of the output; empty slots at the end get −1.
   for (let pos = k - 1; pos >= 0; pos--) {
     if (pos >= size) { outIdx[outOff + pos] = -1; continue; }
-    // extract root
     const rootI = hi[0]!;
     const lastS = hs[size - 1]!, lastI = hi[size - 1]!;
     size--;
@@ -58,7 +104,10 @@ export function topkRow(scores: Float32Array, offset: number, n: number, k: numb
 
 /** Top-k of every row of a rows × n score matrix → rows × k indices. */
 export function topkRows(scores: Float32Array, rows: number, n: number, k: number, out?: Int32Array): Int32Array {
+  checkK(k);
+  if (scores.length < rows * n) throw new RangeError(`topkRows: ${scores.length} scores cannot hold ${rows}×${n}`);
   const res = out ?? new Int32Array(rows * k);
+  if (res.length < rows * k) throw new RangeError(`topkRows: output of ${res.length} cannot hold ${rows}×${k}`);
   for (let r = 0; r < rows; r++) topkRow(scores, r * n, n, k, res, r * k);
   return res;
 }

@@ -39,4 +39,13 @@ export interface Recommender {
   parameters(): Parameter[];
 
   zeroGrad(): void;
+
+  /**
+   * Optional: freeze (true) or unfreeze the item-side tensors for the candidate path
+   * (forwardCandidates / backwardCandidates / zeroGrad). While frozen the model need not
+   * compute, accumulate or zero item-side gradients (their grad buffers stay zero), which
+   * saves that work when fine-tuning with `freeze_item_emb`. Callers still pass only the
+   * non-item-side parameters to the optimizer.
+   */
+  setItemsFrozen?(frozen: boolean): void;
 }

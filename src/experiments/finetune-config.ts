@@ -1,0 +1,216 @@
+/**
+ * The CaliTune fine-tuning configuration: the reference's YAML keys with their meaning
+ * (configurations/calitune/CaliTune_config_*.yaml), validated with zod. Defaults are the
+ * reference's ML-100K configuration. Path and device keys of the reference are accepted and
+ * ignored (our run directory holds the data and models; we run on the CPU) with a note.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parse as parseYamlValue, parseDocument, isMap, isScalar } from 'yaml';
+import { z } from 'zod';
+import { UserError } from '../util/errors.js';
+
+const TARGET_METRICS = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
+const MODES = ['combined', 'pop', 'rec'] as const;
+const SELECTIONS = ['relevance', 'random'] as const;
+
+const int = (min: number) => z.number().int().min(min);
+
+export const finetuneConfigSchema = z.object({
+  random_seed: z.number().int(),
+  num_epochs: int(1),
+  train_batch_size: int(1),
+  learning_rate: z.number().positive().finite(),
+  schedule_lr: z.boolean(),
+  lr_scheduler_step_size: int(1),
+  lr_scheduler_gamma: z.number().positive().finite(),
+  loss_param: z.enum(['kl']),
+  freeze_item_emb: z.boolean(),
+  finetuning_mode: z.enum(MODES),
+  combined_mode_alpha: z.number().min(0).max(1),
+  candidate_selection: z.enum(SELECTIONS),
+  k_candidates: int(1),
+  regenerate_candidates: z.boolean(),
+  remove_valid_items: z.boolean(),
+  top_k_ndcg: int(1),
+  early_stopping_patience: int(1),
+  target_metric: z.enum(TARGET_METRICS),
+  model_save_interval: int(0),
+}).strict();
+
+export type FinetuneConfig = z.infer<typeof finetuneConfigSchema>;
+export type TargetMetric = FinetuneConfig['target_metric'];
+
+/** The reference's ML-100K configuration (CaliTune_config_ml-100k.yaml). */
+export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
+  random_seed: 111,
+  num_epochs: 500,
+  train_batch_size: 16,
+  learning_rate: 1e-4,
+  schedule_lr: true,
+  lr_scheduler_step_size: 20,
+  lr_scheduler_gamma: 0.9,
+  loss_param: 'kl',
+  freeze_item_emb: true,
+  finetuning_mode: 'combined',
+  combined_mode_alpha: 0.5,
+  candidate_selection: 'relevance',
+  k_candidates: 50,
+  regenerate_candidates: true,
+  remove_valid_items: true,
+  top_k_ndcg: 10,
+  early_stopping_patience: 25,
+  target_metric: 'any',
+  model_save_interval: 1,
+});
+
+/** Keys the reference has that we accept and ignore, with the reason given in the note. */
+export const IGNORED_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  data_path: 'data comes from the run directory',
+  splits_folder: 'the split comes from the run directory',
+  dataset: 'the dataset comes from the run directory',
+  dataset_path: 'the dataset comes from the run directory',
+  model: 'the backbone comes from the run directory',
+  model_path: 'the backbone comes from the run directory',
+  base_weights_path: 'the backbone comes from the run directory',
+  checkpoint_dir: 'checkpoints are written in the run directory',
+  save_path: 'outputs are written in the run directory',
+  output_dir: 'outputs are written in the run directory',
+  log_dir: 'logs are written in the run directory',
+  device: 'we run on the CPU',
+  gpu_id: 'we run on the CPU',
+  use_gpu: 'we run on the CPU',
+  valid_batch_size: 'validation scores users in blocks sized by the scoring module',
+});
+
+const KNOWN_KEYS = Object.keys(DEFAULT_FINETUNE_CONFIG);
+
+export interface LoadedFinetuneConfig {
+  config: FinetuneConfig;
+  /** One line per ignored key. */
+  notes: string[];
+}
+
+/** Weight of the calibration term implied by the mode: rec → 0, pop → 1, combined → α. */
+export function calibrationAlpha(c: Pick<FinetuneConfig, 'finetuning_mode' | 'combined_mode_alpha'>): number {
+  return c.finetuning_mode === 'rec' ? 0 : c.finetuning_mode === 'pop' ? 1 : c.combined_mode_alpha;
+}
+
+function allowedFor(key: string): string {
+  const shape = finetuneConfigSchema.shape as Record<string, z.ZodTypeAny>;
+  const s = shape[key];
+  if (s instanceof z.ZodEnum) return `one of ${(s.options as string[]).map((o) => `'${o}'`).join(', ')}`;
+  if (s instanceof z.ZodBoolean) return 'true or false';
+  const checks: string[] = [];
+  if (s instanceof z.ZodNumber) {
+    checks.push(s.isInt ? 'an integer' : 'a number');
+    if (s.minValue !== null && s.minValue !== undefined) checks.push(`≥ ${s.minValue}`);
+    if (s.maxValue !== null && s.maxValue !== undefined) checks.push(`≤ ${s.maxValue}`);
+    if (key === 'learning_rate' || key === 'lr_scheduler_gamma') checks.push('> 0');
+  }
+  return checks.join(' ');
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * Validates a plain object of config keys (missing keys take the defaults). Unknown keys and
+ * wrong types/ranges → UserError naming the key and what is allowed. `lines` maps keys to
+ * their line in `file` for error positions.
+ */
+export function validateFinetuneConfig(raw: unknown, file?: string, lines?: ReadonlyMap<string, number>): LoadedFinetuneConfig {
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError('the fine-tuning config must be a mapping of keys to values', file, 1);
+  }
+  const notes: string[] = [];
+  const merged: Record<string, unknown> = { ...DEFAULT_FINETUNE_CONFIG };
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (key in IGNORED_KEYS) {
+      notes.push(`config key '${key}' is ignored: ${IGNORED_KEYS[key]}`);
+      continue;
+    }
+    if (!KNOWN_KEYS.includes(key)) {
+      throw new UserError(
+        `unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')} (ignored: ${Object.keys(IGNORED_KEYS).join(', ')})`,
+        file, lines?.get(key),
+      );
+    }
+    merged[key] = key === 'loss_param' && typeof value === 'string' ? value.toLowerCase() : value; // the reference casefolds it
+  }
+  const r = finetuneConfigSchema.safeParse(merged);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = String(issue.path[0] ?? '');
+    throw new UserError(`config key '${key}': got ${describe(merged[key])}, expected ${allowedFor(key)}`, file, lines?.get(key));
+  }
+  return { config: r.data, notes };
+}
+
+/** Reads and validates a YAML config file. Missing file / bad YAML → UserError with file (and line). */
+export function loadFinetuneConfig(path: string, overrides: readonly string[] = []): LoadedFinetuneConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read the fine-tuning config: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, path);
+  }
+  return parseFinetuneConfigYaml(text, path, overrides);
+}
+
+export function parseFinetuneConfigYaml(text: string, file = '<config>', overrides: readonly string[] = []): LoadedFinetuneConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const line = lineCounter.linePos(err.pos[0]).line;
+    throw new UserError(`invalid YAML: ${err.message.split('\n')[0]}`, file, line);
+  }
+  const lines = new Map<string, number>();
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      if (isScalar(pair.key) && pair.key.range) lines.set(String(pair.key.value), lineCounter.linePos(pair.key.range[0]).line);
+    }
+  }
+  const raw = doc.toJS() as unknown;
+  const base = raw === null || raw === undefined ? {} : raw;
+  if (typeof base !== 'object' || Array.isArray(base)) throw new UserError('the fine-tuning config must be a mapping of keys to values', file, 1);
+  const withOverrides = applyOverrides(base as Record<string, unknown>, overrides);
+  for (const o of overrides) lines.delete(o.slice(0, o.indexOf('=')).trim());
+  return validateFinetuneConfig(withOverrides, file, lines);
+}
+
+/** Applies `key=value` overrides; the value is parsed as a YAML scalar (`true`, `0.5`, `random`). */
+export function applyOverrides(raw: Readonly<Record<string, unknown>>, overrides: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  for (const o of overrides) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new UserError(`--set expects key=value, got '${o}'`);
+    const key = o.slice(0, eq).trim();
+    const text = o.slice(eq + 1).trim();
+    if (!KNOWN_KEYS.includes(key) && !(key in IGNORED_KEYS)) {
+      throw new UserError(`--set ${o}: unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')}`);
+    }
+    let value: unknown;
+    try {
+      value = text === '' ? null : parseYamlValue(text);
+    } catch (e) {
+      throw new UserError(`--set ${o}: cannot parse the value: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (value !== null && typeof value === 'object') throw new UserError(`--set ${o}: the value must be a scalar`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Checks that need the dataset: k_candidates ≤ number of real items (padding item 0 excluded). */
+export function checkFinetuneConfigForData(c: FinetuneConfig, nItems: number): void {
+  const real = nItems - 1;
+  if (c.k_candidates > real) {
+    throw new UserError(`config key 'k_candidates': ${c.k_candidates} is more than the ${real} items of the dataset`);
+  }
+  if (c.top_k_ndcg > real) {
+    throw new UserError(`config key 'top_k_ndcg': ${c.top_k_ndcg} is more than the ${real} items of the dataset`);
+  }
+}

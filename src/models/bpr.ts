@@ -1,0 +1,267 @@
+/**
+ * BPR backbone, RecBole-equivalent: a user and an item embedding table, score = dot product,
+ * xavier-normal initialisation, loss −mean log(1e-10 + σ(s⁺ − s⁻)). Forward and backward are
+ * hand-written; the trainer uses the fused `bprForwardBackward`, the CaliTune fine-tuner the
+ * generic `forwardCandidates` / `backwardCandidates` pair.
+ */
+import { sgemm } from '../math/gemm.js';
+import { Rng } from '../math/rng.js';
+import { UserError } from '../util/errors.js';
+import type { Parameter, Recommender } from './recommender.js';
+
+export interface BprHyper {
+  /** Users including padding user 0. */
+  nUsers: number;
+  /** Items including padding item 0. */
+  nItems: number;
+  /** Embedding size (RecBole `embedding_size`). */
+  dim: number;
+}
+
+/** RecBole's BPRLoss γ. */
+export const BPR_GAMMA = 1e-10;
+
+export function checkPositiveInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new UserError(`${name} must be a positive integer (got ${String(v)})`);
+  }
+  return v;
+}
+
+/**
+ * PyTorch's xavier_normal_ for a 2-D weight [rows, cols]: fan_in = cols, fan_out = rows,
+ * std = sqrt(2 / (fan_in + fan_out)).
+ */
+export function xavierNormal(out: Float32Array, rows: number, cols: number, rng: Rng): Float32Array {
+  if (out.length !== rows * cols) throw new RangeError('xavierNormal: buffer does not fit shape');
+  const std = Math.sqrt(2 / (rows + cols));
+  for (let i = 0; i < out.length; i++) out[i] = std * rng.normal();
+  return out;
+}
+
+/** Per-sample BPR loss −log(γ + σ(x)) and its derivative d/dx, in float64. */
+export function bprLossAndGrad(x: number): [loss: number, dx: number] {
+  const sig = sigmoid(x);
+  const loss = -Math.log(BPR_GAMMA + sig);
+  // d/dx −log(γ + σ) = −σ(1−σ) / (γ + σ)
+  const dx = -(sig * (1 - sig)) / (BPR_GAMMA + sig);
+  return [loss, dx];
+}
+
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** A zeroed Float32Array on a SharedArrayBuffer (worker threads can use it without copies). */
+export function sharedF32(n: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(n * 4));
+}
+
+/**
+ * The fused BPR kernel: for each triple t in [start, end), x = u·(p − n),
+ * loss_t = −log(γ + σ(x)); adds invB · d loss_t / d weights into gU / gI and returns
+ * invB · Σ loss_t. Row-major tables with `d` columns.
+ */
+export function bprKernel(
+  U: Float32Array, I: Float32Array, gU: Float32Array, gI: Float32Array, d: number,
+  users: Int32Array, pos: Int32Array, neg: Int32Array, start: number, end: number, invB: number,
+): number {
+  let lossSum = 0;
+  for (let t = start; t < end; t++) {
+    const uo = users[t]! * d, po = pos[t]! * d, no = neg[t]! * d;
+    let a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    let j = 0;
+    for (; j + 1 < d; j += 2) {
+      const u0 = U[uo + j]!, u1 = U[uo + j + 1]!;
+      a0 += u0 * I[po + j]!; a1 += u1 * I[po + j + 1]!;
+      b0 += u0 * I[no + j]!; b1 += u1 * I[no + j + 1]!;
+    }
+    for (; j < d; j++) { a0 += U[uo + j]! * I[po + j]!; b0 += U[uo + j]! * I[no + j]!; }
+    const x = Math.fround(a0 + a1) - Math.fround(b0 + b1);
+    const sig = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+    lossSum -= Math.log(BPR_GAMMA + sig);
+    const g = (-(sig * (1 - sig)) / (BPR_GAMMA + sig)) * invB;
+    for (let q = 0; q < d; q++) {
+      const u = U[uo + q]!, ip = I[po + q]!, inn = I[no + q]!;
+      gU[uo + q] += g * (ip - inn);
+      gI[po + q] += g * u;
+      gI[no + q] -= g * u;
+    }
+  }
+  return lossSum * invB;
+}
+
+export class BprModel implements Recommender {
+  readonly type = 'bpr' as const;
+  readonly nUsers: number;
+  readonly nItems: number;
+  readonly dim: number;
+  readonly hyper: Readonly<Record<string, unknown>>;
+  readonly userEmb: Parameter;
+  readonly itemEmb: Parameter;
+
+  private lastUsers: Int32Array | undefined;
+  private lastCands: Int32Array | undefined;
+  private lastK = 0;
+  private gatherBuf: Float32Array = new Float32Array(0);
+  /** Item tensors frozen (setItemsFrozen): no item gradients are computed or zeroed. */
+  private itemsFrozen = false;
+
+  /**
+   * Weights drawn with xavier-normal from `new Rng(seed)` (users first, then items).
+   * Values and grads live on SharedArrayBuffers so the trainer's worker can share them.
+   */
+  constructor(hyper: BprHyper, seed = 0) {
+    this.nUsers = checkPositiveInt('nUsers', hyper.nUsers);
+    this.nItems = checkPositiveInt('nItems', hyper.nItems);
+    this.dim = checkPositiveInt('dim', hyper.dim);
+    this.hyper = { nUsers: this.nUsers, nItems: this.nItems, dim: this.dim };
+    const d = this.dim;
+    const rng = new Rng(seed);
+    const u = xavierNormal(sharedF32(this.nUsers * d), this.nUsers, d, rng);
+    const it = xavierNormal(sharedF32(this.nItems * d), this.nItems, d, rng);
+    this.userEmb = {
+      name: 'user_embedding.weight', shape: [this.nUsers, d], value: u,
+      grad: sharedF32(u.length), itemSide: false,
+    };
+    this.itemEmb = {
+      name: 'item_embedding.weight', shape: [this.nItems, d], value: it,
+      grad: sharedF32(it.length), itemSide: true,
+    };
+  }
+
+  parameters(): Parameter[] {
+    return [this.userEmb, this.itemEmb];
+  }
+
+  zeroGrad(): void {
+    this.userEmb.grad.fill(0);
+    if (!this.itemsFrozen) this.itemEmb.grad.fill(0);
+  }
+
+  /**
+   * Freezes (or unfreezes) the item embedding for the candidate path: while frozen,
+   * backwardCandidates computes no item gradient and zeroGrad leaves the item gradient
+   * (zeroed once here) alone. The fused BPR kernel is not affected.
+   */
+  setItemsFrozen(frozen: boolean): void {
+    if (frozen && !this.itemsFrozen) this.itemEmb.grad.fill(0);
+    this.itemsFrozen = frozen;
+  }
+
+  /** users.length × nItems scores through sgemm (A·Bᵀ), in blocks of gathered user rows. */
+  scoreAll(users: Int32Array, out?: Float32Array): Float32Array {
+    const n = users.length, ni = this.nItems, d = this.dim;
+    const res = out ?? new Float32Array(n * ni);
+    if (res.length < n * ni) throw new RangeError(`scoreAll: output holds ${res.length} values, needs ${n * ni}`);
+    const U = this.userEmb.value, I = this.itemEmb.value;
+    const block = 512;
+    if (this.gatherBuf.length < Math.min(n, block) * d) this.gatherBuf = new Float32Array(Math.min(n, block) * d);
+    const A = this.gatherBuf;
+    for (let b0 = 0; b0 < n; b0 += block) {
+      const m = Math.min(block, n - b0);
+      for (let r = 0; r < m; r++) {
+        const u = users[b0 + r]!;
+        if (u < 0 || u >= this.nUsers) throw new RangeError(`scoreAll: user ${u} out of range`);
+        A.set(U.subarray(u * d, u * d + d), r * d);
+      }
+      sgemm(false, true, m, ni, d, 1, A, d, I, d, 0, res.subarray(b0 * ni, (b0 + m) * ni), ni);
+    }
+    return res;
+  }
+
+  forwardCandidates(users: Int32Array, candidates: Int32Array, k: number): Float32Array {
+    const b = users.length, d = this.dim;
+    if (candidates.length !== b * k) throw new RangeError(`forwardCandidates: ${candidates.length} candidates for ${b}×${k}`);
+    const U = this.userEmb.value, I = this.itemEmb.value;
+    const out = new Float32Array(b * k);
+    for (let r = 0; r < b; r++) {
+      const uo = users[r]! * d;
+      for (let c = 0; c < k; c++) {
+        const io = candidates[r * k + c]! * d;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let j = 0;
+        for (; j + 3 < d; j += 4) {
+          s0 += U[uo + j]! * I[io + j]!;
+          s1 += U[uo + j + 1]! * I[io + j + 1]!;
+          s2 += U[uo + j + 2]! * I[io + j + 2]!;
+          s3 += U[uo + j + 3]! * I[io + j + 3]!;
+        }
+        for (; j < d; j++) s0 += U[uo + j]! * I[io + j]!;
+        out[r * k + c] = s0 + s1 + s2 + s3;
+      }
+    }
+    this.lastUsers = users;
+    this.lastCands = candidates;
+    this.lastK = k;
+    return out;
+  }
+
+  backwardCandidates(dScores: Float32Array): void {
+    const users = this.lastUsers, cands = this.lastCands, k = this.lastK;
+    if (!users || !cands) throw new Error('backwardCandidates called without forwardCandidates');
+    if (dScores.length !== users.length * k) throw new RangeError('backwardCandidates: dScores shape mismatch');
+    const d = this.dim;
+    const U = this.userEmb.value, I = this.itemEmb.value;
+    const gU = this.userEmb.grad, gI = this.itemEmb.grad;
+    const frozen = this.itemsFrozen;
+    for (let r = 0; r < users.length; r++) {
+      const uo = users[r]! * d;
+      for (let c = 0; c < k; c++) {
+        const g = dScores[r * k + c]!;
+        if (g === 0) continue;
+        const io = cands[r * k + c]! * d;
+        if (frozen) {
+          for (let j = 0; j < d; j++) gU[uo + j] += g * I[io + j]!;
+        } else {
+          for (let j = 0; j < d; j++) {
+            gU[uo + j] += g * I[io + j]!;
+            gI[io + j] += g * U[uo + j]!;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Fused BPR forward + backward over triples [start, end) of (users, pos, neg): adds
+   * d(loss)/d(weights) into the grad buffers, where loss = Σ_t loss_t / batchSize (default
+   * end − start, i.e. the batch mean), and returns that loss. Only the rows in the batch are
+   * touched, as PyTorch's embedding backward does.
+   */
+  bprForwardBackward(users: Int32Array, pos: Int32Array, neg: Int32Array, start: number, end: number, batchSize = end - start): number {
+    return bprKernel(this.userEmb.value, this.itemEmb.value, this.userEmb.grad, this.itemEmb.grad, this.dim,
+      users, pos, neg, start, end, 1 / batchSize);
+  }
+
+  /** Mean BPR loss over the triples, no gradients (float64 accumulation; for tests). */
+  bprLoss(users: Int32Array, pos: Int32Array, neg: Int32Array): number {
+    const d = this.dim;
+    const U = this.userEmb.value, I = this.itemEmb.value;
+    let sum = 0;
+    for (let t = 0; t < users.length; t++) {
+      const uo = users[t]! * d, po = pos[t]! * d, no = neg[t]! * d;
+      let x = 0;
+      for (let j = 0; j < d; j++) x += U[uo + j]! * (I[po + j]! - I[no + j]!);
+      sum += bprLossAndGrad(x)[0];
+    }
+    return sum / users.length;
+  }
+
+  /** Deep copies of the weights (best-epoch snapshots must never alias the live tensors). */
+  snapshot(): Record<string, Float32Array> {
+    return { [this.userEmb.name]: this.userEmb.value.slice(), [this.itemEmb.name]: this.itemEmb.value.slice() };
+  }
+
+  /** Copies weights in (shapes must match). */
+  loadWeights(w: Readonly<Record<string, Float32Array>>): void {
+    for (const p of this.parameters()) {
+      const src = w[p.name];
+      if (!src) throw new UserError(`missing tensor ${p.name}`);
+      if (src.length !== p.value.length) throw new UserError(`tensor ${p.name} has ${src.length} values, expected ${p.value.length} (${p.shape.join('×')})`);
+      p.value.set(src);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Adam exactly as torch.optim.Adam (amsgrad off, single-tensor path):
+ *   g ← grad + weight_decay·p               (L2 added to the gradient, not AdamW)
+ *   m ← β1·m + (1−β1)·g
+ *   v ← β2·v + (1−β2)·g²
+ *   p ← p − (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + ε)
+ * Dense: every element of every parameter moves every step, as PyTorch does for an
+ * nn.Embedding without sparse=True (rows with zero gradient still move through momentum
+ * and weight decay). Per-element arithmetic in float64, stored as float32.
+ */
+import { UserError } from '../util/errors.js';
+import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+export interface AdamCoeffs {
+  beta1: number;
+  beta2: number;
+  /** lr / (1 − β1^t) */
+  stepSize: number;
+  /** 1 / sqrt(1 − β2^t) */
+  invBc2Sqrt: number;
+  eps: number;
+  weightDecay: number;
+}
+
+/**
+ * The element-wise Adam update of entries [lo, hi); the gradient is g (+ g2 when given: a
+ * second partial-gradient buffer, e.g. from another thread).
+ */
+export function adamUpdate(
+  p: Float32Array, g: Float32Array, g2: Float32Array | undefined, m: Float32Array, v: Float32Array,
+  lo: number, hi: number, c: AdamCoeffs,
+): void {
+  const b1 = c.beta1, b2 = c.beta2, omb1 = 1 - b1, omb2 = 1 - b2;
+  const stepSize = c.stepSize, inv = c.invBc2Sqrt, eps = c.eps, wd = c.weightDecay;
+  if (g2 === undefined && wd === 0) {
+    for (let i = lo; i < hi; i++) {
+      const gi = g[i]!;
+      const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+      const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i]! - stepSize * mi / (Math.sqrt(vi) * inv + eps);
+    }
+    return;
+  }
+  if (g2 !== undefined) {
+    for (let i = lo; i < hi; i++) {
+      const pi = p[i]!;
+      const gi = Math.fround(g[i]! + g2[i]!) + wd * pi;
+      const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+      const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = pi - stepSize * mi / (Math.sqrt(vi) * inv + eps);
+    }
+    return;
+  }
+  for (let i = lo; i < hi; i++) {
+    const pi = p[i]!;
+    const gi = g[i]! + wd * pi;
+    const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+    const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi - stepSize * mi / (Math.sqrt(vi) * inv + eps);
+  }
+}
+
+export class Adam implements Optimizer {
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private t = 0;
+  private readonly params: Parameter[];
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
+
+  constructor(params: readonly Parameter[], opts: AdamOptions = {}) {
+    this.lr = opts.lr ?? 1e-3;
+    [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0;
+    if (!(this.lr >= 0)) throw new UserError(`Adam: learning rate must be ≥ 0 (got ${this.lr})`);
+    if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) {
+      throw new UserError(`Adam: betas must be in [0, 1) (got ${this.beta1}, ${this.beta2})`);
+    }
+    if (!(this.eps >= 0)) throw new UserError(`Adam: eps must be ≥ 0 (got ${this.eps})`);
+    if (!(this.weightDecay >= 0)) throw new UserError(`Adam: weight decay must be ≥ 0 (got ${this.weightDecay})`);
+    const names = new Set<string>();
+    for (const p of params) {
+      if (names.has(p.name)) throw new Error(`Adam: duplicate parameter name ${p.name}`);
+      names.add(p.name);
+    }
+    this.params = [...params];
+    this.m = this.params.map((p) => new Float32Array(new SharedArrayBuffer(p.value.length * 4)));
+    this.v = this.params.map((p) => new Float32Array(new SharedArrayBuffer(p.value.length * 4)));
+  }
+
+  get stepCount(): number {
+    return this.t;
+  }
+
+  step(): void {
+    const c = this.beginStep();
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k]!;
+      adamUpdate(p.value, p.grad, undefined, this.m[k]!, this.v[k]!, 0, p.value.length, c);
+    }
+  }
+
+  /**
+   * Advances the step count and returns this step's coefficients, for callers that split
+   * the element-wise update (adamUpdate) across threads. step() = beginStep + adamUpdate
+   * over every parameter.
+   */
+  beginStep(): AdamCoeffs {
+    this.t++;
+    const b1 = this.beta1, b2 = this.beta2;
+    return {
+      beta1: b1, beta2: b2,
+      stepSize: this.lr / (1 - Math.pow(b1, this.t)),
+      invBc2Sqrt: 1 / Math.sqrt(1 - Math.pow(b2, this.t)),
+      eps: this.eps, weightDecay: this.weightDecay,
+    };
+  }
+
+  /** The moment buffers (SharedArrayBuffer-backed) of parameter k, in constructor order. */
+  moments(k: number): { m: Float32Array; v: Float32Array } {
+    return { m: this.m[k]!, v: this.v[k]! };
+  }
+
+  state(): OptimizerState {
+    const buffers: Record<string, Record<string, Float32Array>> = {};
+    this.params.forEach((p, k) => {
+      buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() };
+    });
+    return { kind: 'adam', step: this.t, lr: this.lr, buffers };
+  }
+
+  loadState(s: OptimizerState): void {
+    if (s.kind !== 'adam') throw new UserError(`optimizer state is for ${s.kind}, not adam`);
+    if (!Number.isInteger(s.step) || s.step < 0) throw new UserError(`optimizer state: bad step ${s.step}`);
+    this.params.forEach((p, k) => {
+      const b = s.buffers[p.name];
+      if (!b || !b.m || !b.v) throw new UserError(`optimizer state has no moments for ${p.name}`);
+      if (b.m.length !== p.value.length || b.v.length !== p.value.length) {
+        throw new UserError(`optimizer state for ${p.name} has ${b.m.length} values, expected ${p.value.length}`);
+      }
+      this.m[k]!.set(b.m);
+      this.v[k]!.set(b.v);
+    });
+    this.t = s.step;
+    this.lr = s.lr;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * RAdam exactly as torch.optim.RAdam (PyTorch 1.13 and 2.x single-tensor path; defaults
+ * betas (0.9, 0.999), eps 1e-8, weight_decay 0, decoupled_weight_decay off):
+ *   t ← t + 1
+ *   g ← grad + weight_decay·p
+ *   m ← β1·m + (1−β1)·g;   v ← β2·v + (1−β2)·g²
+ *   m̂ = m / (1 − β1^t)
+ *   ρ∞ = 2/(1−β2) − 1;   ρ_t = ρ∞ − 2t·β2^t / (1 − β2^t)
+ *   if ρ_t > 5:  r_t = sqrt((ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t))
+ *                p ← p − lr · m̂ · r_t · sqrt(1 − β2^t) / (sqrt(v) + ε)
+ *   else:        p ← p − lr · m̂            (un-rectified, bias-corrected momentum)
+ * With β2 = 0.999 the first rectified step is t = 6 (ρ_5 ≈ 4.996, ρ_6 ≈ 5.994).
+ * Only the parameters given are updated (frozen tensors are simply not passed in). Dense:
+ * every element moves every step, as PyTorch does for non-sparse embeddings.
+ * Per-element arithmetic in float64, m, v and p stored as float32.
+ */
+import { UserError } from '../util/errors.js';
+import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
+
+export interface RAdamOptions {
+  lr?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+/** ρ_t of RAdam (exported for tests and logs). */
+export function radamRho(t: number, beta2: number): number {
+  const rhoInf = 2 / (1 - beta2) - 1;
+  const b2t = Math.pow(beta2, t);
+  return rhoInf - (2 * t * b2t) / (1 - b2t);
+}
+
+export class RAdam implements Optimizer {
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private t = 0;
+  private readonly params: Parameter[];
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
+
+  constructor(params: readonly Parameter[], opts: RAdamOptions = {}) {
+    this.lr = opts.lr ?? 1e-3;
+    [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0;
+    if (!(this.lr >= 0)) throw new UserError(`RAdam: learning rate must be ≥ 0 (got ${this.lr})`);
+    if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) {
+      throw new UserError(`RAdam: betas must be in [0, 1) (got ${this.beta1}, ${this.beta2})`);
+    }
+    if (!(this.eps >= 0)) throw new UserError(`RAdam: eps must be ≥ 0 (got ${this.eps})`);
+    if (!(this.weightDecay >= 0)) throw new UserError(`RAdam: weight decay must be ≥ 0 (got ${this.weightDecay})`);
+    const names = new Set<string>();
+    for (const p of params) {
+      if (names.has(p.name)) throw new Error(`RAdam: duplicate parameter name ${p.name}`);
+      names.add(p.name);
+    }
+    this.params = [...params];
+    this.m = this.params.map((p) => new Float32Array(p.value.length));
+    this.v = this.params.map((p) => new Float32Array(p.value.length));
+  }
+
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /** Names of the parameters this optimizer updates. */
+  paramNames(): string[] {
+    return this.params.map((p) => p.name);
+  }
+
+  step(): void {
+    this.t++;
+    const t = this.t;
+    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2;
+    const bc1 = 1 - Math.pow(b1, t);
+    const bc2 = 1 - Math.pow(b2, t);
+    const rhoInf = 2 / (1 - b2) - 1;
+    const rhoT = radamRho(t, b2);
+    const rectified = rhoT > 5;
+    // Rectified: p −= (lr/bc1 · r_t · sqrt(bc2)) · m / (sqrt(v) + ε); else p −= (lr/bc1) · m.
+    const coef = rectified
+      ? (this.lr / bc1) * Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) * Math.sqrt(bc2)
+      : this.lr / bc1;
+    const eps = this.eps, wd = this.weightDecay;
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k]!.value, g = this.params[k]!.grad;
+      const m = this.m[k]!, v = this.v[k]!;
+      const n = p.length;
+      if (rectified) {
+        for (let i = 0; i < n; i++) {
+          const gi = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
+          const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+          const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
+          m[i] = mi;
+          v[i] = vi;
+          p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const gi = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
+          const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+          m[i] = mi;
+          v[i] = b2 * v[i]! + omb2 * gi * gi;
+          p[i] = p[i]! - coef * mi;
+        }
+      }
+    }
+  }
+
+  state(): OptimizerState {
+    const buffers: Record<string, Record<string, Float32Array>> = {};
+    this.params.forEach((p, k) => {
+      buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() };
+    });
+    return { kind: 'radam', step: this.t, lr: this.lr, buffers };
+  }
+
+  loadState(s: OptimizerState): void {
+    if (s.kind !== 'radam') throw new UserError(`optimizer state is for ${s.kind}, not radam`);
+    if (!Number.isInteger(s.step) || s.step < 0) throw new UserError(`optimizer state: bad step ${s.step}`);
+    this.params.forEach((p, k) => {
+      const b = s.buffers[p.name];
+      if (!b || !b.m || !b.v) throw new UserError(`optimizer state has no moments for ${p.name}`);
+      if (b.m.length !== p.value.length || b.v.length !== p.value.length) {
+        throw new UserError(`optimizer state for ${p.name} has ${b.m.length} values, expected ${p.value.length}`);
+      }
+    });
+    this.params.forEach((p, k) => {
+      const b = s.buffers[p.name]!;
+      this.m[k]!.set(b.m!);
+      this.v[k]!.set(b.v!);
+    });
+    this.t = s.step;
+    this.lr = s.lr;
+  }
+}

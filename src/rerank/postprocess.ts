@@ -1,0 +1,231 @@
+/**
+ * CP post-processing of a run's backbone (issue 4 item 1): candidates from the model's scores
+ * (DESIGN §3 "CP re-ranking"), then the greedy re-ranking of src/rerank/cp.ts per λ, for
+ * test-time lists (train and valid masked) and valid-time lists (train masked).
+ *
+ * Scores are never materialised as one users × items matrix: pass 1 scores users in blocks
+ * and records the min and max of the finite masked scores of each mode; pass 2 scores again,
+ * normalises each block exactly like `minMaxNormalizeFinite` (float32: (s − min) / max(s − min))
+ * and keeps the per-user top-m. The result equals `prepareCpCandidates` on the full matrix.
+ *
+ * Files: RUN/postprocess/cp_{λ}_{test,valid}.npy (int32 nUsers × n, row 0 = −1) and
+ * RUN/postprocess/summary.json (λs, m, n, timings). λ is written with JavaScript's shortest
+ * number text (0.1, 0.25, 1), which is also the key in the results' `postprocessed`.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SplitDataset } from '../data/types.js';
+import type { Recommender } from '../models/recommender.js';
+import { scoreTopKWith } from '../math/scoring.js';
+import { topkRows } from '../math/topk.js';
+import { writeNpy } from '../data/npy.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { cpRerank, type CpCandidates } from './cp.js';
+
+export type CpMode = 'test' | 'valid';
+export const DEFAULT_LAMBDAS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+export function postprocessPaths(run: string) {
+  const dir = join(run, 'postprocess');
+  return {
+    dir,
+    summary: join(dir, 'summary.json'),
+    cpList: (lambda: number | string, mode: CpMode) => join(dir, `cp_${typeof lambda === 'number' ? lambdaKey(lambda) : lambda}_${mode}.npy`),
+  };
+}
+
+/** The text of a λ in file names and result keys. */
+export function lambdaKey(lambda: number): string {
+  return String(lambda);
+}
+
+export function validateCpSettings(lambdas: readonly number[], m: number, n: number, nItems?: number): void {
+  if (lambdas.length === 0) throw new UserError('--lambdas needs at least one value');
+  for (const l of lambdas) if (!(l >= 0 && l <= 1)) throw new UserError(`--lambdas: λ must be in [0, 1], got ${l}`);
+  if (new Set(lambdas.map(lambdaKey)).size !== lambdas.length) throw new UserError(`--lambdas has duplicates: ${lambdas.join(',')}`);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(m) || m < n) throw new UserError(`--m (${m}) must be an integer ≥ --n (${n})`);
+  if (nItems !== undefined && n > nItems - 1) throw new UserError(`--n ${n} is more than the ${nItems - 1} items of the dataset`);
+}
+
+/**
+ * CP candidates for both modes from a model, blockwise (see the file comment). Row 0 (the
+ * padding user) has no candidates. `m` is capped at the number of items.
+ */
+export function cpCandidatesFromModel(model: Recommender, ds: SplitDataset, m: number, modes: readonly CpMode[], blockRows = 256): Record<CpMode, CpCandidates | undefined> {
+  const nU = ds.nUsers, nI = ds.nItems;
+  const mm = Math.min(m, nI);
+  const users = new Int32Array(nU - 1);
+  for (let i = 0; i < users.length; i++) users[i] = i + 1;
+  const scorer = (ub: Int32Array, out: Float32Array) => { model.scoreAll(ub, out); };
+  const valid = ds.valid;
+  // pass 1: ranges. The block from scoreTopKWith is train-masked (valid-time); test-time also masks valid items.
+  const lo = { valid: Infinity, test: Infinity }, hi = { valid: -Infinity, test: -Infinity };
+  const isValidItem = new Uint8Array(nI);
+  const markValid = (u: number, on: number) => { for (let q = valid.indptr[u]!; q < valid.indptr[u + 1]!; q++) isValidItem[valid.indices[q]!] = on; };
+  scoreTopKWith(scorer, nI, users, 0, [ds.train], {
+    blockRows,
+    onBlock: (ub, sb) => {
+      for (let r = 0; r < ub.length; r++) {
+        const u = ub[r]!, off = r * nI;
+        markValid(u, 1);
+        for (let i = 0; i < nI; i++) {
+          let s = sb[off + i]!;
+          if (Number.isNaN(s)) s = -Infinity;
+          if (s === -Infinity) continue;
+          if (s === Infinity) throw new UserError(`the model scores item ${i} for user ${u} as +∞`);
+          if (s < lo.valid) lo.valid = s;
+          if (s > hi.valid) hi.valid = s;
+          if (isValidItem[i]) continue;
+          if (s < lo.test) lo.test = s;
+          if (s > hi.test) hi.test = s;
+        }
+        markValid(u, 0);
+      }
+    },
+  });
+  const out: Record<CpMode, CpCandidates | undefined> = { valid: undefined, test: undefined };
+  const bufs: Partial<Record<CpMode, { ids: Int32Array; scores: Float32Array; min: number; max: number }>> = {};
+  for (const mode of modes) {
+    if (lo[mode] === Infinity) throw new UserError(`no finite score to normalise for ${mode}-time CP lists (every item is masked)`);
+    const min = lo[mode];
+    const max = Math.fround(hi[mode] - min);
+    bufs[mode] = { ids: new Int32Array(nU * mm).fill(-1), scores: new Float32Array(nU * mm).fill(-Infinity), min, max };
+  }
+  const norm = new Float32Array(Math.min(blockRows, Math.max(1, users.length)) * nI);
+  const top = new Int32Array(Math.min(blockRows, Math.max(1, users.length)) * mm);
+  scoreTopKWith(scorer, nI, users, 0, [ds.train], {
+    blockRows,
+    onBlock: (ub, sb, _top, r0) => {
+      const b = ub.length;
+      for (const mode of modes) {
+        const buf = bufs[mode]!;
+        const nb = norm.subarray(0, b * nI);
+        for (let r = 0; r < b; r++) {
+          const u = ub[r]!, off = r * nI;
+          if (mode === 'test') markValid(u, 1);
+          for (let i = 0; i < nI; i++) {
+            const s = sb[off + i]!;
+            if (!(s > -Infinity) || (mode === 'test' && isValidItem[i])) { nb[off + i] = -Infinity; continue; }
+            const v = Math.fround(s - buf.min);
+            nb[off + i] = buf.max > 0 ? v / buf.max : v;
+          }
+          if (mode === 'test') markValid(u, 0);
+        }
+        const tb = top.subarray(0, b * mm);
+        topkRows(nb, b, nI, mm, tb);
+        for (let r = 0; r < b; r++) {
+          const row = (r0 + r + 1) * mm; // users[r0 + r] = r0 + r + 1
+          for (let j = 0; j < mm; j++) {
+            const id = tb[r * mm + j]!;
+            if (id >= 0 && nb[r * nI + id]! > -Infinity) { buf.ids[row + j] = id; buf.scores[row + j] = nb[r * nI + id]!; }
+          }
+        }
+      }
+    },
+  });
+  for (const mode of modes) out[mode] = { nUsers: nU, m: mm, ids: bufs[mode]!.ids, scores: bufs[mode]!.scores };
+  return out;
+}
+
+export interface PostprocessOptions {
+  lambdas: readonly number[];
+  m: number;
+  n: number;
+  workers?: number;
+  modes?: readonly CpMode[];
+  itemGroup: Int32Array;
+  targets: Float64Array;
+  nGroups: number;
+}
+
+export interface PostprocessSummary {
+  format_version: number;
+  created: string;
+  method: 'cp';
+  lambdas: number[];
+  lambda_keys: string[];
+  m: number;
+  n: number;
+  modes: CpMode[];
+  workers_used: number;
+  seconds: { candidates: number; rerank: Record<CpMode, number>; per_lambda: Record<CpMode, number>; write: number; total: number };
+  users: number;
+  files: Record<string, Record<CpMode, string>>;
+}
+
+export async function postprocessRun(run: string, model: Recommender, ds: SplitDataset, o: PostprocessOptions): Promise<PostprocessSummary> {
+  validateCpSettings(o.lambdas, o.m, o.n, ds.nItems);
+  const modes = [...(o.modes ?? (['test', 'valid'] as CpMode[]))];
+  const t0 = performance.now();
+  const cands = cpCandidatesFromModel(model, ds, o.m, modes);
+  const tCand = (performance.now() - t0) / 1000;
+  const rerankS: Record<CpMode, number> = { test: 0, valid: 0 };
+  const lists: Partial<Record<CpMode, Int32Array[]>> = {};
+  let workersUsed = 0;
+  for (const mode of modes) {
+    const t = performance.now();
+    const r = await cpRerank({
+      candidates: cands[mode]!, itemGroup: o.itemGroup, targets: o.targets, nGroups: o.nGroups,
+      lambdas: o.lambdas, m: Math.min(o.m, cands[mode]!.m), n: o.n, workers: o.workers,
+    });
+    rerankS[mode] = (performance.now() - t) / 1000;
+    workersUsed = Math.max(workersUsed, r.workersUsed);
+    lists[mode] = r.lists;
+  }
+  const tw = performance.now();
+  const p = postprocessPaths(run);
+  const files: Record<string, Record<CpMode, string>> = {};
+  o.lambdas.forEach((l, li) => {
+    const key = lambdaKey(l);
+    files[key] = { test: '', valid: '' };
+    for (const mode of modes) {
+      const path = p.cpList(l, mode);
+      writeNpy(path, '<i4', [ds.nUsers, o.n], lists[mode]![li]!);
+      files[key]![mode] = path;
+    }
+  });
+  const writeS = (performance.now() - tw) / 1000;
+  const summary: PostprocessSummary = {
+    format_version: 1,
+    created: new Date().toISOString(),
+    method: 'cp',
+    lambdas: [...o.lambdas],
+    lambda_keys: o.lambdas.map(lambdaKey),
+    m: o.m,
+    n: o.n,
+    modes,
+    workers_used: workersUsed,
+    seconds: {
+      candidates: tCand,
+      rerank: rerankS,
+      per_lambda: { test: rerankS.test / o.lambdas.length, valid: rerankS.valid / o.lambdas.length },
+      write: writeS,
+      total: (performance.now() - t0) / 1000,
+    },
+    users: ds.nUsers - 1,
+    files,
+  };
+  writeJsonAtomic(p.summary, summary);
+  return summary;
+}
+
+/** λ keys with a stored CP list for `mode`, sorted by λ. */
+export function storedCpLambdas(run: string, mode: CpMode): string[] {
+  const dir = postprocessPaths(run).dir;
+  if (!existsSync(dir)) return [];
+  const re = new RegExp(`^cp_([0-9.eE+-]+)_${mode}\\.npy$`);
+  const keys: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const mt = re.exec(f);
+    if (mt && Number.isFinite(Number(mt[1]))) keys.push(mt[1]!);
+  }
+  return keys.sort((a, b) => Number(a) - Number(b));
+}
+
+export function readPostprocessSummary(run: string): PostprocessSummary | undefined {
+  const p = postprocessPaths(run).summary;
+  if (!existsSync(p)) return undefined;
+  try { return JSON.parse(readFileSync(p, 'utf8')) as PostprocessSummary; } catch { return undefined; }
+}

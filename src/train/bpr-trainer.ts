@@ -1,0 +1,374 @@
+/**
+ * BPR training loop, RecBole-equivalent:
+ * - an epoch covers every train interaction once as (user, pos, neg), in an order reshuffled
+ *   each epoch with the seeded Rng; one uniform negative per positive from items 1..nItems−1,
+ *   re-drawn while it is one of the user's train items;
+ * - per batch (default 4096): fused forward/backward on the batch rows only (sparse grads
+ *   accumulated into the dense grad buffers), then a dense Adam step over both tables —
+ *   PyTorch's behaviour for nn.Embedding without sparse=True;
+ * - validation NDCG@10 after every epoch (train items and item 0 masked; users without valid
+ *   items skipped, as RecBole does);
+ * - early stopping: score ≥ best is an improvement; stop after `patience` + 1 evaluations
+ *   without one; the best weights are copied (not referenced) and restored at the end.
+ * Deterministic: the same data, config and seed give bit-identical weights.
+ */
+import { availableParallelism } from 'node:os';
+import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import type { Csr } from '../data/types.js';
+import { sortedContains } from '../eval/ndcg.js';
+import { Rng } from '../math/rng.js';
+import { BprModel, bprKernel, checkPositiveInt, sharedF32 } from '../models/bpr.js';
+import { Adam, adamUpdate, type AdamCoeffs } from '../nn/adam.js';
+import { UserError } from '../util/errors.js';
+import { EarlyStopping } from './early-stopping.js';
+import { FullSortEvaluator } from './full-sort-eval.js';
+
+export interface BprTrainConfig {
+  dim: number;
+  lr: number;
+  weightDecay: number;
+  batchSize: number;
+  epochs: number;
+  patience: number;
+  seed: number;
+  /** k of the validation NDCG@k (default 10). */
+  validK: number;
+}
+
+/** The reference (RecBole) configuration. */
+export const DEFAULT_BPR_CONFIG: Readonly<BprTrainConfig> = Object.freeze({
+  dim: 256,
+  lr: 1e-4,
+  weightDecay: 0,
+  batchSize: 4096,
+  epochs: 300,
+  patience: 10,
+  seed: 920,
+  validK: 10,
+});
+
+export interface BprTrainData {
+  readonly nUsers: number;
+  readonly nItems: number;
+  readonly train: Csr;
+  readonly valid: Csr;
+}
+
+export interface BprEpochInfo {
+  /** 0-based, as RecBole prints it. */
+  epoch: number;
+  /** Mean over batches of the batch-mean loss. */
+  loss: number;
+  /** Sum over batches of the batch-mean loss (RecBole's printed "train loss"). */
+  lossSum: number;
+  validNdcg: number;
+  /** Wall time of the epoch including validation. */
+  seconds: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  /** Breakdown of trainSeconds: shuffle + negative sampling, fused forward/backward (incl. zeroing grads), Adam. */
+  phases: { sample: number; forwardBackward: number; optimizer: number };
+  improved: boolean;
+}
+
+export interface BprTrainResult {
+  model: BprModel;
+  history: BprEpochInfo[];
+  /** 0-based epoch of the best validation score. */
+  bestEpoch: number;
+  bestValidNdcg: number;
+  /** Copies of the best epoch's weights (also loaded into `model` unless restoreBest=false). */
+  bestWeights: Record<string, Float32Array>;
+  stoppedEarly: boolean;
+  epochsRun: number;
+  config: BprTrainConfig;
+  seconds: number;
+}
+
+export interface BprTrainOptions {
+  /** Called after every epoch (CLI progress bars). */
+  onEpoch?: (e: BprEpochInfo, total: number) => void;
+  /** Load the best weights into the model at the end (default true). */
+  restoreBest?: boolean;
+  /** Start from this model instead of a fresh xavier-normal one. */
+  model?: BprModel;
+  /**
+   * 1 or 2 threads (default 2 when the machine has ≥ 2 cores). Each batch is always split in
+   * the same two halves with separate gradient buffers, so the result is bit-identical
+   * whatever the thread count.
+   */
+  threads?: 1 | 2;
+}
+
+export function resolveBprConfig(partial: Partial<BprTrainConfig> = {}): BprTrainConfig {
+  const c: BprTrainConfig = { ...DEFAULT_BPR_CONFIG };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
+  checkPositiveInt('dim', c.dim);
+  checkPositiveInt('batchSize', c.batchSize);
+  checkPositiveInt('epochs', c.epochs);
+  checkPositiveInt('validK', c.validK);
+  if (!Number.isInteger(c.patience) || c.patience < 0) throw new UserError(`patience must be an integer ≥ 0 (got ${c.patience})`);
+  if (!(typeof c.lr === 'number' && c.lr > 0 && Number.isFinite(c.lr))) throw new UserError(`lr must be a positive number (got ${c.lr})`);
+  if (!(typeof c.weightDecay === 'number' && c.weightDecay >= 0 && Number.isFinite(c.weightDecay))) {
+    throw new UserError(`weightDecay must be ≥ 0 (got ${c.weightDecay})`);
+  }
+  if (!Number.isInteger(c.seed)) throw new UserError(`seed must be an integer (got ${c.seed})`);
+  return c;
+}
+
+/**
+ * Draws one negative per triple into `neg` (items 1..nItems−1, re-drawn while in the user's
+ * train row). Exported for tests.
+ */
+export function sampleNegatives(train: Csr, users: Int32Array, neg: Int32Array, nItems: number, rng: Rng): void {
+  const ip = train.indptr, ix = train.indices;
+  const span = nItems - 1;
+  for (let t = 0; t < users.length; t++) {
+    const u = users[t]!;
+    const lo = ip[u]!, hi = ip[u + 1]!;
+    let j = rng.nextInt(span) + 1;
+    while (sortedContains(ix, lo, hi, j)) j = rng.nextInt(span) + 1;
+    neg[t] = j;
+  }
+}
+
+export function trainBpr(data: BprTrainData, partial: Partial<BprTrainConfig> = {}, opts: BprTrainOptions = {}): BprTrainResult {
+  const cfg = resolveBprConfig(partial);
+  const { nUsers, nItems, train, valid } = data;
+  if (nItems < 2) throw new UserError('BPR needs at least one item besides padding');
+  if (train.nRows !== nUsers || train.nCols !== nItems) {
+    throw new UserError(`train matrix is ${train.nRows}×${train.nCols}, dataset ${nUsers}×${nItems}`);
+  }
+  const nInter = train.indptr[nUsers]!;
+  if (nInter === 0) throw new UserError('no training interactions');
+  // triples in CSR order; every user must leave at least one negative to draw
+  const tUser = new Int32Array(nInter);
+  const tPos = new Int32Array(nInter);
+  for (let u = 0; u < nUsers; u++) {
+    const lo = train.indptr[u]!, hi = train.indptr[u + 1]!;
+    if (hi - lo >= nItems - 1) throw new UserError(`user ${u} interacted with every item: no negative to sample`);
+    for (let q = lo; q < hi; q++) {
+      tUser[q] = u;
+      tPos[q] = train.indices[q]!;
+    }
+  }
+
+  const model = opts.model ?? new BprModel({ nUsers, nItems, dim: cfg.dim }, cfg.seed);
+  if (model.nUsers !== nUsers || model.nItems !== nItems) throw new UserError('model sizes do not match the dataset');
+  const rng = new Rng((cfg.seed ^ 0x5bd1e995) | 0);
+  const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const stopper = new EarlyStopping(cfg.patience);
+  const evaluator = new FullSortEvaluator();
+
+  const order = new Int32Array(nInter);
+  for (let i = 0; i < nInter; i++) order[i] = i;
+  const bUser = sharedI32(nInter);
+  const bPos = sharedI32(nInter);
+  const bNeg = sharedI32(nInter);
+  const threads = opts.threads ?? (availableParallelism() >= 2 ? 2 : 1);
+  const exec = new SplitStepper(model, adam, bUser, bPos, bNeg, threads);
+  const history: BprEpochInfo[] = [];
+  let bestWeights = model.snapshot();
+  let stoppedEarly = false;
+  const t0 = performance.now();
+
+  try {
+    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      const e0 = performance.now();
+      rng.shuffle(order);
+      for (let i = 0; i < nInter; i++) {
+        const o = order[i]!;
+        bUser[i] = tUser[o]!;
+        bPos[i] = tPos[o]!;
+      }
+      sampleNegatives(train, bUser, bNeg, nItems, rng);
+      let lossSum = 0, nBatches = 0, tFb = 0, tOpt = 0;
+      const eS = performance.now();
+      for (let s = 0; s < nInter; s += cfg.batchSize) {
+        const e = Math.min(nInter, s + cfg.batchSize);
+        const b0 = performance.now();
+        lossSum += exec.forwardBackward(s, e);
+        const b1 = performance.now();
+        exec.adamStep();
+        tOpt += performance.now() - b1;
+        tFb += b1 - b0;
+        nBatches++;
+      }
+      const e1 = performance.now();
+      const ev = evaluator.evaluate(model, { mask: [train], target: valid, k: cfg.validK, skipEmpty: true });
+      const e2 = performance.now();
+      const { improved, stop } = stopper.update(ev.ndcg, epoch);
+      if (improved) bestWeights = model.snapshot();
+      const info: BprEpochInfo = {
+        epoch, loss: lossSum / nBatches, lossSum, validNdcg: ev.ndcg,
+        seconds: (e2 - e0) / 1000, trainSeconds: (e1 - e0) / 1000, evalSeconds: (e2 - e1) / 1000,
+        phases: { sample: (eS - e0) / 1000, forwardBackward: tFb / 1000, optimizer: tOpt / 1000 }, improved,
+      };
+      history.push(info);
+      opts.onEpoch?.(info, cfg.epochs);
+      if (stop) { stoppedEarly = true; break; }
+    }
+  } finally {
+    exec.close();
+  }
+  if (opts.restoreBest ?? true) model.loadWeights(bestWeights);
+  return {
+    model, history, bestEpoch: stopper.bestStep, bestValidNdcg: stopper.best, bestWeights, stoppedEarly,
+    epochsRun: history.length, config: cfg, seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function sharedI32(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(n * 4));
+}
+
+// ---- the split batch step: two halves, two gradient buffers, optionally two threads ----
+
+const CMD_FB = 1, CMD_ADAM = 2, CMD_EXIT = 3;
+// ctrl: [0] command sequence, [1] command, [2] last finished sequence, [3] worker error flag
+// f64:  [0] start, [1] end, [2] 1/batch, [3] worker loss out, [4..9] Adam coefficients
+
+interface StepBuffers {
+  d: number;
+  U: Float32Array; I: Float32Array;
+  /** The second half's gradients (the first half uses the model's grad buffers). */
+  gU2: Float32Array; gI2: Float32Array;
+  gU: Float32Array; gI: Float32Array;
+  mU: Float32Array; vU: Float32Array; mI: Float32Array; vI: Float32Array;
+  users: Int32Array; pos: Int32Array; neg: Int32Array;
+  ctrl: Int32Array; f64: Float64Array;
+}
+
+function halfFb(b: StepBuffers, s: number, e: number, invB: number, second: boolean): number {
+  const gU = second ? b.gU2 : b.gU, gI = second ? b.gI2 : b.gI;
+  gU.fill(0);
+  gI.fill(0);
+  return bprKernel(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
+}
+
+function halfAdam(b: StepBuffers, c: AdamCoeffs, second: boolean): void {
+  const hu = b.U.length >> 1, hi = b.I.length >> 1;
+  if (second) {
+    adamUpdate(b.U, b.gU, b.gU2, b.mU, b.vU, hu, b.U.length, c);
+    adamUpdate(b.I, b.gI, b.gI2, b.mI, b.vI, hi, b.I.length, c);
+  } else {
+    adamUpdate(b.U, b.gU, b.gU2, b.mU, b.vU, 0, hu, c);
+    adamUpdate(b.I, b.gI, b.gI2, b.mI, b.vI, 0, hi, c);
+  }
+}
+
+function writeCoeffs(f: Float64Array, c: AdamCoeffs): void {
+  f[4] = c.beta1; f[5] = c.beta2; f[6] = c.stepSize; f[7] = c.invBc2Sqrt; f[8] = c.eps; f[9] = c.weightDecay;
+}
+
+function readCoeffs(f: Float64Array): AdamCoeffs {
+  return { beta1: f[4]!, beta2: f[5]!, stepSize: f[6]!, invBc2Sqrt: f[7]!, eps: f[8]!, weightDecay: f[9]! };
+}
+
+/**
+ * Runs each batch as two halves [s, mid) and [mid, e) with separate gradient buffers, then a
+ * dense Adam step on their sum, the element range split in two. With 2 threads the second
+ * halves run in a worker on shared memory (Atomics for the hand-offs); with 1 thread the
+ * main thread runs both halves itself: identical arithmetic either way.
+ */
+class SplitStepper {
+  private readonly b: StepBuffers;
+  private readonly worker: Worker | undefined;
+  private seq = 0;
+
+  constructor(model: BprModel, private readonly adam: Adam, users: Int32Array, pos: Int32Array, neg: Int32Array, threads: number) {
+    const [pu, pi] = model.parameters() as [typeof model.userEmb, typeof model.itemEmb];
+    if (pu !== model.userEmb || pi !== model.itemEmb) throw new Error('unexpected parameter order');
+    const mu = adam.moments(0), mi = adam.moments(1);
+    this.b = {
+      d: model.dim, U: pu.value, I: pi.value, gU: pu.grad, gI: pi.grad,
+      gU2: sharedF32(pu.value.length), gI2: sharedF32(pi.value.length),
+      mU: mu.m, vU: mu.v, mI: mi.m, vI: mi.v, users, pos, neg,
+      ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)), f64: new Float64Array(new SharedArrayBuffer(10 * 8)),
+    };
+    for (const a of [this.b.U, this.b.I, this.b.gU, this.b.gI, this.b.mU, this.b.vU, this.b.mI, this.b.vI, users, pos, neg]) {
+      if (!(a.buffer instanceof SharedArrayBuffer)) threads = 1; // e.g. weights loaded into plain arrays
+    }
+    if (threads >= 2) {
+      this.worker = new Worker(new URL(import.meta.url), { workerData: { calituneBprWorker: true, buffers: this.b } });
+      this.worker.unref();
+    }
+  }
+
+  forwardBackward(s: number, e: number): number {
+    const invB = 1 / (e - s);
+    const mid = s + ((e - s) >> 1);
+    if (!this.worker) return halfFb(this.b, s, mid, invB, false) + halfFb(this.b, mid, e, invB, true);
+    const f = this.b.f64;
+    f[0] = mid; f[1] = e; f[2] = invB;
+    const seq = this.post(CMD_FB);
+    const mine = halfFb(this.b, s, mid, invB, false);
+    this.waitFor(seq);
+    return mine + f[3]!;
+  }
+
+  adamStep(): void {
+    const c = this.adam.beginStep();
+    if (!this.worker) {
+      halfAdam(this.b, c, false);
+      halfAdam(this.b, c, true);
+      return;
+    }
+    writeCoeffs(this.b.f64, c);
+    const seq = this.post(CMD_ADAM);
+    halfAdam(this.b, c, false);
+    this.waitFor(seq);
+  }
+
+  close(): void {
+    if (!this.worker) return;
+    this.post(CMD_EXIT);
+    void this.worker.terminate();
+  }
+
+  private post(cmd: number): number {
+    const ctrl = this.b.ctrl;
+    Atomics.store(ctrl, 1, cmd);
+    this.seq = Atomics.add(ctrl, 0, 1) + 1;
+    Atomics.notify(ctrl, 0);
+    return this.seq;
+  }
+
+  private waitFor(seq: number): void {
+    const ctrl = this.b.ctrl;
+    const t0 = Date.now();
+    for (;;) {
+      const done = Atomics.load(ctrl, 2);
+      if (done === seq) break;
+      if (Atomics.load(ctrl, 3) !== 0) throw new Error('BPR training worker failed');
+      if (Date.now() - t0 > 120_000) throw new Error('BPR training worker did not respond');
+      Atomics.wait(ctrl, 2, done, 1000);
+    }
+    if (Atomics.load(ctrl, 3) !== 0) throw new Error('BPR training worker failed');
+  }
+}
+
+function runWorker(b: StepBuffers): void {
+  const ctrl = b.ctrl, f = b.f64;
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctrl, 0, seen);
+    const seq = Atomics.load(ctrl, 0);
+    if (seq === seen) continue;
+    seen = seq;
+    const cmd = Atomics.load(ctrl, 1);
+    try {
+      if (cmd === CMD_FB) f[3] = halfFb(b, f[0]!, f[1]!, f[2]!, true);
+      else if (cmd === CMD_ADAM) halfAdam(b, readCoeffs(f), true);
+    } catch {
+      Atomics.store(ctrl, 3, 1);
+    }
+    Atomics.store(ctrl, 2, seq);
+    Atomics.notify(ctrl, 2);
+    if (cmd === CMD_EXIT) return;
+  }
+}
+
+if (!isMainThread && (workerData as { calituneBprWorker?: boolean } | null)?.calituneBprWorker) {
+  runWorker((workerData as { buffers: StepBuffers }).buffers);
+}
