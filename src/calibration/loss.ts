@@ -139,23 +139,25 @@ export class CaliTuneLoss {
       if (s > mx) mx = s;
       if (positives[off + c]) nPos++;
     }
-    // t = softmax(y): e/Z for positives, 1/Z for the rest, Z = nPos·e + (K − nPos).
+    // t = softmax(y): e/Z for positives, 1/Z for the rest, Z = nPos·e + (K − nPos): two values,
+    // so no exp per candidate for t.
     const logZt = Math.log(nPos * Math.E + (K - nPos));
+    const logTPos = 1 - logZt, logTNeg = -logZt;
+    const tPos = Math.exp(logTPos), tNeg = Math.exp(logTNeg);
     let sumExp = 0;
     for (let c = 0; c < K; c++) sumExp += Math.exp(scores[off + c]! - mx);
     const logZs = mx + Math.log(sumExp);
     if (grad) {
       for (let c = 0; c < K; c++) {
-        const t = Math.exp((positives[off + c] ? 1 : 0) - logZt);
         const p = Math.exp(scores[off + c]! - logZs);
-        grad[off + c] = grad[off + c]! + scale * (p - t);
+        grad[off + c] = grad[off + c]! + scale * (p - (positives[off + c] ? tPos : tNeg));
       }
       return 0;
     }
     let kl = 0;
     for (let c = 0; c < K; c++) {
-      const logT = (positives[off + c] ? 1 : 0) - logZt;
-      kl += Math.exp(logT) * (logT - (scores[off + c]! - logZs));
+      const pos = positives[off + c];
+      kl += (pos ? tPos : tNeg) * ((pos ? logTPos : logTNeg) - (scores[off + c]! - logZs));
     }
     return kl;
   }

@@ -1,4 +1,5 @@
 import type { Command } from './command.js';
+import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { importCommand } from './commands/import.js';
@@ -6,7 +7,12 @@ import { dataStatsCommand } from './commands/data-stats.js';
 import { fetchCommand } from './commands/fetch.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { prepareCommand } from './commands/prepare.js';
+import { postprocessCommand } from './commands/postprocess.js';
+import { compareCommand } from './commands/compare.js';
+import { serveCommand } from './commands/serve.js';
+import { finetuneCommand } from './commands/finetune.js';
 
 export function commands(): Command[] {
-  return [demoCommand, fetchCommand, dataStatsCommand, trainCommand, evaluateCommand, importCommand, doctorCommand];
+  return [demoCommand, fetchCommand, dataStatsCommand, trainCommand, evaluateCommand, importCommand, doctorCommand, prepareCommand, finetuneCommand, postprocessCommand, compareCommand, serveCommand, reportCommand];
 }

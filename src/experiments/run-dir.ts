@@ -8,7 +8,7 @@
  *   RUN/model/model.safetensors       backbone weights (+ model.json sidecar)
  *   RUN/model/training_log.jsonl      one line per backbone epoch
  *   RUN/lists/base_{valid,test}.npy   base model top-10 lists (users × 10, int32, row 0 = −1)
- *   RUN/results/base.json             base model metrics
+ *   RUN/results/base_model.json       backbone NDCG@10 (valid/test); results/NAME.json from 'evaluate'
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ export function runPaths(run: string) {
     lists: join(run, 'lists'),
     results: join(run, 'results'),
     baseList: (split: 'valid' | 'test') => join(run, 'lists', `base_${split}.npy`),
-    baseResults: join(run, 'results', 'base.json'),
+    baseResults: join(run, 'results', 'base_model.json'),
   };
 }
 

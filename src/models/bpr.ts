@@ -4,7 +4,8 @@
  * hand-written; the trainer uses the fused `bprForwardBackward`, the CaliTune fine-tuner the
  * generic `forwardCandidates` / `backwardCandidates` pair.
  */
-import { sgemm } from '../math/gemm.js';
+import { gemmBackend, sgemm } from '../math/gemm.js';
+import { loadNativeBlas } from '../math/native.js';
 import { Rng } from '../math/rng.js';
 import { UserError } from '../util/errors.js';
 import type { Parameter, Recommender } from './recommender.js';
@@ -16,6 +17,21 @@ export interface BprHyper {
   nItems: number;
   /** Embedding size (RecBole `embedding_size`). */
   dim: number;
+}
+
+/**
+ * Runs `fn` with OpenBLAS limited to one thread. The candidate-path GEMMs (≈ 16 × 500 × 256)
+ * are too small for threads: OpenBLAS would start its 2 threads for them, and the hand-off
+ * costs more than it saves (on a loaded machine, spinning threads made them 10× slower).
+ */
+function singleThreadedBlas(fn: () => void): void {
+  const be = gemmBackend();
+  const native = be.name === 'openblas' ? loadNativeBlas() : undefined;
+  if (!native || !native.ok) { fn(); return; }
+  const n = native.blas.numThreads();
+  if (n <= 1) { fn(); return; }
+  native.blas.setNumThreads(1);
+  try { fn(); } finally { native.blas.setNumThreads(n); }
 }
 
 /** RecBole's BPRLoss γ. */
@@ -108,6 +124,16 @@ export class BprModel implements Recommender {
   private gatherBuf: Float32Array = new Float32Array(0);
   /** Item tensors frozen (setItemsFrozen): no item gradients are computed or zeroed. */
   private itemsFrozen = false;
+  /** Gathered candidate item rows of the last forwardCandidates (b·k × d). */
+  private candBuf = new Float32Array(0);
+  /** Candidate path scratch: item → column map (−1 = none), per-candidate column, distinct items. */
+  private colOf = new Int32Array(0);
+  private candCol = new Int32Array(0);
+  private distinct = new Int32Array(0);
+  private nDistinct = 0;
+  private userBuf = new Float32Array(0);
+  private sBuf = new Float32Array(0);
+  private gradBuf = new Float32Array(0);
 
   /**
    * Weights drawn with xavier-normal from `new Rng(seed)` (users first, then items).
@@ -172,56 +198,88 @@ export class BprModel implements Recommender {
     return res;
   }
 
+  /**
+   * Candidate scores, batched: the batch's distinct candidate items (popular items recur across
+   * users) are gathered once into a contiguous nD × d block G, one GEMM gives the b × nD scores
+   * S = U_batch · Gᵀ, and each user's k scores are picked from S. backwardCandidates reuses G:
+   * with D the b × nD matrix of d(loss)/d(score) (zero where an item is not a user's
+   * candidate), dU_batch = D · G and dG = Dᵀ · U_batch are two more GEMMs, added to the rows.
+   */
   forwardCandidates(users: Int32Array, candidates: Int32Array, k: number): Float32Array {
-    const b = users.length, d = this.dim;
+    const b = users.length, d = this.dim, ni = this.nItems;
     if (candidates.length !== b * k) throw new RangeError(`forwardCandidates: ${candidates.length} candidates for ${b}×${k}`);
     const U = this.userEmb.value, I = this.itemEmb.value;
-    const out = new Float32Array(b * k);
-    for (let r = 0; r < b; r++) {
-      const uo = users[r]! * d;
-      for (let c = 0; c < k; c++) {
-        const io = candidates[r * k + c]! * d;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        let j = 0;
-        for (; j + 3 < d; j += 4) {
-          s0 += U[uo + j]! * I[io + j]!;
-          s1 += U[uo + j + 1]! * I[io + j + 1]!;
-          s2 += U[uo + j + 2]! * I[io + j + 2]!;
-          s3 += U[uo + j + 3]! * I[io + j + 3]!;
-        }
-        for (; j < d; j++) s0 += U[uo + j]! * I[io + j]!;
-        out[r * k + c] = s0 + s1 + s2 + s3;
+    if (this.colOf.length !== ni) this.colOf = new Int32Array(ni).fill(-1);
+    const colOf = this.colOf;
+    if (this.candCol.length < b * k) this.candCol = new Int32Array(b * k);
+    if (this.distinct.length < Math.min(b * k, ni)) this.distinct = new Int32Array(Math.min(b * k, ni));
+    let nD = 0;
+    for (let i = 0; i < b * k; i++) {
+      const it = candidates[i]!;
+      if (!(it >= 0 && it < ni)) {
+        for (let q = 0; q < nD; q++) colOf[this.distinct[q]!] = -1;
+        throw new RangeError(`forwardCandidates: item ${it} out of range`);
       }
+      let c = colOf[it]!;
+      if (c < 0) { c = nD++; colOf[it] = c; this.distinct[c] = it; }
+      this.candCol[i] = c;
     }
+    for (let q = 0; q < nD; q++) colOf[this.distinct[q]!] = -1; // leave the map clean
+    if (this.candBuf.length < nD * d) this.candBuf = new Float32Array(Math.min(b * k, ni) * d);
+    const G = this.candBuf;
+    for (let q = 0; q < nD; q++) { const it = this.distinct[q]!; G.set(I.subarray(it * d, it * d + d), q * d); } // block copies
+    if (this.userBuf.length < b * d) this.userBuf = new Float32Array(b * d);
+    const A = this.userBuf;
+    for (let r = 0; r < b; r++) {
+      const u = users[r]!;
+      if (!(u >= 0 && u < this.nUsers)) throw new RangeError(`forwardCandidates: user ${u} out of range`);
+      A.set(U.subarray(u * d, u * d + d), r * d);
+    }
+    if (this.sBuf.length < b * nD) this.sBuf = new Float32Array(b * nD);
+    const S = this.sBuf;
+    singleThreadedBlas(() => sgemm(false, true, b, nD, d, 1, A, d, G, d, 0, S, nD));
+    const out = new Float32Array(b * k);
+    for (let r = 0; r < b; r++) for (let c = 0; c < k; c++) out[r * k + c] = S[r * nD + this.candCol[r * k + c]!]!;
+    this.nDistinct = nD;
     this.lastUsers = users;
     this.lastCands = candidates;
     this.lastK = k;
     return out;
   }
 
+  /**
+   * Rows whose gradient the last backwardCandidates may have written: the batch's users for the
+   * user table, its distinct candidates for the item table (none while items are frozen). Lets
+   * the fine-tuner's row-sparse optimizer skip scanning the gradients.
+   */
+  candidateGradRows(name: string): Int32Array | undefined {
+    if (name === this.userEmb.name) return this.lastUsers;
+    if (name === this.itemEmb.name) return this.itemsFrozen ? new Int32Array(0) : this.distinct.subarray(0, this.nDistinct);
+    return undefined;
+  }
+
   backwardCandidates(dScores: Float32Array): void {
     const users = this.lastUsers, cands = this.lastCands, k = this.lastK;
     if (!users || !cands) throw new Error('backwardCandidates called without forwardCandidates');
     if (dScores.length !== users.length * k) throw new RangeError('backwardCandidates: dScores shape mismatch');
-    const d = this.dim;
-    const U = this.userEmb.value, I = this.itemEmb.value;
+    const b = users.length, d = this.dim, nD = this.nDistinct;
     const gU = this.userEmb.grad, gI = this.itemEmb.grad;
-    const frozen = this.itemsFrozen;
-    for (let r = 0; r < users.length; r++) {
-      const uo = users[r]! * d;
-      for (let c = 0; c < k; c++) {
-        const g = dScores[r * k + c]!;
-        if (g === 0) continue;
-        const io = cands[r * k + c]! * d;
-        if (frozen) {
-          for (let j = 0; j < d; j++) gU[uo + j] += g * I[io + j]!;
-        } else {
-          for (let j = 0; j < d; j++) {
-            gU[uo + j] += g * I[io + j]!;
-            gI[io + j] += g * U[uo + j]!;
-          }
-        }
-      }
+    // D: b × nD, d(loss)/d(score) at each user's candidate columns (a candidate listed twice adds).
+    const D = this.sBuf;
+    D.fill(0, 0, b * nD);
+    for (let r = 0; r < b; r++) for (let c = 0; c < k; c++) D[r * nD + this.candCol[r * k + c]!] += dScores[r * k + c]!;
+    if (this.gradBuf.length < Math.max(b, nD) * d) this.gradBuf = new Float32Array(Math.max(b, nD) * d);
+    const T = this.gradBuf;
+    singleThreadedBlas(() => sgemm(false, false, b, d, nD, 1, D, nD, this.candBuf, d, 0, T, d)); // dU_batch = D · G
+    for (let r = 0; r < b; r++) {
+      const uo = users[r]! * d, to = r * d;
+      for (let j = 0; j < d; j++) gU[uo + j] += T[to + j]!;
+    }
+    if (this.itemsFrozen) return;
+    singleThreadedBlas(() => sgemm(true, false, nD, d, b, 1, D, nD, this.userBuf, d, 0, T, d)); // dG = Dᵀ · U_batch
+    for (let q = 0; q < nD; q++) {
+      const io = this.distinct[q]! * d, to = q * d;
+      for (let j = 0; j < d; j++) gI[io + j] += T[to + j]!;
     }
   }
 

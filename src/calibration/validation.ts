@@ -1,0 +1,199 @@
+/**
+ * The per-epoch validation of CaliTune fine-tuning (DESIGN §3, issue 3 item 4):
+ *   - valid NDCG@k of valid-time lists (item 0 and the user's train items masked),
+ *   - JSD@k of test-time lists (train items, and valid items when `remove_valid_items`, masked)
+ *     against the users' target distributions,
+ * both averaged over users 1..n−1, like the reference's own evaluation (a user without valid
+ * items scores NDCG 0 and counts; a user without train items has P = 0, JSD stays finite).
+ *
+ * Speed: one scoring pass per epoch. Each block of users is scored once (a GEMM through
+ * `model.scoreAll`); from the same scores we take, in order, (1) optionally the fine-tuner's
+ * relevance candidates (top-K with only item 0 masked: the fused candidate regeneration),
+ * (2) the valid-time top-k after masking train items, (3) the test-time top-k after also
+ * masking valid items. Buffers are allocated once and reused across epochs.
+ */
+import type { Csr, SplitDataset } from '../data/types.js';
+import type { Recommender } from '../models/recommender.js';
+import { topkRow, topkRows } from '../math/topk.js';
+import { ndcgAtK } from '../eval/ndcg.js';
+import { jsdMetric, listGroupDistribution } from '../eval/jsd.js';
+import type { ValidationResult } from './finetuner.js';
+import { UserError } from '../util/errors.js';
+
+export interface ValidatorOptions {
+  /** The run's split (train / valid masks, valid relevance). */
+  readonly ds: Pick<SplitDataset, 'nUsers' | 'nItems' | 'train' | 'valid'>;
+  /** Popularity group per item (−1 = none). */
+  readonly itemGroups: Int32Array;
+  readonly nGroups: number;
+  /** nUsers × nGroups target distributions. */
+  readonly targets: Float64Array | Float32Array;
+  /** List length (top_k_ndcg, default 10). */
+  readonly k?: number;
+  /** Mask valid items in test-time lists (remove_valid_items, default true). */
+  readonly removeValidItems?: boolean;
+  /** Users per scoring block (default 256). */
+  readonly blockRows?: number;
+  /** Keep the lists in the result (needed for checkpoints; default true). */
+  readonly keepLists?: boolean;
+}
+
+/** Where the fused pass writes relevance candidates: row i = users[i]. */
+export interface CandidateRequest {
+  readonly users: Int32Array;
+  readonly k: number;
+  readonly out: Int32Array;
+}
+
+export interface ValidationTiming {
+  /** Seconds spent on scoring (GEMM). */
+  scoreS: number;
+  /** Seconds spent on the candidate top-K (fused regeneration only). */
+  candS: number;
+  /** Seconds spent masking, ranking and computing metrics. */
+  listS: number;
+}
+
+export class Validator {
+  readonly nUsers: number;
+  readonly nItems: number;
+  readonly k: number;
+  private readonly train: Csr;
+  private readonly valid: Csr;
+  private readonly itemGroups: Int32Array;
+  private readonly G: number;
+  private readonly targets: Float64Array | Float32Array;
+  private readonly removeValid: boolean;
+  private readonly blockRows: number;
+  private readonly keepLists: boolean;
+  private readonly users: Int32Array;
+  private readonly scores: Float32Array;
+  private readonly validLists: Int32Array;
+  private readonly testLists: Int32Array;
+  private readonly q: Float64Array;
+  /** Row of each user in a candidate request (−1 = not requested), rebuilt when the request changes. */
+  private candRow = new Int32Array(0);
+  private candUsers: Int32Array | undefined;
+  /** Timing of the last call. */
+  lastTiming: ValidationTiming = { scoreS: 0, candS: 0, listS: 0 };
+
+  constructor(opts: ValidatorOptions) {
+    const { ds } = opts;
+    this.nUsers = ds.nUsers;
+    this.nItems = ds.nItems;
+    this.k = opts.k ?? 10;
+    if (!Number.isInteger(this.k) || this.k < 1 || this.k > this.nItems - 1) {
+      throw new UserError(`top_k_ndcg = ${this.k} must be an integer in [1, ${this.nItems - 1}]`);
+    }
+    if (opts.itemGroups.length !== this.nItems) throw new UserError(`item groups cover ${opts.itemGroups.length} items, the run has ${this.nItems}`);
+    if (opts.targets.length !== this.nUsers * opts.nGroups) throw new UserError(`user targets hold ${opts.targets.length} values, expected ${this.nUsers}×${opts.nGroups}`);
+    this.train = ds.train;
+    this.valid = ds.valid;
+    this.itemGroups = opts.itemGroups;
+    this.G = opts.nGroups;
+    this.targets = opts.targets;
+    this.removeValid = opts.removeValidItems ?? true;
+    this.blockRows = Math.max(1, Math.min(opts.blockRows ?? 256, Math.max(1, this.nUsers - 1)));
+    this.keepLists = opts.keepLists ?? true;
+    this.users = new Int32Array(Math.max(0, this.nUsers - 1));
+    for (let i = 0; i < this.users.length; i++) this.users[i] = i + 1;
+    this.scores = new Float32Array(this.blockRows * this.nItems);
+    this.validLists = new Int32Array(this.nUsers * this.k).fill(-1);
+    this.testLists = new Int32Array(this.nUsers * this.k).fill(-1);
+    this.q = new Float64Array(this.G);
+  }
+
+  /** The callback the fine-tuner takes. */
+  readonly validate = (model: Recommender): ValidationResult => this.run(model);
+
+  /**
+   * One pass: metrics (and lists) of the current model; with `cand`, also the relevance
+   * candidates of cand.users (top cand.k, item 0 masked, train items not), written to cand.out.
+   */
+  run(model: Recommender, cand?: CandidateRequest): ValidationResult {
+    if (model.nUsers !== this.nUsers || model.nItems !== this.nItems) {
+      throw new UserError(`model is ${model.nUsers}×${model.nItems} users×items, the run ${this.nUsers}×${this.nItems}`);
+    }
+    const { nItems, k, G } = this;
+    const n = this.users.length;
+    if (cand) this.prepareCandidates(cand);
+    let scoreS = 0, candS = 0, listS = 0;
+    let ndcgSum = 0, jsdSum = 0;
+    const train = this.train, valid = this.valid;
+    const vInd = valid.indices, vPtr = valid.indptr, tInd = train.indices, tPtr = train.indptr;
+    for (let r0 = 0; r0 < n; r0 += this.blockRows) {
+      const b = Math.min(this.blockRows, n - r0);
+      const ub = this.users.subarray(r0, r0 + b);
+      const sb = this.scores.subarray(0, b * nItems);
+      let t = performance.now();
+      model.scoreAll(ub, sb);
+      for (let r = 0; r < b; r++) sb[r * nItems] = -Infinity; // padding item
+      let t2 = performance.now();
+      scoreS += t2 - t;
+      t = t2;
+      if (cand) {
+        // Candidate rows of this block's users, ranked with only item 0 masked.
+        for (let r = 0; r < b; r++) {
+          const row = this.candRow[ub[r]!]!;
+          if (row < 0) continue;
+          topkRow(sb, r * nItems, nItems, cand.k, cand.out, row * cand.k);
+        }
+        t2 = performance.now();
+        candS += t2 - t;
+        t = t2;
+      }
+      // Valid-time lists: train masked.
+      for (let r = 0; r < b; r++) {
+        const u = ub[r]!, row = r * nItems;
+        for (let p = tPtr[u]!, e = tPtr[u + 1]!; p < e; p++) sb[row + tInd[p]!] = -Infinity;
+      }
+      const vl = this.validLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
+      topkRows(sb, b, nItems, k, vl);
+      // Test-time lists: valid also masked. Only users whose valid-time list holds a valid
+      // item can differ; the rest keep the same top-k (masking items outside it changes nothing).
+      const tl = this.testLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
+      for (let r = 0; r < b; r++) {
+        const u = ub[r]!, row = r * nItems, lo = vPtr[u]!, hi = vPtr[u + 1]!;
+        ndcgSum += ndcgAtK(vl, r * k, k, vInd, lo, hi);
+        let hit = false;
+        if (this.removeValid && hi > lo) {
+          for (let i = 0; i < k && !hit; i++) {
+            const it = vl[r * k + i]!;
+            for (let p = lo; p < hi; p++) if (vInd[p] === it) { hit = true; break; }
+          }
+        }
+        if (hit) {
+          for (let p = lo; p < hi; p++) sb[row + vInd[p]!] = -Infinity;
+          topkRow(sb, row, nItems, k, tl, r * k);
+        } else {
+          tl.set(vl.subarray(r * k, (r + 1) * k), r * k);
+        }
+        listGroupDistribution(tl, r * k, k, this.itemGroups, G, this.q, 0);
+        jsdSum += jsdMetric(this.targets, u * G, this.q, 0, G);
+      }
+      listS += performance.now() - t;
+    }
+    this.lastTiming = { scoreS: scoreS / 1000, candS: candS / 1000, listS: listS / 1000 };
+    const res: ValidationResult = { validNdcg: n > 0 ? ndcgSum / n : 0, jsd: n > 0 ? jsdSum / n : 0 };
+    if (this.keepLists) {
+      res.validLists = this.validLists.slice();
+      res.testLists = this.testLists.slice();
+    }
+    return res;
+  }
+
+  private prepareCandidates(cand: CandidateRequest): void {
+    if (cand.out.length < cand.users.length * cand.k) throw new RangeError('Validator: candidate buffer too small');
+    if (!Number.isInteger(cand.k) || cand.k < 1 || cand.k > this.nItems - 1) {
+      throw new RangeError(`Validator: candidate k = ${cand.k} outside [1, ${this.nItems - 1}]`);
+    }
+    if (this.candUsers === cand.users) return;
+    this.candRow = new Int32Array(this.nUsers).fill(-1);
+    for (let i = 0; i < cand.users.length; i++) {
+      const u = cand.users[i]!;
+      if (u < 1 || u >= this.nUsers) throw new RangeError(`Validator: candidate user ${u} outside 1..${this.nUsers - 1}`);
+      this.candRow[u] = i;
+    }
+    this.candUsers = cand.users;
+  }
+}

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { writeReport } from '../../report/report.js';
+import { bool, requireStr, str } from '../args.js';
+import type { Command } from '../command.js';
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'Charts and an HTML report of a run: trade-off, user groups, RBO, tables, training curves',
+  usage: 'report --run RUN [--out DIR] [--no-png] [--static] [--json]',
+  options: { run: { type: 'string' }, out: { type: 'string' }, 'no-png': { type: 'boolean' }, static: { type: 'boolean' } },
+  help: `Options:
+  --run DIR     run directory
+  --out DIR     output folder (default RUN/report)
+  --no-png      skip the PNG exports (SVG only)
+  --static      no inline JavaScript: static SVG charts only (no tooltips)
+  --json        print the summary (files, warnings, missing inputs, findings) as JSON
+
+Reads the run's results files (RUN/results/NAME.json and NAME_per_user.tsv from
+'calitune evaluate'), the fine-tuning logs (RUN/experiments/NAME/log.jsonl), the backbone's
+training log and RUN/prepare. Writes OUT/index.html (self-contained: opens without network
+access; tooltips via inline Vega), OUT/charts/*.svg, *.png and *.vl.json (Vega-Lite specs)
+and OUT/report.json. Charts: test NDCG@10 vs JSD@10 (backbone, CP curve by λ, each
+experiment's path through its epochs, the validation Pareto front), the same per user group
+(mainstream / diverse / niche), RBO box plots over users, improvement tables, fine-tuning
+and backbone training curves, the item popularity long tail with the group boundaries.
+What is missing (no experiments, not evaluated, …) is listed in the report; NaN values are
+drawn as gaps and reported.
+
+Example:
+  calitune report --run runs/ml-100k
+  calitune report --run runs/ml-100k --out /tmp/ml-100k-report`,
+  async run(v, _pos, ctx) {
+    const run = requireStr(v, 'run');
+    const out = str(v, 'out') ?? join(run, 'report');
+    const r = await writeReport(run, out, {
+      png: !bool(v, 'no-png'),
+      interactive: !bool(v, 'static'),
+      log: (l) => ctx.warn(l),
+    });
+    for (const m of r.missing) ctx.warn(`missing: ${m}`);
+    for (const w of r.warnings) ctx.warn(`warning: ${w}`);
+    for (const s of r.findings.sentences) ctx.log(s);
+    ctx.log(`report: ${r.summary}`);
+    ctx.log(`wrote ${r.index}`);
+    return { index: r.index, charts: r.charts, missing: r.missing, warnings: r.warnings, findings: r.findings.sentences };
+  },
+};

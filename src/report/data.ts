@@ -1,0 +1,507 @@
+/**
+ * Everything the report draws, gathered from a run directory (issue 7). Read-only.
+ *
+ * Sources:
+ *   RUN/run.json, RUN/results/base_model.json      what the run is, the backbone's NDCG@10
+ *   RUN/results/NAME.json (+ NAME_per_user.tsv)    'calitune evaluate' output per experiment
+ *   RUN/results/base.json                          'calitune evaluate' without an experiment
+ *   RUN/experiments/NAME/log.jsonl                 the fine-tuner's epoch log (valid NDCG, JSD)
+ *   RUN/model/training_log.jsonl                   the backbone's training log (for an imported
+ *                                                  backbone: backbone_training.json of the source)
+ *   RUN/prepare/                                   item popularity and groups (long tail)
+ *
+ * Which experiments exist is answered by one function, `listExperiments` — the seam where
+ * the experiment registry plugs in later.
+ *
+ * Bad values: a metric that is NaN / Infinity / null (or a bare `NaN` token, as Python's json
+ * writes) becomes `null` here, is drawn as a gap, and is reported in `warnings`.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { RESULTS_FORMAT_VERSION, SELECTION_MODES, findExperiment, type ResultsFile, type SelectionModeName } from '../eval/results.js';
+import { readPerUserTable, type PerUserRows } from '../eval/per-user-table.js';
+import { USER_GROUP_NAMES } from '../eval/user-groups.js';
+import { closestCpByJsd } from '../eval/improvement.js';
+import { readNpy, readNpyMatrixI32 } from '../data/npy.js';
+import { rboPerUser } from '../eval/rbo.js';
+import { preparePaths, type PrepareSummary } from '../calibration/prepare.js';
+import { runPaths, type RunInfo } from '../experiments/run-dir.js';
+import { UserError } from '../util/errors.js';
+
+export type Num = number | null;
+
+export interface MetricSet {
+  ndcg: Num;
+  jsd: Num;
+  /** Per user group (mainstream, diverse, niche). */
+  ndcgGroup: Num[];
+  jsdGroup: Num[];
+}
+
+export interface LogPoint { epoch: number; validNdcg: Num; jsd: Num; tradeoff: Num }
+
+export interface ExperimentData {
+  name: string;
+  /** Whether RUN/experiments/NAME exists (fine-tuning output). */
+  hasDir: boolean;
+  resultsPath?: string;
+  perUserPath?: string;
+  /** Evaluated split of the results file. */
+  split?: string;
+  /** Evaluated epochs (metrics on `split`), ascending. */
+  epochs: { epoch: number; m: MetricSet }[];
+  /** The fine-tuner's per-epoch validation log (epoch 0 = before fine-tuning, when logged). */
+  log: LogPoint[];
+  /** Validation-selected epoch per selection mode (from the results file). */
+  selected: Partial<Record<SelectionModeName, number>>;
+  /** The epoch the report compares: the experiment's target metric's selection, else 'any'. */
+  primary?: { mode: SelectionModeName; epoch: number };
+  /** Short description of the configuration (α, frozen item embeddings). */
+  config?: string;
+  results?: ResultsFile;
+}
+
+export interface CpPoint { lambda: string; m: MetricSet }
+
+export interface LongTail {
+  /** Popularity (distinct users) of items sorted most popular first (item 0 left out). */
+  counts: number[];
+  /** Popularity group per rank (0 head, 1 mid, 2 tail…). */
+  groups: number[];
+  groupNames: string[];
+  /** Rank (1-based) of the last item of each group. */
+  boundaries: number[];
+  massShare: number[];
+  source: string;
+}
+
+export interface BackbonePoint { epoch: number; validNdcg: Num; loss: Num }
+
+export interface ReportData {
+  run: string;
+  info?: RunInfo;
+  backbone?: { model?: string; validNdcg?: number; testNdcg?: number };
+  /** Where base + CP came from. */
+  baseSource?: string;
+  split: string;
+  k: number;
+  base?: MetricSet;
+  cp: CpPoint[];
+  experiments: ExperimentData[];
+  longTail?: LongTail;
+  backboneLog?: { points: BackbonePoint[]; source: string; bestEpoch?: number };
+  userGroupNames: string[];
+  userGroupSizes?: number[];
+  /** What the report could not draw and how to get it. */
+  missing: string[];
+  /** Problems found in the inputs (bad values, unreadable files). */
+  warnings: string[];
+}
+
+// ------------------------------------------------------------------ reading helpers
+
+/**
+ * JSON.parse that also accepts the bare NaN / Infinity / -Infinity tokens Python's json module
+ * writes; those become null. Returns how many were replaced.
+ */
+export function parseJsonLenient(text: string): { value: unknown; replaced: number } {
+  try {
+    return { value: JSON.parse(text), replaced: 0 };
+  } catch (first) {
+    let replaced = 0;
+    let out = '';
+    let i = 0;
+    const n = text.length;
+    while (i < n) {
+      const c = text[i]!;
+      if (c === '"') {
+        // copy the string literal verbatim
+        let j = i + 1;
+        while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+        out += text.slice(i, j + 1);
+        i = j + 1;
+        continue;
+      }
+      const m = /^(-?Infinity|NaN)/.exec(text.slice(i, i + 9));
+      if (m) { out += 'null'; replaced++; i += m[0].length; continue; }
+      out += c;
+      i++;
+    }
+    if (replaced === 0) throw first;
+    return { value: JSON.parse(out), replaced };
+  }
+}
+
+function readJsonFile(path: string): { value: unknown; replaced: number } {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch (e) { throw new UserError(`cannot read: ${(e as Error).message}`, path); }
+  try { return parseJsonLenient(text); } catch (e) { throw new UserError(`not valid JSON (${(e as Error).message})`, path); }
+}
+
+const fin = (x: unknown): Num => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+function metricSet(raw: unknown, where: string, bad: string[]): MetricSet {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const get = (key: string): Num => {
+    const v = r[key];
+    const f = fin(v);
+    if (f === null && key in r) bad.push(`${where}.${key}`);
+    return f;
+  };
+  return {
+    ndcg: get('ndcg'), jsd: get('jsd'),
+    ndcgGroup: [1, 2, 3].map((g) => get(`ndcg_usergroup_${g}`)),
+    jsdGroup: [1, 2, 3].map((g) => get(`jsd_usergroup_${g}`)),
+  };
+}
+
+/** Reads a results file written by 'calitune evaluate', tolerating NaN values. */
+export function readResultsLenient(path: string, warnings: string[]): ResultsFile {
+  const { value, replaced } = readJsonFile(path);
+  const r = value as Partial<ResultsFile> & Record<string, unknown>;
+  if (!r || typeof r !== 'object') throw new UserError('not a results object', path);
+  const v = (r.calitune as { format_version?: unknown } | undefined)?.format_version;
+  if (typeof v !== 'number') throw new UserError(`an older results format (no calitune.format_version); re-run 'calitune evaluate' to rewrite it`, path);
+  if (v !== RESULTS_FORMAT_VERSION) throw new UserError(`results format_version ${v} is not the one this calitune reads (${RESULTS_FORMAT_VERSION}); re-run 'calitune evaluate'`, path);
+  if (!r.base_recommendations) throw new UserError('results file has no base_recommendations', path);
+  if (replaced > 0) warnings.push(`${path}: ${replaced} NaN/Infinity value(s) in the file (read as missing)`);
+  return r as ResultsFile;
+}
+
+function readJsonl(path: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch { return out; }
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const v = parseJsonLenient(line).value;
+      if (v && typeof v === 'object') out.push(v as Record<string, unknown>);
+    } catch { /* a torn last line */ }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ experiments
+
+/**
+ * The experiments of a run: folders under RUN/experiments and evaluated results files
+ * RUN/results/NAME.json (other than base_model.json / base.json). Sorted by name.
+ * The experiment registry (issue 6) will replace this function.
+ */
+export function listExperiments(run: string): string[] {
+  const names = new Set<string>();
+  const ed = join(run, 'experiments');
+  if (existsSync(ed)) {
+    for (const f of readdirSync(ed)) {
+      try { if (statSync(join(ed, f)).isDirectory() && /^[A-Za-z0-9._-]+$/.test(f) && f !== 'base') names.add(f); } catch { /* vanished */ }
+    }
+  }
+  const rd = runPaths(run).results;
+  if (existsSync(rd)) {
+    for (const f of readdirSync(rd)) {
+      const m = /^([A-Za-z0-9._-]+)\.json$/.exec(f);
+      if (m && m[1] !== 'base_model' && m[1] !== 'base' && !f.startsWith('.')) names.add(m[1]!);
+    }
+  }
+  return [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+function describeConfig(dir: string): string | undefined {
+  const p = join(dir, 'config.json');
+  if (!existsSync(p)) return undefined;
+  try {
+    const c = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+    const parts: string[] = [];
+    const mode = c.finetuning_mode ?? c.finetuningMode;
+    const alpha = c.combined_mode_alpha ?? c.combinedModeAlpha;
+    if (typeof alpha === 'number' && (mode === undefined || mode === 'combined')) parts.push(`α ${alpha}`);
+    else if (typeof mode === 'string') parts.push(mode);
+    const fr = c.freeze_item_emb ?? c.freezeItemEmb;
+    if (typeof fr === 'boolean') parts.push(fr ? 'item embeddings frozen' : 'all embeddings trained');
+    return parts.length ? parts.join(', ') : undefined;
+  } catch { return undefined; }
+}
+
+function loadExperiment(run: string, name: string, warnings: string[], missing: string[]): ExperimentData {
+  const dir = join(run, 'experiments', name);
+  const e: ExperimentData = { name, hasDir: existsSync(dir), epochs: [], log: [], selected: {} };
+  if (e.hasDir) {
+    e.config = describeConfig(dir);
+    for (const f of ['log.jsonl', 'epochs.jsonl']) {
+      const p = join(dir, f);
+      if (!existsSync(p)) continue;
+      const bad: number[] = [];
+      for (const r of readJsonl(p)) {
+        const ep = fin(r.epoch);
+        if (ep === null) continue;
+        const pt: LogPoint = { epoch: ep, validNdcg: fin(r.valid_ndcg), jsd: fin(r.jsd), tradeoff: fin(r.tradeoff) };
+        if (pt.validNdcg === null || pt.jsd === null) bad.push(ep);
+        e.log.push(pt);
+      }
+      e.log.sort((a, b) => a.epoch - b.epoch);
+      if (bad.length) warnings.push(`${p}: epoch(s) ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ', …' : ''} have no finite valid NDCG / JSD (drawn as gaps)`);
+      break;
+    }
+    if (e.log.length === 0) missing.push(`experiment '${name}': no epoch log (${dir}/log.jsonl) — training curves not drawn`);
+  }
+  const rp = join(runPaths(run).results, `${name}.json`);
+  if (!existsSync(rp)) {
+    missing.push(`experiment '${name}' is not evaluated: run 'calitune evaluate --run ${run} --experiment ${name}' (trade-off, RBO and tables need it)`);
+    return e;
+  }
+  let res: ResultsFile;
+  try {
+    res = readResultsLenient(rp, warnings);
+  } catch (err) {
+    if (err instanceof UserError) { warnings.push(`skipped: ${err.message}`); return e; }
+    throw err;
+  }
+  e.results = res;
+  e.resultsPath = rp;
+  e.split = res.calitune.split;
+  const bad: string[] = [];
+  for (const [key, m] of Object.entries(res.finetuned ?? {})) {
+    const mm = /^epoch_(\d+)$/.exec(key);
+    if (mm) e.epochs.push({ epoch: Number(mm[1]), m: metricSet(m, `finetuned.${key}`, bad) });
+  }
+  e.epochs.sort((a, b) => a.epoch - b.epoch);
+  if (bad.length) warnings.push(`${rp}: ${bad.length} metric value(s) are NaN or missing (${bad.slice(0, 4).join(', ')}${bad.length > 4 ? ', …' : ''}); drawn as gaps`);
+  if (e.epochs.length === 0) missing.push(`experiment '${name}': the results file has no fine-tuned epochs (evaluated before fine-tuning finished?)`);
+  for (const mode of SELECTION_MODES) {
+    const s = res.calitune.selected?.[mode];
+    if (s && typeof s.epoch === 'number') e.selected[mode] = s.epoch;
+  }
+  const tm = res.calitune.experiment?.target_metric;
+  const mode: SelectionModeName = typeof tm === 'string' && (SELECTION_MODES as readonly string[]).includes(tm) ? tm as SelectionModeName : 'any';
+  const pe = e.selected[mode] ?? e.selected.any;
+  if (pe !== undefined) e.primary = { mode: e.selected[mode] !== undefined ? mode : 'any', epoch: pe };
+  const pu = join(runPaths(run).results, `${name}_per_user.tsv`);
+  if (existsSync(pu)) e.perUserPath = pu;
+  else missing.push(`experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; re-run 'calitune evaluate'`);
+  return e;
+}
+
+// ------------------------------------------------------------------ backbone and popularity
+
+function loadLongTail(run: string, missing: string[], warnings: string[]): LongTail | undefined {
+  const p = preparePaths(run);
+  if (!existsSync(p.summary)) {
+    missing.push(`no popularity groups: run 'calitune prepare --run ${run}' (long-tail chart, JSD and user groups need it)`);
+    return undefined;
+  }
+  try {
+    const summary = JSON.parse(readFileSync(p.summary, 'utf8')) as PrepareSummary;
+    const pop = readNpy(p.itemPopularity).data;
+    const grp = readNpy(p.itemGroups).data;
+    const items: number[] = [];
+    for (let i = 1; i < pop.length; i++) items.push(i);
+    // DESIGN §3: most popular first, ties lower id first
+    items.sort((a, b) => Number(pop[b]) - Number(pop[a]) || a - b);
+    const counts = items.map((i) => Number(pop[i]));
+    const groups = items.map((i) => Number(grp[i]));
+    const G = summary.n_groups;
+    const boundaries: number[] = [];
+    for (let g = 0; g < G; g++) {
+      let last = -1;
+      groups.forEach((x, r) => { if (x === g) last = r; });
+      boundaries.push(last + 1);
+    }
+    const total = counts.reduce((s, x) => s + x, 0);
+    const massShare = Array.from({ length: G }, (_, g) => counts.reduce((s, x, r) => s + (groups[r] === g ? x : 0), 0) / (total || 1));
+    return { counts, groups, groupNames: summary.group_names, boundaries, massShare, source: summary.popularity_source };
+  } catch (e) {
+    warnings.push(`cannot read the popularity groups in ${p.dir}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+function loadBackboneLog(run: string, info: RunInfo | undefined, missing: string[]): ReportData['backboneLog'] {
+  const p = runPaths(run).trainingLog;
+  if (existsSync(p)) {
+    const pts: BackbonePoint[] = [];
+    let best: number | undefined, bestV = -Infinity;
+    for (const r of readJsonl(p)) {
+      const ep = fin(r.epoch);
+      if (ep === null) continue;
+      const v = fin(r.valid_ndcg);
+      pts.push({ epoch: ep, validNdcg: v, loss: fin(r.loss) });
+      if (v !== null && v > bestV) { bestV = v; best = ep; }
+    }
+    if (pts.length) return { points: pts, source: p, ...(best !== undefined ? { bestEpoch: best } : {}) };
+  }
+  // An imported backbone: the reference's own log, when the source folder is still there.
+  const src = info?.source.kind === 'import' && info.source.path ? join(info.source.path, 'backbone_training.json') : undefined;
+  if (src && existsSync(src)) {
+    try {
+      const j = JSON.parse(readFileSync(src, 'utf8')) as { history?: Record<string, unknown>[]; best_epoch_0based?: number };
+      const pts: BackbonePoint[] = (j.history ?? []).map((r) => ({ epoch: Number(r.epoch), validNdcg: fin(r['valid_ndcg@10']), loss: fin(r.loss_sum) }));
+      if (pts.length) return { points: pts, source: src, ...(typeof j.best_epoch_0based === 'number' ? { bestEpoch: j.best_epoch_0based } : {}) };
+    } catch { /* fall through */ }
+  }
+  missing.push(`no backbone training log (${p})${info?.source.kind === 'import' ? ' — the backbone was imported' : ''}: the backbone training curve is not drawn`);
+  return undefined;
+}
+
+// ------------------------------------------------------------------ the whole run
+
+export function loadReportData(run: string): ReportData {
+  if (!existsSync(run)) throw new UserError(`run directory ${run} does not exist`);
+  if (!statSync(run).isDirectory()) throw new UserError(`${run} is not a directory`);
+  const missing: string[] = [], warnings: string[] = [];
+  let info: RunInfo | undefined;
+  const ip = runPaths(run).info;
+  if (existsSync(ip)) {
+    try { info = JSON.parse(readFileSync(ip, 'utf8')) as RunInfo; } catch (e) { warnings.push(`${ip}: not valid JSON (${(e as Error).message})`); }
+  } else {
+    throw new UserError(`${run} is not a run directory (no run.json); create one with 'calitune train' or 'calitune import'`);
+  }
+  const data: ReportData = { run, ...(info ? { info } : {}), split: 'test', k: 10, cp: [], experiments: [], userGroupNames: [...USER_GROUP_NAMES], missing, warnings };
+
+  const bm = runPaths(run).baseResults;
+  if (existsSync(bm)) {
+    try {
+      const j = JSON.parse(readFileSync(bm, 'utf8')) as Record<string, unknown>;
+      const pick = (o: unknown): number | undefined => {
+        if (typeof o === 'number') return o;
+        if (o && typeof o === 'object') { const n = (o as Record<string, unknown>).ndcg ?? (o as Record<string, unknown>)['ndcg@10']; return typeof n === 'number' ? n : undefined; }
+        return undefined;
+      };
+      data.backbone = {
+        ...(typeof j.model_type === "string" ? { model: j.model_type } : {}),
+        ...(pick(j.valid) !== undefined ? { validNdcg: pick(j.valid)! } : {}),
+        ...(pick(j.test) !== undefined ? { testNdcg: pick(j.test)! } : {}),
+      };
+    } catch { /* optional */ }
+  }
+
+  const names = listExperiments(run);
+  for (const n of names) data.experiments.push(loadExperiment(run, n, warnings, missing));
+  if (names.length === 0) missing.push(`no CaliTune experiments in ${join(run, 'experiments')}: run 'calitune finetune --run ${run} --config examples/ml-100k-finetune.yaml --name NAME', then 'calitune evaluate --run ${run} --experiment NAME'`);
+
+  // base + CP: from the newest evaluated results file (they are the same for every experiment of a run)
+  const candidates: { path: string; res: ResultsFile }[] = [];
+  for (const e of data.experiments) if (e.results && e.resultsPath) candidates.push({ path: e.resultsPath, res: e.results });
+  const bp = join(runPaths(run).results, 'base.json');
+  if (existsSync(bp)) {
+    try { candidates.push({ path: bp, res: readResultsLenient(bp, warnings) }); } catch (err) {
+      if (err instanceof UserError) warnings.push(`skipped: ${err.message}`); else throw err;
+    }
+  }
+  candidates.sort((a, b) => String(b.res.calitune.created ?? '').localeCompare(String(a.res.calitune.created ?? '')));
+  const src = candidates[0];
+  if (src) {
+    const res = src.res;
+    data.baseSource = src.path;
+    data.split = res.calitune.split ?? 'test';
+    data.k = res.calitune.k ?? 10;
+    if (Array.isArray(res.calitune.user_group_names)) data.userGroupNames = res.calitune.user_group_names.map(String);
+    if (Array.isArray(res.calitune.user_group_sizes)) data.userGroupSizes = res.calitune.user_group_sizes;
+    const bad: string[] = [];
+    data.base = metricSet(res.base_recommendations, 'base_recommendations', bad);
+    for (const [lam, m] of Object.entries(res.postprocessed ?? {})) data.cp.push({ lambda: lam, m: metricSet(m, `postprocessed.${lam}`, bad) });
+    data.cp.sort((a, b) => Number(a.lambda) - Number(b.lambda));
+    if (bad.length) warnings.push(`${src.path}: ${bad.length} metric value(s) are NaN or missing (${bad.slice(0, 4).join(', ')}${bad.length > 4 ? ', …' : ''}); drawn as gaps`);
+    if (!res.calitune.prepared) missing.push(`results evaluated without popularity groups: no JSD@${data.k}. Run 'calitune prepare --run ${run}' and evaluate again`);
+    if (data.cp.length === 0) missing.push(`no CP re-ranking results: run 'calitune postprocess --run ${run}' and evaluate again`);
+    const splits = new Set(data.experiments.filter((e) => e.split).map((e) => e.split));
+    if (splits.size > 1) warnings.push(`experiments were evaluated on different splits (${[...splits].join(', ')}); the charts mix them`);
+  } else {
+    missing.push(`no evaluated results in ${runPaths(run).results}: run 'calitune evaluate --run ${run} [--experiment NAME]' (the trade-off charts need them)`);
+  }
+
+  data.longTail = loadLongTail(run, missing, warnings);
+  data.backboneLog = loadBackboneLog(run, info, missing);
+  return data;
+}
+
+// ------------------------------------------------------------------ per-user data (RBO, tables)
+
+export interface RboUsers {
+  /** Pair label → per-user RBO (index = user id; NaN = missing). */
+  pairs: { label: string; values: Float64Array }[];
+  userGroup: Int32Array;
+  epoch: number;
+  lambda: string;
+}
+
+export interface PerUserComparison {
+  table: PerUserRows;
+  epoch: number;
+  mode: string;
+  lambda: string;
+  userGroup: Int32Array;
+  rbo: RboUsers;
+}
+
+/**
+ * Per-user data for one experiment's compared epoch (its primary selection) and the CP λ whose
+ * JSD is closest (as `calitune compare`): the three RBO pairs of DESIGN §3b.
+ */
+export function loadPerUserComparison(run: string, e: ExperimentData, warnings: string[]): PerUserComparison | undefined {
+  if (!e.results || !e.perUserPath || !e.primary) return undefined;
+  const res = e.results;
+  const ft = res.finetuned?.[`epoch_${e.primary.epoch}`];
+  const cp = res.postprocessed ?? {};
+  if (!ft || typeof ft.jsd !== 'number' || !Number.isFinite(ft.jsd) || Object.keys(cp).length === 0) return undefined;
+  const finiteCp: Record<string, { jsd: number }> = {};
+  for (const [k, v] of Object.entries(cp)) if (typeof v.jsd === 'number' && Number.isFinite(v.jsd)) finiteCp[k] = { jsd: v.jsd };
+  const lam = closestCpByJsd(finiteCp, ft.jsd);
+  if (lam === undefined) return undefined;
+  let table: PerUserRows;
+  try { table = readPerUserTable(e.perUserPath); } catch (err) {
+    if (err instanceof UserError) { warnings.push(`skipped: ${err.message}`); return undefined; }
+    throw err;
+  }
+  const userGroup = new Int32Array(table.nUsers).fill(-1);
+  const gn = res.calitune.user_group_names ?? [...USER_GROUP_NAMES];
+  for (const [u, g] of table.userGroupByName) userGroup[u] = gn.indexOf(g);
+  const cal = table.models.get(`finetuned_epoch_${e.primary.epoch}`);
+  const cpU = table.models.get(`postprocessed_${lam}`);
+  if (!cal || !cpU) {
+    warnings.push(`${e.perUserPath}: no rows for epoch ${e.primary.epoch} or CP λ ${lam}; re-run evaluate`);
+    return undefined;
+  }
+  let cpVsCal: Float64Array | undefined;
+  try {
+    const exp = findExperiment(run, e.name);
+    const split = res.calitune.split;
+    const epPath = exp.epochs.find((x) => x.epoch === e.primary!.epoch)?.lists[split];
+    const cpPath = res.calitune.postprocess?.files[lam];
+    if (epPath && cpPath && existsSync(epPath) && existsSync(cpPath)) {
+      const a = readNpyMatrixI32(epPath), b = readNpyMatrixI32(cpPath);
+      const k = res.calitune.k;
+      if (a.rows === b.rows && a.cols === k && b.cols === k) {
+        const r = rboPerUser(b.data, a.data, a.rows, k, k, res.calitune.rbo_p);
+        cpVsCal = new Float64Array(table.nUsers).fill(NaN);
+        for (let u = 1; u < Math.min(r.length, table.nUsers); u++) cpVsCal[u] = r[u]!;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+  }
+  const pairs = [
+    { label: 'backbone vs CaliTune', values: cal.rboVsBase },
+    { label: 'backbone vs CP', values: cpU.rboVsBase },
+  ];
+  if (cpVsCal) pairs.push({ label: 'CP vs CaliTune', values: cpVsCal });
+  else warnings.push(`experiment '${e.name}': the lists of epoch ${e.primary.epoch} or CP λ ${lam} are not on disk; the CP vs CaliTune RBO box is left out`);
+  return { table, epoch: e.primary.epoch, mode: e.primary.mode, lambda: lam, userGroup, rbo: { pairs, userGroup, epoch: e.primary.epoch, lambda: lam } };
+}
+
+/** CaliTune epochs not dominated on validation (higher valid NDCG, lower JSD), over all experiments. */
+export function validationParetoFront(exps: readonly ExperimentData[]): { experiment: string; epoch: number; validNdcg: number; jsd: number }[] {
+  const pts: { experiment: string; epoch: number; validNdcg: number; jsd: number }[] = [];
+  for (const e of exps) {
+    const evaluated = new Set(e.epochs.map((x) => x.epoch));
+    for (const l of e.log) {
+      if (l.validNdcg === null || l.jsd === null || !evaluated.has(l.epoch)) continue;
+      pts.push({ experiment: e.name, epoch: l.epoch, validNdcg: l.validNdcg, jsd: l.jsd });
+    }
+  }
+  const front = pts.filter((p) => !pts.some((q) => q !== p && q.validNdcg >= p.validNdcg && q.jsd <= p.jsd && (q.validNdcg > p.validNdcg || q.jsd < p.jsd)));
+  // identical points: keep the first
+  const seen = new Set<string>();
+  const out = front.filter((p) => { const k = `${p.validNdcg}|${p.jsd}`; if (seen.has(k)) return false; seen.add(k); return true; });
+  return out.sort((a, b) => a.jsd - b.jsd);
+}

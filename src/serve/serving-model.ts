@@ -1,0 +1,77 @@
+/**
+ * Which weights to serve: the run's backbone, or a CaliTune checkpoint overlaid on it (a
+ * checkpoint stores only the tensors fine-tuning changed). The checkpoint is picked by epoch
+ * or by the experiment's validation-selected epoch for a selection mode.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRunData, runPaths } from '../experiments/run-dir.js';
+import { loadModel } from '../models/model-file.js';
+import { readSafetensors } from '../models/safetensors.js';
+import type { Recommender } from '../models/recommender.js';
+import type { SplitDataset } from '../data/types.js';
+import { UserError } from '../util/errors.js';
+import { CheckpointStore } from '../calibration/checkpoints.js';
+
+export const SELECTION_MODES = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
+export type ServeSelection = (typeof SELECTION_MODES)[number];
+
+export interface ServingModel {
+  model: Recommender;
+  ds: SplitDataset;
+  /** Human label, e.g. "bpr base" or "bpr + CaliTune c0.5 epoch 184". */
+  label: string;
+  experiment?: string;
+  epoch?: number;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read JSON (${(e as Error).message})`, path);
+  }
+}
+
+export function loadServingModel(
+  run: string, opts: { experiment?: string; epoch?: number; mode?: ServeSelection } = {},
+): ServingModel {
+  const { info, ds } = loadRunData(run);
+  const { model, sidecar } = loadModel(runPaths(run).model);
+  if (sidecar.data_fingerprint !== undefined && sidecar.data_fingerprint !== info.fingerprint) {
+    throw new UserError(`the model in ${runPaths(run).model} was trained on other data than this run's split`);
+  }
+  if (opts.experiment === undefined) {
+    if (opts.epoch !== undefined || opts.mode !== undefined) throw new UserError('--epoch and --mode need --experiment');
+    return { model, ds, label: `${sidecar.model_type} base` };
+  }
+  const dir = join(run, 'experiments', opts.experiment);
+  if (!existsSync(dir)) throw new UserError(`no experiment '${opts.experiment}' in ${run} (expected ${dir})`);
+  let epoch = opts.epoch;
+  if (epoch === undefined) {
+    const mode = opts.mode ?? 'any';
+    const summaryPath = join(dir, 'summary.json');
+    if (!existsSync(summaryPath)) throw new UserError(`experiment '${opts.experiment}' has not finished (no summary.json): give --epoch N`, dir);
+    const summary = readJson(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
+    const sel = summary.selected?.[mode];
+    if (!sel) throw new UserError(`experiment '${opts.experiment}' has no validation-selected epoch for mode '${mode}'`, summaryPath);
+    epoch = sel.epoch;
+  }
+  const store = new CheckpointStore(join(dir, 'checkpoints'));
+  const weightsPath = store.weightsPath(epoch);
+  if (weightsPath === undefined) {
+    const withWeights = store.records().filter((r) => r.weights).map((r) => r.epoch);
+    throw new UserError(`epoch ${epoch} of '${opts.experiment}' has no stored weights (epochs with weights: ${withWeights.join(', ') || 'none'}; fine-tune with --keep all to keep every epoch)`);
+  }
+  const file = readSafetensors(weightsPath);
+  const params = new Map(model.parameters().map((p) => [p.name, p]));
+  for (const [name, t] of file.tensors) {
+    const p = params.get(name);
+    if (!p) throw new UserError(`checkpoint tensor '${name}' is not a parameter of the ${model.type} model`, weightsPath);
+    if (t.data.length !== p.value.length || !(t.data instanceof Float32Array)) {
+      throw new UserError(`checkpoint tensor '${name}' has ${t.data.length} values, the model ${p.value.length}`, weightsPath);
+    }
+    p.value.set(t.data);
+  }
+  return { model, ds, label: `${sidecar.model_type} + CaliTune ${opts.experiment} epoch ${epoch}`, experiment: opts.experiment, epoch };
+}

@@ -1,0 +1,210 @@
+/**
+ * DMF training loop, RecBole 1.2.1 pointwise behaviour:
+ * - every train interaction is a positive (label 1) joined by `negSamples` uniform negatives
+ *   (label 0) from items 1..nItems−1, re-drawn while they are one of the user's train items;
+ * - an epoch covers every positive once in an order reshuffled each epoch; a batch holds
+ *   `batchSize` rows in all — floor(batchSize / (1 + negSamples)) positives with their
+ *   negatives, as RecBole's TrainDataLoader sizes pointwise batches;
+ * - loss = mean BCE-with-logits; dense Adam over every tensor;
+ * - validation NDCG@10 after every epoch (train masked, users without valid items skipped),
+ *   RecBole early stopping, the best weights copied and restored at the end.
+ * Deterministic for a given seed.
+ */
+import type { Csr } from '../data/types.js';
+import { Rng } from '../math/rng.js';
+import { checkPositiveInt } from '../models/bpr.js';
+import { DmfModel, resolveDmfHyper } from '../models/dmf.js';
+import { Adam } from '../nn/adam.js';
+import { checkSizes } from '../nn/layers.js';
+import { UserError } from '../util/errors.js';
+import { sampleNegatives } from './bpr-trainer.js';
+import { EarlyStopping } from './early-stopping.js';
+import { FullSortEvaluator } from './full-sort-eval.js';
+
+export interface DmfTrainConfig {
+  embeddingSize: number;
+  userHidden: number[];
+  itemHidden: number[];
+  lr: number;
+  weightDecay: number;
+  batchSize: number;
+  epochs: number;
+  patience: number;
+  negSamples: number;
+  seed: number;
+  validK: number;
+}
+
+/** The reference configuration (embeddings 256, hidden [256, 256], lr 1e-4, batch 4096, patience 25). */
+export const DEFAULT_DMF_CONFIG: Readonly<DmfTrainConfig> = Object.freeze({
+  embeddingSize: 256,
+  userHidden: [256, 256],
+  itemHidden: [256, 256],
+  lr: 1e-4,
+  weightDecay: 0,
+  batchSize: 4096,
+  epochs: 300,
+  patience: 25,
+  negSamples: 1,
+  seed: 920,
+  validK: 10,
+});
+
+export interface TrainData {
+  readonly nUsers: number;
+  readonly nItems: number;
+  readonly train: Csr;
+  readonly valid: Csr;
+}
+
+/** One epoch's record (shared by the DMF and MultiVAE trainers). */
+export interface EpochInfo {
+  epoch: number;
+  /** Mean over batches of the batch loss. */
+  loss: number;
+  validNdcg: number;
+  seconds: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  improved: boolean;
+}
+
+export interface TrainOptions<M> {
+  onEpoch?: (e: EpochInfo, total: number) => void;
+  restoreBest?: boolean;
+  /** Start from this model (sizes must match). */
+  model?: M;
+  /** Skip the per-epoch validation (benchmarks); early stopping is then off. */
+  skipValidation?: boolean;
+}
+
+export interface TrainResult<M, C> {
+  model: M;
+  history: EpochInfo[];
+  bestEpoch: number;
+  bestValidNdcg: number;
+  bestWeights: Record<string, Float32Array>;
+  stoppedEarly: boolean;
+  epochsRun: number;
+  config: C;
+  seconds: number;
+}
+
+export function checkCommonConfig(c: { lr: number; weightDecay: number; batchSize: number; epochs: number; patience: number; seed: number; validK: number }): void {
+  checkPositiveInt('batchSize', c.batchSize);
+  checkPositiveInt('epochs', c.epochs);
+  checkPositiveInt('validK', c.validK);
+  if (!Number.isInteger(c.patience) || c.patience < 0) throw new UserError(`patience must be an integer ≥ 0 (got ${c.patience})`);
+  if (!(typeof c.lr === 'number' && c.lr > 0 && Number.isFinite(c.lr))) throw new UserError(`lr must be a positive number (got ${c.lr})`);
+  if (!(typeof c.weightDecay === 'number' && c.weightDecay >= 0 && Number.isFinite(c.weightDecay))) {
+    throw new UserError(`weightDecay must be ≥ 0 (got ${c.weightDecay})`);
+  }
+  if (!Number.isInteger(c.seed)) throw new UserError(`seed must be an integer (got ${c.seed})`);
+}
+
+export function resolveDmfConfig(partial: Partial<DmfTrainConfig> = {}): DmfTrainConfig {
+  const c: DmfTrainConfig = { ...DEFAULT_DMF_CONFIG, userHidden: [...DEFAULT_DMF_CONFIG.userHidden], itemHidden: [...DEFAULT_DMF_CONFIG.itemHidden] };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
+  // the item tower mirrors the user tower unless given (RecBole's configs set both lists)
+  if (partial.userHidden !== undefined && partial.itemHidden === undefined) c.itemHidden = [...partial.userHidden];
+  checkPositiveInt('embeddingSize', c.embeddingSize);
+  c.userHidden = checkSizes('userHidden', c.userHidden);
+  c.itemHidden = checkSizes('itemHidden', c.itemHidden);
+  checkPositiveInt('negSamples', c.negSamples);
+  checkCommonConfig(c);
+  if (c.batchSize < 1 + c.negSamples) throw new UserError(`batchSize ${c.batchSize} cannot hold one positive and its ${c.negSamples} negatives`);
+  return c;
+}
+
+/** Checks the matrices against the sizes; returns the number of train interactions. */
+export function checkTrainData(data: TrainData, name: string): number {
+  const { nUsers, nItems, train, valid } = data;
+  if (nItems < 2) throw new UserError(`${name} needs at least one item besides padding`);
+  if (train.nRows !== nUsers || train.nCols !== nItems) throw new UserError(`train matrix is ${train.nRows}×${train.nCols}, dataset ${nUsers}×${nItems}`);
+  if (valid.nCols !== nItems) throw new UserError(`valid matrix has ${valid.nCols} items, dataset ${nItems}`);
+  const nInter = train.indptr[nUsers]!;
+  if (nInter === 0) throw new UserError('no training interactions');
+  return nInter;
+}
+
+export function trainDmf(data: TrainData, partial: Partial<DmfTrainConfig> = {}, opts: TrainOptions<DmfModel> = {}): TrainResult<DmfModel, DmfTrainConfig> {
+  const cfg = resolveDmfConfig(partial);
+  const { nUsers, nItems, train, valid } = data;
+  const nInter = checkTrainData(data, 'DMF');
+  const hyper = resolveDmfHyper({
+    nUsers, nItems, userEmbeddingSize: cfg.embeddingSize, itemEmbeddingSize: cfg.embeddingSize,
+    userHidden: cfg.userHidden, itemHidden: cfg.itemHidden,
+  });
+  const tUser = new Int32Array(nInter), tPos = new Int32Array(nInter);
+  for (let u = 0; u < nUsers; u++) {
+    const lo = train.indptr[u]!, hi = train.indptr[u + 1]!;
+    if (hi - lo >= nItems - 1) throw new UserError(`user ${u} interacted with every item: no negative to sample`);
+    for (let q = lo; q < hi; q++) { tUser[q] = u; tPos[q] = train.indices[q]!; }
+  }
+  const model = opts.model ?? new DmfModel(hyper, cfg.seed);
+  if (model.nUsers !== nUsers || model.nItems !== nItems) throw new UserError('model sizes do not match the dataset');
+  model.setTrainMatrix(train);
+  const rng = new Rng((cfg.seed ^ 0x2545f491) | 0);
+  const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const stopper = new EarlyStopping(cfg.patience);
+  const evaluator = new FullSortEvaluator();
+  const neg = cfg.negSamples, per = 1 + neg;
+  const posPerBatch = Math.floor(cfg.batchSize / per);
+  const order = new Int32Array(nInter);
+  for (let i = 0; i < nInter; i++) order[i] = i;
+  const eUser = new Int32Array(nInter * neg);
+  const eNeg = new Int32Array(nInter * neg);
+  const history: EpochInfo[] = [];
+  let bestWeights = model.snapshot();
+  let stoppedEarly = false;
+  const t0 = performance.now();
+  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    const e0 = performance.now();
+    rng.shuffle(order);
+    for (let i = 0; i < nInter; i++) {
+      const u = tUser[order[i]!]!;
+      for (let r = 0; r < neg; r++) eUser[i * neg + r] = u;
+    }
+    sampleNegatives(train, eUser, eNeg, nItems, rng);
+    let lossSum = 0, nBatches = 0;
+    for (let s = 0; s < nInter; s += posPerBatch) {
+      const e = Math.min(nInter, s + posPerBatch);
+      const m = e - s, B = m * per;
+      const bu = new Int32Array(B), bi = new Int32Array(B), bl = new Float32Array(B);
+      // positives first, then their negatives (RecBole's layout; the loss is a mean anyway)
+      for (let t = 0; t < m; t++) {
+        const o = order[s + t]!;
+        bu[t] = tUser[o]!; bi[t] = tPos[o]!; bl[t] = 1;
+        for (let r = 0; r < neg; r++) {
+          const q = m + t * neg + r;
+          bu[q] = tUser[o]!; bi[q] = eNeg[(s + t) * neg + r]!; bl[q] = 0;
+        }
+      }
+      model.zeroGrad();
+      lossSum += model.pointwiseForwardBackward(bu, bi, bl);
+      adam.step();
+      nBatches++;
+    }
+    const e1 = performance.now();
+    let validNdcg = NaN, improved = false, stop = false;
+    if (!opts.skipValidation) {
+      validNdcg = evaluator.evaluate(model, { mask: [train], target: valid, k: cfg.validK, skipEmpty: true }).ndcg;
+      ({ improved, stop } = stopper.update(validNdcg, epoch));
+      if (improved) bestWeights = model.snapshot();
+    }
+    const e2 = performance.now();
+    const info: EpochInfo = {
+      epoch, loss: lossSum / nBatches, validNdcg, seconds: (e2 - e0) / 1000,
+      trainSeconds: (e1 - e0) / 1000, evalSeconds: (e2 - e1) / 1000, improved,
+    };
+    history.push(info);
+    opts.onEpoch?.(info, cfg.epochs);
+    if (stop) { stoppedEarly = true; break; }
+  }
+  if (opts.skipValidation) bestWeights = model.snapshot();
+  if ((opts.restoreBest ?? true) && !opts.skipValidation) model.loadWeights(bestWeights);
+  return {
+    model, history, bestEpoch: stopper.bestStep, bestValidNdcg: stopper.best, bestWeights, stoppedEarly,
+    epochsRun: history.length, config: cfg, seconds: (performance.now() - t0) / 1000,
+  };
+}

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Csr } from '../../src/data/types.js';
+import { Rng } from '../../src/math/rng.js';
+import { bceWithLogits, DmfModel } from '../../src/models/dmf.js';
+import { loadModel, saveModel } from '../../src/models/model-file.js';
+import { formatGradCheck, gradCheck } from '../../src/nn/gradcheck.js';
+import { UserError } from '../../src/util/errors.js';
+
+function csr(nCols: number, rows: number[][]): Csr {
+  const indptr = new Int32Array(rows.length + 1);
+  const idx: number[] = [];
+  rows.forEach((r, i) => { idx.push(...[...r].sort((a, b) => a - b)); indptr[i + 1] = idx.length; });
+  return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx) };
+}
+
+// 5 users (0 = padding), 7 items (0 = padding); item 6 has no train interaction
+const train = csr(7, [[], [1, 2, 3], [2, 4], [1, 5], [3, 4, 5]]);
+const hyper = { nUsers: 5, nItems: 7, userEmbeddingSize: 6, itemEmbeddingSize: 5, userHidden: [4, 3], itemHidden: [3] };
+
+function model(seed = 1, scale = 30): DmfModel {
+  const m = new DmfModel(hyper, seed);
+  // N(0, 0.01) weights make every score ≈ 0: scale up (and give biases values) for the checks
+  const rng = new Rng(seed + 100);
+  for (const p of m.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] = p.name.endsWith('.bias') ? 0.2 * rng.normal() : p.value[i]! * scale;
+  m.setTrainMatrix(train);
+  return m;
+}
+
+test('DMF parameters: RecBole names, shapes, item-side flags, N(0, 0.01) init with zero biases', () => {
+  const m = new DmfModel({ nUsers: 300, nItems: 400, userEmbeddingSize: 64, itemEmbeddingSize: 64, userHidden: [32, 16], itemHidden: [16] }, 3);
+  assert.deepEqual(m.parameters().map((p) => [p.name, p.shape.join('x'), p.itemSide]), [
+    ['user_linear.weight', '400x64', false],
+    ['user_fc_layers.mlp_layers.1.weight', '32x64', false], ['user_fc_layers.mlp_layers.1.bias', '32', false],
+    ['user_fc_layers.mlp_layers.4.weight', '16x32', false], ['user_fc_layers.mlp_layers.4.bias', '16', false],
+    ['item_linear.weight', '300x64', true],
+    ['item_fc_layers.mlp_layers.1.weight', '16x64', true], ['item_fc_layers.mlp_layers.1.bias', '16', true],
+  ]);
+  const w = m.parameters()[0]!.value;
+  let s2 = 0;
+  for (const v of w) s2 += v * v;
+  assert.ok(Math.abs(Math.sqrt(s2 / w.length) - 0.01) < 0.0005);
+  assert.ok(m.parameters().filter((p) => p.name.endsWith('.bias')).every((p) => p.value.every((v) => v === 0)));
+  assert.equal(m.dim, 16);
+});
+
+test('hidden sizes that do not chain or are not positive are UserErrors', () => {
+  assert.throws(() => new DmfModel({ ...hyper, itemHidden: [4] }), (e: unknown) => e instanceof UserError && /do not chain/.test(e.message));
+  assert.throws(() => new DmfModel({ ...hyper, userHidden: [4, 0] }), UserError);
+  assert.throws(() => new DmfModel({ ...hyper, userHidden: [] }), UserError);
+  assert.throws(() => new DmfModel({ ...hyper, userEmbeddingSize: -1 }), UserError);
+  assert.throws(() => model().setTrainMatrix(csr(6, [[], [], [], [], []])), UserError);
+  assert.throws(() => new DmfModel(hyper).scoreAll(new Int32Array([1])), /setTrainMatrix/);
+});
+
+test('scoreAll = σ(user tower · item tower); the empty item column gives finite scores', () => {
+  const m = model();
+  const users = new Int32Array([1, 2, 3, 4, 0]);
+  const s = m.scoreAll(users);
+  for (const v of s) assert.ok(Number.isFinite(v) && v > 0 && v < 1);
+  // against the candidate path and the hand-computed logit
+  const cands = new Int32Array(users.length * 7);
+  for (let r = 0; r < users.length; r++) for (let j = 0; j < 7; j++) cands[r * 7 + j] = j;
+  const c = m.forwardCandidates(users, cands, 7);
+  for (let i = 0; i < s.length; i++) assert.ok(Math.abs(c[i]! - s[i]!) < 1e-6);
+  // item 6 (and padding 0) have an empty column: their tower output is the MLP of zeros
+  const I = m.itemEmbeddings();
+  assert.deepEqual(Array.from(I.subarray(6 * 3, 7 * 3)), Array.from(I.subarray(0, 3)));
+  // the cache follows weight changes made behind the model's back
+  const before = m.scoreAll(new Int32Array([1]));
+  m.item.first.value[3 * 5] += 1; // a weight of user 3's row in item_linear
+  const after = m.scoreAll(new Int32Array([1]));
+  assert.notDeepEqual(after, before);
+});
+
+test('pointwise BCE-with-logits forward/backward passes the finite-difference check', () => {
+  const m = model(2);
+  const users = new Int32Array([1, 2, 1, 3, 4, 4]);
+  const items = new Int32Array([2, 4, 6, 5, 1, 3]);
+  const labels = new Float32Array([1, 1, 0, 1, 0, 1]);
+  let loss = 0;
+  const r = gradCheck(m.parameters(), () => m.pointwiseLoss(users, items, labels), () => {
+    loss = m.pointwiseForwardBackward(users, items, labels);
+  }, { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  assert.ok(r.ok, formatGradCheck(r));
+  assert.ok(Math.abs(loss - m.pointwiseLoss(users, items, labels)) < 1e-5);
+  assert.ok(Math.abs(bceWithLogits(0, 1) - Math.LN2) < 1e-12);
+  assert.ok(Math.abs(bceWithLogits(-800, 1) - 800) < 1e-9); // no overflow
+});
+
+test('candidate path (σ scores) gradient check; freezing the item tower', () => {
+  const m = model(7); // a seed whose ReLU pre-activations stay clear of 0 under the ±h steps
+  const users = new Int32Array([1, 4, 2]);
+  const k = 3;
+  const cands = new Int32Array([2, 6, 3, 1, 5, 2, 6, 4, 1]);
+  const c = new Float32Array([0.3, -1, 2, 0.5, 1, -0.7, 1.5, 0.2, -2]);
+  const lossFn = () => {
+    const s = m.scoreAll(users);
+    let v = 0;
+    for (let r = 0; r < 3; r++) for (let q = 0; q < k; q++) v += c[r * k + q]! * s[r * 7 + cands[r * k + q]!]!;
+    return v;
+  };
+  const r = gradCheck(m.parameters(), lossFn, () => {
+    m.forwardCandidates(users, cands, k);
+    m.backwardCandidates(c);
+  }, { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  assert.ok(r.ok, formatGradCheck(r));
+  m.setItemsFrozen(true);
+  m.zeroGrad();
+  m.forwardCandidates(users, cands, k);
+  m.backwardCandidates(c);
+  for (const p of m.parameters()) {
+    const nz = p.grad.some((v) => v !== 0);
+    if (p.itemSide) assert.ok(!nz, `${p.name} has a gradient while frozen`);
+  }
+  assert.ok(m.parameters()[0]!.grad.some((v) => v !== 0));
+});
+
+test('save/load round trip; a sidecar of another type is a UserError', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmf-'));
+  try {
+    const m = model(4);
+    saveModel(dir, m);
+    const { model: back, sidecar } = loadModel(dir, 'dmf');
+    assert.equal(sidecar.model_type, 'dmf');
+    assert.deepEqual(sidecar.sizes.userHidden, [4, 3]);
+    assert.ok(back instanceof DmfModel);
+    (back as DmfModel).setTrainMatrix(train);
+    const users = new Int32Array([1, 2, 3, 4]);
+    assert.deepEqual(back.scoreAll(users), m.scoreAll(users));
+    assert.throws(() => loadModel(dir, 'bpr'), (e: unknown) => e instanceof UserError && /dmf model, not bpr/.test(e.message));
+    assert.throws(() => loadModel(dir, 'multivae'), UserError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,59 @@
+/**
+ * A small real run for the report tests, built through the CLI in-process: synthetic
+ * interactions (150 users × 120 items) → train BPR (dim 16, a few epochs) → prepare →
+ * postprocess (3 λ) → finetune 'a' (5 epochs) → evaluate. Built once per test file.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run as runMain } from '../../src/cli/main.js';
+import { generateSynthetic, writeInterFile } from '../../src/data/synthetic.js';
+
+process.env.CALITUNE_QUIET = '1';
+
+/** Runs the CLI in-process, capturing stdout and stderr. */
+export async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
+  const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
+  const ol = console.log, oe = console.error;
+  process.stdout.write = ((s: string | Uint8Array) => { out += String(s); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => { err += String(s); return true; }) as typeof process.stderr.write;
+  console.log = (...a: unknown[]) => { out += a.join(' ') + '\n'; };
+  console.error = (...a: unknown[]) => { err += a.join(' ') + '\n'; };
+  try {
+    return { code: await runMain(args), out, err };
+  } finally {
+    process.stdout.write = ow; process.stderr.write = ew; console.log = ol; console.error = oe;
+  }
+}
+
+async function ok(args: string[]): Promise<void> {
+  const r = await cli(args);
+  if (r.code !== 0) throw new Error(`calitune ${args.join(' ')} failed (${r.code}): ${r.err}`);
+}
+
+export interface Fixture { tmp: string; run: string; bare: string; cleanup(): void }
+
+/**
+ * `run`: the full pipeline with one experiment 'a'. `bare`: trained and prepared, nothing else
+ * (no experiments, no CP, not evaluated).
+ */
+export async function buildFixture(prefix = 'calitune-report-'): Promise<Fixture> {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const data = join(tmp, 'synth.inter');
+  writeInterFile(data, generateSynthetic({ users: 150, items: 120, interactions: 3600, seed: 11 }));
+  const cfg = join(tmp, 'ft.yaml');
+  writeFileSync(cfg, ['random_seed: 111', 'num_epochs: 5', 'train_batch_size: 16', 'learning_rate: 0.01', 'freeze_item_emb: true',
+    'combined_mode_alpha: 0.5', 'k_candidates: 20', 'early_stopping_patience: 25', ''].join('\n'));
+  const run = join(tmp, 'run');
+  await ok(['train', '--data', data, '--run', run, '--epochs', '6', '--dim', '16', '--lr', '0.01', '--batch-size', '512']);
+  await ok(['prepare', '--run', run]);
+  const bare = join(tmp, 'bare');
+  mkdirSync(bare);
+  await ok(['train', '--data', data, '--run', bare, '--epochs', '3', '--dim', '8', '--batch-size', '512']);
+  await ok(['prepare', '--run', bare]);
+  await ok(['postprocess', '--run', run, '--lambdas', '0.2,0.5,0.8', '--workers', '1']);
+  await ok(['finetune', '--run', run, '--config', cfg, '--name', 'a', '--keep', 'last']);
+  await ok(['evaluate', '--run', run, '--experiment', 'a']);
+  return { tmp, run, bare, cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
+}

@@ -1,0 +1,214 @@
+/**
+ * `calitune report` / writeReport (issue 7): the charts are drawn from a real (small) run,
+ * the PNG exports are not blank, bad input is handled (no experiments, NaN in a results file,
+ * unwritable output folder), and the helpers (CP interpolation, box statistics, Pareto front,
+ * PNG decoder, lenient JSON) give known answers.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import { buildFixture, cli, type Fixture } from './fixture.js';
+import { writeReport } from '../../src/report/report.js';
+import { listExperiments, loadReportData, parseJsonLenient, validationParetoFront, type ExperimentData } from '../../src/report/data.js';
+import { boxStats } from '../../src/report/charts.js';
+import { cpNdcgAtJsd } from '../../src/report/findings.js';
+import { countSvgMarks, renderChart } from '../../src/report/render.js';
+import { decodePng, pngInk } from '../../src/report/png.js';
+import { UserError } from '../../src/util/errors.js';
+
+let fx: Fixture;
+before(async () => { fx = await buildFixture(); });
+after(() => fx?.cleanup());
+
+test('writeReport on a run with one experiment: every chart drawn, PNGs not blank, page self-contained', async () => {
+  const out = join(fx.tmp, 'report-full');
+  const r = await writeReport(fx.run, out, { pngScale: 1 });
+  assert.equal(r.index, join(out, 'index.html'));
+  assert.deepEqual(r.missing, []);
+  assert.deepEqual(r.warnings, []);
+  const ids = r.chartInfo.map((c) => c.id).sort();
+  assert.deepEqual(ids, ['backbone_curve', 'finetune_curves', 'long_tail', 'rbo_a', 'tradeoff', 'tradeoff_groups']);
+  for (const c of r.chartInfo) {
+    assert.ok(c.markElements > 0 && c.markGroups > 0, `${c.id} drew no marks`);
+    assert.ok(existsSync(c.svg) && existsSync(c.spec), c.id);
+    const png = decodePng(readFileSync(c.png!), c.png);
+    const ink = pngInk(png);
+    assert.ok(png.width > 250 && png.height > 150, `${c.id}: ${png.width}×${png.height}`);
+    assert.ok(ink.distinctColours > 8 && ink.share > 0.01, `${c.id} PNG looks blank: ${JSON.stringify(ink)}`);
+  }
+  assert.equal(r.charts.length, 12); // 6 × (svg + png)
+  // the trade-off chart: backbone cross, 3 CP points, 5 epochs of 'a'
+  const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as { data: { values: { layer: string; epoch?: number }[] } };
+  const byLayer = (l: string) => spec.data.values.filter((v) => v.layer === l);
+  assert.equal(byLayer('base').length, 1);
+  assert.equal(byLayer('cp').length, 3);
+  assert.deepEqual(byLayer('path').map((v) => v.epoch), [1, 2, 3, 4, 5]);
+  assert.ok(byLayer('front').length >= 1);
+  const html = readFileSync(r.index, 'utf8');
+  assert.doesNotMatch(html, /<script[^>]+src=/i, 'no external scripts');
+  assert.doesNotMatch(html, /<link[^>]+href=/i, 'no external style sheets');
+  assert.match(html, /<svg/);
+  assert.match(html, /Metric definitions/);
+  assert.match(html, /Percentage of users for which metrics were improved/);
+  assert.match(html, /Percentage of users for which the number of popular \(head\) items was decreased/);
+  assert.equal((html.match(/data-chart="/g) ?? []).length, 6);
+  const rj = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { findings: { sentences: string[] }; comparisons: Record<string, unknown> };
+  assert.equal(rj.findings.sentences.length, 1);
+  assert.ok('a' in rj.comparisons);
+});
+
+test('a run with no experiments: the report shows what exists and says what is missing', async () => {
+  const out = join(fx.tmp, 'report-bare');
+  const r = await cli(['report', '--run', fx.bare, '--out', out, '--no-png']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /missing: no CaliTune experiments/);
+  assert.match(r.err, /missing: no evaluated results/);
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.match(html, /id="missing"/);
+  assert.match(html, /no CaliTune experiments/);
+  assert.match(html, /data-chart="long_tail"/);
+  assert.match(html, /data-chart="backbone_curve"/);
+  assert.doesNotMatch(html, /data-chart="tradeoff"/);
+  assert.ok(!existsSync(join(out, 'charts', 'long_tail.png')), '--no-png');
+  assert.deepEqual(listExperiments(fx.bare), []);
+});
+
+test('a results file with NaN values: read, drawn as a gap, reported', async () => {
+  const run = join(fx.tmp, 'nan-run');
+  cpSync(fx.run, run, { recursive: true });
+  const p = join(run, 'results', 'a.json');
+  const j = JSON.parse(readFileSync(p, 'utf8')) as { finetuned: Record<string, Record<string, number>>; postprocessed: Record<string, Record<string, number>> };
+  // Python's json writes bare NaN tokens
+  const text = JSON.stringify(j, null, 1)
+    .replace(/("epoch_3": \{\s*"ndcg": )[-0-9.e]+/, '$1NaN')
+    .replace(/("0.5": \{\s*"ndcg": )[-0-9.e]+/, '$1NaN');
+  assert.equal((text.match(/NaN/g) ?? []).length, 2, 'the fixture has the NaNs');
+  writeFileSync(p, text);
+  const d = loadReportData(run);
+  assert.equal(d.experiments[0]!.epochs.find((e) => e.epoch === 3)!.m.ndcg, null);
+  assert.equal(d.cp.find((c) => c.lambda === '0.5')!.m.ndcg, null);
+  const out = join(fx.tmp, 'report-nan');
+  const r = await writeReport(run, out, { png: false });
+  assert.ok(r.warnings.some((w) => /NaN\/Infinity value\(s\)/.test(w)), r.warnings.join('\n'));
+  assert.ok(r.warnings.some((w) => /finetuned\.epoch_3\.ndcg/.test(w) && /gaps/.test(w)), r.warnings.join('\n'));
+  const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as { data: { values: { layer: string; epoch?: number; ndcg: number | null }[] }; layer: { mark: { invalid?: string } }[] };
+  assert.equal(spec.data.values.find((v) => v.layer === 'path' && v.epoch === 3)!.ndcg, null);
+  assert.equal(spec.layer[1]!.mark.invalid, 'break-paths-filter-domains');
+  // the path is broken in two around epoch 3: the SVG has two line segments for experiment 'a'
+  const svg = readFileSync(join(out, 'charts', 'tradeoff.svg'), 'utf8');
+  assert.ok(r.chartInfo.find((c) => c.id === 'tradeoff')!.markElements > 0);
+  assert.match(readFileSync(r.index, 'utf8'), /id="warnings"/);
+  // CP (NaN at λ 0.5) and the path of 'a' (NaN at epoch 3) are each broken into two segments
+  const lines = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*><path[^>]* d="([^"]+)"/g)].map((m) => (m[1]!.match(/M/g) ?? []).length);
+  assert.deepEqual(lines.slice(0, 2), [2, 2], `segments per line: ${lines.join(', ')}`);
+  const cliR = await cli(['report', '--run', run, '--out', join(fx.tmp, 'report-nan2'), '--no-png']);
+  assert.equal(cliR.code, 0, cliR.err);
+  assert.match(cliR.err, /warning: .*NaN/);
+});
+
+test('a path with a missing value is drawn with a gap (two line segments)', async () => {
+  const spec = {
+    width: 200, height: 100,
+    data: { values: [{ x: 1, y: 1 }, { x: 2, y: 2 }, { x: 3, y: null }, { x: 4, y: 1 }, { x: 5, y: 2 }] },
+    mark: { type: 'line', invalid: 'break-paths-filter-domains' },
+    encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+  };
+  const r = await renderChart(spec);
+  const m = /<g class="mark-line role-mark[^"]*"[^>]*><path[^>]* d="([^"]+)"/.exec(r.svg);
+  assert.ok(m, 'line path drawn');
+  assert.equal((m[1]!.match(/M/g) ?? []).length, 2, `expected two segments: ${m[1]}`);
+});
+
+test('an unwritable output folder is a clear error with exit code 2', async () => {
+  const file = join(fx.tmp, 'a-file');
+  writeFileSync(file, 'x');
+  const r = await cli(['report', '--run', fx.run, '--out', join(file, 'report')]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /cannot write the report to .*a-file\/report: .*(not a folder|ENOTDIR)/);
+  const r2 = await cli(['report', '--run', fx.run, '--out', file]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.err, /it is a file, not a folder/);
+  await assert.rejects(writeReport(fx.run, join(file, 'x')), UserError);
+  if (process.getuid?.() !== 0) {
+    const ro = join(fx.tmp, 'read-only');
+    mkdirSync(ro);
+    chmodSync(ro, 0o500);
+    try {
+      const r3 = await cli(['report', '--run', fx.run, '--out', join(ro, 'report')]);
+      assert.equal(r3.code, 2);
+      assert.match(r3.err, /permission denied/);
+    } finally { chmodSync(ro, 0o700); }
+  }
+});
+
+test('bad usage: no --run, a folder that is not a run', async () => {
+  assert.equal((await cli(['report'])).code, 2);
+  const r = await cli(['report', '--run', join(fx.tmp, 'nope')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /does not exist/);
+  mkdirSync(join(fx.tmp, 'empty-dir'), { recursive: true });
+  const r2 = await cli(['report', '--run', join(fx.tmp, 'empty-dir')]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.err, /not a run directory/);
+});
+
+test('parseJsonLenient: NaN / Infinity tokens become null, strings untouched', () => {
+  const r = parseJsonLenient('{"a": NaN, "b": [1, -Infinity, Infinity], "s": "NaN inside", "t": "x\\"NaN"}');
+  assert.deepEqual(r.value, { a: null, b: [1, null, null], s: 'NaN inside', t: 'x"NaN' });
+  assert.equal(r.replaced, 3);
+  assert.equal(parseJsonLenient('{"a": 1}').replaced, 0);
+  assert.throws(() => parseJsonLenient('{"a": }'));
+});
+
+test('cpNdcgAtJsd interpolates along CP (backbone = λ 0) and says when a point is out of range', () => {
+  const base: [number, number] = [0.24, 0.28];
+  const cp: [number, number][] = [[0.2, 0.27], [0.1, 0.25], [0.05, 0.2]];
+  assert.ok(Math.abs(cpNdcgAtJsd(base, cp, 0.15).cpNdcg! - 0.26) < 1e-12);
+  assert.ok(Math.abs(cpNdcgAtJsd(base, cp, 0.22).cpNdcg! - 0.275) < 1e-12);
+  assert.deepEqual(cpNdcgAtJsd(base, cp, 0.01), { cpNdcg: null, where: 'beyond' });
+  assert.deepEqual(cpNdcgAtJsd(base, cp, 0.3), { cpNdcg: null, where: 'above' });
+  assert.equal(cpNdcgAtJsd(base, [[null, null], [0.1, 0.25]], 0.2).where, 'inside'); // nulls skipped
+  assert.deepEqual(cpNdcgAtJsd(undefined, [], 0.2), { cpNdcg: null, where: 'none' });
+});
+
+test('boxStats: quartiles (linear interpolation) and Tukey whiskers', () => {
+  const b = boxStats([1, 2, 3, 4, 5, 6, 7, 8, 9, 100, NaN])!;
+  assert.equal(b.n, 10);
+  assert.equal(b.median, 5.5);
+  assert.equal(b.q1, 3.25);
+  assert.equal(b.q3, 7.75);
+  assert.equal(b.lo, 1);
+  assert.equal(b.hi, 9); // 100 is an outlier
+  assert.equal(boxStats([NaN]), null);
+});
+
+test('validationParetoFront: non-dominated epochs on valid NDCG (max) and JSD (min), evaluated epochs only', () => {
+  const mk = (name: string, pts: [number, number, number][], evaluated: number[]): ExperimentData => ({
+    name, hasDir: true, selected: {},
+    log: pts.map(([epoch, v, j]) => ({ epoch, validNdcg: v, jsd: j, tradeoff: null })),
+    epochs: evaluated.map((epoch) => ({ epoch, m: { ndcg: 0, jsd: 0, ndcgGroup: [], jsdGroup: [] } })),
+  });
+  const front = validationParetoFront([
+    mk('a', [[0, 0.3, 0.3], [1, 0.29, 0.2], [2, 0.25, 0.25], [3, 0.2, 0.1]], [1, 2, 3]),
+    mk('b', [[1, 0.28, 0.15], [2, 0.28, 0.15]], [1, 2]),
+  ]);
+  // epoch 0 of 'a' is not evaluated; a/2 is dominated by b/1; b/2 duplicates b/1
+  assert.deepEqual(front.map((f) => `${f.experiment}/${f.epoch}`), ['a/3', 'b/1', 'a/1']);
+});
+
+test('countSvgMarks and decodePng on a known picture', async () => {
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10" fill="#ffffff"/><rect x="10" width="10" height="10" fill="#ff0000"/></svg>';
+  const png = decodePng(new Resvg(svg).render().asPng());
+  assert.equal(png.width, 20);
+  assert.equal(png.height, 10);
+  const px = (x: number, y: number) => Array.from(png.rgba.subarray(4 * (y * 20 + x), 4 * (y * 20 + x) + 4));
+  assert.deepEqual(px(2, 5), [255, 255, 255, 255]);
+  assert.deepEqual(px(15, 5), [255, 0, 0, 255]);
+  assert.equal(pngInk(png).share, 0.5);
+  const blank = decodePng(new Resvg('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#fff"/></svg>').render().asPng());
+  assert.equal(pngInk(blank).nonBackground, 0);
+  assert.throws(() => decodePng(new Uint8Array([1, 2, 3])), /not a PNG/);
+  assert.deepEqual(countSvgMarks('<g class="mark-symbol role-mark x"><path d="M0"/><path d="M1"/></g><g class="mark-rule role-axis-tick"><line/></g><g class="mark-line role-mark y"></g>'), { groups: 1, elements: 2 });
+});
