@@ -15,7 +15,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run as cli } from '../src/cli/main.js';
+import { runCaptured } from '../src/cli/run-captured.js';
 import { readNpyMatrixI32, writeNpy } from '../src/data/npy.js';
 
 function arg(name: string, def: string): string {
@@ -31,18 +31,7 @@ const given = arg('run', '');
 const name = 'bench300';
 process.env.CALITUNE_QUIET = '1';
 
-async function quiet(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
-  const ol = console.log, oe = console.error;
-  process.stdout.write = ((s: string | Uint8Array) => { out += String(s); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => { err += String(s); return true; }) as typeof process.stderr.write;
-  console.log = (...a: unknown[]) => { out += a.join(' ') + '\n'; };
-  console.error = (...a: unknown[]) => { err += a.join(' ') + '\n'; };
-  try { return { code: await cli(args), out, err }; } finally {
-    process.stdout.write = ow; process.stderr.write = ew; console.log = ol; console.error = oe;
-  }
-}
+const quiet = runCaptured;
 
 async function must(args: string[]): Promise<string> {
   const r = await quiet(args);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run as runMain } from '../../src/cli/main.js';
+import { runCaptured } from '../../src/cli/run-captured.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { randomSplit } from '../../src/data/split.js';
 import { createRun, loadRunData, runPaths } from '../../src/experiments/run-dir.js';
@@ -25,20 +25,7 @@ import type { SplitDataset } from '../../src/data/types.js';
 
 process.env.CALITUNE_QUIET = '1';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
-  const ol = console.log, oe = console.error;
-  process.stdout.write = ((s: string | Uint8Array) => { out += String(s); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => { err += String(s); return true; }) as typeof process.stderr.write;
-  console.log = (...a: unknown[]) => { out += a.join(' ') + '\n'; };
-  console.error = (...a: unknown[]) => { err += a.join(' ') + '\n'; };
-  try {
-    return { code: await runMain(args), out, err };
-  } finally {
-    process.stdout.write = ow; process.stderr.write = ew; console.log = ol; console.error = oe;
-  }
-}
+const cli = runCaptured;
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-finetune-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));

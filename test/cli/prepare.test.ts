@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../src/cli/main.js';
+import { runCaptured } from '../../src/cli/run-captured.js';
 import { writeNpy } from '../../src/data/npy.js';
 import { loadPrepared } from '../../src/calibration/prepare.js';
 import { isUserError } from '../../src/util/errors.js';
@@ -11,20 +11,7 @@ import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
 
 process.env.CALITUNE_QUIET = '1';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
-  const ol = console.log, oe = console.error;
-  process.stdout.write = ((s: string | Uint8Array) => { out += String(s); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => { err += String(s); return true; }) as typeof process.stderr.write;
-  console.log = (...a: unknown[]) => { out += a.join(' ') + '\n'; };
-  console.error = (...a: unknown[]) => { err += a.join(' ') + '\n'; };
-  try {
-    return { code: await run(args), out, err };
-  } finally {
-    process.stdout.write = ow; process.stderr.write = ew; console.log = ol; console.error = oe;
-  }
-}
+const cli = runCaptured;
 
 /**
  * A tiny imported run: 4 users, 6 items; user 3 has no train items; user 4 has 5 of the 6

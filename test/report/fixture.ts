@@ -6,26 +6,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run as runMain } from '../../src/cli/main.js';
+import { runCaptured } from '../../src/cli/run-captured.js';
 import { generateSynthetic, writeInterFile } from '../../src/data/synthetic.js';
 
 process.env.CALITUNE_QUIET = '1';
 
-/** Runs the CLI in-process, capturing stdout and stderr. */
-export async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
-  const ol = console.log, oe = console.error;
-  process.stdout.write = ((s: string | Uint8Array) => { out += String(s); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => { err += String(s); return true; }) as typeof process.stderr.write;
-  console.log = (...a: unknown[]) => { out += a.join(' ') + '\n'; };
-  console.error = (...a: unknown[]) => { err += a.join(' ') + '\n'; };
-  try {
-    return { code: await runMain(args), out, err };
-  } finally {
-    process.stdout.write = ow; process.stderr.write = ew; console.log = ol; console.error = oe;
-  }
-}
+export const cli = runCaptured;
 
 async function ok(args: string[]): Promise<void> {
   const r = await cli(args);
