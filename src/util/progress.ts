@@ -59,7 +59,8 @@ export class Progress {
 }
 
 export function fmtSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${Math.round(s - 60 * m).toString().padStart(2, '0')}s`;
+  if (s < 59.95) return `${s.toFixed(1)}s`;
+  const total = Math.round(s);
+  const m = Math.floor(total / 60);
+  return `${m}m${(total - 60 * m).toString().padStart(2, '0')}s`;
 }
