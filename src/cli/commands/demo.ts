@@ -14,10 +14,12 @@ import { evaluateCommand } from './evaluate.js';
 import { gemmBackend } from '../../math/gemm.js';
 import { projectRoot } from '../../math/native.js';
 import { writeReport } from '../../report/report.js';
+import { cpNdcgAtJsd } from '../../report/findings.js';
 
 const EXPERIMENT = 'calitune_a0.5';
 
 interface Metrics { ndcg: number; jsd: number }
+
 
 /** Runs another command in-process with the same context (progress and notes stay visible). */
 async function step(ctx: CommandContext, label: string, cmd: Command, values: ParsedValues): Promise<unknown> {
@@ -36,12 +38,14 @@ export const demoCommand: Command = {
   help: `Options:
   --run DIR              run directory (default runs/demo; the demo's own files in it are replaced)
   --epochs N             cap the backbone's epochs (default 300, early stopping applies)
-  --finetune-epochs N    CaliTune epochs (default 60)
+  --finetune-epochs N    CaliTune epochs (default 100)
   --no-download          do not try GroupLens when MovieLens-100K is not found locally
 
 Steps: split 80/10/10 (seed 920) → train BPR → prepare popularity groups and user targets →
-CP re-ranking (λ 0.1…0.9) → CaliTune fine-tuning (α 0.5, item embeddings trainable, the
-reference's other settings) → evaluation on the test split → HTML report.
+CP re-ranking (λ 0.1…0.9) → CaliTune fine-tuning (the reference's ML-100K configuration,
+examples/ml-100k-finetune.yaml: α 0.5, item embeddings frozen, K 50) → evaluation on the
+test split → HTML report. The summary compares CaliTune's validation-selected epoch with
+CP's NDCG interpolated at the same JSD.
 Dataset: MovieLens-100K from ../shared/data when present, else data/ml-100k, else a
 download from GroupLens, else a bundled synthetic ML-100K-like dataset.
 
@@ -50,7 +54,7 @@ Example:
   async run(v, _pos, ctx) {
     const run = str(v, 'run') ?? 'runs/demo';
     const epochs = positiveInt(v, 'epochs');
-    const ftEpochs = positiveInt(v, 'finetune-epochs') ?? 60;
+    const ftEpochs = positiveInt(v, 'finetune-epochs') ?? 100;
     const data = await defaultDataset(ctx.warn, { allowDownload: !bool(v, 'no-download') });
     ctx.log(`dataset: ${data.description}`);
     ctx.log(`GEMM: ${gemmBackend().name} (${gemmBackend().detail})`);
@@ -73,7 +77,7 @@ Example:
     if (!existsSync(config)) throw new Error(`missing ${config}`);
     await step(ctx, 'CaliTune fine-tuning', finetuneCommand, {
       run, config, name: EXPERIMENT,
-      set: [`num_epochs=${ftEpochs}`, 'combined_mode_alpha=0.5', 'freeze_item_emb=false'],
+      set: [`num_epochs=${ftEpochs}`],
     });
     await step(ctx, 'evaluation (test split)', evaluateCommand, { run, experiment: EXPERIMENT });
     ctx.log('\n== report');
@@ -89,16 +93,19 @@ Example:
     const sel = results.calitune.selected.tradeoff ?? results.calitune.selected.any;
     const summary: Record<string, unknown> = { run, dataset: data.description, gemm: gemmBackend().name, base, report: report.index };
     ctx.log('\n== summary (test split, NDCG@10 higher is better, JSD@10 lower is better calibrated)');
-    const line = (label: string, m: Metrics) => ctx.log(`  ${label.padEnd(44)} NDCG@10 ${m.ndcg.toFixed(4)}   JSD@10 ${m.jsd.toFixed(4)}`);
+    const line = (label: string, m: Metrics) => ctx.log(`  ${label.padEnd(47)} NDCG@10 ${m.ndcg.toFixed(4)}   JSD@10 ${m.jsd.toFixed(4)}`);
     line('backbone (BPR)', base);
     if (sel) {
-      const cp = Object.entries(results.postprocessed)
-        .map(([lambda, m]) => ({ lambda, ...m }))
-        .sort((a, b) => Math.abs(a.jsd - sel.test.jsd) - Math.abs(b.jsd - sel.test.jsd))[0];
       line(`CaliTune α 0.5, epoch ${sel.epoch} (selected on valid)`, sel.test);
-      if (cp) line(`CP λ ${cp.lambda} (the λ with the closest JSD)`, cp);
+      const cpCurve = Object.values(results.postprocessed).map((m) => [m.jsd, m.ndcg] as [number, number]);
+      const cpAt = cpNdcgAtJsd([base.jsd, base.ndcg], cpCurve, sel.test.jsd).cpNdcg ?? undefined;
+      if (cpAt !== undefined) {
+        line(`CP at the same JSD (interpolated over λ)`, { ndcg: cpAt, jsd: sel.test.jsd });
+        const d = sel.test.ndcg - cpAt;
+        ctx.log(`  → CaliTune is ${d >= 0 ? 'ahead of' : 'behind'} CP by ${Math.abs(d).toFixed(4)} NDCG@10 at equal calibration, at the base model's inference cost`);
+      }
       summary.calitune = { epoch: sel.epoch, ...sel.test };
-      if (cp) summary.cp = cp;
+      if (cpAt !== undefined) summary.cp_ndcg_at_same_jsd = cpAt;
     }
     ctx.log(`\nrun directory: ${run}`);
     ctx.log(`report: ${report.index}`);
