@@ -4,8 +4,7 @@
  * hand-written; the trainer uses the fused `bprForwardBackward`, the CaliTune fine-tuner the
  * generic `forwardCandidates` / `backwardCandidates` pair.
  */
-import { gemmBackend, sgemm } from '../math/gemm.js';
-import { loadNativeBlas } from '../math/native.js';
+import { sgemm, withSingleBlasThread } from '../math/gemm.js';
 import { Rng } from '../math/rng.js';
 import { UserError } from '../util/errors.js';
 import type { Parameter, Recommender } from './recommender.js';
@@ -17,21 +16,6 @@ export interface BprHyper {
   nItems: number;
   /** Embedding size (RecBole `embedding_size`). */
   dim: number;
-}
-
-/**
- * Runs `fn` with OpenBLAS limited to one thread. The candidate-path GEMMs (≈ 16 × 500 × 256)
- * are too small for threads: OpenBLAS would start its 2 threads for them, and the hand-off
- * costs more than it saves (on a loaded machine, spinning threads made them 10× slower).
- */
-function singleThreadedBlas(fn: () => void): void {
-  const be = gemmBackend();
-  const native = be.name === 'openblas' ? loadNativeBlas() : undefined;
-  if (!native || !native.ok) { fn(); return; }
-  const n = native.blas.numThreads();
-  if (n <= 1) { fn(); return; }
-  native.blas.setNumThreads(1);
-  try { fn(); } finally { native.blas.setNumThreads(n); }
 }
 
 /** RecBole's BPRLoss γ. */
@@ -237,7 +221,7 @@ export class BprModel implements Recommender {
     }
     if (this.sBuf.length < b * nD) this.sBuf = new Float32Array(b * nD);
     const S = this.sBuf;
-    singleThreadedBlas(() => sgemm(false, true, b, nD, d, 1, A, d, G, d, 0, S, nD));
+    withSingleBlasThread(() => sgemm(false, true, b, nD, d, 1, A, d, G, d, 0, S, nD));
     const out = new Float32Array(b * k);
     for (let r = 0; r < b; r++) for (let c = 0; c < k; c++) out[r * k + c] = S[r * nD + this.candCol[r * k + c]!]!;
     this.nDistinct = nD;
@@ -270,13 +254,13 @@ export class BprModel implements Recommender {
     for (let r = 0; r < b; r++) for (let c = 0; c < k; c++) D[r * nD + this.candCol[r * k + c]!] += dScores[r * k + c]!;
     if (this.gradBuf.length < Math.max(b, nD) * d) this.gradBuf = new Float32Array(Math.max(b, nD) * d);
     const T = this.gradBuf;
-    singleThreadedBlas(() => sgemm(false, false, b, d, nD, 1, D, nD, this.candBuf, d, 0, T, d)); // dU_batch = D · G
+    withSingleBlasThread(() => sgemm(false, false, b, d, nD, 1, D, nD, this.candBuf, d, 0, T, d)); // dU_batch = D · G
     for (let r = 0; r < b; r++) {
       const uo = users[r]! * d, to = r * d;
       for (let j = 0; j < d; j++) gU[uo + j] += T[to + j]!;
     }
     if (this.itemsFrozen) return;
-    singleThreadedBlas(() => sgemm(true, false, nD, d, b, 1, D, nD, this.userBuf, d, 0, T, d)); // dG = Dᵀ · U_batch
+    withSingleBlasThread(() => sgemm(true, false, nD, d, b, 1, D, nD, this.userBuf, d, 0, T, d)); // dG = Dᵀ · U_batch
     for (let q = 0; q < nD; q++) {
       const io = this.distinct[q]! * d, to = q * d;
       for (let j = 0; j < d; j++) gI[io + j] += T[to + j]!;
