@@ -7,7 +7,9 @@
  *
  *   node dist/bench/backbones.js [--epochs N] [--models bpr,dmf,multivae] [--data ml100k,ml1m]
  * Epoch figures are the mean over N timed epochs (default 1) after the first epoch
- * (warm-up) when N > 1; evaluation figures are the mean over the same epochs.
+ * (warm-up) when N > 1; evaluation figures are the mean over the same epochs. Each epoch line
+ * also shows the process CPU time (all threads): on a shared, oversubscribed machine wall
+ * time can be several times the unloaded figure, CPU time much less so.
  */
 import { join } from 'node:path';
 import { readInteractions } from '../src/data/readers.js';
@@ -50,9 +52,14 @@ for (const dname of datasets) {
   const n = epochs > 1 ? epochs + 1 : 1;
   for (const m of models) {
     const hist: EpochInfo[] = [];
+    const cpu: number[] = [];
+    let c0 = process.cpuUsage();
     const onEpoch = (e: EpochInfo) => {
       hist.push(e);
-      console.log(`  ${m} epoch ${e.epoch + 1}/${n}: train ${e.trainSeconds.toFixed(2)} s, loss ${e.loss.toFixed(5)}`);
+      const c = process.cpuUsage(c0);
+      c0 = process.cpuUsage();
+      cpu.push((c.user + c.system) / 1e6);
+      console.log(`  ${m} epoch ${e.epoch + 1}/${n}: train ${e.trainSeconds.toFixed(2)} s (process CPU ${cpu[cpu.length - 1]!.toFixed(2)} s incl. validation), loss ${e.loss.toFixed(5)}`);
     };
     let model;
     if (m === 'bpr') model = trainBpr(data, { epochs: n, patience: n }, { onEpoch }).model;

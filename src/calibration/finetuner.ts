@@ -7,7 +7,10 @@
  * left out, unlike the reference) with the seeded RNG; batches of `train_batch_size` users:
  * scores of their K candidates → CaliTune loss → gradients → RAdam step (over all parameters,
  * or only non-item-side ones when freeze_item_emb; the model is told with setItemsFrozen so it
- * skips item gradients altogether). The step is RowSparseRAdam: PyTorch's dense RAdam with the
+ * skips item gradients altogether). A model with its own accuracy loss (the optional
+ * Recommender.nativeAccuracyLoss, e.g. MultiVAE's CE + β·KL) gets it as the accuracy term in
+ * place of the listwise KL over the candidates, weighted 1 − α; the calibration term is
+ * unchanged. The step is RowSparseRAdam: PyTorch's dense RAdam with the
  * zero-gradient rows' updates applied lazily in closed form (see the class). Then StepLR,
  * candidate regeneration and validation (one shared scoring pass with `fusedValidate`), model
  * selection, checkpoint, log line, resume state.
@@ -201,7 +204,8 @@ export class RowSparseRAdam implements Optimizer {
     const coef = rectified
       ? (this.lr / bc1) * Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) * Math.sqrt(bc2)
       : this.lr / bc1;
-    if (t >= this.coefs.length) { const c = new Float64Array(this.coefs.length * 2); c.set(this.coefs); this.coefs = c; }
+    // `while`: after a resume at a late step the table may need to grow more than once.
+    while (t >= this.coefs.length) { const c = new Float64Array(this.coefs.length * 2); c.set(this.coefs); this.coefs = c; }
     this.coefs[t] = coef;
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
@@ -599,6 +603,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
   const bTargets = new Float64Array(maxB * G);
   const dScores = new Float32Array(maxB * K);
   const loss = new CaliTuneLoss();
+  const nativeAcc = typeof model.nativeAccuracyLoss === 'function';
 
   while (st.stopReason === null && st.epoch < cfg.num_epochs) {
     if (opts.stopAfterEpoch !== undefined && st.epoch >= opts.stopAfterEpoch) { st.stopReason = 'interrupted'; break; }
@@ -624,10 +629,18 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       }
       if (!gradsSelfZeroing || nBatches === 0) model.zeroGrad();
       const scores = model.forwardCandidates(bUsers.subarray(0, B), bCand.subarray(0, B * K), K);
+      // A model with its own accuracy loss (MultiVAE) replaces the listwise accuracy term.
+      const ownAcc = nativeAcc && alpha < 1;
       const v = loss.forward({
         B, K, G, scores, positives: bPos.subarray(0, B * K), groups: bGroups.subarray(0, B * K),
-        targets: bTargets.subarray(0, B * G), alpha,
+        targets: bTargets.subarray(0, B * G), alpha, skipAccuracy: ownAcc,
       });
+      if (ownAcc) {
+        // value and (1 − α)-scaled gradients in one pass; a non-finite value still stops below
+        // before any update (gradients are only applied by optimizer.step)
+        v.accuracy = model.nativeAccuracyLoss!(bUsers.subarray(0, B), { scale: 1 - alpha, grad: true });
+        v.total += (1 - alpha) * v.accuracy;
+      }
       if (!Number.isFinite(v.total)) {
         const ck = opts.sink?.epochs?.() ?? [];
         throw new UserError(
@@ -639,8 +652,10 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       accSum += v.accuracy;
       calSum += v.calibration;
       nBatches++;
-      loss.backward(dScores);
-      model.backwardCandidates(dScores.subarray(0, B * K));
+      if (alpha > 0 || !ownAcc) {
+        loss.backward(dScores);
+        model.backwardCandidates(dScores.subarray(0, B * K));
+      }
       optimizer.step(rowHints ? params.map((p) => rowHints.candidateGradRows(p.name)) : undefined);
     }
     optimizer.flush();

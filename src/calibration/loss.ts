@@ -54,6 +54,12 @@ export interface CaliTuneBatch {
   readonly targets: Float64Array | Float32Array;
   /** Weight of the calibration term, in [0, 1]. */
   readonly alpha: number;
+  /**
+   * Leave out the listwise accuracy term (its value is reported as not computed): the model
+   * supplies its own accuracy loss (Recommender.nativeAccuracyLoss, e.g. MultiVAE), which the
+   * fine-tuner adds with weight 1 − α. The calibration term keeps its weight α.
+   */
+  readonly skipAccuracy?: boolean;
 }
 
 export interface CaliTuneLossValue {
@@ -96,7 +102,7 @@ export class CaliTuneLoss {
     checkBatch(batch);
     this.ensure(batch.G);
     this.last = batch;
-    const useAcc = batch.alpha < 1;
+    const useAcc = batch.alpha < 1 && !batch.skipAccuracy;
     const useCal = batch.alpha > 0;
     let acc = 0;
     let cal = 0;
@@ -118,7 +124,7 @@ export class CaliTuneLoss {
     const res = out ?? new Float32Array(B * K);
     if (res.length < B * K) throw new RangeError('CaliTuneLoss.backward: output buffer too small');
     res.fill(0, 0, B * K);
-    const useAcc = batch.alpha < 1;
+    const useAcc = batch.alpha < 1 && !batch.skipAccuracy;
     const useCal = batch.alpha > 0;
     for (let b = 0; b < B; b++) {
       if (useAcc) this.accuracyRow(batch, b, res, (1 - batch.alpha) / B);

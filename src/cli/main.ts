@@ -2,6 +2,7 @@
  * `calitune` entry point: finds the command, parses its flags, runs it, maps errors to exit
  * codes (0 ok, 1 runtime failure, 2 bad usage or input) without stack traces for user errors.
  */
+import '../models/all.js';
 import { parseArgs } from 'node:util';
 import { isUserError } from '../util/errors.js';
 import type { Command, CommandContext } from './command.js';

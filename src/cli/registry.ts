@@ -12,7 +12,10 @@ import { postprocessCommand } from './commands/postprocess.js';
 import { compareCommand } from './commands/compare.js';
 import { serveCommand } from './commands/serve.js';
 import { finetuneCommand } from './commands/finetune.js';
+import { gridCommand } from './commands/grid.js';
+import { experimentsCommand } from './commands/experiments.js';
+import { runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierCommand } from './commands/runs.js';
 
 export function commands(): Command[] {
-  return [demoCommand, fetchCommand, dataStatsCommand, trainCommand, evaluateCommand, importCommand, doctorCommand, prepareCommand, finetuneCommand, postprocessCommand, compareCommand, serveCommand, reportCommand];
+  return [demoCommand, fetchCommand, dataStatsCommand, trainCommand, evaluateCommand, importCommand, doctorCommand, prepareCommand, finetuneCommand, gridCommand, experimentsCommand, runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierCommand, postprocessCommand, compareCommand, serveCommand, reportCommand];
 }

@@ -18,6 +18,22 @@ export interface NativeBlas {
   config(): string;
   numThreads(): number;
   setNumThreads(n: number): void;
+  /**
+   * Sparse rows × dense (src/math/sparse.ts): for k < n, with r = rowSel ? rowSel[k] : k,
+   * dst[map ? map[k] : k, :] (+)= Σ_{q ∈ [indptr[r], indptr[r+1])} (values ? values[q] : 1) ·
+   * src[indices[q], :], on `threads` std::threads over nnz-balanced row ranges.
+   * Absent in bindings built before it existed.
+   */
+  spmmRows?(
+    n: number, indptr: Int32Array, indices: Int32Array, values: Float32Array | null, rowSel: Int32Array | null,
+    src: Float32Array, srcRows: number, outF: number, dst: Float32Array, dstRows: number,
+    map: Int32Array | null, accumulate: boolean, threads: number,
+  ): void;
+  /** dW[j, :] += Σ over the entries (k, j) of the n sparse rows of value · dy[k, :] (transposes internally). */
+  spmmRowsT?(
+    n: number, indptr: Int32Array, indices: Int32Array, values: Float32Array | null, rowSel: Int32Array | null,
+    dy: Float32Array, outF: number, dW: Float32Array, nFeatures: number, threads: number,
+  ): void;
 }
 
 export type NativeLoad = { ok: true; blas: NativeBlas; detail: string } | { ok: false; detail: string };

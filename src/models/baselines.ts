@@ -76,8 +76,7 @@ abstract class Baseline implements Recommender {
 }
 
 export class MostPopModel extends Baseline {
-  // 'mostpop' is not (yet) in recommender.ts's ModelType union
-  readonly type = 'mostpop' as unknown as ModelType;
+  readonly type: ModelType = 'mostpop';
   readonly hyper: Readonly<Record<string, unknown>>;
   readonly popularity: Parameter;
 
@@ -122,7 +121,7 @@ function hash3(seed: number, u: number, i: number): number {
 }
 
 export class RandomModel extends Baseline {
-  readonly type = 'random' as unknown as ModelType;
+  readonly type: ModelType = 'random';
   readonly hyper: Readonly<Record<string, unknown>>;
   readonly seed: number;
 

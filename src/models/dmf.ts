@@ -18,9 +18,16 @@
  * (`user_fc_layers.mlp_layers.{1,4,7,…}.{weight,bias}`: MLPLayers puts Dropout, Linear, ReLU
  * in each block, so the linears sit at 3·i + 1).
  *
- * Candidate path (CaliTune): forwardCandidates returns σ(dot) for the candidates, i.e. the
- * same numbers scoreAll gives at those items; the user tower is always trainable, the item
- * tower (item_linear + item_fc_layers, flagged itemSide) can be frozen.
+ * Candidate path (CaliTune): forwardCandidates returns the raw dot products (logits) of the
+ * candidates, NOT σ(dot). This is what the reference fine-tuner does (hcai-mms/CaliTune,
+ * calitune/models.py: CaliDMF.forward returns the dot; only full_predict applies the sigmoid,
+ * "doesn't change order"), and it matters: the listwise accuracy term is a softmax over the
+ * candidate scores, and σ squeezes them into (0, 1), where softmax(σ(s)) is nearly uniform, so
+ * the accuracy gradient all but vanishes (∂σ ≤ 1/4 on top of that) while the calibration term
+ * (min-max normalised, scale-free) keeps its full strength — α 0.5 then behaves like α ≈ 1 and
+ * NDCG collapses within an epoch (measured: −15% NDCG after 2 fine-tuning epochs). Candidate
+ * selection and evaluation use scoreAll (σ), which ranks the same. The user tower is always
+ * trainable; the item tower (item_linear + item_fc_layers, flagged itemSide) can be frozen.
  *
  * The model needs the train interaction matrix (setTrainMatrix) before it can score: a saved
  * model file holds weights only; whoever loads one attaches the run's train split.
@@ -30,7 +37,7 @@ import type { Csr } from '../data/types.js';
 import { sgemm } from '../math/gemm.js';
 import { Rng } from '../math/rng.js';
 import {
-  checkSizes, gatherCsrRows, loadParams, makeParam, Mlp, normalInit, paramsChecksum, sigmoid, snapshotParams,
+  checkSizes, csrRowsView, loadParams, makeParam, Mlp, normalInit, paramsChecksum, sigmoid, snapshotParams,
   sparseLinearBackward, sparseLinearForward, type SparseRows,
 } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
@@ -112,7 +119,7 @@ class Tower {
     const h0 = new Float32Array(Math.min(block, rows.length) * e);
     for (let b0 = 0; b0 < rows.length; b0 += block) {
       const m = Math.min(block, rows.length - b0);
-      const x = gatherCsrRows(csr, rows.subarray(b0, b0 + m));
+      const x = csrRowsView(csr, rows.subarray(b0, b0 + m));
       sparseLinearForward(x, this.first.value, e, undefined, h0);
       const y = this.mlp.predict(h0.subarray(0, m * e), m);
       out.set(y.subarray(0, m * d), b0 * d);
@@ -143,7 +150,7 @@ export class DmfModel implements Recommender {
   private userSlot: Int32Array;
   private itemSlot: Int32Array;
   // candidate-path state
-  private cand: { uOut: Float32Array; iOut: Float32Array; rowU: Int32Array; rowI: Int32Array; sig: Float32Array; k: number } | undefined;
+  private cand: { uOut: Float32Array; iOut: Float32Array; rowU: Int32Array; rowI: Int32Array; k: number; n: number } | undefined;
 
   constructor(hyper: Readonly<Record<string, unknown>> | DmfHyper, seed = 0) {
     const h = resolveDmfHyper(hyper as Readonly<Record<string, unknown>>);
@@ -172,6 +179,8 @@ export class DmfModel implements Recommender {
     this.trainT = csrTranspose(train);
     this.itemCache = undefined;
   }
+
+  attachTrainData(train: Csr): void { this.setTrainMatrix(train); }
 
   get hasTrainMatrix(): boolean { return this.train !== undefined; }
 
@@ -289,8 +298,8 @@ export class DmfModel implements Recommender {
     const rowU = new Int32Array(B), rowI = new Int32Array(B);
     const uu = this.uniq(users, this.userSlot, rowU);
     const ui = this.uniq(items, this.itemSlot, rowI);
-    const uOut = this.user.forward(gatherCsrRows(train, uu));
-    const iOut = this.item.forward(gatherCsrRows(trainT, ui));
+    const uOut = this.user.forward(csrRowsView(train, uu));
+    const iOut = this.item.forward(csrRowsView(trainT, ui));
     const s = new Float32Array(B);
     this.dots(uOut, iOut, rowU, rowI, s);
     let loss = 0;
@@ -324,7 +333,11 @@ export class DmfModel implements Recommender {
     return loss / B;
   }
 
-  /** σ(dot) of each user's K candidates (the scoreAll values), remembering what backward needs. */
+  /**
+   * Logits (raw dot products) of each user's K candidates — σ of these are the scoreAll values —
+   * remembering what backward needs. Logits, not σ: see the file comment (the reference's
+   * CaliDMF.forward).
+   */
   forwardCandidates(users: Int32Array, candidates: Int32Array, k: number): Float32Array {
     const { train, trainT } = this.data();
     const b = users.length;
@@ -335,21 +348,19 @@ export class DmfModel implements Recommender {
     const ui = this.uniq(candidates, this.itemSlot, rowI);
     const rowU = new Int32Array(b * k);
     for (let r = 0; r < b; r++) rowU.fill(rowUu[r]!, r * k, r * k + k);
-    const uOut = this.user.forward(gatherCsrRows(train, uu));
-    const iOut = this.item.forward(gatherCsrRows(trainT, ui));
+    const uOut = this.user.forward(csrRowsView(train, uu));
+    const iOut = this.item.forward(csrRowsView(trainT, ui));
     const out = new Float32Array(b * k);
     this.dots(uOut, iOut, rowU, rowI, out);
-    for (let t = 0; t < out.length; t++) out[t] = sigmoid(out[t]!);
-    this.cand = { uOut, iOut, rowU, rowI, sig: out.slice(), k };
+    this.cand = { uOut, iOut, rowU, rowI, k, n: out.length };
     return out;
   }
 
   backwardCandidates(dScores: Float32Array): void {
     const c = this.cand;
     if (!c) throw new Error('backwardCandidates called without forwardCandidates');
-    if (dScores.length !== c.sig.length) throw new RangeError('backwardCandidates: dScores shape mismatch');
-    const g = new Float32Array(dScores.length);
-    for (let t = 0; t < g.length; t++) { const s = c.sig[t]!; g[t] = dScores[t]! * s * (1 - s); }
+    if (dScores.length !== c.n) throw new RangeError('backwardCandidates: dScores shape mismatch');
+    const g = dScores; // d(loss)/d(logit): the candidate scores are the logits themselves
     const d = this.dim;
     const nu = c.uOut.length / d, ni = c.iOut.length / d;
     const dU = new Float32Array(nu * d);

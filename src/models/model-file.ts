@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { BprModel, checkPositiveInt } from './bpr.js';
+import type { Csr } from '../data/types.js';
 import type { Recommender } from './recommender.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors.js';
 
@@ -25,7 +26,7 @@ export type ModelFactory = (hyper: Readonly<Record<string, unknown>>, seed: numb
 
 const registry = new Map<string, ModelFactory>();
 
-/** Adds a model type (dmf and multivae register themselves here when they exist). */
+/** Adds a model type (dmf, multivae, mostpop and random register themselves; src/models/all.ts imports them all). */
 export function registerModel(type: string, factory: ModelFactory): void {
   registry.set(type, factory);
 }
@@ -131,8 +132,11 @@ export interface LoadedModel {
 /**
  * Loads the model saved in `dir`. With `expectedType`, a sidecar of another type is a
  * UserError; shapes are checked against the sidecar and the model built from its sizes.
+ * With `opts.train` (the run's train split), models that read interaction rows get it through
+ * their `attachTrainData` (DMF, MultiVAE), so the loaded model can score straight away.
+ * Every model type is known once src/models/all.ts has been imported (the CLI does).
  */
-export function loadModel(dir: string, expectedType?: string): LoadedModel {
+export function loadModel(dir: string, expectedType?: string, opts: { train?: Csr } = {}): LoadedModel {
   if (expectedType !== undefined) modelFactory(expectedType); // unknown requested type → clear error first
   const sidecar = readSidecar(dir);
   const sidePath = join(dir, MODEL_SIDECAR_FILE);
@@ -163,6 +167,7 @@ export function loadModel(dir: string, expectedType?: string): LoadedModel {
       throw new UserError(`id maps do not match the model sizes (${model.nUsers} users, ${model.nItems} items incl. padding)`, sidePath);
     }
   }
+  if (opts.train) model.attachTrainData?.(opts.train);
   return { model, sidecar };
 }
 

@@ -21,6 +21,8 @@
  * dropout — the scores whose top-K the candidates are) and returns the decoder's logits at
  * the candidate items only (the output layer is evaluated just for those columns).
  * The item side (`freeze_item_emb`) is the decoder's output layer (last weight and bias).
+ * CaliTune's accuracy term for MultiVAE is its own loss (nativeAccuracyLoss), not the listwise
+ * KL over the candidates.
  * The model needs the train matrix (setTrainMatrix) to build its inputs.
  */
 import type { Csr } from '../data/types.js';
@@ -42,6 +44,9 @@ export interface MultiVaeHyper {
   /** Size of μ (RecBole's `latent_dimension` is 2·latent = 128 by default → latent 64). */
   latent: number;
 }
+
+/** β of the KL term in CaliTune's accuracy term for MultiVAE (RecBole's anneal_cap). */
+export const MULTIVAE_FINETUNE_BETA = 0.2;
 
 /** RecBole's reparameterisation noise std (ε ~ N(0, 0.01²)). */
 export const MULTIVAE_EPS_STD = 0.01;
@@ -122,6 +127,8 @@ export class MultiVaeModel implements Recommender {
     }
     this.train = train;
   }
+
+  attachTrainData(train: Csr): void { this.setTrainMatrix(train); }
 
   get hasTrainMatrix(): boolean { return this.train !== undefined; }
 
@@ -281,9 +288,19 @@ export class MultiVaeModel implements Recommender {
    * optionally with gradients. Exposed so tests can fix the dropout mask and noise.
    */
   lossOnInput(users: Int32Array, x: SparseRows, beta: number, noiseRng: Rng | undefined, grad: boolean): VaeLossInfo {
+    const c = this.forwardHidden(x, noiseRng);
+    return this.lossFromCache(users, c, beta, grad, 1);
+  }
+
+  /**
+   * CE + β·KL of a forward pass already made (cache `c` of the rows `users`); with `grad`, adds
+   * `scale` × the gradients (the output layer's skipped while frozen).
+   */
+  private lossFromCache(users: Int32Array, c: VaeCache, beta: number, grad: boolean, scale: number): VaeLossInfo {
     const train = this.trainMatrix();
     const n = users.length, ni = this.nItems, L = this.latent;
-    const c = this.forwardHidden(x, noiseRng);
+    if (c.n !== n) throw new RangeError(`MultiVAE loss: ${n} users for a pass over ${c.n} rows`);
+    const g = scale / n;
     const { h, f } = this.lastHidden(c);
     const out = this.outLayer();
     const logits = new Float32Array(n * ni);
@@ -303,8 +320,8 @@ export class MultiVaeModel implements Recommender {
       if (grad) {
         // d CE / d logits = (softmax·Σx − x) / n
         const cnt = hi - lo;
-        for (let j = 0; j < ni; j++) logits[o + j] = (cnt * Math.exp(logits[o + j]! - lse)) / n;
-        for (let q = lo; q < hi; q++) logits[o + train.indices[q]!] -= 1 / n;
+        for (let j = 0; j < ni; j++) logits[o + j] = cnt * Math.exp(logits[o + j]! - lse) * g;
+        for (let q = lo; q < hi; q++) logits[o + train.indices[q]!] -= g;
       }
     }
     ce /= n;
@@ -317,8 +334,8 @@ export class MultiVaeModel implements Recommender {
         const elv = Math.exp(lv);
         kl += 1 + lv - mu * mu - elv;
         if (dEnc) {
-          dEnc[r * 2 * L + j] = (beta * mu) / n;
-          dEnc[r * 2 * L + L + j] = (beta * 0.5 * (elv - 1)) / n;
+          dEnc[r * 2 * L + j] = beta * mu * g;
+          dEnc[r * 2 * L + L + j] = beta * 0.5 * (elv - 1) * g;
         }
       }
     }
@@ -373,7 +390,7 @@ export class MultiVaeModel implements Recommender {
         out[r * k + q] = s;
       }
     }
-    this.cand = { cache: c, users, cands: candidates, k };
+    this.cand = { cache: c, users: users.slice(), cands: candidates, k };
     return out;
   }
 
@@ -403,6 +420,24 @@ export class MultiVaeModel implements Recommender {
     }
     // evaluation mode: z = μ, so only dμ flows (no KL term on the candidate path)
     this.backwardHidden(c, dh, new Float32Array(b * 2 * this.latent));
+  }
+
+  /**
+   * CaliTune's accuracy term for MultiVAE (Recommender.nativeAccuracyLoss): the model's own
+   * loss, multinomial CE over all items + β·KL with β = MULTIVAE_FINETUNE_BETA (RecBole's
+   * anneal_cap), on the users' train rows, evaluated on the pass forwardCandidates made for
+   * this batch — evaluation mode (z = μ, no dropout, no noise), the same pass whose scores the
+   * calibration term sees. Adds scale × its gradients (the output layer's skipped while
+   * frozen) and returns its value (mean over the users).
+   */
+  nativeAccuracyLoss(users: Int32Array, opts: { scale: number; grad: boolean }): number {
+    const s = this.cand;
+    if (!s) throw new Error('nativeAccuracyLoss called without forwardCandidates');
+    if (users.length !== s.cache.n) throw new RangeError(`nativeAccuracyLoss: ${users.length} users, the last forwardCandidates had ${s.cache.n}`);
+    for (let r = 0; r < users.length; r++) {
+      if (users[r] !== s.users[r]) throw new RangeError('nativeAccuracyLoss: users differ from the last forwardCandidates');
+    }
+    return this.lossFromCache(users, s.cache, MULTIVAE_FINETUNE_BETA, opts.grad, opts.scale).loss;
   }
 
   snapshot(): Record<string, Float32Array> {

@@ -2,7 +2,9 @@
  * The one interface every backbone implements (DESIGN §2). Trainers, the CaliTune fine-tuner
  * and the evaluation drive models only through it; no caller special-cases a model type.
  */
-export type ModelType = 'bpr' | 'dmf' | 'multivae';
+import type { Csr } from '../data/types.js';
+
+export type ModelType = 'bpr' | 'dmf' | 'multivae' | 'mostpop' | 'random';
 
 /** A named trainable tensor with its gradient buffer (same shape, row-major). */
 export interface Parameter {
@@ -48,4 +50,22 @@ export interface Recommender {
    * non-item-side parameters to the optimizer.
    */
   setItemsFrozen?(frozen: boolean): void;
+
+  /**
+   * Optional: models whose inputs are interaction rows (DMF, MultiVAE) take the run's train
+   * matrix (nUsers × nItems) here; a saved model file holds weights only. `loadModel` calls it
+   * when given the train split, so no caller special-cases a model type.
+   */
+  attachTrainData?(train: Csr): void;
+
+  /**
+   * Optional: the model's own training loss as the accuracy term of CaliTune (MultiVAE: its
+   * multinomial likelihood + β·KL on the users' train rows, evaluation mode). Returns the loss
+   * value (mean over `users`) and adds `scale` × its gradients to the parameter gradients
+   * (item-side ones skipped while frozen). When present, the fine-tuner uses it instead of the
+   * listwise KL accuracy term over the candidates; the calibration term is unchanged.
+   * Must be called after forwardCandidates/backwardCandidates of the same batch (it may reuse
+   * that forward pass).
+   */
+  nativeAccuracyLoss?(users: Int32Array, opts: { scale: number; grad: boolean }): number;
 }

@@ -8,11 +8,13 @@
  *
  * The sparse linear layer is the first layer of DMF's towers and MultiVAE's encoder: its
  * input rows are (scaled) 0/1 interaction rows, so x·W is a sum of weight rows — a
- * gather-sum — and its weight gradient a scatter-add. Its weight is stored [in, out]
+ * gather-sum — and its weight gradient a scatter-add, both through src/math/sparse.ts
+ * (native C++ kernel on 2 threads, TypeScript fallback). Its weight is stored [in, out]
  * (rows = input features), the transpose of PyTorch's nn.Linear layout, because the
  * gather-sum reads whole rows.
  */
 import { sgemm } from '../math/gemm.js';
+import { spmmRows, spmmRowsT, transposeRows } from '../math/sparse.js';
 import type { Rng } from '../math/rng.js';
 import type { Parameter } from '../models/recommender.js';
 import { UserError } from '../util/errors.js';
@@ -97,6 +99,17 @@ export interface SparseRows {
   readonly indptr: Int32Array;
   readonly indices: Int32Array;
   readonly values?: Float32Array;
+  /** When set, row r is row rows[r] of the whole CSR matrix (indptr, indices, values): see csrRowsView. */
+  readonly rows?: Int32Array;
+}
+
+/** The given rows of a CSR matrix as a SparseRows batch without copying (rows are checked). */
+export function csrRowsView(csr: { indptr: Int32Array; indices: Int32Array; nRows: number }, rows: Int32Array): SparseRows {
+  for (let r = 0; r < rows.length; r++) {
+    const u = rows[r]!;
+    if (!(u >= 0 && u < csr.nRows)) throw new RangeError(`csrRowsView: row ${u} out of range`);
+  }
+  return { n: rows.length, indptr: csr.indptr, indices: csr.indices, rows };
 }
 
 /** Gathers the given rows of a CSR matrix into a SparseRows batch (copies the indices). */
@@ -123,36 +136,9 @@ export function gatherCsrRows(
  * weight row segment is read once per block.
  */
 export function sparseLinearForward(x: SparseRows, Wt: Float32Array, outF: number, b: Float32Array | undefined, y: Float32Array): Float32Array {
-  const { n, indptr, indices, values } = x;
-  if (y.length < n * outF) throw new RangeError('sparseLinearForward: output too small');
-  const c8 = outF - (outF % 8);
-  for (let r = 0; r < n; r++) {
-    const lo = indptr[r]!, hi = indptr[r + 1]!, yo = r * outF;
-    for (let c = 0; c < c8; c += 8) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-      if (values) {
-        for (let q = lo; q < hi; q++) {
-          const v = values[q]!, o = indices[q]! * outF + c;
-          a0 += v * Wt[o]!; a1 += v * Wt[o + 1]!; a2 += v * Wt[o + 2]!; a3 += v * Wt[o + 3]!;
-          a4 += v * Wt[o + 4]!; a5 += v * Wt[o + 5]!; a6 += v * Wt[o + 6]!; a7 += v * Wt[o + 7]!;
-        }
-      } else {
-        for (let q = lo; q < hi; q++) {
-          const o = indices[q]! * outF + c;
-          a0 += Wt[o]!; a1 += Wt[o + 1]!; a2 += Wt[o + 2]!; a3 += Wt[o + 3]!;
-          a4 += Wt[o + 4]!; a5 += Wt[o + 5]!; a6 += Wt[o + 6]!; a7 += Wt[o + 7]!;
-        }
-      }
-      y[yo + c] = a0; y[yo + c + 1] = a1; y[yo + c + 2] = a2; y[yo + c + 3] = a3;
-      y[yo + c + 4] = a4; y[yo + c + 5] = a5; y[yo + c + 6] = a6; y[yo + c + 7] = a7;
-    }
-    for (let c = c8; c < outF; c++) {
-      let a = 0;
-      for (let q = lo; q < hi; q++) a += (values ? values[q]! : 1) * Wt[indices[q]! * outF + c]!;
-      y[yo + c] = a;
-    }
-  }
-  if (b) addBiasRows(y, n, outF, b);
+  if (y.length < x.n * outF) throw new RangeError('sparseLinearForward: output too small');
+  spmmRows(x, Wt, Math.floor(Wt.length / Math.max(1, outF)), outF, y);
+  if (b) addBiasRows(y, x.n, outF, b);
   return y;
 }
 
@@ -162,27 +148,7 @@ export function sparseLinearForward(x: SparseRows, Wt: Float32Array, outF: numbe
  * touched weight row is accumulated in registers and written once.
  */
 export function sparseLinearBackward(x: SparseRows, dy: Float32Array, outF: number, dWt: Float32Array, db: Float32Array | undefined): void {
-  const t = transposeSparse(x, dWt.length / outF);
-  const { indptr, indices, values } = t;
-  const c8 = outF - (outF % 8);
-  for (let k = 0; k < t.features.length; k++) {
-    const j = t.features[k]!, lo = indptr[k]!, hi = indptr[k + 1]!, wo = j * outF;
-    for (let c = 0; c < c8; c += 8) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-      for (let q = lo; q < hi; q++) {
-        const v = values[q]!, o = indices[q]! * outF + c;
-        a0 += v * dy[o]!; a1 += v * dy[o + 1]!; a2 += v * dy[o + 2]!; a3 += v * dy[o + 3]!;
-        a4 += v * dy[o + 4]!; a5 += v * dy[o + 5]!; a6 += v * dy[o + 6]!; a7 += v * dy[o + 7]!;
-      }
-      dWt[wo + c] += a0; dWt[wo + c + 1] += a1; dWt[wo + c + 2] += a2; dWt[wo + c + 3] += a3;
-      dWt[wo + c + 4] += a4; dWt[wo + c + 5] += a5; dWt[wo + c + 6] += a6; dWt[wo + c + 7] += a7;
-    }
-    for (let c = c8; c < outF; c++) {
-      let a = 0;
-      for (let q = lo; q < hi; q++) a += values[q]! * dy[indices[q]! * outF + c]!;
-      dWt[wo + c] += a;
-    }
-  }
+  spmmRowsT(x, dy, outF, dWt, Math.floor(dWt.length / Math.max(1, outF)));
   if (db) colSumInto(dy, x.n, outF, db);
 }
 
@@ -191,32 +157,7 @@ export function sparseLinearBackward(x: SparseRows, dy: Float32Array, outF: numb
  * feature id, its (batch row, value) entries are indices/values[indptr[k] .. indptr[k+1]).
  */
 export function transposeSparse(x: SparseRows, nFeatures: number): { features: Int32Array; indptr: Int32Array; indices: Int32Array; values: Float32Array } {
-  const { n, indptr: ip, indices: ix, values: xv } = x;
-  const nnz = ip[n]!;
-  const count = new Int32Array(nFeatures + 1);
-  for (let q = 0; q < nnz; q++) {
-    const j = ix[q]!;
-    if (j < 0 || j >= nFeatures) throw new RangeError(`sparse input feature ${j} out of range`);
-    count[j + 1]++;
-  }
-  let nf = 0;
-  for (let j = 0; j < nFeatures; j++) if (count[j + 1]! > 0) nf++;
-  for (let j = 0; j < nFeatures; j++) count[j + 1] += count[j]!;
-  const indices = new Int32Array(nnz), values = new Float32Array(nnz);
-  const pos = count.slice(0, nFeatures);
-  for (let r = 0; r < n; r++) {
-    for (let q = ip[r]!; q < ip[r + 1]!; q++) {
-      const p = pos[ix[q]!]!++;
-      indices[p] = r;
-      values[p] = xv ? xv[q]! : 1;
-    }
-  }
-  const features = new Int32Array(nf), indptr = new Int32Array(nf + 1);
-  let k = 0;
-  for (let j = 0; j < nFeatures; j++) {
-    if (count[j + 1]! > count[j]!) { features[k] = j; indptr[k + 1] = count[j + 1]!; k++; }
-  }
-  return { features, indptr, indices, values };
+  return transposeRows(x, nFeatures);
 }
 
 // ---------------------------------------------------------------- activations (element-wise)

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRunData, runPaths } from '../experiments/run-dir.js';
+import '../models/all.js';
 import { loadModel } from '../models/model-file.js';
 import { readSafetensors } from '../models/safetensors.js';
 import type { Recommender } from '../models/recommender.js';
@@ -37,7 +38,7 @@ export function loadServingModel(
   run: string, opts: { experiment?: string; epoch?: number; mode?: ServeSelection } = {},
 ): ServingModel {
   const { info, ds } = loadRunData(run);
-  const { model, sidecar } = loadModel(runPaths(run).model);
+  const { model, sidecar } = loadModel(runPaths(run).model, undefined, { train: ds.train });
   if (sidecar.data_fingerprint !== undefined && sidecar.data_fingerprint !== info.fingerprint) {
     throw new UserError(`the model in ${runPaths(run).model} was trained on other data than this run's split`);
   }

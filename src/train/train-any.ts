@@ -6,8 +6,7 @@
  */
 import type { Csr } from '../data/types.js';
 import { MostPopModel, RandomModel } from '../models/baselines.js';
-import { DmfModel } from '../models/dmf.js';
-import { MultiVaeModel } from '../models/multivae.js';
+import '../models/all.js';
 import type { Recommender } from '../models/recommender.js';
 import { UserError } from '../util/errors.js';
 import { trainBpr, type BprTrainConfig } from './bpr-trainer.js';
@@ -81,8 +80,9 @@ export function trainBackbone(type: string, data: TrainData, config: BackboneCon
 
 /**
  * Gives a loaded model the train matrix it needs to score (DMF and MultiVAE read their
- * inputs from it; other models ignore it). Call after loadModel for those types.
+ * inputs from it; other models ignore it) through the optional Recommender.attachTrainData.
+ * loadModel(dir, type, { train }) does this itself.
  */
 export function attachTrainData(model: Recommender, train: Csr): void {
-  if (model instanceof DmfModel || model instanceof MultiVaeModel) model.setTrainMatrix(train);
+  model.attachTrainData?.(train);
 }

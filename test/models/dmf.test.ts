@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { csrTranspose } from '../../src/data/csr.js';
 import type { Csr } from '../../src/data/types.js';
 import { Rng } from '../../src/math/rng.js';
 import { bceWithLogits, DmfModel } from '../../src/models/dmf.js';
@@ -19,6 +20,7 @@ function csr(nCols: number, rows: number[][]): Csr {
 
 // 5 users (0 = padding), 7 items (0 = padding); item 6 has no train interaction
 const train = csr(7, [[], [1, 2, 3], [2, 4], [1, 5], [3, 4, 5]]);
+const trainT = csrTranspose(train);
 const hyper = { nUsers: 5, nItems: 7, userEmbeddingSize: 6, itemEmbeddingSize: 5, userHidden: [4, 3], itemHidden: [3] };
 
 function model(seed = 1, scale = 30): DmfModel {
@@ -65,7 +67,9 @@ test('scoreAll = σ(user tower · item tower); the empty item column gives finit
   const cands = new Int32Array(users.length * 7);
   for (let r = 0; r < users.length; r++) for (let j = 0; j < 7; j++) cands[r * 7 + j] = j;
   const c = m.forwardCandidates(users, cands, 7);
-  for (let i = 0; i < s.length; i++) assert.ok(Math.abs(c[i]! - s[i]!) < 1e-6);
+  // the candidate path returns logits (the reference's CaliDMF.forward): σ(logit) = scoreAll
+  for (let i = 0; i < s.length; i++) assert.ok(Math.abs(1 / (1 + Math.exp(-c[i]!)) - s[i]!) < 1e-6);
+  assert.ok(c.some((v) => v !== 0));
   // item 6 (and padding 0) have an empty column: their tower output is the MLP of zeros
   const I = m.itemEmbeddings();
   assert.deepEqual(Array.from(I.subarray(6 * 3, 7 * 3)), Array.from(I.subarray(0, 3)));
@@ -91,16 +95,26 @@ test('pointwise BCE-with-logits forward/backward passes the finite-difference ch
   assert.ok(Math.abs(bceWithLogits(-800, 1) - 800) < 1e-9); // no overflow
 });
 
-test('candidate path (σ scores) gradient check; freezing the item tower', () => {
+test('candidate path (logits) gradient check; freezing the item tower', () => {
   const m = model(7); // a seed whose ReLU pre-activations stay clear of 0 under the ±h steps
   const users = new Int32Array([1, 4, 2]);
   const k = 3;
   const cands = new Int32Array([2, 6, 3, 1, 5, 2, 6, 4, 1]);
   const c = new Float32Array([0.3, -1, 2, 0.5, 1, -0.7, 1.5, 0.2, -2]);
   const lossFn = () => {
-    const s = m.scoreAll(users);
+    // the loss is linear in the logits: the towers' inference outputs, dotted in float64
+    const all = new Int32Array([0, 1, 2, 3, 4, 5, 6]);
+    const U = m.user.predict(train, users, new Float32Array(3 * m.dim));
+    const I = m.item.predict(trainT, all, new Float32Array(7 * m.dim));
     let v = 0;
-    for (let r = 0; r < 3; r++) for (let q = 0; q < k; q++) v += c[r * k + q]! * s[r * 7 + cands[r * k + q]!]!;
+    for (let r = 0; r < 3; r++) {
+      for (let q = 0; q < k; q++) {
+        const it = cands[r * k + q]!;
+        let dot = 0;
+        for (let j = 0; j < m.dim; j++) dot += U[r * m.dim + j]! * I[it * m.dim + j]!;
+        v += c[r * k + q]! * dot;
+      }
+    }
     return v;
   };
   const r = gradCheck(m.parameters(), lossFn, () => {

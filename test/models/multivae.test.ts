@@ -134,3 +134,30 @@ test('save/load round trip; a sidecar of another type is a UserError', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('nativeAccuracyLoss (CaliTune accuracy term): own CE + 0.2·KL at μ, scaled gradient check, frozen output layer', () => {
+  const m = model(9);
+  const users = new Int32Array([1, 4, 2]);
+  const cands = new Int32Array([1, 2, 3, 4, 5, 6]);
+  const scale = 0.5;
+  // reference value: the model's loss in evaluation mode (no dropout, z = μ), β = 0.2
+  const evalLoss = () => m.lossOnInput(users, m.buildInput(users, 0, undefined), 0.2, undefined, false).loss;
+  m.forwardCandidates(users, cands, 2);
+  assert.ok(Math.abs(m.nativeAccuracyLoss(users, { scale, grad: false }) - evalLoss()) < 1e-6);
+  const r = gradCheck(m.parameters(), () => scale * evalLoss(),
+    () => { m.forwardCandidates(users, cands, 2); m.nativeAccuracyLoss(users, { scale, grad: true }); },
+    { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  assert.ok(r.ok, formatGradCheck(r));
+  // frozen: the decoder's output layer gets no gradient, the rest does
+  m.setItemsFrozen(true);
+  m.zeroGrad();
+  m.forwardCandidates(users, cands, 2);
+  m.nativeAccuracyLoss(users, { scale, grad: true });
+  const byName = new Map(m.parameters().map((p) => [p.name, p]));
+  assert.ok(byName.get('decoder.2.weight')!.grad.every((g) => g === 0));
+  assert.ok(byName.get('decoder.2.bias')!.grad.every((g) => g === 0));
+  assert.ok(byName.get('encoder.0.weight')!.grad.some((g) => g !== 0));
+  m.setItemsFrozen(false);
+  assert.throws(() => m.nativeAccuracyLoss(new Int32Array([1, 4, 3]), { scale, grad: false }), /users differ/);
+  assert.throws(() => new MultiVaeModel(hyper).nativeAccuracyLoss(users, { scale, grad: false }), /without forwardCandidates/);
+});

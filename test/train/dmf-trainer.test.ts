@@ -78,3 +78,53 @@ test('trainBackbone dispatches; attachTrainData makes a loaded model usable', ()
   assert.equal(pop.model.scoreAll(new Int32Array([1]))[1], item1);
   assert.throws(() => trainBackbone('nope', data), UserError);
 });
+
+test('CLI: a tiny DMF and MultiVAE train, evaluate, fine-tune and load for serving with no model-specific call', async () => {
+  const { mkdtempSync, rmSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { runCaptured } = await import('../../src/cli/run-captured.js');
+  const { loadServingModel } = await import('../../src/serve/serving-model.js');
+  process.env.CALITUNE_QUIET = '1';
+  const tmp = mkdtempSync(join(tmpdir(), 'calitune-backbones-cli-'));
+  try {
+    const rng = new Rng(4);
+    const lines = ['user_id:token\titem_id:token\trating:float\ttimestamp:float'];
+    for (let u = 1; u <= 60; u++) {
+      const seen = new Set<number>();
+      while (seen.size < 8 + (u % 7)) seen.add(1 + Math.floor(Math.pow(rng.nextFloat(), 2) * 40));
+      for (const i of seen) lines.push(`u${u}\ti${i}\t1\t${u}`);
+    }
+    const data = join(tmp, 'tiny.inter');
+    writeFileSync(data, lines.join('\n') + '\n');
+    const cfg = join(tmp, 'ft.yaml');
+    writeFileSync(cfg, 'random_seed: 1\nnum_epochs: 2\ntrain_batch_size: 16\nlearning_rate: 0.001\nfreeze_item_emb: false\n' +
+      'finetuning_mode: combined\ncombined_mode_alpha: 0.5\nk_candidates: 10\nearly_stopping_patience: 5\n');
+    for (const [type, extra] of [['dmf', ['--embedding-size', '8', '--hidden', '8']], ['multivae', ['--hidden', '8', '--latent', '4']]] as const) {
+      const run = join(tmp, type);
+      let r = await runCaptured(['train', '--run', run, '--data', data, '--model', type, '--epochs', '2', ...extra]);
+      assert.equal(r.code, 0, r.err);
+      r = await runCaptured(['evaluate', '--run', run]);
+      assert.equal(r.code, 0, `${type} evaluate: ${r.err}`);
+      r = await runCaptured(['prepare', '--run', run]);
+      assert.equal(r.code, 0, r.err);
+      r = await runCaptured(['finetune', '--run', run, '--config', cfg, '--name', 'ft', '--keep', 'all']);
+      assert.equal(r.code, 0, `${type} finetune: ${r.err}`);
+      r = await runCaptured(['evaluate', '--run', run, '--experiment', 'ft']);
+      assert.equal(r.code, 0, `${type} evaluate --experiment: ${r.err}`);
+      const res = JSON.parse(readFileSync(join(run, 'results', 'ft.json'), 'utf8')) as { base_recommendations: { ndcg: number }; finetuned: Record<string, { ndcg: number; jsd: number }> };
+      assert.ok(Number.isFinite(res.base_recommendations.ndcg));
+      assert.ok(Object.keys(res.finetuned).length >= 1);
+      for (const v of Object.values(res.finetuned)) assert.ok(Number.isFinite(v.ndcg) && Number.isFinite(v.jsd));
+      // serving: base model and a checkpoint load with their train data attached, and score
+      for (const sm of [loadServingModel(run), loadServingModel(run, { experiment: 'ft', mode: 'any' })]) {
+        assert.equal(sm.model.type, type);
+        const s = sm.model.scoreAll(new Int32Array([1, 2]));
+        assert.equal(s.length, 2 * sm.model.nItems);
+        assert.ok(s.every((x) => Number.isFinite(x)));
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

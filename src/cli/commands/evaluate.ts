@@ -64,7 +64,7 @@ Examples:
     let baseModel: Record<string, unknown> | undefined;
     const t0 = performance.now();
     if (existsSync(join(rp.model, 'model.json'))) {
-      const { model, sidecar } = loadModel(rp.model);
+      const { model, sidecar } = loadModel(rp.model, undefined, { train: ds.train });
       if (sidecar.data_fingerprint !== undefined && sidecar.data_fingerprint !== info.fingerprint) {
         throw new UserError(`the model in ${rp.model} was trained on other data than this run's split`);
       }

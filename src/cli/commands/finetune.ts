@@ -138,7 +138,7 @@ Example:
     if (!existsSync(join(modelDir, 'model.json'))) {
       throw new UserError(`${run} has no backbone model yet: run 'calitune train --run ${run}' or 'calitune import' first`);
     }
-    const { model, sidecar } = loadModel(modelDir);
+    const { model, sidecar } = loadModel(modelDir, undefined, { train: ds.train });
     if (sidecar.data_fingerprint && sidecar.data_fingerprint !== info.fingerprint) {
       throw new UserError(`the backbone in ${modelDir} was trained on other data than this run's split`);
     }

@@ -45,7 +45,7 @@ Example:
     const { info, ds } = loadRunData(run);
     validateCpSettings(lambdas, m, n, ds.nItems);
     const prep = loadPrepared(run, { nUsers: ds.nUsers, nItems: ds.nItems });
-    const { model, sidecar } = loadModel(runPaths(run).model);
+    const { model, sidecar } = loadModel(runPaths(run).model, undefined, { train: ds.train });
     if (sidecar.data_fingerprint !== undefined && sidecar.data_fingerprint !== info.fingerprint) {
       throw new UserError(`the model in ${runPaths(run).model} was trained on other data than this run's split`);
     }

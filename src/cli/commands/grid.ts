@@ -1,0 +1,51 @@
+import { availableParallelism } from 'node:os';
+import { loadGridFile } from '../../experiments/grid.js';
+import { runPlan } from '../../experiments/runner.js';
+import { KEEP_POLICIES } from '../../calibration/checkpoints.js';
+import { bool, choice, int, requireStr } from '../args.js';
+import type { Command } from '../command.js';
+
+export const WORKERS_HELP = `  --workers N        worker processes, one point each (default: one per core = ${availableParallelism()});
+                     OpenBLAS threads per worker = max(1, cores / workers)`;
+
+export const gridCommand: Command = {
+  name: 'grid',
+  summary: 'Grid search: fine-tune and evaluate every combination of config values, in parallel, resumable',
+  usage: 'grid --run RUN --grid GRID.yaml [--workers N] [--keep all|frontier|last] [--yes]',
+  options: { run: { type: 'string' }, grid: { type: 'string' }, workers: { type: 'string' }, yes: { type: 'boolean' }, keep: { type: 'string' } },
+  help: `Options:
+  --run DIR          run directory with a backbone and 'calitune prepare' done
+  --grid FILE.yaml   base config (a file or inline keys) + lists of values for any config keys
+${WORKERS_HELP}
+  --keep POLICY      checkpoint weights to keep per point (default: the grid file's 'keep', else frontier)
+  --yes              allow a grid of more than 10,000 points
+
+Every point is fine-tuned (RUN/experiments/NAME) and evaluated (RUN/results/NAME.json) in its
+own worker process; NAME follows the reference: c{α}__{frozen|unfrozen}_itememb__selection_{s}__k{k}__lr{lr}
+(+ __KEYvalue for other varied keys). CP is computed once per run (RUN/postprocess) and reused.
+The registry RUN/registry.sqlite records every point (status, timings, error, selected epochs
+with test metrics, frontier). Re-running the same grid skips finished points and resumes
+interrupted or failed ones from their last finished epoch. A failing point (e.g. a diverged
+loss) is recorded as failed; the others go on; the exit code is then 1.
+
+Grid file:
+  base: ml-100k-finetune.yaml      # or a mapping of config keys
+  grid:
+    combined_mode_alpha: [0.0, 0.5, 1.0]
+    freeze_item_emb: [true, false]
+    k_candidates: [50, 100]
+
+Example:
+  calitune grid --run runs/oracle --grid examples/ml-100k-grid.yaml --workers 2
+  calitune runs frontier --run runs/oracle`,
+  async run(v, _pos, ctx) {
+    const run = requireStr(v, 'run');
+    const file = requireStr(v, 'grid');
+    const workers = int(v, 'workers', { min: 1, max: 256 });
+    const keep = choice(v, 'keep', KEEP_POLICIES);
+    const plan = loadGridFile(file, { yes: bool(v, 'yes') });
+    const r = await runPlan({ run, plan, workers, keep, ctx });
+    if (r.failed > 0) throw new Error(`${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`);
+    return r;
+  },
+};

@@ -1,0 +1,75 @@
+/**
+ * One grid point in its own process (forked by runner.ts): fine-tune (or resume) and evaluate
+ * RUN/experiments/NAME, then report to the parent over IPC and exit. Never touches the
+ * registry: the parent is its only writer.
+ *
+ *   node dist/src/experiments/worker.js '{"run":…,"name":…,"configFile":…,"keep":…,"threads":1}'
+ *
+ * Threads: the parent sets OPENBLAS_NUM_THREADS before the binding loads; here the binding's
+ * thread count is set again explicitly (setNumThreads) so workers × threads ≤ cores.
+ * Messages: { type: 'phase', phase } then { type: 'done', finetune, seconds } or
+ * { type: 'error', message, userError }. Exit code 0 / 1.
+ */
+import { existsSync } from 'node:fs';
+import { loadNativeBlas } from '../math/native.js';
+import { experimentPaths, finetuneCommand } from '../cli/commands/finetune.js';
+import { evaluateCommand } from '../cli/commands/evaluate.js';
+import type { CommandContext } from '../cli/command.js';
+import { isUserError } from '../util/errors.js';
+
+export interface WorkerJob {
+  run: string;
+  name: string;
+  configFile: string;
+  keep: string;
+  threads: number;
+}
+
+export type WorkerMessage =
+  | { type: 'phase'; phase: 'finetune' | 'evaluate'; resumed: boolean }
+  | { type: 'done'; stopReason: string | null; epochsRun: number | null }
+  | { type: 'error'; message: string; userError: boolean; phase: string };
+
+function send(m: WorkerMessage): Promise<void> {
+  return new Promise((res) => {
+    if (!process.send) { res(); return; }
+    process.send(m, undefined, {}, () => res());
+  });
+}
+
+async function main(): Promise<number> {
+  const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
+  const native = loadNativeBlas();
+  if (native.ok) native.blas.setNumThreads(Math.max(1, job.threads));
+  const ctx: CommandContext = {
+    json: true,
+    log: () => {},
+    warn: (line) => { process.stderr.write(line + '\n'); },
+    progressSilent: true,
+  };
+  const ep = experimentPaths(job.run, job.name);
+  let phase = 'finetune';
+  try {
+    let stopReason: string | null = null, epochsRun: number | null = null;
+    if (!existsSync(ep.summary)) {
+      const resumed = existsSync(ep.resume);
+      await send({ type: 'phase', phase: 'finetune', resumed });
+      const s = await finetuneCommand.run({ run: job.run, config: job.configFile, name: job.name, keep: job.keep, resume: true }, [], ctx) as { stopReason?: string; epochsRun?: number };
+      stopReason = s.stopReason ?? null;
+      epochsRun = s.epochsRun ?? null;
+    }
+    phase = 'evaluate';
+    await send({ type: 'phase', phase: 'evaluate', resumed: false });
+    await evaluateCommand.run({ run: job.run, experiment: job.name }, [], ctx);
+    await send({ type: 'done', stopReason, epochsRun });
+    return 0;
+  } catch (e) {
+    const message = (e as Error)?.message ?? String(e);
+    await send({ type: 'error', message, userError: isUserError(e), phase });
+    if (!isUserError(e) && (e as Error)?.stack) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();
+if (process.connected) process.disconnect();

@@ -1,0 +1,196 @@
+/**
+ * The grid runner (issue 6 items 1, 3–6) on a small synthetic run: points in worker
+ * processes, CP once per run, a diverging point recorded as failed while the others finish,
+ * registry contents equal to the results files, skip / resume on re-run, the run lock, and the
+ * CLI's bad-input exits.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { runCaptured } from '../../src/cli/run-captured.js';
+import { generateSynthetic } from '../../src/data/synthetic.js';
+import { randomSplit } from '../../src/data/split.js';
+import { createRun, runPaths } from '../../src/experiments/run-dir.js';
+import { BprModel } from '../../src/models/bpr.js';
+import { saveModel } from '../../src/models/model-file.js';
+import { prepareRun } from '../../src/calibration/prepare.js';
+import { parseGridText } from '../../src/experiments/grid.js';
+import { acquireRunLock, runPlan } from '../../src/experiments/runner.js';
+import { Registry, registryPath } from '../../src/experiments/registry.js';
+import { readResults, resultsPaths } from '../../src/eval/results.js';
+import type { CommandContext } from '../../src/cli/command.js';
+import { UserError } from '../../src/util/errors.js';
+
+process.env.CALITUNE_QUIET = '1';
+
+const tmp = mkdtempSync(join(tmpdir(), 'calitune-runner-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+function makeRun(name: string): string {
+  const run = join(tmp, name);
+  const log = generateSynthetic({ users: 120, items: 90, interactions: 2400, seed: 7 });
+  const ds = randomSplit(log, 3);
+  const info = createRun(run, ds, { kind: 'synthetic' }, 3);
+  saveModel(runPaths(run).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 5), { dataFingerprint: info.fingerprint });
+  prepareRun(run, ds, { dataset: 'synth', popularitySource: 'train' });
+  return run;
+}
+
+function quietCtx(): CommandContext & { out: string[] } {
+  const out: string[] = [];
+  return { json: false, log: (l = '') => { out.push(l); }, warn: (l) => { out.push(l); }, progressSilent: true, out };
+}
+
+const GRID = `base:
+  num_epochs: 4
+  learning_rate: 0.01
+  k_candidates: 20
+  freeze_item_emb: false
+grid:
+  combined_mode_alpha: [0.0, 0.5]
+  learning_rate: [0.01, 1.0e+18]
+`;
+const OK = ['c0.5__unfrozen_itememb__selection_relevance__k20__lr0.01', 'c0.0__unfrozen_itememb__selection_relevance__k20__lr0.01'];
+const BAD = ['c0.5__unfrozen_itememb__selection_relevance__k20__lr1e18', 'c0.0__unfrozen_itememb__selection_relevance__k20__lr1e18'];
+
+test('grid: parallel workers, CP once, diverging points failed with their error, registry = results files; re-run skips / resumes', async () => {
+  const run = makeRun('grid');
+  const plan = parseGridText(GRID, join(tmp, 'grid.yaml'));
+  assert.deepEqual(plan.points.map((p) => p.name).sort(), [...OK, ...BAD].sort());
+  const ctx = quietCtx();
+  const r = await runPlan({ run, plan, workers: 2, ctx });
+  assert.equal(r.workers, 2);
+  assert.equal(r.threadsPerWorker, 1);
+  assert.equal(r.done, 2, ctx.out.join('\n'));
+  assert.equal(r.failed, 2);
+  // CP computed once for the run, before the points
+  assert.ok(existsSync(join(run, 'postprocess', 'summary.json')));
+  const reg = Registry.open(run, { readonly: true });
+  try {
+    for (const name of BAD) {
+      const p = reg.get(name)!;
+      assert.equal(p.status, 'failed');
+      assert.match(p.error!, /^finetune: fine-tuning diverged in epoch \d+: the loss is NaN/);
+      assert.ok(p.seconds! > 0);
+    }
+    for (const name of OK) {
+      const p = reg.get(name)!;
+      assert.equal(p.status, 'done');
+      assert.equal(p.attempts, 1);
+      assert.ok(p.started_at! <= p.finished_at!);
+      const res = readResults(resultsPaths(run, name).json);
+      assert.ok(res.postprocessed && Object.keys(res.postprocessed).length === 9, 'every point is evaluated against the run\'s CP lists');
+      assert.equal(p.summary!.base!.ndcg, res.base_recommendations.ndcg);
+      for (const mode of ['any', 'ndcg', 'pop_jsd', 'tradeoff']) {
+        const sel = res.calitune.selected![mode]!;
+        assert.equal(p.summary!.selected[mode]!.epoch, sel.epoch);
+        assert.deepEqual(p.summary!.selected[mode]!.test, sel.test);
+      }
+      const ep = reg.epochs(name);
+      assert.deepEqual(ep.map((e) => `epoch_${e.epoch}`), Object.keys(res.finetuned!));
+      for (const e of ep) assert.equal(e.test_ndcg, res.finetuned![`epoch_${e.epoch}`]!.ndcg);
+      assert.equal(p.summary!.epochs_run, 4);
+    }
+    assert.equal(reg.cp().length, 10); // base (λ 0) + 9 λ
+    assert.ok(reg.list().some((p) => p.frontier));
+  } finally { reg.close(); }
+  assert.ok(!existsSync(join(run, 'grid.lock')), 'the lock is released');
+
+  // Re-run: done points skipped, failed ones tried again (and fail again).
+  const r2 = await runPlan({ run, plan, workers: 2, ctx: quietCtx() });
+  assert.equal(r2.skipped, 2);
+  assert.equal(r2.ran, 2);
+  assert.equal(r2.failed, 2);
+
+  // An interrupted point (status running, results lost) is run again: fine-tuning finished, so only evaluated.
+  const before = readResults(resultsPaths(run, OK[0]!).json);
+  const db = new Database(registryPath(run));
+  db.prepare(`UPDATE points SET status = 'running' WHERE name = ?`).run(OK[0]);
+  db.close();
+  rmSync(resultsPaths(run, OK[0]!).json);
+  const onlyOk = { ...plan, points: plan.points.filter((p) => OK.includes(p.name)) };
+  const r3 = await runPlan({ run, plan: onlyOk, workers: 2, ctx: quietCtx() });
+  assert.equal(r3.skipped, 1);
+  assert.equal(r3.done, 1);
+  assert.equal(r3.outcomes.find((o) => o.name === OK[0])!.resumed, true);
+  const after = readResults(resultsPaths(run, OK[0]!).json);
+  assert.deepEqual(after.finetuned, before.finetuned);
+  assert.deepEqual(after.calitune.selected, before.calitune.selected);
+  const reg2 = Registry.open(run, { readonly: true });
+  assert.equal(reg2.get(OK[0]!)!.attempts, 2);
+  assert.equal(reg2.get(OK[0]!)!.status, 'done');
+  reg2.close();
+
+  // The same name with another configuration is refused.
+  await assert.rejects(runPlan({ run, plan: parseGridText(GRID.replace('num_epochs: 4', 'num_epochs: 5'), 'g2.yaml'), ctx: quietCtx() }),
+    (e: unknown) => e instanceof UserError && /already in the registry with another configuration \(num_epochs: 4 → 5\)/.test(e.message));
+
+  // `runs` commands read it.
+  const list = await runCaptured(['runs', 'list', '--run', run]);
+  assert.equal(list.code, 0, list.err);
+  assert.match(list.out, /4 point\(s\): 0 queued, 0 running, 2 done, 2 failed/);
+  const show = await runCaptured(['runs', 'show', '--run', run, OK[1]!]);
+  assert.equal(show.code, 0, show.err);
+  assert.match(show.out, /done/);
+  assert.match(show.out, /combined_mode_alpha=0, k_candidates=20/);
+  const cmp = await runCaptured(['runs', 'compare', '--run', run, OK[0]!, OK[1]!, '--json']);
+  assert.equal(cmp.code, 0, cmp.err);
+  assert.deepEqual((JSON.parse(cmp.out) as { config_differences: string[] }).config_differences, ['combined_mode_alpha']);
+  const fr = await runCaptured(['runs', 'frontier', '--run', run]);
+  assert.equal(fr.code, 0, fr.err);
+  assert.match(fr.out, /CP curve/);
+  assert.match(fr.out, /Pareto front/);
+  const missing = await runCaptured(['runs', 'show', '--run', run, 'nope']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /no point 'nope' in the registry/);
+});
+
+test('run lock: a second runner on the same run is refused while the first is alive; a stale lock is taken over', async () => {
+  const run = makeRun('lock');
+  const release = acquireRunLock(run);
+  try {
+    assert.throws(() => acquireRunLock(run), (e: unknown) => e instanceof UserError && e.message.includes(`another grid or experiments run (pid ${process.pid}) is working in`));
+  } finally { release(); }
+  writeFileSync(join(run, 'grid.lock'), '999999999\n'); // no such process
+  const rel2 = acquireRunLock(run);
+  assert.equal(readFileSync(join(run, 'grid.lock'), 'utf8').trim(), String(process.pid));
+  rel2();
+  assert.ok(!existsSync(join(run, 'grid.lock')));
+});
+
+test('CLI bad input: grid of > 10,000 points without --yes, bad grid key, newer registry, duplicate experiment names → exit 2', async () => {
+  const run = makeRun('cli');
+  const big = join(tmp, 'big.yaml');
+  writeFileSync(big, `grid:\n  random_seed: [${Array.from({ length: 101 }, (_, i) => i).join(', ')}]\n  k_candidates: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}]\n`);
+  const r1 = await runCaptured(['grid', '--run', run, '--grid', big]);
+  assert.equal(r1.code, 2);
+  assert.match(r1.err, /10,100 points .* pass --yes/);
+  const bad = join(tmp, 'bad.yaml');
+  writeFileSync(bad, 'grid:\n  alpha: [0.5]\n');
+  const r2 = await runCaptured(['grid', '--run', run, '--grid', bad]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.err, /bad\.yaml:2: grid key 'alpha' is not a fine-tuning config key/);
+  const dup = join(tmp, 'dup.yaml');
+  writeFileSync(dup, 'experiments:\n  - name: a\n  - name: a\n');
+  const r3 = await runCaptured(['experiments', '--run', run, '--file', dup]);
+  assert.equal(r3.code, 2);
+  assert.match(r3.err, /two experiments are named 'a'/);
+  Registry.open(run, { create: true }).close();
+  const db = new Database(registryPath(run));
+  db.prepare('INSERT INTO schema_version (version, written_by, created) VALUES (2, ?, ?)').run('calitune 2.0.0', 'now');
+  db.close();
+  const ok = join(tmp, 'ok.yaml');
+  writeFileSync(ok, 'base:\n  num_epochs: 1\n  k_candidates: 20\ngrid:\n  combined_mode_alpha: [0.5]\n');
+  const r4 = await runCaptured(['grid', '--run', run, '--grid', ok]);
+  assert.equal(r4.code, 2);
+  assert.match(r4.err, /written by a newer calitune \(schema version 2, calitune 2\.0\.0\)/);
+  const r5 = await runCaptured(['runs', 'list', '--run', run]);
+  assert.equal(r5.code, 2);
+  assert.match(r5.err, /newer calitune/);
+  const r6 = await runCaptured(['grid', '--run', join(tmp, 'nope'), '--grid', ok]);
+  assert.equal(r6.code, 2);
+  assert.match(r6.err, /not a run directory/);
+});
