@@ -44,6 +44,7 @@ import { ndcgAtK } from './ndcg.js';
 import { jsdMetric, listGroupDistribution } from './jsd.js';
 import { writePerUserTable, type PerUserBlock } from './per-user-table.js';
 import { postprocessPaths, storedCpLambdas } from '../rerank/postprocess.js';
+import { experimentPaths } from '../experiments/experiment-dir.js';
 
 export const RESULTS_FORMAT_VERSION = 1;
 export type EvalSplit = 'test' | 'valid';
@@ -58,7 +59,7 @@ export function resultsPaths(run: string, name: string) {
 }
 
 export function experimentDir(run: string, name: string): string {
-  return join(run, 'experiments', name);
+  return experimentPaths(run, name).dir;
 }
 
 // ---------------------------------------------------------------- stored epochs

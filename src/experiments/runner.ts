@@ -27,7 +27,7 @@ import { runPaths } from './run-dir.js';
 import { hasPrepared } from '../calibration/prepare.js';
 import { storedCpLambdas } from '../rerank/postprocess.js';
 import { findExperiment, readResults, resultsPaths } from '../eval/results.js';
-import { experimentPaths } from '../cli/commands/finetune.js';
+import { experimentPaths } from './experiment-dir.js';
 import { postprocessCommand } from '../cli/commands/postprocess.js';
 import type { CommandContext } from '../cli/command.js';
 import type { KeepPolicy } from '../calibration/checkpoints.js';

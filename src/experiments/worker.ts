@@ -12,7 +12,8 @@
  */
 import { existsSync } from 'node:fs';
 import { loadNativeBlas } from '../math/native.js';
-import { experimentPaths, finetuneCommand } from '../cli/commands/finetune.js';
+import { finetuneCommand } from '../cli/commands/finetune.js';
+import { experimentPaths } from './experiment-dir.js';
 import { evaluateCommand } from '../cli/commands/evaluate.js';
 import type { CommandContext } from '../cli/command.js';
 import { isUserError } from '../util/errors.js';

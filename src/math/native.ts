@@ -34,6 +34,15 @@ export interface NativeBlas {
     n: number, indptr: Int32Array, indices: Int32Array, values: Float32Array | null, rowSel: Int32Array | null,
     dy: Float32Array, outF: number, dW: Float32Array, nFeatures: number, threads: number,
   ): void;
+  /**
+   * One Adam step over a whole tensor (src/nn/adam.ts adamUpdate, bit-identical: float64
+   * arithmetic, float32 storage): g = grad (+ g2) + weightDecay·p; m, v, p updated in place;
+   * on `threads` std::threads over equal element ranges. Absent in bindings built before it existed.
+   */
+  adamStep?(
+    p: Float32Array, g: Float32Array, g2: Float32Array | null, m: Float32Array, v: Float32Array,
+    beta1: number, beta2: number, stepSize: number, invBc2Sqrt: number, eps: number, weightDecay: number, threads: number,
+  ): void;
 }
 
 export type NativeLoad = { ok: true; blas: NativeBlas; detail: string } | { ok: false; detail: string };

@@ -1,7 +1,9 @@
 /**
  * The self-contained index.html: every chart's static SVG inline (readable without
- * JavaScript, printable), the compiled Vega specs and vega.min.js inline, which replace each
- * static SVG by an interactive view with tooltips when the page opens. No network access.
+ * JavaScript, printable); for the charts where tooltips matter (and that are light: trade-off,
+ * curves, boxes) the compiled Vega specs and vega.min.js inline, which replace the static SVG
+ * by an interactive view with tooltips when the page opens. Heavy charts (per-user dots) stay
+ * static SVG only (`data-mode="static"`). No network access.
  */
 import type { Table } from '../eval/improvement.js';
 
@@ -20,7 +22,8 @@ export interface PageChart {
   caption: string;
   section: string;
   svg: string;
-  vega: Record<string, unknown>;
+  /** The compiled Vega spec for the interactive view; absent: the static SVG only. */
+  vega?: Record<string, unknown>;
   files: { svg: string; png?: string; spec: string };
 }
 
@@ -112,14 +115,14 @@ export function pageHtml(p: PageInput): string {
     out.push(`<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>${s.intro ? `<p>${esc(s.intro)}</p>` : ''}`);
     for (const c of charts) {
       const links = [`<a href="${esc(c.files.svg)}">SVG</a>`, ...(c.files.png ? [`<a href="${esc(c.files.png)}">PNG</a>`] : []), `<a href="${esc(c.files.spec)}">Vega-Lite spec</a>`].join(' · ');
-      out.push(`<figure id="fig-${esc(c.id)}"><h3>${esc(c.title)}</h3><div class="chart" data-chart="${esc(c.id)}" data-rendered="static">${c.svg.replace(/^<\?xml[^>]*>\s*/, '')}</div><figcaption>${esc(c.caption)} <span class="files">(${links})</span></figcaption></figure>`);
+      out.push(`<figure id="fig-${esc(c.id)}"><h3>${esc(c.title)}</h3><div class="chart" data-chart="${esc(c.id)}" data-mode="${p.vegaJs && c.vega ? 'interactive' : 'static'}" data-rendered="static">${c.svg.replace(/^<\?xml[^>]*>\s*/, '')}</div><figcaption>${esc(c.caption)} <span class="files">(${links})</span></figcaption></figure>`);
     }
     for (const t of tables) out.push(`<div class="table">${t.html}</div>`);
     out.push('</section>');
   }
   out.push(`<section id="definitions"><h2>Metric definitions</h2><dl class="defs">${p.definitions.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl></section>`);
   if (p.vegaJs) {
-    for (const c of p.charts) out.push(`<script type="application/json" id="spec-${esc(c.id)}">${scriptJson(c.vega)}</script>`);
+    for (const c of p.charts) if (c.vega) out.push(`<script type="application/json" id="spec-${esc(c.id)}">${scriptJson(c.vega)}</script>`);
     out.push(`<script>${p.vegaJs.replace(/<\/script/gi, '<\\/script')}</script>`);
     out.push(`<script>${RENDER_JS}</script>`);
   } else {

@@ -22,6 +22,7 @@ export function countSvgMarks(svg: string): { groups: number; elements: number }
   let m: RegExpExecArray | null;
   while ((m = re.exec(svg)) !== null) {
     if (m[1] === 'group') continue; // layout groups, not data marks
+    if (m[0].endsWith('/>')) continue; // an empty mark group, written self-closed
     // the children up to this group's closing tag (mark groups of these types hold no nested groups
     // except for 'text'/'symbol' which are flat too)
     const start = re.lastIndex;
@@ -33,11 +34,22 @@ export function countSvgMarks(svg: string): { groups: number; elements: number }
   return { groups, elements };
 }
 
+const GEOMETRY_ATTR = /\s(d|transform|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g;
+
+/**
+ * Shortens an SVG from Vega: numbers in geometry attributes (d, transform, x, y, …) rounded to
+ * 2 decimals (1/100 px; Vega writes up to 17 digits). Text content and labels are untouched.
+ */
+export function compactSvg(svg: string): string {
+  return svg.replace(GEOMETRY_ATTR, (_m, name: string, value: string) =>
+    ` ${name}="${value.replace(/-?\d*\.\d{3,}(?:e-?\d+)?/g, (n) => { const r = Math.round(Number(n) * 100) / 100; return String(Object.is(r, -0) ? 0 : r); })}"`);
+}
+
 export async function renderChart(spec: VlSpec): Promise<RenderedChart> {
   const vg = compile(spec as unknown as TopLevelSpec).spec as unknown as Record<string, unknown>;
   const view = new vega.View(vega.parse(vg as vega.Spec), { renderer: 'none' });
   try {
-    const svg = await view.toSVG();
+    const svg = compactSvg(await view.toSVG());
     return { vega: vg, svg, marks: countSvgMarks(svg) };
   } finally {
     view.finalize();

@@ -3,7 +3,8 @@
  * rendered to SVG in Node, PNG exports (resvg), improvement tables, and one self-contained
  * index.html. Layout of OUT (default RUN/report):
  *
- *   OUT/index.html               the page (inline SVGs + inline vega.min.js for tooltips)
+ *   OUT/index.html               the page (inline SVGs + inline vega.min.js for tooltips on the
+ *                                light charts; heavy per-user dot charts stay static SVG)
  *   OUT/charts/ID.svg|png        each chart; ID.vl.json its Vega-Lite specification
  *   OUT/report.json              what was drawn, what is missing, warnings, trade-off findings
  *
@@ -16,8 +17,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { improvementTables, type MethodPerUser } from '../eval/improvement.js';
-import { loadPerUserComparison, loadReportData, type ExperimentData, type MetricSet, type PerUserComparison, type ReportData } from './data.js';
-import { backboneCurveChart, finetuneCurvesChart, longTailChart, rboChart, tradeoffByGroupChart, tradeoffChart, type ChartDef } from './charts.js';
+import { loadPerUserComparison, loadReportData, validationParetoFront, type ExperimentData, type MetricSet, type PerUserComparison, type ReportData } from './data.js';
+import { backboneCurveChart, finetuneCurvesChart, longTailChart, rboChart, reportLabels, tradeoffByGroupChart, tradeoffChart, type ChartDef } from './charts.js';
 import { renderChart, svgToPng } from './render.js';
 import { genericTable, pageHtml, tableHtml, type PageChart, type PageTable } from './html.js';
 import { tradeoffFindings, type Findings } from './findings.js';
@@ -35,7 +36,7 @@ export interface WriteReportOptions {
   log?: (line: string) => void;
 }
 
-export interface ReportChartInfo { id: string; title: string; svg: string; png?: string; spec: string; markGroups: number; markElements: number }
+export interface ReportChartInfo { id: string; title: string; svg: string; png?: string; spec: string; markGroups: number; markElements: number; /** Whether the page makes it an interactive Vega view (else static SVG only). */ interactive: boolean }
 
 export interface WriteReportResult {
   index: string;
@@ -126,6 +127,21 @@ function improvementHtml(d: ReportData, e: ExperimentData, pu: PerUserComparison
   return [tabs.seedMetrics, tabs.seedHead, tabs.vsBase.calitune, tabs.vsBase.cp].map((x) => tableHtml(x));
 }
 
+/** At most this many RBO charts draw every user as a dot; the others draw boxes and outliers. */
+export const RBO_DOT_CHARTS = 3;
+
+/**
+ * The experiments whose RBO chart shows every user: those with the most epochs on the
+ * validation Pareto front (at most RBO_DOT_CHARTS); with no front, the first experiments.
+ */
+export function rboDotExperiments(d: ReportData, max = RBO_DOT_CHARTS): Set<string> {
+  const count = new Map<string, number>();
+  for (const f of validationParetoFront(d.experiments)) count.set(f.experiment, (count.get(f.experiment) ?? 0) + 1);
+  const ranked = [...count.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], 'en', { numeric: true })).map(([n]) => n);
+  if (ranked.length === 0) ranked.push(...d.experiments.map((e) => e.name));
+  return new Set(ranked.slice(0, max));
+}
+
 export async function writeReport(run: string, outDir: string = join(run, 'report'), opts: WriteReportOptions = {}): Promise<WriteReportResult> {
   const log = opts.log ?? (() => {});
   const png = opts.png ?? true;
@@ -152,11 +168,13 @@ export async function writeReport(run: string, outDir: string = join(run, 'repor
   }
   const tables: PageTable[] = [];
   const comparisons: Record<string, { epoch: number; mode: string; cp_lambda: string }> = {};
+  const labels = reportLabels(d);
+  const dotted = rboDotExperiments(d);
   for (const e of d.experiments) {
     const pu = loadPerUserComparison(run, e, warnings);
     if (!pu) continue;
     comparisons[e.name] = { epoch: pu.epoch, mode: pu.mode, cp_lambda: pu.lambda };
-    defs.push({ def: rboChart(d, e, pu), section: 'rbo' });
+    defs.push({ def: rboChart(d, e, pu, { dots: dotted.has(e.name), label: labels.label(e.name) }), section: 'rbo' });
     const html = improvementHtml(d, e, pu);
     if (html.length) tables.push({ section: 'tables', title: e.name, html: `<h3>${e.name}: epoch ${pu.epoch} (selected on validation, ${pu.mode}) vs CP λ ${pu.lambda} (closest JSD@${d.k})</h3>` + html.join('\n') });
   }
@@ -197,8 +215,8 @@ export async function writeReport(run: string, outDir: string = join(run, 'repor
     if (r.marks.elements === 0) warnings.push(`chart '${def.id}' drew no marks (all values missing?)`);
     log(`  ${def.id}: ${r.marks.elements} marks (${((performance.now() - t0) / 1000).toFixed(2)} s)`);
     const rel = (p: string) => relative(outDir, p).split('\\').join('/');
-    pageCharts.push({ id: def.id, title: def.title, caption: def.caption, section, svg: r.svg, vega: r.vega, files: { svg: rel(svgPath), spec: rel(specPath), ...(pngPath ? { png: rel(pngPath) } : {}) } });
-    chartInfo.push({ id: def.id, title: def.title, svg: svgPath, ...(pngPath ? { png: pngPath } : {}), spec: specPath, markGroups: r.marks.groups, markElements: r.marks.elements });
+    pageCharts.push({ id: def.id, title: def.title, caption: def.caption, section, svg: r.svg, ...(def.interactive ? { vega: r.vega } : {}), files: { svg: rel(svgPath), spec: rel(specPath), ...(pngPath ? { png: rel(pngPath) } : {}) } });
+    chartInfo.push({ id: def.id, title: def.title, svg: svgPath, ...(pngPath ? { png: pngPath } : {}), spec: specPath, markGroups: r.marks.groups, markElements: r.marks.elements, interactive: def.interactive });
   }
 
   const usedSections = sections.filter((s) => pageCharts.some((c) => c.section === s.id) || tables.some((t) => t.section === s.id));

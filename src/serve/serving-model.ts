@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRunData, runPaths } from '../experiments/run-dir.js';
+import { experimentPaths } from '../experiments/experiment-dir.js';
 import '../models/all.js';
 import { loadModel } from '../models/model-file.js';
 import { readSafetensors } from '../models/safetensors.js';
@@ -46,19 +47,20 @@ export function loadServingModel(
     if (opts.epoch !== undefined || opts.mode !== undefined) throw new UserError('--epoch and --mode need --experiment');
     return { model, ds, label: `${sidecar.model_type} base` };
   }
-  const dir = join(run, 'experiments', opts.experiment);
+  const ep = experimentPaths(run, opts.experiment);
+  const dir = ep.dir;
   if (!existsSync(dir)) throw new UserError(`no experiment '${opts.experiment}' in ${run} (expected ${dir})`);
   let epoch = opts.epoch;
   if (epoch === undefined) {
     const mode = opts.mode ?? 'any';
-    const summaryPath = join(dir, 'summary.json');
+    const summaryPath = ep.summary;
     if (!existsSync(summaryPath)) throw new UserError(`experiment '${opts.experiment}' has not finished (no summary.json): give --epoch N`, dir);
     const summary = readJson(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
     const sel = summary.selected?.[mode];
     if (!sel) throw new UserError(`experiment '${opts.experiment}' has no validation-selected epoch for mode '${mode}'`, summaryPath);
     epoch = sel.epoch;
   }
-  const store = new CheckpointStore(join(dir, 'checkpoints'));
+  const store = new CheckpointStore(ep.checkpoints);
   const weightsPath = store.weightsPath(epoch);
   if (weightsPath === undefined) {
     const withWeights = store.records().filter((r) => r.weights).map((r) => r.epoch);

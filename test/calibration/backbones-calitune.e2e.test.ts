@@ -5,8 +5,10 @@
  * Acceptance: among the validation-selected checkpoints (the epochs the fine-tuner saved on
  * validation improvements) one has test JSD@10 ≥ 30% below the base model's while its test
  * NDCG@10 is within 10% of the base model's.
- * To fit the e2e budget: MultiVAE is trained with its defaults (early stopping), DMF for 20
- * epochs only (a full default DMF run is ~130 epochs); each fine-tuning runs 12 epochs.
+ * To fit the e2e budget: MultiVAE is trained with its defaults (early stopping) and fine-tuned
+ * with examples/ml-100k-finetune.yaml for 12 epochs; DMF is trained for 20 epochs only (a full
+ * default DMF run is ~130 epochs) and fine-tuned with examples/ml-100k-dmf-finetune.yaml
+ * (lr 2e-5, both towers) for 6 epochs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,10 +22,16 @@ process.env.CALITUNE_QUIET = '1';
 
 interface Metrics { ndcg: number; jsd: number }
 
-for (const [type, trainArgs] of [['multivae', []], ['dmf', ['--epochs', '20']]] as const) {
-  // DMF is not there yet (measured by hand with 20 backbone epochs, 30 fine-tuning epochs: epoch 1
-  // −25% JSD / −5% NDCG, epoch 2 −43% / −15% — lr 1e-4 moves DMF too fast): a todo, not a pass.
-  const todo = type === 'dmf' ? 'DMF + CaliTune α 0.5 does not yet meet the acceptance (see the note above)' : undefined;
+const SETUPS = [
+  { type: 'multivae', trainArgs: [] as string[], config: 'ml-100k-finetune.yaml', epochs: 12 },
+  { type: 'dmf', trainArgs: ['--epochs', '20'], config: 'ml-100k-dmf-finetune.yaml', epochs: 6 },
+] as const;
+
+for (const { type, trainArgs, config, epochs } of SETUPS) {
+  // DMF: with the 20-epoch backbone the DMF config reaches the window only just (measured: epoch 3
+  // −9.9% NDCG / −31.5% JSD); with a fully trained DMF backbone no setting found does (JSD stalls
+  // near −22% while NDCG falls; see the config file). So a todo, not a pass: it runs and reports.
+  const todo = type === 'dmf' ? 'DMF + CaliTune α 0.5 meets the window only marginally, and not on a fully trained backbone (see the notes)' : undefined;
   test(`ML-100K ${type} + CaliTune α 0.5: a checkpoint with JSD@10 ≥ 30% lower and NDCG@10 within 10%`, { todo }, async (t) => {
     if (!requireShared(t, ML100K_INTER)) return;
     const tmp = mkdtempSync(join(tmpdir(), `calitune-${type}-ct-`));
@@ -36,8 +44,8 @@ for (const [type, trainArgs] of [['multivae', []], ['dmf', ['--epochs', '20']]] 
       };
       await cli(['train', '--run', run, '--data', ML100K_INTER, '--model', type, ...trainArgs]);
       await cli(['prepare', '--run', run]);
-      await cli(['finetune', '--run', run, '--config', join(process.cwd(), 'examples', 'ml-100k-finetune.yaml'), '--name', 'a05',
-        '--set', 'combined_mode_alpha=0.5', '--set', 'freeze_item_emb=false', '--set', 'num_epochs=12']);
+      await cli(['finetune', '--run', run, '--config', join(process.cwd(), 'examples', config), '--name', 'a05',
+        '--set', 'combined_mode_alpha=0.5', '--set', 'freeze_item_emb=false', '--set', `num_epochs=${epochs}`]);
       await cli(['evaluate', '--run', run, '--experiment', 'a05']);
       const res = JSON.parse(readFileSync(join(run, 'results', 'a05.json'), 'utf8')) as { base_recommendations: Metrics; finetuned: Record<string, Metrics> };
       const base = res.base_recommendations;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Adam } from '../../src/nn/adam.js';
+import { Adam, adamUpdate, NATIVE_ADAM_MIN, nativeAdamKernel } from '../../src/nn/adam.js';
+import { Rng } from '../../src/math/rng.js';
 import type { Parameter } from '../../src/models/recommender.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -112,4 +113,53 @@ test('adamUpdate over a split gradient (g + g2) and split ranges equals one full
   adamUpdate(b.value, g1, g2, m, v, 3, 7, c);
   assert.deepEqual(b.value, a.value);
   assert.deepEqual(optB.state().buffers, optA.state().buffers);
+});
+
+test('native Adam kernel = the TypeScript loop, bit for bit (large tensors, with and without weight decay)', (t) => {
+  if (!nativeAdamKernel()) { t.skip('native binding without adamStep (npm run build:native)'); return; }
+  const n = 300_001; // above the 2-thread threshold, odd length
+  const rng = new Rng(5);
+  const p0 = new Float32Array(n), grads: Float32Array[] = [];
+  for (let i = 0; i < n; i++) p0[i] = 0.05 * rng.normal();
+  for (let s = 0; s < 4; s++) {
+    const g = new Float32Array(n);
+    for (let i = 0; i < n; i++) g[i] = i % 7 === 0 ? 0 : 1e-3 * rng.normal() * (s + 1);
+    grads.push(g);
+  }
+  for (const wd of [0, 0.01]) {
+    const run = (native: boolean) => {
+      const big: Parameter = { name: 'w', shape: [n], value: p0.slice(), grad: new Float32Array(n), itemSide: false };
+      const small = param('b', [0.1, -0.2, 0.3]); // below NATIVE_ADAM_MIN: TypeScript either way
+      const opt = new Adam([big, small], { lr: 1e-3, weightDecay: wd, native });
+      assert.equal(opt.usesNative, native);
+      for (const g of grads) { big.grad.set(g); small.grad.set([g[0]!, g[1]!, g[2]!]); opt.step(); }
+      return { big: big.value, small: small.value, st: opt.state() };
+    };
+    const a = run(true), b = run(false);
+    assert.ok(n >= NATIVE_ADAM_MIN);
+    let diff = 0;
+    for (let i = 0; i < n; i++) if (a.big[i] !== b.big[i]) diff++;
+    assert.equal(diff, 0, `wd ${wd}: ${diff} entries differ`);
+    assert.deepEqual(a.small, b.small);
+    assert.deepEqual(a.st.buffers.w!.m, b.st.buffers.w!.m);
+    assert.deepEqual(a.st.buffers.w!.v, b.st.buffers.w!.v);
+    assert.notDeepEqual(a.big, p0); // it moved
+  }
+});
+
+test('native adamStep with a second gradient buffer (g + g2) = adamUpdate, bit for bit', (t) => {
+  const k = nativeAdamKernel();
+  if (!k) { t.skip('native binding without adamStep (npm run build:native)'); return; }
+  const n = 200_003;
+  const rng = new Rng(9);
+  const mk = (sd: number) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = sd * rng.normal(); return a; };
+  const p = mk(0.1), g = mk(1e-3), g2 = mk(1e-3), m = mk(1e-4), v = new Float32Array(n).map(() => 1e-7 * Math.abs(rng.normal()));
+  const c = { beta1: 0.9, beta2: 0.999, stepSize: 1e-3 / (1 - 0.9 ** 3), invBc2Sqrt: 1 / Math.sqrt(1 - 0.999 ** 3), eps: 1e-8, weightDecay: 0.02 };
+  const a = { p: p.slice(), m: m.slice(), v: v.slice() }, b = { p: p.slice(), m: m.slice(), v: v.slice() };
+  k.fn(a.p, g, g2, a.m, a.v, c.beta1, c.beta2, c.stepSize, c.invBc2Sqrt, c.eps, c.weightDecay, 2);
+  adamUpdate(b.p, g, g2, b.m, b.v, 0, n, c);
+  assert.deepEqual(a.p, b.p);
+  assert.deepEqual(a.m, b.m);
+  assert.deepEqual(a.v, b.v);
+  assert.throws(() => k.fn(a.p, g.subarray(0, 5), null, a.m, a.v, 0.9, 0.999, 1e-3, 1, 1e-8, 0, 2), /at least as long/);
 });

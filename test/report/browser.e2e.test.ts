@@ -1,9 +1,12 @@
 /**
  * The report in a real browser (issue 7 item 3): index.html opened from disk in headless
  * Chromium (playwright-core driving the system browser, /usr/bin/chromium), with every
- * network request blocked. Checks: every chart became an interactive Vega view with drawn
- * marks, a tooltip appears on hover, no console errors; a screenshot is saved as a test
- * artefact (test-artifacts/report.png) and decoded; the PNG exports are decoded and not blank.
+ * network request blocked. The run has five experiments (four with reference-style grid names)
+ * so the page has both kinds of chart: interactive Vega views (trade-off, curves, box plots)
+ * and static-only SVGs (RBO with every user as a dot). Checks: every chart is shown as
+ * intended with drawn marks (as many as Node drew), a tooltip appears on hover, no console
+ * errors; a screenshot is saved as a test artefact (test-artifacts/report.png) and decoded;
+ * the PNG exports are decoded and not blank.
  * Without /usr/bin/chromium the test is skipped locally and fails under CI=true.
  */
 import { test } from 'node:test';
@@ -12,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { buildFixture } from './fixture.js';
+import { buildFixture, gridCopy } from './fixture.js';
 import { writeReport } from '../../src/report/report.js';
 import { decodePng, pngInk } from '../../src/report/png.js';
 
@@ -28,8 +31,10 @@ test('index.html renders every chart in headless Chromium, without console error
   const fx = await buildFixture('calitune-browser-');
   t.after(() => fx.cleanup());
   const out = join(fx.tmp, 'report');
-  const r = await writeReport(fx.run, out);
-  assert.ok(r.chartInfo.length >= 6, r.chartInfo.map((c) => c.id).join(', '));
+  const run = gridCopy(fx.run, join(fx.tmp, 'grid-run'));
+  const r = await writeReport(run, out);
+  assert.ok(r.chartInfo.length >= 10, r.chartInfo.map((c) => c.id).join(', '));
+  assert.ok(r.chartInfo.some((c) => c.interactive) && r.chartInfo.some((c) => !c.interactive), 'both interactive and static-only charts');
 
   // PNG exports: decoded, not blank
   for (const c of r.chartInfo) {
@@ -66,7 +71,8 @@ test('index.html renders every chart in headless Chromium, without console error
   })));
   assert.deepEqual(charts.map((c) => c.id).sort(), r.chartInfo.map((c) => c.id).sort());
   for (const c of charts) {
-    assert.equal(c.rendered, 'interactive', `${c.id} was not rendered by Vega in the browser`);
+    const want = r.chartInfo.find((x) => x.id === c.id)!.interactive ? 'interactive' : 'static';
+    assert.equal(c.rendered, want, `${c.id} should be ${want} in the browser`);
     assert.ok(c.marks > 0, `${c.id}: no marks drawn`);
     assert.ok(c.width > 100 && c.height > 100, `${c.id}: ${c.width}×${c.height}`);
   }

@@ -3,7 +3,7 @@
  * interactions (150 users × 120 items) → train BPR (dim 16, a few epochs) → prepare →
  * postprocess (3 λ) → finetune 'a' (5 epochs) → evaluate. Built once per test file.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCaptured } from '../../src/cli/run-captured.js';
@@ -42,4 +42,26 @@ export async function buildFixture(prefix = 'calitune-report-'): Promise<Fixture
   await ok(['finetune', '--run', run, '--config', cfg, '--name', 'a', '--keep', 'last']);
   await ok(['evaluate', '--run', run, '--experiment', 'a']);
   return { tmp, run, bare, cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
+}
+
+/** Reference-style grid names for `gridCopy` (α × frozen; shared: selection, k, lr). */
+export const GRID_NAMES = [
+  'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001',
+  'c0.5__unfrozen_itememb__selection_relevance__k50__lr0.0001',
+  'c1.0__frozen_itememb__selection_relevance__k50__lr0.0001',
+  'c1.0__unfrozen_itememb__selection_relevance__k50__lr0.0001',
+];
+
+/**
+ * A copy of `run` whose experiment 'a' also appears under each of `names` (its folder, results
+ * file and per-user table copied): a multi-experiment run with grid names, without training more.
+ */
+export function gridCopy(run: string, dest: string, names: readonly string[] = GRID_NAMES): string {
+  cpSync(run, dest, { recursive: true });
+  for (const n of names) {
+    cpSync(join(dest, 'experiments', 'a'), join(dest, 'experiments', n), { recursive: true });
+    cpSync(join(dest, 'results', 'a.json'), join(dest, 'results', `${n}.json`));
+    cpSync(join(dest, 'results', 'a_per_user.tsv'), join(dest, 'results', `${n}_per_user.tsv`));
+  }
+  return dest;
 }

@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import { buildFixture, cli, type Fixture } from './fixture.js';
+import { buildFixture, cli, gridCopy, GRID_NAMES, type Fixture } from './fixture.js';
 import { writeReport } from '../../src/report/report.js';
 import { listExperiments, loadReportData, parseJsonLenient, validationParetoFront, type ExperimentData } from '../../src/report/data.js';
-import { boxStats } from '../../src/report/charts.js';
+import { boxStats, MAX_PATH_POINTS, niceDomain, placeLabels, thinEpochs } from '../../src/report/charts.js';
+import { experimentLabels, parseExperimentName } from '../../src/report/labels.js';
 import { cpNdcgAtJsd } from '../../src/report/findings.js';
-import { countSvgMarks, renderChart } from '../../src/report/render.js';
+import { compactSvg, countSvgMarks, renderChart } from '../../src/report/render.js';
 import { decodePng, pngInk } from '../../src/report/png.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -54,6 +55,16 @@ test('writeReport on a run with one experiment: every chart drawn, PNGs not blan
   assert.match(html, /Percentage of users for which metrics were improved/);
   assert.match(html, /Percentage of users for which the number of popular \(head\) items was decreased/);
   assert.equal((html.match(/data-chart="/g) ?? []).length, 6);
+  // every user as a dot: the RBO chart is static SVG only; the others get an interactive view
+  assert.deepEqual(r.chartInfo.filter((c) => !c.interactive).map((c) => c.id), ['rbo_a']);
+  assert.equal((html.match(/<script type="application\/json" id="spec-/g) ?? []).length, 5);
+  assert.doesNotMatch(html, /id="spec-rbo_a"/);
+  assert.match(html, /data-chart="rbo_a" data-mode="static"/);
+  // the long tail: one step area per popularity group, not a rectangle per item
+  const lt = JSON.parse(readFileSync(join(out, 'charts', 'long_tail.vl.json'), 'utf8')) as { data: { values: { kind: string }[] }; layer: { mark: { type: string } }[] };
+  assert.equal(lt.layer[0]!.mark.type, 'area');
+  assert.ok(lt.data.values.filter((v) => v.kind === 'step').length <= 119 + 3, 'at most one point per item (+ closing points)');
+  assert.equal(r.chartInfo.find((c) => c.id === 'long_tail')!.markElements, 3 + 2 + 2); // 3 group areas, 2 boundary rules, 2 labels
   const rj = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { findings: { sentences: string[] }; comparisons: Record<string, unknown> };
   assert.equal(rj.findings.sentences.length, 1);
   assert.ok('a' in rj.comparisons);
@@ -211,4 +222,99 @@ test('countSvgMarks and decodePng on a known picture', async () => {
   assert.equal(pngInk(blank).nonBackground, 0);
   assert.throws(() => decodePng(new Uint8Array([1, 2, 3])), /not a PNG/);
   assert.deepEqual(countSvgMarks('<g class="mark-symbol role-mark x"><path d="M0"/><path d="M1"/></g><g class="mark-rule role-axis-tick"><line/></g><g class="mark-line role-mark y"></g>'), { groups: 1, elements: 2 });
+  // an empty mark group written self-closed does not count the next group's elements
+  assert.deepEqual(countSvgMarks('<g class="mark-text role-mark a"/><g class="mark-text role-mark b"><text>x</text></g>'), { groups: 1, elements: 1 });
+});
+
+test('a run with grid-named experiments: short labels, full names in tooltips, per-user dots only for front experiments', async () => {
+  const run = gridCopy(fx.run, join(fx.tmp, 'grid-run'));
+  const out = join(fx.tmp, 'report-grid');
+  const r = await writeReport(run, out, { png: false });
+  assert.deepEqual(r.missing, []);
+  const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as {
+    data: { values: { layer: string; ei?: number; epoch?: number }[] };
+    transform: { lookup: string; from: { data: { values: { ei: number; experiment: string; elabel: string }[] } } }[];
+    layer: { encoding?: { color?: { scale: { domain: string[] }; title: string[] } } }[];
+  };
+  // 'a' does not follow the pattern: shown as is; the grid names lose what they all share
+  const lookup = spec.transform[0]!.from.data.values;
+  assert.deepEqual(lookup.map((v) => v.experiment), ['a', ...GRID_NAMES]);
+  assert.deepEqual(lookup.map((v) => v.elabel), ['a', 'α 0.5 · frozen', 'α 0.5 · unfrozen', 'α 1.0 · frozen', 'α 1.0 · unfrozen']);
+  const colour = spec.layer[1]!.encoding!.color!;
+  assert.deepEqual(colour.scale.domain, lookup.map((v) => v.elabel));
+  assert.deepEqual(colour.title, ['CaliTune experiment', '(grid names: sel. relevance · k 50 · lr 0.0001)']);
+  // one end label per experiment; rows carry an index, not the long name
+  assert.equal(spec.data.values.filter((v) => v.layer === 'label').length, 5);
+  assert.ok(!JSON.stringify(spec.data.values).includes('__'), 'no long names repeated in the rows');
+  const svg = readFileSync(join(out, 'charts', 'tradeoff.svg'), 'utf8');
+  const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  assert.ok(texts.includes('α 1.0 · unfrozen'), texts.join(' | '));
+  assert.ok(!texts.some((t) => t.includes('__')), 'the drawn text uses the short labels');
+  // the full names stay in the tables and the RBO captions
+  const html = readFileSync(r.index, 'utf8');
+  for (const n of GRID_NAMES) assert.ok(html.includes(`${n} epoch`), `metrics table row for ${n}`);
+  // identical copies: the validation front dedups identical points, so only the first of them is on it
+  const rbo = r.chartInfo.filter((c) => c.id.startsWith('rbo_'));
+  assert.equal(rbo.length, 5);
+  const dotted = rbo.filter((c) => !c.interactive).map((c) => c.id);
+  assert.deepEqual(dotted, ['rbo_a']);
+  const full = rbo.find((c) => c.id === 'rbo_a')!.markElements;
+  for (const c of rbo.filter((x) => x.interactive)) {
+    assert.ok(c.markElements > 0 && c.markElements < full / 3, `${c.id}: ${c.markElements} marks vs ${full} with every user`);
+    assert.match(html, new RegExp(`id="spec-${c.id.replace(/\./g, '\\.')}"`));
+  }
+});
+
+test('parseExperimentName / experimentLabels: grid names shortened, shared parts dropped, other names kept', () => {
+  assert.deepEqual(parseExperimentName('c0.5__frozen_itememb__selection_relevance__k100__lr0.0001')!.map((c) => c.text), ['α 0.5', 'frozen', 'sel. relevance', 'k 100', 'lr 0.0001']);
+  assert.deepEqual(parseExperimentName('c1e-05__unfrozen_itememb__selection_random__k50__lr1e-05__random_seed7__finetuning_modecombined')!.map((c) => c.text),
+    ['α 1e-05', 'unfrozen', 'sel. random', 'k 50', 'lr 1e-05', 'random_seed 7', 'finetuning_modecombined']);
+  assert.equal(parseExperimentName('a'), undefined);
+  assert.equal(parseExperimentName('c0.5__frozen__selection_relevance__k100__lr0.0001'), undefined);
+  const names = ['c0.0__frozen_itememb__selection_relevance__k50__lr0.0001', 'c0.5__unfrozen_itememb__selection_relevance__k100__lr0.0001', 'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001'];
+  const l = experimentLabels(names);
+  assert.deepEqual(l.labels, ['α 0.0 · frozen · k 50', 'α 0.5 · unfrozen · k 100', 'α 0.5 · frozen · k 50']);
+  assert.equal(l.shared, 'sel. relevance · lr 0.0001');
+  assert.equal(l.allParsed, true);
+  // one grid name alone keeps all its parts; other names stay as they are
+  assert.equal(experimentLabels([names[0]!]).labels[0], 'α 0.0 · frozen · sel. relevance · k 50 · lr 0.0001');
+  assert.deepEqual(experimentLabels(['base-run', 'x']).labels, ['base-run', 'x']);
+  // a short label equal to another experiment's plain name: both keep their full names
+  const clash = experimentLabels(['c0.5__frozen_itememb__selection_relevance__k50__lr0.0001', 'c1.0__frozen_itememb__selection_relevance__k50__lr0.0001', 'α 0.5']);
+  assert.deepEqual(clash.labels, ['c0.5__frozen_itememb__selection_relevance__k50__lr0.0001', 'α 1.0', 'α 0.5']);
+});
+
+test('placeLabels: crowded points get labels inside the plot without overlaps', () => {
+  // 12 points within 30 px of each other, as the end points of a grid often are
+  const pts = Array.from({ length: 12 }, (_, i) => ({ x: 300 + (i % 3) * 10, y: 200 + i * 2.5, width: 120 }));
+  const placed = placeLabels(pts, 640, 420);
+  for (const p of placed) assert.ok(p.box.x0 >= 0 && p.box.x1 <= 640 && p.box.y0 >= 0 && p.box.y1 <= 420, JSON.stringify(p.box));
+  for (let i = 0; i < placed.length; i++) {
+    for (let j = i + 1; j < placed.length; j++) {
+      const a = placed[i]!.box, b = placed[j]!.box;
+      const overlap = Math.min(a.x1, b.x1) > Math.max(a.x0, b.x0) && Math.min(a.y1, b.y1) > Math.max(a.y0, b.y0);
+      assert.ok(!overlap, `labels ${i} and ${j} overlap`);
+    }
+  }
+  assert.ok(placed.some((p) => p.leader), 'displaced labels get a leader line');
+  // a lone point: right of it, no leader
+  const [one] = placeLabels([{ x: 100, y: 100, width: 50 }], 640, 420);
+  assert.deepEqual([one!.ax, one!.ay, one!.align, one!.leader], [108, 100, 'left', false]);
+  // at the right edge the label goes to the left
+  assert.equal(placeLabels([{ x: 630, y: 100, width: 50 }], 640, 420)[0]!.align, 'right');
+});
+
+test('thinEpochs, niceDomain, compactSvg', () => {
+  const all = Array.from({ length: 500 }, (_, i) => i + 1);
+  const kept = thinEpochs(all, new Set([123, 377]));
+  assert.ok(kept.length <= MAX_PATH_POINTS + 3, String(kept.length));
+  for (const e of [1, 123, 377, 500]) assert.ok(kept.includes(e), `epoch ${e} kept`);
+  assert.deepEqual(kept, [...kept].sort((a, b) => a - b));
+  assert.deepEqual(thinEpochs([1, 2, 3], new Set()), [1, 2, 3]);
+  assert.deepEqual(niceDomain(0.031, 0.239), [0, 0.25]);
+  assert.deepEqual(niceDomain(0.1736, 0.2835), [0.16, 0.3]);
+  const d = niceDomain(0.5, 0.5);
+  assert.ok(d[0] < 0.5 && d[1] > 0.5);
+  assert.equal(compactSvg('<path transform="translate(94.12266666666666,342.18)" d="M0.3804994054696789,45.499999999999986h-0.0001v2Z" aria-label="lr 0.00012345"/><text x="1.23456">0.00012345</text>'),
+    '<path transform="translate(94.12,342.18)" d="M0.38,45.5h0v2Z" aria-label="lr 0.00012345"/><text x="1.23">0.00012345</text>');
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomSplit } from '../../data/split.js';
 import { createRun } from '../../experiments/run-dir.js';
+import { experimentPaths } from '../../experiments/experiment-dir.js';
 import { UserError } from '../../util/errors.js';
 import { bool, positiveInt, str } from '../args.js';
 import type { Command, CommandContext, ParsedValues } from '../command.js';
@@ -72,7 +73,7 @@ Example:
     await step(ctx, 'popularity groups and user targets', prepareCommand, { run });
     await step(ctx, 'CP re-ranking baseline', postprocessCommand, { run });
     // The demo owns its experiment folder: a previous demo's is replaced.
-    rmSync(join(run, 'experiments', EXPERIMENT), { recursive: true, force: true });
+    rmSync(experimentPaths(run, EXPERIMENT).dir, { recursive: true, force: true });
     const config = join(projectRoot(), 'examples', 'ml-100k-finetune.yaml');
     if (!existsSync(config)) throw new Error(`missing ${config}`);
     await step(ctx, 'CaliTune fine-tuning', finetuneCommand, {

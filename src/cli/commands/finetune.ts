@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadRunData, runPaths } from '../../experiments/run-dir.js';
+import { experimentPaths } from '../../experiments/experiment-dir.js';
 import { loadModel } from '../../models/model-file.js';
 import { loadPrepared } from '../../calibration/prepare.js';
 import {
@@ -14,23 +15,6 @@ import { UserError } from '../../util/errors.js';
 import { Progress } from '../../util/progress.js';
 import { bool, choice, requireStr, str } from '../args.js';
 import type { Command, ParsedValues } from '../command.js';
-
-export const EXPERIMENT_FILE = 'experiment.json';
-export const CONFIG_FILE = 'config.json';
-
-/** RUN/experiments/NAME and its files. */
-export function experimentPaths(run: string, name: string) {
-  const dir = join(run, 'experiments', name);
-  return {
-    dir,
-    experiment: join(dir, EXPERIMENT_FILE),
-    config: join(dir, CONFIG_FILE),
-    log: join(dir, LOG_FILE),
-    resume: join(dir, RESUME_FILE),
-    summary: join(dir, SUMMARY_FILE),
-    checkpoints: join(dir, 'checkpoints'),
-  };
-}
 
 function sets(v: ParsedValues): string[] {
   const x = v.set;

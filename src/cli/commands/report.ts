@@ -18,11 +18,16 @@ export const reportCommand: Command = {
 Reads the run's results files (RUN/results/NAME.json and NAME_per_user.tsv from
 'calitune evaluate'), the fine-tuning logs (RUN/experiments/NAME/log.jsonl), the backbone's
 training log and RUN/prepare. Writes OUT/index.html (self-contained: opens without network
-access; tooltips via inline Vega), OUT/charts/*.svg, *.png and *.vl.json (Vega-Lite specs)
+access; tooltips via inline Vega, except on the heavy per-user dot charts, which are static
+SVG), OUT/charts/*.svg, *.png and *.vl.json (Vega-Lite specs)
 and OUT/report.json. Charts: test NDCG@10 vs JSD@10 (backbone, CP curve by λ, each
 experiment's path through its epochs, the validation Pareto front), the same per user group
 (mainstream / diverse / niche), RBO box plots over users, improvement tables, fine-tuning
 and backbone training curves, the item popularity long tail with the group boundaries.
+Grid names (c0.5__frozen_itememb__selection_relevance__k100__lr0.0001) are shown as short
+labels of the parts that differ ("α 0.5 · frozen · k 100"); tooltips and tables keep the
+full names. RBO charts draw every user as a dot for the (at most 3) experiments with the most
+epochs on the validation Pareto front, boxes and outliers for the others.
 What is missing (no experiments, not evaluated, …) is listed in the report; NaN values are
 drawn as gaps and reported.
 
