@@ -17,7 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { loadNativeBlas, type NativeBlas } from '../math/native.js';
 import { UserError } from '../util/errors.js';
-import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
+import { checkAdamFamilyOptions, checkUniqueParameterNames, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -120,17 +120,8 @@ export class Adam implements Optimizer {
     [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
-    if (!(this.lr >= 0)) throw new UserError(`Adam: learning rate must be ≥ 0 (got ${this.lr})`);
-    if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) {
-      throw new UserError(`Adam: betas must be in [0, 1) (got ${this.beta1}, ${this.beta2})`);
-    }
-    if (!(this.eps >= 0)) throw new UserError(`Adam: eps must be ≥ 0 (got ${this.eps})`);
-    if (!(this.weightDecay >= 0)) throw new UserError(`Adam: weight decay must be ≥ 0 (got ${this.weightDecay})`);
-    const names = new Set<string>();
-    for (const p of params) {
-      if (names.has(p.name)) throw new Error(`Adam: duplicate parameter name ${p.name}`);
-      names.add(p.name);
-    }
+    checkAdamFamilyOptions('Adam', this);
+    checkUniqueParameterNames('Adam', params);
     this.params = [...params];
     this.m = this.params.map((p) => new Float32Array(new SharedArrayBuffer(p.value.length * 4)));
     this.v = this.params.map((p) => new Float32Array(new SharedArrayBuffer(p.value.length * 4)));

@@ -15,7 +15,7 @@
  * Per-element arithmetic in float64, m, v and p stored as float32.
  */
 import { UserError } from '../util/errors.js';
-import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
+import { checkAdamFamilyOptions, checkUniqueParameterNames, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
 
 export interface RAdamOptions {
   lr?: number;
@@ -29,6 +29,22 @@ export function radamRho(t: number, beta2: number): number {
   const rhoInf = 2 / (1 - beta2) - 1;
   const b2t = Math.pow(beta2, t);
   return rhoInf - (2 * t * b2t) / (1 - b2t);
+}
+
+/**
+ * The step size factor of RAdam's update at step t: rectified (ρ_t > 5)
+ * p −= coef · m / (√v + ε) with coef = lr/bc1 · r_t · √bc2; else p −= coef · m with coef = lr/bc1.
+ */
+export function radamStepCoefficient(lr: number, t: number, beta1: number, beta2: number): { coef: number; rectified: boolean } {
+  const bc1 = 1 - Math.pow(beta1, t);
+  const bc2 = 1 - Math.pow(beta2, t);
+  const rhoInf = 2 / (1 - beta2) - 1;
+  const rhoT = radamRho(t, beta2);
+  const rectified = rhoT > 5;
+  const coef = rectified
+    ? (lr / bc1) * Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) * Math.sqrt(bc2)
+    : lr / bc1;
+  return { coef, rectified };
 }
 
 export class RAdam implements Optimizer {
@@ -47,17 +63,8 @@ export class RAdam implements Optimizer {
     [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
-    if (!(this.lr >= 0)) throw new UserError(`RAdam: learning rate must be ≥ 0 (got ${this.lr})`);
-    if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) {
-      throw new UserError(`RAdam: betas must be in [0, 1) (got ${this.beta1}, ${this.beta2})`);
-    }
-    if (!(this.eps >= 0)) throw new UserError(`RAdam: eps must be ≥ 0 (got ${this.eps})`);
-    if (!(this.weightDecay >= 0)) throw new UserError(`RAdam: weight decay must be ≥ 0 (got ${this.weightDecay})`);
-    const names = new Set<string>();
-    for (const p of params) {
-      if (names.has(p.name)) throw new Error(`RAdam: duplicate parameter name ${p.name}`);
-      names.add(p.name);
-    }
+    checkAdamFamilyOptions('RAdam', this);
+    checkUniqueParameterNames('RAdam', params);
     this.params = [...params];
     this.m = this.params.map((p) => new Float32Array(p.value.length));
     this.v = this.params.map((p) => new Float32Array(p.value.length));
@@ -76,15 +83,7 @@ export class RAdam implements Optimizer {
     this.t++;
     const t = this.t;
     const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2;
-    const bc1 = 1 - Math.pow(b1, t);
-    const bc2 = 1 - Math.pow(b2, t);
-    const rhoInf = 2 / (1 - b2) - 1;
-    const rhoT = radamRho(t, b2);
-    const rectified = rhoT > 5;
-    // Rectified: p −= (lr/bc1 · r_t · sqrt(bc2)) · m / (sqrt(v) + ε); else p −= (lr/bc1) · m.
-    const coef = rectified
-      ? (this.lr / bc1) * Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) * Math.sqrt(bc2)
-      : this.lr / bc1;
+    const { coef, rectified } = radamStepCoefficient(this.lr, t, b1, b2);
     const eps = this.eps, wd = this.weightDecay;
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]!.value, g = this.params[k]!.grad;

@@ -1,0 +1,221 @@
+/**
+ * Row-sparse RAdam for embedding tables, used by the CaliTune fine-tuner (see the class
+ * comment): PyTorch's RAdam, with the steps a row skipped applied in closed form.
+ */
+import { UserError } from '../util/errors.js';
+import { radamStepCoefficient } from './radam.js';
+import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
+
+/**
+ * RAdam (torch.optim.RAdam, defaults β (0.9, 0.999), ε 1e-8, no weight decay) for tensors whose
+ * gradients are row-sparse, like embedding tables in CaliTune batches: 16 users touch 16 of
+ * the user rows and at most 16·K item rows. Dense RAdam moves every element at every step
+ * (m ← β1·m, v ← β2·v, p ← p − c_t·m/(√v + ε) even where g = 0), which on ML-100K costs more
+ * than everything else in an epoch. Here a row whose gradient is all zero is not visited; when
+ * it is next touched (or at `flush()`), its skipped steps are applied in closed form:
+ *   m ← β1^j·m,  v ← β2^j·v,  p ← p − (Σ_{i=1..j} c_{t0+i}·ρ^i)·m/(√v + ε),  ρ = β1/√β2,
+ * which is the dense result exactly except that ε is not rescaled by β2^{−i/2} inside the sum
+ * (relative difference ≤ ε·(β2^{−i/2} − 1)/(√v + ε), i.e. < 1e-3·ε/√v over 60 skipped steps;
+ * below float32 resolution whenever √v ≫ ε) and m, v are rounded to float32 once instead of
+ * per step. The first un-rectified steps (ρ_t ≤ 5, t ≤ 5) are run densely. Rows with any
+ * non-zero gradient element get the ordinary per-element update. `flush()` (called by the
+ * fine-tuner after each epoch's training, before scoring, checkpoints and the resume state)
+ * brings every row to the current step, so saved state equals that of a flushed optimizer and
+ * resuming is bit-exact. The state format is RAdam's ('radam').
+ */
+export class RowSparseRAdam implements Optimizer {
+  lr: number;
+  readonly beta1 = 0.9;
+  readonly beta2 = 0.999;
+  readonly eps = 1e-8;
+  private t = 0;
+  private readonly params: Parameter[];
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
+  private readonly rows: number[];
+  private readonly cols: number[];
+  /** Step up to which each row's state is applied. */
+  private readonly upTo: Int32Array[];
+  /** Float64 views of the gradients for a fast all-zero row test (undefined: use float32). */
+  private readonly g64: (Float64Array | undefined)[];
+  /** coefs[t] = step size factor c_t of rectified step t. */
+  private coefs = new Float64Array(256);
+
+  /** Zero each gradient row after using it (the gradients are all zero after step()). */
+  readonly consumeGrads: boolean;
+
+  constructor(params: readonly Parameter[], opts: { lr: number; consumeGrads?: boolean }) {
+    this.lr = opts.lr;
+    this.consumeGrads = opts.consumeGrads ?? false;
+    if (!(this.lr >= 0)) throw new UserError(`RAdam: learning rate must be ≥ 0 (got ${this.lr})`);
+    this.params = [...params];
+    this.m = this.params.map((p) => new Float32Array(p.value.length));
+    this.v = this.params.map((p) => new Float32Array(p.value.length));
+    this.rows = this.params.map((p) => (p.shape.length >= 2 && p.shape[0]! > 0 ? p.shape[0]! : 1));
+    this.cols = this.params.map((p, k) => p.value.length / this.rows[k]!);
+    this.upTo = this.params.map((_, k) => new Int32Array(this.rows[k]!));
+    this.g64 = this.params.map((p, k) => (this.cols[k]! % 2 === 0 && p.grad.byteOffset % 8 === 0
+      ? new Float64Array(p.grad.buffer, p.grad.byteOffset, p.grad.length / 2) : undefined));
+  }
+
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /**
+   * One update. `rows[k]`, when given, lists the rows of parameter k whose gradient may be
+   * non-zero (duplicates allowed); every other row of it must have a zero gradient. Without it,
+   * rows are found by scanning the gradient.
+   */
+  step(rows?: readonly (Int32Array | undefined)[]): void {
+    const t = ++this.t;
+    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2, eps = this.eps;
+    const { coef, rectified } = radamStepCoefficient(this.lr, t, b1, b2);
+    // `while`: after a resume at a late step the table may need to grow more than once.
+    while (t >= this.coefs.length) { const c = new Float64Array(this.coefs.length * 2); c.set(this.coefs); this.coefs = c; }
+    this.coefs[t] = coef;
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
+      const upTo = this.upTo[k]!;
+      if (!rectified) {
+        for (let i = 0; i < p.length; i++) {
+          const gi = g[i]!;
+          const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+          m[i] = mi;
+          v[i] = b2 * v[i]! + omb2 * gi * gi;
+          p[i] = p[i]! - coef * mi;
+        }
+        upTo.fill(t);
+        if (this.consumeGrads) g.fill(0);
+        continue;
+      }
+      const d = this.cols[k]!, g64 = this.g64[k], d2 = d >> 1;
+      const hint = rows?.[k];
+      const nVisit = hint ? hint.length : upTo.length;
+      for (let q = 0; q < nVisit; q++) {
+        const r = hint ? hint[q]! : q;
+        const o = r * d;
+        let touched = false;
+        if (hint) {
+          if (!(r >= 0 && r < upTo.length)) throw new RangeError(`RowSparseRAdam: row ${r} of ${this.params[k]!.name} out of range`);
+          touched = upTo[r] !== t; // listed rows are updated once per step (duplicates skipped)
+        } else if (g64) {
+          // Σ|x| over the row's float32 pairs read as float64: 0 only when every bit pattern is
+          // ±0 (a NaN/Inf pattern or any non-zero float32 makes the sum non-zero).
+          const o2 = r * d2;
+          let sum = 0;
+          for (let j = 0; j < d2; j++) sum += Math.abs(g64[o2 + j]!);
+          touched = sum !== 0;
+        } else {
+          for (let j = 0; j < d; j++) if (g[o + j] !== 0) { touched = true; break; }
+        }
+        if (!touched) continue;
+        if (upTo[r]! < t - 1) {
+          // Skipped steps, then this step's update, fused in one pass over the row.
+          const { S, b1j, b2j } = this.gapFactors(upTo[r]!, t - 1);
+          for (let i = o; i < o + d; i++) {
+            let m0 = m[i]!, v0 = v[i]!;
+            if (m0 !== 0 || v0 !== 0) {
+              // p − S·m0/x − c·mi/y as one division: (S·m0·y + c·mi·x) / (x·y) (div and sqrt bound this loop)
+              const x = Math.sqrt(v0) + eps;
+              const sm = S * m0;
+              m0 = Math.fround(m0 * b1j);
+              v0 = Math.fround(v0 * b2j);
+              const gi = g[i]!;
+              const mi = Math.fround(b1 * m0 + omb1 * gi);
+              const vi = Math.fround(b2 * v0 + omb2 * gi * gi);
+              m[i] = mi;
+              v[i] = vi;
+              const y = Math.sqrt(vi) + eps;
+              p[i] = p[i]! - (sm * y + coef * mi * x) / (x * y);
+            } else {
+              const gi = g[i]!;
+              const mi = Math.fround(omb1 * gi);
+              const vi = Math.fround(omb2 * gi * gi);
+              m[i] = mi;
+              v[i] = vi;
+              p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
+            }
+          }
+          if (this.consumeGrads) g.fill(0, o, o + d);
+          upTo[r] = t;
+          continue;
+        }
+        for (let i = o; i < o + d; i++) {
+          const gi = g[i]!;
+          const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+          const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
+          m[i] = mi;
+          v[i] = vi;
+          p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
+        }
+        if (this.consumeGrads) g.fill(0, o, o + d);
+        upTo[r] = t;
+      }
+    }
+  }
+
+  /** Σ_{i=1..j} c_{from+i}·ρ^i, β1^j and β2^j for the skipped steps (from, to], j = to − from. */
+  private gapFactors(from: number, to: number): { S: number; b1j: number; b2j: number } {
+    const j = to - from;
+    const rho = this.beta1 / Math.sqrt(this.beta2);
+    // Terms decay like ρ^i ≈ 0.9^i: after 800 steps they are below 1e-36 of the first.
+    let S = 0, rp = 1;
+    const n = Math.min(j, 800);
+    for (let i = 1; i <= n; i++) { rp *= rho; S += this.coefs[from + i]! * rp; }
+    return { S, b1j: Math.pow(this.beta1, j), b2j: Math.pow(this.beta2, j) };
+  }
+
+  /** Applies the skipped steps (upTo[r], to] of row r of parameter k in closed form. */
+  private catchUp(k: number, r: number, to: number): void {
+    const upTo = this.upTo[k]!;
+    const from = upTo[r]!;
+    if (to - from <= 0) return;
+    const { S, b1j, b2j } = this.gapFactors(from, to);
+    const eps = this.eps;
+    const p = this.params[k]!.value, m = this.m[k]!, v = this.v[k]!;
+    const d = this.cols[k]!, o = r * d;
+    for (let i = o; i < o + d; i++) {
+      const mi = m[i]!, vi = v[i]!;
+      if (mi === 0 && vi === 0) continue;
+      p[i] = p[i]! - S * mi / (Math.sqrt(vi) + eps);
+      m[i] = mi * b1j;
+      v[i] = vi * b2j;
+    }
+    upTo[r] = to;
+  }
+
+  /** Brings every row to the current step (no-op when none lags). */
+  flush(): void {
+    const t = this.t;
+    for (let k = 0; k < this.params.length; k++) {
+      const upTo = this.upTo[k]!;
+      for (let r = 0; r < upTo.length; r++) if (upTo[r]! < t) this.catchUp(k, r, t);
+    }
+  }
+
+  state(): OptimizerState {
+    this.flush();
+    const buffers: Record<string, Record<string, Float32Array>> = {};
+    this.params.forEach((p, k) => { buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() }; });
+    return { kind: 'radam', step: this.t, lr: this.lr, buffers };
+  }
+
+  loadState(s: OptimizerState): void {
+    if (s.kind !== 'radam') throw new UserError(`optimizer state is for ${s.kind}, not radam`);
+    if (!Number.isInteger(s.step) || s.step < 0) throw new UserError(`optimizer state: bad step ${s.step}`);
+    this.params.forEach((p) => {
+      const b = s.buffers[p.name];
+      if (!b || !b.m || !b.v || b.m.length !== p.value.length || b.v.length !== p.value.length) {
+        throw new UserError(`optimizer state has no moments of ${p.value.length} values for ${p.name}`);
+      }
+    });
+    this.params.forEach((p, k) => {
+      this.m[k]!.set(s.buffers[p.name]!.m!);
+      this.v[k]!.set(s.buffers[p.name]!.v!);
+      this.upTo[k]!.fill(s.step);
+    });
+    this.t = s.step;
+    this.lr = s.lr;
+  }
+}
