@@ -103,7 +103,8 @@ Example:
       if (cpAt !== undefined) {
         line(`CP at the same JSD (interpolated over λ)`, { ndcg: cpAt, jsd: sel.test.jsd });
         const d = sel.test.ndcg - cpAt;
-        ctx.log(`  → CaliTune is ${d >= 0 ? 'ahead of' : 'behind'} CP by ${Math.abs(d).toFixed(4)} NDCG@10 at equal calibration, at the base model's inference cost`);
+        const verdict = Math.abs(d) < 5e-5 ? 'level with CP' : `${d > 0 ? 'ahead of' : 'behind'} CP by ${Math.abs(d).toFixed(4)} NDCG@10`;
+        ctx.log(`  → CaliTune is ${verdict} at equal calibration, at the base model's inference cost`);
       }
       summary.calitune = { epoch: sel.epoch, ...sel.test };
       if (cpAt !== undefined) summary.cp_ndcg_at_same_jsd = cpAt;
