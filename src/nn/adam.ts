@@ -17,7 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { loadNativeBlas, type NativeBlas } from '../math/native.js';
 import { UserError } from '../util/errors.js';
-import { checkAdamFamilyOptions, checkUniqueParameterNames, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
+import { checkAdamFamilyOptions, checkUniqueParameterNames, loadMomentsState, momentsState, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -172,26 +172,11 @@ export class Adam implements Optimizer {
   }
 
   state(): OptimizerState {
-    const buffers: Record<string, Record<string, Float32Array>> = {};
-    this.params.forEach((p, k) => {
-      buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() };
-    });
-    return { kind: 'adam', step: this.t, lr: this.lr, buffers };
+    return momentsState('adam', this.t, this.lr, this.params, this.m, this.v);
   }
 
   loadState(s: OptimizerState): void {
-    if (s.kind !== 'adam') throw new UserError(`optimizer state is for ${s.kind}, not adam`);
-    if (!Number.isInteger(s.step) || s.step < 0) throw new UserError(`optimizer state: bad step ${s.step}`);
-    this.params.forEach((p, k) => {
-      const b = s.buffers[p.name];
-      if (!b || !b.m || !b.v) throw new UserError(`optimizer state has no moments for ${p.name}`);
-      if (b.m.length !== p.value.length || b.v.length !== p.value.length) {
-        throw new UserError(`optimizer state for ${p.name} has ${b.m.length} values, expected ${p.value.length}`);
-      }
-      this.m[k]!.set(b.m);
-      this.v[k]!.set(b.v);
-    });
-    this.t = s.step;
-    this.lr = s.lr;
+    ({ step: this.t, lr: this.lr } = loadMomentsState('adam', s, this.params, this.m, this.v));
   }
+
 }

@@ -42,3 +42,35 @@ export function checkUniqueParameterNames(name: string, params: readonly Paramet
     names.add(p.name);
   }
 }
+
+/** The state of an Adam-family optimizer: copies of its first and second moments per tensor. */
+export function momentsState(
+  kind: string, step: number, lr: number, params: readonly Parameter[], m: readonly Float32Array[], v: readonly Float32Array[],
+): OptimizerState {
+  const buffers: Record<string, Record<string, Float32Array>> = {};
+  params.forEach((p, k) => { buffers[p.name] = { m: m[k]!.slice(), v: v[k]!.slice() }; });
+  return { kind, step, lr, buffers };
+}
+
+/**
+ * Copies a saved state's moments into `m` and `v` after checking every tensor first (a bad
+ * state changes nothing). Returns the step and learning rate to restore.
+ */
+export function loadMomentsState(
+  kind: string, s: OptimizerState, params: readonly Parameter[], m: readonly Float32Array[], v: readonly Float32Array[],
+): { step: number; lr: number } {
+  if (s.kind !== kind) throw new UserError(`optimizer state is for ${s.kind}, not ${kind}`);
+  if (!Number.isInteger(s.step) || s.step < 0) throw new UserError(`optimizer state: bad step ${s.step}`);
+  for (const p of params) {
+    const b = s.buffers[p.name];
+    if (!b || !b.m || !b.v) throw new UserError(`optimizer state has no moments for ${p.name}`);
+    if (b.m.length !== p.value.length || b.v.length !== p.value.length) {
+      throw new UserError(`optimizer state for ${p.name} has ${b.m.length} values, expected ${p.value.length}`);
+    }
+  }
+  params.forEach((p, k) => {
+    m[k]!.set(s.buffers[p.name]!.m!);
+    v[k]!.set(s.buffers[p.name]!.v!);
+  });
+  return { step: s.step, lr: s.lr };
+}

@@ -15,7 +15,7 @@
  * Per-element arithmetic in float64, m, v and p stored as float32.
  */
 import { UserError } from '../util/errors.js';
-import { checkAdamFamilyOptions, checkUniqueParameterNames, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
+import { checkAdamFamilyOptions, checkUniqueParameterNames, loadMomentsState, momentsState, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
 
 export interface RAdamOptions {
   lr?: number;
@@ -111,29 +111,10 @@ export class RAdam implements Optimizer {
   }
 
   state(): OptimizerState {
-    const buffers: Record<string, Record<string, Float32Array>> = {};
-    this.params.forEach((p, k) => {
-      buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() };
-    });
-    return { kind: 'radam', step: this.t, lr: this.lr, buffers };
+    return momentsState('radam', this.t, this.lr, this.params, this.m, this.v);
   }
 
   loadState(s: OptimizerState): void {
-    if (s.kind !== 'radam') throw new UserError(`optimizer state is for ${s.kind}, not radam`);
-    if (!Number.isInteger(s.step) || s.step < 0) throw new UserError(`optimizer state: bad step ${s.step}`);
-    this.params.forEach((p, k) => {
-      const b = s.buffers[p.name];
-      if (!b || !b.m || !b.v) throw new UserError(`optimizer state has no moments for ${p.name}`);
-      if (b.m.length !== p.value.length || b.v.length !== p.value.length) {
-        throw new UserError(`optimizer state for ${p.name} has ${b.m.length} values, expected ${p.value.length}`);
-      }
-    });
-    this.params.forEach((p, k) => {
-      const b = s.buffers[p.name]!;
-      this.m[k]!.set(b.m!);
-      this.v[k]!.set(b.v!);
-    });
-    this.t = s.step;
-    this.lr = s.lr;
+    ({ step: this.t, lr: this.lr } = loadMomentsState('radam', s, this.params, this.m, this.v));
   }
 }

@@ -22,6 +22,7 @@ import { Adam, adamUpdate, type AdamCoeffs } from '../nn/adam.js';
 import { UserError } from '../util/errors.js';
 import { EarlyStopping } from './early-stopping.js';
 import { FullSortEvaluator } from './full-sort-eval.js';
+import { checkCommonConfig } from './train-config.js';
 
 export interface BprTrainConfig {
   dim: number;
@@ -104,15 +105,7 @@ export function resolveBprConfig(partial: Partial<BprTrainConfig> = {}): BprTrai
   const c: BprTrainConfig = { ...DEFAULT_BPR_CONFIG };
   for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   checkPositiveInt('dim', c.dim);
-  checkPositiveInt('batchSize', c.batchSize);
-  checkPositiveInt('epochs', c.epochs);
-  checkPositiveInt('validK', c.validK);
-  if (!Number.isInteger(c.patience) || c.patience < 0) throw new UserError(`patience must be an integer ≥ 0 (got ${c.patience})`);
-  if (!(typeof c.lr === 'number' && c.lr > 0 && Number.isFinite(c.lr))) throw new UserError(`lr must be a positive number (got ${c.lr})`);
-  if (!(typeof c.weightDecay === 'number' && c.weightDecay >= 0 && Number.isFinite(c.weightDecay))) {
-    throw new UserError(`weightDecay must be ≥ 0 (got ${c.weightDecay})`);
-  }
-  if (!Number.isInteger(c.seed)) throw new UserError(`seed must be an integer (got ${c.seed})`);
+  checkCommonConfig(c);
   return c;
 }
 

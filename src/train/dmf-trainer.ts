@@ -19,6 +19,7 @@ import { checkSizes } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
 import { sampleNegatives } from './bpr-trainer.js';
 import { EarlyStopping } from './early-stopping.js';
+import { checkCommonConfig } from './train-config.js';
 import { FullSortEvaluator } from './full-sort-eval.js';
 
 export interface DmfTrainConfig {
@@ -88,18 +89,6 @@ export interface TrainResult<M, C> {
   epochsRun: number;
   config: C;
   seconds: number;
-}
-
-export function checkCommonConfig(c: { lr: number; weightDecay: number; batchSize: number; epochs: number; patience: number; seed: number; validK: number }): void {
-  checkPositiveInt('batchSize', c.batchSize);
-  checkPositiveInt('epochs', c.epochs);
-  checkPositiveInt('validK', c.validK);
-  if (!Number.isInteger(c.patience) || c.patience < 0) throw new UserError(`patience must be an integer ≥ 0 (got ${c.patience})`);
-  if (!(typeof c.lr === 'number' && c.lr > 0 && Number.isFinite(c.lr))) throw new UserError(`lr must be a positive number (got ${c.lr})`);
-  if (!(typeof c.weightDecay === 'number' && c.weightDecay >= 0 && Number.isFinite(c.weightDecay))) {
-    throw new UserError(`weightDecay must be ≥ 0 (got ${c.weightDecay})`);
-  }
-  if (!Number.isInteger(c.seed)) throw new UserError(`seed must be an integer (got ${c.seed})`);
 }
 
 export function resolveDmfConfig(partial: Partial<DmfTrainConfig> = {}): DmfTrainConfig {

@@ -16,7 +16,8 @@ import { annealBeta, MultiVaeModel, resolveMultiVaeHyper } from '../models/multi
 import { Adam } from '../nn/adam.js';
 import { checkSizes } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
-import { checkCommonConfig, checkTrainData, type EpochInfo, type TrainData, type TrainOptions, type TrainResult } from './dmf-trainer.js';
+import { checkTrainData, type EpochInfo, type TrainData, type TrainOptions, type TrainResult } from './dmf-trainer.js';
+import { checkCommonConfig } from './train-config.js';
 import { EarlyStopping } from './early-stopping.js';
 import { FullSortEvaluator } from './full-sort-eval.js';
 
