@@ -21,6 +21,8 @@ export interface ScoreTopKOptions {
   readonly maskPadding?: boolean;
   /** Where to write the users.length × k result (default: a new Int32Array). */
   readonly out?: Int32Array;
+  /** A score buffer to reuse across calls (grown when smaller than a block; default: a new one). */
+  readonly scratch?: Float32Array;
   /**
    * Called after each block is masked and ranked, with the block's users, its masked scores
    * (usersBlock.length × nItems) and its top-k rows — for callers that also need scores
@@ -43,7 +45,7 @@ export function scoreTopKWith(
   const out = opts.out ?? new Int32Array(n * k);
   if (out.length < n * k) throw new RangeError(`scoreTopK: output of ${out.length} cannot hold ${n}×${k}`);
   const rowsPerBlock = Math.min(blockRows, Math.max(1, n));
-  const scores = new Float32Array(rowsPerBlock * nItems);
+  const scores = opts.scratch && opts.scratch.length >= rowsPerBlock * nItems ? opts.scratch : new Float32Array(rowsPerBlock * nItems);
   for (let r0 = 0; r0 < n; r0 += blockRows) {
     const b = Math.min(blockRows, n - r0);
     const ub = users.subarray(r0, r0 + b);

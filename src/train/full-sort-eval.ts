@@ -9,7 +9,7 @@
  * never evaluated.
  */
 import type { Csr } from '../data/types.js';
-import { topkRows } from '../math/topk.js';
+import { scoreTopKWith } from '../math/scoring.js';
 import { ndcgAtK } from '../eval/ndcg.js';
 
 export interface Scorer {
@@ -65,35 +65,24 @@ export class FullSortEvaluator {
       if (skipEmpty && target.indptr[u + 1]! === target.indptr[u]!) continue;
       users.push(u);
     }
-    if (this.scores.length < block * ni) this.scores = new Float32Array(block * ni);
-    if (this.topIdx.length < block * k) this.topIdx = new Int32Array(block * k);
-    if (this.userBuf.length < block) this.userBuf = new Int32Array(block);
+    if (this.scores.length < Math.min(block, Math.max(1, users.length)) * ni) this.scores = new Float32Array(block * ni);
+    if (this.topIdx.length < users.length * k) this.topIdx = new Int32Array(users.length * k);
+    if (this.userBuf.length < users.length) this.userBuf = new Int32Array(users.length);
+    const ub = this.userBuf.subarray(0, users.length);
+    for (let r = 0; r < users.length; r++) ub[r] = users[r]!;
+    // The shared block loop: score → mask (item 0 and opts.mask) → top-k, one reused buffer.
+    const top = scoreTopKWith((b, out) => { model.scoreAll(b, out); }, ni, ub, k, opts.mask, {
+      blockRows: block, out: this.topIdx.subarray(0, users.length * k), scratch: this.scores,
+    });
     const perUser = new Float64Array(nu).fill(NaN);
     const lists = opts.keepLists ? new Int32Array(nu * k).fill(-1) : undefined;
     let sum = 0;
-    for (let b0 = 0; b0 < users.length; b0 += block) {
-      const m = Math.min(block, users.length - b0);
-      const ub = this.userBuf.subarray(0, m);
-      for (let r = 0; r < m; r++) ub[r] = users[b0 + r]!;
-      const sc = this.scores.subarray(0, m * ni);
-      model.scoreAll(ub, sc);
-      for (let r = 0; r < m; r++) {
-        const u = ub[r]!, base = r * ni;
-        sc[base] = -Infinity;
-        for (const mask of opts.mask) {
-          if (u >= mask.nRows) continue;
-          const ip = mask.indptr, ix = mask.indices;
-          for (let q = ip[u]!; q < ip[u + 1]!; q++) sc[base + ix[q]!] = -Infinity;
-        }
-      }
-      const top = topkRows(sc, m, ni, k, this.topIdx.subarray(0, m * k));
-      for (let r = 0; r < m; r++) {
-        const u = ub[r]!;
-        const v = ndcgAtK(top, r * k, k, target.indices, target.indptr[u]!, target.indptr[u + 1]!);
-        perUser[u] = v;
-        sum += v;
-        if (lists) lists.set(top.subarray(r * k, r * k + k), u * k);
-      }
+    for (let r = 0; r < ub.length; r++) {
+      const u = ub[r]!;
+      const v = ndcgAtK(top, r * k, k, target.indices, target.indptr[u]!, target.indptr[u + 1]!);
+      perUser[u] = v;
+      sum += v;
+      if (lists) lists.set(top.subarray(r * k, r * k + k), u * k);
     }
     const res: FullSortResult = { ndcg: users.length ? sum / users.length : 0, nEvaluated: users.length, perUser, k };
     if (lists) res.lists = lists;
