@@ -3,19 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Csr } from '../../src/data/types.js';
 import { MostPopModel, RandomModel, trainPopularity } from '../../src/models/baselines.js';
 import '../../src/models/dmf.js';
 import { knownModelTypes, loadModel, saveModel } from '../../src/models/model-file.js';
 import { fullSortEval } from '../../src/train/full-sort-eval.js';
 import { UserError } from '../../src/util/errors.js';
-
-function csr(nCols: number, rows: number[][]): Csr {
-  const indptr = new Int32Array(rows.length + 1);
-  const idx: number[] = [];
-  rows.forEach((r, i) => { idx.push(...[...r].sort((a, b) => a - b)); indptr[i + 1] = idx.length; });
-  return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx) };
-}
+import { csr } from '../helpers/csr.js';
 
 const train = csr(6, [[], [1, 2], [2, 3], [2, 5], [1, 2, 3]]);
 

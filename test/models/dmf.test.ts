@@ -4,19 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csrTranspose } from '../../src/data/csr.js';
-import type { Csr } from '../../src/data/types.js';
 import { Rng } from '../../src/math/rng.js';
 import { bceWithLogits, DmfModel } from '../../src/models/dmf.js';
 import { loadModel, saveModel } from '../../src/models/model-file.js';
 import { formatGradCheck, gradCheck } from '../../src/nn/gradcheck.js';
 import { UserError } from '../../src/util/errors.js';
-
-function csr(nCols: number, rows: number[][]): Csr {
-  const indptr = new Int32Array(rows.length + 1);
-  const idx: number[] = [];
-  rows.forEach((r, i) => { idx.push(...[...r].sort((a, b) => a - b)); indptr[i + 1] = idx.length; });
-  return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx) };
-}
+import { csr } from '../helpers/csr.js';
 
 // 5 users (0 = padding), 7 items (0 = padding); item 6 has no train interaction
 const train = csr(7, [[], [1, 2, 3], [2, 4], [1, 5], [3, 4, 5]]);

@@ -3,20 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Csr } from '../../src/data/types.js';
 import { Rng } from '../../src/math/rng.js';
 import '../../src/models/dmf.js'; // registers dmf (a sidecar naming it must be recognised)
 import { loadModel, saveModel } from '../../src/models/model-file.js';
 import { annealBeta, MultiVaeModel } from '../../src/models/multivae.js';
 import { formatGradCheck, gradCheck } from '../../src/nn/gradcheck.js';
 import { UserError } from '../../src/util/errors.js';
-
-function csr(nCols: number, rows: number[][]): Csr {
-  const indptr = new Int32Array(rows.length + 1);
-  const idx: number[] = [];
-  rows.forEach((r, i) => { idx.push(...[...r].sort((a, b) => a - b)); indptr[i + 1] = idx.length; });
-  return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx) };
-}
+import { csr } from '../helpers/csr.js';
 
 const train = csr(8, [[], [1, 2, 3], [2, 4], [1, 5, 7], [3, 4, 5, 6], []]);
 const hyper = { nUsers: 6, nItems: 8, hidden: [5], latent: 3 };

@@ -1,17 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Csr } from '../../src/data/types.js';
 import { Rng } from '../../src/math/rng.js';
 import { resolveBprConfig, sampleNegatives, trainBpr, DEFAULT_BPR_CONFIG, type BprEpochInfo } from '../../src/train/bpr-trainer.js';
 import { fullSortEval } from '../../src/train/full-sort-eval.js';
 import { UserError } from '../../src/util/errors.js';
-
-function csr(nCols: number, rows: number[][]): Csr {
-  const indptr = new Int32Array(rows.length + 1);
-  const idx: number[] = [];
-  rows.forEach((r, i) => { idx.push(...[...r].sort((a, b) => a - b)); indptr[i + 1] = idx.length; });
-  return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx) };
-}
+import { csr } from '../helpers/csr.js';
 
 /** Two taste clusters: users 1..40 like items 1..20, users 41..80 like items 21..40. */
 function synthetic() {

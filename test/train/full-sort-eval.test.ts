@@ -1,15 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Csr } from '../../src/data/types.js';
 import { BprModel } from '../../src/models/bpr.js';
 import { fullSortEval, FullSortEvaluator } from '../../src/train/full-sort-eval.js';
-
-function csr(nCols: number, rows: number[][]): Csr {
-  const indptr = new Int32Array(rows.length + 1);
-  const idx: number[] = [];
-  rows.forEach((r, i) => { idx.push(...[...r].sort((a, b) => a - b)); indptr[i + 1] = idx.length; });
-  return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx) };
-}
+import { csr } from '../helpers/csr.js';
 
 /** Every user scores item j as 10 − j except item 0 (highest of all, must be masked). */
 function fixedModel(): BprModel {
