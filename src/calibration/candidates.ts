@@ -3,11 +3,20 @@
  * current model's scores (item 0 masked; train items are NOT masked, as in the reference) or K
  * items drawn uniformly without replacement from 1..nItems−1 (seeded). Plus the label y
  * (is the candidate a train positive of the user).
+ *
+ * Our extension (config key `candidates_per_group`, default 0 = the reference): relevance
+ * candidates plus, for every popularity group, the n best-scored items of that group that are
+ * not already among the top K. Why: the calibration term can only raise items that are among
+ * the candidates. When a backbone's top K holds no item of a group (a fully trained DMF ranks
+ * almost no tail item into its top 50 on ML-100K), that group's weight is 0, the term sees
+ * log(ε) and its only lever is to push the other candidates down — no tail item ever gets a
+ * direct gradient, and the calibration stalls. The per-group extras give every group a
+ * foothold: the best tail items of each user are raised towards the list.
  */
 import type { Recommender } from '../models/recommender.js';
 import type { Csr } from '../data/types.js';
 import type { Rng } from '../math/rng.js';
-import { topkRows } from '../math/topk.js';
+import { topkRow } from '../math/topk.js';
 import { sortedContains } from '../eval/ndcg.js';
 
 function checkK(k: number, nItems: number): void {
@@ -17,12 +26,96 @@ function checkK(k: number, nItems: number): void {
 }
 
 /**
- * Top-k candidates of each user in `users` by `model.scoreAll`, scored in blocks of
- * `blockUsers` users. Row i (k ids, best first, ties → lower id) belongs to users[i].
+ * Picks one user's relevance candidates from a row of scores (item 0 already masked):
+ * the top k items, then for each group g = 0..G−1 the top `perGroup` items of g outside the
+ * top k, in that order. `width` = k + G·perGroup ids per row. A group with too few items left
+ * is topped up with the best remaining items of any group, so every row has `width` ids.
+ * Ties go to the lower item id throughout. Scratch buffers are reused: one picker per thread.
  */
-export function relevanceCandidates(model: Recommender, users: Int32Array, k: number, blockUsers = 256, out?: Int32Array): Int32Array {
+export class CandidatePicker {
+  readonly width: number;
+  private readonly groupItems: Int32Array[];
+  private readonly gathered: Float32Array;
+  private readonly picked: Int32Array;
+  /** stamp[item] === this.round: the item is already a candidate of the current row. */
+  private readonly stamp: Int32Array;
+  private round = 0;
+
+  constructor(readonly nItems: number, readonly k: number, readonly perGroup = 0, itemGroups?: Int32Array, nGroups = 0) {
+    if (!Number.isInteger(perGroup) || perGroup < 0) throw new RangeError(`candidates: per-group count ${perGroup} must be an integer ≥ 0`);
+    if (perGroup > 0 && (!itemGroups || itemGroups.length !== nItems || !(nGroups >= 1))) {
+      throw new RangeError('candidates: per-group candidates need the item groups of every item and the number of groups');
+    }
+    const G = perGroup > 0 ? nGroups : 0;
+    this.width = k + G * perGroup;
+    checkK(this.width, nItems);
+    const counts = new Int32Array(G);
+    if (G > 0) for (let i = 1; i < nItems; i++) { const g = itemGroups![i]!; if (g >= 0 && g < G) counts[g]!++; }
+    this.groupItems = Array.from({ length: G }, (_, g) => new Int32Array(counts[g]!));
+    const fill = new Int32Array(G);
+    if (G > 0) for (let i = 1; i < nItems; i++) { const g = itemGroups![i]!; if (g >= 0 && g < G) this.groupItems[g]![fill[g]!++] = i; }
+    let maxGroup = 0;
+    for (const a of this.groupItems) maxGroup = Math.max(maxGroup, a.length);
+    this.gathered = new Float32Array(G > 0 ? Math.max(maxGroup, nItems) : 0);
+    this.picked = new Int32Array(G > 0 ? this.width + nItems : 0);
+    this.stamp = new Int32Array(G > 0 ? nItems : 0);
+  }
+
+  /** Writes the row's `width` candidates to out[outOff ..]. */
+  pick(scores: Float32Array, off: number, out: Int32Array, outOff: number): void {
+    const { nItems, k, perGroup } = this;
+    topkRow(scores, off, nItems, k, out, outOff);
+    if (this.groupItems.length === 0) return;
+    const round = ++this.round;
+    const stamp = this.stamp;
+    for (let i = 0; i < k; i++) { const it = out[outOff + i]!; if (it >= 0) stamp[it] = round; }
+    let w = outOff + k;
+    let short = 0;
+    for (const items of this.groupItems) {
+      // Top (perGroup + k) of the group is enough: at most k of them are already candidates.
+      const n = items.length;
+      for (let j = 0; j < n; j++) this.gathered[j] = scores[off + items[j]!]!;
+      const take = Math.min(n, perGroup + k);
+      topkRow(this.gathered, 0, n, take, this.picked, 0);
+      let got = 0;
+      for (let j = 0; j < take && got < perGroup; j++) {
+        const local = this.picked[j]!;
+        if (local < 0) break;
+        const it = items[local]!;
+        if (stamp[it] === round) continue;
+        stamp[it] = round;
+        out[w++] = it;
+        got++;
+      }
+      short += perGroup - got;
+    }
+    if (short > 0) {
+      // Tiny catalogue or masked items: top up with the best items not yet taken.
+      const take = Math.min(nItems, this.width + short);
+      topkRow(scores, off, nItems, take, this.picked, 0);
+      for (let j = 0; j < take && short > 0; j++) {
+        const it = this.picked[j]!;
+        if (it < 0) break;
+        if (stamp[it] === round) continue;
+        stamp[it] = round;
+        out[w++] = it;
+        short--;
+      }
+      for (; short > 0; short--) out[w++] = -1;
+    }
+  }
+}
+
+/**
+ * Relevance candidates of each user in `users` by `model.scoreAll` (`picker.width` ids per row,
+ * see CandidatePicker; a plain k means the top k), scored in blocks of `blockUsers` users.
+ * Row i belongs to users[i].
+ */
+export function relevanceCandidates(model: Recommender, users: Int32Array, pickerOrK: CandidatePicker | number, blockUsers = 256, out?: Int32Array): Int32Array {
   const nItems = model.nItems;
-  checkK(k, nItems);
+  const picker = typeof pickerOrK === 'number' ? new CandidatePicker(nItems, pickerOrK) : pickerOrK;
+  if (picker.nItems !== nItems) throw new RangeError(`relevanceCandidates: picker built for ${picker.nItems} items, the model has ${nItems}`);
+  const k = picker.width;
   const res = out ?? new Int32Array(users.length * k);
   if (res.length < users.length * k) throw new RangeError('relevanceCandidates: output buffer too small');
   const block = Math.max(1, Math.min(blockUsers, users.length));
@@ -31,8 +124,10 @@ export function relevanceCandidates(model: Recommender, users: Int32Array, k: nu
     const n = Math.min(block, users.length - start);
     const bu = users.subarray(start, start + n);
     const s = model.scoreAll(bu, scores.subarray(0, n * nItems));
-    for (let r = 0; r < n; r++) s[r * nItems] = -Infinity; // padding item 0
-    topkRows(s, n, nItems, k, res.subarray(start * k, (start + n) * k));
+    for (let r = 0; r < n; r++) {
+      s[r * nItems] = -Infinity; // padding item 0
+      picker.pick(s, r * nItems, res, (start + r) * k);
+    }
   }
   return res;
 }

@@ -35,9 +35,9 @@ import { RowSparseRAdam } from '../nn/row-sparse-radam.js';
 import type { Optimizer, OptimizerState } from '../nn/optimizer.js';
 import { StepLR, type StepLRState } from '../nn/lr-schedule.js';
 import { CaliTuneLoss } from './loss.js';
-import { candidateLabels, randomCandidates, relevanceCandidates } from './candidates.js';
+import { CandidatePicker, candidateLabels, randomCandidates, relevanceCandidates } from './candidates.js';
 import type { ImprovementSink, NamedTensor } from './checkpoints.js';
-import { calibrationAlpha, type FinetuneConfig, type TargetMetric } from '../experiments/finetune-config.js';
+import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from '../experiments/finetune-config.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -118,11 +118,12 @@ export interface FinetuneOptions {
   validate: (model: Recommender) => ValidationResult;
   /**
    * Optional fused pass: validation that also writes the relevance candidates of `cand.users`
-   * (top cand.k by the current scores, item 0 masked) into cand.out, sharing one scoring pass.
+   * (cand.picker's choice by the current scores, item 0 masked) into cand.out, sharing one
+   * scoring pass.
    * Used instead of validate + a separate regeneration when relevance candidates are
    * regenerated; `regenS` is the part of its time spent on the candidates.
    */
-  fusedValidate?: (model: Recommender, cand: { users: Int32Array; k: number; out: Int32Array }) => { result: ValidationResult; regenS: number };
+  fusedValidate?: (model: Recommender, cand: { users: Int32Array; picker: CandidatePicker; out: Int32Array }) => { result: ValidationResult; regenS: number };
   /** Folder for log.jsonl, resume.safetensors and summary.json. */
   runDir: string;
   /** Checkpoint writer (e.g. CheckpointStore); none → no checkpoints. */
@@ -241,13 +242,21 @@ const CONFIG_KEYS_FREE_ON_RESUME = new Set(['num_epochs', 'early_stopping_patien
 /** Runs (or resumes) a fine-tuning; returns the summary (also written to summary.json). */
 export function finetune(opts: FinetuneOptions): FinetuneSummary {
   const { model, config: cfg, data, runDir } = opts;
-  const K = cfg.k_candidates;
   const G = data.nGroups;
   const alpha = calibrationAlpha(cfg);
   if (data.train.nRows !== model.nUsers) throw new UserError(`train matrix has ${data.train.nRows} users, the model ${model.nUsers}`);
   if (data.itemGroups.length !== model.nItems) throw new UserError(`item groups cover ${data.itemGroups.length} items, the model has ${model.nItems}`);
   if (data.userTargets.length !== model.nUsers * G) throw new UserError(`user targets hold ${data.userTargets.length} values, expected ${model.nUsers}×${G}`);
-  if (K > model.nItems - 1) throw new UserError(`config key 'k_candidates': ${K} is more than the ${model.nItems - 1} items of the dataset`);
+  if (cfg.k_candidates > model.nItems - 1) throw new UserError(`config key 'k_candidates': ${cfg.k_candidates} is more than the ${model.nItems - 1} items of the dataset`);
+  if (cfg.candidates_per_group > 0 && cfg.candidate_selection !== 'relevance') {
+    throw new UserError(`config key 'candidates_per_group': ${cfg.candidates_per_group} applies to relevance candidates only (candidate_selection is '${cfg.candidate_selection}')`);
+  }
+  if (cfg.k_candidates + G * cfg.candidates_per_group > model.nItems - 1) {
+    throw new UserError(`config keys 'k_candidates' + ${G} groups × 'candidates_per_group' = ${cfg.k_candidates + G * cfg.candidates_per_group} candidates, more than the ${model.nItems - 1} items of the dataset`);
+  }
+  const picker = new CandidatePicker(model.nItems, cfg.k_candidates, cfg.candidates_per_group, data.itemGroups, G);
+  /** Candidates per user: k_candidates plus the per-group extras. */
+  const K = picker.width;
   const users = finetuneUsers(data.train);
   if (users.length === 0) throw new UserError('no user has train items: nothing to fine-tune');
   const nTrain = users.length;
@@ -283,7 +292,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
 
   const fused = cfg.candidate_selection === 'relevance' ? opts.fusedValidate : undefined;
   const makeCandidates = (): void => {
-    if (cfg.candidate_selection === 'relevance') relevanceCandidates(model, users, K, opts.scoreBlockUsers ?? 256, candidates);
+    if (cfg.candidate_selection === 'relevance') relevanceCandidates(model, users, picker, opts.scoreBlockUsers ?? 256, candidates);
     else randomCandidates(rng, nTrain, model.nItems, K, candidates);
     candidateLabels(data.train, users, candidates, K, labels);
   };
@@ -313,9 +322,11 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       throw new UserError('not a CaliTune resume state (metadata missing)', resumePath);
     }
     if (meta.version !== RESUME_VERSION) throw new UserError(`resume state version ${meta.version} is not supported`, resumePath);
+    // A key missing from an older resume state had its default value then.
+    const was = (k: string): unknown => (meta.config as Record<string, unknown>)[k] ?? (DEFAULT_FINETUNE_CONFIG as Record<string, unknown>)[k];
     const diff = Object.keys(cfg).filter((k) => !CONFIG_KEYS_FREE_ON_RESUME.has(k) &&
-      JSON.stringify((cfg as Record<string, unknown>)[k]) !== JSON.stringify((meta.config as Record<string, unknown>)[k]));
-    if (diff.length) throw new UserError(`cannot resume with a different configuration: ${diff.map((k) => `${k} (${JSON.stringify((meta.config as Record<string, unknown>)[k])} → ${JSON.stringify((cfg as Record<string, unknown>)[k])})`).join(', ')}`, resumePath);
+      JSON.stringify((cfg as Record<string, unknown>)[k]) !== JSON.stringify(was(k)));
+    if (diff.length) throw new UserError(`cannot resume with a different configuration: ${diff.map((k) => `${k} (${JSON.stringify(was(k))} → ${JSON.stringify((cfg as Record<string, unknown>)[k])})`).join(', ')}`, resumePath);
     if (meta.modelType !== model.type || meta.trainUsers !== nTrain) throw new UserError(`resume state is for a ${meta.modelType} model with ${meta.trainUsers} training users`, resumePath);
     const buffers: Record<string, Record<string, Float32Array>> = {};
     for (const p of params) {
@@ -350,7 +361,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     let v0: ValidationResult, validS: number, regenS: number;
     if (fused) {
       const t0 = performance.now();
-      const f = fused(model, { users, k: K, out: candidates });
+      const f = fused(model, { users, picker, out: candidates });
       candidateLabels(data.train, users, candidates, K, labels);
       const all = (performance.now() - t0) / 1000;
       v0 = f.result;
@@ -447,7 +458,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     let val: ValidationResult, regenS: number, validS: number;
     if (fused && cfg.regenerate_candidates) {
       const t0 = performance.now();
-      const f = fused(model, { users, k: K, out: candidates });
+      const f = fused(model, { users, picker, out: candidates });
       candidateLabels(data.train, users, candidates, K, labels);
       const all = (performance.now() - t0) / 1000;
       val = f.result;

@@ -8,7 +8,8 @@
  *
  * Speed: one scoring pass per epoch. Each block of users is scored once (a GEMM through
  * `model.scoreAll`); from the same scores we take, in order, (1) optionally the fine-tuner's
- * relevance candidates (top-K with only item 0 masked: the fused candidate regeneration),
+ * relevance candidates (top-K, plus any per-group extras, with only item 0 masked: the fused
+ * candidate regeneration),
  * (2) the valid-time top-k after masking train items, (3) the test-time top-k after also
  * masking valid items. Buffers are allocated once and reused across epochs.
  */
@@ -19,6 +20,7 @@ import { ndcgAtK } from '../eval/ndcg.js';
 import { jsdMetric, listGroupDistribution } from '../eval/jsd.js';
 import type { ValidationResult } from './finetuner.js';
 import { UserError } from '../util/errors.js';
+import type { CandidatePicker } from './candidates.js';
 
 export interface ValidatorOptions {
   /** The run's split (train / valid masks, valid relevance). */
@@ -38,10 +40,10 @@ export interface ValidatorOptions {
   readonly keepLists?: boolean;
 }
 
-/** Where the fused pass writes relevance candidates: row i = users[i]. */
+/** Where the fused pass writes relevance candidates (picker.width per row): row i = users[i]. */
 export interface CandidateRequest {
   readonly users: Int32Array;
-  readonly k: number;
+  readonly picker: CandidatePicker;
   readonly out: Int32Array;
 }
 
@@ -108,7 +110,8 @@ export class Validator {
 
   /**
    * One pass: metrics (and lists) of the current model; with `cand`, also the relevance
-   * candidates of cand.users (top cand.k, item 0 masked, train items not), written to cand.out.
+   * candidates of cand.users (cand.picker's choice with item 0 masked, train items not),
+   * written to cand.out.
    */
   run(model: Recommender, cand?: CandidateRequest): ValidationResult {
     if (model.nUsers !== this.nUsers || model.nItems !== this.nItems) {
@@ -136,7 +139,7 @@ export class Validator {
         for (let r = 0; r < b; r++) {
           const row = this.candRow[ub[r]!]!;
           if (row < 0) continue;
-          topkRow(sb, r * nItems, nItems, cand.k, cand.out, row * cand.k);
+          cand.picker.pick(sb, r * nItems, cand.out, row * cand.picker.width);
         }
         t2 = performance.now();
         candS += t2 - t;
@@ -183,10 +186,8 @@ export class Validator {
   }
 
   private prepareCandidates(cand: CandidateRequest): void {
-    if (cand.out.length < cand.users.length * cand.k) throw new RangeError('Validator: candidate buffer too small');
-    if (!Number.isInteger(cand.k) || cand.k < 1 || cand.k > this.nItems - 1) {
-      throw new RangeError(`Validator: candidate k = ${cand.k} outside [1, ${this.nItems - 1}]`);
-    }
+    if (cand.out.length < cand.users.length * cand.picker.width) throw new RangeError('Validator: candidate buffer too small');
+    if (cand.picker.nItems !== this.nItems) throw new RangeError(`Validator: candidate picker built for ${cand.picker.nItems} items, the run has ${this.nItems}`);
     if (this.candUsers === cand.users) return;
     this.candRow = new Int32Array(this.nUsers).fill(-1);
     for (let i = 0; i < cand.users.length; i++) {

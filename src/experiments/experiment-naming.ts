@@ -6,10 +6,13 @@
  * 1e-5 → "1e-05"; a '+' in an exponent is dropped: 1e+30 → "1e30"), since the reference builds the name with an f-string. Any other key that a
  * grid varies is appended as `__key{value}` so that every point of a grid gets its own name.
  */
-import type { FinetuneConfig } from './finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from './finetune-config.js';
 
 /** The keys that are always part of a name. */
 export const NAME_KEYS = ['combined_mode_alpha', 'freeze_item_emb', 'candidate_selection', 'k_candidates', 'learning_rate'] as const;
+
+/** Keys of ours that the reference lacks; named only when not at their default. */
+export const EXTENSION_KEYS = ['candidates_per_group'] as const;
 
 /** Python's str(float): integers get ".0", exponents have at least two digits. */
 export function pyFloat(x: number): string {
@@ -50,7 +53,10 @@ export function experimentName(c: FinetuneConfig, varied: readonly string[] = []
     `k${c.k_candidates}`,
     `lr${nameFloat(c.learning_rate)}`,
   ];
-  for (const key of varied) {
+  // Our extension keys join the name whenever they leave their default (the reference has no
+  // such key, so its names stay as they are): two runs that differ only there must not collide.
+  const extra = EXTENSION_KEYS.filter((k) => (c as Record<string, unknown>)[k] !== DEFAULT_FINETUNE_CONFIG[k] && !varied.includes(k));
+  for (const key of [...varied, ...extra]) {
     if ((NAME_KEYS as readonly string[]).includes(key)) continue;
     parts.push(`${key}${nameValue((c as Record<string, unknown>)[key])}`);
   }

@@ -29,6 +29,7 @@ export const finetuneConfigSchema = z.object({
   combined_mode_alpha: z.number().min(0).max(1),
   candidate_selection: z.enum(SELECTIONS),
   k_candidates: int(1),
+  candidates_per_group: int(0),
   regenerate_candidates: z.boolean(),
   remove_valid_items: z.boolean(),
   top_k_ndcg: int(1),
@@ -55,6 +56,7 @@ export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   combined_mode_alpha: 0.5,
   candidate_selection: 'relevance',
   k_candidates: 50,
+  candidates_per_group: 0,
   regenerate_candidates: true,
   remove_valid_items: true,
   top_k_ndcg: 10,
@@ -144,6 +146,10 @@ export function validateFinetuneConfig(raw: unknown, file?: string, lines?: Read
     const issue = r.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
     throw new UserError(`config key '${key}': got ${describe(merged[key])}, expected ${allowedFor(key)}`, file, lines?.get(key));
+  }
+  if (r.data.candidates_per_group > 0 && r.data.candidate_selection !== 'relevance') {
+    throw new UserError(`config key 'candidates_per_group': ${r.data.candidates_per_group} applies to relevance candidates only (candidate_selection is '${r.data.candidate_selection}')`,
+      file, lines?.get('candidates_per_group'));
   }
   return { config: r.data, notes };
 }

@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
+import { DEFAULT_FINETUNE_CONFIG } from './finetune-config.js';
 
 export const REGISTRY_FILE = 'registry.sqlite';
 export const REGISTRY_SCHEMA_VERSION = 1;
@@ -211,8 +212,14 @@ export class Registry {
     }
     if (old.config !== cfg) {
       const a = JSON.parse(old.config) as Record<string, unknown>, b = config as Record<string, unknown>;
-      const diff = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-      throw new UserError(`point '${name}' is already in the registry with another configuration (${diff.map((k) => `${k}: ${JSON.stringify(a[k])} → ${JSON.stringify(b[k])}`).join(', ')}); use another run directory or name`);
+      // A key that an older version did not have (e.g. candidates_per_group) held its default.
+      const was = (k: string): unknown => (k in a ? a[k] : (DEFAULT_FINETUNE_CONFIG as Record<string, unknown>)[k]);
+      const diff = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(was(k)) !== JSON.stringify(b[k]));
+      if (diff.length === 0) {
+        this.db.prepare('UPDATE points SET config = ? WHERE name = ?').run(cfg, name);
+        return this.plan(name, config, varied, source);
+      }
+      throw new UserError(`point '${name}' is already in the registry with another configuration (${diff.map((k) => `${k}: ${JSON.stringify(was(k))} → ${JSON.stringify(b[k])}`).join(', ')}); use another run directory or name`);
     }
     if (old.status === 'done') return 'skip';
     this.db.prepare(`UPDATE points SET status = 'queued', queued_at = ?, source = ? WHERE name = ?`).run(now(), source, name);

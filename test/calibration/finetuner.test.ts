@@ -278,7 +278,7 @@ function runToEnd(w: World, c: FinetuneConfig, dir: string, plan: 'plain' | 'sto
 
 test('resume: an interrupted run (clean stop or crash mid-epoch) ends exactly like an uninterrupted one', () => {
   const w = makeWorld();
-  for (const c of [cfg({ freeze_item_emb: false, num_epochs: 7 }), cfg({ candidate_selection: 'random', combined_mode_alpha: 0.3, num_epochs: 7, lr_scheduler_step_size: 2, learning_rate: 0.2, freeze_item_emb: false })]) {
+  for (const c of [cfg({ freeze_item_emb: false, num_epochs: 7 }), cfg({ candidates_per_group: 2, num_epochs: 7 }), cfg({ candidate_selection: 'random', combined_mode_alpha: 0.3, num_epochs: 7, lr_scheduler_step_size: 2, learning_rate: 0.2, freeze_item_emb: false })]) {
     const dirs = [tmp(), tmp(), tmp()];
     try {
       const a = runToEnd(w, c, dirs[0]!, 'plain');

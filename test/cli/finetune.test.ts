@@ -16,7 +16,7 @@ import { loadModel, saveModel } from '../../src/models/model-file.js';
 import { loadPrepared, prepareRun } from '../../src/calibration/prepare.js';
 import { Validator } from '../../src/calibration/validation.js';
 import { finetuneUsers, readEpochLog } from '../../src/calibration/finetuner.js';
-import { relevanceCandidates } from '../../src/calibration/candidates.js';
+import { CandidatePicker, relevanceCandidates } from '../../src/calibration/candidates.js';
 import { recommendationLists } from '../../src/eval/base-lists.js';
 import { perUserMetrics } from '../../src/eval/metrics.js';
 import { readNpy } from '../../src/data/npy.js';
@@ -56,9 +56,11 @@ test('Validator equals the evaluation module: valid NDCG (train masked) and JSD 
   const prep = loadPrepared(run);
   const v = new Validator({ ds, itemGroups: prep.itemGroup, nGroups: prep.nGroups, targets: prep.targets, k: 10 });
   const users = finetuneUsers(ds.train);
-  const cand = new Int32Array(users.length * 20);
+  // top 20 plus 5 per group outside them: the fused pass must pick what relevanceCandidates picks
+  const picker = new CandidatePicker(ds.nItems, 20, 5, prep.itemGroup, prep.nGroups);
+  const cand = new Int32Array(users.length * picker.width);
   for (let rep = 0; rep < 2; rep++) { // buffers are reused: a second call gives the same answer
-    const r = v.run(model, rep === 1 ? { users, k: 20, out: cand } : undefined);
+    const r = v.run(model, rep === 1 ? { users, picker, out: cand } : undefined);
     const validLists = recommendationLists(model, ds, 'valid', 10);
     const testLists = recommendationLists(model, ds, 'test', 10);
     assert.deepEqual(Array.from(r.validLists!), Array.from(validLists));
@@ -72,7 +74,12 @@ test('Validator equals the evaluation module: valid NDCG (train masked) and JSD 
     assert.ok(r.validNdcg > 0 && r.jsd > 0 && r.jsd < 1);
   }
   // the fused candidates are relevanceCandidates' exactly
-  assert.deepEqual(Array.from(cand), Array.from(relevanceCandidates(model, users, 20)));
+  assert.deepEqual(Array.from(cand), Array.from(relevanceCandidates(model, users, picker)));
+  // and their first 20 of each row are the plain top 20
+  const plain = relevanceCandidates(model, users, 20);
+  for (let i = 0; i < users.length; i++) {
+    assert.deepEqual(Array.from(cand.subarray(i * picker.width, i * picker.width + 20)), Array.from(plain.subarray(i * 20, i * 20 + 20)));
+  }
 });
 
 test('finetune: log, checkpoints (lists + weights), summary, --json; then the same name again is refused', async () => {

@@ -66,6 +66,11 @@ test('registry: WAL, schema version, plan → running → done / failed, skip an
   assert.equal(reg.get('b')!.status, 'queued');
   assert.throws(() => reg.plan('a', { ...cfg, k_candidates: 70 }, {}, 'g.yaml'),
     (e: unknown) => e instanceof UserError && /point 'a' is already in the registry with another configuration \(k_candidates: 50 → 70\)/.test(e.message));
+  // a key added by a later version (candidates_per_group) at its default is the same configuration …
+  assert.equal(reg.plan('a', { ...cfg, candidates_per_group: 0 }, {}, 'g.yaml'), 'skip');
+  assert.deepEqual(reg.get('a')!.config, { ...cfg, candidates_per_group: 0 });
+  // … but not at another value
+  assert.throws(() => reg.plan('b', { ...cfg, k_candidates: 100, candidates_per_group: 5 }, {}, 'g.yaml'), /candidates_per_group: 0 → 5/);
   reg.close();
   // a reader sees the same
   const ro = Registry.open(run, { readonly: true });

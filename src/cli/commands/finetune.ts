@@ -62,6 +62,8 @@ export const finetuneCommand: Command = {
   --config FILE.yaml     fine-tuning configuration: the reference's keys (random_seed, num_epochs,
                          train_batch_size, learning_rate, freeze_item_emb, combined_mode_alpha,
                          k_candidates, target_metric, …); see examples/ml-100k-finetune.yaml.
+                         Ours on top: candidates_per_group (default 0) adds the n best items of
+                         every popularity group outside the top k_candidates to the candidates.
                          With --resume it may be left out (the saved configuration is used).
   --name NAME            experiment name: output goes to RUN/experiments/NAME/
   --set key=value        override a config key (repeatable), e.g. --set combined_mode_alpha=1.0
