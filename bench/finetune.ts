@@ -7,6 +7,7 @@
  * bookkeeping around them: log line and resume state) and ends with
  *   RESULT finetune_epoch_frozen <s> s
  *   RESULT finetune_epoch_unfrozen <s> s
+ *   RESULT finetune_epoch_frozen_per_group10 <s> s   (frozen, candidates_per_group 10: 80 candidates)
  * where <s> is the median over the timed epochs (after warm-up epochs) of the whole epoch's
  * wall clock: the three phases the reference's calitune_per_epoch.tsv times (train_s, regen_s,
  * valid_s) plus the bookkeeping we add (an fsync'ed log line and the resume state, ~3–8 MB
@@ -59,14 +60,14 @@ const median = (xs: number[]): number => {
 };
 const ms = (x: number): string => `${(x * 1000).toFixed(1).padStart(6)} ms`;
 
-function benchOne(frozen: boolean): number {
+function benchOne(frozen: boolean, perGroup = 0): number {
   const model = new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: ue.cols });
   model.userEmb.value.set(ue.data);
   model.itemEmb.value.set(ie.data);
   const validator = new Validator({ ds, itemGroups: pg.itemGroup, nGroups: pg.nGroups, targets: tg.targets, k: 10 });
   const config: FinetuneConfig = {
     ...DEFAULT_FINETUNE_CONFIG, freeze_item_emb: frozen, combined_mode_alpha: 0.5, k_candidates: 50, train_batch_size: 16,
-    num_epochs: warmup + timed, early_stopping_patience: 1000,
+    candidates_per_group: perGroup, num_epochs: warmup + timed, early_stopping_patience: 1000,
   };
   const dir = mkdtempSync(join(tmpdir(), 'calitune-bench-ft-'));
   const recs: EpochLogRecord[] = [];
@@ -104,9 +105,9 @@ function benchOne(frozen: boolean): number {
   const wall = median(walls);
   const phases = median(recs.map((r) => r.train_s + r.regen_s + r.valid_s));
   const lastRec = recs[recs.length - 1]!;
-  console.log(`\n${frozen ? 'frozen' : 'unfrozen'} item embeddings: ${recs.length} timed epochs after ${warmup} warm-up (medians)`);
+  console.log(`\n${frozen ? 'frozen' : 'unfrozen'} item embeddings${perGroup ? `, + ${perGroup} candidates per group` : ''}: ${recs.length} timed epochs after ${warmup} warm-up (medians)`);
   console.log(`  train (forward, loss, backward, RAdam) : ${ms(train)}`);
-  console.log(`  candidate regeneration (top-50)        : ${ms(regen)}`);
+  console.log(`  candidate regeneration (${perGroup ? `top-50 + ${perGroup}/group) ` : 'top-50)'.padEnd(15)}: ${ms(regen)}`);
   console.log(`  validation (valid NDCG, test-time JSD) : ${ms(valid)}`);
   console.log(`  phases: train + regen + validation     : ${ms(phases)}`);
   console.log(`  bookkeeping (log line, resume state)   : ${ms(Math.max(0, wall - phases))}`);
@@ -121,3 +122,6 @@ const unfrozen = benchOne(false);
 console.log('');
 console.log(`RESULT finetune_epoch_frozen ${frozen.toFixed(4)} s`);
 console.log(`RESULT finetune_epoch_unfrozen ${unfrozen.toFixed(4)} s`);
+// Our extension's cost: 30 more candidates per user (3 groups × 10) in the loss and the picking.
+const perGroup = benchOne(true, 10);
+console.log(`RESULT finetune_epoch_frozen_per_group10 ${perGroup.toFixed(4)} s`);

@@ -40,6 +40,9 @@ export class CandidatePicker {
   /** stamp[item] === this.round: the item is already a candidate of the current row. */
   private readonly stamp: Int32Array;
   private round = 0;
+  /** Group of each item (−1 = none) and, per row, how many top-k items each group holds. */
+  private readonly itemGroup: Int32Array;
+  private readonly inTop: Int32Array;
 
   constructor(readonly nItems: number, readonly k: number, readonly perGroup = 0, itemGroups?: Int32Array, nGroups = 0) {
     if (!Number.isInteger(perGroup) || perGroup < 0) throw new RangeError(`candidates: per-group count ${perGroup} must be an integer ≥ 0`);
@@ -59,6 +62,8 @@ export class CandidatePicker {
     this.gathered = new Float32Array(G > 0 ? Math.max(maxGroup, nItems) : 0);
     this.picked = new Int32Array(G > 0 ? this.width + nItems : 0);
     this.stamp = new Int32Array(G > 0 ? nItems : 0);
+    this.itemGroup = G > 0 ? itemGroups! : new Int32Array(0);
+    this.inTop = new Int32Array(G);
   }
 
   /** Writes the row's `width` candidates to out[outOff ..]. */
@@ -68,14 +73,24 @@ export class CandidatePicker {
     if (this.groupItems.length === 0) return;
     const round = ++this.round;
     const stamp = this.stamp;
-    for (let i = 0; i < k; i++) { const it = out[outOff + i]!; if (it >= 0) stamp[it] = round; }
+    const inTop = this.inTop;
+    inTop.fill(0);
+    for (let i = 0; i < k; i++) {
+      const it = out[outOff + i]!;
+      if (it < 0) continue;
+      stamp[it] = round;
+      const g = this.itemGroup[it]!;
+      if (g >= 0 && g < inTop.length) inTop[g]!++;
+    }
     let w = outOff + k;
     let short = 0;
-    for (const items of this.groupItems) {
-      // Top (perGroup + k) of the group is enough: at most k of them are already candidates.
+    for (let g = 0; g < this.groupItems.length; g++) {
+      const items = this.groupItems[g]!;
+      // The group's top (perGroup + its items among the top k) is enough; the smaller the
+      // heap, the faster the pass (the tail group rarely has any item in the top k).
       const n = items.length;
       for (let j = 0; j < n; j++) this.gathered[j] = scores[off + items[j]!]!;
-      const take = Math.min(n, perGroup + k);
+      const take = Math.min(n, perGroup + inTop[g]!);
       topkRow(this.gathered, 0, n, take, this.picked, 0);
       let got = 0;
       for (let j = 0; j < take && got < perGroup; j++) {
