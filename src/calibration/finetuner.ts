@@ -162,9 +162,22 @@ export function tradeoffScore(ndcg: number, jsd: number, ndcg0: number, jsd0: nu
   return Number.isFinite(t) ? t : null;
 }
 
-/** The trainable parameters: all, or only non-item-side ones when item tensors are frozen. */
-export function trainableParameters(model: Recommender, freezeItems: boolean): Parameter[] {
-  return model.parameters().filter((p) => !(freezeItems && p.itemSide));
+/** `user_adapter: true` needs a model that has one (UserError otherwise, before anything is written). */
+export function checkUserAdapter(model: Recommender, userAdapter: boolean): void {
+  if (userAdapter && typeof model.enableUserAdapter !== 'function') {
+    throw new UserError(`config key 'user_adapter': the ${model.type} model has none — it is for backbones without per-user parameters (DMF); ${model.type} fine-tunes its own user-side tensors`);
+  }
+}
+
+/**
+ * The trainable parameters: all, or only non-item-side ones when item tensors are frozen. With
+ * `userAdapter` the model's per-user adapter (enabled here) replaces the user-side tensors.
+ */
+export function trainableParameters(model: Recommender, freezeItems: boolean, userAdapter = false): Parameter[] {
+  if (!userAdapter) return model.parameters().filter((p) => !(freezeItems && p.itemSide));
+  checkUserAdapter(model, true);
+  const adapter = model.enableUserAdapter!();
+  return [adapter, ...model.parameters().filter((p) => p.itemSide && !freezeItems)];
 }
 
 /** Validation-based selection per mode over epoch records (epoch ≥ 1). */
@@ -260,7 +273,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
   const users = finetuneUsers(data.train);
   if (users.length === 0) throw new UserError('no user has train items: nothing to fine-tune');
   const nTrain = users.length;
-  const params = trainableParameters(model, cfg.freeze_item_emb);
+  const params = trainableParameters(model, cfg.freeze_item_emb, cfg.user_adapter);
   if (params.length === 0) throw new UserError('the model has no trainable tensors with freeze_item_emb = true');
   // Frozen item tensors: the model may skip their gradients entirely (no compute, no zeroing).
   model.setItemsFrozen?.(cfg.freeze_item_emb);

@@ -12,7 +12,7 @@ import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from './finetune-config.
 export const NAME_KEYS = ['combined_mode_alpha', 'freeze_item_emb', 'candidate_selection', 'k_candidates', 'learning_rate'] as const;
 
 /** Keys of ours that the reference lacks; named only when not at their default. */
-export const EXTENSION_KEYS = ['candidates_per_group'] as const;
+export const EXTENSION_KEYS = ['candidates_per_group', 'user_adapter'] as const;
 
 /** Python's str(float): integers get ".0", exponents have at least two digits. */
 export function pyFloat(x: number): string {

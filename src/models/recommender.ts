@@ -68,4 +68,16 @@ export interface Recommender {
    * that forward pass).
    */
   nativeAccuracyLoss?(users: Int32Array, opts: { scale: number; grad: boolean }): number;
+
+  /**
+   * Optional (CaliTune `user_adapter`, for models without per-user parameters: DMF): adds a
+   * zero-initialised per-user offset USER_ADAPTER_TENSOR [nUsers, d] to the user
+   * representation and returns it; from then on parameters() includes it (user side), scores
+   * include it, and the user-side backbone tensors get no gradients (the adapter is trained in
+   * their place). Calling it again returns the same tensor.
+   */
+  enableUserAdapter?(): Parameter;
 }
+
+/** Name of the per-user offset tensor of enableUserAdapter (in checkpoints too). */
+export const USER_ADAPTER_TENSOR = 'user_adapter.weight';

@@ -10,7 +10,7 @@ import { experimentPaths } from '../experiments/experiment-dir.js';
 import '../models/all.js';
 import { loadModel } from '../models/model-file.js';
 import { readSafetensors } from '../models/safetensors.js';
-import type { Recommender } from '../models/recommender.js';
+import { USER_ADAPTER_TENSOR, type Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
 import { UserError } from '../util/errors.js';
 import { CheckpointStore } from '../calibration/checkpoints.js';
@@ -67,6 +67,11 @@ export function loadServingModel(
     throw new UserError(`epoch ${epoch} of '${opts.experiment}' has no stored weights (epochs with weights: ${withWeights.join(', ') || 'none'}; fine-tune with --keep all to keep every epoch)`);
   }
   const file = readSafetensors(weightsPath);
+  // A checkpoint fine-tuned with user_adapter holds the adapter: the model needs it to score.
+  if (file.tensors.has(USER_ADAPTER_TENSOR)) {
+    if (typeof model.enableUserAdapter !== 'function') throw new UserError(`checkpoint has a user adapter, the ${model.type} model cannot take one`, weightsPath);
+    model.enableUserAdapter();
+  }
   const params = new Map(model.parameters().map((p) => [p.name, p]));
   for (const [name, t] of file.tensors) {
     const p = params.get(name);

@@ -95,6 +95,7 @@ test('experiment names: the reference\'s name while candidates_per_group is 0, t
   const c = { ...DEFAULT_FINETUNE_CONFIG };
   assert.equal(experimentName(c), 'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001');
   assert.equal(experimentName({ ...c, candidates_per_group: 10 }), 'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001__candidates_per_group10');
+  assert.equal(experimentName({ ...c, user_adapter: true }), 'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001__user_adaptertrue');
   assert.equal(experimentName({ ...c, candidates_per_group: 10 }, ['candidates_per_group']),
     'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001__candidates_per_group10');
 });

@@ -182,6 +182,8 @@ test('finetune bad input → exit 2 with a clear message', async () => {
   await bad([...base, '--config', CONFIG, '--set', 'train_batch_size=0'], /train_batch_size.*got 0.*≥ 1/);
   await bad([...base, '--config', CONFIG, '--set', 'freeze_item_emb=maybe'], /freeze_item_emb.*true or false/);
   await bad([...base, '--config', CONFIG, '--set', 'nope'], /--set expects key=value/);
+  await bad([...base, '--config', CONFIG, '--set', 'user_adapter=true'], /user_adapter.*the bpr model has none/);
+  await bad([...base, '--config', CONFIG, '--set', 'candidate_selection=random', '--set', 'candidates_per_group=3'], /candidates_per_group.*relevance candidates only/);
   await bad([...base, '--config', CONFIG, '--keep', 'some'], /--keep must be one of all, frontier, last/);
   await bad([...base, '--config', CONFIG, '--popularity-source', 'all'], /prepared with --popularity-source train, not all/);
   await bad(['--run', run, '--name', '../x', '--config', CONFIG], /--name '\.\.\/x' may only use/);

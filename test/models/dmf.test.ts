@@ -8,6 +8,7 @@ import { Rng } from '../../src/math/rng.js';
 import { bceWithLogits, DmfModel } from '../../src/models/dmf.js';
 import { loadModel, saveModel } from '../../src/models/model-file.js';
 import { formatGradCheck, gradCheck } from '../../src/nn/gradcheck.js';
+import { USER_ADAPTER_TENSOR } from '../../src/models/recommender.js';
 import { UserError } from '../../src/util/errors.js';
 import { csr } from '../helpers/csr.js';
 
@@ -124,6 +125,65 @@ test('candidate path (logits) gradient check; freezing the item tower', () => {
     if (p.itemSide) assert.ok(!nz, `${p.name} has a gradient while frozen`);
   }
   assert.ok(m.parameters()[0]!.grad.some((v) => v !== 0));
+});
+
+test('user adapter: a zero offset changes nothing; gradient check with the tower frozen; scores include it', () => {
+  const m = model(7);
+  const users = new Int32Array([1, 4, 2, 4]); // user 4 twice: its adapter row gets both rows' gradients
+  const k = 3;
+  const cands = new Int32Array([2, 6, 3, 1, 5, 2, 6, 4, 1, 3, 2, 5]);
+  const c = new Float32Array([0.3, -1, 2, 0.5, 1, -0.7, 1.5, 0.2, -2, 0.4, 0.9, -0.3]);
+  const before = m.scoreAll(new Int32Array([1, 2, 3, 4]));
+  const logits0 = m.forwardCandidates(users, cands, k).slice();
+  const a = m.enableUserAdapter();
+  assert.equal(a.name, USER_ADAPTER_TENSOR);
+  assert.deepEqual(a.shape, [5, m.dim]);
+  assert.equal(a.itemSide, false);
+  assert.equal(m.enableUserAdapter(), a, 'a second call returns the same tensor');
+  assert.ok(m.parameters().includes(a));
+  assert.deepEqual(m.scoreAll(new Int32Array([1, 2, 3, 4])), before, 'zero offset: same scores');
+  assert.deepEqual(m.forwardCandidates(users, cands, k), logits0, 'zero offset: same logits');
+  const rng = new Rng(5);
+  for (let i = 0; i < a.value.length; i++) a.value[i] = 0.5 * rng.normal();
+  const lossFn = () => {
+    const all = new Int32Array([0, 1, 2, 3, 4, 5, 6]);
+    const U = m.user.predict(train, users, new Float32Array(users.length * m.dim));
+    const I = m.item.predict(trainT, all, new Float32Array(7 * m.dim));
+    let v = 0;
+    for (let r = 0; r < users.length; r++) {
+      for (let q = 0; q < k; q++) {
+        const it = cands[r * k + q]!;
+        let dot = 0;
+        for (let j = 0; j < m.dim; j++) dot += (U[r * m.dim + j]! + a.value[users[r]! * m.dim + j]!) * I[it * m.dim + j]!;
+        v += c[r * k + q]! * dot;
+      }
+    }
+    return v;
+  };
+  // the adapter and the item tower get exact gradients; the user tower gets none (frozen)
+  const trained = m.parameters().filter((p) => p === a || p.itemSide);
+  const r = gradCheck(trained, lossFn, () => {
+    m.forwardCandidates(users, cands, k);
+    m.backwardCandidates(c.slice());
+  }, { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  assert.ok(r.ok, formatGradCheck(r));
+  m.zeroGrad();
+  m.forwardCandidates(users, cands, k);
+  m.backwardCandidates(c.slice());
+  for (const p of m.parameters()) if (!p.itemSide && p !== a) assert.ok(!p.grad.some((v) => v !== 0), `${p.name} has a gradient`);
+  assert.ok(a.grad.some((v) => v !== 0));
+  for (const u of [0, 3]) assert.ok(!a.grad.subarray(u * m.dim, (u + 1) * m.dim).some((v) => v !== 0), `user ${u} is not in the batch`);
+  assert.deepEqual([...m.candidateGradRows(USER_ADAPTER_TENSOR)!].sort(), [1, 2, 4]);
+  // full-sort scores = σ((tower + offset) · item)
+  const s = m.scoreAll(new Int32Array([2]));
+  const U = m.user.predict(train, new Int32Array([2]), new Float32Array(m.dim));
+  const I = m.itemEmbeddings();
+  for (let it = 0; it < 7; it++) {
+    let dot = 0;
+    for (let j = 0; j < m.dim; j++) dot += (U[j]! + a.value[2 * m.dim + j]!) * I[it * m.dim + j]!;
+    assert.ok(Math.abs(s[it]! - 1 / (1 + Math.exp(-dot))) < 1e-5);
+  }
+  assert.throws(() => m.pointwiseForwardBackward(new Int32Array([1]), new Int32Array([2]), new Float32Array([1])), /not for backbone training/);
 });
 
 test('save/load round trip; a sidecar of another type is a UserError', () => {

@@ -4,6 +4,10 @@ import { Rng } from '../../src/math/rng.js';
 import { DEFAULT_DMF_CONFIG, resolveDmfConfig, trainDmf } from '../../src/train/dmf-trainer.js';
 import { attachTrainData, trainBackbone } from '../../src/train/train-any.js';
 import { DmfModel } from '../../src/models/dmf.js';
+import { USER_ADAPTER_TENSOR } from '../../src/models/recommender.js';
+import { readSafetensors } from '../../src/models/safetensors.js';
+import { readNpy } from '../../src/data/npy.js';
+import { recommendationLists } from '../../src/eval/base-lists.js';
 import { UserError } from '../../src/util/errors.js';
 import { csr, clusters } from '../helpers/csr.js';
 
@@ -102,6 +106,26 @@ test('CLI: a tiny DMF and MultiVAE train, evaluate, fine-tune and load for servi
         assert.equal(s.length, 2 * sm.model.nItems);
         assert.ok(s.every((x) => Number.isFinite(x)));
       }
+      // user_adapter: DMF trains a per-user offset (the checkpoint holds it, serving applies it);
+      // MultiVAE has none and says so
+      r = await runCaptured(['finetune', '--run', run, '--config', cfg, '--name', 'ad', '--keep', 'all', '--set', 'user_adapter=true', '--set', 'learning_rate=0.01', '--json']);
+      if (type === 'multivae') {
+        assert.equal(r.code, 2, r.err);
+        assert.match(r.err, /user_adapter.*multivae model has none/);
+        continue;
+      }
+      assert.equal(r.code, 0, `${type} finetune --set user_adapter=true: ${r.err}`);
+      const summary = JSON.parse(r.out) as { trainableTensors: string[]; selected: { any: { epoch: number } } };
+      assert.deepEqual(summary.trainableTensors.filter((n) => !n.startsWith('item')), [USER_ADAPTER_TENSOR]);
+      const ep = summary.selected.any.epoch;
+      const ck = readSafetensors(join(run, 'experiments', 'ad', 'checkpoints', `epoch_${ep}`, 'weights.safetensors'));
+      assert.ok(ck.tensors.has(USER_ADAPTER_TENSOR) && !ck.tensors.has('user_linear.weight'));
+      const sm = loadServingModel(run, { experiment: 'ad', mode: 'any' });
+      const served = recommendationLists(sm.model, sm.ds, 'test', 10);
+      const stored = readNpy(join(run, 'experiments', 'ad', 'checkpoints', `epoch_${ep}`, 'test_lists.npy'));
+      assert.deepEqual(Array.from(served), Array.from(stored.data as Int32Array), 'served lists = the lists stored at fine-tuning time');
+      const baseLists = recommendationLists(loadServingModel(run).model, sm.ds, 'test', 10);
+      assert.notDeepEqual(Array.from(served), Array.from(baseLists), 'the adapter changed the lists');
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

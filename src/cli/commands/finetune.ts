@@ -8,7 +8,7 @@ import {
   checkFinetuneConfigForData, loadFinetuneConfig, validateFinetuneConfig, calibrationAlpha, type LoadedFinetuneConfig,
 } from '../../experiments/finetune-config.js';
 import { CheckpointStore, KEEP_POLICIES, type KeepPolicy } from '../../calibration/checkpoints.js';
-import { finetune, finetuneUsers, RESUME_FILE, LOG_FILE, SUMMARY_FILE, type FinetuneSummary, type SelectionMode } from '../../calibration/finetuner.js';
+import { checkUserAdapter, finetune, finetuneUsers, RESUME_FILE, LOG_FILE, SUMMARY_FILE, type FinetuneSummary, type SelectionMode } from '../../calibration/finetuner.js';
 import { Validator } from '../../calibration/validation.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -63,7 +63,9 @@ export const finetuneCommand: Command = {
                          train_batch_size, learning_rate, freeze_item_emb, combined_mode_alpha,
                          k_candidates, target_metric, …); see examples/ml-100k-finetune.yaml.
                          Ours on top: candidates_per_group (default 0) adds the n best items of
-                         every popularity group outside the top k_candidates to the candidates.
+                         every popularity group outside the top k_candidates to the candidates;
+                         user_adapter (default false; DMF) trains a per-user offset on the user
+                         representation instead of the shared user tower.
                          With --resume it may be left out (the saved configuration is used).
   --name NAME            experiment name: output goes to RUN/experiments/NAME/
   --set key=value        override a config key (repeatable), e.g. --set combined_mode_alpha=1.0
@@ -131,6 +133,7 @@ Example:
     if (model.nUsers !== ds.nUsers || model.nItems !== ds.nItems) {
       throw new UserError(`the backbone has ${model.nUsers}×${model.nItems} users×items, the run ${ds.nUsers}×${ds.nItems}`);
     }
+    checkUserAdapter(model, config.user_adapter);
     const users = finetuneUsers(ds.train);
     const empty = ds.nUsers - 1 - users.length;
     if (empty > 0) {
@@ -160,6 +163,7 @@ Example:
     const alpha = calibrationAlpha(config);
     ctx.log(`fine-tuning ${model.type} on ${run} → ${ep.dir}`);
     ctx.log(`  α ${alpha} (${config.finetuning_mode}), ${config.freeze_item_emb ? 'item embeddings frozen' : 'item embeddings trained'}, ` +
+      `${config.user_adapter ? 'per-user adapter trained in place of the user-side tensors, ' : ''}` +
       `k ${config.k_candidates} ${config.candidate_selection} candidates, lr ${config.learning_rate}, batch ${config.train_batch_size}, ` +
       `seed ${config.random_seed}, up to ${config.num_epochs} epochs (patience ${config.early_stopping_patience}, target ${config.target_metric})`);
 
