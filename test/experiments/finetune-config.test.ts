@@ -54,6 +54,14 @@ test('the shipped example file equals the reference config', () => {
   assert.deepEqual(notes, []);
 });
 
+test('the DMF example files differ from the reference config only where their comments say', () => {
+  const tower = loadFinetuneConfig(join(process.cwd(), 'examples', 'ml-100k-dmf-finetune.yaml'));
+  assert.deepEqual(tower.config, { ...DEFAULT_FINETUNE_CONFIG, learning_rate: 2e-5, freeze_item_emb: false });
+  const adapter = loadFinetuneConfig(join(process.cwd(), 'examples', 'ml-100k-dmf-adapter.yaml'));
+  assert.deepEqual(adapter.config, { ...DEFAULT_FINETUNE_CONFIG, learning_rate: 1e-3, user_adapter: true });
+  assert.deepEqual([...tower.notes, ...adapter.notes], []);
+});
+
 test('defaults fill missing keys; empty file is all defaults; loss_param is case-folded', () => {
   assert.deepEqual(parseFinetuneConfigYaml('', 'e.yaml').config, DEFAULT_FINETUNE_CONFIG);
   const c = parseFinetuneConfigYaml('loss_param: KL\nk_candidates: 100\n').config;
