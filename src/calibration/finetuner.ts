@@ -310,6 +310,26 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     candidateLabels(data.train, users, candidates, K, labels);
   };
 
+  /**
+   * Validation of the current model and, when `regenerate`, new candidates (+ labels): one
+   * scoring pass when the caller supplied the fused validator, else two. Times each part.
+   */
+  const validateAndRegenerate = (regenerate: boolean): { val: ValidationResult; regenS: number; validS: number } => {
+    if (fused && regenerate) {
+      const t0 = performance.now();
+      const f = fused(model, { users, picker, out: candidates });
+      candidateLabels(data.train, users, candidates, K, labels);
+      const all = (performance.now() - t0) / 1000;
+      return { val: f.result, regenS: f.regenS, validS: Math.max(0, all - f.regenS) };
+    }
+    const tRegen = performance.now();
+    if (regenerate) makeCandidates();
+    const regenS = (performance.now() - tRegen) / 1000;
+    const tValid = performance.now();
+    const val = opts.validate(model);
+    return { val, regenS, validS: (performance.now() - tValid) / 1000 };
+  };
+
   const writeResume = (): void => {
     const tensors = new Map<string, SafeTensor>();
     const os = optimizer.state();
@@ -371,23 +391,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       throw new UserError('this run folder already holds a fine-tuning run: resume it with --resume or use a new name', runDir);
     }
     opts.sink?.rollbackTo?.(0);
-    let v0: ValidationResult, validS: number, regenS: number;
-    if (fused) {
-      const t0 = performance.now();
-      const f = fused(model, { users, picker, out: candidates });
-      candidateLabels(data.train, users, candidates, K, labels);
-      const all = (performance.now() - t0) / 1000;
-      v0 = f.result;
-      regenS = f.regenS;
-      validS = Math.max(0, all - regenS);
-    } else {
-      const t0 = performance.now();
-      v0 = opts.validate(model);
-      validS = (performance.now() - t0) / 1000;
-      const t1 = performance.now();
-      makeCandidates();
-      regenS = (performance.now() - t1) / 1000;
-    }
+    const { val: v0, validS, regenS } = validateAndRegenerate(true);
     st.initial = { validNdcg: v0.validNdcg, jsd: v0.jsd };
     const rec0: EpochLogRecord = {
       epoch: 0, lr: optimizer.lr, acc_loss: null, cal_loss: null, valid_ndcg: v0.validNdcg, jsd: v0.jsd,
@@ -468,23 +472,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     if (cfg.schedule_lr) schedule.step();
     const trainS = (performance.now() - tTrain) / 1000;
     // ---- candidates + validation (one scoring pass when fused)
-    let val: ValidationResult, regenS: number, validS: number;
-    if (fused && cfg.regenerate_candidates) {
-      const t0 = performance.now();
-      const f = fused(model, { users, picker, out: candidates });
-      candidateLabels(data.train, users, candidates, K, labels);
-      const all = (performance.now() - t0) / 1000;
-      val = f.result;
-      regenS = f.regenS;
-      validS = Math.max(0, all - regenS);
-    } else {
-      const tRegen = performance.now();
-      if (cfg.regenerate_candidates) makeCandidates();
-      regenS = (performance.now() - tRegen) / 1000;
-      const tValid = performance.now();
-      val = opts.validate(model);
-      validS = (performance.now() - tValid) / 1000;
-    }
+    const { val, regenS, validS } = validateAndRegenerate(cfg.regenerate_candidates);
     const trade = tradeoffScore(val.validNdcg, val.jsd, st.initial.validNdcg, st.initial.jsd);
     // ---- selection (the reference's rules)
     const tm = cfg.target_metric;
