@@ -18,9 +18,8 @@ import { Adam } from '../nn/adam.js';
 import { checkSizes } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
 import { sampleNegatives } from './bpr-trainer.js';
-import { EarlyStopping } from './early-stopping.js';
 import { checkCommonConfig } from './train-config.js';
-import { FullSortEvaluator } from './full-sort-eval.js';
+import { EpochLoop, type TrainOptions, type TrainResult } from './epoch-loop.js';
 
 export interface DmfTrainConfig {
   embeddingSize: number;
@@ -58,38 +57,7 @@ export interface TrainData {
   readonly valid: Csr;
 }
 
-/** One epoch's record (shared by the DMF and MultiVAE trainers). */
-export interface EpochInfo {
-  epoch: number;
-  /** Mean over batches of the batch loss. */
-  loss: number;
-  validNdcg: number;
-  seconds: number;
-  trainSeconds: number;
-  evalSeconds: number;
-  improved: boolean;
-}
-
-export interface TrainOptions<M> {
-  onEpoch?: (e: EpochInfo, total: number) => void;
-  restoreBest?: boolean;
-  /** Start from this model (sizes must match). */
-  model?: M;
-  /** Skip the per-epoch validation (benchmarks); early stopping is then off. */
-  skipValidation?: boolean;
-}
-
-export interface TrainResult<M, C> {
-  model: M;
-  history: EpochInfo[];
-  bestEpoch: number;
-  bestValidNdcg: number;
-  bestWeights: Record<string, Float32Array>;
-  stoppedEarly: boolean;
-  epochsRun: number;
-  config: C;
-  seconds: number;
-}
+export type { EpochInfo, TrainOptions, TrainResult } from './epoch-loop.js';
 
 export function resolveDmfConfig(partial: Partial<DmfTrainConfig> = {}): DmfTrainConfig {
   const c: DmfTrainConfig = { ...DEFAULT_DMF_CONFIG, userHidden: [...DEFAULT_DMF_CONFIG.userHidden], itemHidden: [...DEFAULT_DMF_CONFIG.itemHidden] };
@@ -135,18 +103,13 @@ export function trainDmf(data: TrainData, partial: Partial<DmfTrainConfig> = {},
   model.setTrainMatrix(train);
   const rng = new Rng((cfg.seed ^ 0x2545f491) | 0);
   const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
-  const stopper = new EarlyStopping(cfg.patience);
-  const evaluator = new FullSortEvaluator();
   const neg = cfg.negSamples, per = 1 + neg;
   const posPerBatch = Math.floor(cfg.batchSize / per);
   const order = new Int32Array(nInter);
   for (let i = 0; i < nInter; i++) order[i] = i;
   const eUser = new Int32Array(nInter * neg);
   const eNeg = new Int32Array(nInter * neg);
-  const history: EpochInfo[] = [];
-  let bestWeights = model.snapshot();
-  let stoppedEarly = false;
-  const t0 = performance.now();
+  const loop = new EpochLoop(model, { train, valid }, cfg, opts);
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const e0 = performance.now();
     rng.shuffle(order);
@@ -174,26 +137,7 @@ export function trainDmf(data: TrainData, partial: Partial<DmfTrainConfig> = {},
       adam.step();
       nBatches++;
     }
-    const e1 = performance.now();
-    let validNdcg = NaN, improved = false, stop = false;
-    if (!opts.skipValidation) {
-      validNdcg = evaluator.evaluate(model, { mask: [train], target: valid, k: cfg.validK, skipEmpty: true }).ndcg;
-      ({ improved, stop } = stopper.update(validNdcg, epoch));
-      if (improved) bestWeights = model.snapshot();
-    }
-    const e2 = performance.now();
-    const info: EpochInfo = {
-      epoch, loss: lossSum / nBatches, validNdcg, seconds: (e2 - e0) / 1000,
-      trainSeconds: (e1 - e0) / 1000, evalSeconds: (e2 - e1) / 1000, improved,
-    };
-    history.push(info);
-    opts.onEpoch?.(info, cfg.epochs);
-    if (stop) { stoppedEarly = true; break; }
+    if (loop.endEpoch(epoch, e0, lossSum / nBatches)) break;
   }
-  if (opts.skipValidation) bestWeights = model.snapshot();
-  if ((opts.restoreBest ?? true) && !opts.skipValidation) model.loadWeights(bestWeights);
-  return {
-    model, history, bestEpoch: stopper.bestStep, bestValidNdcg: stopper.best, bestWeights, stoppedEarly,
-    epochsRun: history.length, config: cfg, seconds: (performance.now() - t0) / 1000,
-  };
+  return loop.finish();
 }

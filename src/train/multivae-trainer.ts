@@ -16,10 +16,9 @@ import { annealBeta, MultiVaeModel, resolveMultiVaeHyper } from '../models/multi
 import { Adam } from '../nn/adam.js';
 import { checkSizes } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
-import { checkTrainData, type EpochInfo, type TrainData, type TrainOptions, type TrainResult } from './dmf-trainer.js';
+import { checkTrainData, type TrainData } from './dmf-trainer.js';
 import { checkCommonConfig } from './train-config.js';
-import { EarlyStopping } from './early-stopping.js';
-import { FullSortEvaluator } from './full-sort-eval.js';
+import { EpochLoop, type TrainOptions, type TrainResult } from './epoch-loop.js';
 
 export interface MultiVaeTrainConfig {
   hidden: number[];
@@ -76,13 +75,8 @@ export function trainMultiVae(data: TrainData, partial: Partial<MultiVaeTrainCon
   const order = Int32Array.from(users);
   const rng = new Rng((cfg.seed ^ 0x68e31da4) | 0);
   const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
-  const stopper = new EarlyStopping(cfg.patience);
-  const evaluator = new FullSortEvaluator();
-  const history: EpochInfo[] = [];
-  let bestWeights = model.snapshot();
-  let stoppedEarly = false;
+  const loop = new EpochLoop(model, { train, valid }, cfg, opts);
   let step = 0;
-  const t0 = performance.now();
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const e0 = performance.now();
     rng.shuffle(order);
@@ -96,26 +90,7 @@ export function trainMultiVae(data: TrainData, partial: Partial<MultiVaeTrainCon
       adam.step();
       nBatches++;
     }
-    const e1 = performance.now();
-    let validNdcg = NaN, improved = false, stop = false;
-    if (!opts.skipValidation) {
-      validNdcg = evaluator.evaluate(model, { mask: [train], target: valid, k: cfg.validK, skipEmpty: true }).ndcg;
-      ({ improved, stop } = stopper.update(validNdcg, epoch));
-      if (improved) bestWeights = model.snapshot();
-    }
-    const e2 = performance.now();
-    const info: EpochInfo = {
-      epoch, loss: lossSum / Math.max(1, nBatches), validNdcg, seconds: (e2 - e0) / 1000,
-      trainSeconds: (e1 - e0) / 1000, evalSeconds: (e2 - e1) / 1000, improved,
-    };
-    history.push(info);
-    opts.onEpoch?.(info, cfg.epochs);
-    if (stop) { stoppedEarly = true; break; }
+    if (loop.endEpoch(epoch, e0, lossSum / Math.max(1, nBatches))) break;
   }
-  if (opts.skipValidation) bestWeights = model.snapshot();
-  if ((opts.restoreBest ?? true) && !opts.skipValidation) model.loadWeights(bestWeights);
-  return {
-    model, history, bestEpoch: stopper.bestStep, bestValidNdcg: stopper.best, bestWeights, stoppedEarly,
-    epochsRun: history.length, config: cfg, seconds: (performance.now() - t0) / 1000,
-  };
+  return loop.finish();
 }
