@@ -17,6 +17,7 @@ import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeNpy } from '../data/npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { onParetoFront } from '../selection/pareto.js';
 
 export type KeepPolicy = 'all' | 'frontier' | 'last';
 export const KEEP_POLICIES: readonly KeepPolicy[] = ['all', 'frontier', 'last'];
@@ -56,12 +57,6 @@ export interface CheckpointRecord extends EpochMetrics {
   dir: string;
   /** Whether the weights file is still there (keep policy). */
   weights: boolean;
-}
-
-/** Pareto front of (NDCG high, JSD low): true where no other point is at least as good in both and better in one. */
-export function paretoFront(points: readonly { validNdcg: number; jsd: number }[]): boolean[] {
-  return points.map((p, i) => !points.some((q, j) => j !== i && q.validNdcg >= p.validNdcg && q.jsd <= p.jsd &&
-    (q.validNdcg > p.validNdcg || q.jsd < p.jsd)));
 }
 
 export class CheckpointStore implements ImprovementSink {
@@ -122,7 +117,9 @@ export class CheckpointStore implements ImprovementSink {
   /** Deletes weights not kept by the policy (metrics and lists stay). */
   private prune(): void {
     if (this.keep === 'all' || this.recs.length === 0) return;
-    const front = this.keep === 'frontier' ? paretoFront(this.recs) : this.recs.map(() => false);
+    const front = this.keep === 'frontier'
+      ? onParetoFront(this.recs.map((r) => ({ ndcg: r.validNdcg, jsd: r.jsd })))
+      : this.recs.map(() => false);
     const last = this.recs.length - 1;
     let changed = false;
     const toDelete: string[] = [];

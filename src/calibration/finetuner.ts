@@ -37,6 +37,7 @@ import { StepLR, type StepLRState } from '../nn/lr-schedule.js';
 import { CaliTuneLoss } from './loss.js';
 import { CandidatePicker, candidateLabels, randomCandidates, relevanceCandidates } from './candidates.js';
 import type { ImprovementSink, NamedTensor } from './checkpoints.js';
+import { SELECTION_MODES, selectEpochs as selectEpochPoints, type SelectionMode } from '../selection/index.js';
 import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from '../experiments/finetune-config.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -87,7 +88,7 @@ export interface EpochLogRecord {
 }
 
 export type StopReason = 'max_epochs' | 'early_stopping' | 'identical_metrics' | 'interrupted';
-export type SelectionMode = TargetMetric;
+export type { SelectionMode };
 
 export interface SelectedEpoch {
   epoch: number;
@@ -180,27 +181,17 @@ export function trainableParameters(model: Recommender, freezeItems: boolean, us
   return [adapter, ...model.parameters().filter((p) => p.itemSide && !freezeItems)];
 }
 
-/** Validation-based selection per mode over epoch records (epoch ≥ 1). */
+/** Validation-based selection per mode over epoch records (the one rule: src/selection). */
 export function selectEpochs(records: readonly EpochLogRecord[], checkpointEpochs: readonly number[] = []): Record<SelectionMode, SelectedEpoch | null> {
-  const eps = records.filter((r) => r.epoch >= 1);
   const has = new Set(checkpointEpochs);
-  const sel = (r: EpochLogRecord | undefined): SelectedEpoch | null => r
-    ? { epoch: r.epoch, validNdcg: r.valid_ndcg, jsd: r.jsd, tradeoff: r.tradeoff, checkpoint: has.has(r.epoch) } : null;
-  let bN: EpochLogRecord | undefined, bJ: EpochLogRecord | undefined, bT: EpochLogRecord | undefined, any: EpochLogRecord | undefined;
-  let bestN = 0, bestJ = 1, bestT = 0;
-  for (const r of eps) {
-    if (!bN || r.valid_ndcg > bN.valid_ndcg) bN = r;
-    if (!bJ || r.jsd < bJ.jsd) bJ = r;
-    const t = r.tradeoff ?? -Infinity;
-    if (!bT || t > (bT.tradeoff ?? -Infinity)) bT = r;
-    // "any" replays the reference's rule: the last epoch that improved any metric over its own best.
-    let imp = false;
-    if (r.valid_ndcg > bestN) { bestN = r.valid_ndcg; imp = true; }
-    if (r.jsd < bestJ) { bestJ = r.jsd; imp = true; }
-    if (t > bestT) { bestT = t; imp = true; }
-    if (imp) any = r;
+  const points = records.map((r) => ({ epoch: r.epoch, validNdcg: r.valid_ndcg, jsd: r.jsd, tradeoff: r.tradeoff }));
+  const chosen = selectEpochPoints(points);
+  const out = {} as Record<SelectionMode, SelectedEpoch | null>;
+  for (const mode of SELECTION_MODES) {
+    const p = chosen[mode];
+    out[mode] = p ? { ...p, checkpoint: has.has(p.epoch) } : null;
   }
-  return { any: sel(any), ndcg: sel(bN), pop_jsd: sel(bJ), tradeoff: sel(bT) };
+  return out;
 }
 
 interface ResumeMeta {

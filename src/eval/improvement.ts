@@ -131,16 +131,6 @@ export function improvementTables(inp: ImprovementInput): ImprovementTables {
   };
 }
 
-/** The CP key whose overall JSD is closest to `jsd` (ties: the smaller λ). */
-export function closestCpByJsd(cp: Record<string, { jsd: number }>, jsd: number): string | undefined {
-  let best: string | undefined, bestD = Infinity;
-  const keys = Object.keys(cp).sort((a, b) => Number(a) - Number(b));
-  for (const k of keys) {
-    const d = Math.abs(cp[k]!.jsd - jsd);
-    if (d < bestD) { bestD = d; best = k; }
-  }
-  return best;
-}
 
 /** A table as aligned text columns (percentages with one decimal). */
 export function formatTable(t: Table, digits = 1): string {

@@ -45,11 +45,12 @@ import { jsdMetric, listGroupDistribution } from './jsd.js';
 import { writePerUserTable, type PerUserBlock } from './per-user-table.js';
 import { postprocessPaths, storedCpLambdas } from '../rerank/postprocess.js';
 import { experimentPaths } from '../experiments/experiment-dir.js';
+import { SELECTION_MODES, selectEpochs, type SelectionMode } from '../selection/index.js';
 
 export const RESULTS_FORMAT_VERSION = 1;
 export type EvalSplit = 'test' | 'valid';
-export const SELECTION_MODES = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
-export type SelectionModeName = (typeof SELECTION_MODES)[number];
+export { SELECTION_MODES };
+export type SelectionModeName = SelectionMode;
 
 export function resultsPaths(run: string, name: string) {
   return {
@@ -149,23 +150,12 @@ export function findExperiment(run: string, name: string): StoredExperiment {
 
 export interface SelectionPoint { epoch: number; m: SelectionMetrics; source: 'recorded' | 'lists' }
 
+/** The validation-selected stored epoch per mode (the one rule: src/selection). */
 export function selectStoredEpochs(points: readonly SelectionPoint[]): Record<SelectionModeName, SelectionPoint | null> {
-  let bN: SelectionPoint | null = null, bJ: SelectionPoint | null = null, bT: SelectionPoint | null = null, any: SelectionPoint | null = null;
-  let bestN = 0, bestJ = 1, bestT = 0;
-  const sorted = [...points].sort((a, b) => a.epoch - b.epoch);
-  for (const p of sorted) {
-    const { valid_ndcg: n, jsd: j } = p.m;
-    const t = p.m.tradeoff ?? -Infinity;
-    if (Number.isFinite(n) && (!bN || n > bN.m.valid_ndcg)) bN = p;
-    if (Number.isFinite(j) && (!bJ || j < bJ.m.jsd)) bJ = p;
-    if (Number.isFinite(t) && (!bT || t > (bT.m.tradeoff ?? -Infinity))) bT = p;
-    let imp = false;
-    if (n > bestN) { bestN = n; imp = true; }
-    if (j < bestJ) { bestJ = j; imp = true; }
-    if (t > bestT) { bestT = t; imp = true; }
-    if (imp) any = p;
-  }
-  return { any, ndcg: bN, pop_jsd: bJ, tradeoff: bT };
+  const chosen = selectEpochs(points.map((p) => ({ epoch: p.epoch, validNdcg: p.m.valid_ndcg, jsd: p.m.jsd, tradeoff: p.m.tradeoff, p })));
+  const out = {} as Record<SelectionModeName, SelectionPoint | null>;
+  for (const mode of SELECTION_MODES) out[mode] = chosen[mode]?.p ?? null;
+  return out;
 }
 
 // ---------------------------------------------------------------- results file

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parse as parseYamlValue, parseDocument, isMap, isScalar } from 'yaml';
 import { z } from 'zod';
+import { SELECTION_MODES } from '../selection/modes.js';
 import { UserError } from '../util/errors.js';
 
-const TARGET_METRICS = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
 const MODES = ['combined', 'pop', 'rec'] as const;
 const SELECTIONS = ['relevance', 'random'] as const;
 
@@ -35,7 +35,7 @@ export const finetuneConfigSchema = z.object({
   remove_valid_items: z.boolean(),
   top_k_ndcg: int(1),
   early_stopping_patience: int(1),
-  target_metric: z.enum(TARGET_METRICS),
+  target_metric: z.enum(SELECTION_MODES),
   model_save_interval: int(0),
 }).strict();
 

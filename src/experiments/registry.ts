@@ -9,18 +9,15 @@
  * Readers (`calitune runs …`, the report) may open it at any time; WAL keeps them consistent.
  * A database written by a newer schema version is refused with a clear error.
  *
- * Frontier (`frontierTable`): the validation-selected Pareto front — every stored epoch of
- * every done point is a candidate; an epoch is on the front when no other candidate has a
- * higher valid NDCG@10 and a lower-or-equal JSD@10 (or equal NDCG and lower JSD). JSD@10 here
- * is that of the test-time lists, the fine-tuner's selection JSD. The front is reported with
- * its TEST NDCG@10 / JSD@10 and compared with CP's test curve: CP's NDCG at the same JSD is
- * interpolated linearly along its λ curve (base model = λ 0, then λ 0.1 … 0.9 by JSD).
+ * Frontier (`registryFrontier`): every stored epoch of every done point is a candidate for the
+ * validation Pareto front, compared with the stored CP curve by the rules of src/selection.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
 import { DEFAULT_FINETUNE_CONFIG } from './finetune-config.js';
+import { cpCurve, frontierReport, validationFront, type CpCurve, type FrontierReport } from '../selection/index.js';
 
 export const REGISTRY_FILE = 'registry.sqlite';
 export const REGISTRY_SCHEMA_VERSION = 1;
@@ -278,122 +275,12 @@ export class Registry {
 
 export type FrontierPoint = EpochRow;
 
-/**
- * Pareto front on validation: maximise valid NDCG, minimise JSD. Sorted by JSD ascending.
- * Exact duplicates (same valid NDCG and JSD) keep the first by (name, epoch).
- */
-export function validationFront(rows: readonly EpochRow[]): FrontierPoint[] {
-  const ok = rows.filter((r) => Number.isFinite(r.valid_ndcg) && Number.isFinite(r.jsd));
-  // sort by JSD ascending, then NDCG descending; sweep keeping strictly increasing NDCG
-  const sorted = [...ok].sort((a, b) => a.jsd - b.jsd || b.valid_ndcg - a.valid_ndcg || a.name.localeCompare(b.name) || a.epoch - b.epoch);
-  const out: FrontierPoint[] = [];
-  let best = -Infinity;
-  for (const r of sorted) {
-    if (r.valid_ndcg > best) { out.push(r); best = r.valid_ndcg; }
-  }
-  return out;
+/** The stored CP curve (λ "0" is the backbone) in the selection module's form. */
+export function registryCurve(cp: readonly CpRow[]): CpCurve {
+  return cpCurve(null, cp.map((c) => ({ lambda: Number(c.lambda), ndcg: c.ndcg, jsd: c.jsd })));
 }
 
-/**
- * CP's test NDCG at a given JSD: linear interpolation along the CP curve sorted by JSD
- * (the base model is λ = 0). Above the base model's JSD the base NDCG is used (CP cannot do
- * worse than not re-ranking); below the lowest CP JSD → null (no comparison).
- */
-export function cpNdcgAt(curve: readonly CpRow[], jsd: number): number | null {
-  const c = [...curve].filter((p) => Number.isFinite(p.jsd) && Number.isFinite(p.ndcg)).sort((a, b) => a.jsd - b.jsd);
-  if (c.length === 0) return null;
-  if (jsd < c[0]!.jsd) return null;
-  const last = c[c.length - 1]!;
-  if (jsd >= last.jsd) return last.ndcg;
-  for (let i = 1; i < c.length; i++) {
-    const a = c[i - 1]!, b = c[i]!;
-    if (jsd <= b.jsd) {
-      if (b.jsd === a.jsd) return Math.max(a.ndcg, b.ndcg);
-      const t = (jsd - a.jsd) / (b.jsd - a.jsd);
-      return a.ndcg + t * (b.ndcg - a.ndcg);
-    }
-  }
-  return last.ndcg;
-}
-
-export interface FrontierRow extends FrontierPoint { cp_ndcg: number | null; delta: number | null }
-
-/** Δ NDCG within ± this counts as even for the headline (float noise near the base model). */
-export const AHEAD_TOLERANCE = 5e-4;
-
-export interface FrontierSegment {
-  /** Whether CaliTune's front is ahead of CP (Δ NDCG > 0) over this JSD range. */
-  ahead: boolean;
-  fromJsd: number;
-  toJsd: number;
-  points: number;
-  meanDelta: number;
-  /** Largest |Δ| in the segment, signed. */
-  maxDelta: number;
-}
-
-export interface FrontierReport {
-  rows: FrontierRow[];
-  cp: CpRow[];
-  /** Runs of consecutive front points (by test JSD) with the same sign of Δ, lowest JSD first. */
-  segments: FrontierSegment[];
-  /** Estimated JSDs where the sign changes (Δ interpolated linearly between neighbours). */
-  crossings: number[];
-  /**
-   * The headline: the lowest JSD X such that at every front point with JSD ≥ X CaliTune is
-   * ahead of CP or within AHEAD_TOLERANCE of it (null: nowhere clearly ahead).
-   */
-  aheadFromJsd: number | null;
-  /** Mean and largest Δ NDCG over the front points with JSD ≥ aheadFromJsd; how many are strictly ahead. */
-  meanGainAhead: number | null;
-  maxGainAhead: number | null;
-  aheadPoints: number;
-  rangePoints: number;
-  /** Front points with lower test JSD than the lowest CP point (no comparison). */
-  beyondCp: number;
-}
-
-export function frontierTable(epochs: readonly EpochRow[], cp: readonly CpRow[]): FrontierReport {
-  const front = validationFront(epochs);
-  const rows: FrontierRow[] = front.map((f) => {
-    const c = cpNdcgAt(cp, f.test_jsd);
-    return { ...f, cp_ndcg: c, delta: c === null ? null : f.test_ndcg - c };
-  });
-  const comparable = rows.filter((r) => r.delta !== null).sort((a, b) => a.test_jsd - b.test_jsd);
-  const segments: FrontierSegment[] = [];
-  const crossings: number[] = [];
-  for (let i = 0; i < comparable.length; i++) {
-    const r = comparable[i]!;
-    const ahead = r.delta! > 0;
-    const last = segments[segments.length - 1];
-    if (last && last.ahead === ahead) {
-      last.meanDelta = (last.meanDelta * last.points + r.delta!) / (last.points + 1);
-      last.points++;
-      last.toJsd = r.test_jsd;
-      if (Math.abs(r.delta!) > Math.abs(last.maxDelta)) last.maxDelta = r.delta!;
-    } else {
-      if (last) {
-        const a = comparable[i - 1]!;
-        const t = a.delta! / (a.delta! - r.delta!);
-        crossings.push(a.test_jsd + (Number.isFinite(t) ? t : 0.5) * (r.test_jsd - a.test_jsd));
-      }
-      segments.push({ ahead, fromJsd: r.test_jsd, toJsd: r.test_jsd, points: 1, meanDelta: r.delta!, maxDelta: r.delta! });
-    }
-  }
-  // Headline: walk down from the highest JSD while CaliTune is ahead or even.
-  const desc = [...comparable].reverse();
-  let n = 0;
-  while (n < desc.length && desc[n]!.delta! > -AHEAD_TOLERANCE) n++;
-  const range = desc.slice(0, n);
-  const clearly = range.some((r) => r.delta! > AHEAD_TOLERANCE);
-  const ds = range.map((r) => r.delta!);
-  return {
-    rows, cp: [...cp].sort((a, b) => a.jsd - b.jsd), segments, crossings,
-    aheadFromJsd: clearly ? range[range.length - 1]!.test_jsd : null,
-    meanGainAhead: clearly ? ds.reduce((a, b) => a + b, 0) / ds.length : null,
-    maxGainAhead: clearly ? Math.max(...ds) : null,
-    aheadPoints: clearly ? ds.filter((d) => d > 0).length : 0,
-    rangePoints: clearly ? ds.length : 0,
-    beyondCp: rows.filter((r) => r.delta === null).length,
-  };
+/** The validation-selected front of every done point against the stored CP curve (src/selection). */
+export function registryFrontier(reg: Registry): FrontierReport<EpochRow> {
+  return frontierReport(reg.epochs(), registryCurve(reg.cp()));
 }

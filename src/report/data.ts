@@ -21,12 +21,14 @@ import { join } from 'node:path';
 import { RESULTS_FORMAT_VERSION, SELECTION_MODES, findExperiment, type ResultsFile, type SelectionModeName } from '../eval/results.js';
 import { readPerUserTable, type PerUserRows } from '../eval/per-user-table.js';
 import { USER_GROUP_NAMES } from '../eval/user-groups.js';
-import { closestCpByJsd } from '../eval/improvement.js';
+import { closestCpLambda } from '../selection/cp-curve.js';
 import { readNpy, readNpyMatrixI32 } from '../data/npy.js';
 import { rboPerUser } from '../eval/rbo.js';
 import { preparePaths, type PrepareSummary } from '../calibration/prepare.js';
 import { runPaths, type RunInfo } from '../experiments/run-dir.js';
 import { UserError } from '../util/errors.js';
+import { paretoFront } from '../selection/pareto.js';
+import { selectionModeOr } from '../selection/modes.js';
 
 export type Num = number | null;
 
@@ -273,7 +275,7 @@ function loadExperiment(run: string, name: string, warnings: string[], missing: 
     if (s && typeof s.epoch === 'number') e.selected[mode] = s.epoch;
   }
   const tm = res.calitune.experiment?.target_metric;
-  const mode: SelectionModeName = typeof tm === 'string' && (SELECTION_MODES as readonly string[]).includes(tm) ? tm as SelectionModeName : 'any';
+  const mode: SelectionModeName = selectionModeOr(tm);
   const pe = e.selected[mode] ?? e.selected.any;
   if (pe !== undefined) e.primary = { mode: e.selected[mode] !== undefined ? mode : 'any', epoch: pe };
   const pu = join(runPaths(run).results, `${name}_per_user.tsv`);
@@ -446,7 +448,7 @@ export function loadPerUserComparison(run: string, e: ExperimentData, warnings: 
   if (!ft || typeof ft.jsd !== 'number' || !Number.isFinite(ft.jsd) || Object.keys(cp).length === 0) return undefined;
   const finiteCp: Record<string, { jsd: number }> = {};
   for (const [k, v] of Object.entries(cp)) if (typeof v.jsd === 'number' && Number.isFinite(v.jsd)) finiteCp[k] = { jsd: v.jsd };
-  const lam = closestCpByJsd(finiteCp, ft.jsd);
+  const lam = closestCpLambda(finiteCp, ft.jsd);
   if (lam === undefined) return undefined;
   let table: PerUserRows;
   try { table = readPerUserTable(e.perUserPath); } catch (err) {
@@ -489,7 +491,7 @@ export function loadPerUserComparison(run: string, e: ExperimentData, warnings: 
   return { table, epoch: e.primary.epoch, mode: e.primary.mode, lambda: lam, userGroup, rbo: { pairs, userGroup, epoch: e.primary.epoch, lambda: lam } };
 }
 
-/** CaliTune epochs not dominated on validation (higher valid NDCG, lower JSD), over all experiments. */
+/** CaliTune epochs on the validation Pareto front over all experiments, sorted by JSD (src/selection). */
 export function validationParetoFront(exps: readonly ExperimentData[]): { experiment: string; epoch: number; validNdcg: number; jsd: number }[] {
   const pts: { experiment: string; epoch: number; validNdcg: number; jsd: number }[] = [];
   for (const e of exps) {
@@ -499,9 +501,5 @@ export function validationParetoFront(exps: readonly ExperimentData[]): { experi
       pts.push({ experiment: e.name, epoch: l.epoch, validNdcg: l.validNdcg, jsd: l.jsd });
     }
   }
-  const front = pts.filter((p) => !pts.some((q) => q !== p && q.validNdcg >= p.validNdcg && q.jsd <= p.jsd && (q.validNdcg > p.validNdcg || q.jsd < p.jsd)));
-  // identical points: keep the first
-  const seen = new Set<string>();
-  const out = front.filter((p) => { const k = `${p.validNdcg}|${p.jsd}`; if (seen.has(k)) return false; seen.add(k); return true; });
-  return out.sort((a, b) => a.jsd - b.jsd);
+  return paretoFront(pts.map((p) => ({ ...p, ndcg: p.validNdcg }))).map(({ ndcg: _n, ...p }) => p);
 }

@@ -14,9 +14,10 @@ import { USER_ADAPTER_TENSOR, type Recommender } from '../models/recommender.js'
 import type { SplitDataset } from '../data/types.js';
 import { UserError } from '../util/errors.js';
 import { CheckpointStore } from '../calibration/checkpoints.js';
+import { SELECTION_MODES, type SelectionMode } from '../selection/modes.js';
 
-export const SELECTION_MODES = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
-export type ServeSelection = (typeof SELECTION_MODES)[number];
+export { SELECTION_MODES };
+export type ServeSelection = SelectionMode;
 
 export interface ServingModel {
   model: Recommender;

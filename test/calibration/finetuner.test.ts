@@ -13,7 +13,8 @@ import {
   finetune, finetuneUsers, readEpochLog, selectEpochs, tradeoffScore, LOG_FILE, RESUME_FILE, SUMMARY_FILE,
   type FinetuneData, type ValidationResult, type EpochLogRecord,
 } from '../../src/calibration/finetuner.js';
-import { CheckpointStore, paretoFront } from '../../src/calibration/checkpoints.js';
+import { CheckpointStore } from '../../src/calibration/checkpoints.js';
+import { onParetoFront } from '../../src/selection/pareto.js';
 import { candidateLabels, randomCandidates, relevanceCandidates } from '../../src/calibration/candidates.js';
 import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../../src/experiments/finetune-config.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
@@ -245,7 +246,7 @@ test('α = 1 (pop mode) lowers the calibration loss and JSD; frozen item tensors
     const st = readSafetensors(join(dir, 'ck', recs[recs.length - 1]!.dir, 'weights.safetensors'));
     assert.deepEqual([...st.tensors.keys()], ['user_embedding.weight']);
     // keep=frontier: weights remain exactly on the Pareto front plus the newest; lists everywhere.
-    const front = paretoFront(recs);
+    const front = onParetoFront(recs.map((r) => ({ ndcg: r.validNdcg, jsd: r.jsd })));
     recs.forEach((r, i) => {
       assert.equal(r.weights, front[i] || i === recs.length - 1, `epoch ${r.epoch}`);
       assert.equal(existsSync(join(dir, 'ck', r.dir, 'weights.safetensors')), r.weights);
@@ -363,7 +364,7 @@ test('selectEpochs and paretoFront on hand-made records', () => {
   assert.equal(s.tradeoff!.epoch, 2); // sqrt(0.28/0.3 · 0.3/0.2) = 1.183 > epoch 4's 1.026
   assert.equal(s.any!.epoch, 4);
   assert.equal(s.ndcg!.checkpoint, true);
-  assert.deepEqual(paretoFront(recs.slice(1).map((x) => ({ validNdcg: x.valid_ndcg, jsd: x.jsd }))), [true, true, false, true]);
+  assert.deepEqual(onParetoFront(recs.slice(1).map((x) => ({ ndcg: x.valid_ndcg, jsd: x.jsd }))), [true, true, false, true]);
   assert.ok(readFileSync !== undefined);
 });
 

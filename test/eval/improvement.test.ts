@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closestCpByJsd, formatTable, improvementTables, sharesByGroup } from '../../src/eval/improvement.js';
+import { formatTable, improvementTables, sharesByGroup } from '../../src/eval/improvement.js';
+import { closestCpLambda } from '../../src/selection/cp-curve.js';
 
 const NAMES = ['mainstream', 'diverse', 'niche'];
 
@@ -51,10 +52,10 @@ test('improvement: empty groups give 0 (no NaN), NaN users are skipped, toleranc
 
 test('closest CP by JSD and table formatting', () => {
   const cpRes = { '0.1': { jsd: 0.2 }, '0.5': { jsd: 0.08 }, '0.6': { jsd: 0.058 }, '0.9': { jsd: 0.03 } };
-  assert.equal(closestCpByJsd(cpRes, 0.0581), '0.6');
-  assert.equal(closestCpByJsd(cpRes, 1), '0.1');
-  assert.equal(closestCpByJsd({ '0.2': { jsd: 0.1 }, '0.1': { jsd: 0.3 } }, 0.2), '0.1'); // tie → smaller λ
-  assert.equal(closestCpByJsd({}, 0.2), undefined);
+  assert.equal(closestCpLambda(cpRes, 0.0581), '0.6');
+  assert.equal(closestCpLambda(cpRes, 1), '0.1');
+  assert.equal(closestCpLambda({ '0.2': { jsd: 0.1 }, '0.1': { jsd: 0.3 } }, 0.2), '0.1'); // tie → smaller λ
+  assert.equal(closestCpLambda({}, 0.2), undefined);
   const txt = formatTable({ title: 'T', columns: ['x', 'longer column'], rows: [{ group: 'mainstream', users: 12, values: [1, 22.25] }, { group: 'all', users: 100, values: [100, 0] }] });
   const lines = txt.split('\n');
   assert.equal(lines[0], 'T');

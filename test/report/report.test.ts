@@ -14,7 +14,7 @@ import { writeReport } from '../../src/report/report.js';
 import { listExperiments, loadReportData, parseJsonLenient, validationParetoFront, type ExperimentData } from '../../src/report/data.js';
 import { boxStats, MAX_PATH_POINTS, niceDomain, placeLabels, thinEpochs } from '../../src/report/charts.js';
 import { experimentLabels, parseExperimentName } from '../../src/report/labels.js';
-import { cpNdcgAtJsd } from '../../src/report/findings.js';
+import { cpAtJsd, cpCurve } from '../../src/selection/cp-curve.js';
 import { compactSvg, countSvgMarks, renderChart } from '../../src/report/render.js';
 import { decodePng, pngInk } from '../../src/report/png.js';
 import { UserError } from '../../src/util/errors.js';
@@ -173,15 +173,12 @@ test('parseJsonLenient: NaN / Infinity tokens become null, strings untouched', (
   assert.throws(() => parseJsonLenient('{"a": }'));
 });
 
-test('cpNdcgAtJsd interpolates along CP (backbone = λ 0) and says when a point is out of range', () => {
-  const base: [number, number] = [0.24, 0.28];
-  const cp: [number, number][] = [[0.2, 0.27], [0.1, 0.25], [0.05, 0.2]];
-  assert.ok(Math.abs(cpNdcgAtJsd(base, cp, 0.15).cpNdcg! - 0.26) < 1e-12);
-  assert.ok(Math.abs(cpNdcgAtJsd(base, cp, 0.22).cpNdcg! - 0.275) < 1e-12);
-  assert.deepEqual(cpNdcgAtJsd(base, cp, 0.01), { cpNdcg: null, where: 'beyond' });
-  assert.deepEqual(cpNdcgAtJsd(base, cp, 0.3), { cpNdcg: null, where: 'above' });
-  assert.equal(cpNdcgAtJsd(base, [[null, null], [0.1, 0.25]], 0.2).where, 'inside'); // nulls skipped
-  assert.deepEqual(cpNdcgAtJsd(undefined, [], 0.2), { cpNdcg: null, where: 'none' });
+test('the report\'s findings use the selection module\'s CP rule (backbone = λ 0; above the backbone compares with it)', () => {
+  const curve = cpCurve({ jsd: 0.24, ndcg: 0.28 }, [{ lambda: 0.1, jsd: 0.2, ndcg: 0.27 }, { lambda: 0.5, jsd: 0.1, ndcg: 0.25 }, { lambda: 0.9, jsd: 0.05, ndcg: 0.2 }]);
+  assert.ok(Math.abs(cpAtJsd(curve, 0.15).ndcg! - 0.26) < 1e-12);
+  assert.ok(Math.abs(cpAtJsd(curve, 0.22).ndcg! - 0.275) < 1e-12);
+  assert.deepEqual(cpAtJsd(curve, 0.01), { ndcg: null, where: 'beyond' });
+  assert.deepEqual(cpAtJsd(curve, 0.3), { ndcg: 0.28, where: 'above' });
 });
 
 test('boxStats: quartiles (linear interpolation) and Tukey whiskers', () => {

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readNpyMatrixI32 } from '../../data/npy.js';
 import { findExperiment, readResults, resultsPaths, SELECTION_MODES, type SelectionModeName } from '../../eval/results.js';
 import { readPerUserTable } from '../../eval/per-user-table.js';
-import { closestCpByJsd, formatTable, improvementTables, type MethodPerUser, type Table } from '../../eval/improvement.js';
+import { formatTable, improvementTables, type MethodPerUser, type Table } from '../../eval/improvement.js';
+import { closestCpLambda, compareWithCp, cpCurve, selectionModeOr } from '../../selection/index.js';
 import { rboPerUser, summarize, type DistributionSummary } from '../../eval/rbo.js';
 import { USER_GROUP_NAMES } from '../../eval/user-groups.js';
 import { UserError } from '../../util/errors.js';
@@ -52,14 +53,17 @@ Example:
       epoch = epochArg; how = 'given';
     } else {
       const tm = c.experiment?.target_metric;
-      const m: SelectionModeName = mode ?? (typeof tm === 'string' && (SELECTION_MODES as readonly string[]).includes(tm) ? tm as SelectionModeName : 'any');
+      const m: SelectionModeName = mode ?? selectionModeOr(tm);
       const s = c.selected?.[m];
       if (!s) throw new UserError(`no epoch selected for mode '${m}' in ${paths.json}`);
       epoch = s.epoch; how = `selected on validation (${m})`;
     }
     const ftKey = `epoch_${epoch}`;
     const ftM = ft[ftKey]!;
-    const lam = closestCpByJsd(cp as Record<string, { jsd: number }>, ftM.jsd!)!;
+    const lam = closestCpLambda(cp as Record<string, { jsd: number }>, ftM.jsd!)!;
+    const baseM = res.base_recommendations;
+    const curve = cpCurve({ ndcg: baseM.ndcg ?? null, jsd: baseM.jsd ?? null }, Object.entries(cp).map(([l, x]) => ({ lambda: Number(l), ndcg: x.ndcg, jsd: x.jsd })));
+    const vsCurve = compareWithCp({ ndcg: ftM.ndcg!, jsd: ftM.jsd! }, curve);
     if (!existsSync(paths.perUser)) throw new UserError(`missing per-user table; re-run 'calitune evaluate --run ${run} --experiment ${name}'`, paths.perUser);
     const tab = readPerUserTable(paths.perUser);
     const pick = (model: string): MethodPerUser & { rbo: Float64Array } => {
@@ -101,6 +105,12 @@ Example:
 
     ctx.log(`${name} on ${run} (${c.split} split, k ${c.k}): ${calLabel} ${how} — NDCG ${ftM.ndcg!.toFixed(5)} JSD ${ftM.jsd!.toFixed(5)}`);
     ctx.log(`closest CP by JSD: λ ${lam} — NDCG ${cp[lam]!.ndcg!.toFixed(5)} JSD ${cp[lam]!.jsd!.toFixed(5)}; backbone NDCG ${res.base_recommendations.ndcg!.toFixed(5)} JSD ${res.base_recommendations.jsd!.toFixed(5)}`);
+    if (vsCurve.delta !== null) {
+      ctx.log(`at equal calibration (CP interpolated along its λ curve, backbone = λ 0): CP NDCG ${vsCurve.ndcg!.toFixed(5)} → ` +
+        `CaliTune ${vsCurve.verdict} (Δ ${vsCurve.delta >= 0 ? '+' : ''}${vsCurve.delta.toFixed(5)})`);
+    } else {
+      ctx.log('at equal calibration: more calibrated than any CP λ reaches (no comparison)');
+    }
     for (const t of [tables.vsBase.calitune, tables.vsBase.cp, tables.seedMetrics, tables.seedHead]) { ctx.log(''); ctx.log(formatTable(t)); }
     ctx.log('');
     {
@@ -116,6 +126,7 @@ Example:
     }
     return {
       run, experiment: name, split: c.split, epoch, selection: how, cp_lambda: lam,
+      vs_cp_curve: { cp_ndcg: vsCurve.ndcg, delta: vsCurve.delta, verdict: vsCurve.verdict, where: vsCurve.where },
       metrics: { base: res.base_recommendations, calitune: ftM, cp: cp[lam] },
       tables, rbo: rboJson,
     };

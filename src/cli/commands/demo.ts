@@ -15,7 +15,7 @@ import { evaluateCommand } from './evaluate.js';
 import { gemmBackend } from '../../math/gemm.js';
 import { projectRoot } from '../../math/native.js';
 import { writeReport } from '../../report/report.js';
-import { cpNdcgAtJsd } from '../../report/findings.js';
+import { compareWithCp, cpCurve } from '../../selection/cp-curve.js';
 
 const EXPERIMENT = 'calitune_a0.5';
 
@@ -98,12 +98,13 @@ Example:
     line('backbone (BPR)', base);
     if (sel) {
       line(`CaliTune α 0.5, epoch ${sel.epoch} (selected on valid)`, sel.test);
-      const cpCurve = Object.values(results.postprocessed).map((m) => [m.jsd, m.ndcg] as [number, number]);
-      const cpAt = cpNdcgAtJsd([base.jsd, base.ndcg], cpCurve, sel.test.jsd).cpNdcg ?? undefined;
-      if (cpAt !== undefined) {
+      const curve = cpCurve(base, Object.entries(results.postprocessed).map(([lambda, m]) => ({ lambda: Number(lambda), ...m })));
+      const vsCp = compareWithCp(sel.test, curve);
+      const cpAt = vsCp.ndcg ?? undefined;
+      if (cpAt !== undefined && vsCp.delta !== null) {
         line(`CP at the same JSD (interpolated over λ)`, { ndcg: cpAt, jsd: sel.test.jsd });
-        const d = sel.test.ndcg - cpAt;
-        const verdict = Math.abs(d) < 5e-5 ? 'level with CP' : `${d > 0 ? 'ahead of' : 'behind'} CP by ${Math.abs(d).toFixed(4)} NDCG@10`;
+        const by = `${Math.abs(vsCp.delta).toFixed(4)} NDCG@10`;
+        const verdict = vsCp.verdict === 'level' ? `level with CP (within ${by})` : `${vsCp.verdict === 'ahead' ? 'ahead of' : 'behind'} CP by ${by}`;
         ctx.log(`  → CaliTune is ${verdict} at equal calibration, at the base model's inference cost`);
       }
       summary.calitune = { epoch: sel.epoch, ...sel.test };

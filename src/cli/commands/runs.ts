@@ -1,6 +1,7 @@
 /** `calitune runs list | show NAME | compare A B | frontier`: read the run registry (read-only). */
 import { DEFAULT_FINETUNE_CONFIG } from '../../experiments/finetune-config.js';
-import { Registry, frontierTable, AHEAD_TOLERANCE, type PointRow, type FrontierReport } from '../../experiments/registry.js';
+import { Registry, registryFrontier, type EpochRow, type PointRow } from '../../experiments/registry.js';
+import { AHEAD_TOLERANCE, SELECTION_MODES, type FrontierReport } from '../../selection/index.js';
 import { printSummaryTable } from '../../experiments/runner.js';
 import { UserError } from '../../util/errors.js';
 import { requireStr } from '../args.js';
@@ -28,7 +29,7 @@ function configDiff(c: Record<string, unknown>): string[] {
   return Object.keys(c).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(d[k])).map((k) => `${k}=${JSON.stringify(c[k])}`);
 }
 
-const MODES = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
+const MODES = SELECTION_MODES;
 
 export const runsListCommand: Command = {
   name: 'runs list',
@@ -125,21 +126,26 @@ Example:
   },
 };
 
-export function printFrontier(ctx: CommandContext, f: FrontierReport): void {
+const VERDICT_CELL = { ahead: '  ahead', level: '  level', behind: '  behind', none: '  —' } as const;
+const SEGMENT_WORDS = {
+  ahead: 'CaliTune ahead of CP', level: `CaliTune level with CP (within ±${AHEAD_TOLERANCE})`, behind: 'CP ahead of CaliTune',
+} as const;
+
+export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>): void {
   ctx.log('CP curve (test; λ 0 = the base model):');
   ctx.log('     λ   NDCG@10   JSD@10');
-  for (const c of [...f.cp].sort((a, b) => Number(a.lambda) - Number(b.lambda))) ctx.log(`  ${c.lambda.padStart(4)}  ${f5(c.ndcg)}  ${f5(c.jsd)}`);
+  for (const c of [...f.cp].sort((a, b) => a.lambda - b.lambda)) ctx.log(`  ${String(c.lambda).padStart(4)}  ${f5(c.ndcg)}  ${f5(c.jsd)}`);
   ctx.log('');
   ctx.log('CaliTune validation-selected Pareto front (epochs on the front of valid NDCG@10 vs JSD@10 over all points; test metrics):');
   const w = Math.max(5, ...f.rows.map((r) => r.name.length));
-  ctx.log(`  ${'point'.padEnd(w)}  epoch  valid NDCG  test NDCG@10  test JSD@10  CP NDCG@same JSD     Δ NDCG  ahead`);
+  ctx.log(`  ${'point'.padEnd(w)}  epoch  valid NDCG  test NDCG@10  test JSD@10  CP NDCG@same JSD     Δ NDCG  vs CP`);
   for (const r of [...f.rows].sort((a, b) => b.test_jsd - a.test_jsd)) {
-    ctx.log(`  ${r.name.padEnd(w)}  ${String(r.epoch).padStart(5)}  ${f5(r.valid_ndcg).padStart(10)}  ${f5(r.test_ndcg).padStart(12)}  ${f5(r.test_jsd).padStart(11)}  ${f5(r.cp_ndcg).padStart(16)}  ${sgn(r.delta).padStart(9)}  ${r.delta === null ? '  —' : r.delta > 0 ? '  yes' : '  no'}`);
+    ctx.log(`  ${r.name.padEnd(w)}  ${String(r.epoch).padStart(5)}  ${f5(r.valid_ndcg).padStart(10)}  ${f5(r.test_ndcg).padStart(12)}  ${f5(r.test_jsd).padStart(11)}  ${f5(r.cp_ndcg).padStart(16)}  ${sgn(r.delta).padStart(9)}  ${VERDICT_CELL[r.verdict ?? 'none']}`);
   }
   ctx.log('');
   if (f.rows.length === 0) ctx.log('no evaluated epochs in the registry yet');
   for (const g of f.segments) {
-    ctx.log(`  JSD@10 ${g.fromJsd.toFixed(4)}–${g.toJsd.toFixed(4)}: ${g.ahead ? 'CaliTune ahead of CP' : 'CP ahead of CaliTune'} at ${g.points} front point(s), ` +
+    ctx.log(`  JSD@10 ${g.fromJsd.toFixed(4)}–${g.toJsd.toFixed(4)}: ${SEGMENT_WORDS[g.verdict]} at ${g.points} front point(s), ` +
       `Δ NDCG@10 mean ${sgn(g.meanDelta)}, largest ${sgn(g.maxDelta)}`);
   }
   if (f.crossings.length) ctx.log(`  the curves cross at JSD@10 ≈ ${f.crossings.map((c) => c.toFixed(4)).join(', ')}`);
@@ -171,10 +177,10 @@ Example:
   async run(v, _pos, ctx) {
     const run = requireStr(v, 'run');
     return withRegistry(run, (reg) => {
-      const f = frontierTable(reg.epochs(), reg.cp());
+      const f = registryFrontier(reg);
       if (reg.cp().length <= 1) ctx.warn(`note: no CP results in the registry (run 'calitune postprocess --run ${run}' before the grid)`);
       printFrontier(ctx, f);
-      return { run, ...f };
+      return { run, ...f, cp: reg.cp() };
     });
   },
 };

@@ -1,0 +1,45 @@
+/**
+ * Validation-based epoch selection (docs/numeric-contract.md §10), the one implementation used
+ * by the fine-tuner's summary and by `evaluate`.
+ */
+import type { SelectionMode } from './modes.js';
+
+/** What selection looks at: an epoch's validation metrics. */
+export interface EpochPoint {
+  epoch: number;
+  /** Valid NDCG@k (higher is better). */
+  validNdcg: number;
+  /** JSD@k of the test-time lists (lower is better calibrated); no test labels are used. */
+  jsd: number;
+  /** (ndcg/ndcg₀)^0.5 · (jsd₀/jsd)^0.5, null where undefined. */
+  tradeoff: number | null;
+}
+
+export type EpochSelection<T> = Record<SelectionMode, T | null>;
+
+/**
+ * The selected epoch per mode. Epoch 0 (before fine-tuning) is never selected, nor a point whose
+ * metric for that mode is not finite. `ndcg`, `pop_jsd` and `tradeoff` take the first epoch with
+ * the best value; `any` takes the last epoch that improved NDCG, JSD or the trade-off over its own
+ * running best, starting from 0 / 1 / 0 as the reference does.
+ */
+export function selectEpochs<T extends EpochPoint>(points: readonly T[]): EpochSelection<T> {
+  const sorted = points.filter((p) => p.epoch >= 1).sort((a, b) => a.epoch - b.epoch);
+  let bestNdcg: T | null = null;
+  let bestJsd: T | null = null;
+  let bestTrade: T | null = null;
+  let any: T | null = null;
+  const running = { ndcg: 0, jsd: 1, tradeoff: 0 };
+  for (const p of sorted) {
+    const t = p.tradeoff ?? Number.NaN;
+    if (Number.isFinite(p.validNdcg) && (bestNdcg === null || p.validNdcg > bestNdcg.validNdcg)) bestNdcg = p;
+    if (Number.isFinite(p.jsd) && (bestJsd === null || p.jsd < bestJsd.jsd)) bestJsd = p;
+    if (Number.isFinite(t) && (bestTrade === null || t > (bestTrade.tradeoff ?? Number.NaN))) bestTrade = p;
+    let improved = false;
+    if (p.validNdcg > running.ndcg) { running.ndcg = p.validNdcg; improved = true; }
+    if (p.jsd < running.jsd) { running.jsd = p.jsd; improved = true; }
+    if (t > running.tradeoff) { running.tradeoff = t; improved = true; }
+    if (improved) any = p;
+  }
+  return { any, ndcg: bestNdcg, pop_jsd: bestJsd, tradeoff: bestTrade };
+}

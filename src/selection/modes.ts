@@ -1,0 +1,24 @@
+/**
+ * The epoch-selection modes, declared once. Every selection is made on validation metrics
+ * (docs/numeric-contract.md §10): `any` replays the reference's rule, the others pick the best
+ * epoch by one metric.
+ */
+export const SELECTION_MODES = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
+export type SelectionMode = (typeof SELECTION_MODES)[number];
+
+/** How each mode reads in tables and logs. */
+export const SELECTION_MODE_LABELS: Readonly<Record<SelectionMode, string>> = {
+  any: 'any (reference rule)',
+  ndcg: 'best valid NDCG',
+  pop_jsd: 'best valid JSD',
+  tradeoff: 'best trade-off',
+};
+
+export function isSelectionMode(x: unknown): x is SelectionMode {
+  return typeof x === 'string' && (SELECTION_MODES as readonly string[]).includes(x);
+}
+
+/** The mode a stored target metric names, else `any` (older files name none). */
+export function selectionModeOr(target: unknown, fallback: SelectionMode = 'any'): SelectionMode {
+  return isSelectionMode(target) ? target : fallback;
+}
