@@ -46,6 +46,7 @@ import { writePerUserTable, type PerUserBlock } from './per-user-table.js';
 import { postprocessPaths, storedCpLambdas } from '../rerank/postprocess.js';
 import { experimentPaths } from '../experiments/experiment-dir.js';
 import { SELECTION_MODES, selectEpochs, type SelectionMode } from '../selection/index.js';
+import { resultsCpCurve, selectedVsCp, type StoredCpVerdict } from './cp-verdicts.js';
 
 export const RESULTS_FORMAT_VERSION = 1;
 export type EvalSplit = 'test' | 'valid';
@@ -188,6 +189,8 @@ export interface CalituneBlock {
   postprocess?: { lambdas: string[]; files: Record<string, string> };
   experiment?: { dir: string; layout: string; epochs: number[]; skipped: number[]; log?: string; target_metric?: unknown };
   selected?: Record<string, SelectedOut | null>;
+  /** Each selected epoch against CP at the same JSD on this split (src/selection's rule). */
+  vs_cp?: Record<string, StoredCpVerdict | null>;
   rbo?: Record<string, RboEntry>;
   per_user_table: string;
   seconds: Record<string, number>;
@@ -388,6 +391,7 @@ export function evaluateRun(o: EvaluateRunOptions): EvaluateRunResult {
       selected[mode] = s ? { epoch: s.epoch, source: s.source, valid: s.m, [split === 'test' ? 'test' : 'valid_lists']: byEpoch.get(s.epoch)! } : null;
     }
     calitune.selected = selected;
+    if (prep) calitune.vs_cp = selectedVsCp(resultsCpCurve(results.base_recommendations, results.postprocessed), selected, finetuned);
     calitune.experiment = {
       dir: exp.dir, layout: exp.layout, epochs: exp.epochs.map((e) => e.epoch).filter((e) => byEpoch.has(e)), skipped,
       ...(exp.logFile ? { log: exp.logFile } : {}),

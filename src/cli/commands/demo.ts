@@ -15,7 +15,7 @@ import { evaluateCommand } from './evaluate.js';
 import { gemmBackend } from '../../math/gemm.js';
 import { projectRoot } from '../../math/native.js';
 import { writeReport } from '../../report/report.js';
-import { compareWithCp, cpCurve } from '../../selection/cp-curve.js';
+import type { StoredCpVerdict } from '../../eval/cp-verdicts.js';
 
 const EXPERIMENT = 'calitune_a0.5';
 
@@ -87,21 +87,21 @@ Example:
     // A three-line answer to "did it work": base, CaliTune (trade-off selected on validation), CP at a similar JSD.
     const results = JSON.parse(readFileSync(join(run, 'results', `${EXPERIMENT}.json`), 'utf8')) as {
       base_recommendations: Metrics;
-      postprocessed: Record<string, Metrics>;
-      calitune: { selected: Record<string, { epoch: number; test: Metrics } | null> };
+      calitune: { selected: Record<string, { epoch: number; test: Metrics } | null>; vs_cp?: Record<string, StoredCpVerdict | null> };
     };
     const base = results.base_recommendations;
-    const sel = results.calitune.selected.tradeoff ?? results.calitune.selected.any;
+    const mode = results.calitune.selected.tradeoff ? 'tradeoff' : 'any';
+    const sel = results.calitune.selected[mode];
     const summary: Record<string, unknown> = { run, dataset: data.description, gemm: gemmBackend().name, base, report: report.index };
     ctx.log('\n== summary (test split, NDCG@10 higher is better, JSD@10 lower is better calibrated)');
     const line = (label: string, m: Metrics) => ctx.log(`  ${label.padEnd(47)} NDCG@10 ${m.ndcg.toFixed(4)}   JSD@10 ${m.jsd.toFixed(4)}`);
     line('backbone (BPR)', base);
     if (sel) {
       line(`CaliTune α 0.5, epoch ${sel.epoch} (selected on valid)`, sel.test);
-      const curve = cpCurve(base, Object.entries(results.postprocessed).map(([lambda, m]) => ({ lambda: Number(lambda), ...m })));
-      const vsCp = compareWithCp(sel.test, curve);
-      const cpAt = vsCp.ndcg ?? undefined;
-      if (cpAt !== undefined && vsCp.delta !== null) {
+      // evaluate stored the verdict (src/selection's rule), so the demo says what compare and the report say
+      const vsCp = results.calitune.vs_cp?.[mode];
+      const cpAt = vsCp?.cp_ndcg ?? undefined;
+      if (vsCp && cpAt !== undefined && vsCp.delta !== null) {
         line(`CP at the same JSD (interpolated over λ)`, { ndcg: cpAt, jsd: sel.test.jsd });
         const by = `${Math.abs(vsCp.delta).toFixed(4)} NDCG@10`;
         const verdict = vsCp.verdict === 'level' ? `level with CP (within ${by})` : `${vsCp.verdict === 'ahead' ? 'ahead of' : 'behind'} CP by ${by}`;

@@ -11,12 +11,20 @@ import type { ReferenceMetrics } from '../../eval/metrics.js';
 import { UserError } from '../../util/errors.js';
 import { choice, float, positiveInt, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
+import type { StoredCpVerdict } from '../../eval/cp-verdicts.js';
 
 function metricsLine(label: string, m: ReferenceMetrics, width: number): string {
   const f = (x: number | undefined) => (x === undefined ? '      -' : x.toFixed(5).padStart(7));
   const parts = [label.padEnd(width), f(m.ndcg), f(m.jsd)];
   for (let g = 1; g <= 3; g++) parts.push(f(m[`ndcg_usergroup_${g}`]), f(m[`jsd_usergroup_${g}`]));
   return parts.join('  ');
+}
+
+/** ' · vs CP: ahead +0.01234' — the verdict evaluate stored for a selected epoch. */
+function vsCpWords(v: StoredCpVerdict | null | undefined): string {
+  if (!v) return '';
+  if (v.delta === null) return '  · vs CP: more calibrated than any λ';
+  return `  · vs CP: ${v.verdict} ${v.delta >= 0 ? '+' : ''}${v.delta.toFixed(5)}`;
 }
 
 export const evaluateCommand: Command = {
@@ -117,7 +125,7 @@ Examples:
         for (const [mode, s] of Object.entries(sel)) {
           if (!s) continue;
           const m = (s[split === 'test' ? 'test' : 'valid_lists'] as ReferenceMetrics);
-          ctx.log(`  ${mode.padEnd(8)} epoch ${String(s.epoch).padStart(4)}  valid NDCG ${s.valid.valid_ndcg.toFixed(5)} JSD ${s.valid.jsd.toFixed(5)}  →  ${split} NDCG ${m.ndcg!.toFixed(5)} JSD ${m.jsd!.toFixed(5)}`);
+          ctx.log(`  ${mode.padEnd(8)} epoch ${String(s.epoch).padStart(4)}  valid NDCG ${s.valid.valid_ndcg.toFixed(5)} JSD ${s.valid.jsd.toFixed(5)}  →  ${split} NDCG ${m.ndcg!.toFixed(5)} JSD ${m.jsd!.toFixed(5)}${vsCpWords(c.vs_cp?.[mode])}`);
         }
       }
     }
