@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recommender, Parameter } from '../../src/models/recommender.js';
@@ -365,7 +365,16 @@ test('selectEpochs and paretoFront on hand-made records', () => {
   assert.equal(s.any!.epoch, 4);
   assert.equal(s.ndcg!.checkpoint, true);
   assert.deepEqual(onParetoFront(recs.slice(1).map((x) => ({ ndcg: x.valid_ndcg, jsd: x.jsd }))), [true, true, false, true]);
-  assert.ok(readFileSync !== undefined);
+  // a mode reports its epoch's validation record, flagged by whether a checkpoint holds that epoch
+  assert.deepEqual(s.pop_jsd, { epoch: 4, validNdcg: 0.2, jsd: 0.19, tradeoff: recs[4]!.tradeoff, checkpoint: true });
+  const onlyEpoch1 = Object.values(selectEpochs(recs, [1])).map((x) => [x!.epoch, x!.checkpoint]);
+  assert.deepEqual(onlyEpoch1, [[4, false], [1, true], [4, false], [2, false]]); // any, ndcg, pop_jsd, tradeoff
+  // "any" is the last epoch that improved any metric: a late NDCG-only gain moves it (and ndcg), not pop_jsd
+  const later = selectEpochs([...recs, r(5, 0.32, 0.3)], [1, 2, 4]);
+  assert.deepEqual([later.any!.epoch, later.ndcg!.epoch, later.pop_jsd!.epoch, later.tradeoff!.epoch], [5, 5, 4, 2]);
+  assert.equal(later.any!.checkpoint, false);
+  // epoch 0 is the backbone, never a selection, however good its metrics
+  assert.deepEqual(selectEpochs([r(0, 0.9, 0.01)], [0]), { any: null, ndcg: null, pop_jsd: null, tradeoff: null });
 });
 
 test('RowSparseRAdam matches dense RAdam (PyTorch) on row-sparse gradients, and resumes exactly from its state', async () => {

@@ -83,6 +83,7 @@ test('kill -9 mid fine-tuning, then --resume: same log, checkpoints and summary 
     assert.deepEqual(b.map(strip), a.map(strip));
     // Checkpoints: the same epochs, byte-identical weights, lists and metrics.
     const ca = checkpointFiles(refDir), cb = checkpointFiles(dir);
+    assert.ok(ca.size > 0, 'the reference run saved checkpoints (else there is nothing to compare)');
     assert.deepEqual([...cb.keys()], [...ca.keys()]);
     for (const [k, buf] of ca) assert.ok(buf.equals(cb.get(k)!), `${k} differs`);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'checkpoints', 'checkpoints.json'), 'utf8')),

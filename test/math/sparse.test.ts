@@ -4,6 +4,7 @@ import { Rng } from '../../src/math/rng.js';
 import { loadNativeBlas } from '../../src/math/native.js';
 import { setSpmmBackend, setSpmmThreads, spmmBackend, spmmRows, spmmRowsTs } from '../../src/math/sparse.js';
 import { sparseLinearBackward, sparseLinearForward, type SparseRows } from '../../src/nn/layers.js';
+import { skipOrFailOnCi } from '../helpers/ci.js';
 
 function randomRows(rng: Rng, n: number, nFeat: number, density: number, withValues: boolean): SparseRows {
   const indptr = new Int32Array(n + 1);
@@ -56,7 +57,7 @@ test('spmmRows TypeScript = dense reference (forward, mapped accumulate), odd wi
 });
 
 test('native spmmRows (2 threads) agrees with the TypeScript kernel', (t) => {
-  if (!hasNative) { t.skip('native binding without spmmRows (npm run build:native)'); return; }
+  if (!hasNative) { skipOrFailOnCi(t, 'native binding without spmmRows (npm run build:native)'); return; }
   const rng = new Rng(11);
   try {
     for (const [n, nFeat, density, outF] of [[300, 500, 0.05, 256], [64, 40, 0.5, 37], [1, 10, 0.5, 64], [5, 3000, 0.02, 96]] as const) {
@@ -91,7 +92,7 @@ test('native spmmRows (2 threads) agrees with the TypeScript kernel', (t) => {
 });
 
 test('native spmmRows rejects out-of-range input instead of reading past buffers', (t) => {
-  if (!hasNative) { t.skip('native binding without spmmRows'); return; }
+  if (!hasNative) { skipOrFailOnCi(t, 'native binding without spmmRows (npm run build:native)'); return; }
   setSpmmBackend('native');
   const x = { n: 1, indptr: Int32Array.from([0, 1]), indices: Int32Array.from([5]) };
   assert.throws(() => spmmRows(x, new Float32Array(4 * 2), 4, 2, new Float32Array(2)), /out of range/);

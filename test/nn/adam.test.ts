@@ -4,6 +4,7 @@ import { Adam, adamUpdate, NATIVE_ADAM_MIN, nativeAdamKernel } from '../../src/n
 import { Rng } from '../../src/math/rng.js';
 import type { Parameter } from '../../src/models/recommender.js';
 import { UserError } from '../../src/util/errors.js';
+import { skipOrFailOnCi } from '../helpers/ci.js';
 
 function param(name: string, vals: number[]): Parameter {
   return { name, shape: [vals.length], value: Float32Array.from(vals), grad: new Float32Array(vals.length), itemSide: false };
@@ -116,7 +117,7 @@ test('adamUpdate over a split gradient (g + g2) and split ranges equals one full
 });
 
 test('native Adam kernel = the TypeScript loop, bit for bit (large tensors, with and without weight decay)', (t) => {
-  if (!nativeAdamKernel()) { t.skip('native binding without adamStep (npm run build:native)'); return; }
+  if (!nativeAdamKernel()) { skipOrFailOnCi(t, 'native binding without adamStep (npm run build:native)'); return; }
   const n = 300_001; // above the 2-thread threshold, odd length
   const rng = new Rng(5);
   const p0 = new Float32Array(n), grads: Float32Array[] = [];
@@ -149,7 +150,7 @@ test('native Adam kernel = the TypeScript loop, bit for bit (large tensors, with
 
 test('native adamStep with a second gradient buffer (g + g2) = adamUpdate, bit for bit', (t) => {
   const k = nativeAdamKernel();
-  if (!k) { t.skip('native binding without adamStep (npm run build:native)'); return; }
+  if (!k) { skipOrFailOnCi(t, 'native binding without adamStep (npm run build:native)'); return; }
   const n = 200_003;
   const rng = new Rng(9);
   const mk = (sd: number) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = sd * rng.normal(); return a; };

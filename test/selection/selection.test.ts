@@ -141,6 +141,9 @@ test('frontier on the oracle\'s own runs: validation-selected front ahead of CP 
   const f = frontierReport(rows, cp);
   assert.ok(f.rows.length >= 10, `front of ${f.rows.length} points`);
   // ahead or level everywhere from JSD 0.105 up; behind everywhere below 0.09
+  const upper = f.rows.filter((r) => r.test_jsd >= 0.105 && r.delta !== null);
+  const lower = f.rows.filter((r) => r.test_jsd < 0.09 && r.delta !== null);
+  assert.deepEqual([upper.length, lower.length], [54, 86], 'front points at JSD ≥ 0.105 and below 0.09');
   for (const r of f.rows) if (r.test_jsd >= 0.105 && r.verdict !== null) assert.notEqual(r.verdict, 'behind', `behind CP at JSD ${r.test_jsd}: Δ ${r.delta}`);
   for (const r of f.rows) if (r.test_jsd < 0.09 && r.delta !== null) assert.ok(r.delta < 0, `ahead of CP at JSD ${r.test_jsd}: Δ ${r.delta}`);
   assert.ok(f.aheadFromJsd !== null && f.aheadFromJsd > 0.09 && f.aheadFromJsd <= 0.105, `ahead from ${f.aheadFromJsd}`);
