@@ -6,6 +6,7 @@
  */
 import type { UserGroups } from './user-groups.js';
 import { UserError } from '../util/errors.js';
+import { quantileSorted } from '../math/quantile.js';
 
 function checkP(p: number): void {
   if (!(p > 0 && p < 1)) throw new UserError(`RBO p must be in (0, 1), got ${p}`);
@@ -63,13 +64,6 @@ export interface DistributionSummary {
   readonly median: number;
   readonly q3: number;
   readonly max: number;
-}
-
-/** Quantile with linear interpolation between order statistics (NumPy's default). */
-function quantileSorted(s: Float64Array, q: number): number {
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 
 export function summarize(values: Float64Array): DistributionSummary {

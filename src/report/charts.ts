@@ -9,6 +9,7 @@
 import type { BackbonePoint, ExperimentData, LongTail, MetricSet, Num, PerUserComparison, ReportData } from './data.js';
 import { validationParetoFront } from './data.js';
 import { experimentLabels, type ExperimentLabels } from './labels.js';
+import { boxStats } from './box-stats.js';
 
 export type VlSpec = Record<string, unknown>;
 
@@ -376,25 +377,6 @@ export function tradeoffByGroupChart(d: ReportData): ChartDef {
 }
 
 // ------------------------------------------------------------------ RBO box plots
-
-interface BoxStats { n: number; q1: number; median: number; q3: number; lo: number; hi: number; mean: number }
-
-function quantile(s: number[], q: number): number {
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-
-/** Tukey box: quartiles (linear interpolation), whiskers at the furthest data within 1.5 IQR. */
-export function boxStats(values: number[]): BoxStats | null {
-  const s = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const q1 = quantile(s, 0.25), median = quantile(s, 0.5), q3 = quantile(s, 0.75);
-  const iqr = q3 - q1;
-  const lo = s.find((x) => x >= q1 - 1.5 * iqr) ?? s[0]!;
-  const hi = [...s].reverse().find((x) => x <= q3 + 1.5 * iqr) ?? s[s.length - 1]!;
-  return { n: s.length, q1, median, q3, lo, hi, mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
 
 /** Deterministic jitter in [−1, 1] from a user id (no Math.random: reproducible SVGs). */
 function jitter(u: number, salt: number): number {

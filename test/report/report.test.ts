@@ -12,7 +12,8 @@ import { Resvg } from '@resvg/resvg-js';
 import { buildFixture, cli, gridCopy, GRID_NAMES, type Fixture } from './fixture.js';
 import { writeReport } from '../../src/report/report.js';
 import { listExperiments, loadReportData, parseJsonLenient, validationParetoFront, type ExperimentData } from '../../src/report/data.js';
-import { boxStats, MAX_PATH_POINTS, niceDomain, placeLabels, thinEpochs } from '../../src/report/charts.js';
+import { MAX_PATH_POINTS, niceDomain, placeLabels, thinEpochs } from '../../src/report/charts.js';
+import { boxStats } from '../../src/report/box-stats.js';
 import { experimentLabels, parseExperimentName } from '../../src/report/labels.js';
 import { cpNdcgAtJsd } from '../../src/report/findings.js';
 import { compactSvg, countSvgMarks, renderChart } from '../../src/report/render.js';
@@ -192,6 +193,9 @@ test('boxStats: quartiles (linear interpolation) and Tukey whiskers', () => {
   assert.equal(b.q3, 7.75);
   assert.equal(b.lo, 1);
   assert.equal(b.hi, 9); // 100 is an outlier
+  assert.equal(b.mean, 14.5); // (45 + 100) / 10
+  // a low outlier: quartiles at positions 1 and 3 (10, 12), IQR 2, whiskers within [7, 15]
+  assert.deepEqual(boxStats([12, -50, 13, 10, 11]), { n: 5, q1: 10, median: 11, q3: 12, lo: 10, hi: 13, mean: -0.8 });
   assert.equal(boxStats([NaN]), null);
 });
 
