@@ -1,12 +1,13 @@
 /**
- * The report in a real browser (issue 7 item 3): index.html opened from disk in headless
+ * The report in a real browser: index.html opened from disk in headless
  * Chromium (playwright-core driving the system browser, /usr/bin/chromium), with every
  * network request blocked. The run has five experiments (four with reference-style grid names)
  * so the page has both kinds of chart: interactive Vega views (trade-off, curves, box plots)
  * and static-only SVGs (RBO with every user as a dot). Checks: every chart is shown as
  * intended with drawn marks (as many as Node drew), a tooltip appears on hover, no console
  * errors; a screenshot is saved as a test artefact (test-artifacts/report.png) and decoded;
- * the PNG exports are decoded and not blank.
+ * the PNG exports are decoded and not blank; at 1400 px and 1920 px wide windows the page does not
+ * scroll sideways and every chart legend lies inside its chart's box.
  * Without /usr/bin/chromium the test is skipped locally and fails under CI=true.
  */
 import { test } from 'node:test';
@@ -14,12 +15,50 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { buildFixture, gridCopy } from './fixture.js';
 import { writeReport } from '../../src/report/report.js';
 import { decodePng, pngInk } from '../../src/report/png.js';
 
 const CHROMIUM = process.env.CALITUNE_CHROMIUM ?? '/usr/bin/chromium';
+
+interface Layout {
+  scrollWidth: number;
+  innerWidth: number;
+  /** The charts that have a legend, and the legends whose box is not inside their chart's box. */
+  withLegend: string[];
+  legendsOutside: string[];
+}
+
+/** The page's width against the window's, and the chart legends that stick out of their chart's box. */
+function pageLayout(page: Page): Promise<Layout> {
+  return page.evaluate(() => {
+    interface Rect { left: number; right: number; top: number; bottom: number }
+    interface El {
+      getBoundingClientRect(): Rect;
+      getAttribute(name: string): string | null;
+      querySelectorAll(s: string): Iterable<El>;
+    }
+    const w = globalThis as unknown as {
+      innerWidth: number;
+      document: { documentElement: { scrollWidth: number }; querySelectorAll(s: string): Iterable<El> };
+    };
+    const inside = (a: Rect, b: Rect) =>
+      a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
+    const px = (r: Rect) => `x ${Math.round(r.left)}–${Math.round(r.right)}, y ${Math.round(r.top)}–${Math.round(r.bottom)}`;
+    const withLegend: string[] = [], legendsOutside: string[] = [];
+    for (const chart of w.document.querySelectorAll('div.chart[data-chart]')) {
+      const id = chart.getAttribute('data-chart') ?? '?';
+      const box = chart.getBoundingClientRect();
+      for (const legend of chart.querySelectorAll('svg g.role-legend')) {
+        withLegend.push(id);
+        const l = legend.getBoundingClientRect();
+        if (!inside(l, box)) legendsOutside.push(`${id}: legend ${px(l)}, chart ${px(box)}`);
+      }
+    }
+    return { scrollWidth: w.document.documentElement.scrollWidth, innerWidth: w.innerWidth, withLegend, legendsOutside };
+  });
+}
 const ARTIFACTS = resolve(process.cwd(), 'test-artifacts');
 
 test('index.html renders every chart in headless Chromium, without console errors or network', async (t) => {
@@ -81,6 +120,16 @@ test('index.html renders every chart in headless Chromium, without console error
     const b = charts.find((x) => x.id === c.id)!;
     assert.equal(b.marks, c.markElements, `${c.id}: browser ${b.marks} vs Node ${c.markElements} marks`);
   }
+
+  // layout: at 1400 px and 1920 px the page never scrolls sideways, and no legend is cut off by its chart's box
+  for (const width of [1400, 1920]) {
+    await page.setViewportSize({ width, height: 900 });
+    const layout = await pageLayout(page);
+    assert.ok(layout.scrollWidth <= layout.innerWidth, `${width} px: the page is ${layout.scrollWidth} px wide`);
+    assert.ok(layout.withLegend.includes('tradeoff_groups'), `${width} px: legends in ${layout.withLegend.join(', ')}`);
+    assert.deepEqual(layout.legendsOutside, [], `${width} px: legends outside their chart's box`);
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
 
   // tooltips: hovering the backbone cross of the trade-off chart shows its metrics (Vega's default handler sets title)
   const cross = page.locator('div.chart[data-chart="tradeoff"] g.mark-symbol.role-mark path').last();

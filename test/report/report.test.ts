@@ -236,6 +236,12 @@ test('a run with grid-named experiments: short labels, full names in tooltips, p
   const out = join(fx.tmp, 'report-grid');
   const r = await writeReport(run, out, { png: false });
   assert.deepEqual(r.missing, []);
+  // every chart fits the page's column in a 1400 px window (1400 − 2 × 24 px padding) without being scaled
+  // down: the per-group chart's legend sits below its panels
+  for (const c of r.chartInfo) {
+    const width = Number(/<svg[^>]* width="([\d.]+)"/.exec(readFileSync(c.svg, 'utf8'))?.[1]);
+    assert.ok(width > 300 && width <= 1352, `${c.id}: ${width} px wide`);
+  }
   const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as {
     data: { values: { layer: string; ei?: number; epoch?: number }[] };
     transform: { lookup: string; from: { data: { values: { ei: number; experiment: string; elabel: string }[] } } }[];

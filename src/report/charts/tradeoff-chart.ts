@@ -239,6 +239,12 @@ export function tradeoffChart(d: ReportData): ChartDef {
   };
 }
 
+/**
+ * The per-group chart's legend sits below its three panels, its entries in this many columns:
+ * on their right it made the chart wider than a 1400 px window.
+ */
+const GROUP_LEGEND_COLUMNS = 4;
+
 export function tradeoffByGroupChart(d: ReportData): ChartDef {
   const labels = reportLabels(d);
   const plan = pathPlan(d);
@@ -250,7 +256,7 @@ export function tradeoffByGroupChart(d: ReportData): ChartDef {
     rows.push(...panelRows(d, plan, panel, (m) => [m.jsdGroup[gi] ?? null, m.ndcgGroup[gi] ?? null]));
   });
   const panels = [...new Set(rows.map((r) => r.panel!))];
-  const layerOpts = { labels: false };
+  const layerOpts = { labels: false, legendBelowColumns: GROUP_LEGEND_COLUMNS };
   return {
     id: 'tradeoff_groups',
     title: `The trade-off per user group (${groups.join(' / ')})`,
