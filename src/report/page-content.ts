@@ -2,7 +2,7 @@
  * The fixed text of the report page: its sections, the metric definitions, the subtitle and the
  * facts about the run (data, backbone, experiments, CP, which split the metrics come from).
  */
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { ReportData } from './data.js';
 
 /** The page's sections in order; a section without charts or tables is left out. */
@@ -68,15 +68,36 @@ function experimentsFact(d: ReportData): string {
   }).join('; ');
 }
 
-/** The facts listed under the title: what was run and where the metrics come from. */
-export function pageFacts(run: string, d: ReportData): [string, string][] {
+/**
+ * Every results file the report read: each experiment's, the one the backbone's and CP's
+ * metrics were taken from, and the per-user tables; named once with their common folder.
+ */
+export function resultsFilesFact(d: ReportData, perUserFiles: readonly string[]): string {
+  const experiments = d.experiments.flatMap((e) => (e.resultsPath ? [e.resultsPath] : []));
+  const all = [...experiments, ...(d.baseSource ? [d.baseSource] : []), ...perUserFiles].map((p) => resolve(p));
+  if (all.length === 0) return 'none';
+  const folders = new Set(all.map((p) => dirname(p)));
+  const folder = folders.size === 1 ? [...folders][0] : undefined;
+  const show = (p: string) => (folder ? basename(p) : resolve(p));
+  const parts: string[] = [];
+  if (experiments.length) parts.push(`experiments: ${experiments.map(show).join(', ')}`);
+  if (d.baseSource) parts.push(`backbone and CP: ${show(d.baseSource)}`);
+  if (perUserFiles.length) parts.push(`per-user tables: ${perUserFiles.map(show).join(', ')}`);
+  return `${folder ? `in ${folder}: ` : ''}${parts.join('; ')}`;
+}
+
+/**
+ * The facts listed under the title: what was run and where the metrics come from.
+ * `perUserFiles`: the per-user tables the report read.
+ */
+export function pageFacts(run: string, d: ReportData, perUserFiles: readonly string[]): [string, string][] {
   return [
     ['run', resolve(run)],
     ...dataFact(d),
     ...backboneFact(d),
     ['experiments', experimentsFact(d)],
     ['CP λ', d.cp.length ? d.cp.map((c) => c.lambda).join(', ') : 'none'],
-    ['metrics reported on', `the ${d.split} split${d.baseSource ? ` (${d.baseSource})` : ''}; ` +
-      'epochs selected on validation'],
+    ['metrics reported on', `the ${d.split} split; epochs selected on validation`],
+    ['results files', resultsFilesFact(d, perUserFiles)],
   ];
 }

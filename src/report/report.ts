@@ -130,6 +130,8 @@ interface ReportContent {
   tables: PageTable[];
   /** Per experiment: the epoch and the CP λ its RBO chart and improvement tables compare. */
   comparisons: Record<string, { epoch: number; mode: string; cp_lambda: string }>;
+  /** The per-user tables read for them. */
+  perUserFiles: string[];
   findings: Findings;
 }
 
@@ -147,17 +149,18 @@ function tradeoffCharts(d: ReportData): PlacedChart[] {
   ];
 }
 
-type ExperimentContent = Pick<ReportContent, 'charts' | 'tables' | 'comparisons'>;
+type ExperimentContent = Pick<ReportContent, 'charts' | 'tables' | 'comparisons' | 'perUserFiles'>;
 
 /** Per experiment with per-user results: its RBO chart and improvement tables (reads the per-user files). */
 function perExperimentContent(run: string, d: ReportData): ExperimentContent {
-  const out: ExperimentContent = { charts: [], tables: [], comparisons: {} };
+  const out: ExperimentContent = { charts: [], tables: [], comparisons: {}, perUserFiles: [] };
   const labels = reportLabels(d);
   const dotted = rboDotExperiments(d);
   for (const e of d.experiments) {
     const pu = loadPerUserComparison(run, e, d.warnings);
     if (!pu) continue;
     out.comparisons[e.name] = { epoch: pu.epoch, mode: pu.mode, cp_lambda: pu.lambda };
+    if (e.perUserPath) out.perUserFiles.push(e.perUserPath);
     const def = rboChart(d, e, pu, { dots: dotted.has(e.name), label: labels.label(e.name) });
     out.charts.push({ def, section: 'rbo' });
     const table = improvementTable(d, e, pu);
@@ -185,7 +188,7 @@ function collectContent(run: string, d: ReportData): ReportContent {
   const findings = tradeoffFindings(d);
   const findingsBox = findingsTable(findings);
   const tables = [...(metrics ? [metrics] : []), ...perExperiment.tables, ...(findingsBox ? [findingsBox] : [])];
-  return { charts, tables, comparisons: perExperiment.comparisons, findings };
+  return { charts, tables, comparisons: perExperiment.comparisons, perUserFiles: perExperiment.perUserFiles, findings };
 }
 
 interface RenderedCharts { page: PageChart[]; info: ReportChartInfo[]; written: string[] }
@@ -242,7 +245,7 @@ function writePage(
   const html = pageHtml({
     title: opts.title ?? pageTitle(run),
     subtitle: pageSubtitle(d, now),
-    facts: pageFacts(run, d),
+    facts: pageFacts(run, d, content.perUserFiles),
     sections: REPORT_SECTIONS.filter((s) => inSection(s.id)),
     charts, tables: content.tables, missing: d.missing, warnings: d.warnings, definitions: DEFINITIONS,
     ...(vegaJs ? { vegaJs } : {}),

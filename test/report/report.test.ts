@@ -84,6 +84,7 @@ test('a run with no experiments: the report shows what exists and says what is m
   assert.match(html, /data-chart="long_tail"/);
   assert.match(html, /data-chart="backbone_curve"/);
   assert.doesNotMatch(html, /data-chart="tradeoff"/);
+  assert.match(html, /<dt>results files<\/dt><dd>none<\/dd>/);
   assert.ok(!existsSync(join(out, 'charts', 'long_tail.png')), '--no-png');
   assert.deepEqual(listExperiments(fx.bare), []);
 });
@@ -263,6 +264,14 @@ test('a run with grid-named experiments: short labels, full names in tooltips, p
   assert.ok(!texts.some((t) => t.includes('__')), 'the drawn text uses the short labels');
   // the full names stay in the tables and the RBO captions
   const html = readFileSync(r.index, 'utf8');
+  // the facts name every results file read: one per experiment, the backbone's and CP's source, the per-user tables
+  const files = /<dt>results files<\/dt><dd>([^<]*)<\/dd>/.exec(html)?.[1] ?? '';
+  assert.ok(files.startsWith(`in ${join(run, 'results')}: experiments: a.json, ${GRID_NAMES[0]}.json`), files);
+  for (const n of ['a', ...GRID_NAMES]) {
+    assert.ok(files.includes(`${n}.json`) && files.includes(`${n}_per_user.tsv`), `${n} in: ${files}`);
+  }
+  assert.match(files, /; backbone and CP: [^;]+\.json; per-user tables: a_per_user\.tsv, /);
+  assert.match(html, /<dt>metrics reported on<\/dt><dd>the test split; epochs selected on validation<\/dd>/);
   for (const n of GRID_NAMES) assert.ok(html.includes(`${n} epoch`), `metrics table row for ${n}`);
   // identical copies: the validation front dedups identical points, so only the first of them is on it
   const rbo = r.chartInfo.filter((c) => c.id.startsWith('rbo_'));
