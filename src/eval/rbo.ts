@@ -72,7 +72,8 @@ export function summarize(values: Float64Array): DistributionSummary {
   const s = Float64Array.from(values).sort();
   let t = 0;
   for (let i = 0; i < n; i++) t += s[i]!;
-  return { n, mean: t / n, min: s[0]!, q1: quantileSorted(s, 0.25), median: quantileSorted(s, 0.5), q3: quantileSorted(s, 0.75), max: s[n - 1]! };
+  const q1 = quantileSorted(s, 0.25), median = quantileSorted(s, 0.5), q3 = quantileSorted(s, 0.75);
+  return { n, mean: t / n, min: s[0]!, q1, median, q3, max: s[n - 1]! };
 }
 
 /** Summary of per-user values (users 1..n−1) overall and per user group. */

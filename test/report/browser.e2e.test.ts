@@ -21,6 +21,8 @@ import { writeReport } from '../../src/report/report.js';
 import { decodePng, pngInk } from '../../src/report/png.js';
 
 const CHROMIUM = process.env.CALITUNE_CHROMIUM ?? '/usr/bin/chromium';
+/** Drawn elements inside Vega's data-mark groups (axes and legends excluded). */
+const DATA_MARKS = ['path', 'line', 'rect', 'circle', 'text'].map((t) => `svg g.role-mark > ${t}`).join(', ');
 
 interface Layout {
   scrollWidth: number;
@@ -45,7 +47,8 @@ function pageLayout(page: Page): Promise<Layout> {
     };
     const inside = (a: Rect, b: Rect) =>
       a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
-    const px = (r: Rect) => `x ${Math.round(r.left)}–${Math.round(r.right)}, y ${Math.round(r.top)}–${Math.round(r.bottom)}`;
+    const px = (r: Rect) =>
+      `x ${Math.round(r.left)}–${Math.round(r.right)}, y ${Math.round(r.top)}–${Math.round(r.bottom)}`;
     const withLegend: string[] = [], legendsOutside: string[] = [];
     for (const chart of w.document.querySelectorAll('div.chart[data-chart]')) {
       const id = chart.getAttribute('data-chart') ?? '?';
@@ -56,14 +59,17 @@ function pageLayout(page: Page): Promise<Layout> {
         if (!inside(l, box)) legendsOutside.push(`${id}: legend ${px(l)}, chart ${px(box)}`);
       }
     }
-    return { scrollWidth: w.document.documentElement.scrollWidth, innerWidth: w.innerWidth, withLegend, legendsOutside };
+    const scrollWidth = w.document.documentElement.scrollWidth;
+    return { scrollWidth, innerWidth: w.innerWidth, withLegend, legendsOutside };
   });
 }
 const ARTIFACTS = resolve(process.cwd(), 'test-artifacts');
 
 test('index.html renders every chart in headless Chromium, without console errors or network', async (t) => {
   if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true') throw new Error(`CI needs Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`);
+    if (process.env.CI === 'true') {
+      throw new Error(`CI needs Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)`);
+    }
     t.skip(`${CHROMIUM} is absent: skipping the browser test (install Debian's chromium; it runs in CI)`);
     return;
   }
@@ -73,7 +79,8 @@ test('index.html renders every chart in headless Chromium, without console error
   const run = gridCopy(fx.run, join(fx.tmp, 'grid-run'));
   const r = await writeReport(run, out);
   assert.ok(r.chartInfo.length >= 10, r.chartInfo.map((c) => c.id).join(', '));
-  assert.ok(r.chartInfo.some((c) => c.interactive) && r.chartInfo.some((c) => !c.interactive), 'both interactive and static-only charts');
+  const both = r.chartInfo.some((c) => c.interactive) && r.chartInfo.some((c) => !c.interactive);
+  assert.ok(both, 'both interactive and static-only charts');
 
   // PNG exports: decoded, not blank
   for (const c of r.chartInfo) {
@@ -83,7 +90,10 @@ test('index.html renders every chart in headless Chromium, without console error
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
   });
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -100,14 +110,13 @@ test('index.html renders every chart in headless Chromium, without console error
   await page.goto(pathToFileURL(r.index).href, { waitUntil: 'load' });
   await page.waitForSelector('body[data-report-ready="1"]', { timeout: 30_000 });
 
-  const charts = await page.$$eval('div.chart[data-chart]', (divs) => divs.map((d) => ({
+  const charts = await page.$$eval('div.chart[data-chart]', (divs, DATA_MARKS) => divs.map((d) => ({
     id: d.getAttribute('data-chart'),
     rendered: d.getAttribute('data-rendered'),
-    // drawn elements inside Vega's data-mark groups (axes and legends excluded)
-    marks: d.querySelectorAll('svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > rect, svg g.role-mark > circle, svg g.role-mark > text').length,
+    marks: d.querySelectorAll(DATA_MARKS).length,
     width: d.getBoundingClientRect().width,
     height: d.getBoundingClientRect().height,
-  })));
+  })), DATA_MARKS);
   assert.deepEqual(charts.map((c) => c.id).sort(), r.chartInfo.map((c) => c.id).sort());
   for (const c of charts) {
     const want = r.chartInfo.find((x) => x.id === c.id)!.interactive ? 'interactive' : 'static';
@@ -135,7 +144,8 @@ test('index.html renders every chart in headless Chromium, without console error
   const cross = page.locator('div.chart[data-chart="tradeoff"] g.mark-symbol.role-mark path').last();
   await cross.hover({ force: true });
   const title = await page.waitForFunction(() => {
-    const doc = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document;
+    type Doc = { querySelector(s: string): { getAttribute(n: string): string | null } | null };
+    const doc = (globalThis as unknown as { document: Doc }).document;
     const host = doc.querySelector('div.chart[data-chart="tradeoff"] .vega-host');
     return host?.getAttribute('title') || null;
   }, undefined, { timeout: 5000 }).then((h) => h.jsonValue()).catch(() => null);
