@@ -6,6 +6,7 @@
  */
 import type { UserGroups } from './user-groups.js';
 import { UserError } from '../util/errors.js';
+import { quantileSorted } from '../math/quantile.js';
 
 function checkP(p: number): void {
   if (!(p > 0 && p < 1)) throw new UserError(`RBO p must be in (0, 1), got ${p}`);
@@ -65,20 +66,14 @@ export interface DistributionSummary {
   readonly max: number;
 }
 
-/** Quantile with linear interpolation between order statistics (NumPy's default). */
-function quantileSorted(s: Float64Array, q: number): number {
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-
 export function summarize(values: Float64Array): DistributionSummary {
   const n = values.length;
   if (n === 0) return { n: 0, mean: NaN, min: NaN, q1: NaN, median: NaN, q3: NaN, max: NaN };
   const s = Float64Array.from(values).sort();
   let t = 0;
   for (let i = 0; i < n; i++) t += s[i]!;
-  return { n, mean: t / n, min: s[0]!, q1: quantileSorted(s, 0.25), median: quantileSorted(s, 0.5), q3: quantileSorted(s, 0.75), max: s[n - 1]! };
+  const q1 = quantileSorted(s, 0.25), median = quantileSorted(s, 0.5), q3 = quantileSorted(s, 0.75);
+  return { n, mean: t / n, min: s[0]!, q1, median, q3, max: s[n - 1]! };
 }
 
 /** Summary of per-user values (users 1..n−1) overall and per user group. */

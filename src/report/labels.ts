@@ -1,5 +1,5 @@
 /**
- * Short display labels for experiment names (issue 7): the reference's grid names
+ * Short display labels for experiment names: the reference's grid names
  * (`c0.5__frozen_itememb__selection_relevance__k100__lr0.0001`, see
  * experiments/experiment-naming.ts) are split into their components, the components every
  * experiment of the report shares are dropped, and the rest is joined as

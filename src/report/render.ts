@@ -5,7 +5,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
-import type { VlSpec } from './charts.js';
+import type { VlSpec } from './charts/spec-common.js';
 
 export interface RenderedChart {
   /** The compiled Vega specification (embedded in index.html for the interactive view). */
@@ -41,8 +41,12 @@ const GEOMETRY_ATTR = /\s(d|transform|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g;
  * 2 decimals (1/100 px; Vega writes up to 17 digits). Text content and labels are untouched.
  */
 export function compactSvg(svg: string): string {
+  const round2 = (n: string) => {
+    const r = Math.round(Number(n) * 100) / 100;
+    return String(Object.is(r, -0) ? 0 : r);
+  };
   return svg.replace(GEOMETRY_ATTR, (_m, name: string, value: string) =>
-    ` ${name}="${value.replace(/-?\d*\.\d{3,}(?:e-?\d+)?/g, (n) => { const r = Math.round(Number(n) * 100) / 100; return String(Object.is(r, -0) ? 0 : r); })}"`);
+    ` ${name}="${value.replace(/-?\d*\.\d{3,}(?:e-?\d+)?/g, round2)}"`);
 }
 
 export async function renderChart(spec: VlSpec): Promise<RenderedChart> {

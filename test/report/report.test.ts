@@ -1,5 +1,5 @@
 /**
- * `calitune report` / writeReport (issue 7): the charts are drawn from a real (small) run,
+ * `calitune report` / writeReport: the charts are drawn from a real (small) run,
  * the PNG exports are not blank, bad input is handled (no experiments, NaN in a results file,
  * unwritable output folder), and the helpers (CP interpolation, box statistics, Pareto front,
  * PNG decoder, lenient JSON) give known answers.
@@ -11,8 +11,12 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { buildFixture, cli, gridCopy, GRID_NAMES, type Fixture } from './fixture.js';
 import { writeReport } from '../../src/report/report.js';
-import { listExperiments, loadReportData, parseJsonLenient, validationParetoFront, type ExperimentData } from '../../src/report/data.js';
-import { boxStats, MAX_PATH_POINTS, niceDomain, placeLabels, thinEpochs } from '../../src/report/charts.js';
+import {
+  listExperiments, loadReportData, parseJsonLenient, validationParetoFront, type ExperimentData,
+} from '../../src/report/data.js';
+import { MAX_PATH_POINTS, thinEpochs } from '../../src/report/charts/tradeoff-rows.js';
+import { niceDomain, placeLabels } from '../../src/report/charts/label-geometry.js';
+import { boxStats } from '../../src/report/box-stats.js';
 import { experimentLabels, parseExperimentName } from '../../src/report/labels.js';
 import { cpAtJsd, cpCurve } from '../../src/selection/cp-curve.js';
 import { compactSvg, countSvgMarks, renderChart } from '../../src/report/render.js';
@@ -41,7 +45,9 @@ test('writeReport on a run with one experiment: every chart drawn, PNGs not blan
   }
   assert.equal(r.charts.length, 12); // 6 × (svg + png)
   // the trade-off chart: backbone cross, 3 CP points, 5 epochs of 'a'
-  const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as { data: { values: { layer: string; epoch?: number }[] } };
+  const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as {
+    data: { values: { layer: string; epoch?: number }[] };
+  };
   const byLayer = (l: string) => spec.data.values.filter((v) => v.layer === l);
   assert.equal(byLayer('base').length, 1);
   assert.equal(byLayer('cp').length, 3);
@@ -61,11 +67,19 @@ test('writeReport on a run with one experiment: every chart drawn, PNGs not blan
   assert.doesNotMatch(html, /id="spec-rbo_a"/);
   assert.match(html, /data-chart="rbo_a" data-mode="static"/);
   // the long tail: one step area per popularity group, not a rectangle per item
-  const lt = JSON.parse(readFileSync(join(out, 'charts', 'long_tail.vl.json'), 'utf8')) as { data: { values: { kind: string }[] }; layer: { mark: { type: string } }[] };
+  const lt = JSON.parse(readFileSync(join(out, 'charts', 'long_tail.vl.json'), 'utf8')) as {
+    data: { values: { kind: string }[] };
+    layer: { mark: { type: string } }[];
+  };
   assert.equal(lt.layer[0]!.mark.type, 'area');
-  assert.ok(lt.data.values.filter((v) => v.kind === 'step').length <= 119 + 3, 'at most one point per item (+ closing points)');
-  assert.equal(r.chartInfo.find((c) => c.id === 'long_tail')!.markElements, 3 + 2 + 2); // 3 group areas, 2 boundary rules, 2 labels
-  const rj = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { findings: { sentences: string[] }; comparisons: Record<string, unknown> };
+  const steps = lt.data.values.filter((v) => v.kind === 'step').length;
+  assert.ok(steps <= 119 + 3, 'at most one point per item (+ closing points)');
+  // 3 group areas, 2 boundary rules, 2 labels
+  assert.equal(r.chartInfo.find((c) => c.id === 'long_tail')!.markElements, 3 + 2 + 2);
+  const rj = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+    findings: { sentences: string[] };
+    comparisons: Record<string, unknown>;
+  };
   assert.equal(rj.findings.sentences.length, 1);
   assert.ok('a' in rj.comparisons);
 });
@@ -82,6 +96,7 @@ test('a run with no experiments: the report shows what exists and says what is m
   assert.match(html, /data-chart="long_tail"/);
   assert.match(html, /data-chart="backbone_curve"/);
   assert.doesNotMatch(html, /data-chart="tradeoff"/);
+  assert.match(html, /<dt>results files<\/dt><dd>none<\/dd>/);
   assert.ok(!existsSync(join(out, 'charts', 'long_tail.png')), '--no-png');
   assert.deepEqual(listExperiments(fx.bare), []);
 });
@@ -90,7 +105,10 @@ test('a results file with NaN values: read, drawn as a gap, reported', async () 
   const run = join(fx.tmp, 'nan-run');
   cpSync(fx.run, run, { recursive: true });
   const p = join(run, 'results', 'a.json');
-  const j = JSON.parse(readFileSync(p, 'utf8')) as { finetuned: Record<string, Record<string, number>>; postprocessed: Record<string, Record<string, number>> };
+  const j = JSON.parse(readFileSync(p, 'utf8')) as {
+    finetuned: Record<string, Record<string, number>>;
+    postprocessed: Record<string, Record<string, number>>;
+  };
   // Python's json writes bare NaN tokens
   const text = JSON.stringify(j, null, 1)
     .replace(/("epoch_3": \{\s*"ndcg": )[-0-9.e]+/, '$1NaN')
@@ -104,7 +122,10 @@ test('a results file with NaN values: read, drawn as a gap, reported', async () 
   const r = await writeReport(run, out, { png: false });
   assert.ok(r.warnings.some((w) => /NaN\/Infinity value\(s\)/.test(w)), r.warnings.join('\n'));
   assert.ok(r.warnings.some((w) => /finetuned\.epoch_3\.ndcg/.test(w) && /gaps/.test(w)), r.warnings.join('\n'));
-  const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as { data: { values: { layer: string; epoch?: number; ndcg: number | null }[] }; layer: { mark: { invalid?: string } }[] };
+  const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as {
+    data: { values: { layer: string; epoch?: number; ndcg: number | null }[] };
+    layer: { mark: { invalid?: string } }[];
+  };
   assert.equal(spec.data.values.find((v) => v.layer === 'path' && v.epoch === 3)!.ndcg, null);
   assert.equal(spec.layer[1]!.mark.invalid, 'break-paths-filter-domains');
   // the path is broken in two around epoch 3: the SVG has two line segments for experiment 'a'
@@ -112,7 +133,8 @@ test('a results file with NaN values: read, drawn as a gap, reported', async () 
   assert.ok(r.chartInfo.find((c) => c.id === 'tradeoff')!.markElements > 0);
   assert.match(readFileSync(r.index, 'utf8'), /id="warnings"/);
   // CP (NaN at λ 0.5) and the path of 'a' (NaN at epoch 3) are each broken into two segments
-  const lines = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*><path[^>]* d="([^"]+)"/g)].map((m) => (m[1]!.match(/M/g) ?? []).length);
+  const lines = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*><path[^>]* d="([^"]+)"/g)]
+    .map((m) => (m[1]!.match(/M/g) ?? []).length);
   assert.deepEqual(lines.slice(0, 2), [2, 2], `segments per line: ${lines.join(', ')}`);
   const cliR = await cli(['report', '--run', run, '--out', join(fx.tmp, 'report-nan2'), '--no-png']);
   assert.equal(cliR.code, 0, cliR.err);
@@ -189,6 +211,9 @@ test('boxStats: quartiles (linear interpolation) and Tukey whiskers', () => {
   assert.equal(b.q3, 7.75);
   assert.equal(b.lo, 1);
   assert.equal(b.hi, 9); // 100 is an outlier
+  assert.equal(b.mean, 14.5); // (45 + 100) / 10
+  // a low outlier: quartiles at positions 1 and 3 (10, 12), IQR 2, whiskers within [7, 15]
+  assert.deepEqual(boxStats([12, -50, 13, 10, 11]), { n: 5, q1: 10, median: 11, q3: 12, lo: 10, hi: 13, mean: -0.8 });
   assert.equal(boxStats([NaN]), null);
 });
 
@@ -207,7 +232,8 @@ test('validationParetoFront: non-dominated epochs on valid NDCG (max) and JSD (m
 });
 
 test('countSvgMarks and decodePng on a known picture', async () => {
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10" fill="#ffffff"/><rect x="10" width="10" height="10" fill="#ff0000"/></svg>';
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">' +
+    '<rect width="20" height="10" fill="#ffffff"/><rect x="10" width="10" height="10" fill="#ff0000"/></svg>';
   const png = decodePng(new Resvg(svg).render().asPng());
   assert.equal(png.width, 20);
   assert.equal(png.height, 10);
@@ -215,19 +241,30 @@ test('countSvgMarks and decodePng on a known picture', async () => {
   assert.deepEqual(px(2, 5), [255, 255, 255, 255]);
   assert.deepEqual(px(15, 5), [255, 0, 0, 255]);
   assert.equal(pngInk(png).share, 0.5);
-  const blank = decodePng(new Resvg('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#fff"/></svg>').render().asPng());
+  const blankSvg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">' +
+    '<rect width="8" height="8" fill="#fff"/></svg>';
+  const blank = decodePng(new Resvg(blankSvg).render().asPng());
   assert.equal(pngInk(blank).nonBackground, 0);
   assert.throws(() => decodePng(new Uint8Array([1, 2, 3])), /not a PNG/);
-  assert.deepEqual(countSvgMarks('<g class="mark-symbol role-mark x"><path d="M0"/><path d="M1"/></g><g class="mark-rule role-axis-tick"><line/></g><g class="mark-line role-mark y"></g>'), { groups: 1, elements: 2 });
+  const marks = '<g class="mark-symbol role-mark x"><path d="M0"/><path d="M1"/></g>' +
+    '<g class="mark-rule role-axis-tick"><line/></g><g class="mark-line role-mark y"></g>';
+  assert.deepEqual(countSvgMarks(marks), { groups: 1, elements: 2 });
   // an empty mark group written self-closed does not count the next group's elements
-  assert.deepEqual(countSvgMarks('<g class="mark-text role-mark a"/><g class="mark-text role-mark b"><text>x</text></g>'), { groups: 1, elements: 1 });
+  const selfClosed = '<g class="mark-text role-mark a"/><g class="mark-text role-mark b"><text>x</text></g>';
+  assert.deepEqual(countSvgMarks(selfClosed), { groups: 1, elements: 1 });
 });
 
-test('a run with grid-named experiments: short labels, full names in tooltips, per-user dots only for front experiments', async () => {
+test('grid-named experiments: short labels, full names in tooltips, per-user dots for front experiments', async () => {
   const run = gridCopy(fx.run, join(fx.tmp, 'grid-run'));
   const out = join(fx.tmp, 'report-grid');
   const r = await writeReport(run, out, { png: false });
   assert.deepEqual(r.missing, []);
+  // every chart fits the page's column in a 1400 px window (1400 − 2 × 24 px padding) without being scaled
+  // down: the per-group chart's legend sits below its panels
+  for (const c of r.chartInfo) {
+    const width = Number(/<svg[^>]* width="([\d.]+)"/.exec(readFileSync(c.svg, 'utf8'))?.[1]);
+    assert.ok(width > 300 && width <= 1352, `${c.id}: ${width} px wide`);
+  }
   const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as {
     data: { values: { layer: string; ei?: number; epoch?: number }[] };
     transform: { lookup: string; from: { data: { values: { ei: number; experiment: string; elabel: string }[] } } }[];
@@ -236,7 +273,9 @@ test('a run with grid-named experiments: short labels, full names in tooltips, p
   // 'a' does not follow the pattern: shown as is; the grid names lose what they all share
   const lookup = spec.transform[0]!.from.data.values;
   assert.deepEqual(lookup.map((v) => v.experiment), ['a', ...GRID_NAMES]);
-  assert.deepEqual(lookup.map((v) => v.elabel), ['a', 'α 0.5 · frozen', 'α 0.5 · unfrozen', 'α 1.0 · frozen', 'α 1.0 · unfrozen']);
+  assert.deepEqual(lookup.map((v) => v.elabel), [
+    'a', 'α 0.5 · frozen', 'α 0.5 · unfrozen', 'α 1.0 · frozen', 'α 1.0 · unfrozen',
+  ]);
   const colour = spec.layer[1]!.encoding!.color!;
   assert.deepEqual(colour.scale.domain, lookup.map((v) => v.elabel));
   assert.deepEqual(colour.title, ['CaliTune experiment', '(grid names: sel. relevance · k 50 · lr 0.0001)']);
@@ -249,6 +288,14 @@ test('a run with grid-named experiments: short labels, full names in tooltips, p
   assert.ok(!texts.some((t) => t.includes('__')), 'the drawn text uses the short labels');
   // the full names stay in the tables and the RBO captions
   const html = readFileSync(r.index, 'utf8');
+  // the facts name every results file read: one per experiment, the backbone's and CP's source, the per-user tables
+  const files = /<dt>results files<\/dt><dd>([^<]*)<\/dd>/.exec(html)?.[1] ?? '';
+  assert.ok(files.startsWith(`in ${join(run, 'results')}: experiments: a.json, ${GRID_NAMES[0]}.json`), files);
+  for (const n of ['a', ...GRID_NAMES]) {
+    assert.ok(files.includes(`${n}.json`) && files.includes(`${n}_per_user.tsv`), `${n} in: ${files}`);
+  }
+  assert.match(files, /; backbone and CP: [^;]+\.json; per-user tables: a_per_user\.tsv, /);
+  assert.match(html, /<dt>metrics reported on<\/dt><dd>the test split; epochs selected on validation<\/dd>/);
   for (const n of GRID_NAMES) assert.ok(html.includes(`${n} epoch`), `metrics table row for ${n}`);
   // identical copies: the validation front dedups identical points, so only the first of them is on it
   const rbo = r.chartInfo.filter((c) => c.id.startsWith('rbo_'));
@@ -257,18 +304,26 @@ test('a run with grid-named experiments: short labels, full names in tooltips, p
   assert.deepEqual(dotted, ['rbo_a']);
   const full = rbo.find((c) => c.id === 'rbo_a')!.markElements;
   for (const c of rbo.filter((x) => x.interactive)) {
-    assert.ok(c.markElements > 0 && c.markElements < full / 3, `${c.id}: ${c.markElements} marks vs ${full} with every user`);
+    const what = `${c.id}: ${c.markElements} marks vs ${full} with every user`;
+    assert.ok(c.markElements > 0 && c.markElements < full / 3, what);
     assert.match(html, new RegExp(`id="spec-${c.id.replace(/\./g, '\\.')}"`));
   }
 });
 
 test('parseExperimentName / experimentLabels: grid names shortened, shared parts dropped, other names kept', () => {
-  assert.deepEqual(parseExperimentName('c0.5__frozen_itememb__selection_relevance__k100__lr0.0001')!.map((c) => c.text), ['α 0.5', 'frozen', 'sel. relevance', 'k 100', 'lr 0.0001']);
-  assert.deepEqual(parseExperimentName('c1e-05__unfrozen_itememb__selection_random__k50__lr1e-05__random_seed7__finetuning_modecombined')!.map((c) => c.text),
+  const texts = (name: string) => parseExperimentName(name)!.map((c) => c.text);
+  assert.deepEqual(texts('c0.5__frozen_itememb__selection_relevance__k100__lr0.0001'),
+    ['α 0.5', 'frozen', 'sel. relevance', 'k 100', 'lr 0.0001']);
+  const long = 'c1e-05__unfrozen_itememb__selection_random__k50__lr1e-05__random_seed7__finetuning_modecombined';
+  assert.deepEqual(texts(long),
     ['α 1e-05', 'unfrozen', 'sel. random', 'k 50', 'lr 1e-05', 'random_seed 7', 'finetuning_modecombined']);
   assert.equal(parseExperimentName('a'), undefined);
   assert.equal(parseExperimentName('c0.5__frozen__selection_relevance__k100__lr0.0001'), undefined);
-  const names = ['c0.0__frozen_itememb__selection_relevance__k50__lr0.0001', 'c0.5__unfrozen_itememb__selection_relevance__k100__lr0.0001', 'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001'];
+  const names = [
+    'c0.0__frozen_itememb__selection_relevance__k50__lr0.0001',
+    'c0.5__unfrozen_itememb__selection_relevance__k100__lr0.0001',
+    'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001',
+  ];
   const l = experimentLabels(names);
   assert.deepEqual(l.labels, ['α 0.0 · frozen · k 50', 'α 0.5 · unfrozen · k 100', 'α 0.5 · frozen · k 50']);
   assert.equal(l.shared, 'sel. relevance · lr 0.0001');
@@ -277,7 +332,11 @@ test('parseExperimentName / experimentLabels: grid names shortened, shared parts
   assert.equal(experimentLabels([names[0]!]).labels[0], 'α 0.0 · frozen · sel. relevance · k 50 · lr 0.0001');
   assert.deepEqual(experimentLabels(['base-run', 'x']).labels, ['base-run', 'x']);
   // a short label equal to another experiment's plain name: both keep their full names
-  const clash = experimentLabels(['c0.5__frozen_itememb__selection_relevance__k50__lr0.0001', 'c1.0__frozen_itememb__selection_relevance__k50__lr0.0001', 'α 0.5']);
+  const clash = experimentLabels([
+    'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001',
+    'c1.0__frozen_itememb__selection_relevance__k50__lr0.0001',
+    'α 0.5',
+  ]);
   assert.deepEqual(clash.labels, ['c0.5__frozen_itememb__selection_relevance__k50__lr0.0001', 'α 1.0', 'α 0.5']);
 });
 
@@ -285,7 +344,9 @@ test('placeLabels: crowded points get labels inside the plot without overlaps', 
   // 12 points within 30 px of each other, as the end points of a grid often are
   const pts = Array.from({ length: 12 }, (_, i) => ({ x: 300 + (i % 3) * 10, y: 200 + i * 2.5, width: 120 }));
   const placed = placeLabels(pts, 640, 420);
-  for (const p of placed) assert.ok(p.box.x0 >= 0 && p.box.x1 <= 640 && p.box.y0 >= 0 && p.box.y1 <= 420, JSON.stringify(p.box));
+  for (const p of placed) {
+    assert.ok(p.box.x0 >= 0 && p.box.x1 <= 640 && p.box.y0 >= 0 && p.box.y1 <= 420, JSON.stringify(p.box));
+  }
   for (let i = 0; i < placed.length; i++) {
     for (let j = i + 1; j < placed.length; j++) {
       const a = placed[i]!.box, b = placed[j]!.box;
@@ -312,6 +373,11 @@ test('thinEpochs, niceDomain, compactSvg', () => {
   assert.deepEqual(niceDomain(0.1736, 0.2835), [0.16, 0.3]);
   const d = niceDomain(0.5, 0.5);
   assert.ok(d[0] < 0.5 && d[1] > 0.5);
-  assert.equal(compactSvg('<path transform="translate(94.12266666666666,342.18)" d="M0.3804994054696789,45.499999999999986h-0.0001v2Z" aria-label="lr 0.00012345"/><text x="1.23456">0.00012345</text>'),
-    '<path transform="translate(94.12,342.18)" d="M0.38,45.5h0v2Z" aria-label="lr 0.00012345"/><text x="1.23">0.00012345</text>');
+  assert.equal(
+    compactSvg('<path transform="translate(94.12266666666666,342.18)" ' +
+      'd="M0.3804994054696789,45.499999999999986h-0.0001v2Z" aria-label="lr 0.00012345"/>' +
+      '<text x="1.23456">0.00012345</text>'),
+    '<path transform="translate(94.12,342.18)" d="M0.38,45.5h0v2Z" aria-label="lr 0.00012345"/>' +
+      '<text x="1.23">0.00012345</text>',
+  );
 });
