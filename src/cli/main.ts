@@ -20,6 +20,14 @@ Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.
 
 Start with:  calitune demo`;
 
+/** `calitune runs --help`: the group's subcommands, one line each. */
+function groupHelp(group: string, commands: readonly Command[]): string {
+  const w = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`);
+  return `Usage: calitune ${group} <subcommand> [options]\n\nSubcommands:\n${lines.join('\n')}\n\n` +
+    `Run 'calitune ${group} <subcommand> --help' for one subcommand's options and an example.\n`;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const list = commands();
   // Two-word commands (e.g. `data stats`) are registered with their full name.
@@ -41,6 +49,10 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const group = list.filter((c) => c.name.startsWith(`${argv[0]} `));
+    if (group.length > 0 && (argv[1] === '--help' || argv[1] === '-h')) {
+      console.log(groupHelp(argv[0]!, group));
+      return 0;
+    }
     if (group.length > 0) {
       console.error(`calitune ${argv[0]}: needs a subcommand: ${group.map((c) => c.name).join(', ')}`);
     } else {

@@ -23,6 +23,18 @@ test('--help lists commands; every command has --help with an example', () => {
   }
 });
 
+test('a command group answers --help with its subcommands (exit 0); without a subcommand it exits 2', () => {
+  for (const group of ['runs', 'data']) {
+    const h = runCli([group, '--help']);
+    assert.equal(h.status, 0, `${group} --help`);
+    assert.match(h.stdout, new RegExp(`Usage: calitune ${group} <subcommand>`));
+    const bare = runCli([group]);
+    assert.equal(bare.status, 2);
+    assert.match(bare.stderr, /needs a subcommand/);
+  }
+  assert.match(runCli(['runs', '-h']).stdout, /\n {2}runs frontier {2}/);
+});
+
 test('unknown command and unknown flag exit 2 with a clear message', () => {
   let r = runCli(['frobnicate']);
   assert.equal(r.status, 2);
