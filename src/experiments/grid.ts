@@ -181,7 +181,8 @@ function parseGrid(y: YamlFile, opts: { yes?: boolean }): Plan {
   }
   const points: PlannedPoint[] = [];
   const byName = new Map<string, PlannedPoint>();
-  const varied = axes.map((a) => a.key);
+  // A key with one value is a setting shared by every point, not a dimension: it stays out of the names.
+  const varied = axes.filter((a) => a.values.length > 1).map((a) => a.key);
   const idx = new Array<number>(axes.length).fill(0);
   for (let p = 0; p < count; p++) {
     const v: Record<string, unknown> = {};

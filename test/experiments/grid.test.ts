@@ -59,11 +59,13 @@ test('the example grid expands to the 12 acceptance points on top of the example
   assert.deepEqual(p.config, { ...DEFAULT_FINETUNE_CONFIG, combined_mode_alpha: 0.5, freeze_item_emb: false, k_candidates: 100 });
 });
 
-test('grid: inline base, a scalar as a one-value list, base file relative to the grid file', () => {
-  const plan = parseGridText('base:\n  num_epochs: 7\n  device: cpu\ngrid:\n  learning_rate: [0.001, 0.01]\n  train_batch_size: 32\n');
+test('grid: inline base, a scalar as a one-value list (config, not name), base file relative to the grid file', () => {
+  const plan = parseGridText('base:\n  num_epochs: 7\n  device: cpu\ngrid:\n  learning_rate: [0.001, 0.01]\n  train_batch_size: 32\n  num_epochs: [300]\n');
   assert.equal(plan.points.length, 2);
-  assert.equal(plan.points[0]!.config.num_epochs, 7);
-  assert.equal(plan.points[1]!.name, 'c0.5__frozen_itememb__selection_relevance__k50__lr0.01__train_batch_size32');
+  assert.equal(plan.points[0]!.config.num_epochs, 300);
+  assert.equal(plan.points[1]!.config.train_batch_size, 32);
+  // one-value keys are shared settings: they do not go into the point names
+  assert.equal(plan.points[1]!.name, 'c0.5__frozen_itememb__selection_relevance__k50__lr0.01');
   assert.ok(plan.notes.some((n) => n.includes("'device' is ignored")));
   writeFileSync(join(tmp, 'base.yaml'), 'num_epochs: 3\ncombined_mode_alpha: 1.0\n');
   writeFileSync(join(tmp, 'g.yaml'), 'base: base.yaml\ngrid:\n  freeze_item_emb: [true, false]\n');
