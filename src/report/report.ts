@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { runPaths } from '../store/run.js';
 import { UserError } from '../util/errors.js';
 import { improvementTables, type MethodPerUser } from '../eval/improvement.js';
 import { loadPerUserComparison, loadReportData, validationParetoFront, type ExperimentData, type MetricSet, type PerUserComparison, type ReportData } from './data.js';
@@ -142,7 +143,7 @@ export function rboDotExperiments(d: ReportData, max = RBO_DOT_CHARTS): Set<stri
   return new Set(ranked.slice(0, max));
 }
 
-export async function writeReport(run: string, outDir: string = join(run, 'report'), opts: WriteReportOptions = {}): Promise<WriteReportResult> {
+export async function writeReport(run: string, outDir: string = runPaths(run).report, opts: WriteReportOptions = {}): Promise<WriteReportResult> {
   const log = opts.log ?? (() => {});
   const png = opts.png ?? true;
   const scale = opts.pngScale ?? 2;
