@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { readNpyMatrixI32 } from '../data/npy.js';
-import type { BaseEvaluation } from '../eval/base-eval.js';
+import type { BaseEvaluation, ListsNdcg } from '../eval/base-eval.js';
 import { writeListMatrix } from './list-files.js';
 import { readJsonFile } from './json-files.js';
 import { runPaths } from './run.js';
@@ -40,8 +40,8 @@ export function readBaseList(run: string, split: BaseListSplit, nUsers: number, 
 export interface BaseModelResults {
   model_type: string;
   k: number;
-  valid: unknown;
-  test: unknown;
+  valid: ListsNdcg;
+  test: ListsNdcg;
   lists: Record<BaseListSplit, string>;
 }
 
