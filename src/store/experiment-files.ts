@@ -6,10 +6,13 @@
  *   summary.json                   stop reason and the validation-selected epoch per mode
  *   checkpoints/                   src/store/checkpoint-files.ts
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeJsonAtomic } from '../util/atomic.js';
 import { checkExperimentName, isValidExperimentName } from './experiment-name.js';
 import { readJsonFile } from './json-files.js';
+import { checkpointFolderName } from './checkpoint-files.js';
+import { isUnfinishedWrite, removeUnfinishedWrites } from './unfinished-writes.js';
 
 export const EXPERIMENTS_DIR = 'experiments';
 export const EXPERIMENT_FILE = 'experiment.json';
@@ -63,4 +66,33 @@ export function experimentFolderNames(run: string): string[] {
 export function readExperimentConfig(run: string, name: string): unknown {
   const p = experimentPaths(run, name).config;
   return existsSync(p) ? readJsonFile(p) : undefined;
+}
+
+/** Writes config.json (the validated configuration) and experiment.json (what it ran on) of a new experiment. */
+export function writeExperimentStart(run: string, name: string, config: unknown, experiment: unknown): void {
+  const p = experimentPaths(run, name);
+  writeJsonAtomic(p.config, config);
+  writeJsonAtomic(p.experiment, experiment);
+}
+
+/** Whether the experiment has a resume state (a fine-tuning ran in it). */
+export function hasResumeState(run: string, name: string): boolean {
+  return existsSync(experimentPaths(run, name).resume);
+}
+
+/**
+ * After a crash, before resuming: a checkpoint folder missing from the index (`indexed`) was
+ * being written (the index is written last), and `.NAME.tmp-*` files are unfinished atomic
+ * writes. Both are removed; the resumed run writes them again.
+ */
+export function removeIncompleteExperimentWrites(run: string, name: string, indexed: readonly number[]): void {
+  const p = experimentPaths(run, name);
+  removeUnfinishedWrites(p.dir);
+  if (!existsSync(p.checkpoints)) return;
+  const known = new Set(indexed.map(checkpointFolderName));
+  for (const f of readdirSync(p.checkpoints)) {
+    if (isUnfinishedWrite(f)) rmSync(join(p.checkpoints, f), { force: true });
+    else if (/^epoch_\d+$/.test(f) && !known.has(f)) rmSync(join(p.checkpoints, f), { recursive: true, force: true });
+    else if (known.has(f)) removeUnfinishedWrites(join(p.checkpoints, f));
+  }
 }

@@ -17,6 +17,7 @@
  *   registry-files.ts     registry.sqlite, grid/configs/, grid.lock
  *   list-files.ts         recommendation lists as .npy
  *   json-files.ts         JSON / JSON-lines reading with errors naming file and line
+ *   unfinished-writes.ts  temp files of interrupted atomic writes
  */
 export * from './run.js';
 export * from './model-files.js';
@@ -33,4 +34,5 @@ export * from './stored-experiment.js';
 export * from './results-files.js';
 export * from './registry-files.js';
 export * from './list-files.js';
+export * from './unfinished-writes.js';
 export * from './json-files.js';
