@@ -245,7 +245,7 @@ function requireRunDir(runDir: string | undefined): string {
 
 const CONFIG_KEYS_FREE_ON_RESUME = new Set(['num_epochs', 'early_stopping_patience']);
 
-/** Runs (or resumes) a fine-tuning; returns the summary (also written to summary.json). */
+/** Runs (or resumes) a fine-tuning; returns the summary (also written to the journal). */
 export function finetune(opts: FinetuneOptions): FinetuneSummary {
   const { model, config: cfg, data } = opts;
   const journal = opts.journal ?? experimentJournal(requireRunDir(opts.runDir));
