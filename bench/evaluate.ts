@@ -63,7 +63,7 @@ try {
         const out = Int32Array.from(base.data);
         const cp = cps[Math.min(lambdas.length - 1, Math.floor((e / nEpochs) * lambdas.length))]!;
         for (let u = 1; u < base.rows; u++) if (rand() < e / nEpochs) out.set(cp.subarray(u * k, (u + 1) * k), u * k);
-        writeNpy(join(E, 'lists', `epoch_${e}_${split}.npy`), '<i4', [base.rows, k], out);
+        writeNpy(join(E, 'checkpoints', `epoch_${e}`, `${split}_lists.npy`), '<i4', [base.rows, k], out);
       }
     }
   }

@@ -1,21 +1,10 @@
 /**
- * Fine-tuning checkpoints (issue 3 item 4). At each improvement the fine-tuner hands over a
- * copy of the trainable tensors, the epoch's validation metrics and its valid-/test-time top-k
- * lists. Layout under `dir`:
- *   epoch_N/weights.safetensors   trainable tensors only (names as the model's parameters)
- *   epoch_N/valid_lists.npy       int32 nUsers × k (row 0 = padding user)
- *   epoch_N/test_lists.npy        int32 nUsers × k
- *   epoch_N/metrics.json
- *   checkpoints.json              index: every saved epoch with metrics and whether weights remain
- * All writes are atomic. `keep` decides whose weights stay: all; last (only the newest);
- * frontier (default: the validation Pareto front of NDCG high / JSD low, plus the newest).
- * Lists and metrics are always kept, so every improvement epoch can be evaluated later.
+ * Fine-tuning checkpoints: what the fine-tuner hands over at each improvement (a copy of the
+ * trainable tensors, the epoch's validation metrics and its valid-/test-time top-k lists) and
+ * which weights the keep policy keeps: all; last (only the newest); frontier (default: the
+ * validation Pareto front of NDCG high / JSD low, plus the newest). The files are written by
+ * the run store (src/store/checkpoint-store.ts, layout in src/store/checkpoint-files.ts).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
-import { writeNpy } from '../data/npy.js';
-import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { onParetoFront } from '../selection/pareto.js';
 
@@ -59,83 +48,18 @@ export interface CheckpointRecord extends EpochMetrics {
   weights: boolean;
 }
 
-export class CheckpointStore implements ImprovementSink {
-  private recs: CheckpointRecord[] = [];
-
-  constructor(readonly dir: string, readonly keep: KeepPolicy = 'frontier') {
-    if (!KEEP_POLICIES.includes(keep)) throw new UserError(`--keep must be one of ${KEEP_POLICIES.join(', ')} (got '${keep}')`);
-    const idx = join(dir, 'checkpoints.json');
-    if (existsSync(idx)) {
-      let parsed: { checkpoints?: CheckpointRecord[] };
-      try {
-        parsed = JSON.parse(readFileSync(idx, 'utf8')) as { checkpoints?: CheckpointRecord[] };
-      } catch (e) {
-        throw new UserError(`corrupt checkpoint index: ${(e as Error).message}`, idx);
-      }
-      this.recs = (parsed.checkpoints ?? []).map((r) => ({ ...r, weights: r.weights && existsSync(join(dir, r.dir, 'weights.safetensors')) }));
-    }
-  }
-
-  records(): CheckpointRecord[] {
-    return this.recs.map((r) => ({ ...r }));
-  }
-
-  epochs(): number[] {
-    return this.recs.map((r) => r.epoch);
-  }
-
-  /** Path of an epoch's weights file, if still kept. */
-  weightsPath(epoch: number): string | undefined {
-    const r = this.recs.find((x) => x.epoch === epoch);
-    return r && r.weights ? join(this.dir, r.dir, 'weights.safetensors') : undefined;
-  }
-
-  onImprovement(epoch: number, tensors: readonly NamedTensor[], metrics: EpochMetrics, lists: EpochLists): void {
-    const rel = `epoch_${epoch}`;
-    const d = join(this.dir, rel);
-    const map = new Map<string, SafeTensor>();
-    for (const t of tensors) map.set(t.name, { dtype: 'F32', shape: [...t.shape], data: t.data });
-    writeSafetensors(join(d, 'weights.safetensors'), map, { epoch: String(epoch), format: 'calitune-checkpoint' });
-    if (lists.valid) writeNpy(join(d, 'valid_lists.npy'), '<i4', [lists.valid.length / lists.k, lists.k], lists.valid);
-    if (lists.test) writeNpy(join(d, 'test_lists.npy'), '<i4', [lists.test.length / lists.k, lists.k], lists.test);
-    writeJsonAtomic(join(d, 'metrics.json'), { ...metrics, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })) });
-    this.recs = this.recs.filter((r) => r.epoch !== epoch);
-    this.recs.push({ ...metrics, epoch, dir: rel, weights: true });
-    this.recs.sort((a, b) => a.epoch - b.epoch);
-    this.writeIndex();
-    this.prune();
-  }
-
-  rollbackTo(epoch: number): void {
-    const drop = this.recs.filter((r) => r.epoch > epoch);
-    if (drop.length === 0) return;
-    this.recs = this.recs.filter((r) => r.epoch <= epoch);
-    this.writeIndex();
-    for (const r of drop) rmSync(join(this.dir, r.dir), { recursive: true, force: true });
-  }
-
-  /** Deletes weights not kept by the policy (metrics and lists stay). */
-  private prune(): void {
-    if (this.keep === 'all' || this.recs.length === 0) return;
-    const front = this.keep === 'frontier'
-      ? onParetoFront(this.recs.map((r) => ({ ndcg: r.validNdcg, jsd: r.jsd })))
-      : this.recs.map(() => false);
-    const last = this.recs.length - 1;
-    let changed = false;
-    const toDelete: string[] = [];
-    this.recs.forEach((r, i) => {
-      if (r.weights && !(front[i] || i === last)) {
-        r.weights = false;
-        changed = true;
-        toDelete.push(join(this.dir, r.dir, 'weights.safetensors'));
-      }
-    });
-    if (!changed) return;
-    this.writeIndex();
-    for (const f of toDelete) rmSync(f, { force: true });
-  }
-
-  private writeIndex(): void {
-    writeJsonAtomic(join(this.dir, 'checkpoints.json'), { keep: this.keep, checkpoints: this.recs });
-  }
+/** UserError unless `keep` is a keep policy. */
+export function checkKeepPolicy(keep: string): asserts keep is KeepPolicy {
+  if (!(KEEP_POLICIES as readonly string[]).includes(keep)) throw new UserError(`the keep policy must be one of ${KEEP_POLICIES.join(', ')} (got '${keep}')`);
 }
+
+/** Per record: whether the policy keeps its weights (the newest always; `all` every one). */
+export function keptWeights(records: readonly EpochMetrics[], keep: KeepPolicy): boolean[] {
+  if (keep === 'all') return records.map(() => true);
+  const front = keep === 'frontier' ? onParetoFront(records.map((r) => ({ ndcg: r.validNdcg, jsd: r.jsd }))) : records.map(() => false);
+  const last = records.length - 1;
+  return records.map((_, i) => front[i]! || i === last);
+}
+
+// Moved to src/store; re-exported while callers move.
+export { CheckpointStore } from '../store/checkpoint-store.js';

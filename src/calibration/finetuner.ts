@@ -21,13 +21,12 @@
  * patience; stop after 3 consecutive epochs whose NDCG and JSD both moved < 1e-6.
  * Unlike the reference we checkpoint copies of the weights (DESIGN §4).
  *
- * Files in `runDir`: log.jsonl (one JSON line per epoch, epoch 0 = before fine-tuning),
- * resume.safetensors (state after the last finished epoch, written atomically each epoch),
- * summary.json. Resume reloads the state, truncates the log to its epoch, rolls checkpoints
- * back to it and continues; the result equals an uninterrupted run bit for bit.
+ * What it keeps goes through a FinetuneJournal (the run store's experiment folder implements
+ * it): the epoch log (one record per epoch, epoch 0 = before fine-tuning), the resume state
+ * (after the last finished epoch, written each epoch) and the summary. Resume reloads the
+ * state, truncates the log to its epoch, rolls checkpoints back to it and continues; the
+ * result equals an uninterrupted run bit for bit.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Recommender, Parameter } from '../models/recommender.js';
 import type { Csr } from '../data/types.js';
 import { Rng } from '../math/rng.js';
@@ -39,16 +38,17 @@ import { CandidatePicker, candidateLabels, randomCandidates, relevanceCandidates
 import type { ImprovementSink, NamedTensor } from './checkpoints.js';
 import { SELECTION_MODES, selectEpochs as selectEpochPoints, type SelectionMode } from '../selection/index.js';
 import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from '../experiments/finetune-config.js';
-import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/safetensors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import type { SafeTensor, SafeTensorsFile } from '../models/safetensors.js';
 import { UserError } from '../util/errors.js';
+import { experimentJournal } from '../store/finetune-journal.js';
 
 // Re-exported: tests and callers reach the optimizer through the fine-tuner too.
 export { RowSparseRAdam };
 
-export const LOG_FILE = 'log.jsonl';
-export const RESUME_FILE = 'resume.safetensors';
-export const SUMMARY_FILE = 'summary.json';
+// Moved to src/store; re-exported while callers move.
+export { LOG_FILE, RESUME_FILE, SUMMARY_FILE } from '../store/experiment-files.js';
+export { readEpochLog } from '../store/epoch-log.js';
+
 const RESUME_VERSION = 1;
 
 export interface FinetuneData {
@@ -125,8 +125,10 @@ export interface FinetuneOptions {
    * regenerated; `regenS` is the part of its time spent on the candidates.
    */
   fusedValidate?: (model: Recommender, cand: { users: Int32Array; picker: CandidatePicker; out: Int32Array }) => { result: ValidationResult; regenS: number };
-  /** Folder for log.jsonl, resume.safetensors and summary.json. */
-  runDir: string;
+  /** Where the epoch log, resume state and summary go. */
+  journal?: FinetuneJournal;
+  /** The experiment folder, for callers that pass no journal (the run store's journal of it is used). */
+  runDir?: string;
   /** Checkpoint writer (e.g. CheckpointStore); none → no checkpoints. */
   sink?: ImprovementSink;
   resume?: boolean;
@@ -135,6 +137,21 @@ export interface FinetuneOptions {
   onEpoch?: (rec: EpochLogRecord) => void;
   /** Users per scoring block for relevance candidates (default 256). */
   scoreBlockUsers?: number;
+}
+
+/** The fine-tuner's persistent state; `where` and `resumeName` only name it in messages. */
+export interface FinetuneJournal {
+  readonly where: string;
+  readonly resumeName: string;
+  hasResume(): boolean;
+  readResume(): SafeTensorsFile;
+  writeResume(tensors: ReadonlyMap<string, SafeTensor>, metadata: Record<string, string>): void;
+  /** Epoch records with epoch ≤ maxEpoch. */
+  readLog(maxEpoch: number): EpochLogRecord[];
+  /** Replaces the log. */
+  writeLog(records: readonly EpochLogRecord[]): void;
+  appendLog(record: EpochLogRecord): void;
+  writeSummary(summary: FinetuneSummary): void;
 }
 
 /**
@@ -212,40 +229,17 @@ interface ResumeMeta {
   stopReason: StopReason | null;
 }
 
-function appendLine(path: string, line: string): void {
-  const fd = openSync(path, 'a');
-  try {
-    const buf = Buffer.from(line + '\n', 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Complete log lines with epoch ≤ `maxEpoch` (a torn last line is dropped). */
-export function readEpochLog(path: string, maxEpoch = Infinity): EpochLogRecord[] {
-  if (!existsSync(path)) return [];
-  const out: EpochLogRecord[] = [];
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.trim() === '') continue;
-    if (i === lines.length - 1) break; // no trailing newline: torn write
-    let r: EpochLogRecord;
-    try { r = JSON.parse(l) as EpochLogRecord; } catch { continue; }
-    if (r.epoch <= maxEpoch) out.push(r);
-  }
-  return out;
+function requireRunDir(runDir: string | undefined): string {
+  if (runDir === undefined) throw new TypeError('finetune needs a journal or a runDir');
+  return runDir;
 }
 
 const CONFIG_KEYS_FREE_ON_RESUME = new Set(['num_epochs', 'early_stopping_patience']);
 
-/** Runs (or resumes) a fine-tuning; returns the summary (also written to summary.json). */
+/** Runs (or resumes) a fine-tuning; returns the summary (also written to the journal). */
 export function finetune(opts: FinetuneOptions): FinetuneSummary {
-  const { model, config: cfg, data, runDir } = opts;
+  const { model, config: cfg, data } = opts;
+  const journal = opts.journal ?? experimentJournal(requireRunDir(opts.runDir));
   const G = data.nGroups;
   const alpha = calibrationAlpha(cfg);
   if (data.train.nRows !== model.nUsers) throw new UserError(`train matrix has ${data.train.nRows} users, the model ${model.nUsers}`);
@@ -276,8 +270,6 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
   // Row hints are only valid when the gradients hold nothing but the last backward's rows.
   const rowHints = gradsSelfZeroing && hasCandidateGradRows(model) ? model : undefined;
   const schedule = new StepLR(optimizer, cfg.lr_scheduler_step_size, cfg.lr_scheduler_gamma);
-  const logPath = join(runDir, LOG_FILE);
-  const resumePath = join(runDir, RESUME_FILE);
 
   let rng = new Rng(cfg.random_seed);
   let candidates = new Int32Array(nTrain * K);
@@ -336,11 +328,12 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       best: st.best, initial: st.initial, last: st.last, lastImprovementEpoch: st.lastImprovementEpoch,
       improvementCounter: st.improvementCounter, identicalCounter: st.identicalCounter, stopReason: st.stopReason,
     };
-    writeSafetensors(resumePath, tensors, { calitune_resume: JSON.stringify(meta) });
+    journal.writeResume(tensors, { calitune_resume: JSON.stringify(meta) });
   };
 
-  if (opts.resume && existsSync(resumePath)) {
-    const file = readSafetensors(resumePath);
+  const resumePath = journal.resumeName;
+  if (opts.resume && journal.hasResume()) {
+    const file = journal.readResume();
     let meta: ResumeMeta;
     try { meta = JSON.parse(file.metadata.calitune_resume ?? '') as ResumeMeta; } catch {
       throw new UserError('not a CaliTune resume state (metadata missing)', resumePath);
@@ -374,12 +367,12 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       improvementCounter: meta.improvementCounter, identicalCounter: meta.identicalCounter,
       stopReason: meta.stopReason === 'interrupted' ? null : meta.stopReason,
     });
-    history = readEpochLog(logPath, st.epoch);
-    writeFileAtomic(logPath, history.map((r) => JSON.stringify(r) + '\n').join(''));
+    history = journal.readLog(st.epoch);
+    journal.writeLog(history);
     opts.sink?.rollbackTo?.(st.epoch);
   } else {
-    if (!opts.resume && existsSync(resumePath)) {
-      throw new UserError('this run folder already holds a fine-tuning run: resume it with --resume or use a new name', runDir);
+    if (!opts.resume && journal.hasResume()) {
+      throw new UserError('this run folder already holds a fine-tuning run: resume it with --resume or use a new name', journal.where);
     }
     opts.sink?.rollbackTo?.(0);
     const { val: v0, validS, regenS } = validateAndRegenerate(true);
@@ -389,7 +382,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       tradeoff: tradeoffScore(v0.validNdcg, v0.jsd, v0.validNdcg, v0.jsd), improved: [], checkpoint: false,
       train_s: 0, regen_s: regenS, valid_s: validS,
     };
-    writeFileAtomic(logPath, JSON.stringify(rec0) + '\n');
+    journal.writeLog([rec0]);
     history = [rec0];
     opts.onEpoch?.(rec0);
     writeResume();
@@ -494,7 +487,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       valid_ndcg: val.validNdcg, jsd: val.jsd, tradeoff: trade, improved, checkpoint: saved,
       train_s: trainS, regen_s: regenS, valid_s: validS,
     };
-    appendLine(logPath, JSON.stringify(rec));
+    journal.appendLog(rec);
     history.push(rec);
     writeResume();
     opts.onEpoch?.(rec);
@@ -514,7 +507,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     trainableTensors: params.map((p) => p.name),
     trainUsers: nTrain,
   };
-  if (st.stopReason !== 'interrupted') writeJsonAtomic(join(runDir, SUMMARY_FILE), summary);
+  if (st.stopReason !== 'interrupted') journal.writeSummary(summary);
   model.setItemsFrozen?.(false);
   return summary;
 }

@@ -63,7 +63,5 @@ export function experimentName(c: FinetuneConfig, varied: readonly string[] = []
   return parts.join('__');
 }
 
-/** Names usable as folder and file names (and not 'base', which evaluate reserves). */
-export function isValidExperimentName(name: string): boolean {
-  return /^[A-Za-z0-9._-]+$/.test(name) && name !== '.' && name !== '..' && name !== 'base' && name !== 'base_model' && name.length <= 200;
-}
+// The naming rule moved to src/store; re-exported while callers move.
+export { isValidExperimentName } from '../store/experiment-name.js';

@@ -13,13 +13,14 @@
  * validation Pareto front, compared with the stored CP curve by the rules of src/selection.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
 import { DEFAULT_FINETUNE_CONFIG } from './finetune-config.js';
 import { cpCurve, frontierReport, validationFront, type CpCurve, type FrontierReport } from '../selection/index.js';
+import { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 
-export const REGISTRY_FILE = 'registry.sqlite';
+export { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
+
 export const REGISTRY_SCHEMA_VERSION = 1;
 export const POINT_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 export type PointStatus = (typeof POINT_STATUSES)[number];
@@ -59,10 +60,6 @@ export interface PointRow {
 }
 
 export interface CpRow { lambda: string; ndcg: number; jsd: number }
-
-export function registryPath(run: string): string {
-  return join(run, REGISTRY_FILE);
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (

@@ -10,25 +10,34 @@
  *                                                  backbone: backbone_training.json of the source)
  *   RUN/prepare/                                   item popularity and groups (long tail)
  *
- * Which experiments exist is answered by one function, `listExperiments` — the seam where
- * the experiment registry plugs in later.
+ * Every file is found and read through the run store (src/store). Which experiments exist is
+ * answered by one function, `listExperiments`.
  *
  * Bad values: a metric that is NaN / Infinity / null (or a bare `NaN` token, as Python's json
  * writes) becomes `null` here, is drawn as a gap, and is reported in `warnings`.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RESULTS_FORMAT_VERSION, SELECTION_MODES, findExperiment, type ResultsFile, type SelectionModeName } from '../eval/results.js';
+import { SELECTION_MODES, type SelectionModeName } from '../eval/results.js';
+import type { ResultsFile } from '../eval/results-format.js';
 import { readPerUserTable, type PerUserRows } from '../eval/per-user-table.js';
 import { USER_GROUP_NAMES } from '../eval/user-groups.js';
 import { closestCpLambda } from '../selection/cp-curve.js';
-import { readNpy, readNpyMatrixI32 } from '../data/npy.js';
+import { readNpyMatrixI32 } from '../data/npy.js';
 import { rboPerUser } from '../eval/rbo.js';
-import { preparePaths, type PrepareSummary } from '../calibration/prepare.js';
-import { runPaths, type RunInfo } from '../experiments/run-dir.js';
 import { UserError } from '../util/errors.js';
 import { paretoFront } from '../selection/pareto.js';
 import { selectionModeOr } from '../selection/modes.js';
+import { isRunDirectory, readRunInfo, runPaths, type RunInfo } from '../store/run.js';
+import { hasPrepared, loadPrepared, preparePaths } from '../store/prepare-files.js';
+import { experimentFolderNames, experimentPaths, experimentsDir, readExperimentConfig } from '../store/experiment-files.js';
+import { readEpochLog } from '../store/epoch-log.js';
+import { BASE_RESULTS_NAME, readResults, resultsExperimentNames, resultsPaths } from '../store/results-files.js';
+import { findExperiment } from '../store/stored-experiment.js';
+import { readBaseModelResults } from '../store/base-files.js';
+import { readTrainingLog } from '../store/model-files.js';
+
+export { parseJsonLenient } from '../store/json-files.js';
 
 export type Num = number | null;
 
@@ -102,44 +111,6 @@ export interface ReportData {
 
 // ------------------------------------------------------------------ reading helpers
 
-/**
- * JSON.parse that also accepts the bare NaN / Infinity / -Infinity tokens Python's json module
- * writes; those become null. Returns how many were replaced.
- */
-export function parseJsonLenient(text: string): { value: unknown; replaced: number } {
-  try {
-    return { value: JSON.parse(text), replaced: 0 };
-  } catch (first) {
-    let replaced = 0;
-    let out = '';
-    let i = 0;
-    const n = text.length;
-    while (i < n) {
-      const c = text[i]!;
-      if (c === '"') {
-        // copy the string literal verbatim
-        let j = i + 1;
-        while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-        out += text.slice(i, j + 1);
-        i = j + 1;
-        continue;
-      }
-      const m = /^(-?Infinity|NaN)/.exec(text.slice(i, i + 9));
-      if (m) { out += 'null'; replaced++; i += m[0].length; continue; }
-      out += c;
-      i++;
-    }
-    if (replaced === 0) throw first;
-    return { value: JSON.parse(out), replaced };
-  }
-}
-
-function readJsonFile(path: string): { value: unknown; replaced: number } {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) { throw new UserError(`cannot read: ${(e as Error).message}`, path); }
-  try { return parseJsonLenient(text); } catch (e) { throw new UserError(`not valid JSON (${(e as Error).message})`, path); }
-}
-
 const fin = (x: unknown): Num => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 function metricSet(raw: unknown, where: string, bad: string[]): MetricSet {
@@ -157,31 +128,9 @@ function metricSet(raw: unknown, where: string, bad: string[]): MetricSet {
   };
 }
 
-/** Reads a results file written by 'calitune evaluate', tolerating NaN values. */
-export function readResultsLenient(path: string, warnings: string[]): ResultsFile {
-  const { value, replaced } = readJsonFile(path);
-  const r = value as Partial<ResultsFile> & Record<string, unknown>;
-  if (!r || typeof r !== 'object') throw new UserError('not a results object', path);
-  const v = (r.calitune as { format_version?: unknown } | undefined)?.format_version;
-  if (typeof v !== 'number') throw new UserError(`an older results format (no calitune.format_version); re-run 'calitune evaluate' to rewrite it`, path);
-  if (v !== RESULTS_FORMAT_VERSION) throw new UserError(`results format_version ${v} is not the one this calitune reads (${RESULTS_FORMAT_VERSION}); re-run 'calitune evaluate'`, path);
-  if (!r.base_recommendations) throw new UserError('results file has no base_recommendations', path);
-  if (replaced > 0) warnings.push(`${path}: ${replaced} NaN/Infinity value(s) in the file (read as missing)`);
-  return r as ResultsFile;
-}
-
-function readJsonl(path: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch { return out; }
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const v = parseJsonLenient(line).value;
-      if (v && typeof v === 'object') out.push(v as Record<string, unknown>);
-    } catch { /* a torn last line */ }
-  }
-  return out;
+/** Reads a results file written by 'calitune evaluate', tolerating NaN values (reported in `warnings`). */
+function readResultsTolerant(path: string, warnings: string[]): ResultsFile {
+  return readResults(path, { onNonFinite: (n) => warnings.push(`${path}: ${n} NaN/Infinity value(s) in the file (read as missing)`) });
 }
 
 // ------------------------------------------------------------------ experiments
@@ -189,31 +138,16 @@ function readJsonl(path: string): Record<string, unknown>[] {
 /**
  * The experiments of a run: folders under RUN/experiments and evaluated results files
  * RUN/results/NAME.json (other than base_model.json / base.json). Sorted by name.
- * The experiment registry (issue 6) will replace this function.
  */
 export function listExperiments(run: string): string[] {
-  const names = new Set<string>();
-  const ed = join(run, 'experiments');
-  if (existsSync(ed)) {
-    for (const f of readdirSync(ed)) {
-      try { if (statSync(join(ed, f)).isDirectory() && /^[A-Za-z0-9._-]+$/.test(f) && f !== 'base') names.add(f); } catch { /* vanished */ }
-    }
-  }
-  const rd = runPaths(run).results;
-  if (existsSync(rd)) {
-    for (const f of readdirSync(rd)) {
-      const m = /^([A-Za-z0-9._-]+)\.json$/.exec(f);
-      if (m && m[1] !== 'base_model' && m[1] !== 'base' && !f.startsWith('.')) names.add(m[1]!);
-    }
-  }
+  const names = new Set([...experimentFolderNames(run), ...resultsExperimentNames(run)]);
   return [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-function describeConfig(dir: string): string | undefined {
-  const p = join(dir, 'config.json');
-  if (!existsSync(p)) return undefined;
+function describeConfig(run: string, name: string): string | undefined {
   try {
-    const c = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+    const c = readExperimentConfig(run, name) as Record<string, unknown> | undefined;
+    if (c === undefined) return undefined;
     const parts: string[] = [];
     const mode = c.finetuning_mode ?? c.finetuningMode;
     const alpha = c.combined_mode_alpha ?? c.combinedModeAlpha;
@@ -225,36 +159,41 @@ function describeConfig(dir: string): string | undefined {
   } catch { return undefined; }
 }
 
+/** The fine-tuner's epoch log as chart points; a malformed log is reported and not drawn. */
+function loadEpochLog(path: string, warnings: string[]): LogPoint[] {
+  let records;
+  try { records = readEpochLog(path); } catch (err) {
+    if (err instanceof UserError) { warnings.push(`skipped: ${err.message}`); return []; }
+    throw err;
+  }
+  const bad: number[] = [];
+  const log = records.map((r) => {
+    const pt: LogPoint = { epoch: r.epoch, validNdcg: fin(r.valid_ndcg), jsd: fin(r.jsd), tradeoff: fin(r.tradeoff) };
+    if (pt.validNdcg === null || pt.jsd === null) bad.push(r.epoch);
+    return pt;
+  });
+  log.sort((a, b) => a.epoch - b.epoch);
+  if (bad.length) warnings.push(`${path}: epoch(s) ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ', …' : ''} have no finite valid NDCG / JSD (drawn as gaps)`);
+  return log;
+}
+
 function loadExperiment(run: string, name: string, warnings: string[], missing: string[]): ExperimentData {
-  const dir = join(run, 'experiments', name);
+  const ep = experimentPaths(run, name);
+  const dir = ep.dir;
   const e: ExperimentData = { name, hasDir: existsSync(dir), epochs: [], log: [], selected: {} };
   if (e.hasDir) {
-    e.config = describeConfig(dir);
-    for (const f of ['log.jsonl', 'epochs.jsonl']) {
-      const p = join(dir, f);
-      if (!existsSync(p)) continue;
-      const bad: number[] = [];
-      for (const r of readJsonl(p)) {
-        const ep = fin(r.epoch);
-        if (ep === null) continue;
-        const pt: LogPoint = { epoch: ep, validNdcg: fin(r.valid_ndcg), jsd: fin(r.jsd), tradeoff: fin(r.tradeoff) };
-        if (pt.validNdcg === null || pt.jsd === null) bad.push(ep);
-        e.log.push(pt);
-      }
-      e.log.sort((a, b) => a.epoch - b.epoch);
-      if (bad.length) warnings.push(`${p}: epoch(s) ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ', …' : ''} have no finite valid NDCG / JSD (drawn as gaps)`);
-      break;
-    }
-    if (e.log.length === 0) missing.push(`experiment '${name}': no epoch log (${dir}/log.jsonl) — training curves not drawn`);
+    e.config = describeConfig(run, name);
+    e.log = loadEpochLog(ep.log, warnings);
+    if (e.log.length === 0) missing.push(`experiment '${name}': no epoch log (${ep.log}) — training curves not drawn`);
   }
-  const rp = join(runPaths(run).results, `${name}.json`);
+  const { json: rp, perUser: pu } = resultsPaths(run, name);
   if (!existsSync(rp)) {
     missing.push(`experiment '${name}' is not evaluated: run 'calitune evaluate --run ${run} --experiment ${name}' (trade-off, RBO and tables need it)`);
     return e;
   }
   let res: ResultsFile;
   try {
-    res = readResultsLenient(rp, warnings);
+    res = readResultsTolerant(rp, warnings);
   } catch (err) {
     if (err instanceof UserError) { warnings.push(`skipped: ${err.message}`); return e; }
     throw err;
@@ -278,7 +217,6 @@ function loadExperiment(run: string, name: string, warnings: string[], missing: 
   const mode: SelectionModeName = selectionModeOr(tm);
   const pe = e.selected[mode] ?? e.selected.any;
   if (pe !== undefined) e.primary = { mode: e.selected[mode] !== undefined ? mode : 'any', epoch: pe };
-  const pu = join(runPaths(run).results, `${name}_per_user.tsv`);
   if (existsSync(pu)) e.perUserPath = pu;
   else missing.push(`experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; re-run 'calitune evaluate'`);
   return e;
@@ -287,15 +225,12 @@ function loadExperiment(run: string, name: string, warnings: string[], missing: 
 // ------------------------------------------------------------------ backbone and popularity
 
 function loadLongTail(run: string, missing: string[], warnings: string[]): LongTail | undefined {
-  const p = preparePaths(run);
-  if (!existsSync(p.summary)) {
+  if (!hasPrepared(run)) {
     missing.push(`no popularity groups: run 'calitune prepare --run ${run}' (long-tail chart, JSD and user groups need it)`);
     return undefined;
   }
   try {
-    const summary = JSON.parse(readFileSync(p.summary, 'utf8')) as PrepareSummary;
-    const pop = readNpy(p.itemPopularity).data;
-    const grp = readNpy(p.itemGroups).data;
+    const { summary, popularity: pop, itemGroup: grp } = loadPrepared(run);
     const items: number[] = [];
     for (let i = 1; i < pop.length; i++) items.push(i);
     // DESIGN §3: most popular first, ties lower id first
@@ -313,17 +248,19 @@ function loadLongTail(run: string, missing: string[], warnings: string[]): LongT
     const massShare = Array.from({ length: G }, (_, g) => counts.reduce((s, x, r) => s + (groups[r] === g ? x : 0), 0) / (total || 1));
     return { counts, groups, groupNames: summary.group_names, boundaries, massShare, source: summary.popularity_source };
   } catch (e) {
-    warnings.push(`cannot read the popularity groups in ${p.dir}: ${(e as Error).message}`);
+    warnings.push(`cannot read the popularity groups in ${preparePaths(run).dir}: ${(e as Error).message}`);
     return undefined;
   }
 }
 
 function loadBackboneLog(run: string, info: RunInfo | undefined, missing: string[]): ReportData['backboneLog'] {
   const p = runPaths(run).trainingLog;
-  if (existsSync(p)) {
+  let records: Record<string, unknown>[] = [];
+  try { records = readTrainingLog(run); } catch (err) { if (!(err instanceof UserError)) throw err; }
+  if (records.length) {
     const pts: BackbonePoint[] = [];
     let best: number | undefined, bestV = -Infinity;
-    for (const r of readJsonl(p)) {
+    for (const r of records) {
       const ep = fin(r.epoch);
       if (ep === null) continue;
       const v = fin(r.valid_ndcg);
@@ -345,6 +282,24 @@ function loadBackboneLog(run: string, info: RunInfo | undefined, missing: string
   return undefined;
 }
 
+/** The backbone's type and NDCG@10 from results/base_model.json (optional: undefined when unreadable). */
+function loadBackbone(run: string): ReportData['backbone'] {
+  let j: Record<string, unknown> | undefined;
+  try { j = readBaseModelResults(run); } catch { return undefined; }
+  if (j === undefined) return undefined;
+  const pick = (o: unknown): number | undefined => {
+    if (typeof o === 'number') return o;
+    if (o && typeof o === 'object') { const n = (o as Record<string, unknown>).ndcg ?? (o as Record<string, unknown>)['ndcg@10']; return typeof n === 'number' ? n : undefined; }
+    return undefined;
+  };
+  const valid = pick(j.valid), test = pick(j.test);
+  return {
+    ...(typeof j.model_type === 'string' ? { model: j.model_type } : {}),
+    ...(valid !== undefined ? { validNdcg: valid } : {}),
+    ...(test !== undefined ? { testNdcg: test } : {}),
+  };
+}
+
 // ------------------------------------------------------------------ the whole run
 
 export function loadReportData(run: string): ReportData {
@@ -352,41 +307,23 @@ export function loadReportData(run: string): ReportData {
   if (!statSync(run).isDirectory()) throw new UserError(`${run} is not a directory`);
   const missing: string[] = [], warnings: string[] = [];
   let info: RunInfo | undefined;
-  const ip = runPaths(run).info;
-  if (existsSync(ip)) {
-    try { info = JSON.parse(readFileSync(ip, 'utf8')) as RunInfo; } catch (e) { warnings.push(`${ip}: not valid JSON (${(e as Error).message})`); }
-  } else {
-    throw new UserError(`${run} is not a run directory (no run.json); create one with 'calitune train' or 'calitune import'`);
-  }
+  if (!isRunDirectory(run)) throw new UserError(`${run} is not a run directory (no run.json); create one with 'calitune train' or 'calitune import'`);
+  try { info = readRunInfo(run); } catch (e) { if (e instanceof UserError) warnings.push(e.message); else throw e; }
   const data: ReportData = { run, ...(info ? { info } : {}), split: 'test', k: 10, cp: [], experiments: [], userGroupNames: [...USER_GROUP_NAMES], missing, warnings };
 
-  const bm = runPaths(run).baseResults;
-  if (existsSync(bm)) {
-    try {
-      const j = JSON.parse(readFileSync(bm, 'utf8')) as Record<string, unknown>;
-      const pick = (o: unknown): number | undefined => {
-        if (typeof o === 'number') return o;
-        if (o && typeof o === 'object') { const n = (o as Record<string, unknown>).ndcg ?? (o as Record<string, unknown>)['ndcg@10']; return typeof n === 'number' ? n : undefined; }
-        return undefined;
-      };
-      data.backbone = {
-        ...(typeof j.model_type === "string" ? { model: j.model_type } : {}),
-        ...(pick(j.valid) !== undefined ? { validNdcg: pick(j.valid)! } : {}),
-        ...(pick(j.test) !== undefined ? { testNdcg: pick(j.test)! } : {}),
-      };
-    } catch { /* optional */ }
-  }
+  const backbone = loadBackbone(run);
+  if (backbone) data.backbone = backbone;
 
   const names = listExperiments(run);
   for (const n of names) data.experiments.push(loadExperiment(run, n, warnings, missing));
-  if (names.length === 0) missing.push(`no CaliTune experiments in ${join(run, 'experiments')}: run 'calitune finetune --run ${run} --config examples/ml-100k-finetune.yaml --name NAME', then 'calitune evaluate --run ${run} --experiment NAME'`);
+  if (names.length === 0) missing.push(`no CaliTune experiments in ${experimentsDir(run)}: run 'calitune finetune --run ${run} --config examples/ml-100k-finetune.yaml --name NAME', then 'calitune evaluate --run ${run} --experiment NAME'`);
 
   // base + CP: from the newest evaluated results file (they are the same for every experiment of a run)
   const candidates: { path: string; res: ResultsFile }[] = [];
   for (const e of data.experiments) if (e.results && e.resultsPath) candidates.push({ path: e.resultsPath, res: e.results });
-  const bp = join(runPaths(run).results, 'base.json');
+  const bp = resultsPaths(run, BASE_RESULTS_NAME).json;
   if (existsSync(bp)) {
-    try { candidates.push({ path: bp, res: readResultsLenient(bp, warnings) }); } catch (err) {
+    try { candidates.push({ path: bp, res: readResultsTolerant(bp, warnings) }); } catch (err) {
       if (err instanceof UserError) warnings.push(`skipped: ${err.message}`); else throw err;
     }
   }

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { runPaths } from '../store/run.js';
 import { UserError } from '../util/errors.js';
 import { loadPerUserComparison, loadReportData, validationParetoFront, type ReportData } from './data.js';
 import { reportLabels, type ChartDef } from './charts/spec-common.js';
@@ -256,7 +257,7 @@ function writePage(
 }
 
 export async function writeReport(
-  run: string, outDir: string = join(run, 'report'), opts: WriteReportOptions = {},
+  run: string, outDir: string = runPaths(run).report, opts: WriteReportOptions = {},
 ): Promise<WriteReportResult> {
   const scale = opts.pngScale ?? 2;
   if (!(scale > 0 && scale <= 8)) throw new UserError(`PNG scale must be in (0, 8], got ${scale}`);

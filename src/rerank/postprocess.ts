@@ -8,32 +8,19 @@
  * normalises each block exactly like `minMaxNormalizeFinite` (float32: (s − min) / max(s − min))
  * and keeps the per-user top-m. The result equals `prepareCpCandidates` on the full matrix.
  *
- * Files: RUN/postprocess/cp_{λ}_{test,valid}.npy (int32 nUsers × n, row 0 = −1) and
- * RUN/postprocess/summary.json (λs, m, n, timings). λ is written with JavaScript's shortest
- * number text (0.1, 0.25, 1), which is also the key in the results' `postprocessed`.
+ * The run store writes the lists and the summary (src/store/postprocess-files.ts). λ is
+ * written with JavaScript's shortest number text (0.1, 0.25, 1): the key in the results'
+ * `postprocessed` and in the lists' file names.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
 import { scoreTopKWith } from '../math/scoring.js';
 import { topkRows } from '../math/topk.js';
-import { writeNpy } from '../data/npy.js';
-import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { cpRerank, type CpCandidates } from './cp.js';
 
 export type CpMode = 'test' | 'valid';
 export const DEFAULT_LAMBDAS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-
-export function postprocessPaths(run: string) {
-  const dir = join(run, 'postprocess');
-  return {
-    dir,
-    summary: join(dir, 'summary.json'),
-    cpList: (lambda: number | string, mode: CpMode) => join(dir, `cp_${typeof lambda === 'number' ? lambdaKey(lambda) : lambda}_${mode}.npy`),
-  };
-}
 
 /** The text of a λ in file names and result keys. */
 export function lambdaKey(lambda: number): string {
@@ -155,7 +142,16 @@ export interface PostprocessSummary {
   files: Record<string, Record<CpMode, string>>;
 }
 
-export async function postprocessRun(run: string, model: Recommender, ds: SplitDataset, o: PostprocessOptions): Promise<PostprocessSummary> {
+/** CP lists per mode and λ (index as in `lambdas`), with what they took. */
+export interface CpListsResult {
+  modes: CpMode[];
+  lists: Partial<Record<CpMode, Int32Array[]>>;
+  workersUsed: number;
+  seconds: { candidates: number; rerank: Record<CpMode, number> };
+}
+
+/** CP re-ranking of a model's lists for every λ and mode (the settings checked first). */
+export async function computeCpLists(model: Recommender, ds: SplitDataset, o: PostprocessOptions): Promise<CpListsResult> {
   validateCpSettings(o.lambdas, o.m, o.n, ds.nItems);
   const modes = [...(o.modes ?? (['test', 'valid'] as CpMode[]))];
   const t0 = performance.now();
@@ -174,20 +170,13 @@ export async function postprocessRun(run: string, model: Recommender, ds: SplitD
     workersUsed = Math.max(workersUsed, r.workersUsed);
     lists[mode] = r.lists;
   }
-  const tw = performance.now();
-  const p = postprocessPaths(run);
-  const files: Record<string, Record<CpMode, string>> = {};
-  o.lambdas.forEach((l, li) => {
-    const key = lambdaKey(l);
-    files[key] = { test: '', valid: '' };
-    for (const mode of modes) {
-      const path = p.cpList(l, mode);
-      writeNpy(path, '<i4', [ds.nUsers, o.n], lists[mode]![li]!);
-      files[key]![mode] = path;
-    }
-  });
-  const writeS = (performance.now() - tw) / 1000;
-  const summary: PostprocessSummary = {
+  return { modes, lists, workersUsed, seconds: { candidates: tCand, rerank: rerankS } };
+}
+
+/** The summary of a postprocess run (`files`: λ key → mode → path of the stored list). */
+export function postprocessSummary(o: PostprocessOptions, r: CpListsResult, files: PostprocessSummary['files'], writeS: number, totalS: number, nUsers: number): PostprocessSummary {
+  const rerankS = r.seconds.rerank;
+  return {
     format_version: 1,
     created: new Date().toISOString(),
     method: 'cp',
@@ -195,37 +184,19 @@ export async function postprocessRun(run: string, model: Recommender, ds: SplitD
     lambda_keys: o.lambdas.map(lambdaKey),
     m: o.m,
     n: o.n,
-    modes,
-    workers_used: workersUsed,
+    modes: r.modes,
+    workers_used: r.workersUsed,
     seconds: {
-      candidates: tCand,
+      candidates: r.seconds.candidates,
       rerank: rerankS,
       per_lambda: { test: rerankS.test / o.lambdas.length, valid: rerankS.valid / o.lambdas.length },
       write: writeS,
-      total: (performance.now() - t0) / 1000,
+      total: totalS,
     },
-    users: ds.nUsers - 1,
+    users: nUsers - 1,
     files,
   };
-  writeJsonAtomic(p.summary, summary);
-  return summary;
 }
 
-/** λ keys with a stored CP list for `mode`, sorted by λ. */
-export function storedCpLambdas(run: string, mode: CpMode): string[] {
-  const dir = postprocessPaths(run).dir;
-  if (!existsSync(dir)) return [];
-  const re = new RegExp(`^cp_([0-9.eE+-]+)_${mode}\\.npy$`);
-  const keys: string[] = [];
-  for (const f of readdirSync(dir)) {
-    const mt = re.exec(f);
-    if (mt && Number.isFinite(Number(mt[1]))) keys.push(mt[1]!);
-  }
-  return keys.sort((a, b) => Number(a) - Number(b));
-}
-
-export function readPostprocessSummary(run: string): PostprocessSummary | undefined {
-  const p = postprocessPaths(run).summary;
-  if (!existsSync(p)) return undefined;
-  try { return JSON.parse(readFileSync(p, 'utf8')) as PostprocessSummary; } catch { return undefined; }
-}
+// Moved to src/store; re-exported while callers move.
+export { postprocessPaths, postprocessRun, readPostprocessSummary, storedCpLambdas } from '../store/postprocess-files.js';

@@ -3,17 +3,17 @@
  * checkpoint stores only the tensors fine-tuning changed). The checkpoint is picked by epoch
  * or by the experiment's validation-selected epoch for a selection mode.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadRunData, runPaths } from '../experiments/run-dir.js';
-import { experimentPaths } from '../experiments/experiment-dir.js';
+import { existsSync } from 'node:fs';
+import { loadRunData, runPaths } from '../store/run.js';
+import { experimentPaths } from '../store/experiment-files.js';
+import { readJsonFile } from '../store/json-files.js';
 import '../models/all.js';
 import { loadModel } from '../models/model-file.js';
 import { readSafetensors } from '../models/safetensors.js';
 import { USER_ADAPTER_TENSOR, type Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
 import { UserError } from '../util/errors.js';
-import { CheckpointStore } from '../calibration/checkpoints.js';
+import { CheckpointStore } from '../store/checkpoint-store.js';
 import { SELECTION_MODES, type SelectionMode } from '../selection/modes.js';
 
 export { SELECTION_MODES };
@@ -26,14 +26,6 @@ export interface ServingModel {
   label: string;
   experiment?: string;
   epoch?: number;
-}
-
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`cannot read JSON (${(e as Error).message})`, path);
-  }
 }
 
 export function loadServingModel(
@@ -56,7 +48,7 @@ export function loadServingModel(
     const mode = opts.mode ?? 'any';
     const summaryPath = ep.summary;
     if (!existsSync(summaryPath)) throw new UserError(`experiment '${opts.experiment}' has not finished (no summary.json): give --epoch N`, dir);
-    const summary = readJson(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
+    const summary = readJsonFile(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
     const sel = summary.selected?.[mode];
     if (!sel) throw new UserError(`experiment '${opts.experiment}' has no validation-selected epoch for mode '${mode}'`, summaryPath);
     epoch = sel.epoch;

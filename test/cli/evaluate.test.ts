@@ -67,13 +67,14 @@ test('evaluate on the oracle run: base, CP and a fine-tuned epoch reproduce the 
     out.set(top, 10);
     return out;
   };
-  const ep = join(R, 'experiments', 'ft', 'epoch_184');
-  writeNpy(join(ep, 'test_lists.npy'), '<i4', [ds.nUsers, 10], lists([ds.train, ds.valid]));
-  writeNpy(join(ep, 'valid_lists.npy'), '<i4', [ds.nUsers, 10], lists([ds.train]));
-  // a second stored epoch (lists layout): the base lists themselves
-  mkdirSync(join(R, 'experiments', 'ft', 'lists'), { recursive: true });
-  copyFileSync(join(R, 'lists', 'base_test.npy'), join(R, 'experiments', 'ft', 'lists', 'epoch_1_test.npy'));
-  copyFileSync(join(R, 'lists', 'base_valid.npy'), join(R, 'experiments', 'ft', 'lists', 'epoch_1_valid.npy'));
+  // stored epochs as the fine-tuner stores them, without an index or epoch log (so the
+  // validation metrics are recomputed from the lists): epoch 184 and epoch 1 = the base lists
+  const ck = join(R, 'experiments', 'ft', 'checkpoints');
+  writeNpy(join(ck, 'epoch_184', 'test_lists.npy'), '<i4', [ds.nUsers, 10], lists([ds.train, ds.valid]));
+  writeNpy(join(ck, 'epoch_184', 'valid_lists.npy'), '<i4', [ds.nUsers, 10], lists([ds.train]));
+  mkdirSync(join(ck, 'epoch_1'), { recursive: true });
+  copyFileSync(join(R, 'lists', 'base_test.npy'), join(ck, 'epoch_1', 'test_lists.npy'));
+  copyFileSync(join(R, 'lists', 'base_valid.npy'), join(ck, 'epoch_1', 'valid_lists.npy'));
 
   const r2 = await cli(['evaluate', '--run', R, '--experiment', 'ft']);
   assert.equal(r2.code, 0, r2.err);

@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findExperiment, readResults, RESULTS_FORMAT_VERSION, selectStoredEpochs, type SelectionPoint } from '../../src/eval/results.js';
+import { selectStoredEpochs, type SelectionPoint } from '../../src/eval/results.js';
 import { formatPerUserTable, readPerUserTable, writePerUserTable } from '../../src/eval/per-user-table.js';
-import { writeNpy } from '../../src/data/npy.js';
-import { isUserError } from '../../src/util/errors.js';
 
 const pt = (epoch: number, n: number, j: number, t: number | null): SelectionPoint => ({ epoch, m: { valid_ndcg: n, jsd: j, tradeoff: t }, source: 'recorded' });
 
@@ -27,52 +25,6 @@ test('selection on validation metrics: known answers per mode', () => {
   assert.deepEqual(e, { any: null, ndcg: null, pop_jsd: null, tradeoff: null });
   // a null trade-off never wins the trade-off mode
   assert.equal(selectStoredEpochs([pt(1, 0.1, 0.2, null), pt(2, 0.05, 0.3, 0.9)]).tradeoff!.epoch, 2);
-});
-
-test('findExperiment: both list layouts, recorded metrics from checkpoints.json and the epoch log', (t) => {
-  const tmp = mkdtempSync(join(tmpdir(), 'calitune-results-'));
-  t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const R = join(tmp, 'run');
-  const E = join(R, 'experiments', 'x');
-  const l = new Int32Array(6).fill(-1);
-  writeNpy(join(E, 'checkpoints', 'epoch_2', 'test_lists.npy'), '<i4', [2, 3], l);
-  writeNpy(join(E, 'checkpoints', 'epoch_2', 'valid_lists.npy'), '<i4', [2, 3], l);
-  writeFileSync(join(E, 'checkpoints', 'checkpoints.json'), JSON.stringify({ keep: 'frontier', checkpoints: [{ epoch: 2, validNdcg: 0.2, jsd: 0.1, tradeoff: 1.1, dir: 'epoch_2', weights: false }] }));
-  writeNpy(join(E, 'lists', 'epoch_7_test.npy'), '<i4', [2, 3], l);
-  writeFileSync(join(E, 'log.jsonl'), [
-    JSON.stringify({ epoch: 0, valid_ndcg: 0.3, jsd: 0.2, tradeoff: 1 }),
-    JSON.stringify({ epoch: 7, valid_ndcg: 0.25, jsd: 0.12, tradeoff: null }),
-    '{"epoch": 8, "valid_nd', // torn last line
-  ].join('\n'));
-  const x = findExperiment(R, 'x');
-  assert.equal(x.layout, 'checkpoints');
-  assert.deepEqual(x.epochs.map((e) => e.epoch), [2, 7]);
-  assert.deepEqual(x.epochs[0]!.recorded, { valid_ndcg: 0.2, jsd: 0.1, tradeoff: 1.1 });
-  assert.deepEqual(x.epochs[1]!.recorded, { valid_ndcg: 0.25, jsd: 0.12, tradeoff: null });
-  assert.ok(x.epochs[1]!.lists.test && !x.epochs[1]!.lists.valid);
-  for (const bad of ['nope', '../x', 'base']) {
-    assert.throws(() => findExperiment(R, bad), (e) => isUserError(e));
-  }
-});
-
-test('readResults: current format accepted; missing, older, newer formats refused with a clear message', (t) => {
-  const tmp = mkdtempSync(join(tmpdir(), 'calitune-results-'));
-  t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const w = (name: string, v: unknown) => { const p = join(tmp, name); writeFileSync(p, JSON.stringify(v)); return p; };
-  const ok = readResults(w('ok.json', { base_recommendations: { ndcg: 0.2 }, calitune: { format_version: RESULTS_FORMAT_VERSION } }));
-  assert.equal(ok.base_recommendations.ndcg, 0.2);
-  const cases: [string, unknown, RegExp][] = [
-    ['ref.json', { base_recommendations: { ndcg: 0.2 }, postprocessed: {} }, /older results format.*reference implementation/],
-    ['old.json', { model_type: 'bpr', valid: {}, test: {} }, /older results format/],
-    ['v0.json', { base_recommendations: {}, calitune: { format_version: 0 } }, /older results format \(format_version 0/],
-    ['v9.json', { base_recommendations: {}, calitune: { format_version: 9 } }, /newer than this calitune reads/],
-  ];
-  for (const [name, v, re] of cases) {
-    assert.throws(() => readResults(w(name, v)), (e) => isUserError(e) && re.test((e as Error).message), name);
-  }
-  assert.throws(() => readResults(join(tmp, 'missing.json')), (e) => isUserError(e) && /run 'calitune evaluate' first/.test((e as Error).message));
-  writeFileSync(join(tmp, 'bad.json'), '{');
-  assert.throws(() => readResults(join(tmp, 'bad.json')), (e) => isUserError(e));
 });
 
 test('per-user table: round trip with exact numbers, empty cells for missing columns', (t) => {

@@ -1,0 +1,66 @@
+/**
+ * The backbone's evaluation in a run:
+ *   RUN/lists/base_{valid,test}.npy   its top-k lists, users × k int32 (row 0 = padding = −1)
+ *   RUN/results/base_model.json       model type, k, valid and test NDCG@k, the lists' paths
+ */
+import { existsSync } from 'node:fs';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { readNpyMatrixI32 } from '../data/npy.js';
+import type { BaseEvaluation, ListsNdcg } from '../eval/base-eval.js';
+import { writeListMatrix } from './list-files.js';
+import { readJsonFile } from './json-files.js';
+import { runPaths } from './run.js';
+
+export type BaseListSplit = 'valid' | 'test';
+
+export function baseListPath(run: string, split: BaseListSplit): string {
+  return runPaths(run).baseList(split);
+}
+
+export function writeBaseLists(run: string, lists: Record<BaseListSplit, Int32Array>, k: number): void {
+  writeListMatrix(baseListPath(run, 'valid'), lists.valid, k);
+  writeListMatrix(baseListPath(run, 'test'), lists.test, k);
+}
+
+/** Whether both base lists are stored. */
+export function hasBaseLists(run: string): boolean {
+  return existsSync(baseListPath(run, 'valid')) && existsSync(baseListPath(run, 'test'));
+}
+
+/** One split's stored base lists, which must be exactly nUsers × k. */
+export function readBaseList(run: string, split: BaseListSplit, nUsers: number, k: number): Int32Array {
+  const p = baseListPath(run, split);
+  const a = readNpyMatrixI32(p);
+  if (a.rows !== nUsers || a.cols !== k) throw new UserError(`expected ${nUsers}×${k} lists, got ${a.rows}×${a.cols}`, p);
+  return a.data;
+}
+
+/** The content of results/base_model.json (what train and import print with --json). */
+export interface BaseModelResults {
+  model_type: string;
+  k: number;
+  valid: ListsNdcg;
+  test: ListsNdcg;
+  lists: Record<BaseListSplit, string>;
+}
+
+/** Writes the base lists and results/base_model.json of a backbone evaluation. */
+export function writeBaseEvaluation(run: string, e: BaseEvaluation, modelType: string): BaseModelResults {
+  writeBaseLists(run, e.lists, e.k);
+  const summary: BaseModelResults = {
+    model_type: modelType, k: e.k, valid: e.valid, test: e.test,
+    lists: { valid: baseListPath(run, 'valid'), test: baseListPath(run, 'test') },
+  };
+  writeJsonAtomic(runPaths(run).baseResults, summary);
+  return summary;
+}
+
+/** results/base_model.json as stored, or undefined when absent. */
+export function readBaseModelResults(run: string): Record<string, unknown> | undefined {
+  const p = runPaths(run).baseResults;
+  if (!existsSync(p)) return undefined;
+  const v = readJsonFile(p);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UserError('expected a JSON object', p);
+  return v as Record<string, unknown>;
+}

@@ -1,0 +1,108 @@
+/**
+ * RUN/experiments/NAME/checkpoints: what the fine-tuner stores at each improvement.
+ *   epoch_N/weights.safetensors   trainable tensors only (names as the model's parameters)
+ *   epoch_N/valid_lists.npy       int32 nUsers × k (row 0 = padding user)
+ *   epoch_N/test_lists.npy        int32 nUsers × k
+ *   epoch_N/metrics.json          the epoch's validation metrics and the tensors' names and shapes
+ *   checkpoints.json              index: { keep, checkpoints: [{ epoch, validNdcg, jsd, tradeoff, dir, weights }] }
+ * A folder is complete once the index names it (the index is written last). All writes are atomic.
+ */
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
+import { writeNpy } from '../data/npy.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import type { CheckpointRecord, EpochLists, EpochMetrics, KeepPolicy, NamedTensor } from '../calibration/checkpoints.js';
+import { isJsonObject } from './json-files.js';
+
+export const CHECKPOINT_INDEX_FILE = 'checkpoints.json';
+export const CHECKPOINT_WEIGHTS_FILE = 'weights.safetensors';
+export const CHECKPOINT_METRICS_FILE = 'metrics.json';
+
+export type ListSplit = 'valid' | 'test';
+
+/** Folder name of an epoch's checkpoint, relative to the checkpoints folder. */
+export function checkpointFolderName(epoch: number): string {
+  return `epoch_${epoch}`;
+}
+
+export function checkpointIndexPath(dir: string): string {
+  return join(dir, CHECKPOINT_INDEX_FILE);
+}
+
+/** `rel` = a record's `dir`. */
+export function checkpointWeightsPath(dir: string, rel: string): string {
+  return join(dir, rel, CHECKPOINT_WEIGHTS_FILE);
+}
+
+export function checkpointListsPath(dir: string, rel: string, split: ListSplit): string {
+  return join(dir, rel, `${split}_lists.npy`);
+}
+
+export interface CheckpointIndex { keep?: string; checkpoints: CheckpointRecord[] }
+
+const numberOrNull = (v: unknown): boolean => v === null || typeof v === 'number';
+
+function recordProblem(r: unknown, i: number): string | undefined {
+  if (!isJsonObject(r)) return `checkpoints[${i}] is not an object`;
+  if (typeof r.epoch !== 'number' || !Number.isInteger(r.epoch) || r.epoch < 0) return `checkpoints[${i}].epoch must be a whole number ≥ 0`;
+  if (typeof r.dir !== 'string' || !/^epoch_\d+$/.test(r.dir)) return `checkpoints[${i}].dir must be a folder name epoch_N`;
+  if (typeof r.weights !== 'boolean') return `checkpoints[${i}].weights must be true or false`;
+  for (const k of ['validNdcg', 'jsd', 'tradeoff']) if (!numberOrNull(r[k])) return `checkpoints[${i}].${k} must be a number`;
+  return undefined;
+}
+
+/** The index of a checkpoints folder, or undefined when there is none. */
+export function readCheckpointIndex(dir: string): CheckpointIndex | undefined {
+  const path = checkpointIndexPath(dir);
+  if (!existsSync(path)) return undefined;
+  let v: unknown;
+  try { v = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
+    throw new UserError(`corrupt checkpoint index: ${(e as Error).message}`, path);
+  }
+  const recs = isJsonObject(v) ? (v.checkpoints ?? []) : undefined;
+  if (!Array.isArray(recs)) throw new UserError("corrupt checkpoint index: expected an object with a 'checkpoints' list", path);
+  recs.forEach((r, i) => {
+    const problem = recordProblem(r, i);
+    if (problem !== undefined) throw new UserError(`corrupt checkpoint index: ${problem}`, path);
+  });
+  const keep = (v as Record<string, unknown>).keep;
+  return { ...(typeof keep === 'string' ? { keep } : {}), checkpoints: recs as CheckpointRecord[] };
+}
+
+export function writeCheckpointIndex(dir: string, keep: KeepPolicy, records: readonly CheckpointRecord[]): void {
+  writeJsonAtomic(checkpointIndexPath(dir), { keep, checkpoints: records });
+}
+
+/** Writes an epoch's folder (weights, lists, metrics); returns its name relative to `dir`. */
+export function writeCheckpointFolder(dir: string, epoch: number, tensors: readonly NamedTensor[], metrics: EpochMetrics, lists: EpochLists): string {
+  const rel = checkpointFolderName(epoch);
+  const d = join(dir, rel);
+  const map = new Map<string, SafeTensor>();
+  for (const t of tensors) map.set(t.name, { dtype: 'F32', shape: [...t.shape], data: t.data });
+  writeSafetensors(join(d, CHECKPOINT_WEIGHTS_FILE), map, { epoch: String(epoch), format: 'calitune-checkpoint' });
+  if (lists.valid) writeNpy(checkpointListsPath(dir, rel, 'valid'), '<i4', [lists.valid.length / lists.k, lists.k], lists.valid);
+  if (lists.test) writeNpy(checkpointListsPath(dir, rel, 'test'), '<i4', [lists.test.length / lists.k, lists.k], lists.test);
+  writeJsonAtomic(join(d, CHECKPOINT_METRICS_FILE), { ...metrics, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })) });
+  return rel;
+}
+
+export function removeCheckpointFolder(dir: string, rel: string): void {
+  rmSync(join(dir, rel), { recursive: true, force: true });
+}
+
+export function removeCheckpointWeights(dir: string, rel: string): void {
+  rmSync(checkpointWeightsPath(dir, rel), { force: true });
+}
+
+/** Epoch folders present in a checkpoints folder (complete or not), ascending. */
+export function checkpointFolderEpochs(dir: string): number[] {
+  if (!existsSync(dir)) return [];
+  const out: number[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /^epoch_(\d+)$/.exec(f);
+    if (m) out.push(Number(m[1]));
+  }
+  return out.sort((a, b) => a - b);
+}

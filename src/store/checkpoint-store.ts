@@ -1,0 +1,71 @@
+/**
+ * CheckpointStore: the file-backed ImprovementSink of the fine-tuner. At each improvement it
+ * writes the epoch's folder and the index (src/store/checkpoint-files.ts), then drops the
+ * weights that the keep policy (src/calibration/checkpoints.ts) no longer keeps. Lists and
+ * metrics are always kept, so every improvement epoch can be evaluated later.
+ */
+import { existsSync } from 'node:fs';
+import {
+  checkKeepPolicy, keptWeights, type CheckpointRecord, type EpochLists, type EpochMetrics, type ImprovementSink,
+  type KeepPolicy, type NamedTensor,
+} from '../calibration/checkpoints.js';
+import {
+  checkpointWeightsPath, readCheckpointIndex, removeCheckpointFolder, removeCheckpointWeights, writeCheckpointFolder,
+  writeCheckpointIndex,
+} from './checkpoint-files.js';
+
+export class CheckpointStore implements ImprovementSink {
+  private recs: CheckpointRecord[] = [];
+
+  constructor(readonly dir: string, readonly keep: KeepPolicy = 'frontier') {
+    checkKeepPolicy(keep);
+    const index = readCheckpointIndex(dir);
+    if (index) this.recs = index.checkpoints.map((r) => ({ ...r, weights: r.weights && existsSync(checkpointWeightsPath(dir, r.dir)) }));
+  }
+
+  records(): CheckpointRecord[] {
+    return this.recs.map((r) => ({ ...r }));
+  }
+
+  epochs(): number[] {
+    return this.recs.map((r) => r.epoch);
+  }
+
+  /** Path of an epoch's weights file, if still kept. */
+  weightsPath(epoch: number): string | undefined {
+    const r = this.recs.find((x) => x.epoch === epoch);
+    return r && r.weights ? checkpointWeightsPath(this.dir, r.dir) : undefined;
+  }
+
+  onImprovement(epoch: number, tensors: readonly NamedTensor[], metrics: EpochMetrics, lists: EpochLists): void {
+    const rel = writeCheckpointFolder(this.dir, epoch, tensors, metrics, lists);
+    this.recs = this.recs.filter((r) => r.epoch !== epoch);
+    this.recs.push({ ...metrics, epoch, dir: rel, weights: true });
+    this.recs.sort((a, b) => a.epoch - b.epoch);
+    this.writeIndex();
+    this.prune();
+  }
+
+  rollbackTo(epoch: number): void {
+    const drop = this.recs.filter((r) => r.epoch > epoch);
+    if (drop.length === 0) return;
+    this.recs = this.recs.filter((r) => r.epoch <= epoch);
+    this.writeIndex();
+    for (const r of drop) removeCheckpointFolder(this.dir, r.dir);
+  }
+
+  /** Deletes weights not kept by the policy (metrics and lists stay); the index first. */
+  private prune(): void {
+    if (this.keep === 'all' || this.recs.length === 0) return;
+    const kept = keptWeights(this.recs, this.keep);
+    const dropped = this.recs.filter((r, i) => r.weights && !kept[i]);
+    if (dropped.length === 0) return;
+    for (const r of dropped) r.weights = false;
+    this.writeIndex();
+    for (const r of dropped) removeCheckpointWeights(this.dir, r.dir);
+  }
+
+  private writeIndex(): void {
+    writeCheckpointIndex(this.dir, this.keep, this.recs);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The one rule for experiment names. A name becomes a folder (RUN/experiments/NAME), two
+ * results files (RUN/results/NAME.json, NAME_per_user.tsv) and a grid config file, so it may
+ * only use letters, digits, '.', '_' and '-', must not start with '.' (hidden; '.' and '..'
+ * are no folder of their own, and the run's unfinished writes are '.'-files), and must not
+ * collide with the run's own results files.
+ */
+import { UserError } from '../util/errors.js';
+
+export const MAX_EXPERIMENT_NAME_LENGTH = 200;
+
+/** Names whose results files the run itself writes. */
+const RESERVED: ReadonlyMap<string, string> = new Map([
+  ['base', "results/base.json is what evaluate writes without an experiment"],
+  ['base_model', "results/base_model.json holds the backbone's metrics and would be overwritten"],
+]);
+
+/** What is wrong with `name` as an experiment name, or undefined when it is fine. */
+export function experimentNameProblem(name: string): string | undefined {
+  if (name === '') return 'an experiment name must not be empty';
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return `experiment name '${name}' may only use letters, digits, '.', '_' and '-'`;
+  if (name.startsWith('.')) return `experiment name '${name}' must not start with '.'`;
+  if (name.length > MAX_EXPERIMENT_NAME_LENGTH) return `experiment name '${name.slice(0, 40)}…' is longer than ${MAX_EXPERIMENT_NAME_LENGTH} characters`;
+  const why = RESERVED.get(name);
+  if (why !== undefined) return `experiment name '${name}' is reserved: ${why}; choose another name`;
+  return undefined;
+}
+
+export function isValidExperimentName(name: string): boolean {
+  return experimentNameProblem(name) === undefined;
+}
+
+/** Throws a UserError saying what is wrong with the name. */
+export function checkExperimentName(name: string): void {
+  const problem = experimentNameProblem(name);
+  if (problem !== undefined) throw new UserError(problem);
+}

@@ -1,0 +1,90 @@
+/**
+ * Reading the run's JSON and JSON-lines files, with errors that name the file (and line).
+ * Writing goes through src/util/atomic.ts (temp file, fsync, rename).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { UserError } from '../util/errors.js';
+
+/**
+ * JSON.parse that also accepts the bare NaN / Infinity / -Infinity tokens Python's json module
+ * writes; those become null. Returns how many were replaced.
+ */
+export function parseJsonLenient(text: string): { value: unknown; replaced: number } {
+  try {
+    return { value: JSON.parse(text), replaced: 0 };
+  } catch (first) {
+    let replaced = 0;
+    let out = '';
+    let i = 0;
+    const n = text.length;
+    while (i < n) {
+      const c = text[i]!;
+      if (c === '"') {
+        // copy the string literal verbatim
+        let j = i + 1;
+        while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+        out += text.slice(i, j + 1);
+        i = j + 1;
+        continue;
+      }
+      const m = /^(-?Infinity|NaN)/.exec(text.slice(i, i + 9));
+      if (m) { out += 'null'; replaced++; i += m[0].length; continue; }
+      out += c;
+      i++;
+    }
+    if (replaced === 0) throw first;
+    return { value: JSON.parse(out), replaced };
+  }
+}
+
+function readText(path: string): string {
+  try { return readFileSync(path, 'utf8'); } catch (e) { throw new UserError(`cannot read: ${(e as Error).message}`, path); }
+}
+
+/** A JSON file (UserError naming the file when it cannot be read or parsed). */
+export function readJsonFile(path: string): unknown {
+  const text = readText(path);
+  try { return JSON.parse(text); } catch (e) { throw new UserError(`not valid JSON (${(e as Error).message})`, path); }
+}
+
+/** A JSON file that may hold bare NaN / Infinity tokens (read as null; `replaced` counts them). */
+export function readJsonFileLenient(path: string): { value: unknown; replaced: number } {
+  const text = readText(path);
+  try { return parseJsonLenient(text); } catch (e) { throw new UserError(`not valid JSON (${(e as Error).message})`, path); }
+}
+
+/** A JSON file if it exists, else undefined. */
+export function readJsonIfExists(path: string): unknown {
+  return existsSync(path) ? readJsonFile(path) : undefined;
+}
+
+/**
+ * The records of a JSON-lines file that is appended to one line at a time. A missing file has
+ * none. Blank lines are skipped. The last line without its newline is an interrupted append:
+ * dropped when it is not valid JSON, read otherwise. Any other line that is not valid JSON, or
+ * that `check` refuses (it returns the problem), is a UserError naming the file and line.
+ */
+export function readJsonLines<T>(path: string, check: (value: unknown) => string | undefined): { record: T; line: number }[] {
+  if (!existsSync(path)) return [];
+  const lines = readText(path).split('\n');
+  const out: { record: T; line: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i]!;
+    if (text.trim() === '') continue;
+    const unterminated = i === lines.length - 1;
+    let value: unknown;
+    try { value = JSON.parse(text); } catch (e) {
+      if (unterminated) break;
+      throw new UserError(`not a JSON line (${(e as Error).message})`, path, i + 1);
+    }
+    const problem = check(value);
+    if (problem !== undefined) throw new UserError(problem, path, i + 1);
+    out.push({ record: value as T, line: i + 1 });
+  }
+  return out;
+}
+
+/** Type guard: a plain JSON object. */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,44 @@
+/**
+ * RUN/model: the backbone. The weights and sidecar are written and read by the model codec
+ * (src/models/model-file.ts, which names the two files); this module knows the folder and the
+ * training log:
+ *   RUN/model/model.safetensors, model.json
+ *   RUN/model/training_log.jsonl   one JSON line per backbone epoch (epoch, loss, valid_ndcg, …)
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { MODEL_SIDECAR_FILE, MODEL_TENSORS_FILE } from '../models/model-file.js';
+import { isJsonObject, readJsonLines } from './json-files.js';
+import { runPaths } from './run.js';
+
+export function modelPaths(run: string) {
+  const dir = runPaths(run).model;
+  return {
+    dir,
+    tensors: join(dir, MODEL_TENSORS_FILE),
+    sidecar: join(dir, MODEL_SIDECAR_FILE),
+    trainingLog: runPaths(run).trainingLog,
+  };
+}
+
+/** Whether the run has a backbone (its sidecar). */
+export function hasModel(run: string): boolean {
+  return existsSync(modelPaths(run).sidecar);
+}
+
+/** Creates RUN/model and removes an earlier training log (a new training starts). */
+export function startTrainingLog(run: string): void {
+  const p = modelPaths(run);
+  mkdirSync(p.dir, { recursive: true });
+  rmSync(p.trainingLog, { force: true });
+}
+
+export function appendTrainingLog(run: string, record: Record<string, unknown>): void {
+  appendFileSync(modelPaths(run).trainingLog, JSON.stringify(record) + '\n');
+}
+
+/** The training log's records (a missing file has none; a malformed line names file:line). */
+export function readTrainingLog(run: string): Record<string, unknown>[] {
+  const check = (v: unknown) => (isJsonObject(v) && typeof v.epoch === 'number' ? undefined : "a training log line must be a JSON object with a numeric 'epoch'");
+  return readJsonLines<Record<string, unknown>>(modelPaths(run).trainingLog, check).map((l) => l.record);
+}

@@ -1,0 +1,138 @@
+/**
+ * RUN/prepare: what `prepare` computes (src/calibration/prepare.ts), written once and read
+ * back by evaluate, postprocess and the fine-tuner.
+ *   RUN/prepare/summary.json            settings, group sizes, empty users, file names
+ *   RUN/prepare/item_groups.npy         int32, nItems (item 0 → −1)
+ *   RUN/prepare/item_popularity.npy     int32, nItems (distinct users per item, per the source)
+ *   RUN/prepare/user_targets.npy        float64, nUsers × G (row 0 and users without train items: zeros)
+ *   RUN/prepare/user_groups.npy         int32, nUsers (0 mainstream, 1 diverse, 2 niche; user 0 → −1)
+ *   RUN/prepare/<dataset>.popularity    the reference's formats (header + [PAD] row;
+ *   RUN/prepare/<dataset>.userbaseline  src/calibration/reference-files.ts)
+ */
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { SplitDataset } from '../data/types.js';
+import { encodeNpy, readNpy, writeNpy } from '../data/npy.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import {
+  computePrepared, PREPARE_FORMAT_VERSION, userGroupsFromVector, type Prepared, type PreparedCore, type PrepareOptions,
+  type PrepareSummary,
+} from '../calibration/prepare.js';
+import { writePopularityFile, writeUserBaselineFile } from '../calibration/reference-files.js';
+import { readJsonFile } from './json-files.js';
+
+const FILES = {
+  item_groups: 'item_groups.npy', item_popularity: 'item_popularity.npy', user_targets: 'user_targets.npy', user_groups: 'user_groups.npy',
+} as const;
+
+export function preparePaths(run: string) {
+  const dir = join(run, 'prepare');
+  return {
+    dir,
+    summary: join(dir, 'summary.json'),
+    itemGroups: join(dir, FILES.item_groups),
+    itemPopularity: join(dir, FILES.item_popularity),
+    userTargets: join(dir, FILES.user_targets),
+    userGroups: join(dir, FILES.user_groups),
+    popularityFile: (dataset: string) => join(dir, `${dataset}.popularity`),
+    userBaselineFile: (dataset: string) => join(dir, `${dataset}.userbaseline`),
+  };
+}
+
+/** A safe file-name stem for the reference files, from the interaction file's path. */
+export function datasetNameFor(sourcePath: string | undefined): string {
+  if (!sourcePath) return 'dataset';
+  const b = basename(sourcePath.replace(/[\\/]+$/, ''));
+  const stem = b.replace(/\.(inter|csv|tsv|dat|data|txt)$/i, '');
+  return stem.replace(/[^A-Za-z0-9._-]/g, '_') || 'dataset';
+}
+
+function checkDatasetName(dataset: string): void {
+  if (!/^[A-Za-z0-9._-]+$/.test(dataset)) throw new UserError(`dataset name '${dataset}' may only use letters, digits, '.', '_' and '-'`);
+}
+
+/** A float64 .npy (npy.ts writes f4/i4 only; targets are kept exact). */
+function encodeNpyF64(shape: number[], data: Float64Array): Uint8Array {
+  // Reuse the i4 header layout, then patch the dtype and append the 8-byte data.
+  const stub = encodeNpy('<i4', shape, new Int32Array(0));
+  const headerText = Buffer.from(stub.subarray(0, stub.length)).toString('latin1').replace("'<i4'", "'<f8'");
+  const head = Buffer.from(headerText, 'latin1');
+  const out = new Uint8Array(head.length + data.byteLength);
+  out.set(head, 0);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), head.length);
+  return out;
+}
+
+/** Writes everything of RUN/prepare; returns the preparation with its summary as written. */
+export function writePrepared(run: string, ds: SplitDataset, core: PreparedCore): Prepared {
+  const dataset = core.summary.dataset;
+  checkDatasetName(dataset);
+  const p = preparePaths(run);
+  const G = core.nGroups;
+  writeNpy(p.itemGroups, '<i4', [ds.nItems], core.itemGroup);
+  writeNpy(p.itemPopularity, '<i4', [ds.nItems], core.popularity);
+  writeFileAtomic(p.userTargets, encodeNpyF64([ds.nUsers, G], core.targets));
+  writeNpy(p.userGroups, '<i4', [ds.nUsers], core.userGroups.userGroup);
+  writePopularityFile(p.popularityFile(dataset), core.itemGroup, G, ds.itemMap.tokens);
+  writeUserBaselineFile(p.userBaselineFile(dataset), core.targets, G);
+  const summary: PrepareSummary = { ...core.summary, files: { ...FILES, popularity: `${dataset}.popularity`, userbaseline: `${dataset}.userbaseline` } };
+  writeJsonAtomic(p.summary, summary);
+  return { ...core, summary };
+}
+
+/** Computes the preparation of a run's split and writes it into RUN/prepare. */
+export function prepareRun(run: string, ds: SplitDataset, opts: PrepareOptions): Prepared {
+  checkDatasetName(opts.dataset);
+  return writePrepared(run, ds, computePrepared(ds, opts));
+}
+
+export function hasPrepared(run: string): boolean {
+  return existsSync(preparePaths(run).summary);
+}
+
+/** summary.json of RUN/prepare, checked for its format version. */
+function readPrepareSummary(run: string): PrepareSummary {
+  const p = preparePaths(run);
+  if (!existsSync(p.summary)) throw new UserError(`${run} has no popularity groups / user targets yet: run 'calitune prepare --run ${run}' first`);
+  let summary: PrepareSummary;
+  try {
+    summary = readJsonFile(p.summary) as PrepareSummary;
+  } catch (e) {
+    throw new UserError(`${(e as Error).message}; re-run 'calitune prepare --run ${run}'`);
+  }
+  if (summary.format_version !== PREPARE_FORMAT_VERSION) {
+    throw new UserError(`prepare format_version ${String(summary.format_version)} is not supported (this version reads ${PREPARE_FORMAT_VERSION}); re-run 'calitune prepare --run ${run}'`, p.summary);
+  }
+  return summary;
+}
+
+/**
+ * Reads RUN/prepare (UserError when `prepare` has not run). With `expect`, the sizes are
+ * checked against the run's split.
+ */
+export function loadPrepared(run: string, expect?: { nUsers: number; nItems: number }): Prepared {
+  const p = preparePaths(run);
+  const summary = readPrepareSummary(run);
+  const G = summary.n_groups;
+  const ig = readNpy(p.itemGroups);
+  const pop = readNpy(p.itemPopularity);
+  const tg = readNpy(p.userTargets);
+  const ugA = readNpy(p.userGroups);
+  if (!(ig.data instanceof Int32Array) || !(pop.data instanceof Int32Array) || !(ugA.data instanceof Int32Array)) {
+    throw new UserError(`prepare files must be int32; re-run 'calitune prepare --run ${run}'`, p.dir);
+  }
+  if (!(tg.data instanceof Float64Array) || tg.shape.length !== 2 || tg.shape[1] !== G) {
+    throw new UserError(`expected a float64 users × ${G} array; re-run 'calitune prepare --run ${run}'`, p.userTargets);
+  }
+  const nUsers = tg.shape[0]!, nItems = ig.data.length;
+  if (expect && (expect.nUsers !== nUsers || expect.nItems !== nItems)) {
+    throw new UserError(`prepared for ${nUsers}×${nItems} users×items, the run has ${expect.nUsers}×${expect.nItems}: re-run 'calitune prepare --run ${run}'`, p.dir);
+  }
+  if (ugA.data.length !== nUsers) throw new UserError(`user groups cover ${ugA.data.length} users, targets ${nUsers}`, p.userGroups);
+  return {
+    itemGroup: ig.data, nGroups: G, targets: tg.data, popularity: pop.data,
+    userGroups: userGroupsFromVector(ugA.data, summary.user_groups.names.length),
+    summary,
+  };
+}

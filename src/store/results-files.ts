@@ -1,0 +1,97 @@
+/**
+ * RUN/results: what `evaluate` writes (format in src/eval/results-format.ts).
+ *   RUN/results/NAME.json           NAME = an experiment, or 'base' (evaluate without one)
+ *   RUN/results/NAME_per_user.tsv   src/eval/per-user-table.ts
+ *   RUN/results/base_model.json     the backbone's NDCG (src/store/base-files.ts), not a results file
+ * The one reader of results files is strict: a file without our format version (written by
+ * the reference or an older calitune), with another version, or without the reference's
+ * shape is refused with a message that says which and what to do.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { RESULTS_FORMAT_VERSION, type ResultsFile } from '../eval/results-format.js';
+import { writePerUserTable, type PerUserTableInput } from '../eval/per-user-table.js';
+import { isJsonObject, readJsonFile, readJsonFileLenient } from './json-files.js';
+import { isValidExperimentName } from './experiment-name.js';
+import { runPaths } from './run.js';
+
+/** The results name of an evaluation without an experiment. */
+export const BASE_RESULTS_NAME = 'base';
+
+export function resultsPaths(run: string, name: string) {
+  return {
+    json: join(runPaths(run).results, `${name}.json`),
+    perUser: join(runPaths(run).results, `${name}_per_user.tsv`),
+  };
+}
+
+export interface ReadResultsOptions {
+  /**
+   * Accept the bare NaN / Infinity tokens Python's json writes (read as null); called with
+   * their count when the file is otherwise accepted. Without it such a file is not JSON.
+   */
+  onNonFinite?: (count: number) => void;
+}
+
+function formatProblem(r: Record<string, unknown>): string | undefined {
+  const c = r.calitune;
+  const v = isJsonObject(c) ? c.format_version : undefined;
+  if (typeof v !== 'number') {
+    const what = r.base_recommendations ? 'the reference implementation or an older calitune' : 'an older calitune (before evaluate wrote the reference shape)';
+    return `an older results format (no calitune.format_version; written by ${what}); re-run 'calitune evaluate' to rewrite it in format ${RESULTS_FORMAT_VERSION}`;
+  }
+  if (v < RESULTS_FORMAT_VERSION) return `an older results format (format_version ${v}, this calitune reads ${RESULTS_FORMAT_VERSION}); re-run 'calitune evaluate'`;
+  if (v > RESULTS_FORMAT_VERSION) return `results format_version ${v} is newer than this calitune reads (${RESULTS_FORMAT_VERSION}); upgrade calitune`;
+  return undefined;
+}
+
+function shapeProblem(r: Record<string, unknown>): string | undefined {
+  if (!r.base_recommendations) return 'results file has no base_recommendations';
+  if (!isJsonObject(r.base_recommendations)) return 'base_recommendations must be an object of metrics';
+  for (const key of ['postprocessed', 'finetuned'] as const) {
+    const block = r[key];
+    if (block === undefined) continue;
+    if (!isJsonObject(block)) return `${key} must be an object`;
+    for (const [k, m] of Object.entries(block)) if (!isJsonObject(m)) return `${key}.${k} must be an object of metrics`;
+  }
+  const c = r.calitune as Record<string, unknown>;
+  if (c.split !== 'test' && c.split !== 'valid') return `calitune.split must be 'test' or 'valid', got ${JSON.stringify(c.split)}`;
+  if (typeof c.k !== 'number') return 'calitune.k must be a number';
+  return undefined;
+}
+
+/** Reads and checks a results file written by `evaluate` (UserError naming the file otherwise). */
+export function readResults(path: string, opts: ReadResultsOptions = {}): ResultsFile {
+  if (!existsSync(path)) throw new UserError(`no results file; run 'calitune evaluate' first`, path);
+  let value: unknown, replaced = 0;
+  if (opts.onNonFinite) ({ value, replaced } = readJsonFileLenient(path));
+  else value = readJsonFile(path);
+  if (!isJsonObject(value)) throw new UserError('not a results object', path);
+  const problem = formatProblem(value) ?? shapeProblem(value);
+  if (problem !== undefined) throw new UserError(problem, path);
+  if (replaced > 0) opts.onNonFinite?.(replaced);
+  return value as unknown as ResultsFile;
+}
+
+/** Writes the per-user table of an evaluation. */
+export function writePerUserResults(path: string, table: PerUserTableInput): void {
+  writePerUserTable(path, table);
+}
+
+export function writeResults(path: string, results: ResultsFile): void {
+  writeJsonAtomic(path, results);
+}
+
+/** Experiment names with a results file in RUN/results (not 'base', not base_model.json), unsorted. */
+export function resultsExperimentNames(run: string): string[] {
+  const dir = runPaths(run).results;
+  if (!existsSync(dir)) return [];
+  const names: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /^(.+)\.json$/.exec(f);
+    if (m && isValidExperimentName(m[1]!)) names.push(m[1]!);
+  }
+  return names;
+}

@@ -1,0 +1,64 @@
+/**
+ * What a fine-tuning experiment has stored for evaluation: per epoch its lists
+ * (checkpoints/epoch_N/{valid,test}_lists.npy) and the fine-tuner's validation metrics (from
+ * the checkpoint index, overridden by the epoch log when it has the epoch), plus its summary.
+ */
+import { existsSync } from 'node:fs';
+import { UserError } from '../util/errors.js';
+import type { EvalSplit, SelectionMetrics } from '../eval/results-format.js';
+import { checkpointFolderEpochs, checkpointFolderName, checkpointListsPath, readCheckpointIndex } from './checkpoint-files.js';
+import { readEpochLog } from './epoch-log.js';
+import { experimentPaths, experimentsDir, experimentsDirEntries } from './experiment-files.js';
+import { readJsonIfExists } from './json-files.js';
+
+export interface StoredEpoch {
+  epoch: number;
+  lists: Partial<Record<EvalSplit, string>>;
+  /** The fine-tuner's validation metrics, when recorded. */
+  recorded?: SelectionMetrics;
+}
+
+export interface StoredExperiment {
+  dir: string;
+  /** 'checkpoints' when some epoch has stored lists. */
+  layout: 'checkpoints' | 'none';
+  epochs: StoredEpoch[];
+  summary?: Record<string, unknown>;
+  logFile?: string;
+}
+
+const finite = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+
+/** Validation metrics from a record with these keys, when all three are finite (tradeoff may be null). */
+function recordedMetrics(epoch: unknown, validNdcg: unknown, jsd: unknown, tradeoff: unknown): { epoch: number; m: SelectionMetrics } | undefined {
+  const e = finite(epoch), v = finite(validNdcg), j = finite(jsd);
+  return e !== undefined && v !== undefined && j !== undefined ? { epoch: e, m: { valid_ndcg: v, jsd: j, tradeoff: finite(tradeoff) ?? null } } : undefined;
+}
+
+/** The stored epochs of experiment `name` (UserError for a bad name or a missing experiment). */
+export function findExperiment(run: string, name: string): StoredExperiment {
+  const p = experimentPaths(run, name);
+  if (!existsSync(p.dir)) {
+    const avail = experimentsDirEntries(run);
+    throw new UserError(`no experiment '${name}' in ${experimentsDir(run)}${avail.length ? ` (found: ${avail.join(', ')})` : ''}; run 'calitune finetune --run ${run} --name ${name}' first`);
+  }
+  const byEpoch = new Map<number, StoredEpoch>();
+  let layout: StoredExperiment['layout'] = 'none';
+  for (const e of checkpointFolderEpochs(p.checkpoints)) {
+    const s: StoredEpoch = { epoch: e, lists: {} };
+    for (const split of ['valid', 'test'] as const) {
+      const lp = checkpointListsPath(p.checkpoints, checkpointFolderName(e), split);
+      if (existsSync(lp)) { s.lists[split] = lp; layout = 'checkpoints'; }
+    }
+    if (s.lists.valid || s.lists.test) byEpoch.set(e, s);
+  }
+  const record = (r: { epoch: number; m: SelectionMetrics } | undefined) => {
+    const s = r && byEpoch.get(r.epoch);
+    if (s) s.recorded = r.m;
+  };
+  for (const r of readCheckpointIndex(p.checkpoints)?.checkpoints ?? []) record(recordedMetrics(r.epoch, r.validNdcg, r.jsd, r.tradeoff));
+  for (const r of readEpochLog(p.log)) record(recordedMetrics(r.epoch, r.valid_ndcg, r.jsd, r.tradeoff));
+  const summary = readJsonIfExists(p.summary) as Record<string, unknown> | undefined;
+  const epochs = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+  return { dir: p.dir, layout, epochs, summary, ...(existsSync(p.log) ? { logFile: p.log } : {}) };
+}
