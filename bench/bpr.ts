@@ -5,7 +5,7 @@
  *
  *   node dist/bench/bpr.js [--epochs N] [--warmup N] [--data PATH] [--threads 1|2]
  *   node dist/bench/bpr.js --full      also: a full default training (300 epochs or early
- *                                      stop, seed 920) and test NDCG@10 (train + valid masked)
+ *                                      stop, the default seed) and test NDCG@10 (train + valid masked)
  */
 import { join } from 'node:path';
 import { readInteractions } from '../src/data/readers.js';

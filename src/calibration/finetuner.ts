@@ -28,7 +28,8 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Recommender, Parameter } from '../models/recommender.js';
+import type { Recommender } from '../models/recommender.js';
+import type { Parameter } from '../nn/parameter.js';
 import type { Csr } from '../data/types.js';
 import { Rng } from '../math/rng.js';
 import { RowSparseRAdam } from '../nn/row-sparse-radam.js';

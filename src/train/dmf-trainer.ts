@@ -12,7 +12,7 @@
  */
 import type { Csr } from '../data/types.js';
 import { Rng } from '../math/rng.js';
-import { checkPositiveInt } from '../models/bpr.js';
+import { checkPositiveInt } from '../util/checks.js';
 import { DmfModel, resolveDmfHyper } from '../models/dmf.js';
 import { Adam } from '../nn/adam.js';
 import { checkSizes } from '../nn/layers.js';

@@ -11,7 +11,7 @@
  *   best weights copied and restored.
  */
 import { Rng } from '../math/rng.js';
-import { checkPositiveInt } from '../models/bpr.js';
+import { checkPositiveInt } from '../util/checks.js';
 import { annealBeta, MultiVaeModel, resolveMultiVaeHyper } from '../models/multivae.js';
 import { Adam } from '../nn/adam.js';
 import { checkSizes } from '../nn/layers.js';

@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.js';
 import { trainBpr, type BprTrainConfig } from './bpr-trainer.js';
 import { trainDmf, type DmfTrainConfig, type EpochInfo, type TrainData } from './dmf-trainer.js';
 import { trainMultiVae, type MultiVaeTrainConfig } from './multivae-trainer.js';
+import { DEFAULT_SEED } from '../util/seed.js';
 
 export const BACKBONE_TYPES = ['bpr', 'dmf', 'multivae', 'mostpop', 'random'] as const;
 export type BackboneType = (typeof BACKBONE_TYPES)[number];
@@ -67,10 +68,10 @@ export function trainBackbone(type: string, data: TrainData, config: BackboneCon
     }
     case 'mostpop':
     case 'random': {
-      const model = type === 'mostpop' ? MostPopModel.fromTrain(data.train) : new RandomModel({ nUsers: data.nUsers, nItems: data.nItems, seed: config.seed ?? 920 });
+      const model = type === 'mostpop' ? MostPopModel.fromTrain(data.train) : new RandomModel({ nUsers: data.nUsers, nItems: data.nItems, seed: config.seed ?? DEFAULT_SEED });
       return {
         model, history: [], bestEpoch: -1, bestValidNdcg: NaN, stoppedEarly: false, epochsRun: 0,
-        config: type === 'random' ? { seed: config.seed ?? 920 } : {}, seconds: (performance.now() - t0) / 1000,
+        config: type === 'random' ? { seed: config.seed ?? DEFAULT_SEED } : {}, seconds: (performance.now() - t0) / 1000,
       };
     }
     default:

@@ -1,5 +1,5 @@
 /** Checks of the training settings every backbone trainer shares (UserError naming the key). */
-import { checkPositiveInt } from '../models/bpr.js';
+import { checkPositiveInt } from '../util/checks.js';
 import { UserError } from '../util/errors.js';
 
 export function checkCommonConfig(c: { lr: number; weightDecay: number; batchSize: number; epochs: number; patience: number; seed: number; validK: number }): void {
