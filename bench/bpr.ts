@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { readInteractions } from '../src/data/readers.js';
 import { randomSplit } from '../src/data/split.js';
 import { gemmBackend } from '../src/math/gemm.js';
-import { trainBpr, DEFAULT_BPR_CONFIG, type BprEpochInfo } from '../src/train/bpr-trainer.js';
+import { trainBpr, type BprEpochInfo } from '../src/train/bpr-trainer.js';
+import { DEFAULT_BPR_CONFIG } from '../src/train/configs/bpr.js';
 import { fullSortEval } from '../src/train/full-sort-eval.js';
 
 function arg(name: string, def: string): string {

@@ -19,35 +19,10 @@ import { sortedContains } from '../eval/ndcg.js';
 import { Rng } from '../math/rng.js';
 import { BprModel, bprKernel, sharedF32 } from '../models/bpr.js';
 import { Adam, adamUpdate, type AdamCoeffs } from '../nn/adam.js';
-import { checkPositiveInt } from '../util/checks.js';
 import { UserError } from '../util/errors.js';
 import { EarlyStopping } from './early-stopping.js';
 import { FullSortEvaluator } from './full-sort-eval.js';
-import { checkCommonConfig } from './train-config.js';
-
-export interface BprTrainConfig {
-  dim: number;
-  lr: number;
-  weightDecay: number;
-  batchSize: number;
-  epochs: number;
-  patience: number;
-  seed: number;
-  /** k of the validation NDCG@k (default 10). */
-  validK: number;
-}
-
-/** The reference (RecBole) configuration. */
-export const DEFAULT_BPR_CONFIG: Readonly<BprTrainConfig> = Object.freeze({
-  dim: 256,
-  lr: 1e-4,
-  weightDecay: 0,
-  batchSize: 4096,
-  epochs: 300,
-  patience: 10,
-  seed: 920,
-  validK: 10,
-});
+import { parseBprConfig, type BprConfig, type BprConfigInput } from './configs/bpr.js';
 
 export interface BprTrainData {
   readonly nUsers: number;
@@ -83,7 +58,7 @@ export interface BprTrainResult {
   bestWeights: Record<string, Float32Array>;
   stoppedEarly: boolean;
   epochsRun: number;
-  config: BprTrainConfig;
+  config: BprConfig;
   seconds: number;
 }
 
@@ -102,14 +77,6 @@ export interface BprTrainOptions {
   threads?: 1 | 2;
 }
 
-export function resolveBprConfig(partial: Partial<BprTrainConfig> = {}): BprTrainConfig {
-  const c: BprTrainConfig = { ...DEFAULT_BPR_CONFIG };
-  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
-  checkPositiveInt('dim', c.dim);
-  checkCommonConfig(c);
-  return c;
-}
-
 /**
  * Draws one negative per triple into `neg` (items 1..nItems−1, re-drawn while in the user's
  * train row). Exported for tests.
@@ -126,8 +93,8 @@ export function sampleNegatives(train: Csr, users: Int32Array, neg: Int32Array, 
   }
 }
 
-export function trainBpr(data: BprTrainData, partial: Partial<BprTrainConfig> = {}, opts: BprTrainOptions = {}): BprTrainResult {
-  const cfg = resolveBprConfig(partial);
+export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: BprTrainOptions = {}): BprTrainResult {
+  const cfg = parseBprConfig(config);
   const { nUsers, nItems, train, valid } = data;
   if (nItems < 2) throw new UserError('BPR needs at least one item besides padding');
   if (train.nRows !== nUsers || train.nCols !== nItems) {

@@ -12,43 +12,12 @@
  */
 import type { Csr } from '../data/types.js';
 import { Rng } from '../math/rng.js';
-import { checkPositiveInt } from '../util/checks.js';
 import { DmfModel, resolveDmfHyper } from '../models/dmf.js';
 import { Adam } from '../nn/adam.js';
-import { checkSizes } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
 import { sampleNegatives } from './bpr-trainer.js';
-import { checkCommonConfig } from './train-config.js';
+import { parseDmfConfig, type DmfConfig, type DmfConfigInput } from './configs/dmf.js';
 import { EpochLoop, type TrainOptions, type TrainResult } from './epoch-loop.js';
-
-export interface DmfTrainConfig {
-  embeddingSize: number;
-  userHidden: number[];
-  itemHidden: number[];
-  lr: number;
-  weightDecay: number;
-  batchSize: number;
-  epochs: number;
-  patience: number;
-  negSamples: number;
-  seed: number;
-  validK: number;
-}
-
-/** The reference configuration (embeddings 256, hidden [256, 256], lr 1e-4, batch 4096, patience 25). */
-export const DEFAULT_DMF_CONFIG: Readonly<DmfTrainConfig> = Object.freeze({
-  embeddingSize: 256,
-  userHidden: [256, 256],
-  itemHidden: [256, 256],
-  lr: 1e-4,
-  weightDecay: 0,
-  batchSize: 4096,
-  epochs: 300,
-  patience: 25,
-  negSamples: 1,
-  seed: 920,
-  validK: 10,
-});
 
 export interface TrainData {
   readonly nUsers: number;
@@ -58,20 +27,6 @@ export interface TrainData {
 }
 
 export type { EpochInfo, TrainOptions, TrainResult } from './epoch-loop.js';
-
-export function resolveDmfConfig(partial: Partial<DmfTrainConfig> = {}): DmfTrainConfig {
-  const c: DmfTrainConfig = { ...DEFAULT_DMF_CONFIG, userHidden: [...DEFAULT_DMF_CONFIG.userHidden], itemHidden: [...DEFAULT_DMF_CONFIG.itemHidden] };
-  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
-  // the item tower mirrors the user tower unless given (RecBole's configs set both lists)
-  if (partial.userHidden !== undefined && partial.itemHidden === undefined) c.itemHidden = [...partial.userHidden];
-  checkPositiveInt('embeddingSize', c.embeddingSize);
-  c.userHidden = checkSizes('userHidden', c.userHidden);
-  c.itemHidden = checkSizes('itemHidden', c.itemHidden);
-  checkPositiveInt('negSamples', c.negSamples);
-  checkCommonConfig(c);
-  if (c.batchSize < 1 + c.negSamples) throw new UserError(`batchSize ${c.batchSize} cannot hold one positive and its ${c.negSamples} negatives`);
-  return c;
-}
 
 /** Checks the matrices against the sizes; returns the number of train interactions. */
 export function checkTrainData(data: TrainData, name: string): number {
@@ -84,8 +39,8 @@ export function checkTrainData(data: TrainData, name: string): number {
   return nInter;
 }
 
-export function trainDmf(data: TrainData, partial: Partial<DmfTrainConfig> = {}, opts: TrainOptions<DmfModel> = {}): TrainResult<DmfModel, DmfTrainConfig> {
-  const cfg = resolveDmfConfig(partial);
+export function trainDmf(data: TrainData, config: DmfConfigInput = {}, opts: TrainOptions<DmfModel> = {}): TrainResult<DmfModel, DmfConfig> {
+  const cfg = parseDmfConfig(config);
   const { nUsers, nItems, train, valid } = data;
   const nInter = checkTrainData(data, 'DMF');
   const hyper = resolveDmfHyper({
