@@ -15,29 +15,12 @@ import { Rng } from '../math/rng.js';
 import { DmfModel, resolveDmfHyper } from '../models/dmf.js';
 import { Adam } from '../nn/adam.js';
 import { UserError } from '../util/errors.js';
-import { sampleNegatives } from './bpr-trainer.js';
 import { parseDmfConfig, type DmfConfig, type DmfConfigInput } from './configs/dmf.js';
 import { EpochLoop, type TrainOptions, type TrainResult } from './epoch-loop.js';
-
-export interface TrainData {
-  readonly nUsers: number;
-  readonly nItems: number;
-  readonly train: Csr;
-  readonly valid: Csr;
-}
+import { checkTrainData, positivePairs, sampleNegatives, type TrainData } from './train-data.js';
 
 export type { EpochInfo, TrainOptions, TrainResult } from './epoch-loop.js';
-
-/** Checks the matrices against the sizes; returns the number of train interactions. */
-export function checkTrainData(data: TrainData, name: string): number {
-  const { nUsers, nItems, train, valid } = data;
-  if (nItems < 2) throw new UserError(`${name} needs at least one item besides padding`);
-  if (train.nRows !== nUsers || train.nCols !== nItems) throw new UserError(`train matrix is ${train.nRows}×${train.nCols}, dataset ${nUsers}×${nItems}`);
-  if (valid.nCols !== nItems) throw new UserError(`valid matrix has ${valid.nCols} items, dataset ${nItems}`);
-  const nInter = train.indptr[nUsers]!;
-  if (nInter === 0) throw new UserError('no training interactions');
-  return nInter;
-}
+export type { TrainData } from './train-data.js';
 
 export function trainDmf(data: TrainData, config: DmfConfigInput = {}, opts: TrainOptions<DmfModel> = {}): TrainResult<DmfModel, DmfConfig> {
   const cfg = parseDmfConfig(config);
@@ -47,12 +30,7 @@ export function trainDmf(data: TrainData, config: DmfConfigInput = {}, opts: Tra
     nUsers, nItems, userEmbeddingSize: cfg.embeddingSize, itemEmbeddingSize: cfg.embeddingSize,
     userHidden: cfg.userHidden, itemHidden: cfg.itemHidden,
   });
-  const tUser = new Int32Array(nInter), tPos = new Int32Array(nInter);
-  for (let u = 0; u < nUsers; u++) {
-    const lo = train.indptr[u]!, hi = train.indptr[u + 1]!;
-    if (hi - lo >= nItems - 1) throw new UserError(`user ${u} interacted with every item: no negative to sample`);
-    for (let q = lo; q < hi; q++) { tUser[q] = u; tPos[q] = train.indices[q]!; }
-  }
+  const { users: tUser, items: tPos } = positivePairs(data);
   const model = opts.model ?? new DmfModel(hyper, cfg.seed);
   if (model.nUsers !== nUsers || model.nItems !== nItems) throw new UserError('model sizes do not match the dataset');
   model.setTrainMatrix(train);

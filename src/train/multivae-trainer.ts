@@ -14,9 +14,9 @@ import { Rng } from '../math/rng.js';
 import { annealBeta, MultiVaeModel, resolveMultiVaeHyper } from '../models/multivae.js';
 import { Adam } from '../nn/adam.js';
 import { UserError } from '../util/errors.js';
-import { checkTrainData, type TrainData } from './dmf-trainer.js';
 import { parseMultiVaeConfig, type MultiVaeConfig, type MultiVaeConfigInput } from './configs/multivae.js';
 import { EpochLoop, type TrainOptions, type TrainResult } from './epoch-loop.js';
+import { checkTrainData, type TrainData } from './train-data.js';
 
 export function trainMultiVae(
   data: TrainData, config: MultiVaeConfigInput = {}, opts: TrainOptions<MultiVaeModel> = {},

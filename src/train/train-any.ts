@@ -13,8 +13,10 @@ import { UserError } from '../util/errors.js';
 import { trainBpr } from './bpr-trainer.js';
 import { configKeys, isModelType, parseBackboneConfig, type BackboneConfig } from './configs/index.js';
 import type { RandomConfig } from './configs/baselines.js';
-import { trainDmf, type EpochInfo, type TrainData } from './dmf-trainer.js';
+import { trainDmf } from './dmf-trainer.js';
+import type { EpochInfo } from './epoch-loop.js';
 import { trainMultiVae } from './multivae-trainer.js';
+import type { TrainData } from './train-data.js';
 
 /** The model types trainBackbone builds: all of them. */
 export const BACKBONE_TYPES = MODEL_TYPES;
@@ -54,10 +56,7 @@ export function trainBackbone(type: string, data: TrainData, config: BackboneCon
   const own = pick(config, configKeys(type));
   switch (type) {
     case 'bpr': {
-      const r = trainBpr(data, own, {
-        ...(opts.restoreBest !== undefined ? { restoreBest: opts.restoreBest } : {}),
-        ...(opts.onEpoch ? { onEpoch: (e, total) => opts.onEpoch!({ epoch: e.epoch, loss: e.loss, validNdcg: e.validNdcg, seconds: e.seconds, trainSeconds: e.trainSeconds, evalSeconds: e.evalSeconds, improved: e.improved }, total) } : {}),
-      });
+      const r = trainBpr(data, own, opts);
       return { ...r, config: { ...r.config } };
     }
     case 'dmf': {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/math/rng.js';
-import { sampleNegatives, trainBpr, type BprEpochInfo } from '../../src/train/bpr-trainer.js';
+import { trainBpr, type BprEpochInfo } from '../../src/train/bpr-trainer.js';
+import { sampleNegatives } from '../../src/train/train-data.js';
 import { fullSortEval } from '../../src/train/full-sort-eval.js';
 import { UserError } from '../../src/util/errors.js';
 import { csr } from '../helpers/csr.js';
