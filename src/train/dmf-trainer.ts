@@ -10,7 +10,6 @@
  *   RecBole early stopping, the best weights copied and restored at the end.
  * Deterministic for a given seed.
  */
-import type { Csr } from '../data/types.js';
 import { Rng } from '../math/rng.js';
 import { DmfModel, resolveDmfHyper } from '../models/dmf.js';
 import { Adam } from '../nn/adam.js';

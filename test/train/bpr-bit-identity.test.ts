@@ -12,9 +12,11 @@ import { csr } from '../helpers/csr.js';
 
 /** 60 users, 30 items in two taste clusters, a valid item for most users. */
 function smallData() {
-  const nUsers = 61, nItems = 31;
+  const nUsers = 61,
+    nItems = 31;
   const rng = new Rng(17);
-  const train: number[][] = [[]], valid: number[][] = [[]];
+  const train: number[][] = [[]],
+    valid: number[][] = [[]];
   for (let u = 1; u < nUsers; u++) {
     const base = u <= 30 ? 1 : 16;
     const items = [...rng.permutation(15).subarray(0, 7)].map((i) => base + i);

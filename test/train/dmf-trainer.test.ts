@@ -9,7 +9,7 @@ import { readSafetensors } from '../../src/models/safetensors.js';
 import { readNpy } from '../../src/data/npy.js';
 import { recommendationLists } from '../../src/eval/base-lists.js';
 import { UserError } from '../../src/util/errors.js';
-import { csr, clusters } from '../helpers/csr.js';
+import { clusters } from '../helpers/csr.js';
 
 test('DMF towers that end at different sizes are a UserError', () => {
   assert.throws(() => trainDmf(clusters(), { userHidden: [8], itemHidden: [4], epochs: 1 }), /do not chain/);

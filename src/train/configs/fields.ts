@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { UserError } from '../../util/errors.js';
 
+/** What a key holds: an integer, a number or a list of layer sizes. */
 export type FieldKind = 'integer' | 'number' | 'size list';
 
 /** A bound on a number (or on every element of a size list). */
@@ -19,6 +20,7 @@ export interface Bound {
   value: number;
 }
 
+/** A key of a configuration schema as help texts and messages need it. */
 export interface FieldInfo {
   key: string;
   kind: FieldKind;
@@ -53,23 +55,34 @@ export function fieldsOf(schema: z.ZodTypeAny): FieldInfo[] {
   return Object.entries(shape).map(([key, field]) => fieldInfo(key, field));
 }
 
+/** One key's kind, default, bounds, rule and description (see the description convention above). */
 export function fieldInfo(key: string, field: z.ZodTypeAny): FieldInfo {
   const description = field.description ?? '';
   const cut = description.indexOf('; ');
-  let inner = field, dflt: unknown;
+  let inner = field,
+    dflt: unknown;
   for (;;) {
-    if (inner instanceof z.ZodDefault) { dflt = inner._def.defaultValue(); inner = inner._def.innerType; }
-    else if (inner instanceof z.ZodOptional) inner = inner.unwrap();
+    if (inner instanceof z.ZodDefault) {
+      dflt = inner._def.defaultValue();
+      inner = inner._def.innerType;
+    } else if (inner instanceof z.ZodOptional) inner = inner.unwrap();
     else break;
   }
   const list = inner instanceof z.ZodArray;
   const num = list ? (inner as z.ZodArray<z.ZodTypeAny>).element : inner;
-  if (!(num instanceof z.ZodNumber)) throw new Error(`configuration key ${key}: only numbers and size lists are supported`);
+  if (!(num instanceof z.ZodNumber))
+    throw new Error(`configuration key ${key}: only numbers and size lists are supported`);
   const kind: FieldKind = list ? 'size list' : num.isInt ? 'integer' : 'number';
   const bounds = boundsOf(num);
   return {
-    key, kind, description, summary: cut < 0 ? description : description.slice(0, cut),
-    note: cut < 0 ? undefined : description.slice(cut + 2), default: dflt, bounds, rule: ruleOf(kind, bounds),
+    key,
+    kind,
+    description,
+    summary: cut < 0 ? description : description.slice(0, cut),
+    note: cut < 0 ? undefined : description.slice(cut + 2),
+    default: dflt,
+    bounds,
+    rule: ruleOf(kind, bounds),
   };
 }
 
@@ -94,36 +107,48 @@ function ruleOf(kind: FieldKind, bounds: Bound[]): string {
   const noun = kind === 'integer' ? 'integer' : 'number';
   if (isPositive(kind, bounds)) return `a positive ${noun}`;
   const article = kind === 'integer' ? 'an' : 'a';
-  const lo = bounds.find((b) => b.op === '≥' || b.op === '>'), hi = bounds.find((b) => b.op === '≤' || b.op === '<');
-  if (lo && hi) return `${article} ${noun} in ${lo.op === '≥' ? '[' : '('}${lo.value}, ${hi.value}${hi.op === '≤' ? ']' : ')'}`;
+  const lo = bounds.find((b) => b.op === '≥' || b.op === '>'),
+    hi = bounds.find((b) => b.op === '≤' || b.op === '<');
+  if (lo && hi)
+    return `${article} ${noun} in ${lo.op === '≥' ? '[' : '('}${lo.value}, ${hi.value}${hi.op === '≤' ? ']' : ')'}`;
   return [`${article} ${noun}`, ...bounds.map((b) => `${b.op} ${b.value}`)].join(' ');
 }
 
 /** A value as a message shows it: strings quoted, numbers and lists as JSON. */
 export function showValue(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v));
+}
+
+/** Where a configuration came from, for error messages: a file and the line of each key. */
+export interface ConfigSource {
+  file: string;
+  lines?: ReadonlyMap<string, number>;
 }
 
 /**
  * Parses `input` with `schema` (defaults filled in). A failure is a UserError naming the
- * first offending key and its rule, or the unknown key and the allowed ones; `source` (a
- * file) prefixes the message when given.
+ * first offending key and its rule, or the unknown key and the allowed ones, prefixed with
+ * the file (and the key's line) when `source` is given.
  */
-export function parseConfig<S extends z.ZodTypeAny>(schema: S, input: unknown, source?: string): z.output<S> {
+export function parseConfig<S extends z.ZodTypeAny>(schema: S, input: unknown, source?: ConfigSource): z.output<S> {
   const r = schema.safeParse(input ?? {});
   if (r.success) return r.data as z.output<S>;
-  const issue = r.error.issues[0]!;
-  throw new UserError(issueMessage(schema, issue, input), source);
+  const { key, message } = describeIssue(schema, r.error.issues[0]!, input);
+  throw new UserError(message, source?.file, key === undefined ? undefined : source?.lines?.get(key));
 }
 
-function issueMessage(schema: z.ZodTypeAny, issue: z.ZodIssue, input: unknown): string {
+function describeIssue(schema: z.ZodTypeAny, issue: z.ZodIssue, input: unknown): { key?: string; message: string } {
   if (issue.code === 'unrecognized_keys') {
     const s = issue.keys.length > 1 ? 's' : '';
-    return `unknown key${s} ${issue.keys.map((k) => `'${k}'`).join(', ')} (allowed: ${keysOf(schema).join(', ') || 'none'})`;
+    const allowed = keysOf(schema).join(', ') || 'none';
+    return {
+      key: issue.keys[0],
+      message: `unknown key${s} ${issue.keys.map((k) => `'${k}'`).join(', ')} (allowed: ${allowed})`,
+    };
   }
   const key = issue.path[0];
   const field = typeof key === 'string' ? (objectOf(schema).shape as Record<string, z.ZodTypeAny>)[key] : undefined;
-  if (issue.code === 'custom' || field === undefined) return issue.message;
-  const value = (input as Record<string, unknown> | undefined)?.[key as string];
-  return `${String(key)} must be ${fieldInfo(String(key), field).rule} (got ${showValue(value)})`;
+  if (typeof key !== 'string' || issue.code === 'custom' || field === undefined) return { message: issue.message };
+  const value = (input as Record<string, unknown> | undefined)?.[key];
+  return { key, message: `${key} must be ${fieldInfo(key, field).rule} (got ${showValue(value)})` };
 }

@@ -8,10 +8,15 @@ test('MostPop has no keys; Random only its seed (default 920)', () => {
   assert.deepEqual(parseBackboneConfig('mostpop', {}), {});
   assert.deepEqual(parseBackboneConfig('random', {}), { seed: 920 });
   assert.deepEqual(parseBackboneConfig('random', { seed: 5 }), { seed: 5 });
-  assert.throws(() => parseBackboneConfig('random', { seed: 0.5 }), /^UserError: seed must be an integer \(got 0\.5\)$/);
+  assert.throws(
+    () => parseBackboneConfig('random', { seed: 0.5 }),
+    /^UserError: seed must be an integer \(got 0\.5\)$/,
+  );
   assert.throws(() => parseBackboneConfig('mostpop', { seed: 1 }), /^UserError: unknown key 'seed' \(allowed: none\)$/);
-  assert.throws(() => parseBackboneConfig('random', { seed: 'x' }, 'cfg.yaml'),
-    (e: unknown) => e instanceof UserError && e.message === "cfg.yaml: seed must be an integer (got 'x')");
+  assert.throws(
+    () => parseBackboneConfig('random', { seed: 'x' }, { file: 'cfg.yaml', lines: new Map([['seed', 3]]) }),
+    (e: unknown) => e instanceof UserError && e.message === "cfg.yaml:3: seed must be an integer (got 'x')",
+  );
 });
 
 test('every model type has a schema; the trained ones share the training keys', () => {
@@ -19,6 +24,10 @@ test('every model type has a schema; the trained ones share the training keys', 
   for (const t of MODEL_TYPES) {
     const keys = configKeys(t);
     const shared = ['lr', 'weightDecay', 'batchSize', 'epochs', 'patience', 'seed', 'validK'];
-    assert.equal(shared.every((k) => keys.includes(k)), BACKBONE_SPECS[t].trained, t);
+    assert.equal(
+      shared.every((k) => keys.includes(k)),
+      BACKBONE_SPECS[t].trained,
+      t,
+    );
   }
 });

@@ -5,8 +5,17 @@ import { UserError } from '../../../src/util/errors.js';
 
 test('DMF defaults are the reference configuration, in model.json order', () => {
   assert.deepEqual(Object.entries(DEFAULT_DMF_CONFIG), [
-    ['embeddingSize', 256], ['userHidden', [256, 256]], ['itemHidden', [256, 256]], ['lr', 1e-4], ['weightDecay', 0],
-    ['batchSize', 4096], ['epochs', 300], ['patience', 25], ['negSamples', 1], ['seed', 920], ['validK', 10],
+    ['embeddingSize', 256],
+    ['userHidden', [256, 256]],
+    ['itemHidden', [256, 256]],
+    ['lr', 1e-4],
+    ['weightDecay', 0],
+    ['batchSize', 4096],
+    ['epochs', 300],
+    ['patience', 25],
+    ['negSamples', 1],
+    ['seed', 920],
+    ['validK', 10],
   ]);
 });
 
@@ -25,9 +34,15 @@ test('DMF: out-of-range values are UserErrors naming the key and the rule', () =
     [{ embeddingSize: 0 }, /^embeddingSize must be a positive integer/],
     [{ patience: -1 }, /^patience must be an integer ≥ 0 \(got -1\)$/],
     [{ batchSize: 2, negSamples: 2 }, /^batchSize 2 cannot hold one positive and its 2 negatives$/],
-    [{ dim: 8 }, /^unknown key 'dim' \(allowed: embeddingSize, userHidden, itemHidden, lr, .*, negSamples, seed, validK\)$/],
+    [
+      { dim: 8 },
+      /^unknown key 'dim' \(allowed: embeddingSize, userHidden, itemHidden, lr, .*, negSamples, seed, validK\)$/,
+    ],
   ];
   for (const [input, message] of cases) {
-    assert.throws(() => parseDmfConfig(input as never), (e: unknown) => e instanceof UserError && message.test(e.message));
+    assert.throws(
+      () => parseDmfConfig(input as never),
+      (e: unknown) => e instanceof UserError && message.test(e.message),
+    );
   }
 });
