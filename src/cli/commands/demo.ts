@@ -4,6 +4,7 @@ import { randomSplit } from '../../data/split.js';
 import { createRun } from '../../experiments/run-dir.js';
 import { experimentPaths } from '../../experiments/experiment-dir.js';
 import { UserError } from '../../util/errors.js';
+import { DEFAULT_SEED } from '../../util/seed.js';
 import { bool, positiveInt, str } from '../args.js';
 import type { Command, CommandContext, ParsedValues } from '../command.js';
 import { defaultDataset } from '../default-dataset.js';
@@ -16,7 +17,6 @@ import { gemmBackend } from '../../math/gemm.js';
 import { projectRoot } from '../../math/native.js';
 import { writeReport } from '../../report/report.js';
 import { cpNdcgAtJsd } from '../../report/findings.js';
-import { DEFAULT_SEED } from '../../util/seed.js';
 
 const EXPERIMENT = 'calitune_a0.5';
 
