@@ -126,6 +126,8 @@ export interface TrainSettings {
   model: ModelType;
   /** The model's configuration, defaults filled in. */
   config: BackboneConfig;
+  /** The training seed (also in `config` for the models that have one). */
+  seed: number;
   splitSeed: number;
 }
 
@@ -135,8 +137,9 @@ export interface TrainSettings {
  */
 export function readTrainSettings(v: ParsedValues): TrainSettings {
   const named = str(v, 'model');
-  if (named !== undefined && !isModelType(named))
+  if (named !== undefined && !isModelType(named)) {
     throw new UserError(`unknown model '${named}' (known: ${MODEL_TYPES.join(', ')})`);
+  }
   const path = str(v, 'config');
   const file = path === undefined ? undefined : readBackboneConfigFile(path, named);
   const model = named ?? file?.model ?? DEFAULT_MODEL;
@@ -147,5 +150,6 @@ export function readTrainSettings(v: ParsedValues): TrainSettings {
   }
   const seed = (values.seed as number | undefined) ?? DEFAULT_SEED;
   const own = Object.fromEntries(Object.entries({ ...values, seed }).filter(([k]) => configKeys(model).includes(k)));
-  return { model, config: parseBackboneConfig(model, own) as BackboneConfig, splitSeed: int(v, 'split-seed') ?? seed };
+  const config = parseBackboneConfig(model, own) as BackboneConfig;
+  return { model, config, seed, splitSeed: int(v, 'split-seed') ?? seed };
 }

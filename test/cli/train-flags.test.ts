@@ -70,7 +70,7 @@ test("flags map onto the chosen model's keys; the others are left out", () => {
     seed: 5,
     validK: 10,
   });
-  assert.equal(dmf.splitSeed, 5);
+  assert.deepEqual([dmf.seed, dmf.splitSeed], [5, 5]);
   const vae = readTrainSettings({ model: 'multivae', hidden: '64', 'split-seed': '3' });
   assert.deepEqual([vae.config.hidden, vae.config.seed, vae.splitSeed], [[64], 920, 3]);
   assert.deepEqual(readTrainSettings({}).config, {
@@ -83,7 +83,12 @@ test("flags map onto the chosen model's keys; the others are left out", () => {
     seed: 920,
     validK: 10,
   });
-  assert.deepEqual(readTrainSettings({ model: 'mostpop', seed: '7' }), { model: 'mostpop', config: {}, splitSeed: 7 });
+  assert.deepEqual(readTrainSettings({ model: 'mostpop', seed: '7' }), {
+    model: 'mostpop',
+    config: {},
+    seed: 7,
+    splitSeed: 7,
+  });
   assert.deepEqual(readTrainSettings({ model: 'random', seed: '7' }).config, { seed: 7 });
   assert.throws(
     () => readTrainSettings({ model: 'svd' }),
