@@ -22,6 +22,7 @@ import { trainBpr } from '../src/train/bpr-trainer.js';
 import { trainDmf, type EpochInfo } from '../src/train/dmf-trainer.js';
 import { FullSortEvaluator } from '../src/train/full-sort-eval.js';
 import { trainMultiVae } from '../src/train/multivae-trainer.js';
+import { DEFAULT_SEED } from '../src/util/seed.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,7 +40,7 @@ function load(name: string): SplitDataset {
   const log = name === 'ml100k'
     ? readInteractions(join(shared, 'data', 'ml-100k', 'ml-100k.inter'))
     : generateSynthetic(SYNTHETIC_PRESETS['ml-1m-like']);
-  const ds = randomSplit(log, 920);
+  const ds = randomSplit(log, DEFAULT_SEED);
   console.log(`\n${name}: ${ds.nUsers - 1} users × ${ds.nItems - 1} items, ${ds.train.indptr[ds.nUsers]} train interactions (${((performance.now() - t0) / 1000).toFixed(1)} s to build)`);
   return ds;
 }

@@ -5,13 +5,14 @@
  *
  *   node dist/bench/bpr.js [--epochs N] [--warmup N] [--data PATH] [--threads 1|2]
  *   node dist/bench/bpr.js --full      also: a full default training (300 epochs or early
- *                                      stop, seed 920) and test NDCG@10 (train + valid masked)
+ *                                      stop, the default seed) and test NDCG@10 (train + valid masked)
  */
 import { join } from 'node:path';
 import { readInteractions } from '../src/data/readers.js';
 import { randomSplit } from '../src/data/split.js';
 import { gemmBackend } from '../src/math/gemm.js';
-import { trainBpr, DEFAULT_BPR_CONFIG, type BprEpochInfo } from '../src/train/bpr-trainer.js';
+import { trainBpr, type BprEpochInfo } from '../src/train/bpr-trainer.js';
+import { DEFAULT_BPR_CONFIG } from '../src/train/configs/bpr.js';
 import { fullSortEval } from '../src/train/full-sort-eval.js';
 
 function arg(name: string, def: string): string {

@@ -27,7 +27,8 @@
  * state, truncates the log to its epoch, rolls checkpoints back to it and continues; the
  * result equals an uninterrupted run bit for bit.
  */
-import type { Recommender, Parameter } from '../models/recommender.js';
+import type { Recommender } from '../models/recommender.js';
+import type { Parameter } from '../nn/parameter.js';
 import type { Csr } from '../data/types.js';
 import { Rng } from '../math/rng.js';
 import { RowSparseRAdam } from '../nn/row-sparse-radam.js';

@@ -10,6 +10,7 @@ import { fetchDataset } from '../data/fetch.js';
 import { generateSynthetic, SYNTHETIC_PRESETS } from '../data/synthetic.js';
 import { readInteractions } from '../data/readers.js';
 import type { InteractionLog } from '../data/types.js';
+import { DEFAULT_SEED } from '../util/seed.js';
 
 export interface DefaultDataset {
   log: InteractionLog;
@@ -41,6 +42,6 @@ export async function defaultDataset(warn: (s: string) => void, opts: { allowDow
       warn(`demo: download failed (${(e as Error).message}); using the synthetic ML-100K-like dataset instead`);
     }
   }
-  const log = generateSynthetic({ ...SYNTHETIC_PRESETS['ml-100k-like'], seed: 920 });
-  return { log, kind: 'synthetic', description: 'synthetic ML-100K-like data (943 users × 1,682 items, seed 920)' };
+  const log = generateSynthetic({ ...SYNTHETIC_PRESETS['ml-100k-like'], seed: DEFAULT_SEED });
+  return { log, kind: 'synthetic', description: `synthetic ML-100K-like data (943 users × 1,682 items, seed ${DEFAULT_SEED})` };
 }

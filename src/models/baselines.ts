@@ -10,9 +10,10 @@
  */
 import type { Csr } from '../data/types.js';
 import { UserError } from '../util/errors.js';
-import { checkPositiveInt } from './bpr.js';
 import { registerModel } from './model-file.js';
-import type { ModelType, Parameter, Recommender } from './recommender.js';
+import type { Parameter } from '../nn/parameter.js';
+import { checkPositiveInt } from '../util/checks.js';
+import type { ModelType, Recommender } from './recommender.js';
 
 /** Item popularity in a train matrix: distinct users per item (item 0 → 0). */
 export function trainPopularity(train: Csr): Float32Array {

@@ -6,8 +6,10 @@
  */
 import { sgemm, withSingleBlasThread } from '../math/gemm.js';
 import { Rng } from '../math/rng.js';
+import type { Parameter } from '../nn/parameter.js';
+import { checkPositiveInt } from '../util/checks.js';
 import { UserError } from '../util/errors.js';
-import type { Parameter, Recommender } from './recommender.js';
+import type { Recommender } from './recommender.js';
 
 export interface BprHyper {
   /** Users including padding user 0. */
@@ -20,13 +22,6 @@ export interface BprHyper {
 
 /** RecBole's BPRLoss γ. */
 export const BPR_GAMMA = 1e-10;
-
-export function checkPositiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new UserError(`${name} must be a positive integer (got ${String(v)})`);
-  }
-  return v;
-}
 
 /**
  * PyTorch's xavier_normal_ for a 2-D weight [rows, cols]: fan_in = cols, fan_out = rows,

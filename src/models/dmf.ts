@@ -42,9 +42,10 @@ import {
   sparseLinearBackward, sparseLinearForward, type SparseRows,
 } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
-import { checkPositiveInt } from './bpr.js';
 import { registerModel } from './model-file.js';
-import { USER_ADAPTER_TENSOR, type Parameter, type Recommender } from './recommender.js';
+import type { Parameter } from '../nn/parameter.js';
+import { checkPositiveInt } from '../util/checks.js';
+import { USER_ADAPTER_TENSOR, type Recommender } from './recommender.js';
 
 export interface DmfHyper {
   /** Users including padding user 0. */

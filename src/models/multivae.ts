@@ -32,9 +32,10 @@ import {
   sparseLinearBackward, sparseLinearForward, tanhBackward, tanhForward, xavierNormalInit, type SparseRows,
 } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
-import { checkPositiveInt } from './bpr.js';
 import { registerModel } from './model-file.js';
-import type { Parameter, Recommender } from './recommender.js';
+import type { Parameter } from '../nn/parameter.js';
+import { checkPositiveInt } from '../util/checks.js';
+import type { Recommender } from './recommender.js';
 
 export interface MultiVaeHyper {
   nUsers: number;

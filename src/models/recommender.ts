@@ -3,18 +3,11 @@
  * and the evaluation drive models only through it; no caller special-cases a model type.
  */
 import type { Csr } from '../data/types.js';
+import type { Parameter } from '../nn/parameter.js';
 
-export type ModelType = 'bpr' | 'dmf' | 'multivae' | 'mostpop' | 'random';
-
-/** A named trainable tensor with its gradient buffer (same shape, row-major). */
-export interface Parameter {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly value: Float32Array;
-  readonly grad: Float32Array;
-  /** True for tensors on the item side (frozen by `freeze_item_emb`). */
-  readonly itemSide: boolean;
-}
+/** Every model type, the trained backbones first; the one list the CLI, trainers and model files use. */
+export const MODEL_TYPES = ['bpr', 'dmf', 'multivae', 'mostpop', 'random'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
 
 export interface Recommender {
   readonly type: ModelType;

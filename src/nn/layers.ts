@@ -16,7 +16,7 @@
 import { sgemm } from '../math/gemm.js';
 import { spmmRows, spmmRowsT, transposeRows } from '../math/sparse.js';
 import type { Rng } from '../math/rng.js';
-import type { Parameter } from '../models/recommender.js';
+import type { Parameter } from './parameter.js';
 import { UserError } from '../util/errors.js';
 
 /** A parameter with fresh zeroed value and grad buffers. */

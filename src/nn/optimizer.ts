@@ -1,4 +1,4 @@
-import type { Parameter } from '../models/recommender.js';
+import type { Parameter } from './parameter.js';
 import { UserError } from '../util/errors.js';
 
 /** An optimizer updates parameter values from their accumulated gradients. */

@@ -1,98 +1,43 @@
 /**
- * BPR training loop, RecBole-equivalent:
+ * BPR training, RecBole-equivalent:
  * - an epoch covers every train interaction once as (user, pos, neg), in an order reshuffled
  *   each epoch with the seeded Rng; one uniform negative per positive from items 1..nItems−1,
  *   re-drawn while it is one of the user's train items;
  * - per batch (default 4096): fused forward/backward on the batch rows only (sparse grads
  *   accumulated into the dense grad buffers), then a dense Adam step over both tables —
  *   PyTorch's behaviour for nn.Embedding without sparse=True;
- * - validation NDCG@10 after every epoch (train items and item 0 masked; users without valid
- *   items skipped, as RecBole does);
- * - early stopping: score ≥ best is an improvement; stop after `patience` + 1 evaluations
- *   without one; the best weights are copied (not referenced) and restored at the end.
+ * - validation, early stopping and the best weights as every trainer has them (EpochLoop):
+ *   NDCG@10 after every epoch (train items and item 0 masked; users without valid items
+ *   skipped, as RecBole does); score ≥ best is an improvement; stop after `patience` + 1
+ *   evaluations without one; the best weights are copied and restored at the end.
  * Deterministic: the same data, config and seed give bit-identical weights.
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
-import type { Csr } from '../data/types.js';
-import { sortedContains } from '../eval/ndcg.js';
 import { Rng } from '../math/rng.js';
-import { BprModel, bprKernel, checkPositiveInt, sharedF32 } from '../models/bpr.js';
+import { BprModel, bprKernel, sharedF32 } from '../models/bpr.js';
 import { Adam, adamUpdate, type AdamCoeffs } from '../nn/adam.js';
 import { UserError } from '../util/errors.js';
-import { EarlyStopping } from './early-stopping.js';
-import { FullSortEvaluator } from './full-sort-eval.js';
-import { checkCommonConfig } from './train-config.js';
+import { parseBprConfig, type BprConfig, type BprConfigInput } from './configs/bpr.js';
+import { EpochLoop, type EpochInfo, type TrainOptions, type TrainResult } from './epoch-loop.js';
+import { checkTrainData, positivePairs, sampleNegatives, type TrainData } from './train-data.js';
 
-export interface BprTrainConfig {
-  dim: number;
-  lr: number;
-  weightDecay: number;
-  batchSize: number;
-  epochs: number;
-  patience: number;
-  seed: number;
-  /** k of the validation NDCG@k (default 10). */
-  validK: number;
-}
+export type BprTrainData = TrainData;
 
-/** The reference (RecBole) configuration. */
-export const DEFAULT_BPR_CONFIG: Readonly<BprTrainConfig> = Object.freeze({
-  dim: 256,
-  lr: 1e-4,
-  weightDecay: 0,
-  batchSize: 4096,
-  epochs: 300,
-  patience: 10,
-  seed: 920,
-  validK: 10,
-});
-
-export interface BprTrainData {
-  readonly nUsers: number;
-  readonly nItems: number;
-  readonly train: Csr;
-  readonly valid: Csr;
-}
-
-export interface BprEpochInfo {
-  /** 0-based, as RecBole prints it. */
-  epoch: number;
-  /** Mean over batches of the batch-mean loss. */
-  loss: number;
-  /** Sum over batches of the batch-mean loss (RecBole's printed "train loss"). */
+/** What BPR adds to the shared epoch record. */
+export interface BprEpochExtra {
+  /** Sum over batches of the batch-mean loss (RecBole's printed "train loss"); `loss` is its mean. */
   lossSum: number;
-  validNdcg: number;
-  /** Wall time of the epoch including validation. */
-  seconds: number;
-  trainSeconds: number;
-  evalSeconds: number;
   /** Breakdown of trainSeconds: shuffle + negative sampling, fused forward/backward (incl. zeroing grads), Adam. */
   phases: { sample: number; forwardBackward: number; optimizer: number };
-  improved: boolean;
 }
 
-export interface BprTrainResult {
-  model: BprModel;
-  history: BprEpochInfo[];
-  /** 0-based epoch of the best validation score. */
-  bestEpoch: number;
-  bestValidNdcg: number;
-  /** Copies of the best epoch's weights (also loaded into `model` unless restoreBest=false). */
-  bestWeights: Record<string, Float32Array>;
-  stoppedEarly: boolean;
-  epochsRun: number;
-  config: BprTrainConfig;
-  seconds: number;
-}
+/** One epoch's record; `epoch` is 0-based, as RecBole prints it. */
+export type BprEpochInfo = EpochInfo & BprEpochExtra;
 
-export interface BprTrainOptions {
-  /** Called after every epoch (CLI progress bars). */
-  onEpoch?: (e: BprEpochInfo, total: number) => void;
-  /** Load the best weights into the model at the end (default true). */
-  restoreBest?: boolean;
-  /** Start from this model instead of a fresh xavier-normal one. */
-  model?: BprModel;
+export type BprTrainResult = TrainResult<BprModel, BprConfig, BprEpochExtra>;
+
+export interface BprTrainOptions extends TrainOptions<BprModel, BprEpochExtra> {
   /**
    * 1 or 2 threads (default 2 when the machine has ≥ 2 cores). Each batch is always split in
    * the same two halves with separate gradient buffers, so the result is bit-identical
@@ -101,114 +46,80 @@ export interface BprTrainOptions {
   threads?: 1 | 2;
 }
 
-export function resolveBprConfig(partial: Partial<BprTrainConfig> = {}): BprTrainConfig {
-  const c: BprTrainConfig = { ...DEFAULT_BPR_CONFIG };
-  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
-  checkPositiveInt('dim', c.dim);
-  checkCommonConfig(c);
-  return c;
-}
-
-/**
- * Draws one negative per triple into `neg` (items 1..nItems−1, re-drawn while in the user's
- * train row). Exported for tests.
- */
-export function sampleNegatives(train: Csr, users: Int32Array, neg: Int32Array, nItems: number, rng: Rng): void {
-  const ip = train.indptr, ix = train.indices;
-  const span = nItems - 1;
-  for (let t = 0; t < users.length; t++) {
-    const u = users[t]!;
-    const lo = ip[u]!, hi = ip[u + 1]!;
-    let j = rng.nextInt(span) + 1;
-    while (sortedContains(ix, lo, hi, j)) j = rng.nextInt(span) + 1;
-    neg[t] = j;
-  }
-}
-
-export function trainBpr(data: BprTrainData, partial: Partial<BprTrainConfig> = {}, opts: BprTrainOptions = {}): BprTrainResult {
-  const cfg = resolveBprConfig(partial);
+export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: BprTrainOptions = {}): BprTrainResult {
+  const cfg = parseBprConfig(config);
   const { nUsers, nItems, train, valid } = data;
-  if (nItems < 2) throw new UserError('BPR needs at least one item besides padding');
-  if (train.nRows !== nUsers || train.nCols !== nItems) {
-    throw new UserError(`train matrix is ${train.nRows}×${train.nCols}, dataset ${nUsers}×${nItems}`);
-  }
-  const nInter = train.indptr[nUsers]!;
-  if (nInter === 0) throw new UserError('no training interactions');
-  // triples in CSR order; every user must leave at least one negative to draw
-  const tUser = new Int32Array(nInter);
-  const tPos = new Int32Array(nInter);
-  for (let u = 0; u < nUsers; u++) {
-    const lo = train.indptr[u]!, hi = train.indptr[u + 1]!;
-    if (hi - lo >= nItems - 1) throw new UserError(`user ${u} interacted with every item: no negative to sample`);
-    for (let q = lo; q < hi; q++) {
-      tUser[q] = u;
-      tPos[q] = train.indices[q]!;
-    }
-  }
-
+  checkTrainData(data, 'BPR');
+  const pairs = positivePairs(data);
   const model = opts.model ?? new BprModel({ nUsers, nItems, dim: cfg.dim }, cfg.seed);
   if (model.nUsers !== nUsers || model.nItems !== nItems) throw new UserError('model sizes do not match the dataset');
   const rng = new Rng((cfg.seed ^ 0x5bd1e995) | 0);
   const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
-  const stopper = new EarlyStopping(cfg.patience);
-  const evaluator = new FullSortEvaluator();
-
-  const order = new Int32Array(nInter);
-  for (let i = 0; i < nInter; i++) order[i] = i;
-  const bUser = sharedI32(nInter);
-  const bPos = sharedI32(nInter);
-  const bNeg = sharedI32(nInter);
+  const epochs = new EpochTriples(data, pairs, rng);
   const threads = opts.threads ?? (availableParallelism() >= 2 ? 2 : 1);
-  const exec = new SplitStepper(model, adam, bUser, bPos, bNeg, threads);
-  const history: BprEpochInfo[] = [];
-  let bestWeights = model.snapshot();
-  let stoppedEarly = false;
-  const t0 = performance.now();
-
+  const exec = new SplitStepper(model, adam, epochs.users, epochs.pos, epochs.neg, threads);
+  const loop = new EpochLoop<BprModel, BprConfig, BprEpochExtra>(model, { train, valid }, cfg, opts);
   try {
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const e0 = performance.now();
-      rng.shuffle(order);
-      for (let i = 0; i < nInter; i++) {
-        const o = order[i]!;
-        bUser[i] = tUser[o]!;
-        bPos[i] = tPos[o]!;
-      }
-      sampleNegatives(train, bUser, bNeg, nItems, rng);
-      let lossSum = 0, nBatches = 0, tFb = 0, tOpt = 0;
+      epochs.draw();
       const eS = performance.now();
-      for (let s = 0; s < nInter; s += cfg.batchSize) {
-        const e = Math.min(nInter, s + cfg.batchSize);
-        const b0 = performance.now();
-        lossSum += exec.forwardBackward(s, e);
-        const b1 = performance.now();
-        exec.adamStep();
-        tOpt += performance.now() - b1;
-        tFb += b1 - b0;
-        nBatches++;
-      }
-      const e1 = performance.now();
-      const ev = evaluator.evaluate(model, { mask: [train], target: valid, k: cfg.validK, skipEmpty: true });
-      const e2 = performance.now();
-      const { improved, stop } = stopper.update(ev.ndcg, epoch);
-      if (improved) bestWeights = model.snapshot();
-      const info: BprEpochInfo = {
-        epoch, loss: lossSum / nBatches, lossSum, validNdcg: ev.ndcg,
-        seconds: (e2 - e0) / 1000, trainSeconds: (e1 - e0) / 1000, evalSeconds: (e2 - e1) / 1000,
-        phases: { sample: (eS - e0) / 1000, forwardBackward: tFb / 1000, optimizer: tOpt / 1000 }, improved,
-      };
-      history.push(info);
-      opts.onEpoch?.(info, cfg.epochs);
-      if (stop) { stoppedEarly = true; break; }
+      const b = runBatches(exec, epochs.users.length, cfg.batchSize);
+      const phases = { sample: (eS - e0) / 1000, forwardBackward: b.fbMs / 1000, optimizer: b.adamMs / 1000 };
+      if (loop.endEpoch(epoch, e0, b.lossSum / b.nBatches, { lossSum: b.lossSum, phases })) break;
     }
   } finally {
     exec.close();
   }
-  if (opts.restoreBest ?? true) model.loadWeights(bestWeights);
-  return {
-    model, history, bestEpoch: stopper.bestStep, bestValidNdcg: stopper.best, bestWeights, stoppedEarly,
-    epochsRun: history.length, config: cfg, seconds: (performance.now() - t0) / 1000,
-  };
+  return loop.finish();
+}
+
+/**
+ * An epoch's (user, positive, negative) triples in shared memory: every train pair once, in
+ * an order reshuffled by each draw, with a fresh uniform negative each.
+ */
+class EpochTriples {
+  readonly users: Int32Array;
+  readonly pos: Int32Array;
+  readonly neg: Int32Array;
+  private readonly order: Int32Array;
+
+  constructor(private readonly data: TrainData, private readonly pairs: { users: Int32Array; items: Int32Array },
+    private readonly rng: Rng) {
+    const n = pairs.users.length;
+    this.order = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.order[i] = i;
+    this.users = sharedI32(n);
+    this.pos = sharedI32(n);
+    this.neg = sharedI32(n);
+  }
+
+  draw(): void {
+    const { order, users, pos, pairs } = this;
+    this.rng.shuffle(order);
+    for (let i = 0; i < order.length; i++) {
+      const o = order[i]!;
+      users[i] = pairs.users[o]!;
+      pos[i] = pairs.items[o]!;
+    }
+    sampleNegatives(this.data.train, users, this.neg, this.data.nItems, this.rng);
+  }
+}
+
+/** One pass over the triples in batches of `batchSize`: fused forward/backward, then Adam. */
+function runBatches(exec: SplitStepper, n: number, batchSize: number) {
+  let lossSum = 0, nBatches = 0, fbMs = 0, adamMs = 0;
+  for (let s = 0; s < n; s += batchSize) {
+    const e = Math.min(n, s + batchSize);
+    const b0 = performance.now();
+    lossSum += exec.forwardBackward(s, e);
+    const b1 = performance.now();
+    exec.adamStep();
+    adamMs += performance.now() - b1;
+    fbMs += b1 - b0;
+    nBatches++;
+  }
+  return { lossSum, nBatches, fbMs, adamMs };
 }
 
 function sharedI32(n: number): Int32Array {

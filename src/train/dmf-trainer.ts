@@ -10,94 +10,26 @@
  *   RecBole early stopping, the best weights copied and restored at the end.
  * Deterministic for a given seed.
  */
-import type { Csr } from '../data/types.js';
 import { Rng } from '../math/rng.js';
-import { checkPositiveInt } from '../models/bpr.js';
 import { DmfModel, resolveDmfHyper } from '../models/dmf.js';
 import { Adam } from '../nn/adam.js';
-import { checkSizes } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
-import { sampleNegatives } from './bpr-trainer.js';
-import { checkCommonConfig } from './train-config.js';
+import { parseDmfConfig, type DmfConfig, type DmfConfigInput } from './configs/dmf.js';
 import { EpochLoop, type TrainOptions, type TrainResult } from './epoch-loop.js';
-
-export interface DmfTrainConfig {
-  embeddingSize: number;
-  userHidden: number[];
-  itemHidden: number[];
-  lr: number;
-  weightDecay: number;
-  batchSize: number;
-  epochs: number;
-  patience: number;
-  negSamples: number;
-  seed: number;
-  validK: number;
-}
-
-/** The reference configuration (embeddings 256, hidden [256, 256], lr 1e-4, batch 4096, patience 25). */
-export const DEFAULT_DMF_CONFIG: Readonly<DmfTrainConfig> = Object.freeze({
-  embeddingSize: 256,
-  userHidden: [256, 256],
-  itemHidden: [256, 256],
-  lr: 1e-4,
-  weightDecay: 0,
-  batchSize: 4096,
-  epochs: 300,
-  patience: 25,
-  negSamples: 1,
-  seed: 920,
-  validK: 10,
-});
-
-export interface TrainData {
-  readonly nUsers: number;
-  readonly nItems: number;
-  readonly train: Csr;
-  readonly valid: Csr;
-}
+import { checkTrainData, positivePairs, sampleNegatives, type TrainData } from './train-data.js';
 
 export type { EpochInfo, TrainOptions, TrainResult } from './epoch-loop.js';
+export type { TrainData } from './train-data.js';
 
-export function resolveDmfConfig(partial: Partial<DmfTrainConfig> = {}): DmfTrainConfig {
-  const c: DmfTrainConfig = { ...DEFAULT_DMF_CONFIG, userHidden: [...DEFAULT_DMF_CONFIG.userHidden], itemHidden: [...DEFAULT_DMF_CONFIG.itemHidden] };
-  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
-  // the item tower mirrors the user tower unless given (RecBole's configs set both lists)
-  if (partial.userHidden !== undefined && partial.itemHidden === undefined) c.itemHidden = [...partial.userHidden];
-  checkPositiveInt('embeddingSize', c.embeddingSize);
-  c.userHidden = checkSizes('userHidden', c.userHidden);
-  c.itemHidden = checkSizes('itemHidden', c.itemHidden);
-  checkPositiveInt('negSamples', c.negSamples);
-  checkCommonConfig(c);
-  if (c.batchSize < 1 + c.negSamples) throw new UserError(`batchSize ${c.batchSize} cannot hold one positive and its ${c.negSamples} negatives`);
-  return c;
-}
-
-/** Checks the matrices against the sizes; returns the number of train interactions. */
-export function checkTrainData(data: TrainData, name: string): number {
-  const { nUsers, nItems, train, valid } = data;
-  if (nItems < 2) throw new UserError(`${name} needs at least one item besides padding`);
-  if (train.nRows !== nUsers || train.nCols !== nItems) throw new UserError(`train matrix is ${train.nRows}×${train.nCols}, dataset ${nUsers}×${nItems}`);
-  if (valid.nCols !== nItems) throw new UserError(`valid matrix has ${valid.nCols} items, dataset ${nItems}`);
-  const nInter = train.indptr[nUsers]!;
-  if (nInter === 0) throw new UserError('no training interactions');
-  return nInter;
-}
-
-export function trainDmf(data: TrainData, partial: Partial<DmfTrainConfig> = {}, opts: TrainOptions<DmfModel> = {}): TrainResult<DmfModel, DmfTrainConfig> {
-  const cfg = resolveDmfConfig(partial);
+export function trainDmf(data: TrainData, config: DmfConfigInput = {}, opts: TrainOptions<DmfModel> = {}): TrainResult<DmfModel, DmfConfig> {
+  const cfg = parseDmfConfig(config);
   const { nUsers, nItems, train, valid } = data;
   const nInter = checkTrainData(data, 'DMF');
   const hyper = resolveDmfHyper({
     nUsers, nItems, userEmbeddingSize: cfg.embeddingSize, itemEmbeddingSize: cfg.embeddingSize,
     userHidden: cfg.userHidden, itemHidden: cfg.itemHidden,
   });
-  const tUser = new Int32Array(nInter), tPos = new Int32Array(nInter);
-  for (let u = 0; u < nUsers; u++) {
-    const lo = train.indptr[u]!, hi = train.indptr[u + 1]!;
-    if (hi - lo >= nItems - 1) throw new UserError(`user ${u} interacted with every item: no negative to sample`);
-    for (let q = lo; q < hi; q++) { tUser[q] = u; tPos[q] = train.indices[q]!; }
-  }
+  const { users: tUser, items: tPos } = positivePairs(data);
   const model = opts.model ?? new DmfModel(hyper, cfg.seed);
   if (model.nUsers !== nUsers || model.nItems !== nItems) throw new UserError('model sizes do not match the dataset');
   model.setTrainMatrix(train);

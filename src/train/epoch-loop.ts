@@ -1,15 +1,16 @@
 /**
- * The per-epoch bookkeeping shared by the DMF and MultiVAE trainers: after each epoch's
+ * The per-epoch bookkeeping shared by the BPR, DMF and MultiVAE trainers: after each epoch's
  * training, validation NDCG@k on the full-sort lists (train masked), early stopping, a
  * snapshot of the best weights, the epoch record and the progress callback; at the end, the
- * best weights restored. (BPR's trainer has the same rules but runs its epochs in a worker.)
+ * best weights restored. A trainer may add its own fields to the epoch record (BPR: the loss
+ * sum and the time of each phase).
  */
 import type { Csr } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
 import { EarlyStopping } from './early-stopping.js';
 import { FullSortEvaluator } from './full-sort-eval.js';
 
-/** One epoch's record (shared by the DMF and MultiVAE trainers). */
+/** One epoch's record (every trainer's; a trainer may add fields). */
 export interface EpochInfo {
   epoch: number;
   /** Mean over batches of the batch loss. */
@@ -21,8 +22,8 @@ export interface EpochInfo {
   improved: boolean;
 }
 
-export interface TrainOptions<M> {
-  onEpoch?: (e: EpochInfo, total: number) => void;
+export interface TrainOptions<M, X extends object = object> {
+  onEpoch?: (e: EpochInfo & X, total: number) => void;
   restoreBest?: boolean;
   /** Start from this model (sizes must match). */
   model?: M;
@@ -30,9 +31,9 @@ export interface TrainOptions<M> {
   skipValidation?: boolean;
 }
 
-export interface TrainResult<M, C> {
+export interface TrainResult<M, C, X extends object = object> {
   model: M;
-  history: EpochInfo[];
+  history: (EpochInfo & X)[];
   bestEpoch: number;
   bestValidNdcg: number;
   bestWeights: Record<string, Float32Array>;
@@ -44,8 +45,10 @@ export interface TrainResult<M, C> {
 
 type Trainable = Recommender & { snapshot(): Record<string, Float32Array>; loadWeights(w: Readonly<Record<string, Float32Array>>): void };
 
-export class EpochLoop<M extends Trainable, C extends { patience: number; validK: number; epochs: number }> {
-  readonly history: EpochInfo[] = [];
+type LoopConfig = { patience: number; validK: number; epochs: number };
+
+export class EpochLoop<M extends Trainable, C extends LoopConfig, X extends object = object> {
+  readonly history: (EpochInfo & X)[] = [];
   private readonly stopper: EarlyStopping;
   private readonly evaluator = new FullSortEvaluator();
   private bestWeights: Record<string, Float32Array>;
@@ -53,16 +56,17 @@ export class EpochLoop<M extends Trainable, C extends { patience: number; validK
   private readonly t0 = performance.now();
 
   constructor(private readonly model: M, private readonly data: { train: Csr; valid: Csr }, private readonly cfg: C,
-    private readonly opts: TrainOptions<M>) {
+    private readonly opts: TrainOptions<M, X>) {
     this.stopper = new EarlyStopping(cfg.patience);
     this.bestWeights = model.snapshot();
   }
 
   /**
    * Ends epoch `epoch` (0-based) whose training started at `e0` (performance.now()) and just
-   * finished with mean batch loss `loss`. Returns true when early stopping ends the run.
+   * finished with mean batch loss `loss`; `extra` joins the epoch record. Returns true when
+   * early stopping ends the run.
    */
-  endEpoch(epoch: number, e0: number, loss: number): boolean {
+  endEpoch(epoch: number, e0: number, loss: number, ...extra: object extends X ? [] : [X]): boolean {
     const { model, cfg, opts } = this;
     const e1 = performance.now();
     let validNdcg = NaN, improved = false, stop = false;
@@ -72,10 +76,10 @@ export class EpochLoop<M extends Trainable, C extends { patience: number; validK
       if (improved) this.bestWeights = model.snapshot();
     }
     const e2 = performance.now();
-    const info: EpochInfo = {
+    const info = {
       epoch, loss, validNdcg, seconds: (e2 - e0) / 1000,
-      trainSeconds: (e1 - e0) / 1000, evalSeconds: (e2 - e1) / 1000, improved,
-    };
+      trainSeconds: (e1 - e0) / 1000, evalSeconds: (e2 - e1) / 1000, improved, ...extra[0],
+    } as EpochInfo & X;
     this.history.push(info);
     opts.onEpoch?.(info, cfg.epochs);
     if (stop) this.stoppedEarly = true;
@@ -83,7 +87,7 @@ export class EpochLoop<M extends Trainable, C extends { patience: number; validK
   }
 
   /** The result; restores the best weights unless told not to (or validation was skipped). */
-  finish(): TrainResult<M, C> {
+  finish(): TrainResult<M, C, X> {
     const { model, opts } = this;
     if (opts.skipValidation) this.bestWeights = model.snapshot();
     if ((opts.restoreBest ?? true) && !opts.skipValidation) model.loadWeights(this.bestWeights);

@@ -11,60 +11,17 @@
  *   best weights copied and restored.
  */
 import { Rng } from '../math/rng.js';
-import { checkPositiveInt } from '../models/bpr.js';
 import { annealBeta, MultiVaeModel, resolveMultiVaeHyper } from '../models/multivae.js';
 import { Adam } from '../nn/adam.js';
-import { checkSizes } from '../nn/layers.js';
 import { UserError } from '../util/errors.js';
-import { checkTrainData, type TrainData } from './dmf-trainer.js';
-import { checkCommonConfig } from './train-config.js';
+import { parseMultiVaeConfig, type MultiVaeConfig, type MultiVaeConfigInput } from './configs/multivae.js';
 import { EpochLoop, type TrainOptions, type TrainResult } from './epoch-loop.js';
+import { checkTrainData, type TrainData } from './train-data.js';
 
-export interface MultiVaeTrainConfig {
-  hidden: number[];
-  latent: number;
-  dropout: number;
-  annealCap: number;
-  totalAnnealSteps: number;
-  lr: number;
-  weightDecay: number;
-  /** Users per batch. */
-  batchSize: number;
-  epochs: number;
-  patience: number;
-  seed: number;
-  validK: number;
-}
-
-export const DEFAULT_MULTIVAE_CONFIG: Readonly<MultiVaeTrainConfig> = Object.freeze({
-  hidden: [600],
-  latent: 64,
-  dropout: 0.5,
-  annealCap: 0.2,
-  totalAnnealSteps: 200000,
-  lr: 1e-3,
-  weightDecay: 0,
-  batchSize: 64,
-  epochs: 300,
-  patience: 10,
-  seed: 920,
-  validK: 10,
-});
-
-export function resolveMultiVaeConfig(partial: Partial<MultiVaeTrainConfig> = {}): MultiVaeTrainConfig {
-  const c: MultiVaeTrainConfig = { ...DEFAULT_MULTIVAE_CONFIG, hidden: [...DEFAULT_MULTIVAE_CONFIG.hidden] };
-  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
-  c.hidden = checkSizes('hidden', c.hidden);
-  checkPositiveInt('latent', c.latent);
-  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new UserError(`dropout must be in [0, 1) (got ${c.dropout})`);
-  if (!(typeof c.annealCap === 'number' && c.annealCap >= 0 && Number.isFinite(c.annealCap))) throw new UserError(`annealCap must be ≥ 0 (got ${c.annealCap})`);
-  if (!Number.isInteger(c.totalAnnealSteps) || c.totalAnnealSteps < 0) throw new UserError(`totalAnnealSteps must be an integer ≥ 0 (got ${c.totalAnnealSteps})`);
-  checkCommonConfig(c);
-  return c;
-}
-
-export function trainMultiVae(data: TrainData, partial: Partial<MultiVaeTrainConfig> = {}, opts: TrainOptions<MultiVaeModel> = {}): TrainResult<MultiVaeModel, MultiVaeTrainConfig> {
-  const cfg = resolveMultiVaeConfig(partial);
+export function trainMultiVae(
+  data: TrainData, config: MultiVaeConfigInput = {}, opts: TrainOptions<MultiVaeModel> = {},
+): TrainResult<MultiVaeModel, MultiVaeConfig> {
+  const cfg = parseMultiVaeConfig(config);
   const { nUsers, nItems, train, valid } = data;
   checkTrainData(data, 'MultiVAE');
   const model = opts.model ?? new MultiVaeModel(resolveMultiVaeHyper({ nUsers, nItems, hidden: cfg.hidden, latent: cfg.latent }), cfg.seed);

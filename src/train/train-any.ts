@@ -7,16 +7,21 @@
 import type { Csr } from '../data/types.js';
 import { MostPopModel, RandomModel } from '../models/baselines.js';
 import '../models/all.js';
+import { MODEL_TYPES } from '../models/recommender.js';
 import type { Recommender } from '../models/recommender.js';
 import { UserError } from '../util/errors.js';
-import { trainBpr, type BprTrainConfig } from './bpr-trainer.js';
-import { trainDmf, type DmfTrainConfig, type EpochInfo, type TrainData } from './dmf-trainer.js';
-import { trainMultiVae, type MultiVaeTrainConfig } from './multivae-trainer.js';
+import { trainBpr } from './bpr-trainer.js';
+import { configKeys, isModelType, parseBackboneConfig, type BackboneConfig } from './configs/index.js';
+import type { RandomConfig } from './configs/baselines.js';
+import { trainDmf } from './dmf-trainer.js';
+import type { EpochInfo } from './epoch-loop.js';
+import { trainMultiVae } from './multivae-trainer.js';
+import type { TrainData } from './train-data.js';
 
-export const BACKBONE_TYPES = ['bpr', 'dmf', 'multivae', 'mostpop', 'random'] as const;
-export type BackboneType = (typeof BACKBONE_TYPES)[number];
+/** The model types trainBackbone builds: all of them. */
+export const BACKBONE_TYPES = MODEL_TYPES;
 
-export type BackboneConfig = Partial<BprTrainConfig> & Partial<DmfTrainConfig> & Partial<MultiVaeTrainConfig>;
+export type { BackboneConfig };
 
 export interface BackboneOptions {
   onEpoch?: (e: EpochInfo, total: number) => void;
@@ -35,47 +40,50 @@ export interface BackboneResult {
   seconds: number;
 }
 
-function pick<T extends object>(cfg: BackboneConfig, keys: readonly (keyof T)[]): Partial<T> {
-  const out: Partial<T> = {};
+/** The keys of `config` that the model type reads (the others belong to other backbones). */
+function pick(config: BackboneConfig, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const k of keys) {
-    const v = (cfg as Record<string, unknown>)[k as string];
-    if (v !== undefined) (out as Record<string, unknown>)[k as string] = v;
+    const v = (config as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
   }
   return out;
 }
 
-const COMMON = ['lr', 'weightDecay', 'batchSize', 'epochs', 'patience', 'seed', 'validK'] as const;
-
 /** Trains (or builds) a backbone of the given type on the train split with validation early stopping. */
 export function trainBackbone(type: string, data: TrainData, config: BackboneConfig = {}, opts: BackboneOptions = {}): BackboneResult {
-  const t0 = performance.now();
+  if (!isModelType(type)) throw new UserError(`unknown model '${type}' (known: ${MODEL_TYPES.join(', ')})`);
+  const own = pick(config, configKeys(type));
   switch (type) {
     case 'bpr': {
-      const r = trainBpr(data, pick<BprTrainConfig>(config, [...COMMON, 'dim']), {
-        ...(opts.restoreBest !== undefined ? { restoreBest: opts.restoreBest } : {}),
-        ...(opts.onEpoch ? { onEpoch: (e, total) => opts.onEpoch!({ epoch: e.epoch, loss: e.loss, validNdcg: e.validNdcg, seconds: e.seconds, trainSeconds: e.trainSeconds, evalSeconds: e.evalSeconds, improved: e.improved }, total) } : {}),
-      });
+      const r = trainBpr(data, own, opts);
       return { ...r, config: { ...r.config } };
     }
     case 'dmf': {
-      const r = trainDmf(data, pick<DmfTrainConfig>(config, [...COMMON, 'embeddingSize', 'userHidden', 'itemHidden', 'negSamples']), opts);
+      const r = trainDmf(data, own, opts);
       return { ...r, config: { ...r.config } };
     }
     case 'multivae': {
-      const r = trainMultiVae(data, pick<MultiVaeTrainConfig>(config, [...COMMON, 'hidden', 'latent', 'dropout', 'annealCap', 'totalAnnealSteps']), opts);
+      const r = trainMultiVae(data, own, opts);
       return { ...r, config: { ...r.config } };
     }
     case 'mostpop':
-    case 'random': {
-      const model = type === 'mostpop' ? MostPopModel.fromTrain(data.train) : new RandomModel({ nUsers: data.nUsers, nItems: data.nItems, seed: config.seed ?? 920 });
-      return {
-        model, history: [], bestEpoch: -1, bestValidNdcg: NaN, stoppedEarly: false, epochsRun: 0,
-        config: type === 'random' ? { seed: config.seed ?? 920 } : {}, seconds: (performance.now() - t0) / 1000,
-      };
-    }
-    default:
-      throw new UserError(`unknown model '${type}' (known: ${BACKBONE_TYPES.join(', ')})`);
+    case 'random':
+      return buildBaseline(type, data, own);
   }
+}
+
+/** MostPop and Random need no training: built from the train split (Random from its seed). */
+function buildBaseline(type: 'mostpop' | 'random', data: TrainData, own: Record<string, unknown>): BackboneResult {
+  const t0 = performance.now();
+  const config = parseBackboneConfig(type, own);
+  const model = type === 'mostpop'
+    ? MostPopModel.fromTrain(data.train)
+    : new RandomModel({ nUsers: data.nUsers, nItems: data.nItems, seed: (config as RandomConfig).seed });
+  return {
+    model, history: [], bestEpoch: -1, bestValidNdcg: NaN, stoppedEarly: false, epochsRun: 0,
+    config, seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 /**

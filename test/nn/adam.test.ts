@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Adam, adamUpdate, NATIVE_ADAM_MIN, nativeAdamKernel } from '../../src/nn/adam.js';
 import { Rng } from '../../src/math/rng.js';
-import type { Parameter } from '../../src/models/recommender.js';
+import type { Parameter } from '../../src/nn/parameter.js';
 import { UserError } from '../../src/util/errors.js';
 import { skipOrFailOnCi } from '../helpers/ci.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RAdam, radamRho } from '../../src/nn/radam.js';
 import { StepLR } from '../../src/nn/lr-schedule.js';
-import type { Parameter } from '../../src/models/recommender.js';
+import type { Parameter } from '../../src/nn/parameter.js';
 
 function param(name: string, values: number[]): Parameter {
   return { name, shape: [values.length], value: Float32Array.from(values), grad: new Float32Array(values.length), itemSide: false };

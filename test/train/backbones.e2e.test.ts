@@ -1,5 +1,5 @@
 /**
- * End-to-end accuracy on ML-100K (../shared), our split (randomSplit(log, 920)), test lists
+ * End-to-end accuracy on ML-100K (../shared), our split (randomSplit(log, DEFAULT_SEED)), test lists
  * with train + valid masked, NDCG@10 with empty-target users counted as 0 (the reference's
  * convention). BPR with the reference settings reaches ≈ 0.281.
  * - MultiVAE, default settings, full training with early stopping (≈ 1 min): ≥ 0.95 × 0.281
@@ -15,12 +15,13 @@ import { randomSplit } from '../../src/data/split.js';
 import { fullSortEval } from '../../src/train/full-sort-eval.js';
 import { trainBackbone } from '../../src/train/train-any.js';
 import { ML100K_INTER, requireShared } from '../helpers/shared.js';
+import { DEFAULT_SEED } from '../../src/util/seed.js';
 
 const BPR_REFERENCE_TEST_NDCG = 0.281;
 
 test('ML-100K: MultiVAE ≥ 0.95 × BPR, well above MostPop and Random; DMF learns', (t) => {
   if (!requireShared(t, ML100K_INTER)) return;
-  const ds = randomSplit(readInteractions(ML100K_INTER), 920);
+  const ds = randomSplit(readInteractions(ML100K_INTER), DEFAULT_SEED);
   const testNdcg = (m: Parameters<typeof fullSortEval>[0]) =>
     fullSortEval(m, { mask: [ds.train, ds.valid], target: ds.test, k: 10, skipEmpty: false }).ndcg;
   const pop = testNdcg(trainBackbone('mostpop', ds).model);

@@ -1,19 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_MULTIVAE_CONFIG, resolveMultiVaeConfig, trainMultiVae } from '../../src/train/multivae-trainer.js';
+import { trainMultiVae } from '../../src/train/multivae-trainer.js';
 import { trainBackbone } from '../../src/train/train-any.js';
-import { UserError } from '../../src/util/errors.js';
-import { csr, clusters } from '../helpers/csr.js';
-
-test('MultiVAE defaults (RecBole sizes, our user batches); bad configs are UserErrors', () => {
-  assert.deepEqual({ ...DEFAULT_MULTIVAE_CONFIG }, {
-    hidden: [600], latent: 64, dropout: 0.5, annealCap: 0.2, totalAnnealSteps: 200000, lr: 1e-3, weightDecay: 0,
-    batchSize: 64, epochs: 300, patience: 10, seed: 920, validK: 10,
-  });
-  assert.throws(() => resolveMultiVaeConfig({ dropout: 1 }), UserError);
-  assert.throws(() => resolveMultiVaeConfig({ hidden: [0] }), UserError);
-  assert.throws(() => resolveMultiVaeConfig({ totalAnnealSteps: -1 }), UserError);
-});
+import { clusters } from '../helpers/csr.js';
 
 test('MultiVAE training learns the clusters, deterministically', () => {
   const data = clusters();

@@ -6,6 +6,7 @@ import { UserError } from '../../util/errors.js';
 import { int, str } from '../args.js';
 import { DATA_HELP, DATA_OPTIONS, readDataFrom } from '../data-options.js';
 import type { Command } from '../command.js';
+import { DEFAULT_SEED } from '../../util/seed.js';
 
 export const dataStatsCommand: Command = {
   name: 'data stats',
@@ -14,7 +15,7 @@ export const dataStatsCommand: Command = {
   options: { ...DATA_OPTIONS, run: { type: 'string' }, seed: { type: 'string' } },
   help: `Options:
   --run DIR      statistics of an existing run's split
-  --seed N       seed of the 80/10/10 split shown for --data (default 920)
+  --seed N       seed of the 80/10/10 split shown for --data (default ${DEFAULT_SEED})
 ${DATA_HELP}
 
 Example:
@@ -29,7 +30,7 @@ Example:
       stats = splitStats(ds, run);
     } else {
       const { log } = readDataFrom(dataPath!, v);
-      stats = logStats(log, randomSplit(log, int(v, 'seed') ?? 920));
+      stats = logStats(log, randomSplit(log, int(v, 'seed') ?? DEFAULT_SEED));
     }
     ctx.log(`source        ${stats.source}`);
     ctx.log(`users         ${stats.users}`);

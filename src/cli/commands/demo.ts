@@ -4,6 +4,7 @@ import { randomSplit } from '../../data/split.js';
 import { createRun } from '../../experiments/run-dir.js';
 import { experimentPaths } from '../../experiments/experiment-dir.js';
 import { UserError } from '../../util/errors.js';
+import { DEFAULT_SEED } from '../../util/seed.js';
 import { bool, positiveInt, str } from '../args.js';
 import type { Command, CommandContext, ParsedValues } from '../command.js';
 import { defaultDataset } from '../default-dataset.js';
@@ -42,7 +43,7 @@ export const demoCommand: Command = {
   --finetune-epochs N    CaliTune epochs (default 100)
   --no-download          do not try GroupLens when MovieLens-100K is not found locally
 
-Steps: split 80/10/10 (seed 920) → train BPR → prepare popularity groups and user targets →
+Steps: split 80/10/10 (seed ${DEFAULT_SEED}) → train BPR → prepare popularity groups and user targets →
 CP re-ranking (λ 0.1…0.9) → CaliTune fine-tuning (the reference's ML-100K configuration,
 examples/ml-100k-finetune.yaml: α 0.5, item embeddings frozen, K 50) → evaluation on the
 test split → HTML report. The summary compares CaliTune's validation-selected epoch with
@@ -59,7 +60,7 @@ Example:
     const data = await defaultDataset(ctx.warn, { allowDownload: !bool(v, 'no-download') });
     ctx.log(`dataset: ${data.description}`);
     ctx.log(`GEMM: ${gemmBackend().name} (${gemmBackend().detail})`);
-    const seed = 920;
+    const seed = DEFAULT_SEED;
     const ds = randomSplit(data.log, seed);
     try {
       createRun(run, ds, data.kind === 'file' ? { kind: 'file', path: data.path!, format: 'auto' } : { kind: 'synthetic' }, seed);

@@ -1,0 +1,29 @@
+/** BPR's configuration: the reference (RecBole) settings as defaults. */
+import { z } from 'zod';
+import { parseConfig } from './fields.js';
+import { positiveInt, trainingSchema } from './shared.js';
+
+const T = trainingSchema.shape;
+
+/** BPR's keys: its embedding size and the shared training keys. */
+// Key order is the order model.json's training record has always had.
+export const bprConfigSchema = z
+  .object({
+    dim: positiveInt().describe('embedding size').default(256),
+    ...T,
+    batchSize: T.batchSize.describe('triples per batch'),
+  })
+  .strict();
+
+/** A validated BPR configuration, every key set. */
+export type BprConfig = z.output<typeof bprConfigSchema>;
+/** A BPR configuration as callers give it: any key may be left out. */
+export type BprConfigInput = z.input<typeof bprConfigSchema>;
+
+/** Validates a BPR configuration and fills in the defaults (UserError naming the key). */
+export function parseBprConfig(input: BprConfigInput = {}): BprConfig {
+  return parseConfig(bprConfigSchema, input);
+}
+
+/** dim 256, lr 1e-4, batch 4096, 300 epochs, patience 10, the default seed. */
+export const DEFAULT_BPR_CONFIG: Readonly<BprConfig> = Object.freeze(parseBprConfig());
