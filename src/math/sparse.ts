@@ -124,8 +124,8 @@ export function spmmRowsTs(
         }
       }
       if (accumulate) {
-        dst[yo + c] += a0; dst[yo + c + 1] += a1; dst[yo + c + 2] += a2; dst[yo + c + 3] += a3;
-        dst[yo + c + 4] += a4; dst[yo + c + 5] += a5; dst[yo + c + 6] += a6; dst[yo + c + 7] += a7;
+        dst[yo + c]! += a0; dst[yo + c + 1]! += a1; dst[yo + c + 2]! += a2; dst[yo + c + 3]! += a3;
+        dst[yo + c + 4]! += a4; dst[yo + c + 5]! += a5; dst[yo + c + 6]! += a6; dst[yo + c + 7]! += a7;
       } else {
         dst[yo + c] = a0; dst[yo + c + 1] = a1; dst[yo + c + 2] = a2; dst[yo + c + 3] = a3;
         dst[yo + c + 4] = a4; dst[yo + c + 5] = a5; dst[yo + c + 6] = a6; dst[yo + c + 7] = a7;
@@ -134,7 +134,7 @@ export function spmmRowsTs(
     for (let c = c8; c < outF; c++) {
       let a = 0;
       for (let q = lo; q < hi; q++) a += (values ? values[q]! : 1) * src[indices[q]! * outF + c]!;
-      if (accumulate) dst[yo + c] += a; else dst[yo + c] = a;
+      if (accumulate) dst[yo + c]! += a; else dst[yo + c] = a;
     }
   }
   return dst;
@@ -170,13 +170,13 @@ export function transposeRows(x: SparseRowsLike, nFeatures: number): { features:
     for (let q = ip[r]!; q < ip[r + 1]!; q++) {
       const j = ix[q]!;
       if (!(j >= 0 && j < nFeatures)) throw new RangeError(`sparse input feature ${j} out of range`);
-      count[j + 1]++;
+      count[j + 1]!++;
     }
     nnz += ip[r + 1]! - ip[r]!;
   }
   let nf = 0;
   for (let j = 0; j < nFeatures; j++) if (count[j + 1]! > 0) nf++;
-  for (let j = 0; j < nFeatures; j++) count[j + 1] += count[j]!;
+  for (let j = 0; j < nFeatures; j++) count[j + 1]! += count[j]!;
   const indices = new Int32Array(nnz), values = new Float32Array(nnz);
   const pos = count.slice(0, nFeatures);
   for (let k = 0; k < n; k++) {

@@ -80,9 +80,9 @@ export function bprKernel(
     const g = (-(sig * (1 - sig)) / (BPR_GAMMA + sig)) * invB;
     for (let q = 0; q < d; q++) {
       const u = U[uo + q]!, ip = I[po + q]!, inn = I[no + q]!;
-      gU[uo + q] += g * (ip - inn);
-      gI[po + q] += g * u;
-      gI[no + q] -= g * u;
+      gU[uo + q]! += g * (ip - inn);
+      gI[po + q]! += g * u;
+      gI[no + q]! -= g * u;
     }
   }
   return lossSum * invB;
@@ -246,19 +246,19 @@ export class BprModel implements Recommender {
     // D: b × nD, d(loss)/d(score) at each user's candidate columns (a candidate listed twice adds).
     const D = this.sBuf;
     D.fill(0, 0, b * nD);
-    for (let r = 0; r < b; r++) for (let c = 0; c < k; c++) D[r * nD + this.candCol[r * k + c]!] += dScores[r * k + c]!;
+    for (let r = 0; r < b; r++) for (let c = 0; c < k; c++) D[r * nD + this.candCol[r * k + c]!]! += dScores[r * k + c]!;
     if (this.gradBuf.length < Math.max(b, nD) * d) this.gradBuf = new Float32Array(Math.max(b, nD) * d);
     const T = this.gradBuf;
     withSingleBlasThread(() => sgemm(false, false, b, d, nD, 1, D, nD, this.candBuf, d, 0, T, d)); // dU_batch = D · G
     for (let r = 0; r < b; r++) {
       const uo = users[r]! * d, to = r * d;
-      for (let j = 0; j < d; j++) gU[uo + j] += T[to + j]!;
+      for (let j = 0; j < d; j++) gU[uo + j]! += T[to + j]!;
     }
     if (this.itemsFrozen) return;
     withSingleBlasThread(() => sgemm(true, false, nD, d, b, 1, D, nD, this.userBuf, d, 0, T, d)); // dG = Dᵀ · U_batch
     for (let q = 0; q < nD; q++) {
       const io = this.distinct[q]! * d, to = q * d;
-      for (let j = 0; j < d; j++) gI[io + j] += T[to + j]!;
+      for (let j = 0; j < d; j++) gI[io + j]! += T[to + j]!;
     }
   }
 

@@ -317,8 +317,8 @@ export class DmfModel implements Recommender {
       const gt = g[t]!;
       if (gt === 0) continue;
       const uo = rowU[t]! * d, io = rowI[t]! * d;
-      for (let j = 0; j < d; j++) dU[uo + j] += gt * iOut[io + j]!;
-      if (dI) for (let j = 0; j < d; j++) dI[io + j] += gt * uOut[uo + j]!;
+      for (let j = 0; j < d; j++) dU[uo + j]! += gt * iOut[io + j]!;
+      if (dI) for (let j = 0; j < d; j++) dI[io + j]! += gt * uOut[uo + j]!;
     }
   }
 
@@ -410,7 +410,7 @@ export class DmfModel implements Recommender {
       const ga = this.adapter.grad;
       for (let r = 0; r < c.uu.length; r++) {
         const o = r * d, ao = c.uu[r]! * d;
-        for (let j = 0; j < d; j++) ga[ao + j] += dU[o + j]!;
+        for (let j = 0; j < d; j++) ga[ao + j]! += dU[o + j]!;
       }
     } else {
       this.user.backward(dU);

@@ -255,10 +255,10 @@ export class MultiVaeModel implements Recommender {
     for (let r = 0; r < n; r++) {
       for (let j = 0; j < L; j++) {
         const g = dz[r * L + j]!;
-        dEnc[r * 2 * L + j] += g;
+        dEnc[r * 2 * L + j]! += g;
         if (c.eps) {
           const lv = c.enc[r * 2 * L + L + j]!;
-          dEnc[r * 2 * L + L + j] += g * c.eps[r * L + j]! * 0.5 * Math.exp(0.5 * lv);
+          dEnc[r * 2 * L + L + j]! += g * c.eps[r * L + j]! * 0.5 * Math.exp(0.5 * lv);
         }
       }
     }
@@ -322,7 +322,7 @@ export class MultiVaeModel implements Recommender {
         // d CE / d logits = (softmax·Σx − x) / n
         const cnt = hi - lo;
         for (let j = 0; j < ni; j++) logits[o + j] = cnt * Math.exp(logits[o + j]! - lse) * g;
-        for (let q = lo; q < hi; q++) logits[o + train.indices[q]!] -= g;
+        for (let q = lo; q < hi; q++) logits[o + train.indices[q]!]! -= g;
       }
     }
     ce /= n;
@@ -412,10 +412,10 @@ export class MultiVaeModel implements Recommender {
         const g = dScores[r * k + q]!;
         if (g === 0) continue;
         const it = cands[r * k + q]!, wo = it * f;
-        for (let j = 0; j < f; j++) dh[ho + j] += g * W[wo + j]!;
+        for (let j = 0; j < f; j++) dh[ho + j]! += g * W[wo + j]!;
         if (!frozen) {
-          gB[it] += g;
-          for (let j = 0; j < f; j++) gW[wo + j] += g * h[ho + j]!;
+          gB[it]! += g;
+          for (let j = 0; j < f; j++) gW[wo + j]! += g * h[ho + j]!;
         }
       }
     }

@@ -74,7 +74,7 @@ export function linearBackward(
 export function addBiasRows(y: Float32Array, n: number, m: number, b: Float32Array): void {
   for (let r = 0; r < n; r++) {
     const o = r * m;
-    for (let j = 0; j < m; j++) y[o + j] += b[j]!;
+    for (let j = 0; j < m; j++) y[o + j]! += b[j]!;
   }
 }
 
@@ -83,9 +83,9 @@ export function colSumInto(a: Float32Array, n: number, m: number, acc: Float32Ar
   const tmp = new Float64Array(m);
   for (let r = 0; r < n; r++) {
     const o = r * m;
-    for (let j = 0; j < m; j++) tmp[j] += a[o + j]!;
+    for (let j = 0; j < m; j++) tmp[j]! += a[o + j]!;
   }
-  for (let j = 0; j < m; j++) acc[j] += tmp[j]!;
+  for (let j = 0; j < m; j++) acc[j]! += tmp[j]!;
 }
 
 // ---------------------------------------------------------------- sparse-input linear

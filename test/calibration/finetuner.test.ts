@@ -73,8 +73,8 @@ class DotModel implements Recommender {
       for (let c = 0; c < k; c++) {
         const i = this.lastCands[b * k + c]!, g = dScores[b * k + c]!;
         for (let j = 0; j < d; j++) {
-          this.U.grad[u * d + j] += g * this.V.value[i * d + j]!;
-          this.V.grad[i * d + j] += g * this.U.value[u * d + j]!;
+          this.U.grad[u * d + j]! += g * this.V.value[i * d + j]!;
+          this.V.grad[i * d + j]! += g * this.U.value[u * d + j]!;
         }
       }
     }

@@ -23,7 +23,7 @@ function dense(x: SparseRows, W: Float32Array, outF: number): Float64Array {
   for (let r = 0; r < x.n; r++) {
     for (let q = x.indptr[r]!; q < x.indptr[r + 1]!; q++) {
       const v = x.values ? x.values[q]! : 1, j = x.indices[q]!;
-      for (let c = 0; c < outF; c++) y[r * outF + c] += v * W[j * outF + c]!;
+      for (let c = 0; c < outF; c++) y[r * outF + c]! += v * W[j * outF + c]!;
     }
   }
   return y;
@@ -119,7 +119,7 @@ test('row-selected views and the transposed product: native = TypeScript = dense
   const dy = new Float32Array(rows.length * outF).map(() => rng.normal());
   const refT = new Float64Array(70 * outF);
   for (let k = 0; k < gathered.n; k++) for (let q = gathered.indptr[k]!; q < gathered.indptr[k + 1]!; q++) {
-    for (let c = 0; c < outF; c++) refT[gathered.indices[q]! * outF + c] += dy[k * outF + c]!;
+    for (let c = 0; c < outF; c++) refT[gathered.indices[q]! * outF + c]! += dy[k * outF + c]!;
   }
   const backends: ('typescript' | 'native')[] = hasNative ? ['typescript', 'native'] : ['typescript'];
   if (!hasNative) t.diagnostic('native spmmRows unavailable: TypeScript only');

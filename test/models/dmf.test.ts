@@ -69,7 +69,7 @@ test('scoreAll = σ(user tower · item tower); the empty item column gives finit
   assert.deepEqual(Array.from(I.subarray(6 * 3, 7 * 3)), Array.from(I.subarray(0, 3)));
   // the cache follows weight changes made behind the model's back
   const before = m.scoreAll(new Int32Array([1]));
-  m.item.first.value[3 * 5] += 1; // a weight of user 3's row in item_linear
+  m.item.first.value[3 * 5]! += 1; // a weight of user 3's row in item_linear
   const after = m.scoreAll(new Int32Array([1]));
   assert.notDeepEqual(after, before);
 });

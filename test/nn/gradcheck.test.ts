@@ -18,10 +18,10 @@ test('gradCheck accepts a correct backward', () => {
   const { x, y, loss } = setup();
   const r = gradCheck([x, y], loss, () => {
     for (let i = 0; i < 4; i++) {
-      x.grad[i] += 2 * x.value[i]! * y.value[i]!;
-      y.grad[i] += x.value[i]! ** 2;
+      x.grad[i]! += 2 * x.value[i]! * y.value[i]!;
+      y.grad[i]! += x.value[i]! ** 2;
     }
-    x.grad[0] += Math.cos(x.value[0]!);
+    x.grad[0]! += Math.cos(x.value[0]!);
   }, { h: 1e-2, rtol: 1e-4 });
   assert.ok(r.ok, formatGradCheck(r));
   assert.equal(r.checked, 8);
@@ -34,8 +34,8 @@ test('gradCheck rejects a wrong backward and names the entry', () => {
   const { x, y, loss } = setup();
   const r = gradCheck([x, y], loss, () => {
     for (let i = 0; i < 4; i++) {
-      x.grad[i] += 2 * x.value[i]! * y.value[i]!;
-      y.grad[i] += x.value[i]! ** 2;
+      x.grad[i]! += 2 * x.value[i]! * y.value[i]!;
+      y.grad[i]! += x.value[i]! ** 2;
     }
     // cos term forgotten
   }, { h: 1e-2 });
@@ -50,8 +50,8 @@ test('gradCheck samples entries and restores parameter values', () => {
   const { x, y, loss } = setup();
   const before = [...x.value, ...y.value];
   const r = gradCheck([x, y], loss, () => {
-    for (let i = 0; i < 4; i++) { x.grad[i] += 2 * x.value[i]! * y.value[i]!; y.grad[i] += x.value[i]! ** 2; }
-    x.grad[0] += Math.cos(x.value[0]!);
+    for (let i = 0; i < 4; i++) { x.grad[i]! += 2 * x.value[i]! * y.value[i]!; y.grad[i]! += x.value[i]! ** 2; }
+    x.grad[0]! += Math.cos(x.value[0]!);
   }, { maxPerParam: 2 });
   assert.equal(r.checked, 4);
   assert.deepEqual([...x.value, ...y.value], before);
