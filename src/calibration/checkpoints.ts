@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeNpy } from '../data/npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 
 export type KeepPolicy = 'all' | 'frontier' | 'last';
 export const KEEP_POLICIES: readonly KeepPolicy[] = ['all', 'frontier', 'last'];
@@ -68,7 +68,9 @@ export class CheckpointStore implements ImprovementSink {
   private recs: CheckpointRecord[] = [];
 
   constructor(readonly dir: string, readonly keep: KeepPolicy = 'frontier') {
-    if (!KEEP_POLICIES.includes(keep)) throw new UserError(`--keep must be one of ${KEEP_POLICIES.join(', ')} (got '${keep}')`);
+    if (!KEEP_POLICIES.includes(keep)) {
+      throw new InputError((n) => `${n.option('keep')} must be one of ${KEEP_POLICIES.join(', ')} (got '${keep}')`, { field: 'keep' });
+    }
     const idx = join(dir, 'checkpoints.json');
     if (existsSync(idx)) {
       let parsed: { checkpoints?: CheckpointRecord[] };

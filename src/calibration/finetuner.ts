@@ -40,7 +40,7 @@ import type { ImprovementSink, NamedTensor } from './checkpoints.js';
 import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from '../experiments/finetune-config.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 
 // Re-exported: tests and callers reach the optimizer through the fine-tuner too.
 export { RowSparseRAdam };
@@ -388,7 +388,8 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     opts.sink?.rollbackTo?.(st.epoch);
   } else {
     if (!opts.resume && existsSync(resumePath)) {
-      throw new UserError('this run folder already holds a fine-tuning run: resume it with --resume or use a new name', runDir);
+      throw new InputError((n) => `this run folder already holds a fine-tuning run: resume it with ${n.option('resume')} or use a new name`,
+        { field: 'resume', file: runDir });
     }
     opts.sink?.rollbackTo?.(0);
     const { val: v0, validS, regenS } = validateAndRegenerate(true);

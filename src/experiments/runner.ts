@@ -30,6 +30,7 @@ import { findExperiment, readResults, resultsPaths } from '../eval/results.js';
 import { experimentPaths } from './experiment-dir.js';
 import { postprocessCommand } from '../cli/commands/postprocess.js';
 import type { CommandContext } from '../cli/command.js';
+import { nestedReporter, silentReporter, type Reporter } from '../pipeline/reporter.js';
 import type { KeepPolicy } from '../calibration/checkpoints.js';
 import { Registry, type CpRow, type EpochRow, type PointRow, type PointSummary, type SelectedSummary } from './registry.js';
 import type { Plan, PlannedPoint } from './grid.js';
@@ -41,7 +42,10 @@ export interface RunPlanOptions {
   /** Worker processes (default: one per core, at most one per point). */
   workers?: number;
   keep?: KeepPolicy;
-  ctx: CommandContext;
+  /** Log lines, notes and the final table (default: silent). */
+  reporter?: Reporter;
+  /** Live per-worker status lines on stderr (default false). */
+  showProgress?: boolean;
   /** Force plain progress lines (default: plain unless stderr is a TTY). */
   plain?: boolean;
   /** Seconds between plain progress lines per worker (default 10). */
@@ -265,7 +269,8 @@ function f5(x: number | null | undefined): string {
 }
 
 export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
-  const { ctx, plan } = o;
+  const { plan } = o;
+  const ctx = o.reporter ?? silentReporter;
   const run = resolve(o.run);
   const t0 = performance.now();
   if (!existsSync(join(run, 'run.json'))) throw new UserError(`${o.run} is not a run directory (no run.json): run 'calitune import' or 'calitune train' first`);
@@ -308,19 +313,19 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
     const workers = Math.max(1, Math.min(o.workers ?? cores, Math.max(1, todo.length)));
     const threads = Math.max(1, Math.floor(cores / workers));
     if (workers > cores) ctx.warn(`note: ${workers} workers on ${cores} core(s): they will share cores`);
-    ctx.log(`${plan.kind} ${plan.file}: ${plan.points.length} point(s), ${skipped} already done, ${todo.length} to run ` +
+    ctx.info(`${plan.kind} ${plan.file}: ${plan.points.length} point(s), ${skipped} already done, ${todo.length} to run ` +
       `(${todo.filter((t) => t.resumed).length} resumed) with ${workers} worker process(es) × ${threads} BLAS thread(s) on ${cores} core(s)`);
     for (const n of plan.notes) ctx.warn(`note: ${n}`);
 
     // CP once per run, before any point (every evaluation reuses RUN/postprocess).
     if (todo.length > 0 && storedCpLambdas(run, 'test').length === 0) {
-      ctx.log(`computing CP once for the run (calitune postprocess --run ${o.run}) …`);
-      const sub: CommandContext = { json: false, log: (l = '') => ctx.log(`  ${l}`), warn: ctx.warn, progressSilent: true };
+      ctx.info(`computing CP once for the run (calitune postprocess --run ${o.run}) …`);
+      const sub: CommandContext = { json: false, showProgress: false, ...nestedReporter(ctx) };
       await postprocessCommand.run({ run }, [], sub);
     }
 
     const slots: Slot[] = Array.from({ length: workers }, () => ({ name: null, started: 0, phase: '', epoch: 0, maxEpochs: 0, bestN: -Infinity, bestJ: Infinity, logSize: -1, lastPlain: 0 }));
-    const progress = new GridProgress(slots, todo.length, o.run, ctx.progressSilent, o.plain, o.plainInterval ?? 10);
+    const progress = new GridProgress(slots, todo.length, o.run, !(o.showProgress ?? false), o.plain, o.plainInterval ?? 10);
     progress.begin();
     const keep = o.keep ?? plan.keep ?? 'frontier';
     let next = 0;
@@ -387,7 +392,7 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
     const rows = registry.list().filter((r) => plan.points.some((p) => p.name === r.name));
     printSummaryTable(ctx, rows);
     const failed = outcomes.filter((x) => x.status === 'failed').length;
-    ctx.log(`${outcomes.filter((x) => x.status === 'done').length} done, ${skipped} skipped (done before), ${failed} failed; wall time ${seconds.toFixed(1)} s` +
+    ctx.info(`${outcomes.filter((x) => x.status === 'done').length} done, ${skipped} skipped (done before), ${failed} failed; wall time ${seconds.toFixed(1)} s` +
       `; registry ${registry.path}; 'calitune runs frontier --run ${o.run}' compares with CP`);
     return {
       run: o.run, points: plan.points.length, ran: todo.length, skipped, done: outcomes.filter((x) => x.status === 'done').length, failed,
@@ -403,16 +408,16 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
 }
 
 /** The final table: one row per point with its validation-selected ('any') epoch's test metrics. */
-export function printSummaryTable(ctx: CommandContext, rows: readonly PointRow[]): void {
+export function printSummaryTable(ctx: Reporter, rows: readonly PointRow[]): void {
   if (rows.length === 0) return;
   const w = Math.max(5, ...rows.map((r) => r.name.length));
-  ctx.log('');
-  ctx.log(`${'point'.padEnd(w)}  status  epochs  seconds  sel.epoch  test NDCG@10  test JSD@10  front`);
+  ctx.info('');
+  ctx.info(`${'point'.padEnd(w)}  status  epochs  seconds  sel.epoch  test NDCG@10  test JSD@10  front`);
   for (const r of rows) {
     const a = r.summary?.selected?.any;
-    ctx.log(`${r.name.padEnd(w)}  ${r.status.padEnd(6)}  ${String(r.summary?.epochs_run ?? '—').padStart(6)}  ${(r.seconds === null ? '—' : r.seconds.toFixed(1)).padStart(7)}  ` +
+    ctx.info(`${r.name.padEnd(w)}  ${r.status.padEnd(6)}  ${String(r.summary?.epochs_run ?? '—').padStart(6)}  ${(r.seconds === null ? '—' : r.seconds.toFixed(1)).padStart(7)}  ` +
       `${String(a?.epoch ?? '—').padStart(9)}  ${f5(a?.test.ndcg).padStart(12)}  ${f5(a?.test.jsd).padStart(11)}  ${r.frontier ? '  *' : ''}`);
-    if (r.status === 'failed' && r.error) ctx.log(`${''.padEnd(w)}  error: ${r.error.split('\n')[0]}`);
+    if (r.status === 'failed' && r.error) ctx.info(`${''.padEnd(w)}  error: ${r.error.split('\n')[0]}`);
   }
-  ctx.log('');
+  ctx.info('');
 }

@@ -17,6 +17,7 @@ import { experimentPaths } from './experiment-dir.js';
 import { evaluateCommand } from '../cli/commands/evaluate.js';
 import type { CommandContext } from '../cli/command.js';
 import { isUserError } from '../util/errors.js';
+import { silentReporter } from '../pipeline/reporter.js';
 
 export interface WorkerJob {
   run: string;
@@ -43,10 +44,7 @@ async function main(): Promise<number> {
   const native = loadNativeBlas();
   if (native.ok) native.blas.setNumThreads(Math.max(1, job.threads));
   const ctx: CommandContext = {
-    json: true,
-    log: () => {},
-    warn: (line) => { process.stderr.write(line + '\n'); },
-    progressSilent: true,
+    json: true, showProgress: false, ...silentReporter, warn: (line) => { process.stderr.write(line + '\n'); },
   };
   const ep = experimentPaths(job.run, job.name);
   let phase = 'finetune';

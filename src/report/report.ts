@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 import { improvementTables, type MethodPerUser } from '../eval/improvement.js';
 import { loadPerUserComparison, loadReportData, validationParetoFront, type ExperimentData, type MetricSet, type PerUserComparison, type ReportData } from './data.js';
 import { backboneCurveChart, finetuneCurvesChart, longTailChart, rboChart, reportLabels, tradeoffByGroupChart, tradeoffChart, type ChartDef } from './charts.js';
@@ -73,9 +73,11 @@ export function ensureWritableDir(dir: string): void {
           : code === 'EEXIST' ? 'a file with that name exists'
             : code === 'ENOSPC' ? 'no space left on the device'
               : (e as Error).message;
-    return new UserError(`cannot write the report to ${dir}: ${what}: ${why}; choose another folder with --out`);
+    return new InputError((n) => `cannot write the report to ${dir}: ${what}: ${why}; choose another folder with ${n.option('out')}`, { field: 'out' });
   };
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`cannot write the report to ${dir}: it is a file, not a folder; choose another folder with --out`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new InputError((n) => `cannot write the report to ${dir}: it is a file, not a folder; choose another folder with ${n.option('out')}`, { field: 'out' });
+  }
   try { mkdirSync(join(dir, 'charts'), { recursive: true }); } catch (e) { throw explain(e, 'cannot create the folder'); }
   const probe = join(dir, `.write-test-${process.pid}`);
   try { writeFileAtomic(probe, 'ok\n'); } catch (e) { throw explain(e, 'cannot create files'); } finally { rmSync(probe, { force: true }); }

@@ -99,20 +99,20 @@ Example:
       rboRows.rows.push({ group: label, users: overall.n, values: [overall.mean, overall.q1, overall.median, overall.q3, ...USER_GROUP_NAMES.map((n) => (by[n]!.n ? by[n]!.mean : 0))] });
     }
 
-    ctx.log(`${name} on ${run} (${c.split} split, k ${c.k}): ${calLabel} ${how} — NDCG ${ftM.ndcg!.toFixed(5)} JSD ${ftM.jsd!.toFixed(5)}`);
-    ctx.log(`closest CP by JSD: λ ${lam} — NDCG ${cp[lam]!.ndcg!.toFixed(5)} JSD ${cp[lam]!.jsd!.toFixed(5)}; backbone NDCG ${res.base_recommendations.ndcg!.toFixed(5)} JSD ${res.base_recommendations.jsd!.toFixed(5)}`);
-    for (const t of [tables.vsBase.calitune, tables.vsBase.cp, tables.seedMetrics, tables.seedHead]) { ctx.log(''); ctx.log(formatTable(t)); }
-    ctx.log('');
+    ctx.info(`${name} on ${run} (${c.split} split, k ${c.k}): ${calLabel} ${how} — NDCG ${ftM.ndcg!.toFixed(5)} JSD ${ftM.jsd!.toFixed(5)}`);
+    ctx.info(`closest CP by JSD: λ ${lam} — NDCG ${cp[lam]!.ndcg!.toFixed(5)} JSD ${cp[lam]!.jsd!.toFixed(5)}; backbone NDCG ${res.base_recommendations.ndcg!.toFixed(5)} JSD ${res.base_recommendations.jsd!.toFixed(5)}`);
+    for (const t of [tables.vsBase.calitune, tables.vsBase.cp, tables.seedMetrics, tables.seedHead]) { ctx.info(''); ctx.info(formatTable(t)); }
+    ctx.info('');
     {
       const head = ['pair', 'users', ...rboRows.columns];
       const body = rboRows.rows.map((r) => [r.group, String(r.users), ...r.values.map((x) => x.toFixed(4))]);
       const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
       const line = (cells: string[]) => cells.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
-      ctx.log(rboRows.title);
-      ctx.log(line(head));
-      ctx.log(line(w.map((n) => '-'.repeat(n))));
-      for (const r of body) ctx.log(line(r));
-      if (!cpVsCal) ctx.log('(CP vs CaliTune: lists not found, skipped)');
+      ctx.info(rboRows.title);
+      ctx.info(line(head));
+      ctx.info(line(w.map((n) => '-'.repeat(n))));
+      for (const r of body) ctx.info(line(r));
+      if (!cpVsCal) ctx.info('(CP vs CaliTune: lists not found, skipped)');
     }
     return {
       run, experiment: name, split: c.split, epoch, selection: how, cp_lambda: lam,

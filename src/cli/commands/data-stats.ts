@@ -31,18 +31,18 @@ Example:
       const { log } = readDataFrom(dataPath!, v);
       stats = logStats(log, randomSplit(log, int(v, 'seed') ?? 920));
     }
-    ctx.log(`source        ${stats.source}`);
-    ctx.log(`users         ${stats.users}`);
-    ctx.log(`items         ${stats.items}`);
-    ctx.log(`interactions  ${stats.interactions}`);
-    ctx.log(`density       ${(stats.density * 100).toFixed(3)}%`);
+    ctx.info(`source        ${stats.source}`);
+    ctx.info(`users         ${stats.users}`);
+    ctx.info(`items         ${stats.items}`);
+    ctx.info(`interactions  ${stats.interactions}`);
+    ctx.info(`density       ${(stats.density * 100).toFixed(3)}%`);
     const c = (s: { min: number; median: number; mean: number; max: number }) =>
       `min ${s.min}  median ${s.median}  mean ${s.mean.toFixed(1)}  max ${s.max}`;
-    ctx.log(`per user      ${c(stats.perUser)}`);
-    ctx.log(`per item      ${c(stats.perItem)}`);
+    ctx.info(`per user      ${c(stats.perUser)}`);
+    ctx.info(`per item      ${c(stats.perItem)}`);
     if (stats.split) {
-      ctx.log(`split         train ${stats.split.train}  valid ${stats.split.valid}  test ${stats.split.test}`);
-      ctx.log(`              users with valid items ${stats.split.usersWithValid}, with test items ${stats.split.usersWithTest}`);
+      ctx.info(`split         train ${stats.split.train}  valid ${stats.split.valid}  test ${stats.split.test}`);
+      ctx.info(`              users with valid items ${stats.split.usersWithValid}, with test items ${stats.split.usersWithTest}`);
     }
     return stats;
   },

@@ -24,7 +24,7 @@ interface Metrics { ndcg: number; jsd: number }
 
 /** Runs another command in-process with the same context (progress and notes stay visible). */
 async function step(ctx: CommandContext, label: string, cmd: Command, values: ParsedValues): Promise<unknown> {
-  ctx.log(`\n== ${label}`);
+  ctx.info(`\n== ${label}`);
   return cmd.run(values, [], ctx);
 }
 
@@ -57,8 +57,8 @@ Example:
     const epochs = positiveInt(v, 'epochs');
     const ftEpochs = positiveInt(v, 'finetune-epochs') ?? 100;
     const data = await defaultDataset(ctx.warn, { allowDownload: !bool(v, 'no-download') });
-    ctx.log(`dataset: ${data.description}`);
-    ctx.log(`GEMM: ${gemmBackend().name} (${gemmBackend().detail})`);
+    ctx.info(`dataset: ${data.description}`);
+    ctx.info(`GEMM: ${gemmBackend().name} (${gemmBackend().detail})`);
     const seed = 920;
     const ds = randomSplit(data.log, seed);
     try {
@@ -81,7 +81,7 @@ Example:
       set: [`num_epochs=${ftEpochs}`],
     });
     await step(ctx, 'evaluation (test split)', evaluateCommand, { run, experiment: EXPERIMENT });
-    ctx.log('\n== report');
+    ctx.info('\n== report');
     const report = await writeReport(run, join(run, 'report'), { log: (s: string) => ctx.warn(s) });
 
     // A three-line answer to "did it work": base, CaliTune (trade-off selected on validation), CP at a similar JSD.
@@ -93,8 +93,8 @@ Example:
     const base = results.base_recommendations;
     const sel = results.calitune.selected.tradeoff ?? results.calitune.selected.any;
     const summary: Record<string, unknown> = { run, dataset: data.description, gemm: gemmBackend().name, base, report: report.index };
-    ctx.log('\n== summary (test split, NDCG@10 higher is better, JSD@10 lower is better calibrated)');
-    const line = (label: string, m: Metrics) => ctx.log(`  ${label.padEnd(47)} NDCG@10 ${m.ndcg.toFixed(4)}   JSD@10 ${m.jsd.toFixed(4)}`);
+    ctx.info('\n== summary (test split, NDCG@10 higher is better, JSD@10 lower is better calibrated)');
+    const line = (label: string, m: Metrics) => ctx.info(`  ${label.padEnd(47)} NDCG@10 ${m.ndcg.toFixed(4)}   JSD@10 ${m.jsd.toFixed(4)}`);
     line('backbone (BPR)', base);
     if (sel) {
       line(`CaliTune α 0.5, epoch ${sel.epoch} (selected on valid)`, sel.test);
@@ -104,13 +104,13 @@ Example:
         line(`CP at the same JSD (interpolated over λ)`, { ndcg: cpAt, jsd: sel.test.jsd });
         const d = sel.test.ndcg - cpAt;
         const verdict = Math.abs(d) < 5e-5 ? 'level with CP' : `${d > 0 ? 'ahead of' : 'behind'} CP by ${Math.abs(d).toFixed(4)} NDCG@10`;
-        ctx.log(`  → CaliTune is ${verdict} at equal calibration, at the base model's inference cost`);
+        ctx.info(`  → CaliTune is ${verdict} at equal calibration, at the base model's inference cost`);
       }
       summary.calitune = { epoch: sel.epoch, ...sel.test };
       if (cpAt !== undefined) summary.cp_ndcg_at_same_jsd = cpAt;
     }
-    ctx.log(`\nrun directory: ${run}`);
-    ctx.log(`report: ${report.index}`);
+    ctx.info(`\nrun directory: ${run}`);
+    ctx.info(`report: ${report.index}`);
     return summary;
   },
 };

@@ -94,11 +94,11 @@ Examples:
     const c = results.calitune;
     if (baseModel) {
       const bv = baseModel.valid as { ndcg: number }, bt = baseModel.test as { ndcg: number };
-      ctx.log(`${String(baseModel.model_type)} on ${run}: ${ds.nUsers - 1} users, ${ds.nItems - 1} items`);
-      ctx.log(`valid NDCG@${k} ${bv.ndcg.toFixed(5)}   test NDCG@${k} ${bt.ndcg.toFixed(5)}`);
+      ctx.info(`${String(baseModel.model_type)} on ${run}: ${ds.nUsers - 1} users, ${ds.nItems - 1} items`);
+      ctx.info(`valid NDCG@${k} ${bv.ndcg.toFixed(5)}   test NDCG@${k} ${bt.ndcg.toFixed(5)}`);
     }
     if (!prepared) {
-      ctx.log(`(no 'calitune prepare' yet: JSD, user groups and CP/epoch results need it)`);
+      ctx.info(`(no 'calitune prepare' yet: JSD, user groups and CP/epoch results need it)`);
     } else {
       const entries: [string, ReferenceMetrics][] = [['base', results.base_recommendations]];
       for (const [l, m] of Object.entries(results.postprocessed ?? {})) entries.push([`CP λ=${l}`, m]);
@@ -109,19 +109,19 @@ Examples:
       ft.forEach(([e, m], i) => { if (i === 0 || i === ft.length - 1 || selEpochs.has(e)) entries.push([e.replace('_', ' '), m]); });
       const w = Math.max(12, ...entries.map(([l]) => l.length));
       const g = USER_GROUP_NAMES.map((n) => n.slice(0, 5));
-      ctx.log(`${split} metrics @${k} (groups ${USER_GROUP_NAMES.join(' / ')}):`);
-      ctx.log([''.padEnd(w), '   NDCG', '    JSD', ...g.flatMap((n) => [`N ${n}`.padStart(7), `J ${n}`.padStart(7)])].join('  '));
-      for (const [l, m] of entries) ctx.log(metricsLine(l, m, w));
+      ctx.info(`${split} metrics @${k} (groups ${USER_GROUP_NAMES.join(' / ')}):`);
+      ctx.info([''.padEnd(w), '   NDCG', '    JSD', ...g.flatMap((n) => [`N ${n}`.padStart(7), `J ${n}`.padStart(7)])].join('  '));
+      for (const [l, m] of entries) ctx.info(metricsLine(l, m, w));
       if (ft.length) {
-        ctx.log(`${ft.length} stored epoch(s) evaluated; selected on validation:`);
+        ctx.info(`${ft.length} stored epoch(s) evaluated; selected on validation:`);
         for (const [mode, s] of Object.entries(sel)) {
           if (!s) continue;
           const m = (s[split === 'test' ? 'test' : 'valid_lists'] as ReferenceMetrics);
-          ctx.log(`  ${mode.padEnd(8)} epoch ${String(s.epoch).padStart(4)}  valid NDCG ${s.valid.valid_ndcg.toFixed(5)} JSD ${s.valid.jsd.toFixed(5)}  →  ${split} NDCG ${m.ndcg!.toFixed(5)} JSD ${m.jsd!.toFixed(5)}`);
+          ctx.info(`  ${mode.padEnd(8)} epoch ${String(s.epoch).padStart(4)}  valid NDCG ${s.valid.valid_ndcg.toFixed(5)} JSD ${s.valid.jsd.toFixed(5)}  →  ${split} NDCG ${m.ndcg!.toFixed(5)} JSD ${m.jsd!.toFixed(5)}`);
         }
       }
     }
-    ctx.log(`wrote ${paths.json} and ${paths.perUser} (${c.seconds.total!.toFixed(2)} s)`);
+    ctx.info(`wrote ${paths.json} and ${paths.perUser} (${c.seconds.total!.toFixed(2)} s)`);
     // The base model's summary stays at the top level (as before: model_type, k, valid, test, lists).
     const baseSummary = baseModel ?? {
       k, valid: meanNdcg(baseLists.valid, k, k, ds.valid), test: meanNdcg(baseLists.test, k, k, ds.test),

@@ -35,7 +35,7 @@ Example:
     const workers = int(v, 'workers', { min: 1, max: 256 });
     const keep = choice(v, 'keep', KEEP_POLICIES);
     const plan = loadExperimentsFile(file);
-    const r = await runPlan({ run, plan, workers, keep, ctx });
+    const r = await runPlan({ run, plan, workers, keep, reporter: ctx, showProgress: ctx.showProgress });
     if (r.failed > 0) throw new Error(`${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`);
     return r;
   },

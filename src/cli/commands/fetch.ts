@@ -1,6 +1,6 @@
 import { fetchDataset, DATASETS } from '../../data/fetch.js';
 import { UserError } from '../../util/errors.js';
-import { Progress } from '../../util/progress.js';
+import type { ProgressHandle } from '../../pipeline/reporter.js';
 import { bool, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -27,18 +27,18 @@ Example:
     const name = pos[0]!;
     const out = requireStr(v, 'out');
     const baseUrl = str(v, 'base-url');
-    let progress: Progress | undefined;
+    let progress: ProgressHandle | undefined;
     const r = await fetchDataset(name, out, {
       ...(baseUrl !== undefined ? { baseUrl } : {}),
       overwrite: bool(v, 'force'),
       onProgress: (got, total) => {
-        progress ??= new Progress(`fetch ${name}`, Math.max(1, Math.round(total / 1024)), { silent: ctx.progressSilent });
+        progress ??= ctx.progress(`fetch ${name}`, Math.max(1, Math.round(total / 1024)));
         progress.update(Math.round(got / 1024), 'KiB');
       },
     });
     progress?.done();
-    ctx.log(`${name}: ${r.bytes} bytes, sha256 ${r.sha256} verified`);
-    ctx.log(`extracted ${r.files.length} files into ${r.dir}; interactions: ${r.interactions}`);
+    ctx.info(`${name}: ${r.bytes} bytes, sha256 ${r.sha256} verified`);
+    ctx.info(`extracted ${r.files.length} files into ${r.dir}; interactions: ${r.interactions}`);
     return r;
   },
 };

@@ -12,7 +12,6 @@ import { checkUserAdapter, finetune, finetuneUsers, RESUME_FILE, LOG_FILE, SUMMA
 import { Validator } from '../../calibration/validation.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
-import { Progress } from '../../util/progress.js';
 import { bool, choice, requireStr, str } from '../args.js';
 import type { Command, ParsedValues } from '../command.js';
 
@@ -56,6 +55,7 @@ export const finetuneCommand: Command = {
     set: { type: 'string', multiple: true }, keep: { type: 'string' }, resume: { type: 'boolean' },
     'popularity-source': { type: 'string' },
   },
+  optionFlags: { experiment: 'name', configFile: 'config', overrides: 'set' },
   help: `Options:
   --run DIR              run directory with a backbone ('calitune train' / 'import') and
                          popularity groups / user targets ('calitune prepare')
@@ -161,8 +161,8 @@ Example:
     }
 
     const alpha = calibrationAlpha(config);
-    ctx.log(`fine-tuning ${model.type} on ${run} → ${ep.dir}`);
-    ctx.log(`  α ${alpha} (${config.finetuning_mode}), ${config.freeze_item_emb ? 'item embeddings frozen' : 'item embeddings trained'}, ` +
+    ctx.info(`fine-tuning ${model.type} on ${run} → ${ep.dir}`);
+    ctx.info(`  α ${alpha} (${config.finetuning_mode}), ${config.freeze_item_emb ? 'item embeddings frozen' : 'item embeddings trained'}, ` +
       `${config.user_adapter ? 'per-user adapter trained in place of the user-side tensors, ' : ''}` +
       `k ${config.k_candidates} ${config.candidate_selection} candidates, lr ${config.learning_rate}, batch ${config.train_batch_size}, ` +
       `seed ${config.random_seed}, up to ${config.num_epochs} epochs (patience ${config.early_stopping_patience}, target ${config.target_metric})`);
@@ -173,7 +173,7 @@ Example:
     });
     const store = new CheckpointStore(ep.checkpoints, keep);
     if (!fresh) removeIncompleteWrites(ep.dir, ep.checkpoints, store.epochs());
-    const progress = new Progress(`finetune ${name}`, config.num_epochs, { silent: ctx.progressSilent });
+    const progress = ctx.progress(`finetune ${name}`, config.num_epochs);
     let bestN = -Infinity, bestJ = Infinity;
     const t0 = performance.now();
     let summary: FinetuneSummary;
@@ -197,17 +197,17 @@ Example:
     }
     const secs = (performance.now() - t0) / 1000;
     const f4 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(5));
-    ctx.log(`stopped: ${summary.stopReason} after epoch ${summary.epochsRun} (${secs.toFixed(1)} s this session)`);
-    ctx.log(`before fine-tuning: valid NDCG@${config.top_k_ndcg} ${f4(summary.initial.validNdcg)}, JSD@${config.top_k_ndcg} ${f4(summary.initial.jsd)}`);
-    ctx.log(`last epoch:         valid NDCG@${config.top_k_ndcg} ${f4(summary.final.validNdcg)}, JSD@${config.top_k_ndcg} ${f4(summary.final.jsd)}, trade-off ${f4(summary.final.tradeoff)}`);
-    ctx.log('selected on validation:');
+    ctx.info(`stopped: ${summary.stopReason} after epoch ${summary.epochsRun} (${secs.toFixed(1)} s this session)`);
+    ctx.info(`before fine-tuning: valid NDCG@${config.top_k_ndcg} ${f4(summary.initial.validNdcg)}, JSD@${config.top_k_ndcg} ${f4(summary.initial.jsd)}`);
+    ctx.info(`last epoch:         valid NDCG@${config.top_k_ndcg} ${f4(summary.final.validNdcg)}, JSD@${config.top_k_ndcg} ${f4(summary.final.jsd)}, trade-off ${f4(summary.final.tradeoff)}`);
+    ctx.info('selected on validation:');
     for (const mode of ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const) {
       const s = summary.selected[mode];
-      ctx.log(`  ${MODE_LABEL[mode].padEnd(22)} ${s ? `epoch ${String(s.epoch).padStart(4)}  valid NDCG ${f4(s.validNdcg)}  JSD ${f4(s.jsd)}  trade-off ${f4(s.tradeoff)}${s.checkpoint ? '' : '  (no checkpoint)'}` : '—'}`);
+      ctx.info(`  ${MODE_LABEL[mode].padEnd(22)} ${s ? `epoch ${String(s.epoch).padStart(4)}  valid NDCG ${f4(s.validNdcg)}  JSD ${f4(s.jsd)}  trade-off ${f4(s.tradeoff)}${s.checkpoint ? '' : '  (no checkpoint)'}` : '—'}`);
     }
     const kept = store.records().filter((r) => r.weights).map((r) => r.epoch);
-    ctx.log(`checkpoints: ${summary.checkpointEpochs.length} epochs with lists and metrics, weights kept for ${kept.length} (--keep ${keep})`);
-    ctx.log(`wrote ${ep.dir}`);
+    ctx.info(`checkpoints: ${summary.checkpointEpochs.length} epochs with lists and metrics, weights kept for ${kept.length} (--keep ${keep})`);
+    ctx.info(`wrote ${ep.dir}`);
     return { run, name, dir: ep.dir, seconds: secs, config, notes, keep, weights_kept: kept, ...summary };
   },
 };

@@ -13,6 +13,7 @@ export const gridCommand: Command = {
   summary: 'Grid search: fine-tune and evaluate every combination of config values, in parallel, resumable',
   usage: 'grid --run RUN --grid GRID.yaml [--workers N] [--keep all|frontier|last] [--yes]',
   options: { run: { type: 'string' }, grid: { type: 'string' }, workers: { type: 'string' }, yes: { type: 'boolean' }, keep: { type: 'string' } },
+  optionFlags: { gridFile: 'grid', allowLarge: 'yes' },
   help: `Options:
   --run DIR          run directory with a backbone and 'calitune prepare' done
   --grid FILE.yaml   base config (a file or inline keys) + lists of values for any config keys
@@ -43,8 +44,8 @@ Example:
     const file = requireStr(v, 'grid');
     const workers = int(v, 'workers', { min: 1, max: 256 });
     const keep = choice(v, 'keep', KEEP_POLICIES);
-    const plan = loadGridFile(file, { yes: bool(v, 'yes') });
-    const r = await runPlan({ run, plan, workers, keep, ctx });
+    const plan = loadGridFile(file, { allowLarge: bool(v, 'yes') });
+    const r = await runPlan({ run, plan, workers, keep, reporter: ctx, showProgress: ctx.showProgress });
     if (r.failed > 0) throw new Error(`${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`);
     return r;
   },

@@ -70,8 +70,8 @@ Example:
       metrics: { valid_ndcg10: e.valid.ndcg, test_ndcg10: e.test.ndcg },
     });
     const summary = saveBaseEvaluation(run, e, 'bpr');
-    ctx.log(`imported ${ds.nUsers - 1} users × ${ds.nItems - 1} items (dim ${ue.cols}) into ${run}`);
-    ctx.log(`valid NDCG@10 ${e.valid.ndcg.toFixed(5)}   test NDCG@10 ${e.test.ndcg.toFixed(5)}`);
+    ctx.info(`imported ${ds.nUsers - 1} users × ${ds.nItems - 1} items (dim ${ue.cols}) into ${run}`);
+    ctx.info(`valid NDCG@10 ${e.valid.ndcg.toFixed(5)}   test NDCG@10 ${e.test.ndcg.toFixed(5)}`);
     return { run, ...summary };
   },
 };

@@ -60,11 +60,11 @@ Example:
       itemGroup: prep.itemGroup, targets: prep.targets, nGroups: prep.nGroups,
     });
     const ms = (x: number) => `${(x * 1000).toFixed(1)} ms`;
-    ctx.log(`CP on ${run}: ${s.users} users, λ ${s.lambda_keys.join(', ')}, m ${s.m}, n ${s.n}, ${s.workers_used || 1} thread(s)`);
-    ctx.log(`  candidates (2 scoring passes, normalise, top-${s.m}): ${ms(s.seconds.candidates)}`);
-    for (const md of s.modes) ctx.log(`  re-ranking ${md.padEnd(5)}: ${ms(s.seconds.rerank[md])} (${ms(s.seconds.per_lambda[md])} per λ)`);
-    ctx.log(`  writing lists: ${ms(s.seconds.write)}; total ${s.seconds.total.toFixed(3)} s`);
-    ctx.log(`wrote ${postprocessPaths(run).dir}/cp_{λ}_{${s.modes.join(',')}}.npy`);
+    ctx.info(`CP on ${run}: ${s.users} users, λ ${s.lambda_keys.join(', ')}, m ${s.m}, n ${s.n}, ${s.workers_used || 1} thread(s)`);
+    ctx.info(`  candidates (2 scoring passes, normalise, top-${s.m}): ${ms(s.seconds.candidates)}`);
+    for (const md of s.modes) ctx.info(`  re-ranking ${md.padEnd(5)}: ${ms(s.seconds.rerank[md])} (${ms(s.seconds.per_lambda[md])} per λ)`);
+    ctx.info(`  writing lists: ${ms(s.seconds.write)}; total ${s.seconds.total.toFixed(3)} s`);
+    ctx.info(`wrote ${postprocessPaths(run).dir}/cp_{λ}_{${s.modes.join(',')}}.npy`);
     return { run, dir: postprocessPaths(run).dir, ...s };
   },
 };

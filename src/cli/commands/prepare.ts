@@ -55,14 +55,14 @@ Example:
       ctx.warn(`warning: ${s.empty_users.length} user(s) have no train items (${shown}${s.empty_users.length > 10 ? ', …' : ''}); ` +
         'their target is undefined (zeros): they are left out of fine-tuning, get the plain top-n in CP, and are listed in summary.json');
     }
-    ctx.log(`popularity groups (${source === 'all' ? 'train+valid+test' : 'train only'}, proportions ${s.proportions.join('/')}):`);
+    ctx.info(`popularity groups (${source === 'all' ? 'train+valid+test' : 'train only'}, proportions ${s.proportions.join('/')}):`);
     for (let g = 0; g < s.n_groups; g++) {
-      ctx.log(`  ${s.group_names[g]!.padEnd(5)} ${String(s.items_per_group[g]).padStart(7)} items  ${(100 * s.interaction_mass_per_group[g]!).toFixed(2).padStart(6)}% of interactions  ` +
+      ctx.info(`  ${s.group_names[g]!.padEnd(5)} ${String(s.items_per_group[g]).padStart(7)} items  ${(100 * s.interaction_mass_per_group[g]!).toFixed(2).padStart(6)}% of interactions  ` +
         `popularity ${s.max_count_per_group[g]}…${s.min_count_per_group[g]}`);
     }
-    ctx.log(`user targets: ${s.users} users, mean ${s.target_mean.map((x) => x.toFixed(4)).join(' / ')}; ${s.empty_users.length} without train items`);
-    ctx.log(`user groups (${ties} id first on ties): ${USER_GROUP_NAMES.map((n, g) => `${n} ${s.user_groups.sizes[g]}`).join(', ')}`);
-    ctx.log(`wrote ${p.dir} (${s.files.popularity}, ${s.files.userbaseline}, …) in ${secs.toFixed(2)} s`);
+    ctx.info(`user targets: ${s.users} users, mean ${s.target_mean.map((x) => x.toFixed(4)).join(' / ')}; ${s.empty_users.length} without train items`);
+    ctx.info(`user groups (${ties} id first on ties): ${USER_GROUP_NAMES.map((n, g) => `${n} ${s.user_groups.sizes[g]}`).join(', ')}`);
+    ctx.info(`wrote ${p.dir} (${s.files.popularity}, ${s.files.userbaseline}, …) in ${secs.toFixed(2)} s`);
     return { run, dir: p.dir, seconds: secs, ...s };
   },
 };

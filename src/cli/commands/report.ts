@@ -44,9 +44,9 @@ Example:
     });
     for (const m of r.missing) ctx.warn(`missing: ${m}`);
     for (const w of r.warnings) ctx.warn(`warning: ${w}`);
-    for (const s of r.findings.sentences) ctx.log(s);
-    ctx.log(`report: ${r.summary}`);
-    ctx.log(`wrote ${r.index}`);
+    for (const s of r.findings.sentences) ctx.info(s);
+    ctx.info(`report: ${r.summary}`);
+    ctx.info(`wrote ${r.index}`);
     return { index: r.index, charts: r.charts, missing: r.missing, warnings: r.warnings, findings: r.findings.sentences };
   },
 };

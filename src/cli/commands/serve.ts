@@ -60,7 +60,7 @@ Example:
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    ctx.log('server stopped');
+    ctx.info('server stopped');
     return { run, model: sm.label, host, port: actualPort };
   },
 };

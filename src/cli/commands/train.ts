@@ -1,6 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
 import { UserError } from '../../util/errors.js';
-import { Progress } from '../../util/progress.js';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { randomSplit } from '../../data/split.js';
 import { createRun, loadRunData, runPaths } from '../../experiments/run-dir.js';
@@ -106,7 +105,7 @@ Example:
       throw new UserError(`${run} has no run yet: give --data PATH to create it`);
     }
     const { info, ds } = loadRunData(run);
-    const progress = new Progress(`train ${modelName}`, config.epochs ?? 300, { silent: ctx.progressSilent });
+    const progress = ctx.progress(`train ${modelName}`, config.epochs ?? 300);
     mkdirSync(p.model, { recursive: true });
     rmSync(p.trainingLog, { force: true });
     const result = trainBackbone(
@@ -133,8 +132,8 @@ Example:
       metrics: { valid_ndcg10: evaluation.valid.ndcg, test_ndcg10: evaluation.test.ndcg },
     });
     const summary = saveBaseEvaluation(run, evaluation, modelName);
-    ctx.log(`model saved in ${p.model}`);
-    ctx.log(`valid NDCG@10 ${evaluation.valid.ndcg.toFixed(5)}   test NDCG@10 ${evaluation.test.ndcg.toFixed(5)}`);
+    ctx.info(`model saved in ${p.model}`);
+    ctx.info(`valid NDCG@10 ${evaluation.valid.ndcg.toFixed(5)}   test NDCG@10 ${evaluation.test.ndcg.toFixed(5)}`);
     return {
       run, model: modelName, best_epoch: result.bestEpoch, epochs_run: result.epochsRun,
       stopped_early: result.stoppedEarly, seconds: result.seconds, ...summary,
