@@ -1,28 +1,29 @@
 /**
- * Runs the points of a grid or experiments file (issue 6): every point is fine-tuned and
+ * Runs the points of a grid or experiments file: every point is fine-tuned and
  * evaluated in its own worker process (worker.ts, child_process.fork), at most `workers` at a
  * time; the registry (registry.ts) is written here only, the single writer.
  *
- * - CP: computed once per run before any point starts ('calitune postprocess' when
+ * - CP: computed once per run before any point starts (the pipeline's postprocess, when
  *   RUN/postprocess has no lists), then reused by every point's evaluation.
  * - Threads: OPENBLAS_NUM_THREADS = max(1, ⌊cores / workers⌋) per worker.
  * - Failure of a point (e.g. a diverged loss) is recorded with its error; the others go on.
  * - Resume: done points are skipped; interrupted (running), queued and failed points start
- *   again from their resume state ('finetune --resume'); a point whose fine-tuning finished
+ *   again from their resume state (fine-tuning resumed); a point whose fine-tuning finished
  *   but whose evaluation did not is only evaluated. Every file is written atomically; after a
  *   kill -9 of the whole process tree leftover temp files are removed here (the run lock
  *   guarantees nobody else is writing) and in the fine-tuner's own resume.
- * - Progress on stderr: one redrawn line per worker on a terminal (point, epoch, best valid
- *   NDCG / JSD so far), plain lines otherwise.
+ * - Progress on stderr (grid-progress.ts) when asked for; log lines and the final table go to
+ *   the caller's Reporter.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, UserError } from '../util/errors.js';
 import { fmtSeconds } from '../util/progress.js';
+import { GridProgress, type Slot } from './grid-progress.js';
 import { runPaths } from './run-dir.js';
 import { hasPrepared } from '../calibration/prepare.js';
 import { storedCpLambdas } from '../rerank/postprocess.js';
@@ -157,111 +158,6 @@ export function collectPoint(run: string, name: string): { summary: PointSummary
     },
     epochs, cp,
   };
-}
-
-// ------------------------------------------------------------------ progress
-
-interface Slot {
-  name: string | null;
-  started: number;
-  phase: string;
-  epoch: number;
-  maxEpochs: number;
-  bestN: number;
-  bestJ: number;
-  logSize: number;
-  lastPlain: number;
-}
-
-class GridProgress {
-  private readonly tty: boolean;
-  private drawn = 0;
-  private timer: NodeJS.Timeout | undefined;
-  readonly start = Date.now();
-  doneCount = 0;
-  failedCount = 0;
-
-  constructor(private readonly slots: Slot[], private readonly total: number, private readonly run: string,
-    private readonly silent: boolean, plain: boolean | undefined, private readonly plainInterval: number) {
-    this.tty = !plain && Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
-  }
-
-  begin(): void {
-    this.timer = setInterval(() => this.tick(), this.tty ? 250 : 500);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.pollLogs();
-    if (this.tty && !this.silent) this.clear();
-  }
-
-  /** A line that stays (point started / finished / failed). */
-  event(line: string): void {
-    if (this.silent) return;
-    if (this.tty) { this.clear(); process.stderr.write(line + '\n'); this.draw(); } else process.stderr.write(line + '\n');
-  }
-
-  private tick(): void {
-    this.pollLogs();
-    if (this.silent) return;
-    if (this.tty) { this.clear(); this.draw(); return; }
-    const now = Date.now();
-    this.slots.forEach((s, i) => {
-      if (s.name === null || now - s.lastPlain < this.plainInterval * 1000) return;
-      s.lastPlain = now;
-      process.stderr.write(`[worker ${i + 1}] ${this.slotText(s)}\n`);
-    });
-  }
-
-  private slotText(s: Slot): string {
-    if (s.name === null) return 'idle';
-    const el = fmtSeconds((Date.now() - s.started) / 1000);
-    if (s.phase === 'evaluate') return `${s.name}: evaluating (${el})`;
-    const best = s.bestN > -Infinity ? ` | best valid NDCG ${s.bestN.toFixed(4)} JSD ${s.bestJ.toFixed(4)}` : '';
-    return `${s.name}: epoch ${s.epoch}/${s.maxEpochs}${best} (${el})`;
-  }
-
-  private clear(): void {
-    if (this.drawn > 0) process.stderr.write(`\x1b[${this.drawn}A\x1b[0J`);
-    this.drawn = 0;
-  }
-
-  private draw(): void {
-    const cols = process.stderr.columns ?? 120;
-    const lines = [`grid ${this.run}: ${this.doneCount} done, ${this.failedCount} failed of ${this.total} (${fmtSeconds((Date.now() - this.start) / 1000)})`,
-      ...this.slots.map((s, i) => `  [${i + 1}] ${this.slotText(s)}`)];
-    for (const l of lines) process.stderr.write(`${l.slice(0, cols - 1)}\n`);
-    this.drawn = lines.length;
-  }
-
-  /** Reads the running points' epoch logs (the fine-tuner appends one line per epoch). */
-  pollLogs(): void {
-    for (const s of this.slots) {
-      if (s.name === null || s.phase !== 'finetune') continue;
-      const p = experimentPaths(this.run, s.name).log;
-      let size: number;
-      try { size = statSync(p).size; } catch { continue; }
-      if (size === s.logSize) continue;
-      s.logSize = size;
-      let text: string;
-      try { text = readFileSync(p, 'utf8'); } catch { continue; }
-      s.bestN = -Infinity; s.bestJ = Infinity;
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        try {
-          const r = JSON.parse(line) as { epoch?: number; valid_ndcg?: number; jsd?: number };
-          if (typeof r.epoch !== 'number') continue;
-          s.epoch = r.epoch;
-          if (r.epoch >= 1) {
-            if (typeof r.valid_ndcg === 'number') s.bestN = Math.max(s.bestN, r.valid_ndcg);
-            if (typeof r.jsd === 'number') s.bestJ = Math.min(s.bestJ, r.jsd);
-          }
-        } catch { /* torn last line */ }
-      }
-    }
-  }
 }
 
 // ------------------------------------------------------------------ the runner
