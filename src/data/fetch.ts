@@ -223,7 +223,9 @@ export async function fetchDataset(name: string, outDir: string, opts: FetchOpti
         return false;
       }
     })();
-    if (!empty) throw new InputError((n) => `${outDir} already exists; remove it or choose another ${n.option('out')}`, { field: 'out' });
+    if (!empty) {
+      throw new InputError((n) => `${outDir} already exists; remove it or choose another ${n.option('outDir')}`, { field: 'outDir' });
+    }
   }
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });

@@ -73,10 +73,12 @@ export function ensureWritableDir(dir: string): void {
           : code === 'EEXIST' ? 'a file with that name exists'
             : code === 'ENOSPC' ? 'no space left on the device'
               : (e as Error).message;
-    return new InputError((n) => `cannot write the report to ${dir}: ${what}: ${why}; choose another folder with ${n.option('out')}`, { field: 'out' });
+    return new InputError((n) => `cannot write the report to ${dir}: ${what}: ${why}; choose another folder with ${n.option('outDir')}`,
+      { field: 'outDir' });
   };
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new InputError((n) => `cannot write the report to ${dir}: it is a file, not a folder; choose another folder with ${n.option('out')}`, { field: 'out' });
+    throw new InputError((n) => `cannot write the report to ${dir}: it is a file, not a folder; choose another folder with ${n.option('outDir')}`,
+      { field: 'outDir' });
   }
   try { mkdirSync(join(dir, 'charts'), { recursive: true }); } catch (e) { throw explain(e, 'cannot create the folder'); }
   const probe = join(dir, `.write-test-${process.pid}`);

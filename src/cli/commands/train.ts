@@ -1,17 +1,35 @@
-import { existsSync, rmSync } from 'node:fs';
+import { runPaths } from '../../experiments/run-dir.js';
+import { train, trainOptionsSchema, type TrainResult } from '../../pipeline/train.js';
+import type { Reporter } from '../../pipeline/reporter.js';
 import { UserError } from '../../util/errors.js';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { randomSplit } from '../../data/split.js';
-import { createRun, loadRunData, runPaths } from '../../experiments/run-dir.js';
-import { knownModelTypes } from '../../models/model-file.js';
-import { BACKBONE_TYPES, trainBackbone } from '../../train/train-any.js';
-import { saveModel } from '../../models/model-file.js';
 import { int, float, positiveInt, requireStr, str } from '../args.js';
-import { DATA_HELP, DATA_OPTIONS, readDataFrom } from '../data-options.js';
-import type { Command } from '../command.js';
-import { saveBaseEvaluation } from '../base-output.js';
-import { evaluateBase } from '../../eval/base-eval.js';
-import { resolveInteractionFile } from '../../data/readers.js';
+import { DATA_HELP, DATA_OPTIONS, readOptionsFrom } from '../data-options.js';
+import type { Command, ParsedValues } from '../command.js';
+
+export function printTrain(r: TrainResult, out: Reporter): void {
+  out.info(`model saved in ${runPaths(r.run).model}`);
+  out.info(`valid NDCG@10 ${r.valid.ndcg.toFixed(5)}   test NDCG@10 ${r.test.ndcg.toFixed(5)}`);
+}
+
+/** The backbone hyperparameter flags (unset ones take the trainer's defaults). */
+function hyperparametersFrom(v: ParsedValues, modelName: string) {
+  return {
+    dim: positiveInt(v, 'dim'),
+    lr: float(v, 'lr', { min: Number.MIN_VALUE }),
+    weightDecay: float(v, 'weight-decay', { min: 0 }),
+    batchSize: positiveInt(v, 'batch-size'),
+    epochs: positiveInt(v, 'epochs'),
+    patience: int(v, 'patience', { min: 0 }),
+    embeddingSize: positiveInt(v, 'embedding-size'),
+    ...(modelName === 'multivae' ? { hidden: sizeList(v, 'hidden') } : { userHidden: sizeList(v, 'hidden') }),
+    itemHidden: sizeList(v, 'item-hidden') ?? (modelName === 'dmf' ? sizeList(v, 'hidden') : undefined),
+    negSamples: positiveInt(v, 'neg-samples'),
+    latent: positiveInt(v, 'latent'),
+    dropout: float(v, 'dropout', { min: 0 }),
+    annealCap: float(v, 'anneal-cap', { min: 0 }),
+    totalAnnealSteps: int(v, 'total-anneal-steps', { min: 0 }),
+  };
+}
 
 export const trainCommand: Command = {
   name: 'train',
@@ -70,79 +88,26 @@ and RUN/results/base_model.json.
 Example:
   calitune train --data ../shared/data/ml-100k --run runs/ml-100k --model bpr`,
   async run(v, _pos, ctx) {
-    const run = requireStr(v, 'run');
-    const modelName = str(v, 'model') ?? 'bpr';
-    if (!(BACKBONE_TYPES as readonly string[]).includes(modelName) || !knownModelTypes().includes(modelName)) {
-      throw new UserError(`unknown model '${modelName}' (known: ${BACKBONE_TYPES.join(', ')})`);
-    }
-    const seed = int(v, 'seed') ?? 920;
-    const splitSeed = int(v, 'split-seed') ?? seed;
-    const config = {
-      dim: positiveInt(v, 'dim'),
-      lr: float(v, 'lr', { min: Number.MIN_VALUE }),
-      weightDecay: float(v, 'weight-decay', { min: 0 }),
-      batchSize: positiveInt(v, 'batch-size'),
-      epochs: positiveInt(v, 'epochs'),
-      patience: int(v, 'patience', { min: 0 }),
-      seed,
-      embeddingSize: positiveInt(v, 'embedding-size'),
-      ...(modelName === 'multivae' ? { hidden: sizeList(v, 'hidden') } : { userHidden: sizeList(v, 'hidden') }),
-      itemHidden: sizeList(v, 'item-hidden') ?? (modelName === 'dmf' ? sizeList(v, 'hidden') : undefined),
-      negSamples: positiveInt(v, 'neg-samples'),
-      latent: positiveInt(v, 'latent'),
-      dropout: float(v, 'dropout', { min: 0 }),
-      annealCap: float(v, 'anneal-cap', { min: 0 }),
-      totalAnnealSteps: int(v, 'total-anneal-steps', { min: 0 }),
-    };
-    const dataPath = str(v, 'data');
-    const p = runPaths(run);
-    if (dataPath !== undefined) {
-      const { log, options } = readDataFrom(dataPath, v);
-      const ds = randomSplit(log, splitSeed);
-      createRun(run, ds, { kind: 'file', path: resolveInteractionFile(dataPath), format: options.format ?? 'auto', options: { ...options } }, splitSeed);
-      ctx.warn(`train: ${log.users.length} interactions of ${ds.nUsers - 1} users × ${ds.nItems - 1} items from ${log.source}; split seed ${splitSeed}`);
-    } else if (!existsSync(p.info)) {
-      throw new UserError(`${run} has no run yet: give --data PATH to create it`);
-    }
-    const { info, ds } = loadRunData(run);
-    const progress = ctx.progress(`train ${modelName}`, config.epochs ?? 300);
-    mkdirSync(p.model, { recursive: true });
-    rmSync(p.trainingLog, { force: true });
-    const result = trainBackbone(
-      modelName,
-      { nUsers: ds.nUsers, nItems: ds.nItems, train: ds.train, valid: ds.valid },
-      config,
-      {
-        onEpoch: (e, total) => {
-          appendFileSync(p.trainingLog, JSON.stringify({
-            epoch: e.epoch, loss: e.loss, valid_ndcg: e.validNdcg, improved: e.improved,
-            train_s: e.trainSeconds, eval_s: e.evalSeconds,
-          }) + '\n');
-          progress.update(e.epoch + 1, `loss ${e.loss.toFixed(4)} valid NDCG@10 ${e.validNdcg.toFixed(4)}`);
-          void total;
-        },
-      },
-    );
-    progress.done(`best epoch ${result.bestEpoch} (valid NDCG@10 ${result.bestValidNdcg.toFixed(5)}), ${result.epochsRun} epochs in ${result.seconds.toFixed(1)}s${result.stoppedEarly ? ', stopped early' : ''}`);
-    const evaluation = evaluateBase(result.model, ds);
-    saveModel(p.model, result.model, {
-      idMaps: { user: { field: ds.userMap.field, tokens: [...ds.userMap.tokens] }, item: { field: ds.itemMap.field, tokens: [...ds.itemMap.tokens] } },
-      training: { ...result.config, best_epoch: result.bestEpoch, epochs_run: result.epochsRun, stopped_early: result.stoppedEarly, seconds: result.seconds },
-      dataFingerprint: info.fingerprint,
-      metrics: { valid_ndcg10: evaluation.valid.ndcg, test_ndcg10: evaluation.test.ndcg },
-    });
-    const summary = saveBaseEvaluation(run, evaluation, modelName);
-    ctx.info(`model saved in ${p.model}`);
-    ctx.info(`valid NDCG@10 ${evaluation.valid.ndcg.toFixed(5)}   test NDCG@10 ${evaluation.test.ndcg.toFixed(5)}`);
-    return {
-      run, model: modelName, best_epoch: result.bestEpoch, epochs_run: result.epochsRun,
-      stopped_early: result.stoppedEarly, seconds: result.seconds, ...summary,
-    };
+    const model = str(v, 'model');
+    const data = str(v, 'data');
+    // Which flags mean what depends on the backbone (--hidden: DMF's user tower, MultiVAE's encoder).
+    const backbone = trainOptionsSchema.shape.model.parse(model);
+    const r = await train({
+      run: requireStr(v, 'run'),
+      model,
+      seed: int(v, 'seed'),
+      splitSeed: int(v, 'split-seed'),
+      hyperparameters: hyperparametersFrom(v, backbone),
+      data,
+      read: data !== undefined ? readOptionsFrom(v) : undefined,
+    }, ctx);
+    printTrain(r, ctx);
+    return r;
   },
 };
 
 /** A comma-separated list of positive integers ("256,256"), or undefined when absent. */
-function sizeList(v: Record<string, unknown>, name: string): number[] | undefined {
+function sizeList(v: ParsedValues, name: string): number[] | undefined {
   const raw = v[name];
   if (raw === undefined) return undefined;
   const parts = String(raw).split(',').map((x) => x.trim());
