@@ -26,7 +26,7 @@ import { basename, join } from 'node:path';
 import type { SplitDataset } from '../data/types.js';
 import { encodeNpy, readNpy, writeNpy } from '../data/npy.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
 import { DEFAULT_PROPORTIONS, popularityGroupsFromSplit, validateProportions, type PopularitySource } from './popularity.js';
 import { userTargets } from './user-targets.js';
 import { writePopularityFile, writeUserBaselineFile } from './reference-files.js';
@@ -166,15 +166,20 @@ export function hasPrepared(run: string): boolean {
  */
 export function loadPrepared(run: string, expect?: { nUsers: number; nItems: number }): Prepared {
   const p = preparePaths(run);
-  if (!existsSync(p.summary)) throw new UserError(`${run} has no popularity groups / user targets yet: run 'calitune prepare --run ${run}' first`);
+  const again = (names: Naming) => `re-run '${names.step('prepare', { run })}'`;
+  if (!existsSync(p.summary)) {
+    throw new InputError((n) => `${run} has no popularity groups / user targets yet: run '${n.step('prepare', { run })}' first`);
+  }
   let summary: PrepareSummary;
   try {
     summary = JSON.parse(readFileSync(p.summary, 'utf8')) as PrepareSummary;
   } catch (e) {
-    throw new UserError(`not valid JSON (${(e as Error).message}); re-run 'calitune prepare --run ${run}'`, p.summary);
+    const why = (e as Error).message;
+    throw new InputError((n) => `not valid JSON (${why}); ${again(n)}`, { file: p.summary });
   }
   if (summary.format_version !== PREPARE_FORMAT_VERSION) {
-    throw new UserError(`prepare format_version ${String(summary.format_version)} is not supported (this version reads ${PREPARE_FORMAT_VERSION}); re-run 'calitune prepare --run ${run}'`, p.summary);
+    const v = String(summary.format_version);
+    throw new InputError((n) => `prepare format_version ${v} is not supported (this version reads ${PREPARE_FORMAT_VERSION}); ${again(n)}`, { file: p.summary });
   }
   const G = summary.n_groups;
   const ig = readNpy(p.itemGroups);
@@ -182,14 +187,15 @@ export function loadPrepared(run: string, expect?: { nUsers: number; nItems: num
   const tg = readNpy(p.userTargets);
   const ugA = readNpy(p.userGroups);
   if (!(ig.data instanceof Int32Array) || !(pop.data instanceof Int32Array) || !(ugA.data instanceof Int32Array)) {
-    throw new UserError(`prepare files must be int32; re-run 'calitune prepare --run ${run}'`, p.dir);
+    throw new InputError((n) => `prepare files must be int32; ${again(n)}`, { file: p.dir });
   }
   if (!(tg.data instanceof Float64Array) || tg.shape.length !== 2 || tg.shape[1] !== G) {
-    throw new UserError(`expected a float64 users × ${G} array; re-run 'calitune prepare --run ${run}'`, p.userTargets);
+    throw new InputError((n) => `expected a float64 users × ${G} array; ${again(n)}`, { file: p.userTargets });
   }
   const nUsers = tg.shape[0]!, nItems = ig.data.length;
   if (expect && (expect.nUsers !== nUsers || expect.nItems !== nItems)) {
-    throw new UserError(`prepared for ${nUsers}×${nItems} users×items, the run has ${expect.nUsers}×${expect.nItems}: re-run 'calitune prepare --run ${run}'`, p.dir);
+    const sizes = `${expect.nUsers}×${expect.nItems}`;
+    throw new InputError((n) => `prepared for ${nUsers}×${nItems} users×items, the run has ${sizes}: ${again(n)}`, { file: p.dir });
   }
   if (ugA.data.length !== nUsers) throw new UserError(`user groups cover ${ugA.data.length} users, targets ${nUsers}`, p.userGroups);
   const userGroup = ugA.data;

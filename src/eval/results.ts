@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import type { SplitDataset } from '../data/types.js';
 import { readNpyMatrixI32 } from '../data/npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 import type { Prepared } from '../calibration/prepare.js';
 import { evaluateLists, groupCountPerUser, type ReferenceMetrics } from './metrics.js';
 import { meanNdcg } from './base-eval.js';
@@ -289,7 +289,7 @@ export function evaluateRun(o: EvaluateRunOptions): EvaluateRunResult {
   const relevant = split === 'test' ? ds.test : ds.valid;
   const paths = resultsPaths(run, name);
   const warn = o.warn ?? (() => {});
-  if (!(rboP > 0 && rboP < 1)) throw new UserError(`--rbo-p must be in (0, 1), got ${rboP}`);
+  if (!(rboP > 0 && rboP < 1)) throw new InputError((n) => `${n.option('rboP')} must be in (0, 1), got ${rboP}`, { field: 'rboP' });
   const baseL = o.baseLists[split];
   if (baseL.length !== nU * k) throw new UserError(`base ${split} lists have ${baseL.length} entries, expected ${nU}×${k}`);
 
@@ -307,7 +307,11 @@ export function evaluateRun(o: EvaluateRunOptions): EvaluateRunResult {
   if (o.baseModel) calitune.base_model = o.baseModel;
 
   if (!prep) {
-    if (o.experiment !== undefined) throw new UserError(`evaluating experiment '${o.experiment}' needs JSD@${k} and user groups: run 'calitune prepare --run ${run}' first`);
+    if (o.experiment !== undefined) {
+      const name = o.experiment;
+      throw new InputError((n) => `evaluating experiment '${name}' needs JSD@${k} and user groups: run '${n.step('prepare', { run })}' first`,
+        { field: 'experiment' });
+    }
     if (storedCpLambdas(run, split).length > 0) warn(`note: CP lists in ${postprocessPaths(run).dir} are not evaluated without 'calitune prepare' (JSD needs popularity groups)`);
     const nd = meanNdcg(baseL, k, k, relevant);
     const perN = new Float64Array(nU);
@@ -321,7 +325,7 @@ export function evaluateRun(o: EvaluateRunOptions): EvaluateRunResult {
   }
 
   if (prep.targets.length !== nU * prep.nGroups || prep.itemGroup.length !== ds.nItems) {
-    throw new UserError(`the prepared groups do not match the run's ${nU} users × ${ds.nItems} items: re-run 'calitune prepare --run ${run}'`);
+    throw new InputError((n) => `the prepared groups do not match the run's ${nU} users × ${ds.nItems} items: re-run '${n.step('prepare', { run })}'`);
   }
   calitune.user_group_sizes = prep.userGroups.members.map((m) => m.length);
   calitune.user_group_tie_break = prep.summary.user_groups.tie_break;
