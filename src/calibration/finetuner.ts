@@ -40,7 +40,7 @@ import type { ImprovementSink, NamedTensor } from './checkpoints.js';
 import { SELECTION_MODES, selectEpochs as selectEpochPoints, type SelectionMode } from '../selection/index.js';
 import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from '../experiments/finetune-config.js';
 import type { SafeTensor, SafeTensorsFile } from '../models/safetensors.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 import { experimentJournal } from '../store/finetune-journal.js';
 
 // Re-exported: tests and callers reach the optimizer through the fine-tuner too.
@@ -373,7 +373,8 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     opts.sink?.rollbackTo?.(st.epoch);
   } else {
     if (!opts.resume && journal.hasResume()) {
-      throw new UserError('this run folder already holds a fine-tuning run: resume it with --resume or use a new name', journal.where);
+      throw new InputError((n) => `this run folder already holds a fine-tuning run: resume it with ${n.option('resume')} or use a new name`,
+        { field: 'resume', file: journal.where });
     }
     opts.sink?.rollbackTo?.(0);
     const { val: v0, validS, regenS } = validateAndRegenerate(true);

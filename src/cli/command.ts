@@ -1,21 +1,23 @@
 /**
- * What every CLI command looks like. Commands are thin: parse, validate, call the modules,
- * print. Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input (UserError).
+ * What every CLI command looks like. Commands are thin: parse the flags, map them onto the
+ * pipeline's options, call the pipeline, print. Exit codes: 0 success, 1 runtime failure,
+ * 2 bad usage or bad input (UserError).
  */
 import type { ParseArgsConfig } from 'node:util';
+import type { Reporter } from '../pipeline/reporter.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export type ParsedValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-export interface CommandContext {
+/**
+ * The pipeline's Reporter on the console: info lines on stdout (silent with --json), warnings
+ * on stderr, progress on stderr (off when CALITUNE_QUIET=1).
+ */
+export interface CommandContext extends Reporter {
   /** --json: the machine-readable summary goes to stdout, human text is suppressed. */
-  json: boolean;
-  /** Human output (stdout); silent when --json. */
-  log(line?: string): void;
-  /** Warnings and notes (stderr, always). */
-  warn(line: string): void;
-  /** Progress on stderr (bar on a terminal, plain lines otherwise). */
-  progressSilent: boolean;
+  readonly json: boolean;
+  /** Whether live progress is shown (off when CALITUNE_QUIET=1). */
+  readonly showProgress: boolean;
 }
 
 export interface Command {
@@ -25,6 +27,11 @@ export interface Command {
   help: string;
   usage: string;
   options: OptionSpec;
+  /**
+   * The flag of each pipeline option whose flag is not its name in kebab-case
+   * (e.g. experiment → name): how error messages naming an option show it.
+   */
+  optionFlags?: Readonly<Record<string, string>>;
   /** Positional arguments allowed (default none). */
   positionals?: boolean;
   run(values: ParsedValues, positionals: string[], ctx: CommandContext): Promise<unknown>;

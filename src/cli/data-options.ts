@@ -1,6 +1,5 @@
 /** Flags shared by every command that reads an interaction file. */
-import { readInteractions, INTERACTION_FORMATS, type InteractionFormat, type ReadOptions } from '../data/readers.js';
-import type { InteractionLog } from '../data/types.js';
+import { INTERACTION_FORMATS, type InteractionFormat, type ReadOptions } from '../data/readers.js';
 import { choice, float, str } from './args.js';
 import type { OptionSpec, ParsedValues } from './command.js';
 
@@ -44,9 +43,4 @@ export function readOptionsFrom(v: ParsedValues): ReadOptions {
   const mr = float(v, 'min-rating'); if (mr !== undefined) opts.minRating = mr;
   if (header) opts.header = header === 'auto' ? 'auto' : header === 'yes';
   return opts;
-}
-
-export function readDataFrom(path: string, v: ParsedValues): { log: InteractionLog; options: ReadOptions } {
-  const options = readOptionsFrom(v);
-  return { log: readInteractions(path, options), options };
 }

@@ -4,8 +4,10 @@
  */
 import '../models/all.js';
 import { parseArgs } from 'node:util';
-import { isUserError } from '../util/errors.js';
+import { isInputError, isUserError } from '../util/errors.js';
+import { consoleReporter } from '../pipeline/reporter.js';
 import type { Command, CommandContext } from './command.js';
+import { cliNaming } from './naming.js';
 import { commands } from './registry.js';
 
 const GLOBAL_HELP = (list: Command[]) => `calitune — calibrated recommendations at no extra inference cost (CaliTune)
@@ -80,19 +82,15 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const json = values.json === true;
-  const ctx: CommandContext = {
-    json,
-    log: (line = '') => { if (!json) process.stdout.write(line + '\n'); },
-    warn: (line) => { process.stderr.write(line + '\n'); },
-    progressSilent: process.env.CALITUNE_QUIET === '1',
-  };
+  const showProgress = process.env.CALITUNE_QUIET !== '1';
+  const ctx: CommandContext = { json, showProgress, ...consoleReporter({ info: !json, progress: showProgress }) };
   try {
     const summary = await cmd.run(values as never, positionals, ctx);
     if (json) process.stdout.write(JSON.stringify(summary ?? {}, null, 2) + '\n');
     return 0;
   } catch (e) {
     if (isUserError(e)) {
-      console.error(`calitune ${cmd.name}: ${e.message}`);
+      console.error(`calitune ${cmd.name}: ${isInputError(e) ? e.render(cliNaming(cmd, list)) : e.message}`);
       return 2;
     }
     const err = e as Error;

@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { unzipSync } from 'fflate';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 
 export type DatasetName = 'ml-100k' | 'ml-1m';
 
@@ -223,7 +223,9 @@ export async function fetchDataset(name: string, outDir: string, opts: FetchOpti
         return false;
       }
     })();
-    if (!empty) throw new UserError(`${outDir} already exists; remove it or choose another --out`);
+    if (!empty) {
+      throw new InputError((n) => `${outDir} already exists; remove it or choose another ${n.option('outDir')}`, { field: 'outDir' });
+    }
   }
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });

@@ -15,7 +15,7 @@
  * bests starting at 0 / 1 / 0). Ties: the earlier epoch.
  */
 import type { SplitDataset, Csr } from '../data/types.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 import type { Prepared } from '../calibration/prepare.js';
 import { evaluateLists, groupCountPerUser, type ReferenceMetrics } from './metrics.js';
 import { meanNdcg } from './base-eval.js';
@@ -105,7 +105,7 @@ function startEvaluation(o: EvaluateRunOptions): Evaluation {
   const nU = o.ds.nUsers;
   const name = o.experiment ?? 'base';
   const paths = resultsPaths(o.run, name);
-  if (!(rboP > 0 && rboP < 1)) throw new UserError(`the RBO parameter p must be in (0, 1), got ${rboP}`);
+  if (!(rboP > 0 && rboP < 1)) throw new InputError((n) => `${n.option('rboP')} must be in (0, 1), got ${rboP}`, { field: 'rboP' });
   const baseL = o.baseLists[split];
   if (baseL.length !== nU * k) throw new UserError(`base ${split} lists have ${baseL.length} entries, expected ${nU}×${k}`);
   const calitune: CalituneBlock = {
@@ -125,7 +125,11 @@ function startEvaluation(o: EvaluateRunOptions): Evaluation {
 /** Without popularity groups: the base model's NDCG only. */
 function evaluateWithoutGroups(ev: Evaluation): EvaluateRunResult {
   const { o, k, nU, baseL, relevant, calitune, paths } = ev;
-  if (o.experiment !== undefined) throw new UserError(`evaluating experiment '${o.experiment}' needs JSD@${k} and user groups: run 'calitune prepare --run ${o.run}' first`);
+  if (o.experiment !== undefined) {
+    const name = o.experiment;
+    throw new InputError((n) => `evaluating experiment '${name}' needs JSD@${k} and user groups: run '${n.step('prepare', { run: o.run })}' first`,
+      { field: 'experiment' });
+  }
   if (storedCpLambdas(o.run, ev.split).length > 0) ev.warn(`note: CP lists in ${postprocessPaths(o.run).dir} are not evaluated without 'calitune prepare' (JSD needs popularity groups)`);
   const nd = meanNdcg(baseL, k, k, relevant);
   const perN = new Float64Array(nU);
@@ -176,7 +180,7 @@ function listEvaluator(ev: Evaluation, prep: Prepared): ListEvaluator {
 function addGroupFacts(ev: Evaluation, prep: Prepared): void {
   const { o, nU, calitune } = ev;
   if (prep.targets.length !== nU * prep.nGroups || prep.itemGroup.length !== o.ds.nItems) {
-    throw new UserError(`the prepared groups do not match the run's ${nU} users × ${o.ds.nItems} items: re-run 'calitune prepare --run ${o.run}'`);
+    throw new InputError((n) => `the prepared groups do not match the run's ${nU} users × ${o.ds.nItems} items: re-run '${n.step('prepare', { run: o.run })}'`);
   }
   calitune.user_group_sizes = prep.userGroups.members.map((m) => m.length);
   calitune.user_group_tie_break = prep.summary.user_groups.tie_break;

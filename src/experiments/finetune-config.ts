@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parse as parseYamlValue, parseDocument, isMap, isScalar } from 'yaml';
 import { z } from 'zod';
 import { SELECTION_MODES } from '../selection/modes.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
 
 const MODES = ['combined', 'pop', 'rec'] as const;
 const SELECTIONS = ['relevance', 'random'] as const;
@@ -194,19 +194,21 @@ export function applyOverrides(raw: Readonly<Record<string, unknown>>, overrides
   const out: Record<string, unknown> = { ...raw };
   for (const o of overrides) {
     const eq = o.indexOf('=');
-    if (eq <= 0) throw new UserError(`--set expects key=value, got '${o}'`);
+    const fail = (message: (names: Naming) => string) => new InputError(message, { field: 'overrides' });
+    if (eq <= 0) throw fail((n) => `${n.option('overrides')} expects key=value, got '${o}'`);
     const key = o.slice(0, eq).trim();
     const text = o.slice(eq + 1).trim();
     if (!KNOWN_KEYS.includes(key) && !(key in IGNORED_KEYS)) {
-      throw new UserError(`--set ${o}: unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')}`);
+      throw fail((n) => `${n.option('overrides')} ${o}: unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')}`);
     }
     let value: unknown;
     try {
       value = text === '' ? null : parseYamlValue(text);
     } catch (e) {
-      throw new UserError(`--set ${o}: cannot parse the value: ${(e as Error).message.split('\n')[0]}`);
+      const why = (e as Error).message.split('\n')[0];
+      throw fail((n) => `${n.option('overrides')} ${o}: cannot parse the value: ${why}`);
     }
-    if (value !== null && typeof value === 'object') throw new UserError(`--set ${o}: the value must be a scalar`);
+    if (value !== null && typeof value === 'object') throw fail((n) => `${n.option('overrides')} ${o}: the value must be a scalar`);
     out[key] = value;
   }
   return out;

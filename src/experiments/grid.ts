@@ -20,7 +20,7 @@
  *
  * Bad input (UserError with file and line): unknown keys, a grid key that is not a config key,
  * an empty or duplicated value list, a value the key does not allow, more than MAX_POINTS
- * points without `yes`, two experiments with the same name, a name not usable as a folder.
+ * points without `allowLarge`, two experiments with the same name, a name not usable as a folder.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -28,9 +28,9 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type
 import { DEFAULT_FINETUNE_CONFIG, IGNORED_KEYS, parseFinetuneConfigYaml, validateFinetuneConfig, type FinetuneConfig } from './finetune-config.js';
 import { experimentName, isValidExperimentName } from './experiment-naming.js';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 
-/** More points than this need an explicit yes (`--yes`). */
+/** More points than this need an explicit `allowLarge`. */
 export const MAX_POINTS = 10_000;
 
 export interface PlannedPoint {
@@ -135,15 +135,15 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** Reads a grid file and plans its points (validated; nothing is written). */
-export function loadGridFile(path: string, opts: { yes?: boolean } = {}): Plan {
+export function loadGridFile(path: string, opts: { allowLarge?: boolean } = {}): Plan {
   return parseGrid(readYaml(path, 'grid file'), opts);
 }
 
-export function parseGridText(text: string, file = '<grid>', opts: { yes?: boolean } = {}): Plan {
+export function parseGridText(text: string, file = '<grid>', opts: { allowLarge?: boolean } = {}): Plan {
   return parseGrid(parseYamlText(text, file), opts);
 }
 
-function parseGrid(y: YamlFile, opts: { yes?: boolean }): Plan {
+function parseGrid(y: YamlFile, opts: { allowLarge?: boolean }): Plan {
   const top = topLevel(y, ['base', 'grid', 'keep'], 'grid file');
   const notes: string[] = [];
   const base = baseRaw(y, top.get('base')?.value, notes, 'base');
@@ -176,8 +176,10 @@ function parseGrid(y: YamlFile, opts: { yes?: boolean }): Plan {
   }
   if (axes.length === 0) throw new UserError(`'grid' lists no keys: give at least one config key with a list of values`, y.file, lineOf(y, g.key));
   const count = axes.reduce((n, a) => n * a.values.length, 1);
-  if (count > MAX_POINTS && !opts.yes) {
-    throw new UserError(`the grid has ${count.toLocaleString('en')} points (${axes.map((a) => a.values.length).join(' × ')}), more than ${MAX_POINTS.toLocaleString('en')}: pass --yes to run it anyway`, y.file);
+  if (count > MAX_POINTS && !opts.allowLarge) {
+    const sizes = axes.map((a) => a.values.length).join(' × ');
+    throw new InputError((n) => `the grid has ${count.toLocaleString('en')} points (${sizes}), more than ${MAX_POINTS.toLocaleString('en')}: ` +
+      `pass ${n.option('allowLarge')} to run it anyway`, { field: 'allowLarge', file: y.file });
   }
   const points: PlannedPoint[] = [];
   const byName = new Map<string, PlannedPoint>();

@@ -1,35 +1,36 @@
 /**
- * Runs the points of a grid or experiments file (issue 6): every point is fine-tuned and
+ * Runs the points of a grid or experiments file: every point is fine-tuned and
  * evaluated in its own worker process (worker.ts, child_process.fork), at most `workers` at a
  * time; the registry (registry.ts) is written here only, the single writer.
  *
- * - CP: computed once per run before any point starts ('calitune postprocess' when
+ * - CP: computed once per run before any point starts (the pipeline's postprocess, when
  *   RUN/postprocess has no lists), then reused by every point's evaluation.
  * - Threads: OPENBLAS_NUM_THREADS = max(1, ⌊cores / workers⌋) per worker.
  * - Failure of a point (e.g. a diverged loss) is recorded with its error; the others go on.
  * - Resume: done points are skipped; interrupted (running), queued and failed points start
- *   again from their resume state ('finetune --resume'); a point whose fine-tuning finished
+ *   again from their resume state (fine-tuning resumed); a point whose fine-tuning finished
  *   but whose evaluation did not is only evaluated. Every file is written atomically; after a
  *   kill -9 of the whole process tree leftover temp files are removed here (the run lock
  *   guarantees nobody else is writing) and in the fine-tuner's own resume.
- * - Progress on stderr: one redrawn line per worker on a terminal (point, epoch, best valid
- *   NDCG / JSD so far), plain lines otherwise.
+ * - Progress on stderr (grid-progress.ts) when asked for; log lines and the final table go to
+ *   the caller's Reporter.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 import { fmtSeconds } from '../util/progress.js';
+import { GridProgress, type Slot } from './grid-progress.js';
 import { runPaths } from './run-dir.js';
 import { hasPrepared } from '../calibration/prepare.js';
 import { storedCpLambdas } from '../rerank/postprocess.js';
 import { findExperiment, readResults, resultsPaths } from '../eval/results.js';
 import { experimentPaths } from './experiment-dir.js';
-import { postprocessCommand } from '../cli/commands/postprocess.js';
-import type { CommandContext } from '../cli/command.js';
+import { postprocess, type PostprocessResult } from '../pipeline/postprocess.js';
+import { nestedReporter, silentReporter, type Reporter } from '../pipeline/reporter.js';
 import type { KeepPolicy } from '../calibration/checkpoints.js';
 import { Registry, type CpRow, type EpochRow, type PointRow, type PointSummary, type SelectedSummary } from './registry.js';
 import type { Plan, PlannedPoint } from './grid.js';
@@ -41,11 +42,21 @@ export interface RunPlanOptions {
   /** Worker processes (default: one per core, at most one per point). */
   workers?: number;
   keep?: KeepPolicy;
-  ctx: CommandContext;
+  /** Log lines, notes and the final table (default: silent). */
+  reporter?: Reporter;
+  /** Live per-worker status lines on stderr (default false). */
+  showProgress?: boolean;
+  hooks?: RunPlanHooks;
   /** Force plain progress lines (default: plain unless stderr is a TTY). */
   plain?: boolean;
   /** Seconds between plain progress lines per worker (default 10). */
   plainInterval?: number;
+}
+
+/** Around the run-wide CP step, which runs only when the run has no CP lists yet. */
+export interface RunPlanHooks {
+  cpStarting?(): void;
+  cpDone?(result: PostprocessResult): void;
 }
 
 export interface PointOutcome {
@@ -149,111 +160,6 @@ export function collectPoint(run: string, name: string): { summary: PointSummary
   };
 }
 
-// ------------------------------------------------------------------ progress
-
-interface Slot {
-  name: string | null;
-  started: number;
-  phase: string;
-  epoch: number;
-  maxEpochs: number;
-  bestN: number;
-  bestJ: number;
-  logSize: number;
-  lastPlain: number;
-}
-
-class GridProgress {
-  private readonly tty: boolean;
-  private drawn = 0;
-  private timer: NodeJS.Timeout | undefined;
-  readonly start = Date.now();
-  doneCount = 0;
-  failedCount = 0;
-
-  constructor(private readonly slots: Slot[], private readonly total: number, private readonly run: string,
-    private readonly silent: boolean, plain: boolean | undefined, private readonly plainInterval: number) {
-    this.tty = !plain && Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
-  }
-
-  begin(): void {
-    this.timer = setInterval(() => this.tick(), this.tty ? 250 : 500);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.pollLogs();
-    if (this.tty && !this.silent) this.clear();
-  }
-
-  /** A line that stays (point started / finished / failed). */
-  event(line: string): void {
-    if (this.silent) return;
-    if (this.tty) { this.clear(); process.stderr.write(line + '\n'); this.draw(); } else process.stderr.write(line + '\n');
-  }
-
-  private tick(): void {
-    this.pollLogs();
-    if (this.silent) return;
-    if (this.tty) { this.clear(); this.draw(); return; }
-    const now = Date.now();
-    this.slots.forEach((s, i) => {
-      if (s.name === null || now - s.lastPlain < this.plainInterval * 1000) return;
-      s.lastPlain = now;
-      process.stderr.write(`[worker ${i + 1}] ${this.slotText(s)}\n`);
-    });
-  }
-
-  private slotText(s: Slot): string {
-    if (s.name === null) return 'idle';
-    const el = fmtSeconds((Date.now() - s.started) / 1000);
-    if (s.phase === 'evaluate') return `${s.name}: evaluating (${el})`;
-    const best = s.bestN > -Infinity ? ` | best valid NDCG ${s.bestN.toFixed(4)} JSD ${s.bestJ.toFixed(4)}` : '';
-    return `${s.name}: epoch ${s.epoch}/${s.maxEpochs}${best} (${el})`;
-  }
-
-  private clear(): void {
-    if (this.drawn > 0) process.stderr.write(`\x1b[${this.drawn}A\x1b[0J`);
-    this.drawn = 0;
-  }
-
-  private draw(): void {
-    const cols = process.stderr.columns ?? 120;
-    const lines = [`grid ${this.run}: ${this.doneCount} done, ${this.failedCount} failed of ${this.total} (${fmtSeconds((Date.now() - this.start) / 1000)})`,
-      ...this.slots.map((s, i) => `  [${i + 1}] ${this.slotText(s)}`)];
-    for (const l of lines) process.stderr.write(`${l.slice(0, cols - 1)}\n`);
-    this.drawn = lines.length;
-  }
-
-  /** Reads the running points' epoch logs (the fine-tuner appends one line per epoch). */
-  pollLogs(): void {
-    for (const s of this.slots) {
-      if (s.name === null || s.phase !== 'finetune') continue;
-      const p = experimentPaths(this.run, s.name).log;
-      let size: number;
-      try { size = statSync(p).size; } catch { continue; }
-      if (size === s.logSize) continue;
-      s.logSize = size;
-      let text: string;
-      try { text = readFileSync(p, 'utf8'); } catch { continue; }
-      s.bestN = -Infinity; s.bestJ = Infinity;
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        try {
-          const r = JSON.parse(line) as { epoch?: number; valid_ndcg?: number; jsd?: number };
-          if (typeof r.epoch !== 'number') continue;
-          s.epoch = r.epoch;
-          if (r.epoch >= 1) {
-            if (typeof r.valid_ndcg === 'number') s.bestN = Math.max(s.bestN, r.valid_ndcg);
-            if (typeof r.jsd === 'number') s.bestJ = Math.min(s.bestJ, r.jsd);
-          }
-        } catch { /* torn last line */ }
-      }
-    }
-  }
-}
-
 // ------------------------------------------------------------------ the runner
 
 function workerScript(): string {
@@ -264,13 +170,143 @@ function f5(x: number | null | undefined): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(5);
 }
 
+/** A run directory with a backbone and 'prepare' done; otherwise bad input naming the step to run. */
+function checkRunReady(runArg: string, run: string): void {
+  if (!existsSync(join(run, 'run.json'))) {
+    throw new InputError((n) => `${runArg} is not a run directory (no run.json): run '${n.step('import')}' or '${n.step('train')}' first`, { field: 'run' });
+  }
+  if (!existsSync(join(runPaths(run).model, 'model.json'))) {
+    throw new InputError((n) => `${runArg} has no backbone model yet: run '${n.step('train')}' or '${n.step('import')}' first`, { field: 'run' });
+  }
+  if (!hasPrepared(run)) throw new InputError((n) => `${runArg} is not prepared: run '${n.step('prepare', { run: runArg })}' first`, { field: 'run' });
+}
+
+interface Todo { point: PlannedPoint; resumed: boolean }
+
+/** Registers every point of the plan; done ones are skipped, the others get their config file. */
+function planPoints(registry: Registry, run: string, plan: Plan): { todo: Todo[]; outcomes: PointOutcome[]; skipped: number } {
+  const source = resolve(plan.file);
+  const todo: Todo[] = [];
+  const outcomes: PointOutcome[] = [];
+  let skipped = 0;
+  const tx = registry.db.transaction(() => {
+    for (const p of plan.points) {
+      const a = registry.plan(p.name, p.config, p.varied, source);
+      if (a === 'skip') { skipped++; outcomes.push({ name: p.name, status: 'skipped', seconds: registry.get(p.name)?.seconds ?? null, resumed: false }); }
+      else todo.push({ point: p, resumed: a === 'resume' && existsSync(experimentPaths(run, p.name).resume) });
+    }
+  });
+  tx();
+  for (const { point } of todo) {
+    const cf = configFileFor(run, point.name);
+    const text = JSON.stringify(point.config, null, 2) + '\n';
+    if (!existsSync(cf) || readFileSync(cf, 'utf8') !== text) writeJsonAtomic(cf, point.config);
+  }
+  return { todo, outcomes, skipped };
+}
+
+/** CP once per run, before any point (every evaluation reuses RUN/postprocess). */
+async function computeCpOnce(run: string, reporter: Reporter, hooks: RunPlanHooks): Promise<void> {
+  if (storedCpLambdas(run, 'test').length > 0) return;
+  hooks.cpStarting?.();
+  const result = await postprocess({ run }, nestedReporter(reporter));
+  hooks.cpDone?.(result);
+}
+
+/** What the points of one runPlan share while they run. */
+interface Lanes {
+  run: string;
+  keep: KeepPolicy;
+  threads: number;
+  registry: Registry;
+  slots: Slot[];
+  progress: GridProgress;
+  children: Set<ChildProcess>;
+  outcomes: PointOutcome[];
+}
+
+interface WorkerExit { code: number | null; signal: NodeJS.Signals | null; finished: boolean; error?: string; stderr: string }
+
+/** Records a finished worker in the registry: done with its results, or failed with its error. */
+function finishPoint(l: Lanes, slotIdx: number, item: Todo, exit: WorkerExit): void {
+  const { point } = item;
+  const slot = l.slots[slotIdx]!;
+  const secs = (Date.now() - slot.started) / 1000;
+  let failure: string | undefined;
+  if (!exit.finished || exit.code !== 0) {
+    failure = exit.error ??
+      (exit.signal ? `worker killed by ${exit.signal}` : `worker exited with code ${exit.code}`) + `: ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+  } else {
+    try {
+      const c = collectPoint(l.run, point.name);
+      l.registry.markDone(point.name, secs, c.summary, c.epochs, c.cp);
+      const a = c.summary.selected.any;
+      l.progress.doneCount++;
+      l.progress.event(`[worker ${slotIdx + 1}] done   ${point.name} in ${fmtSeconds(secs)}: ${c.summary.epochs_run ?? '?'} epochs (${c.summary.stop_reason ?? '?'})` +
+        (a ? `, selected epoch ${a.epoch}: test NDCG ${f5(a.test.ndcg)} JSD ${f5(a.test.jsd)}` : ''));
+      l.outcomes.push({ name: point.name, status: 'done', seconds: secs, resumed: item.resumed });
+    } catch (e) {
+      failure = `collecting results: ${(e as Error).message}`;
+    }
+  }
+  if (failure !== undefined) {
+    l.registry.markFailed(point.name, failure, secs);
+    l.progress.failedCount++;
+    l.progress.event(`[worker ${slotIdx + 1}] FAILED ${point.name} after ${fmtSeconds(secs)}: ${failure}`);
+    l.outcomes.push({ name: point.name, status: 'failed', seconds: secs, error: failure, resumed: item.resumed });
+  }
+  slot.name = null;
+}
+
+/** Runs one point in a worker process (worker.ts) in lane `slotIdx`; resolves when it has been recorded. */
+function runPoint(l: Lanes, slotIdx: number, item: Todo): Promise<void> {
+  return new Promise((done) => {
+    const { point } = item;
+    const slot = l.slots[slotIdx]!;
+    Object.assign(slot, {
+      name: point.name, started: Date.now(), phase: 'finetune', epoch: 0, maxEpochs: point.config.num_epochs,
+      bestN: -Infinity, bestJ: Infinity, logSize: -1, lastPlain: Date.now(),
+    });
+    l.registry.markRunning(point.name);
+    l.progress.event(`[worker ${slotIdx + 1}] ${item.resumed ? 'resume' : 'start '} ${point.name}`);
+    const job: WorkerJob = { run: l.run, name: point.name, configFile: configFileFor(l.run, point.name), keep: l.keep, threads: l.threads };
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(l.threads), CALITUNE_QUIET: '1' };
+    const child = fork(workerScript(), [JSON.stringify(job)], { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    l.children.add(child);
+    const exit: WorkerExit = { code: null, signal: null, finished: false, stderr: '' };
+    child.stderr?.on('data', (d: Buffer) => { exit.stderr = (exit.stderr + d.toString('utf8')).slice(-4000); });
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'phase') { l.progress.pollLogs(); slot.phase = m.phase; }
+      else if (m.type === 'error') exit.error = `${m.phase}: ${m.message}`;
+      else if (m.type === 'done') exit.finished = true;
+    });
+    child.on('exit', (code, signal) => {
+      l.children.delete(child);
+      finishPoint(l, slotIdx, item, { ...exit, code, signal });
+      done();
+    });
+  });
+}
+
+/** Every point to run, at most one per lane at a time. */
+async function runPoints(l: Lanes, todo: readonly Todo[]): Promise<void> {
+  let next = 0;
+  await Promise.all(l.slots.map(async (_s, i) => {
+    while (next < todo.length) await runPoint(l, i, todo[next++]!);
+  }));
+}
+
+function emptySlot(): Slot {
+  return { name: null, started: 0, phase: '', epoch: 0, maxEpochs: 0, bestN: -Infinity, bestJ: Infinity, logSize: -1, lastPlain: 0 };
+}
+
+/** Runs the points of `plan` on the run (see the file comment); the run must have a backbone and be prepared. */
 export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
-  const { ctx, plan } = o;
+  const { plan } = o;
+  const reporter = o.reporter ?? silentReporter;
   const run = resolve(o.run);
   const t0 = performance.now();
-  if (!existsSync(join(run, 'run.json'))) throw new UserError(`${o.run} is not a run directory (no run.json): run 'calitune import' or 'calitune train' first`);
-  if (!existsSync(join(runPaths(run).model, 'model.json'))) throw new UserError(`${o.run} has no backbone model yet: run 'calitune train' or 'calitune import' first`);
-  if (!hasPrepared(run)) throw new UserError(`${o.run} is not prepared: run 'calitune prepare --run ${o.run}' first`);
+  checkRunReady(o.run, run);
   const cores = Math.max(1, availableParallelism());
   const release = acquireRunLock(run);
   let registry: Registry | undefined;
@@ -286,111 +322,27 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   try {
     registry = Registry.open(run, { create: true });
     for (const d of [runPaths(run).results, runPaths(run).lists, join(run, 'postprocess'), join(run, 'grid', 'configs')]) removeTempFiles(d);
-
-    // Plan: register every point; done ones are skipped.
-    const source = resolve(plan.file);
-    const todo: { point: PlannedPoint; resumed: boolean }[] = [];
-    const outcomes: PointOutcome[] = [];
-    let skipped = 0;
-    const tx = registry.db.transaction(() => {
-      for (const p of plan.points) {
-        const a = registry!.plan(p.name, p.config, p.varied, source);
-        if (a === 'skip') { skipped++; outcomes.push({ name: p.name, status: 'skipped', seconds: registry!.get(p.name)?.seconds ?? null, resumed: false }); }
-        else todo.push({ point: p, resumed: a === 'resume' && existsSync(experimentPaths(run, p.name).resume) });
-      }
-    });
-    tx();
-    for (const { point } of todo) {
-      const cf = configFileFor(run, point.name);
-      const text = JSON.stringify(point.config, null, 2) + '\n';
-      if (!existsSync(cf) || readFileSync(cf, 'utf8') !== text) writeJsonAtomic(cf, point.config);
-    }
+    const { todo, outcomes, skipped } = planPoints(registry, run, plan);
     const workers = Math.max(1, Math.min(o.workers ?? cores, Math.max(1, todo.length)));
     const threads = Math.max(1, Math.floor(cores / workers));
-    if (workers > cores) ctx.warn(`note: ${workers} workers on ${cores} core(s): they will share cores`);
-    ctx.log(`${plan.kind} ${plan.file}: ${plan.points.length} point(s), ${skipped} already done, ${todo.length} to run ` +
+    if (workers > cores) reporter.warn(`note: ${workers} workers on ${cores} core(s): they will share cores`);
+    reporter.info(`${plan.kind} ${plan.file}: ${plan.points.length} point(s), ${skipped} already done, ${todo.length} to run ` +
       `(${todo.filter((t) => t.resumed).length} resumed) with ${workers} worker process(es) × ${threads} BLAS thread(s) on ${cores} core(s)`);
-    for (const n of plan.notes) ctx.warn(`note: ${n}`);
+    for (const n of plan.notes) reporter.warn(`note: ${n}`);
+    if (todo.length > 0) await computeCpOnce(run, reporter, o.hooks ?? {});
 
-    // CP once per run, before any point (every evaluation reuses RUN/postprocess).
-    if (todo.length > 0 && storedCpLambdas(run, 'test').length === 0) {
-      ctx.log(`computing CP once for the run (calitune postprocess --run ${o.run}) …`);
-      const sub: CommandContext = { json: false, log: (l = '') => ctx.log(`  ${l}`), warn: ctx.warn, progressSilent: true };
-      await postprocessCommand.run({ run }, [], sub);
-    }
-
-    const slots: Slot[] = Array.from({ length: workers }, () => ({ name: null, started: 0, phase: '', epoch: 0, maxEpochs: 0, bestN: -Infinity, bestJ: Infinity, logSize: -1, lastPlain: 0 }));
-    const progress = new GridProgress(slots, todo.length, o.run, ctx.progressSilent, o.plain, o.plainInterval ?? 10);
+    const slots = Array.from({ length: workers }, emptySlot);
+    const progress = new GridProgress(slots, todo.length, o.run, !(o.showProgress ?? false), o.plain, o.plainInterval ?? 10);
     progress.begin();
     const keep = o.keep ?? plan.keep ?? 'frontier';
-    let next = 0;
-
-    const runOne = (slotIdx: number, item: { point: PlannedPoint; resumed: boolean }): Promise<void> => new Promise((done) => {
-      const { point } = item;
-      const slot = slots[slotIdx]!;
-      Object.assign(slot, { name: point.name, started: Date.now(), phase: 'finetune', epoch: 0, maxEpochs: point.config.num_epochs, bestN: -Infinity, bestJ: Infinity, logSize: -1, lastPlain: Date.now() });
-      registry!.markRunning(point.name);
-      progress.event(`[worker ${slotIdx + 1}] ${item.resumed ? 'resume' : 'start '} ${point.name}`);
-      const job: WorkerJob = { run, name: point.name, configFile: configFileFor(run, point.name), keep, threads };
-      const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), CALITUNE_QUIET: '1' };
-      const child = fork(workerScript(), [JSON.stringify(job)], { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-      children.add(child);
-      let stderr = '';
-      child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString('utf8')).slice(-4000); });
-      let error: string | undefined;
-      let finished = false;
-      child.on('message', (m: WorkerMessage) => {
-        if (m.type === 'phase') { progress.pollLogs(); slot.phase = m.phase; }
-        else if (m.type === 'error') error = `${m.phase}: ${m.message}`;
-        else if (m.type === 'done') finished = true;
-      });
-      child.on('exit', (code, signal) => {
-        children.delete(child);
-        const secs = (Date.now() - slot.started) / 1000;
-        let failure: string | undefined;
-        if (!finished || code !== 0) {
-          failure = error ?? (signal ? `worker killed by ${signal}` : `worker exited with code ${code}`) + (error ? '' : `: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-        } else {
-          try {
-            const c = collectPoint(run, point.name);
-            registry!.markDone(point.name, secs, c.summary, c.epochs, c.cp);
-            const a = c.summary.selected.any;
-            progress.doneCount++;
-            progress.event(`[worker ${slotIdx + 1}] done   ${point.name} in ${fmtSeconds(secs)}: ${c.summary.epochs_run ?? '?'} epochs (${c.summary.stop_reason ?? '?'})` +
-              (a ? `, selected epoch ${a.epoch}: test NDCG ${f5(a.test.ndcg)} JSD ${f5(a.test.jsd)}` : ''));
-            outcomes.push({ name: point.name, status: 'done', seconds: secs, resumed: item.resumed });
-          } catch (e) {
-            failure = `collecting results: ${(e as Error).message}`;
-          }
-        }
-        if (failure !== undefined) {
-          registry!.markFailed(point.name, failure, secs);
-          progress.failedCount++;
-          progress.event(`[worker ${slotIdx + 1}] FAILED ${point.name} after ${fmtSeconds(secs)}: ${failure}`);
-          outcomes.push({ name: point.name, status: 'failed', seconds: secs, error: failure, resumed: item.resumed });
-        }
-        slot.name = null;
-        done();
-      });
-    });
-
-    const lanes = slots.map(async (_s, i) => {
-      while (next < todo.length) {
-        const item = todo[next++]!;
-        await runOne(i, item);
-      }
-    });
-    await Promise.all(lanes);
+    await runPoints({ run, keep, threads, registry, slots, progress, children, outcomes }, todo);
     progress.stop();
     const front = registry.updateFrontier();
     const seconds = (performance.now() - t0) / 1000;
-    const rows = registry.list().filter((r) => plan.points.some((p) => p.name === r.name));
-    printSummaryTable(ctx, rows);
-    const failed = outcomes.filter((x) => x.status === 'failed').length;
-    ctx.log(`${outcomes.filter((x) => x.status === 'done').length} done, ${skipped} skipped (done before), ${failed} failed; wall time ${seconds.toFixed(1)} s` +
-      `; registry ${registry.path}; 'calitune runs frontier --run ${o.run}' compares with CP`);
+    printSummaryTable(reporter, registry.list().filter((r) => plan.points.some((p) => p.name === r.name)));
     return {
-      run: o.run, points: plan.points.length, ran: todo.length, skipped, done: outcomes.filter((x) => x.status === 'done').length, failed,
+      run: o.run, points: plan.points.length, ran: todo.length, skipped, done: outcomes.filter((x) => x.status === 'done').length,
+      failed: outcomes.filter((x) => x.status === 'failed').length,
       workers, threadsPerWorker: threads, seconds, outcomes, frontier: front.map((f) => ({ name: f.name, epoch: f.epoch })),
     };
   } finally {
@@ -403,16 +355,16 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
 }
 
 /** The final table: one row per point with its validation-selected ('any') epoch's test metrics. */
-export function printSummaryTable(ctx: CommandContext, rows: readonly PointRow[]): void {
+export function printSummaryTable(ctx: Reporter, rows: readonly PointRow[]): void {
   if (rows.length === 0) return;
   const w = Math.max(5, ...rows.map((r) => r.name.length));
-  ctx.log('');
-  ctx.log(`${'point'.padEnd(w)}  status  epochs  seconds  sel.epoch  test NDCG@10  test JSD@10  front`);
+  ctx.info('');
+  ctx.info(`${'point'.padEnd(w)}  status  epochs  seconds  sel.epoch  test NDCG@10  test JSD@10  front`);
   for (const r of rows) {
     const a = r.summary?.selected?.any;
-    ctx.log(`${r.name.padEnd(w)}  ${r.status.padEnd(6)}  ${String(r.summary?.epochs_run ?? '—').padStart(6)}  ${(r.seconds === null ? '—' : r.seconds.toFixed(1)).padStart(7)}  ` +
+    ctx.info(`${r.name.padEnd(w)}  ${r.status.padEnd(6)}  ${String(r.summary?.epochs_run ?? '—').padStart(6)}  ${(r.seconds === null ? '—' : r.seconds.toFixed(1)).padStart(7)}  ` +
       `${String(a?.epoch ?? '—').padStart(9)}  ${f5(a?.test.ndcg).padStart(12)}  ${f5(a?.test.jsd).padStart(11)}  ${r.frontier ? '  *' : ''}`);
-    if (r.status === 'failed' && r.error) ctx.log(`${''.padEnd(w)}  error: ${r.error.split('\n')[0]}`);
+    if (r.status === 'failed' && r.error) ctx.info(`${''.padEnd(w)}  error: ${r.error.split('\n')[0]}`);
   }
-  ctx.log('');
+  ctx.info('');
 }

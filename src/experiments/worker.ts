@@ -12,17 +12,18 @@
  */
 import { existsSync } from 'node:fs';
 import { loadNativeBlas } from '../math/native.js';
-import { finetuneCommand } from '../cli/commands/finetune.js';
 import { experimentPaths } from './experiment-dir.js';
-import { evaluateCommand } from '../cli/commands/evaluate.js';
-import type { CommandContext } from '../cli/command.js';
+import type { KeepPolicy } from '../calibration/checkpoints.js';
+import { finetune } from '../pipeline/finetune.js';
+import { evaluate } from '../pipeline/evaluate.js';
+import { silentReporter, type Reporter } from '../pipeline/reporter.js';
 import { isUserError } from '../util/errors.js';
 
 export interface WorkerJob {
   run: string;
   name: string;
   configFile: string;
-  keep: string;
+  keep: KeepPolicy;
   threads: number;
 }
 
@@ -38,16 +39,13 @@ function send(m: WorkerMessage): Promise<void> {
   });
 }
 
+/** Notes and warnings go to stderr (the parent keeps its tail for failures); nothing else is shown. */
+const workerReporter: Reporter = { ...silentReporter, warn: (line) => { process.stderr.write(line + '\n'); } };
+
 async function main(): Promise<number> {
   const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
   const native = loadNativeBlas();
   if (native.ok) native.blas.setNumThreads(Math.max(1, job.threads));
-  const ctx: CommandContext = {
-    json: true,
-    log: () => {},
-    warn: (line) => { process.stderr.write(line + '\n'); },
-    progressSilent: true,
-  };
   const ep = experimentPaths(job.run, job.name);
   let phase = 'finetune';
   try {
@@ -55,13 +53,13 @@ async function main(): Promise<number> {
     if (!existsSync(ep.summary)) {
       const resumed = existsSync(ep.resume);
       await send({ type: 'phase', phase: 'finetune', resumed });
-      const s = await finetuneCommand.run({ run: job.run, config: job.configFile, name: job.name, keep: job.keep, resume: true }, [], ctx) as { stopReason?: string; epochsRun?: number };
-      stopReason = s.stopReason ?? null;
-      epochsRun = s.epochsRun ?? null;
+      const s = await finetune({ run: job.run, experiment: job.name, configFile: job.configFile, keep: job.keep, resume: true }, workerReporter);
+      stopReason = s.stopReason;
+      epochsRun = s.epochsRun;
     }
     phase = 'evaluate';
     await send({ type: 'phase', phase: 'evaluate', resumed: false });
-    await evaluateCommand.run({ run: job.run, experiment: job.name }, [], ctx);
+    await evaluate({ run: job.run, experiment: job.name }, workerReporter);
     await send({ type: 'done', stopReason, epochsRun });
     return 0;
   } catch (e) {

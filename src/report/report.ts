@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { runPaths } from '../store/run.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 import { loadPerUserComparison, loadReportData, validationParetoFront, type ReportData } from './data.js';
 import { reportLabels, type ChartDef } from './charts/spec-common.js';
 import { tradeoffByGroupChart, tradeoffChart } from './charts/tradeoff-chart.js';
@@ -69,7 +69,6 @@ function fsCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
-const CHOOSE_ANOTHER = 'choose another folder with --out';
 
 /** Creates OUT and OUT/charts and proves a file can be written there; UserError otherwise. */
 export function ensureWritableDir(dir: string): void {
@@ -81,14 +80,14 @@ export function ensureWritableDir(dir: string): void {
           : code === 'EEXIST' ? 'a file with that name exists'
             : code === 'ENOSPC' ? 'no space left on the device'
               : (e as Error).message;
-    return new UserError(`cannot write the report to ${dir}: ${what}: ${why}; ${CHOOSE_ANOTHER}`);
+    return new InputError((n) => `cannot write the report to ${dir}: ${what}: ${why}; choose another folder with ${n.option('outDir')}`,
+      { field: 'outDir' });
   };
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new UserError(`cannot write the report to ${dir}: it is a file, not a folder; ${CHOOSE_ANOTHER}`);
+    throw new InputError((n) => `cannot write the report to ${dir}: it is a file, not a folder; choose another folder with ${n.option('outDir')}`,
+      { field: 'outDir' });
   }
-  try {
-    mkdirSync(join(dir, 'charts'), { recursive: true });
-  } catch (e) { throw explain(e, 'cannot create the folder'); }
+  try { mkdirSync(join(dir, 'charts'), { recursive: true }); } catch (e) { throw explain(e, 'cannot create the folder'); }
   const probe = join(dir, `.write-test-${process.pid}`);
   try {
     writeFileAtomic(probe, 'ok\n');

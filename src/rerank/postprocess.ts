@@ -16,7 +16,7 @@ import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
 import { scoreTopKWith } from '../math/scoring.js';
 import { topkRows } from '../math/topk.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
 import { cpRerank, type CpCandidates } from './cp.js';
 
 export type CpMode = 'test' | 'valid';
@@ -28,12 +28,17 @@ export function lambdaKey(lambda: number): string {
 }
 
 export function validateCpSettings(lambdas: readonly number[], m: number, n: number, nItems?: number): void {
-  if (lambdas.length === 0) throw new UserError('--lambdas needs at least one value');
-  for (const l of lambdas) if (!(l >= 0 && l <= 1)) throw new UserError(`--lambdas: λ must be in [0, 1], got ${l}`);
-  if (new Set(lambdas.map(lambdaKey)).size !== lambdas.length) throw new UserError(`--lambdas has duplicates: ${lambdas.join(',')}`);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--n must be a positive integer, got ${n}`);
-  if (!Number.isInteger(m) || m < n) throw new UserError(`--m (${m}) must be an integer ≥ --n (${n})`);
-  if (nItems !== undefined && n > nItems - 1) throw new UserError(`--n ${n} is more than the ${nItems - 1} items of the dataset`);
+  const fail = (field: string, message: (names: Naming) => string) => new InputError(message, { field });
+  if (lambdas.length === 0) throw fail('lambdas', (o) => `${o.option('lambdas')} needs at least one value`);
+  for (const l of lambdas) if (!(l >= 0 && l <= 1)) throw fail('lambdas', (o) => `${o.option('lambdas')}: λ must be in [0, 1], got ${l}`);
+  if (new Set(lambdas.map(lambdaKey)).size !== lambdas.length) {
+    throw fail('lambdas', (o) => `${o.option('lambdas')} has duplicates: ${lambdas.join(',')}`);
+  }
+  if (!Number.isInteger(n) || n < 1) throw fail('n', (o) => `${o.option('n')} must be a positive integer, got ${n}`);
+  if (!Number.isInteger(m) || m < n) throw fail('m', (o) => `${o.option('m')} (${m}) must be an integer ≥ ${o.option('n')} (${n})`);
+  if (nItems !== undefined && n > nItems - 1) {
+    throw fail('n', (o) => `${o.option('n')} ${n} is more than the ${nItems - 1} items of the dataset`);
+  }
 }
 
 /**

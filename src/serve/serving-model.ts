@@ -12,7 +12,7 @@ import { loadModel } from '../models/model-file.js';
 import { readSafetensors } from '../models/safetensors.js';
 import { USER_ADAPTER_TENSOR, type Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError } from '../util/errors.js';
 import { CheckpointStore } from '../store/checkpoint-store.js';
 import { SELECTION_MODES, type SelectionMode } from '../selection/modes.js';
 
@@ -31,13 +31,16 @@ export interface ServingModel {
 export function loadServingModel(
   run: string, opts: { experiment?: string; epoch?: number; mode?: ServeSelection } = {},
 ): ServingModel {
+  if (opts.experiment === undefined && (opts.epoch !== undefined || opts.mode !== undefined)) {
+    const field = opts.epoch !== undefined ? 'epoch' : 'mode';
+    throw new InputError((n) => `${n.option('epoch')} and ${n.option('mode')} need ${n.option('experiment')}`, { field });
+  }
   const { info, ds } = loadRunData(run);
   const { model, sidecar } = loadModel(runPaths(run).model, undefined, { train: ds.train });
   if (sidecar.data_fingerprint !== undefined && sidecar.data_fingerprint !== info.fingerprint) {
     throw new UserError(`the model in ${runPaths(run).model} was trained on other data than this run's split`);
   }
   if (opts.experiment === undefined) {
-    if (opts.epoch !== undefined || opts.mode !== undefined) throw new UserError('--epoch and --mode need --experiment');
     return { model, ds, label: `${sidecar.model_type} base` };
   }
   const ep = experimentPaths(run, opts.experiment);
@@ -47,7 +50,10 @@ export function loadServingModel(
   if (epoch === undefined) {
     const mode = opts.mode ?? 'any';
     const summaryPath = ep.summary;
-    if (!existsSync(summaryPath)) throw new UserError(`experiment '${opts.experiment}' has not finished (no summary.json): give --epoch N`, dir);
+    if (!existsSync(summaryPath)) {
+      throw new InputError((n) => `experiment '${opts.experiment}' has not finished (no summary.json): give ${n.option('epoch')} N`,
+        { field: 'epoch', file: dir });
+    }
     const summary = readJsonFile(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
     const sel = summary.selected?.[mode];
     if (!sel) throw new UserError(`experiment '${opts.experiment}' has no validation-selected epoch for mode '${mode}'`, summaryPath);
@@ -57,7 +63,8 @@ export function loadServingModel(
   const weightsPath = store.weightsPath(epoch);
   if (weightsPath === undefined) {
     const withWeights = store.records().filter((r) => r.weights).map((r) => r.epoch);
-    throw new UserError(`epoch ${epoch} of '${opts.experiment}' has no stored weights (epochs with weights: ${withWeights.join(', ') || 'none'}; fine-tune with --keep all to keep every epoch)`);
+    throw new InputError((n) => `epoch ${epoch} of '${opts.experiment}' has no stored weights (epochs with weights: ${withWeights.join(', ') || 'none'}; ` +
+      `fine-tune with ${n.option('keep')} all to keep every epoch)`, { field: 'epoch' });
   }
   const file = readSafetensors(weightsPath);
   // A checkpoint fine-tuned with user_adapter holds the adapter: the model needs it to score.

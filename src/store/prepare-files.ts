@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import type { SplitDataset } from '../data/types.js';
 import { encodeNpy, readNpy, writeNpy } from '../data/npy.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
 import {
   computePrepared, PREPARE_FORMAT_VERSION, userGroupsFromVector, type Prepared, type PreparedCore, type PrepareOptions,
   type PrepareSummary,
@@ -91,18 +91,26 @@ export function hasPrepared(run: string): boolean {
   return existsSync(preparePaths(run).summary);
 }
 
+/** What to do about a missing or stale preparation, in the caller's words. */
+const again = (n: Naming, run: string) => `re-run '${n.step('prepare', { run })}'`;
+
 /** summary.json of RUN/prepare, checked for its format version. */
 function readPrepareSummary(run: string): PrepareSummary {
   const p = preparePaths(run);
-  if (!existsSync(p.summary)) throw new UserError(`${run} has no popularity groups / user targets yet: run 'calitune prepare --run ${run}' first`);
+  if (!existsSync(p.summary)) {
+    throw new InputError((n) => `${run} has no popularity groups / user targets yet: run '${n.step('prepare', { run })}' first`);
+  }
   let summary: PrepareSummary;
   try {
     summary = readJsonFile(p.summary) as PrepareSummary;
   } catch (e) {
-    throw new UserError(`${(e as Error).message}; re-run 'calitune prepare --run ${run}'`);
+    const why = (e as Error).message;
+    throw new InputError((n) => `${why}; ${again(n, run)}`);
   }
   if (summary.format_version !== PREPARE_FORMAT_VERSION) {
-    throw new UserError(`prepare format_version ${String(summary.format_version)} is not supported (this version reads ${PREPARE_FORMAT_VERSION}); re-run 'calitune prepare --run ${run}'`, p.summary);
+    const v = String(summary.format_version);
+    throw new InputError((n) => `prepare format_version ${v} is not supported (this version reads ${PREPARE_FORMAT_VERSION}); ${again(n, run)}`,
+      { file: p.summary });
   }
   return summary;
 }
@@ -120,14 +128,15 @@ export function loadPrepared(run: string, expect?: { nUsers: number; nItems: num
   const tg = readNpy(p.userTargets);
   const ugA = readNpy(p.userGroups);
   if (!(ig.data instanceof Int32Array) || !(pop.data instanceof Int32Array) || !(ugA.data instanceof Int32Array)) {
-    throw new UserError(`prepare files must be int32; re-run 'calitune prepare --run ${run}'`, p.dir);
+    throw new InputError((n) => `prepare files must be int32; ${again(n, run)}`, { file: p.dir });
   }
   if (!(tg.data instanceof Float64Array) || tg.shape.length !== 2 || tg.shape[1] !== G) {
-    throw new UserError(`expected a float64 users × ${G} array; re-run 'calitune prepare --run ${run}'`, p.userTargets);
+    throw new InputError((n) => `expected a float64 users × ${G} array; ${again(n, run)}`, { file: p.userTargets });
   }
   const nUsers = tg.shape[0]!, nItems = ig.data.length;
   if (expect && (expect.nUsers !== nUsers || expect.nItems !== nItems)) {
-    throw new UserError(`prepared for ${nUsers}×${nItems} users×items, the run has ${expect.nUsers}×${expect.nItems}: re-run 'calitune prepare --run ${run}'`, p.dir);
+    const sizes = `${expect.nUsers}×${expect.nItems}`;
+    throw new InputError((n) => `prepared for ${nUsers}×${nItems} users×items, the run has ${sizes}: ${again(n, run)}`, { file: p.dir });
   }
   if (ugA.data.length !== nUsers) throw new UserError(`user groups cover ${ugA.data.length} users, targets ${nUsers}`, p.userGroups);
   return {

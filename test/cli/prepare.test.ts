@@ -95,7 +95,7 @@ test('prepare on a tiny run: known groups and targets; a user without train item
   assert.deepEqual(JSON.parse(r3.out).items_per_group, [2, 4]);
 });
 
-test('prepare: bad input is a UserError (exit 2); loadPrepared without prepare names the command', async (t) => {
+test('prepare: bad input is a UserError (exit 2); loadPrepared without prepare names the step', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-prep-bad-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const R = await tinyRun(tmp);
@@ -104,7 +104,7 @@ test('prepare: bad input is a UserError (exit 2); loadPrepared without prepare n
     assert.fail('expected a UserError');
   } catch (e) {
     assert.ok(isUserError(e));
-    assert.match((e as Error).message, /run 'calitune prepare --run .*' first/);
+    assert.match((e as Error).message, /run 'prepare\(run: .*\)' first/);
   }
   for (const [args, re] of [
     [['--proportions', '0.2,0.6,0.3'], /sum to 1/],

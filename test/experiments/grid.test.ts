@@ -87,9 +87,9 @@ test('grid bad input: unknown key, empty list, bad value, duplicates, too many p
   userError(() => loadGridFile(join(tmp, 'missing.yaml')), /cannot read the grid file: no such file/);
   // 101 × 100 = 10,100 points > MAX_POINTS
   const big = `grid:\n  random_seed: [${Array.from({ length: 101 }, (_, i) => i).join(', ')}]\n  k_candidates: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}]\n`;
-  userError(() => parseGridText(big, 'big.yaml'), /the grid has 10,100 points \(101 × 100\), more than 10,000: pass --yes/);
+  userError(() => parseGridText(big, 'big.yaml'), /the grid has 10,100 points \(101 × 100\), more than 10,000: pass allowLarge to run it anyway/);
   assert.ok(10_100 > MAX_POINTS);
-  const plan = parseGridText(big, 'big.yaml', { yes: true });
+  const plan = parseGridText(big, 'big.yaml', { allowLarge: true });
   assert.equal(plan.points.length, 10_100);
   assert.equal(new Set(plan.points.map((p) => p.name)).size, 10_100);
 });

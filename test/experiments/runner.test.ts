@@ -21,7 +21,7 @@ import { parseGridText } from '../../src/experiments/grid.js';
 import { acquireRunLock, runPlan } from '../../src/experiments/runner.js';
 import { Registry, registryPath } from '../../src/experiments/registry.js';
 import { readResults, resultsPaths } from '../../src/eval/results.js';
-import type { CommandContext } from '../../src/cli/command.js';
+import type { Reporter } from '../../src/pipeline/reporter.js';
 import { UserError } from '../../src/util/errors.js';
 
 process.env.CALITUNE_QUIET = '1';
@@ -39,9 +39,9 @@ function makeRun(name: string): string {
   return run;
 }
 
-function quietCtx(): CommandContext & { out: string[] } {
+function quietCtx(): Reporter & { out: string[] } {
   const out: string[] = [];
-  return { json: false, log: (l = '') => { out.push(l); }, warn: (l) => { out.push(l); }, progressSilent: true, out };
+  return { info: (l = '') => { out.push(l); }, warn: (l) => { out.push(l); }, progress: () => ({ update: () => {}, done: () => {} }), out };
 }
 
 const GRID = `base:
@@ -61,7 +61,7 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
   const plan = parseGridText(GRID, join(tmp, 'grid.yaml'));
   assert.deepEqual(plan.points.map((p) => p.name).sort(), [...OK, ...BAD].sort());
   const ctx = quietCtx();
-  const r = await runPlan({ run, plan, workers: 2, ctx });
+  const r = await runPlan({ run, plan, workers: 2, reporter: ctx });
   assert.equal(r.workers, 2);
   assert.equal(r.threadsPerWorker, 1);
   assert.equal(r.done, 2, ctx.out.join('\n'));
@@ -100,7 +100,7 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
   assert.ok(!existsSync(join(run, 'grid.lock')), 'the lock is released');
 
   // Re-run: done points skipped, failed ones tried again (and fail again).
-  const r2 = await runPlan({ run, plan, workers: 2, ctx: quietCtx() });
+  const r2 = await runPlan({ run, plan, workers: 2, reporter: quietCtx() });
   assert.equal(r2.skipped, 2);
   assert.equal(r2.ran, 2);
   assert.equal(r2.failed, 2);
@@ -112,7 +112,7 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
   db.close();
   rmSync(resultsPaths(run, OK[0]!).json);
   const onlyOk = { ...plan, points: plan.points.filter((p) => OK.includes(p.name)) };
-  const r3 = await runPlan({ run, plan: onlyOk, workers: 2, ctx: quietCtx() });
+  const r3 = await runPlan({ run, plan: onlyOk, workers: 2, reporter: quietCtx() });
   assert.equal(r3.skipped, 1);
   assert.equal(r3.done, 1);
   assert.equal(r3.outcomes.find((o) => o.name === OK[0])!.resumed, true);
@@ -125,7 +125,7 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
   reg2.close();
 
   // The same name with another configuration is refused.
-  await assert.rejects(runPlan({ run, plan: parseGridText(GRID.replace('num_epochs: 4', 'num_epochs: 5'), 'g2.yaml'), ctx: quietCtx() }),
+  await assert.rejects(runPlan({ run, plan: parseGridText(GRID.replace('num_epochs: 4', 'num_epochs: 5'), 'g2.yaml'), reporter: quietCtx() }),
     (e: unknown) => e instanceof UserError && /already in the registry with another configuration \(num_epochs: 4 → 5\)/.test(e.message));
 
   // `runs` commands read it.

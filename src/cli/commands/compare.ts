@@ -1,15 +1,47 @@
-import { existsSync } from 'node:fs';
-import { readNpyMatrixI32 } from '../../data/npy.js';
-import { findExperiment, readResults, resultsPaths, SELECTION_MODES, type SelectionModeName } from '../../eval/results.js';
-import { readPerUserTable } from '../../eval/per-user-table.js';
-import { formatTable, improvementTables, type MethodPerUser, type Table } from '../../eval/improvement.js';
-import { closestCpLambda, compareWithCp, selectionModeOr } from '../../selection/index.js';
-import { resultsCpCurve } from '../../eval/cp-verdicts.js';
-import { rboPerUser, summarize, type DistributionSummary } from '../../eval/rbo.js';
+import { formatTable } from '../../eval/improvement.js';
 import { USER_GROUP_NAMES } from '../../eval/user-groups.js';
-import { UserError } from '../../util/errors.js';
+import { SELECTION_MODES } from '../../eval/results.js';
+import { compare, type CompareResult } from '../../pipeline/compare.js';
+import type { Reporter } from '../../pipeline/reporter.js';
 import { choice, int, requireStr } from '../args.js';
 import type { Command } from '../command.js';
+
+/** RBO over users per pair of lists: mean, quartiles and per-group means. */
+function printRboTable(r: CompareResult, out: Reporter): void {
+  const columns = ['mean', 'q1', 'median', 'q3', ...USER_GROUP_NAMES.map((n) => `${n} mean`)];
+  const body: string[][] = [];
+  for (const [label, s] of Object.entries(r.rbo)) {
+    if (!s) continue;
+    const o = s.overall;
+    const values = [o.mean, o.q1, o.median, o.q3, ...USER_GROUP_NAMES.map((n) => (s.by_group[n]!.n ? s.by_group[n]!.mean : 0))];
+    body.push([label, String(o.n), ...values.map((x) => x.toFixed(4))]);
+  }
+  const head = ['pair', 'users', ...columns];
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
+  out.info(`RBO@${r.k} (p = ${r.rbo_p}) over users: mean / median (per group: mean)`);
+  out.info(line(head));
+  out.info(line(w.map((n) => '-'.repeat(n))));
+  for (const row of body) out.info(line(row));
+  if (!r.rbo['CP vs CaliTune']) out.info('(CP vs CaliTune: lists not found, skipped)');
+}
+
+export function printCompare(r: CompareResult, out: Reporter): void {
+  const { base, calitune, cp } = r.metrics;
+  out.info(`${r.experiment} on ${r.run} (${r.split} split, k ${r.k}): CaliTune epoch ${r.epoch} ${r.selection} — NDCG ${calitune.ndcg!.toFixed(5)} JSD ${calitune.jsd!.toFixed(5)}`);
+  out.info(`closest CP by JSD: λ ${r.cp_lambda} — NDCG ${cp!.ndcg!.toFixed(5)} JSD ${cp!.jsd!.toFixed(5)}; backbone NDCG ${base.ndcg!.toFixed(5)} JSD ${base.jsd!.toFixed(5)}`);
+  const vs = r.vs_cp_curve;
+  if (vs.delta !== null) {
+    out.info(`at equal calibration (CP interpolated along its λ curve, backbone = λ 0): CP NDCG ${vs.cp_ndcg!.toFixed(5)} → ` +
+      `CaliTune ${vs.verdict} (Δ ${vs.delta >= 0 ? '+' : ''}${vs.delta.toFixed(5)})`);
+  } else {
+    out.info('at equal calibration: more calibrated than any CP λ reaches (no comparison)');
+  }
+  const t = r.tables;
+  for (const table of [t.vsBase.calitune, t.vsBase.cp, t.seedMetrics, t.seedHead]) { out.info(''); out.info(formatTable(table)); }
+  out.info('');
+  printRboTable(r, out);
+}
 
 export const compareCommand: Command = {
   name: 'compare',
@@ -34,101 +66,12 @@ backbone vs CP and CP vs CaliTune.
 Example:
   calitune compare --run runs/ml-100k --experiment c0.5_frozen`,
   async run(v, _pos, ctx) {
-    const run = requireStr(v, 'run');
-    const name = requireStr(v, 'experiment');
-    const mode = choice(v, 'mode', SELECTION_MODES);
-    const epochArg = int(v, 'epoch', { min: 0 });
-    if (mode !== undefined && epochArg !== undefined) throw new UserError('give either --mode or --epoch, not both');
-    const paths = resultsPaths(run, name);
-    const res = readResults(paths.json);
-    const c = res.calitune;
-    if (!c.prepared) throw new UserError(`${paths.json} has no JSD (evaluated before 'calitune prepare'); run prepare and evaluate again`);
-    const ft = res.finetuned ?? {};
-    const cp = res.postprocessed ?? {};
-    if (Object.keys(ft).length === 0) throw new UserError(`${paths.json} has no fine-tuned epochs; run 'calitune evaluate --run ${run} --experiment ${name}' after fine-tuning`);
-    if (Object.keys(cp).length === 0) throw new UserError(`${paths.json} has no CP results; run 'calitune postprocess --run ${run}' and evaluate again`);
-    let epoch: number;
-    let how: string;
-    if (epochArg !== undefined) {
-      if (!ft[`epoch_${epochArg}`]) throw new UserError(`epoch ${epochArg} is not among the evaluated epochs (${Object.keys(ft).slice(0, 8).join(', ')}…)`);
-      epoch = epochArg; how = 'given';
-    } else {
-      const tm = c.experiment?.target_metric;
-      const m: SelectionModeName = mode ?? selectionModeOr(tm);
-      const s = c.selected?.[m];
-      if (!s) throw new UserError(`no epoch selected for mode '${m}' in ${paths.json}`);
-      epoch = s.epoch; how = `selected on validation (${m})`;
-    }
-    const ftKey = `epoch_${epoch}`;
-    const ftM = ft[ftKey]!;
-    const lam = closestCpLambda(cp as Record<string, { jsd: number }>, ftM.jsd!)!;
-    const curve = resultsCpCurve(res.base_recommendations, cp);
-    const vsCurve = compareWithCp({ ndcg: ftM.ndcg!, jsd: ftM.jsd! }, curve);
-    if (!existsSync(paths.perUser)) throw new UserError(`missing per-user table; re-run 'calitune evaluate --run ${run} --experiment ${name}'`, paths.perUser);
-    const tab = readPerUserTable(paths.perUser);
-    const pick = (model: string): MethodPerUser & { rbo: Float64Array } => {
-      const r = tab.models.get(model);
-      if (!r) throw new UserError(`per-user table has no rows for '${model}'; re-run evaluate`, paths.perUser);
-      return { ndcg: r.ndcg, jsd: r.jsd, head: r.headItems, rbo: r.rboVsBase };
-    };
-    const base = pick('base_recommendations'), cal = pick(`finetuned_${ftKey}`), cpU = pick(`postprocessed_${lam}`);
-    const userGroup = new Int32Array(tab.nUsers).fill(-1);
-    for (const [u, g] of tab.userGroupByName) userGroup[u] = USER_GROUP_NAMES.indexOf(g);
-    const calLabel = `CaliTune epoch ${epoch}`, cpLabel = `CP λ=${lam}`;
-    const tables = improvementTables({ base, calitune: cal, cp: cpU, userGroup, groupNames: USER_GROUP_NAMES, calituneLabel: calLabel, cpLabel });
-
-    // RBO pairs (DESIGN §3b box plot)
-    let cpVsCal: Float64Array | undefined;
-    const exp = findExperiment(run, name);
-    const epPath = exp.epochs.find((e) => e.epoch === epoch)?.lists[c.split];
-    const cpPath = c.postprocess?.files[lam];
-    if (epPath && cpPath && existsSync(epPath) && existsSync(cpPath)) {
-      const a = readNpyMatrixI32(epPath), b = readNpyMatrixI32(cpPath);
-      if (a.rows === b.rows && a.cols === c.k && b.cols === c.k) cpVsCal = rboPerUser(b.data, a.data, a.rows, c.k, c.k, c.rbo_p);
-    }
-    const rboRows: Table = { title: `RBO@${c.k} (p = ${c.rbo_p}) over users: mean / median (per group: mean)`, columns: [], rows: [] };
-    const pairs: [string, Float64Array | undefined][] = [['backbone vs CaliTune', cal.rbo], ['backbone vs CP', cpU.rbo], ['CP vs CaliTune', cpVsCal]];
-    const rboJson: Record<string, { overall: DistributionSummary; by_group: Record<string, DistributionSummary> } | null> = {};
-    rboRows.columns = ['mean', 'q1', 'median', 'q3', ...USER_GROUP_NAMES.map((n) => `${n} mean`)];
-    for (const [label, arr] of pairs) {
-      if (!arr) { rboJson[label] = null; continue; }
-      const overall = summarize(Float64Array.from(arr.subarray(1)).filter((x) => !Number.isNaN(x)));
-      const by: Record<string, DistributionSummary> = {};
-      USER_GROUP_NAMES.forEach((n, g) => {
-        const vals: number[] = [];
-        for (let u = 1; u < arr.length; u++) if (userGroup[u] === g && !Number.isNaN(arr[u]!)) vals.push(arr[u]!);
-        by[n] = summarize(Float64Array.from(vals));
-      });
-      rboJson[label] = { overall, by_group: by };
-      rboRows.rows.push({ group: label, users: overall.n, values: [overall.mean, overall.q1, overall.median, overall.q3, ...USER_GROUP_NAMES.map((n) => (by[n]!.n ? by[n]!.mean : 0))] });
-    }
-
-    ctx.log(`${name} on ${run} (${c.split} split, k ${c.k}): ${calLabel} ${how} — NDCG ${ftM.ndcg!.toFixed(5)} JSD ${ftM.jsd!.toFixed(5)}`);
-    ctx.log(`closest CP by JSD: λ ${lam} — NDCG ${cp[lam]!.ndcg!.toFixed(5)} JSD ${cp[lam]!.jsd!.toFixed(5)}; backbone NDCG ${res.base_recommendations.ndcg!.toFixed(5)} JSD ${res.base_recommendations.jsd!.toFixed(5)}`);
-    if (vsCurve.delta !== null) {
-      ctx.log(`at equal calibration (CP interpolated along its λ curve, backbone = λ 0): CP NDCG ${vsCurve.ndcg!.toFixed(5)} → ` +
-        `CaliTune ${vsCurve.verdict} (Δ ${vsCurve.delta >= 0 ? '+' : ''}${vsCurve.delta.toFixed(5)})`);
-    } else {
-      ctx.log('at equal calibration: more calibrated than any CP λ reaches (no comparison)');
-    }
-    for (const t of [tables.vsBase.calitune, tables.vsBase.cp, tables.seedMetrics, tables.seedHead]) { ctx.log(''); ctx.log(formatTable(t)); }
-    ctx.log('');
-    {
-      const head = ['pair', 'users', ...rboRows.columns];
-      const body = rboRows.rows.map((r) => [r.group, String(r.users), ...r.values.map((x) => x.toFixed(4))]);
-      const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-      const line = (cells: string[]) => cells.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
-      ctx.log(rboRows.title);
-      ctx.log(line(head));
-      ctx.log(line(w.map((n) => '-'.repeat(n))));
-      for (const r of body) ctx.log(line(r));
-      if (!cpVsCal) ctx.log('(CP vs CaliTune: lists not found, skipped)');
-    }
-    return {
-      run, experiment: name, split: c.split, epoch, selection: how, cp_lambda: lam,
-      vs_cp_curve: { cp_ndcg: vsCurve.ndcg, delta: vsCurve.delta, verdict: vsCurve.verdict, where: vsCurve.where },
-      metrics: { base: res.base_recommendations, calitune: ftM, cp: cp[lam] },
-      tables, rbo: rboJson,
-    };
+    const r = await compare({
+      run: requireStr(v, 'run'), experiment: requireStr(v, 'experiment'),
+      mode: choice(v, 'mode', SELECTION_MODES), epoch: int(v, 'epoch', { min: 0 }),
+    }, ctx);
+    printCompare(r, ctx);
+    const { k: _k, rbo_p: _rboP, ...json } = r;
+    return json;
   },
 };

@@ -1,12 +1,25 @@
-import { randomSplit } from '../../data/split.js';
-import { logStats } from '../../data/stats.js';
-import { loadRunData } from '../../experiments/run-dir.js';
-import { splitStats } from '../../data/stats.js';
-import { UserError } from '../../util/errors.js';
+import { dataStats, type DataStatsResult } from '../../pipeline/data-stats.js';
+import type { Reporter } from '../../pipeline/reporter.js';
 import { int, str } from '../args.js';
-import { DATA_HELP, DATA_OPTIONS, readDataFrom } from '../data-options.js';
+import { DATA_HELP, DATA_OPTIONS, readOptionsFrom } from '../data-options.js';
 import type { Command } from '../command.js';
 import { DEFAULT_SEED } from '../../util/seed.js';
+
+export function printDataStats(stats: DataStatsResult, out: Reporter): void {
+  out.info(`source        ${stats.source}`);
+  out.info(`users         ${stats.users}`);
+  out.info(`items         ${stats.items}`);
+  out.info(`interactions  ${stats.interactions}`);
+  out.info(`density       ${(stats.density * 100).toFixed(3)}%`);
+  const c = (s: { min: number; median: number; mean: number; max: number }) =>
+    `min ${s.min}  median ${s.median}  mean ${s.mean.toFixed(1)}  max ${s.max}`;
+  out.info(`per user      ${c(stats.perUser)}`);
+  out.info(`per item      ${c(stats.perItem)}`);
+  if (stats.split) {
+    out.info(`split         train ${stats.split.train}  valid ${stats.split.valid}  test ${stats.split.test}`);
+    out.info(`              users with valid items ${stats.split.usersWithValid}, with test items ${stats.split.usersWithTest}`);
+  }
+}
 
 export const dataStatsCommand: Command = {
   name: 'data stats',
@@ -22,29 +35,11 @@ Example:
   calitune data stats --data ../shared/data/ml-100k/ml-100k.inter`,
   async run(v, _pos, ctx) {
     const run = str(v, 'run');
-    const dataPath = str(v, 'data');
-    if ((run === undefined) === (dataPath === undefined)) throw new UserError('give exactly one of --data PATH or --run RUN');
-    let stats;
-    if (run !== undefined) {
-      const { ds } = loadRunData(run);
-      stats = splitStats(ds, run);
-    } else {
-      const { log } = readDataFrom(dataPath!, v);
-      stats = logStats(log, randomSplit(log, int(v, 'seed') ?? DEFAULT_SEED));
-    }
-    ctx.log(`source        ${stats.source}`);
-    ctx.log(`users         ${stats.users}`);
-    ctx.log(`items         ${stats.items}`);
-    ctx.log(`interactions  ${stats.interactions}`);
-    ctx.log(`density       ${(stats.density * 100).toFixed(3)}%`);
-    const c = (s: { min: number; median: number; mean: number; max: number }) =>
-      `min ${s.min}  median ${s.median}  mean ${s.mean.toFixed(1)}  max ${s.max}`;
-    ctx.log(`per user      ${c(stats.perUser)}`);
-    ctx.log(`per item      ${c(stats.perItem)}`);
-    if (stats.split) {
-      ctx.log(`split         train ${stats.split.train}  valid ${stats.split.valid}  test ${stats.split.test}`);
-      ctx.log(`              users with valid items ${stats.split.usersWithValid}, with test items ${stats.split.usersWithTest}`);
-    }
+    const data = str(v, 'data');
+    const stats = await dataStats({
+      run, data, read: run === undefined && data !== undefined ? readOptionsFrom(v) : undefined, seed: int(v, 'seed'),
+    }, ctx);
+    printDataStats(stats, ctx);
     return stats;
   },
 };

@@ -1,32 +1,23 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomSplit } from '../../data/split.js';
-import { createRun } from '../../experiments/run-dir.js';
-import { experimentPaths } from '../../experiments/experiment-dir.js';
-import { UserError } from '../../util/errors.js';
-import { DEFAULT_SEED } from '../../util/seed.js';
+import { demo, type DemoStep } from '../../pipeline/demo.js';
+import type { Reporter } from '../../pipeline/reporter.js';
 import { bool, positiveInt, str } from '../args.js';
-import type { Command, CommandContext, ParsedValues } from '../command.js';
-import { defaultDataset } from '../default-dataset.js';
-import { trainCommand } from './train.js';
-import { prepareCommand } from './prepare.js';
-import { postprocessCommand } from './postprocess.js';
-import { finetuneCommand } from './finetune.js';
-import { evaluateCommand } from './evaluate.js';
-import { gemmBackend } from '../../math/gemm.js';
-import { projectRoot } from '../../math/native.js';
-import { writeReport } from '../../report/report.js';
-import type { StoredCpVerdict } from '../../eval/cp-verdicts.js';
+import type { Command } from '../command.js';
+import { printTrain } from './train.js';
+import { printPrepare } from './prepare.js';
+import { printPostprocess } from './postprocess.js';
+import { printFinetune } from './finetune.js';
+import { printEvaluate } from './evaluate.js';
+import { DEFAULT_SEED } from '../../util/seed.js';
 
-const EXPERIMENT = 'calitune_a0.5';
-
-interface Metrics { ndcg: number; jsd: number }
-
-
-/** Runs another command in-process with the same context (progress and notes stay visible). */
-async function step(ctx: CommandContext, label: string, cmd: Command, values: ParsedValues): Promise<unknown> {
-  ctx.log(`\n== ${label}`);
-  return cmd.run(values, [], ctx);
+/** Each step's result, printed as its own command prints it. */
+function printStep(step: DemoStep, out: Reporter): void {
+  switch (step.kind) {
+    case 'train': printTrain(step.result, out); break;
+    case 'prepare': printPrepare(step.result, out); break;
+    case 'postprocess': printPostprocess(step.result, out); break;
+    case 'finetune': printFinetune(step.result, out); break;
+    case 'evaluate': printEvaluate(step.result, out); break;
+  }
 }
 
 export const demoCommand: Command = {
@@ -37,6 +28,7 @@ export const demoCommand: Command = {
     run: { type: 'string' }, epochs: { type: 'string' }, 'finetune-epochs': { type: 'string' },
     'no-download': { type: 'boolean' },
   },
+  optionFlags: { backboneEpochs: 'epochs' },
   help: `Options:
   --run DIR              run directory (default runs/demo; the demo's own files in it are replaced)
   --epochs N             cap the backbone's epochs (default 300, early stopping applies)
@@ -54,65 +46,9 @@ download from GroupLens, else a bundled synthetic ML-100K-like dataset.
 Example:
   calitune demo`,
   async run(v, _pos, ctx) {
-    const run = str(v, 'run') ?? 'runs/demo';
-    const epochs = positiveInt(v, 'epochs');
-    const ftEpochs = positiveInt(v, 'finetune-epochs') ?? 100;
-    const data = await defaultDataset(ctx.warn, { allowDownload: !bool(v, 'no-download') });
-    ctx.log(`dataset: ${data.description}`);
-    ctx.log(`GEMM: ${gemmBackend().name} (${gemmBackend().detail})`);
-    const seed = DEFAULT_SEED;
-    const ds = randomSplit(data.log, seed);
-    try {
-      createRun(run, ds, data.kind === 'file' ? { kind: 'file', path: data.path!, format: 'auto' } : { kind: 'synthetic' }, seed);
-    } catch (e) {
-      if (e instanceof UserError) throw new UserError(`${e.message} (or delete ${run})`);
-      throw e;
-    }
-    const trainArgs: ParsedValues = { run, model: 'bpr', seed: String(seed) };
-    if (epochs !== undefined) trainArgs.epochs = String(epochs);
-    await step(ctx, 'backbone: BPR', trainCommand, trainArgs);
-    await step(ctx, 'popularity groups and user targets', prepareCommand, { run });
-    await step(ctx, 'CP re-ranking baseline', postprocessCommand, { run });
-    // The demo owns its experiment folder: a previous demo's is replaced.
-    rmSync(experimentPaths(run, EXPERIMENT).dir, { recursive: true, force: true });
-    const config = join(projectRoot(), 'examples', 'ml-100k-finetune.yaml');
-    if (!existsSync(config)) throw new Error(`missing ${config}`);
-    await step(ctx, 'CaliTune fine-tuning', finetuneCommand, {
-      run, config, name: EXPERIMENT,
-      set: [`num_epochs=${ftEpochs}`],
-    });
-    await step(ctx, 'evaluation (test split)', evaluateCommand, { run, experiment: EXPERIMENT });
-    ctx.log('\n== report');
-    const report = await writeReport(run, join(run, 'report'), { log: (s: string) => ctx.warn(s) });
-
-    // A three-line answer to "did it work": base, CaliTune (trade-off selected on validation), CP at a similar JSD.
-    const results = JSON.parse(readFileSync(join(run, 'results', `${EXPERIMENT}.json`), 'utf8')) as {
-      base_recommendations: Metrics;
-      calitune: { selected: Record<string, { epoch: number; test: Metrics } | null>; vs_cp?: Record<string, StoredCpVerdict | null> };
-    };
-    const base = results.base_recommendations;
-    const mode = results.calitune.selected.tradeoff ? 'tradeoff' : 'any';
-    const sel = results.calitune.selected[mode];
-    const summary: Record<string, unknown> = { run, dataset: data.description, gemm: gemmBackend().name, base, report: report.index };
-    ctx.log('\n== summary (test split, NDCG@10 higher is better, JSD@10 lower is better calibrated)');
-    const line = (label: string, m: Metrics) => ctx.log(`  ${label.padEnd(47)} NDCG@10 ${m.ndcg.toFixed(4)}   JSD@10 ${m.jsd.toFixed(4)}`);
-    line('backbone (BPR)', base);
-    if (sel) {
-      line(`CaliTune α 0.5, epoch ${sel.epoch} (selected on valid)`, sel.test);
-      // evaluate stored the verdict (src/selection's rule), so the demo says what compare and the report say
-      const vsCp = results.calitune.vs_cp?.[mode];
-      const cpAt = vsCp?.cp_ndcg ?? undefined;
-      if (vsCp && cpAt !== undefined && vsCp.delta !== null) {
-        line(`CP at the same JSD (interpolated over λ)`, { ndcg: cpAt, jsd: sel.test.jsd });
-        const by = `${Math.abs(vsCp.delta).toFixed(4)} NDCG@10`;
-        const verdict = vsCp.verdict === 'level' ? `level with CP (within ${by})` : `${vsCp.verdict === 'ahead' ? 'ahead of' : 'behind'} CP by ${by}`;
-        ctx.log(`  → CaliTune is ${verdict} at equal calibration, at the base model's inference cost`);
-      }
-      summary.calitune = { epoch: sel.epoch, ...sel.test };
-      if (cpAt !== undefined) summary.cp_ndcg_at_same_jsd = cpAt;
-    }
-    ctx.log(`\nrun directory: ${run}`);
-    ctx.log(`report: ${report.index}`);
-    return summary;
+    return demo({
+      run: str(v, 'run'), backboneEpochs: positiveInt(v, 'epochs'), finetuneEpochs: positiveInt(v, 'finetune-epochs'),
+      allowDownload: !bool(v, 'no-download'),
+    }, ctx, (step) => printStep(step, ctx));
   },
 };

@@ -19,11 +19,11 @@ Example:
     const seconds = float(v, 'seconds', { min: 0.01, max: 60 }) ?? 0.5;
     const r = doctorReport({ seconds });
     const shape = (s: readonly number[]) => s.join(' × ');
-    ctx.log(`node         ${r.node}`);
-    ctx.log(`GEMM path    ${r.backend}`);
-    ctx.log(`detail       ${r.detail}`);
-    ctx.log(`active       ${r.active.gflops.toFixed(1)} GFLOP/s  (${shape(r.active.shape)}, ${r.active.repeats} runs)`);
-    ctx.log(`fallback     ${r.fallback.gflops.toFixed(2)} GFLOP/s  (TypeScript, ${shape(r.fallback.shape)})`);
+    ctx.info(`node         ${r.node}`);
+    ctx.info(`GEMM path    ${r.backend}`);
+    ctx.info(`detail       ${r.detail}`);
+    ctx.info(`active       ${r.active.gflops.toFixed(1)} GFLOP/s  (${shape(r.active.shape)}, ${r.active.repeats} runs)`);
+    ctx.info(`fallback     ${r.fallback.gflops.toFixed(2)} GFLOP/s  (TypeScript, ${shape(r.fallback.shape)})`);
     return r;
   },
 };

@@ -1,15 +1,15 @@
-import { loadExperimentsFile } from '../../experiments/grid.js';
-import { runPlan } from '../../experiments/runner.js';
 import { KEEP_POLICIES } from '../../calibration/checkpoints.js';
+import { experiments } from '../../pipeline/grid.js';
 import { choice, int, requireStr } from '../args.js';
 import type { Command } from '../command.js';
-import { WORKERS_HELP } from './grid.js';
+import { finishGrid, gridView, WORKERS_HELP } from './grid.js';
 
 export const experimentsCommand: Command = {
   name: 'experiments',
   summary: 'Run a list of named fine-tuning experiments (the reference\'s multi-experiment mode), in parallel, resumable',
   usage: 'experiments --run RUN --file EXPERIMENTS.yaml [--workers N] [--keep all|frontier|last]',
   options: { run: { type: 'string' }, file: { type: 'string' }, workers: { type: 'string' }, keep: { type: 'string' } },
+  optionFlags: { experimentsFile: 'file' },
   help: `Options:
   --run DIR               run directory with a backbone and 'calitune prepare' done
   --file EXPERIMENTS.yaml a list of experiments, each a name and a config (file or inline keys)
@@ -31,12 +31,11 @@ Example:
   calitune experiments --run runs/oracle --file examples/ml-100k-experiments.yaml`,
   async run(v, _pos, ctx) {
     const run = requireStr(v, 'run');
-    const file = requireStr(v, 'file');
-    const workers = int(v, 'workers', { min: 1, max: 256 });
-    const keep = choice(v, 'keep', KEEP_POLICIES);
-    const plan = loadExperimentsFile(file);
-    const r = await runPlan({ run, plan, workers, keep, ctx });
-    if (r.failed > 0) throw new Error(`${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`);
-    return r;
+    const r = await experiments({
+      run, experimentsFile: requireStr(v, 'file'),
+      workers: int(v, 'workers', { min: 1, max: 256 }),
+      keep: choice(v, 'keep', KEEP_POLICIES),
+    }, ctx, gridView(run, ctx));
+    return finishGrid(run, r, ctx);
   },
 };

@@ -1,6 +1,6 @@
-import { fetchDataset, DATASETS } from '../../data/fetch.js';
+import { DATASETS } from '../../data/fetch.js';
+import { fetchDataset } from '../../pipeline/fetch-dataset.js';
 import { UserError } from '../../util/errors.js';
-import { Progress } from '../../util/progress.js';
 import { bool, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -10,6 +10,7 @@ export const fetchCommand: Command = {
   usage: 'fetch ml-100k|ml-1m --out DIR [--base-url URL] [--force]',
   positionals: true,
   options: { out: { type: 'string' }, 'base-url': { type: 'string' }, force: { type: 'boolean' } },
+  optionFlags: { outDir: 'out', overwrite: 'force' },
   help: `Arguments:
   NAME             ${Object.keys(DATASETS).join(' | ')}
 Options:
@@ -25,20 +26,9 @@ Example:
   async run(v, pos, ctx) {
     if (pos.length !== 1) throw new UserError(`give exactly one dataset name (${Object.keys(DATASETS).join(', ')})`);
     const name = pos[0]!;
-    const out = requireStr(v, 'out');
-    const baseUrl = str(v, 'base-url');
-    let progress: Progress | undefined;
-    const r = await fetchDataset(name, out, {
-      ...(baseUrl !== undefined ? { baseUrl } : {}),
-      overwrite: bool(v, 'force'),
-      onProgress: (got, total) => {
-        progress ??= new Progress(`fetch ${name}`, Math.max(1, Math.round(total / 1024)), { silent: ctx.progressSilent });
-        progress.update(Math.round(got / 1024), 'KiB');
-      },
-    });
-    progress?.done();
-    ctx.log(`${name}: ${r.bytes} bytes, sha256 ${r.sha256} verified`);
-    ctx.log(`extracted ${r.files.length} files into ${r.dir}; interactions: ${r.interactions}`);
+    const r = await fetchDataset({ name, outDir: requireStr(v, 'out'), baseUrl: str(v, 'base-url'), overwrite: bool(v, 'force') }, ctx);
+    ctx.info(`${name}: ${r.bytes} bytes, sha256 ${r.sha256} verified`);
+    ctx.info(`extracted ${r.files.length} files into ${r.dir}; interactions: ${r.interactions}`);
     return r;
   },
 };

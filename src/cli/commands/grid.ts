@@ -1,9 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { loadGridFile } from '../../experiments/grid.js';
-import { runPlan } from '../../experiments/runner.js';
+import { resolve } from 'node:path';
 import { KEEP_POLICIES } from '../../calibration/checkpoints.js';
+import { registryPath } from '../../experiments/registry.js';
+import { grid, type GridResult, type GridView } from '../../pipeline/grid.js';
+import { nestedReporter } from '../../pipeline/reporter.js';
 import { bool, choice, int, requireStr } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command, CommandContext } from '../command.js';
+import { printPostprocess } from './postprocess.js';
 
 export const WORKERS_HELP = `  --workers N        worker processes, one point each (default: one per core = ${availableParallelism()});
                      OpenBLAS threads per worker = max(1, cores / workers)`;
@@ -13,6 +16,7 @@ export const gridCommand: Command = {
   summary: 'Grid search: fine-tune and evaluate every combination of config values, in parallel, resumable',
   usage: 'grid --run RUN --grid GRID.yaml [--workers N] [--keep all|frontier|last] [--yes]',
   options: { run: { type: 'string' }, grid: { type: 'string' }, workers: { type: 'string' }, yes: { type: 'boolean' }, keep: { type: 'string' } },
+  optionFlags: { gridFile: 'grid', allowLarge: 'yes' },
   help: `Options:
   --run DIR          run directory with a backbone and 'calitune prepare' done
   --grid FILE.yaml   base config (a file or inline keys) + lists of values for any config keys
@@ -40,12 +44,29 @@ Example:
   calitune runs frontier --run runs/oracle`,
   async run(v, _pos, ctx) {
     const run = requireStr(v, 'run');
-    const file = requireStr(v, 'grid');
-    const workers = int(v, 'workers', { min: 1, max: 256 });
-    const keep = choice(v, 'keep', KEEP_POLICIES);
-    const plan = loadGridFile(file, { yes: bool(v, 'yes') });
-    const r = await runPlan({ run, plan, workers, keep, ctx });
-    if (r.failed > 0) throw new Error(`${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`);
-    return r;
+    const r = await grid({
+      run, gridFile: requireStr(v, 'grid'),
+      workers: int(v, 'workers', { min: 1, max: 256 }),
+      keep: choice(v, 'keep', KEEP_POLICIES),
+      allowLarge: bool(v, 'yes'),
+    }, ctx, gridView(run, ctx));
+    return finishGrid(run, r, ctx);
   },
 };
+
+/** The CLI's view of a grid run: live progress, and the run-wide CP step named as its command. */
+export function gridView(run: string, ctx: CommandContext): GridView {
+  return {
+    showProgress: ctx.showProgress,
+    cpStarting: () => ctx.info(`computing CP once for the run (calitune postprocess --run ${run}) …`),
+    cpDone: (r) => printPostprocess(r, nestedReporter(ctx)),
+  };
+}
+
+/** The closing line; failed points make the command fail (exit code 1) once everything is recorded. */
+export function finishGrid(run: string, r: GridResult, ctx: CommandContext): GridResult {
+  ctx.info(`${r.done} done, ${r.skipped} skipped (done before), ${r.failed} failed; wall time ${r.seconds.toFixed(1)} s` +
+    `; registry ${registryPath(resolve(run))}; 'calitune runs frontier --run ${run}' compares with CP`);
+  if (r.failed > 0) throw new Error(`${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`);
+  return r;
+}

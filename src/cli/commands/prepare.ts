@@ -1,10 +1,20 @@
-import { loadRunData } from '../../experiments/run-dir.js';
-import { datasetNameFor, preparePaths, prepareRun } from '../../calibration/prepare.js';
-import { DEFAULT_PROPORTIONS, validateProportions, type PopularitySource } from '../../calibration/popularity.js';
-import { USER_GROUP_NAMES, type UserGroupTieBreak } from '../../eval/user-groups.js';
-import { UserError } from '../../util/errors.js';
+import { USER_GROUP_NAMES } from '../../eval/user-groups.js';
+import { prepare, type PrepareResult } from '../../pipeline/prepare.js';
+import type { Reporter } from '../../pipeline/reporter.js';
 import { choice, floatList, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
+
+export function printPrepare(r: PrepareResult, out: Reporter): void {
+  const ties = r.user_groups.tie_break === 'lowerIdFirst' ? 'lower' : 'higher';
+  out.info(`popularity groups (${r.popularity_source === 'all' ? 'train+valid+test' : 'train only'}, proportions ${r.proportions.join('/')}):`);
+  for (let g = 0; g < r.n_groups; g++) {
+    out.info(`  ${r.group_names[g]!.padEnd(5)} ${String(r.items_per_group[g]).padStart(7)} items  ${(100 * r.interaction_mass_per_group[g]!).toFixed(2).padStart(6)}% of interactions  ` +
+      `popularity ${r.max_count_per_group[g]}…${r.min_count_per_group[g]}`);
+  }
+  out.info(`user targets: ${r.users} users, mean ${r.target_mean.map((x) => x.toFixed(4)).join(' / ')}; ${r.empty_users.length} without train items`);
+  out.info(`user groups (${ties} id first on ties): ${USER_GROUP_NAMES.map((n, g) => `${n} ${r.user_groups.sizes[g]}`).join(', ')}`);
+  out.info(`wrote ${r.dir} (${r.files.popularity}, ${r.files.userbaseline}, …) in ${r.seconds.toFixed(2)} s`);
+}
 
 export const prepareCommand: Command = {
   name: 'prepare',
@@ -33,36 +43,14 @@ summary.json ('empty_users') and are left out of fine-tuning (a warning names th
 Example:
   calitune prepare --run runs/oracle --popularity-source all`,
   async run(v, _pos, ctx) {
-    const run = requireStr(v, 'run');
-    const proportions = floatList(v, 'proportions') ?? [...DEFAULT_PROPORTIONS];
-    try {
-      validateProportions(proportions);
-    } catch (e) {
-      throw new UserError(`--proportions: ${(e as Error).message}`);
-    }
-    const source: PopularitySource = choice(v, 'popularity-source', ['train', 'all'] as const) ?? 'train';
-    const ties = choice(v, 'user-group-ties', ['lower', 'higher'] as const) ?? 'lower';
-    const tieBreak: UserGroupTieBreak = ties === 'lower' ? 'lowerIdFirst' : 'higherIdFirst';
-    const { info, ds } = loadRunData(run);
-    const dataset = str(v, 'dataset') ?? datasetNameFor(info.source.path);
-    const t0 = performance.now();
-    const prep = prepareRun(run, ds, { proportions, popularitySource: source, dataset, userGroupTieBreak: tieBreak });
-    const secs = (performance.now() - t0) / 1000;
-    const s = prep.summary;
-    const p = preparePaths(run);
-    if (s.empty_users.length > 0) {
-      const shown = s.empty_users.slice(0, 10).join(', ');
-      ctx.warn(`warning: ${s.empty_users.length} user(s) have no train items (${shown}${s.empty_users.length > 10 ? ', …' : ''}); ` +
-        'their target is undefined (zeros): they are left out of fine-tuning, get the plain top-n in CP, and are listed in summary.json');
-    }
-    ctx.log(`popularity groups (${source === 'all' ? 'train+valid+test' : 'train only'}, proportions ${s.proportions.join('/')}):`);
-    for (let g = 0; g < s.n_groups; g++) {
-      ctx.log(`  ${s.group_names[g]!.padEnd(5)} ${String(s.items_per_group[g]).padStart(7)} items  ${(100 * s.interaction_mass_per_group[g]!).toFixed(2).padStart(6)}% of interactions  ` +
-        `popularity ${s.max_count_per_group[g]}…${s.min_count_per_group[g]}`);
-    }
-    ctx.log(`user targets: ${s.users} users, mean ${s.target_mean.map((x) => x.toFixed(4)).join(' / ')}; ${s.empty_users.length} without train items`);
-    ctx.log(`user groups (${ties} id first on ties): ${USER_GROUP_NAMES.map((n, g) => `${n} ${s.user_groups.sizes[g]}`).join(', ')}`);
-    ctx.log(`wrote ${p.dir} (${s.files.popularity}, ${s.files.userbaseline}, …) in ${secs.toFixed(2)} s`);
-    return { run, dir: p.dir, seconds: secs, ...s };
+    const r = await prepare({
+      run: requireStr(v, 'run'),
+      proportions: floatList(v, 'proportions'),
+      popularitySource: choice(v, 'popularity-source', ['train', 'all'] as const),
+      userGroupTies: choice(v, 'user-group-ties', ['lower', 'higher'] as const),
+      dataset: str(v, 'dataset'),
+    }, ctx);
+    printPrepare(r, ctx);
+    return r;
   },
 };

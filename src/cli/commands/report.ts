@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { writeReport } from '../../report/report.js';
+import { report } from '../../pipeline/report.js';
 import { bool, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -8,6 +7,7 @@ export const reportCommand: Command = {
   summary: 'Charts and an HTML report of a run: trade-off, user groups, RBO, tables, training curves',
   usage: 'report --run RUN [--out DIR] [--no-png] [--static] [--json]',
   options: { run: { type: 'string' }, out: { type: 'string' }, 'no-png': { type: 'boolean' }, static: { type: 'boolean' } },
+  optionFlags: { outDir: 'out' },
   help: `Options:
   --run DIR     run directory
   --out DIR     output folder (default RUN/report)
@@ -35,18 +35,11 @@ Example:
   calitune report --run runs/ml-100k
   calitune report --run runs/ml-100k --out /tmp/ml-100k-report`,
   async run(v, _pos, ctx) {
-    const run = requireStr(v, 'run');
-    const out = str(v, 'out') ?? join(run, 'report');
-    const r = await writeReport(run, out, {
-      png: !bool(v, 'no-png'),
-      interactive: !bool(v, 'static'),
-      log: (l) => ctx.warn(l),
-    });
-    for (const m of r.missing) ctx.warn(`missing: ${m}`);
-    for (const w of r.warnings) ctx.warn(`warning: ${w}`);
-    for (const s of r.findings.sentences) ctx.log(s);
-    ctx.log(`report: ${r.summary}`);
-    ctx.log(`wrote ${r.index}`);
-    return { index: r.index, charts: r.charts, missing: r.missing, warnings: r.warnings, findings: r.findings.sentences };
+    const r = await report({ run: requireStr(v, 'run'), outDir: str(v, 'out'), png: !bool(v, 'no-png'), interactive: !bool(v, 'static') }, ctx);
+    for (const s of r.findings) ctx.info(s);
+    ctx.info(`report: ${r.summary}`);
+    ctx.info(`wrote ${r.index}`);
+    const { summary: _summary, ...json } = r;
+    return json;
   },
 };

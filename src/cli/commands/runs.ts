@@ -47,7 +47,7 @@ Example:
       const rows = reg.list();
       const counts: Record<string, number> = { queued: 0, running: 0, done: 0, failed: 0 };
       for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
-      ctx.log(`${rows.length} point(s): ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')} (running = interrupted unless a grid is running now)`);
+      ctx.info(`${rows.length} point(s): ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')} (running = interrupted unless a grid is running now)`);
       printSummaryTable(ctx, rows);
       return { run, counts, points: rows.map((r) => ({ name: r.name, status: r.status, seconds: r.seconds, error: r.error, frontier: r.frontier, selected: r.summary?.selected ?? null })) };
     });
@@ -71,21 +71,21 @@ Example:
     return withRegistry(run, (reg) => {
       const p = getPoint(reg, pos[0]!);
       const ep = reg.epochs(p.name);
-      ctx.log(`${p.name}: ${p.status}${p.attempts > 1 ? ` (${p.attempts} attempts)` : ''}`);
-      ctx.log(`  from        ${p.source}`);
-      ctx.log(`  config      ${configDiff(p.config).join(', ') || '(the defaults)'}`);
-      ctx.log(`  started     ${p.started_at ?? '—'}   finished ${p.finished_at ?? '—'}   seconds ${p.seconds?.toFixed(1) ?? '—'}`);
-      if (p.error) ctx.log(`  error       ${p.error}`);
+      ctx.info(`${p.name}: ${p.status}${p.attempts > 1 ? ` (${p.attempts} attempts)` : ''}`);
+      ctx.info(`  from        ${p.source}`);
+      ctx.info(`  config      ${configDiff(p.config).join(', ') || '(the defaults)'}`);
+      ctx.info(`  started     ${p.started_at ?? '—'}   finished ${p.finished_at ?? '—'}   seconds ${p.seconds?.toFixed(1) ?? '—'}`);
+      if (p.error) ctx.info(`  error       ${p.error}`);
       const s = p.summary;
       if (s) {
-        ctx.log(`  epochs      ${s.epochs_run ?? '—'} (${s.stop_reason ?? '—'}), ${ep.length} stored; frontier ${p.frontier ? 'yes' : 'no'}`);
-        ctx.log(`  base        test NDCG@10 ${f5(s.base?.ndcg)}  JSD@10 ${f5(s.base?.jsd)}`);
-        ctx.log('  selected on validation → test:');
+        ctx.info(`  epochs      ${s.epochs_run ?? '—'} (${s.stop_reason ?? '—'}), ${ep.length} stored; frontier ${p.frontier ? 'yes' : 'no'}`);
+        ctx.info(`  base        test NDCG@10 ${f5(s.base?.ndcg)}  JSD@10 ${f5(s.base?.jsd)}`);
+        ctx.info('  selected on validation → test:');
         for (const m of MODES) {
           const x = s.selected[m];
-          ctx.log(`    ${m.padEnd(9)} ${x ? `epoch ${String(x.epoch).padStart(4)}  valid NDCG ${f5(x.valid.valid_ndcg)} JSD ${f5(x.valid.jsd)}  →  test NDCG ${f5(x.test.ndcg)} JSD ${f5(x.test.jsd)}` : '—'}`);
+          ctx.info(`    ${m.padEnd(9)} ${x ? `epoch ${String(x.epoch).padStart(4)}  valid NDCG ${f5(x.valid.valid_ndcg)} JSD ${f5(x.valid.jsd)}  →  test NDCG ${f5(x.test.ndcg)} JSD ${f5(x.test.jsd)}` : '—'}`);
         }
-        ctx.log(`  results     ${s.results}`);
+        ctx.info(`  results     ${s.results}`);
       }
       return { run, ...p, epochs: ep };
     });
@@ -109,16 +109,16 @@ Example:
     return withRegistry(run, (reg) => {
       const a = getPoint(reg, pos[0]!), b = getPoint(reg, pos[1]!);
       const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].filter((k) => JSON.stringify(a.config[k]) !== JSON.stringify(b.config[k]));
-      ctx.log(`A = ${a.name} (${a.status})`);
-      ctx.log(`B = ${b.name} (${b.status})`);
-      ctx.log(`config differences: ${keys.length ? keys.map((k) => `${k} ${JSON.stringify(a.config[k])} → ${JSON.stringify(b.config[k])}`).join(', ') : 'none'}`);
-      ctx.log(`seconds: ${a.seconds?.toFixed(1) ?? '—'} vs ${b.seconds?.toFixed(1) ?? '—'}; epochs ${a.summary?.epochs_run ?? '—'} vs ${b.summary?.epochs_run ?? '—'}`);
-      ctx.log('selected on validation (test metrics):   epoch A / B     NDCG A    NDCG B    ΔNDCG      JSD A     JSD B     ΔJSD');
+      ctx.info(`A = ${a.name} (${a.status})`);
+      ctx.info(`B = ${b.name} (${b.status})`);
+      ctx.info(`config differences: ${keys.length ? keys.map((k) => `${k} ${JSON.stringify(a.config[k])} → ${JSON.stringify(b.config[k])}`).join(', ') : 'none'}`);
+      ctx.info(`seconds: ${a.seconds?.toFixed(1) ?? '—'} vs ${b.seconds?.toFixed(1) ?? '—'}; epochs ${a.summary?.epochs_run ?? '—'} vs ${b.summary?.epochs_run ?? '—'}`);
+      ctx.info('selected on validation (test metrics):   epoch A / B     NDCG A    NDCG B    ΔNDCG      JSD A     JSD B     ΔJSD');
       const modes: Record<string, unknown> = {};
       for (const m of MODES) {
         const x = a.summary?.selected[m], y = b.summary?.selected[m];
         const dn = x && y ? y.test.ndcg - x.test.ndcg : null, dj = x && y ? y.test.jsd - x.test.jsd : null;
-        ctx.log(`  ${m.padEnd(38)} ${String(x?.epoch ?? '—').padStart(5)} / ${String(y?.epoch ?? '—').padEnd(5)}  ${f5(x?.test.ndcg)}  ${f5(y?.test.ndcg)}  ${sgn(dn)}  ${f5(x?.test.jsd)}  ${f5(y?.test.jsd)}  ${sgn(dj)}`);
+        ctx.info(`  ${m.padEnd(38)} ${String(x?.epoch ?? '—').padStart(5)} / ${String(y?.epoch ?? '—').padEnd(5)}  ${f5(x?.test.ndcg)}  ${f5(y?.test.ndcg)}  ${sgn(dn)}  ${f5(x?.test.jsd)}  ${f5(y?.test.jsd)}  ${sgn(dj)}`);
         modes[m] = { a: x ?? null, b: y ?? null, delta_ndcg: dn, delta_jsd: dj };
       }
       return { run, a: a.name, b: b.name, config_differences: keys, modes };
@@ -132,29 +132,29 @@ const SEGMENT_WORDS = {
 } as const;
 
 export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>): void {
-  ctx.log('CP curve (test; λ 0 = the base model):');
-  ctx.log('     λ   NDCG@10   JSD@10');
-  for (const c of [...f.cp].sort((a, b) => a.lambda - b.lambda)) ctx.log(`  ${String(c.lambda).padStart(4)}  ${f5(c.ndcg)}  ${f5(c.jsd)}`);
-  ctx.log('');
-  ctx.log('CaliTune validation-selected Pareto front (epochs on the front of valid NDCG@10 vs JSD@10 over all points; test metrics):');
+  ctx.info('CP curve (test; λ 0 = the base model):');
+  ctx.info('     λ   NDCG@10   JSD@10');
+  for (const c of [...f.cp].sort((a, b) => a.lambda - b.lambda)) ctx.info(`  ${String(c.lambda).padStart(4)}  ${f5(c.ndcg)}  ${f5(c.jsd)}`);
+  ctx.info('');
+  ctx.info('CaliTune validation-selected Pareto front (epochs on the front of valid NDCG@10 vs JSD@10 over all points; test metrics):');
   const w = Math.max(5, ...f.rows.map((r) => r.name.length));
-  ctx.log(`  ${'point'.padEnd(w)}  epoch  valid NDCG  test NDCG@10  test JSD@10  CP NDCG@same JSD     Δ NDCG  vs CP`);
+  ctx.info(`  ${'point'.padEnd(w)}  epoch  valid NDCG  test NDCG@10  test JSD@10  CP NDCG@same JSD     Δ NDCG  vs CP`);
   for (const r of [...f.rows].sort((a, b) => b.test_jsd - a.test_jsd)) {
-    ctx.log(`  ${r.name.padEnd(w)}  ${String(r.epoch).padStart(5)}  ${f5(r.valid_ndcg).padStart(10)}  ${f5(r.test_ndcg).padStart(12)}  ${f5(r.test_jsd).padStart(11)}  ${f5(r.cp_ndcg).padStart(16)}  ${sgn(r.delta).padStart(9)}  ${VERDICT_CELL[r.verdict ?? 'none']}`);
+    ctx.info(`  ${r.name.padEnd(w)}  ${String(r.epoch).padStart(5)}  ${f5(r.valid_ndcg).padStart(10)}  ${f5(r.test_ndcg).padStart(12)}  ${f5(r.test_jsd).padStart(11)}  ${f5(r.cp_ndcg).padStart(16)}  ${sgn(r.delta).padStart(9)}  ${VERDICT_CELL[r.verdict ?? 'none']}`);
   }
-  ctx.log('');
-  if (f.rows.length === 0) ctx.log('no evaluated epochs in the registry yet');
+  ctx.info('');
+  if (f.rows.length === 0) ctx.info('no evaluated epochs in the registry yet');
   for (const g of f.segments) {
-    ctx.log(`  JSD@10 ${g.fromJsd.toFixed(4)}–${g.toJsd.toFixed(4)}: ${SEGMENT_WORDS[g.verdict]} at ${g.points} front point(s), ` +
+    ctx.info(`  JSD@10 ${g.fromJsd.toFixed(4)}–${g.toJsd.toFixed(4)}: ${SEGMENT_WORDS[g.verdict]} at ${g.points} front point(s), ` +
       `Δ NDCG@10 mean ${sgn(g.meanDelta)}, largest ${sgn(g.maxDelta)}`);
   }
-  if (f.crossings.length) ctx.log(`  the curves cross at JSD@10 ≈ ${f.crossings.map((c) => c.toFixed(4)).join(', ')}`);
+  if (f.crossings.length) ctx.info(`  the curves cross at JSD@10 ≈ ${f.crossings.map((c) => c.toFixed(4)).join(', ')}`);
   if (f.rows.length > 0) {
-    if (f.aheadFromJsd === null) ctx.log('CaliTune\'s front is not ahead of CP at its highest JSD values (nor anywhere below them).');
-    else ctx.log(`CaliTune is ahead of CP for JSD@10 ≥ ${f.aheadFromJsd.toFixed(4)}: ${f.aheadPoints} of ${f.rangePoints} front points there are ahead ` +
+    if (f.aheadFromJsd === null) ctx.info('CaliTune\'s front is not ahead of CP at its highest JSD values (nor anywhere below them).');
+    else ctx.info(`CaliTune is ahead of CP for JSD@10 ≥ ${f.aheadFromJsd.toFixed(4)}: ${f.aheadPoints} of ${f.rangePoints} front points there are ahead ` +
       `(the rest within ${AHEAD_TOLERANCE}), by ${sgn(f.meanGainAhead)} NDCG@10 on average, up to ${sgn(f.maxGainAhead)}.`);
   }
-  if (f.beyondCp > 0) ctx.log(`${f.beyondCp} front point(s) have a lower JSD than CP's lowest (λ 0.9): no comparison.`);
+  if (f.beyondCp > 0) ctx.info(`${f.beyondCp} front point(s) have a lower JSD than CP's lowest (λ 0.9): no comparison.`);
 }
 
 export const runsFrontierCommand: Command = {

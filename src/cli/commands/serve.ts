@@ -1,7 +1,5 @@
-import { hasPrepared, loadPrepared } from '../../calibration/prepare.js';
-import { loadServingModel, SELECTION_MODES } from '../../serve/serving-model.js';
-import { RecommendationService } from '../../serve/service.js';
-import { createRecommendationServer } from '../../serve/server.js';
+import { SELECTION_MODES } from '../../serve/serving-model.js';
+import { serve } from '../../pipeline/serve.js';
 import { choice, int, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -34,33 +32,17 @@ Example:
   calitune serve --run runs/demo --experiment c0.5 --mode any --port 8080
   curl 'http://127.0.0.1:8080/recommend?user=196&k=10'`,
   async run(v, _pos, ctx) {
-    const run = requireStr(v, 'run');
-    const experiment = str(v, 'experiment');
-    const epoch = int(v, 'epoch', { min: 0 });
-    const mode = choice(v, 'mode', SELECTION_MODES);
-    const port = int(v, 'port', { min: 0, max: 65535 }) ?? 8080;
-    const host = str(v, 'host') ?? '127.0.0.1';
-    const sm = loadServingModel(run, {
-      ...(experiment !== undefined ? { experiment } : {}),
-      ...(epoch !== undefined ? { epoch } : {}),
-      ...(mode !== undefined ? { mode } : {}),
-    });
-    const prepared = hasPrepared(run) ? loadPrepared(run, { nUsers: sm.ds.nUsers, nItems: sm.ds.nItems }) : undefined;
-    const service = new RecommendationService(sm, prepared);
-    const server = createRecommendationServer(service);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const addr = server.address();
-    const actualPort = typeof addr === 'object' && addr ? addr.port : port;
-    ctx.warn(`serving ${sm.label} on http://${host}:${actualPort} (${sm.ds.nUsers - 1} users, ${sm.ds.nItems - 1} items${prepared ? ', CP available' : ''})`);
+    const handle = await serve({
+      run: requireStr(v, 'run'), experiment: str(v, 'experiment'),
+      epoch: int(v, 'epoch', { min: 0 }), mode: choice(v, 'mode', SELECTION_MODES),
+      port: int(v, 'port', { min: 0, max: 65535 }), host: str(v, 'host'),
+    }, ctx);
     await new Promise<void>((resolve) => {
-      const stop = () => { server.close(() => resolve()); server.closeAllConnections(); };
+      const stop = () => { void handle.close().then(resolve); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    ctx.log('server stopped');
-    return { run, model: sm.label, host, port: actualPort };
+    ctx.info('server stopped');
+    return { run: handle.run, model: handle.model, host: handle.host, port: handle.port };
   },
 };

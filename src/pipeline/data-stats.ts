@@ -1,0 +1,34 @@
+/** Sizes, density, per-user / per-item counts and split sizes of a dataset or of a run. */
+import { z } from 'zod';
+import { randomSplit } from '../data/split.js';
+import { readInteractions, type ReadOptions } from '../data/readers.js';
+import { logStats, splitStats, type DataStats } from '../data/stats.js';
+import { loadRunData } from '../experiments/run-dir.js';
+import { InputError } from '../util/errors.js';
+import { parseOptions } from './options.js';
+import { silentReporter, type Reporter } from './reporter.js';
+import { DEFAULT_SEED } from '../util/seed.js';
+
+export const dataStatsOptionsSchema = z.object({
+  /** An existing run: statistics of its split. */
+  run: z.string().min(1).optional(),
+  /** Or an interaction file or dataset folder, split 80/10/10 with `seed`. */
+  data: z.string().min(1).optional(),
+  /** How to read `data`. */
+  read: z.custom<ReadOptions>((v) => v !== null && typeof v === 'object', { message: 'must be an object of read options' }).default({}),
+  /** Seed of the split shown for `data`. */
+  seed: z.number().int().default(DEFAULT_SEED),
+}).strict();
+
+export type DataStatsOptions = z.input<typeof dataStatsOptionsSchema>;
+export type DataStatsResult = DataStats;
+
+export async function dataStats(options: DataStatsOptions, _reporter: Reporter = silentReporter): Promise<DataStatsResult> {
+  const o = parseOptions(dataStatsOptionsSchema, options);
+  if ((o.run === undefined) === (o.data === undefined)) {
+    throw new InputError((n) => `give exactly one of ${n.option('data')} PATH or ${n.option('run')} RUN`, { field: o.run === undefined ? 'data' : 'run' });
+  }
+  if (o.run !== undefined) return splitStats(loadRunData(o.run).ds, o.run);
+  const log = readInteractions(o.data!, o.read);
+  return logStats(log, randomSplit(log, o.seed));
+}

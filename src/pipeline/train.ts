@@ -1,0 +1,114 @@
+/**
+ * Train a backbone (or build a MostPop / Random baseline) on a run's split with early stopping
+ * on validation NDCG@10, then evaluate it; a run is created from an interaction file first
+ * when one is given.
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { z } from 'zod';
+import { randomSplit } from '../data/split.js';
+import { readInteractions, resolveInteractionFile, type ReadOptions } from '../data/readers.js';
+import { createRun, loadRunData, runPaths } from '../experiments/run-dir.js';
+import { knownModelTypes, saveModel } from '../models/model-file.js';
+import { trainBackbone, type BackboneResult } from '../train/train-any.js';
+import { configKeys, DEFAULT_MODEL, isModelType, MODEL_TYPES, parseBackboneConfig, type BackboneConfig } from '../train/configs/index.js';
+import { DEFAULT_SEED } from '../util/seed.js';
+import { evaluateBase } from '../eval/base-eval.js';
+import type { SplitDataset } from '../data/types.js';
+import { InputError } from '../util/errors.js';
+import { writeBaseEvaluation } from '../store/base-files.js';
+import { parseOptions } from './options.js';
+import { silentReporter, type Reporter } from './reporter.js';
+
+const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export const trainOptionsSchema = z.object({
+  /** Run directory: created from `data`, or reused when it exists. */
+  run: z.string().min(1),
+  /** Interaction file or dataset folder to create the run from. */
+  data: z.string().min(1).optional(),
+  /** How to read `data` (format, columns, separator, minimum rating, header). */
+  read: z.custom<ReadOptions>(isObject, { message: 'must be an object of read options' }).default({}),
+  /** Backbone: bpr, dmf, multivae, or the untrained baselines mostpop, random. */
+  model: z.string().default(DEFAULT_MODEL),
+  /** Training seed. */
+  seed: z.number().int().default(DEFAULT_SEED),
+  /** Seed of the 80/10/10 split when the run is created (default: seed). */
+  splitSeed: z.number().int().optional(),
+  /** The backbone's keys (src/train/configs: one schema per backbone); unset ones take its defaults. */
+  hyperparameters: z.custom<BackboneConfig>(isObject, { message: 'must be an object of hyperparameters' }).default({}),
+}).strict();
+
+export type TrainOptions = z.input<typeof trainOptionsSchema>;
+type Options = z.output<typeof trainOptionsSchema>;
+
+export type TrainResult = {
+  run: string;
+  model: string;
+  best_epoch: number;
+  epochs_run: number;
+  stopped_early: boolean;
+  seconds: number;
+} & ReturnType<typeof writeBaseEvaluation>;
+
+/** Reads `data`, splits it and creates the run directory. */
+function createRunFromData(o: Options, data: string, reporter: Reporter): void {
+  const splitSeed = o.splitSeed ?? o.seed;
+  const log = readInteractions(data, o.read);
+  const ds = randomSplit(log, splitSeed);
+  createRun(o.run, ds, { kind: 'file', path: resolveInteractionFile(data), format: o.read.format ?? 'auto', options: { ...o.read } }, splitSeed);
+  reporter.warn(`train: ${log.users.length} interactions of ${ds.nUsers - 1} users × ${ds.nItems - 1} items from ${log.source}; split seed ${splitSeed}`);
+}
+
+/** The trainer with the epoch log (RUN/model/training_log.jsonl) and progress. */
+function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): BackboneResult {
+  const p = runPaths(o.run);
+  const progress = reporter.progress(`train ${o.model}`, o.hyperparameters.epochs ?? 300);
+  mkdirSync(p.model, { recursive: true });
+  rmSync(p.trainingLog, { force: true });
+  const result = trainBackbone(
+    o.model,
+    { nUsers: ds.nUsers, nItems: ds.nItems, train: ds.train, valid: ds.valid },
+    { ...o.hyperparameters, seed: o.seed },
+    {
+      onEpoch: (e) => {
+        appendFileSync(p.trainingLog, JSON.stringify({
+          epoch: e.epoch, loss: e.loss, valid_ndcg: e.validNdcg, improved: e.improved,
+          train_s: e.trainSeconds, eval_s: e.evalSeconds,
+        }) + '\n');
+        progress.update(e.epoch + 1, `loss ${e.loss.toFixed(4)} valid NDCG@10 ${e.validNdcg.toFixed(4)}`);
+      },
+    },
+  );
+  progress.done(`best epoch ${result.bestEpoch} (valid NDCG@10 ${result.bestValidNdcg.toFixed(5)}), ${result.epochsRun} epochs in ` +
+    `${result.seconds.toFixed(1)}s${result.stoppedEarly ? ', stopped early' : ''}`);
+  return result;
+}
+
+export async function train(options: TrainOptions, reporter: Reporter = silentReporter): Promise<TrainResult> {
+  const o = parseOptions(trainOptionsSchema, options);
+  const { run, model: modelName } = o;
+  if (!isModelType(modelName) || !knownModelTypes().includes(modelName)) {
+    throw new InputError(`unknown model '${modelName}' (known: ${MODEL_TYPES.join(', ')})`, { field: 'model' });
+  }
+  // Checked against the backbone's schema before any work: a bad key names itself and its rule.
+  const seedKey = configKeys(modelName).includes('seed') ? { seed: o.seed } : {};
+  parseBackboneConfig(modelName, { ...o.hyperparameters, ...seedKey });
+  if (o.data !== undefined) createRunFromData(o, o.data, reporter);
+  else if (!existsSync(runPaths(run).info)) {
+    throw new InputError((n) => `${run} has no run yet: give ${n.option('data')} PATH to create it`, { field: 'data' });
+  }
+  const { info, ds } = loadRunData(run);
+  const result = trainWithLog(o, ds, reporter);
+  const evaluation = evaluateBase(result.model, ds);
+  saveModel(runPaths(run).model, result.model, {
+    idMaps: { user: { field: ds.userMap.field, tokens: [...ds.userMap.tokens] }, item: { field: ds.itemMap.field, tokens: [...ds.itemMap.tokens] } },
+    training: { ...result.config, best_epoch: result.bestEpoch, epochs_run: result.epochsRun, stopped_early: result.stoppedEarly, seconds: result.seconds },
+    dataFingerprint: info.fingerprint,
+    metrics: { valid_ndcg10: evaluation.valid.ndcg, test_ndcg10: evaluation.test.ndcg },
+  });
+  const summary = writeBaseEvaluation(run, evaluation, modelName);
+  return {
+    run, model: modelName, best_epoch: result.bestEpoch, epochs_run: result.epochsRun,
+    stopped_early: result.stoppedEarly, seconds: result.seconds, ...summary,
+  };
+}
