@@ -75,11 +75,12 @@ function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): Backbon
           epoch: e.epoch, loss: e.loss, valid_ndcg: e.validNdcg, improved: e.improved,
           train_s: e.trainSeconds, eval_s: e.evalSeconds,
         }) + '\n');
-        progress.update(e.epoch + 1, `loss ${e.loss.toFixed(4)} valid NDCG@10 ${e.validNdcg.toFixed(4)}`);
+        progress.update(e.epoch + 1, `loss ${e.loss.toFixed(4)} valid NDCG@10 ${e.validNdcg.toFixed(4)} (users with valid items)`);
       },
     },
   );
-  progress.done(`best epoch ${result.bestEpoch} (valid NDCG@10 ${result.bestValidNdcg.toFixed(5)}), ${result.epochsRun} epochs in ` +
+  progress.done(`best epoch ${result.bestEpoch} (valid NDCG@10 ${result.bestValidNdcg.toFixed(5)} over users with valid items), ` +
+    `${result.epochsRun} epochs in ` +
     `${result.seconds.toFixed(1)}s${result.stoppedEarly ? ', stopped early' : ''}`);
   return result;
 }

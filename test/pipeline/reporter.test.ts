@@ -59,7 +59,7 @@ test('a reporter of its own gets the warnings, log lines and every epoch as prog
   assert.equal(rec.seen.warn.length, 1);
   assert.match(rec.seen.warn[0]!, /^train: 2400 interactions of 120 users × 90 items from .*synth\.inter; split seed 920$/);
   assert.deepEqual(rec.seen.progress.map((p) => [p.label, p.total, p.updates]), [['train bpr', 3, [1, 2, 3]]]);
-  assert.match(rec.seen.progress[0]!.done[0]!, /^best epoch \d \(valid NDCG@10 0\.\d{5}\), 3 epochs in /);
+  assert.match(rec.seen.progress[0]!.done[0]!, /^best epoch \d \(valid NDCG@10 0\.\d{5} over users with valid items\), 3 epochs in /);
 
   await prepare({ run }, rec);
   const ft = recorder();

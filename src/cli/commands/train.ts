@@ -9,7 +9,11 @@ import type { Command } from '../command.js';
 
 export function printTrain(r: TrainResult, out: Reporter): void {
   out.info(`model saved in ${runPaths(r.run).model}`);
-  out.info(`valid NDCG@10 ${r.valid.ndcg.toFixed(5)}   test NDCG@10 ${r.test.ndcg.toFixed(5)}`);
+  // Two averages of one metric: over every user (the reference's evaluation, used everywhere else) and over
+  // the users with valid items (RecBole's, which early stopping follows).
+  out.info(`valid NDCG@10 ${r.valid.ndcg.toFixed(5)} over all users ` +
+    `(${r.valid.ndcg_users_with_items.toFixed(5)} over users with valid items: the early-stopping metric)`);
+  out.info(`test NDCG@10  ${r.test.ndcg.toFixed(5)} over all users`);
 }
 
 export const trainCommand: Command = {
