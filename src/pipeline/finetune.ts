@@ -169,7 +169,7 @@ function runEpochs(o: Options, config: FinetuneConfig, inputs: Inputs, store: Ch
       onEpoch: (r) => {
         if (r.epoch >= 1) { bestN = Math.max(bestN, r.valid_ndcg); bestJ = Math.min(bestJ, r.jsd); }
         const best = r.epoch >= 1 ? ` | best NDCG ${bestN.toFixed(4)} JSD ${bestJ.toFixed(4)}` : ' (before fine-tuning)';
-        progress.update(r.epoch, `valid NDCG@${k} ${r.valid_ndcg.toFixed(4)} JSD@${k} ${r.jsd.toFixed(4)}${best}`);
+        progress.update(r.epoch, `valid NDCG@${k} ${r.valid_ndcg.toFixed(4)} test-list JSD@${k} ${r.jsd.toFixed(4)}${best}`);
       },
     });
   } finally {

@@ -14,7 +14,7 @@ const orNull = (x: number | null | undefined) => (x === null || x === undefined 
 function metricsRows(d: ReportData): { head: string[]; rows: Cell[][] } {
   const g = d.userGroupNames.slice(0, 3);
   const head = [
-    'method', 'selection', `valid NDCG@${d.k}`, `valid-time JSD@${d.k}`,
+    'method', 'selection', `valid NDCG@${d.k}`, `test-list JSD@${d.k}`,
     `${d.split} NDCG@${d.k}`, `${d.split} JSD@${d.k}`,
     ...g.map((x) => `NDCG ${x}`), ...g.map((x) => `JSD ${x}`),
   ];
@@ -24,7 +24,7 @@ function metricsRows(d: ReportData): { head: string[]; rows: Cell[][] } {
   ];
   const rows: Cell[][] = [];
   if (d.base) {
-    // the backbone's valid-time JSD: epoch 0 of a fine-tuning log (before fine-tuning)
+    // the backbone's test-list JSD: epoch 0 of a fine-tuning log (before fine-tuning)
     const epoch0 = d.experiments.find((e) => e.log[0]?.epoch === 0)?.log[0]?.jsd ?? null;
     rows.push(row('backbone', '–', d.base, [d.backbone?.validNdcg ?? null, epoch0]));
   }

@@ -1,7 +1,8 @@
 /**
- * The epoch-selection modes, declared once. Every selection is made on validation metrics
- * (docs/numeric-contract.md §10): `any` replays the reference's rule, the others pick the best
- * epoch by one metric.
+ * The epoch-selection modes, declared once. Every selection is made without test labels
+ * (docs/numeric-contract.md §10): valid NDCG@k, and the JSD@k of the test-time lists against the
+ * user targets ("test-list JSD"). `any` replays the reference's rule, the others pick the best epoch
+ * by one metric.
  */
 export const SELECTION_MODES = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
 export type SelectionMode = (typeof SELECTION_MODES)[number];
@@ -10,7 +11,7 @@ export type SelectionMode = (typeof SELECTION_MODES)[number];
 export const SELECTION_MODE_LABELS: Readonly<Record<SelectionMode, string>> = {
   any: 'any (reference rule)',
   ndcg: 'best valid NDCG',
-  pop_jsd: 'best valid JSD',
+  pop_jsd: 'best test-list JSD',
   tradeoff: 'best trade-off',
 };
 

@@ -2,9 +2,12 @@
  * The fine-tuning epoch log, RUN/experiments/NAME/log.jsonl: one JSON line per epoch (epoch 0 =
  * before fine-tuning), appended as each epoch ends. The one reader and the one writer of it.
  *
- * A line holds the fine-tuner's EpochLogRecord. The reader checks what every consumer relies
- * on — `epoch` a whole number ≥ 0, `valid_ndcg` and `jsd` numbers (null for a NaN, as
- * JSON.stringify writes it), `tradeoff` a number or null — and names file and line otherwise.
+ * A line holds the fine-tuner's EpochLogRecord, its `jsd` written as `test_list_jsd`: the JSD@k
+ * of the test-time lists, which uses no test labels (docs/numeric-contract.md §10) — the name
+ * says which JSD it is. Logs written before the rename hold `jsd`; both are read. The reader
+ * checks what every consumer relies on — `epoch` a whole number ≥ 0, `valid_ndcg` and the JSD
+ * numbers (null for a NaN, as JSON.stringify writes it), `tradeoff` a number or null — and
+ * names file and line otherwise.
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -13,13 +16,27 @@ import { isJsonObject, readJsonLines } from './json-files.js';
 
 const numberOrNull = (v: unknown): boolean => v === null || (typeof v === 'number');
 
+/** The on-disk name of the record's `jsd`. */
+const DISK_JSD = 'test_list_jsd';
+
+/** A copy of `o` with key `from` renamed to `to`, in the same position. */
+function renamed(o: object, from: string, to: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k === from ? to : k, v]));
+}
+
+/** One log line as written. */
+function lineOf(record: EpochLogRecord): string {
+  return JSON.stringify(renamed(record, 'jsd', DISK_JSD)) + '\n';
+}
+
 /** What is wrong with one parsed line, or undefined. */
 export function epochLogLineProblem(v: unknown): string | undefined {
   if (!isJsonObject(v)) return 'an epoch log line must be a JSON object';
   if (typeof v.epoch !== 'number' || !Number.isInteger(v.epoch) || v.epoch < 0) {
     return `'epoch' must be a whole number ≥ 0, got ${JSON.stringify(v.epoch)}`;
   }
-  for (const key of ['valid_ndcg', 'jsd']) {
+  const jsdKey = DISK_JSD in v ? DISK_JSD : 'jsd';
+  for (const key of ['valid_ndcg', jsdKey]) {
     if (!(key in v) || !numberOrNull(v[key])) return `'${key}' must be a number, got ${JSON.stringify(v[key])}`;
   }
   if ('tradeoff' in v && !numberOrNull(v.tradeoff)) return `'tradeoff' must be a number or null, got ${JSON.stringify(v.tradeoff)}`;
@@ -31,19 +48,21 @@ export function epochLogLineProblem(v: unknown): string | undefined {
  * last append is dropped; a malformed line is a UserError naming file and line.
  */
 export function readEpochLog(path: string, maxEpoch = Infinity): EpochLogRecord[] {
-  return readJsonLines<EpochLogRecord>(path, epochLogLineProblem).map((l) => l.record).filter((r) => r.epoch <= maxEpoch);
+  return readJsonLines<Record<string, unknown>>(path, epochLogLineProblem)
+    .map((l) => (DISK_JSD in l.record ? renamed(l.record, DISK_JSD, 'jsd') : l.record) as unknown as EpochLogRecord)
+    .filter((r) => r.epoch <= maxEpoch);
 }
 
 /** Replaces the log with `records` (atomically). */
 export function writeEpochLog(path: string, records: readonly EpochLogRecord[]): void {
-  writeFileAtomic(path, records.map((r) => JSON.stringify(r) + '\n').join(''));
+  writeFileAtomic(path, records.map(lineOf).join(''));
 }
 
 /** Appends one record and syncs it to disk (a crash leaves at most a torn last line). */
 export function appendEpochLog(path: string, record: EpochLogRecord): void {
   const fd = openSync(path, 'a');
   try {
-    const buf = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
+    const buf = Buffer.from(lineOf(record), 'utf8');
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     fsyncSync(fd);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { runCli } from '../cli/run-cli.js';
 import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
 import { Registry } from '../../src/experiments/registry.js';
+import { readEpochLog } from '../../src/store/epoch-log.js';
 
 const EPOCHS = 30;
 
@@ -77,7 +78,7 @@ test('12-point grid on the oracle backbone with 2 workers: all done, CP once, tr
     for (const p of rows.filter((x) => x.name.includes('__k50__'))) {
       const m = /^c([0-9.]+)__(frozen|unfrozen)_/.exec(p.name)!;
       const ref = oracle.get(`c${m[1]}_${m[2]}`)!;
-      const log = readFileSync(join(run, 'experiments', p.name, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; valid_ndcg: number; jsd: number });
+      const log = readEpochLog(join(run, 'experiments', p.name, 'log.jsonl'));
       for (const e of [1, EPOCHS]) {
         const ours = log.find((x) => x.epoch === e)!, theirs = ref.get(e)!;
         const tol = e === 1 ? 0.002 : 0.01;

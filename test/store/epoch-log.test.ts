@@ -28,6 +28,17 @@ test('epoch log: written, appended and read back exactly, one line per record', 
   assert.deepEqual(readEpochLog(join(tmp, 'missing.jsonl')), []);
 });
 
+test('epoch log: the JSD is stored as test_list_jsd (in place of jsd); logs with the older jsd key still read', () => {
+  const p = join(tmp, 'names.jsonl');
+  writeEpochLog(p, [rec(0, 0.2, 0.3, 1)]);
+  const line = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+  assert.equal(line.test_list_jsd, 0.3);
+  assert.equal('jsd' in line, false);
+  assert.deepEqual(Object.keys(line).slice(4, 7), ['valid_ndcg', 'test_list_jsd', 'tradeoff'], 'same position as before');
+  writeFileSync(p, `${JSON.stringify(rec(0, 0.2, 0.3, 1))}\n`);
+  assert.deepEqual(readEpochLog(p), [rec(0, 0.2, 0.3, 1)]);
+});
+
 test('epoch log: a torn last line (no newline, not JSON) is dropped; blank lines are skipped', () => {
   const p = join(tmp, 'torn.jsonl');
   writeFileSync(p, `${JSON.stringify(rec(0, 0.2, 0.3, 1))}\n\n${JSON.stringify(rec(1, 0.25, 0.2, 1.1))}\n{"epoch": 2, "valid_nd`);

@@ -1,5 +1,5 @@
 import { KEEP_POLICIES } from '../../calibration/checkpoints.js';
-import type { SelectionMode } from '../../calibration/finetuner.js';
+import { SELECTION_MODE_LABELS, SELECTION_MODES } from '../../selection/modes.js';
 import { finetune, type FinetuneResult } from '../../pipeline/finetune.js';
 import type { Reporter } from '../../pipeline/reporter.js';
 import { UserError } from '../../util/errors.js';
@@ -16,23 +16,21 @@ function sets(v: ParsedValues): string[] {
   });
 }
 
-const MODE_LABEL: Record<SelectionMode, string> = {
-  any: 'any (reference rule)', ndcg: 'best valid NDCG', pop_jsd: 'best valid JSD', tradeoff: 'best trade-off',
-};
-
 export function printFinetune(r: FinetuneResult, out: Reporter): void {
   const k = r.config.top_k_ndcg;
   const f4 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(5));
   out.info(`stopped: ${r.stopReason} after epoch ${r.epochsRun} (${r.seconds.toFixed(1)} s this session)`);
-  out.info(`before fine-tuning: valid NDCG@${k} ${f4(r.initial.validNdcg)}, JSD@${k} ${f4(r.initial.jsd)}`);
-  out.info(`last epoch:         valid NDCG@${k} ${f4(r.final.validNdcg)}, JSD@${k} ${f4(r.final.jsd)}, trade-off ${f4(r.final.tradeoff)}`);
+  out.info(`before fine-tuning: valid NDCG@${k} ${f4(r.initial.validNdcg)}, test-list JSD@${k} ${f4(r.initial.jsd)}`);
+  out.info(`last epoch:         valid NDCG@${k} ${f4(r.final.validNdcg)}, test-list JSD@${k} ${f4(r.final.jsd)}, ` +
+    `trade-off ${f4(r.final.tradeoff)}`);
+  out.info(`(test-list JSD: JSD@${k} of the test-time lists against the user targets — no test labels)`);
   out.info('selected on validation:');
-  for (const mode of ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const) {
+  for (const mode of SELECTION_MODES) {
     const s = r.selected[mode];
     const text = s
-      ? `epoch ${String(s.epoch).padStart(4)}  valid NDCG ${f4(s.validNdcg)}  JSD ${f4(s.jsd)}  trade-off ${f4(s.tradeoff)}${s.checkpoint ? '' : '  (no checkpoint)'}`
+      ? `epoch ${String(s.epoch).padStart(4)}  valid NDCG ${f4(s.validNdcg)}  test-list JSD ${f4(s.jsd)}  trade-off ${f4(s.tradeoff)}${s.checkpoint ? '' : '  (no checkpoint)'}`
       : '—';
-    out.info(`  ${MODE_LABEL[mode].padEnd(22)} ${text}`);
+    out.info(`  ${SELECTION_MODE_LABELS[mode].padEnd(22)} ${text}`);
   }
   out.info(`checkpoints: ${r.checkpointEpochs.length} epochs with lists and metrics, weights kept for ${r.weights_kept.length} (--keep ${r.keep})`);
   out.info(`wrote ${r.dir}`);
@@ -68,10 +66,11 @@ export const finetuneCommand: Command = {
   --popularity-source S  check that 'prepare' used this popularity source (train|all)
 
 Writes RUN/experiments/NAME/: experiment.json, config.json, log.jsonl (one line per epoch:
-lr, loss terms, valid NDCG@k, JSD@k of test-time lists, trade-off, seconds per phase),
+lr, loss terms, valid NDCG@k, test_list_jsd = JSD@k of the test-time lists (no test labels),
+trade-off, seconds per phase),
 checkpoints/epoch_N/{weights.safetensors,valid_lists.npy,test_lists.npy,metrics.json},
 checkpoints/checkpoints.json, resume.safetensors and summary.json (the epoch selected on
-validation for each selection mode). Epochs are selected on validation metrics only.
+validation for each selection mode). Epochs are selected without test labels.
 
 Example:
   calitune prepare --run runs/oracle --popularity-source all

@@ -83,7 +83,7 @@ Example:
         ctx.info('  selected on validation → test:');
         for (const m of MODES) {
           const x = s.selected[m];
-          ctx.info(`    ${m.padEnd(9)} ${x ? `epoch ${String(x.epoch).padStart(4)}  valid NDCG ${f5(x.valid.valid_ndcg)} JSD ${f5(x.valid.jsd)}  →  test NDCG ${f5(x.test.ndcg)} JSD ${f5(x.test.jsd)}` : '—'}`);
+          ctx.info(`    ${m.padEnd(9)} ${x ? `epoch ${String(x.epoch).padStart(4)}  valid NDCG ${f5(x.valid.valid_ndcg)} test-list JSD ${f5(x.valid.jsd)}  →  test NDCG ${f5(x.test.ndcg)} JSD ${f5(x.test.jsd)}` : '—'}`);
         }
         ctx.info(`  results     ${s.results}`);
       }
@@ -136,7 +136,7 @@ export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>):
   ctx.info('     λ   NDCG@10   JSD@10');
   for (const c of [...f.cp].sort((a, b) => a.lambda - b.lambda)) ctx.info(`  ${String(c.lambda).padStart(4)}  ${f5(c.ndcg)}  ${f5(c.jsd)}`);
   ctx.info('');
-  ctx.info('CaliTune validation-selected Pareto front (epochs on the front of valid NDCG@10 vs JSD@10 over all points; test metrics):');
+  ctx.info('CaliTune Pareto front chosen without test labels (valid NDCG@10 vs test-list JSD@10, over all points; test metrics shown):');
   const w = Math.max(5, ...f.rows.map((r) => r.name.length));
   ctx.info(`  ${'point'.padEnd(w)}  epoch  valid NDCG  test NDCG@10  test JSD@10  CP NDCG@same JSD     Δ NDCG  vs CP`);
   for (const r of [...f.rows].sort((a, b) => b.test_jsd - a.test_jsd)) {
@@ -159,18 +159,19 @@ export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>):
 
 export const runsFrontierCommand: Command = {
   name: 'runs frontier',
-  summary: 'The validation-selected Pareto front (NDCG@10, JSD@10) over all points next to the CP curve',
+  summary: 'The Pareto front of all points (valid NDCG@10, test-list JSD@10) next to the CP curve, with test metrics',
   usage: 'runs frontier --run RUN',
   options: { run: { type: 'string' } },
   help: `Options:
   --run DIR   run directory with a registry
 
 Candidates are every stored (checkpointed) epoch of every done point. An epoch is on the front
-when no other has a higher validation NDCG@10 at a JSD@10 as low (JSD@10 = that of the test-
-time lists, the fine-tuner's selection metric): the front is chosen on validation and shown
-with TEST metrics. CP's test NDCG at the same JSD is interpolated linearly along its λ curve
-(the base model is λ = 0; above the base model's JSD the base NDCG is used). Δ NDCG > 0 means
-CaliTune is ahead.
+when no other has a higher valid NDCG@10 at a test-list JSD@10 as low (test-list JSD@10 = the
+JSD of the test-time lists against the user targets, the fine-tuner's selection metric; no test
+labels): the front is chosen without test labels and shown with TEST metrics. CP's test NDCG at
+the same JSD is interpolated linearly along its λ curve (the base model is λ = 0; above the
+base model's JSD the base NDCG is used). The verdict: ahead when Δ NDCG > ${AHEAD_TOLERANCE},
+behind when Δ NDCG < −${AHEAD_TOLERANCE}, level in between (docs/numeric-contract.md §13).
 
 Example:
   calitune runs frontier --run runs/oracle`,

@@ -15,7 +15,7 @@ export function finetuneCurvesChart(d: ReportData): ChartDef | undefined {
   const names = exps.map((e) => e.name);
   // one compact row per epoch (experiment index, both metrics); folded into one row per metric in the spec
   const rows: Record<string, unknown>[] = [];
-  const mN = `valid NDCG@${d.k}`, mJ = `JSD@${d.k} of test-time lists`;
+  const mN = `valid NDCG@${d.k}`, mJ = `test-list JSD@${d.k}`;
   exps.forEach((e, ei) => {
     for (const l of e.log) {
       const sel = l.epoch === e.primary?.epoch ? { sel: true } : {};

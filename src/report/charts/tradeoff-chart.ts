@@ -72,7 +72,7 @@ function curveLayers(k: number, { x, y, colour, only, num }: TradeEncodings): Vl
   const frontTip = [
     { field: 'experiment', title: 'validation Pareto front: experiment' }, { field: 'epoch', title: 'epoch' },
     num('ndcg', `test NDCG@${k}`), num('jsd', `test JSD@${k}`),
-    num('valid_ndcg', `valid NDCG@${k}`), num('valid_jsd', `valid-time JSD@${k}`),
+    num('valid_ndcg', `valid NDCG@${k}`), num('valid_jsd', `test-list JSD@${k}`),
   ];
   const cpTip = [{ field: 'label', title: 'CP re-ranking' }, num('ndcg', `NDCG@${k}`), num('jsd', `JSD@${k}`)];
   return [
