@@ -23,7 +23,9 @@ export interface DownloadOptions {
 
 /** The size and the SHA-256 (lower-case hex) of what was downloaded. */
 export interface Downloaded {
+  /** Bytes received. */
   bytes: number;
+  /** Lower-case hex digest. */
   sha256: string;
 }
 

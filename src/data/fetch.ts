@@ -16,6 +16,7 @@ export type DatasetName = 'ml-100k' | 'ml-1m';
 
 /** Where a dataset's archive is and what it must be. */
 export interface DatasetInfo {
+  /** The archive's default location. */
   url: string;
   /** Pinned archive size in bytes. */
   bytes: number;
@@ -65,6 +66,7 @@ export interface FetchOptions {
 /** A fetched dataset: where it came from, where it is, and what was verified. */
 export interface FetchResult {
   name: DatasetName;
+  /** Where the archive was fetched from. */
   url: string;
   /** The absolute destination folder. */
   dir: string;

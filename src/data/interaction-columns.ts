@@ -23,7 +23,9 @@ const KNOWN_HEADER_NAMES = new Set([
 export interface ColumnPlan {
   /** Whether that first line is a header (and so holds no interaction). */
   isHeader: boolean;
+  /** The user column index. */
   user: number;
+  /** The item column index. */
   item: number;
   /** The rating column, or -1 when no rating threshold is applied. */
   rating: number;

@@ -93,9 +93,13 @@ export type HeaderMode = 'inter' | boolean | 'auto';
 
 /** How one file is laid out: the format's defaults with the caller's options applied. */
 export interface FormatLayout {
+  /** The field separator (a literal `\t` already turned into a tab). */
   sep: string;
+  /** Whether the first non-blank line is a header. */
   headerMode: HeaderMode;
+  /** The user column. */
   userSpec: ColumnSpec;
+  /** The item column. */
   itemSpec: ColumnSpec;
   /** The rating column when one is implied (by the caller or the format); undefined for csv/tsv defaults. */
   ratingSpec: ColumnSpec | undefined;

@@ -27,6 +27,7 @@ class GrowInt32 {
 export interface RatingFilter {
   /** Keep only rows with rating ≥ minRating; undefined keeps every row and never parses ratings. */
   minRating: number | undefined;
+  /** The rating column the caller named, if any. */
   ratingCol: ColumnSpec | undefined;
 }
 
@@ -46,6 +47,7 @@ export class InteractionCollector {
   private lastUser = '\u0000';
   private lastUserId = 0;
 
+  /** Rows of `file`, laid out as `layout`, filtered by `filter`. */
   constructor(
     private readonly file: string,
     private readonly layout: FormatLayout,

@@ -12,12 +12,15 @@ const CHUNK = 8 << 20;
 
 /** One line's fields as offsets into `text` (reused between lines: copy what you keep). */
 export interface LineView {
+  /** The text the offsets point into (a chunk, not just the line). */
   text: string;
   /** 1-based physical line number, blank lines counted. */
   lineNo: number;
   /** Number of fields on the line. */
   count: number;
+  /** Start offset of field k in text (entries past count are stale). */
   starts: Int32Array;
+  /** End offset (exclusive) of field k in text. */
   ends: Int32Array;
   /** Entry k is true when field k was quoted with doubled quotes inside (needs unescaping). */
   escaped: boolean[];
@@ -25,6 +28,7 @@ export interface LineView {
 
 /** How lines split into fields. */
 export interface ScanOptions {
+  /** The field separator, one or more characters. */
   sep: string;
   /** Strip spaces around each field. */
   trim: boolean;

@@ -81,6 +81,7 @@ export class FenwickSampler {
   /** The largest power of two ≤ n: the first step of the descent. */
   private readonly top: number;
 
+  /** `w`: the item weights, read by build and find, zeroed by remove. */
   constructor(readonly w: Float64Array) {
     this.n = w.length;
     this.tree = new Float64Array(this.n + 1);

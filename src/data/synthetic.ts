@@ -71,6 +71,7 @@ export type SyntheticPreset = keyof typeof SYNTHETIC_PRESETS;
 
 /** A generated log with the hidden truth that generated it. */
 export interface SyntheticResult {
+  /** The generated interactions, shuffled, with ids by first appearance. */
   log: InteractionLog;
   /** Per internal user id (index 0 = padding, NaN): the weight m_u on the popular distribution. */
   taste: Float64Array;
