@@ -22,11 +22,17 @@ import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { InteractionLog } from './types.js';
 import { IdMapBuilder } from './idmap.js';
+import { beta, coverAllItems, distributeActivity, FenwickSampler } from './synthetic-draws.js';
 
+/** The generator's knobs; every field is optional (defaults give an ML-100K-like log). */
 export interface SyntheticOptions {
+  /** Number of users (default 943). */
   users?: number;
+  /** Number of catalogue items (default 1682); every one gets at least one interaction. */
   items?: number;
+  /** Exact number of interactions (default 100 000). */
   interactions?: number;
+  /** Seed of the one Rng behind every draw (default 42). */
   seed?: number;
   /** Zipf–Mandelbrot exponent of the popularity-driven distribution (default 3). */
   popularityExponent?: number;
@@ -40,9 +46,11 @@ export interface SyntheticOptions {
   nicheExponent?: number;
   /** Beta parameters of the per-user weight on the popular distribution (default 4, 1.5). */
   tasteAlpha?: number;
+  /** See tasteAlpha. */
   tasteBeta?: number;
   /** Latent factor dimension (default 8) and strength (default 0.8). */
   latentDim?: number;
+  /** See latentDim. */
   latentStrength?: number;
   /** Minimum interactions per user (default min(20, ⌊interactions / (2·users)⌋), at least 1). */
   minPerUser?: number;
@@ -52,13 +60,18 @@ export interface SyntheticOptions {
   maxUserFraction?: number;
 }
 
+/** Sizes shaped like the MovieLens datasets. */
 export const SYNTHETIC_PRESETS = {
   'ml-100k-like': { users: 943, items: 1682, interactions: 100_000 },
   'ml-1m-like': { users: 6040, items: 3706, interactions: 1_000_209 },
 } as const satisfies Record<string, SyntheticOptions>;
+
+/** The name of a SYNTHETIC_PRESETS entry. */
 export type SyntheticPreset = keyof typeof SYNTHETIC_PRESETS;
 
+/** A generated log with the hidden truth that generated it. */
 export interface SyntheticResult {
+  /** The generated interactions, shuffled, with ids by first appearance. */
   log: InteractionLog;
   /** Per internal user id (index 0 = padding, NaN): the weight m_u on the popular distribution. */
   taste: Float64Array;
@@ -78,76 +91,95 @@ function posNum(name: string, v: number, allowZero = false): number {
   return v;
 }
 
-/** Gamma(a, 1) by Marsaglia–Tsang (with the a < 1 boost). */
-function gamma(rng: Rng, a: number): number {
-  if (a < 1) {
-    const u = rng.nextFloat();
-    return gamma(rng, a + 1) * Math.pow(u === 0 ? Number.MIN_VALUE : u, 1 / a);
-  }
-  const d = a - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = rng.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = rng.nextFloat();
-    if (u < 1 - 0.0331 * x * x * x * x) return d * v;
-    if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-  }
+/** The options with defaults applied and checked (short names as in the module comment). */
+interface Settings {
+  nU: number;
+  nI: number;
+  total: number;
+  seed: number;
+  zipf: number;
+  /** The Zipf–Mandelbrot offset in ranks (at least 1). */
+  offset: number;
+  headFraction: number;
+  nicheHead: number;
+  nicheExp: number;
+  ta: number;
+  tb: number;
+  dim: number;
+  strength: number;
+  sigma: number;
+  maxFrac: number;
+  minPer: number;
+  /** The most items one user can have. */
+  cap: number;
 }
 
-function beta(rng: Rng, a: number, b: number): number {
-  const x = gamma(rng, a);
-  const y = gamma(rng, b);
-  return x / (x + y);
-}
-
-/** Generates a synthetic log; see the module comment for the model. */
-export function generateSyntheticWithTruth(options: SyntheticOptions = {}): SyntheticResult {
+/** Applies the defaults and checks each option, then that the sizes fit together. */
+function resolveSettings(options: SyntheticOptions): Settings {
   const nU = posInt('users', options.users ?? 943);
   const nI = posInt('items', options.items ?? 1682);
   const total = posInt('interactions', options.interactions ?? 100_000);
   const seed = options.seed ?? 42;
   if (!Number.isInteger(seed)) throw new UserError(`seed must be an integer, got ${seed}`);
-  const zipf = posNum('popularityExponent', options.popularityExponent ?? 3, true);
-  const offset = Math.max(1, posNum('popularityOffset', options.popularityOffset ?? 0.05, true) * nI);
-  const headFraction = posNum('headFraction', options.headFraction ?? 0.2);
-  const nicheHead = posNum('nicheHeadWeight', options.nicheHeadWeight ?? 0.15, true);
-  const nicheExp = posNum('nicheExponent', options.nicheExponent ?? 2, true);
-  const ta = posNum('tasteAlpha', options.tasteAlpha ?? 4);
-  const tb = posNum('tasteBeta', options.tasteBeta ?? 1.5);
-  const dim = posInt('latentDim', options.latentDim ?? 8);
-  const strength = posNum('latentStrength', options.latentStrength ?? 0.8, true);
-  const sigma = posNum('activitySigma', options.activitySigma ?? 1.0, true);
-  const maxFrac = posNum('maxUserFraction', options.maxUserFraction ?? 0.6);
-  const minPer = posInt('minPerUser', options.minPerUser ?? Math.max(1, Math.min(20, Math.floor(total / (2 * nU)))));
-  const cap = Math.min(nI, Math.max(minPer, Math.floor(maxFrac * nI)));
+  const s: Settings = {
+    nU,
+    nI,
+    total,
+    seed,
+    zipf: posNum('popularityExponent', options.popularityExponent ?? 3, true),
+    offset: Math.max(1, posNum('popularityOffset', options.popularityOffset ?? 0.05, true) * nI),
+    headFraction: posNum('headFraction', options.headFraction ?? 0.2),
+    nicheHead: posNum('nicheHeadWeight', options.nicheHeadWeight ?? 0.15, true),
+    nicheExp: posNum('nicheExponent', options.nicheExponent ?? 2, true),
+    ta: posNum('tasteAlpha', options.tasteAlpha ?? 4),
+    tb: posNum('tasteBeta', options.tasteBeta ?? 1.5),
+    dim: posInt('latentDim', options.latentDim ?? 8),
+    strength: posNum('latentStrength', options.latentStrength ?? 0.8, true),
+    sigma: posNum('activitySigma', options.activitySigma ?? 1.0, true),
+    maxFrac: posNum('maxUserFraction', options.maxUserFraction ?? 0.6),
+    minPer: posInt('minPerUser', options.minPerUser ?? Math.max(1, Math.min(20, Math.floor(total / (2 * nU))))),
+    cap: 0,
+  };
+  s.cap = Math.min(nI, Math.max(s.minPer, Math.floor(s.maxFrac * nI)));
+  checkSizes(s);
+  return s;
+}
+
+function checkSizes({ nU, nI, total, minPer, cap, maxFrac }: Settings): void {
   if (minPer > nI) throw new UserError(`minPerUser (${minPer}) exceeds the number of items (${nI})`);
   if (total < nU * minPer) {
     throw new UserError(`${total} interactions cannot give ${nU} users at least ${minPer} each`);
   }
   if (total > nU * cap) {
-    throw new UserError(`${total} interactions do not fit: ${nU} users × at most ${cap} items each (maxUserFraction ${maxFrac})`);
+    throw new UserError(
+      `${total} interactions do not fit: ${nU} users × at most ${cap} items each (maxUserFraction ${maxFrac})`,
+    );
   }
   if (total < nI) throw new UserError(`${total} interactions are fewer than ${nI} items: every item needs one`);
+}
 
-  const rng = new Rng(seed);
+/** Per catalogue item (0-based): popularity rank, the two base distributions, latent vectors. */
+interface ItemModel {
+  rankOf: Int32Array;
+  pop: Float64Array;
+  niche: Float64Array;
+  /** nI × dim, row-major. */
+  q: Float64Array;
+}
 
-  // Items: popularity rank, the two base distributions, latent vectors.
+function drawItems(rng: Rng, s: Settings): ItemModel {
+  const nI = s.nI;
   const rankOf = rng.permutation(nI);
   const pop = new Float64Array(nI);
   const niche = new Float64Array(nI);
-  const headRanks = Math.max(1, Math.round(headFraction * nI));
+  const headRanks = Math.max(1, Math.round(s.headFraction * nI));
+  const headNiche = s.nicheHead * Math.pow(headRanks + s.offset, -s.nicheExp);
   let sp = 0;
   let sn = 0;
   for (let i = 0; i < nI; i++) {
     const r = rankOf[i]!;
-    pop[i] = Math.pow(r + offset, -zipf);
-    niche[i] = r < headRanks ? nicheHead * Math.pow(headRanks + offset, -nicheExp) : Math.pow(r + offset, -nicheExp);
+    pop[i] = Math.pow(r + s.offset, -s.zipf);
+    niche[i] = r < headRanks ? headNiche : Math.pow(r + s.offset, -s.nicheExp);
     sp += pop[i]!;
     sn += niche[i]!;
   }
@@ -155,94 +187,90 @@ export function generateSyntheticWithTruth(options: SyntheticOptions = {}): Synt
     pop[i]! /= sp;
     niche[i]! /= sn;
   }
-  const scale = 1 / Math.pow(dim, 0.25);
-  const q = new Float64Array(nI * dim);
+  const scale = 1 / Math.pow(s.dim, 0.25);
+  const q = new Float64Array(nI * s.dim);
   for (let k = 0; k < q.length; k++) q[k] = rng.normal() * scale;
+  return { rankOf, pop, niche, q };
+}
 
-  // Users: taste, latent vector, activity.
+/** Per user (0-based): taste m_u, latent vector, number of interactions. */
+interface UserModel {
+  taste: Float64Array;
+  /** nU × dim, row-major. */
+  p: Float64Array;
+  count: Int32Array;
+}
+
+function drawUsers(rng: Rng, s: Settings): UserModel {
+  const { nU, dim } = s;
+  const scale = 1 / Math.pow(dim, 0.25);
   const taste = new Float64Array(nU);
-  const pu = new Float64Array(nU * dim);
+  const p = new Float64Array(nU * dim);
   const act = new Float64Array(nU);
   for (let u = 0; u < nU; u++) {
-    taste[u] = beta(rng, ta, tb);
-    for (let k = 0; k < dim; k++) pu[u * dim + k] = rng.normal() * scale;
-    act[u] = Math.exp(sigma * rng.normal());
+    taste[u] = beta(rng, s.ta, s.tb);
+    for (let k = 0; k < dim; k++) p[u * dim + k] = rng.normal() * scale;
+    act[u] = Math.exp(s.sigma * rng.normal());
   }
-  const count = distributeActivity(rng, act, total - nU * minPer, cap - minPer);
-  for (let u = 0; u < nU; u++) count[u]! += minPer;
+  const count = distributeActivity(rng, act, s.total - nU * s.minPer, s.cap - s.minPer);
+  for (let u = 0; u < nU; u++) count[u]! += s.minPer;
+  return { taste, p, count };
+}
 
-  // Draw each user's items without replacement (Fenwick tree over weights).
-  const rawUser = new Int32Array(total);
-  const rawItem = new Int32Array(total);
-  const tree = new Float64Array(nI + 1);
-  const w = new Float64Array(nI);
-  let top = 1;
-  while (top * 2 <= nI) top *= 2;
+/** User u's sampling weights w_u(i) of the module comment, written into w. */
+function userWeights(w: Float64Array, u: number, s: Settings, items: ItemModel, users: UserModel): void {
+  const { dim, strength } = s;
+  const m = users.taste[u]!;
+  const po = u * dim;
+  for (let i = 0; i < s.nI; i++) {
+    let dot = 0;
+    const qo = i * dim;
+    for (let k = 0; k < dim; k++) dot += users.p[po + k]! * items.q[qo + k]!;
+    // The tiny floor keeps every item drawable (exp underflow, nicheHeadWeight = 0).
+    w[i] = (m * items.pop[i]! + (1 - m) * items.niche[i]!) * Math.exp(strength * dot) + 1e-30;
+  }
+}
+
+/** The drawn log before shuffling: 0-based (user, item) pairs, grouped by user. */
+interface RawPairs {
+  rawUser: Int32Array;
+  rawItem: Int32Array;
+}
+
+/** Each user's items, drawn without replacement (Fenwick tree over w_u), user by user. */
+function drawInteractions(rng: Rng, s: Settings, items: ItemModel, users: UserModel): RawPairs {
+  const rawUser = new Int32Array(s.total);
+  const rawItem = new Int32Array(s.total);
+  const w = new Float64Array(s.nI);
+  const sampler = new FenwickSampler(w);
   let pos = 0;
-  for (let u = 0; u < nU; u++) {
-    const m = taste[u]!;
-    const po = u * dim;
-    for (let i = 0; i < nI; i++) {
-      let dot = 0;
-      const qo = i * dim;
-      for (let k = 0; k < dim; k++) dot += pu[po + k]! * q[qo + k]!;
-      // The tiny floor keeps every item drawable (exp underflow, nicheHeadWeight = 0).
-      w[i] = (m * pop[i]! + (1 - m) * niche[i]!) * Math.exp(strength * dot) + 1e-30;
-    }
-    // O(n) Fenwick build; redone when the running mass has shrunk so far that rounding matters.
-    const build = (): number => {
-      let s = 0;
-      for (let i = 1; i <= nI; i++) {
-        tree[i] = w[i - 1]!;
-        s += w[i - 1]!;
-      }
-      for (let i = 1; i <= nI; i++) {
-        const j = i + (i & -i);
-        if (j <= nI) tree[j]! += tree[i]!;
-      }
-      return s;
-    };
-    let mass = build();
+  for (let u = 0; u < s.nU; u++) {
+    userWeights(w, u, s, items, users);
+    let mass = sampler.build();
     let builtMass = mass;
-    const n = count[u]!;
+    const n = users.count[u]!;
     for (let t = 0; t < n; t++) {
-      let target = rng.nextFloat() * mass;
-      // Descend: the smallest index whose prefix sum exceeds target.
-      let idx = 0;
-      for (let step = top; step > 0; step >>= 1) {
-        const nx = idx + step;
-        if (nx <= nI && tree[nx]! <= target) {
-          idx = nx;
-          target -= tree[nx]!;
-        }
-      }
-      let item = idx < nI ? idx : nI - 1; // 0-based
-      if (w[item] === 0) {
-        // Rounding put us on a removed item: take the nearest remaining one.
-        let a = item;
-        while (a < nI && w[a] === 0) a++;
-        if (a === nI) {
-          a = item;
-          while (a >= 0 && w[a] === 0) a--;
-        }
-        item = a;
-      }
+      const item = sampler.find(rng.nextFloat() * mass);
       rawUser[pos] = u;
       rawItem[pos] = item;
       pos++;
-      const wi = w[item]!;
-      mass -= wi;
-      w[item] = 0;
-      for (let j = item + 1; j <= nI; j += j & -j) tree[j]! -= wi;
+      mass -= sampler.remove(item);
+      // Rebuilt when the running mass has shrunk so far that rounding matters.
       if (mass < 1e-6 * builtMass && t + 1 < n) {
-        mass = build();
+        mass = sampler.build();
         builtMass = mass;
       }
     }
   }
-  coverAllItems(rng, rawItem, nI);
+  return { rawUser, rawItem };
+}
 
-  // Shuffle the log, then ids by first appearance.
+/**
+ * Shuffles the log, assigns ids by first appearance (tokens: 1-based catalogue numbers) and
+ * carries the truth (taste, rank) over to internal ids.
+ */
+function toLog(rng: Rng, s: Settings, raw: RawPairs, taste: Float64Array, rankOf: Int32Array): SyntheticResult {
+  const { nU, nI, total } = s;
   const order = rng.permutation(total);
   const userMap = new IdMapBuilder('user_id');
   const itemMap = new IdMapBuilder('item_id');
@@ -252,8 +280,8 @@ export function generateSyntheticWithTruth(options: SyntheticOptions = {}): Synt
   const items = new Int32Array(total);
   for (let p = 0; p < total; p++) {
     const k = order[p]!;
-    const u = rawUser[k]!;
-    const i = rawItem[k]!;
+    const u = raw.rawUser[k]!;
+    const i = raw.rawItem[k]!;
     if (uId[u]! < 0) uId[u] = userMap.idOf(String(u + 1));
     if (iId[i]! < 0) iId[i] = itemMap.idOf(String(i + 1));
     users[p] = uId[u]!;
@@ -265,68 +293,28 @@ export function generateSyntheticWithTruth(options: SyntheticOptions = {}): Synt
   const rankById = new Int32Array(itemMap.size);
   rankById[0] = -1;
   for (let i = 0; i < nI; i++) if (iId[i]! > 0) rankById[iId[i]!] = rankOf[i]!;
-  const source = `synthetic:users=${nU},items=${nI},interactions=${total},seed=${seed}`;
-  return { log: { users, items, userMap: userMap.build(), itemMap: itemMap.build(), source }, taste: tasteById, rank: rankById };
+  const source = `synthetic:users=${nU},items=${nI},interactions=${total},seed=${s.seed}`;
+  const log = { users, items, userMap: userMap.build(), itemMap: itemMap.build(), source };
+  return { log, taste: tasteById, rank: rankById };
+}
+
+/**
+ * Generates a synthetic log with its truth; see the module comment for the model. Throws
+ * UserError for a bad option or sizes that do not fit together.
+ */
+export function generateSyntheticWithTruth(options: SyntheticOptions = {}): SyntheticResult {
+  const s = resolveSettings(options);
+  const rng = new Rng(s.seed);
+  const items = drawItems(rng, s);
+  const users = drawUsers(rng, s);
+  const raw = drawInteractions(rng, s, items, users);
+  coverAllItems(rng, raw.rawItem, s.nI);
+  return toLog(rng, s, raw, users.taste, items.rankOf);
 }
 
 /** Generates a synthetic InteractionLog (see generateSyntheticWithTruth). */
 export function generateSynthetic(options: SyntheticOptions = {}): InteractionLog {
   return generateSyntheticWithTruth(options).log;
-}
-
-/**
- * Splits `extra` over users proportionally to act[u], each at most capExtra, summing exactly
- * to extra (largest shares by a scale search, the remainder one by one at random).
- */
-function distributeActivity(rng: Rng, act: Float64Array, extra: number, capExtra: number): Int32Array {
-  const n = act.length;
-  const out = new Int32Array(n);
-  const sumAt = (t: number): number => {
-    let s = 0;
-    for (let u = 0; u < n; u++) s += Math.min(capExtra, Math.floor(t * act[u]!));
-    return s;
-  };
-  let lo = 0;
-  let hi = 1;
-  while (sumAt(hi) < extra && hi < 1e18) hi *= 2;
-  for (let it = 0; it < 100; it++) {
-    const mid = (lo + hi) / 2;
-    if (sumAt(mid) <= extra) lo = mid;
-    else hi = mid;
-  }
-  let s = 0;
-  for (let u = 0; u < n; u++) {
-    out[u] = Math.min(capExtra, Math.floor(lo * act[u]!));
-    s += out[u]!;
-  }
-  let rest = extra - s;
-  while (rest > 0) {
-    const u = rng.nextInt(n);
-    if (out[u]! < capExtra) {
-      out[u]!++;
-      rest--;
-    }
-  }
-  return out;
-}
-
-/** Replaces repeated items by never-drawn ones so every catalogue item appears at least once. */
-function coverAllItems(rng: Rng, rawItem: Int32Array, nI: number): void {
-  const cnt = new Int32Array(nI);
-  for (let k = 0; k < rawItem.length; k++) cnt[rawItem[k]!]!++;
-  for (let j = 0; j < nI; j++) {
-    if (cnt[j]! > 0) continue;
-    // j was never drawn, so no user has it yet: any repeated item can make room.
-    for (;;) {
-      const k = rng.nextInt(rawItem.length);
-      const old = rawItem[k]!;
-      if (cnt[old]! < 2) continue;
-      rawItem[k] = j;
-      cnt[old]!--;
-      cnt[j]!++;
-      break;
-    }
-  }
 }
 
 /**

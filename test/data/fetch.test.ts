@@ -19,6 +19,8 @@ const sha = createHash('sha256').update(zip).digest('hex');
 const corrupt = zip.slice();
 corrupt.fill(0x55, 30, corrupt.length - 30);
 const corruptSha = createHash('sha256').update(corrupt).digest('hex');
+const noData = zipSync({ 'ml-100k/README': strToU8('no u.data here\n') });
+const noDataSha = createHash('sha256').update(noData).digest('hex');
 
 let server: http.Server;
 let base = '';
@@ -36,6 +38,16 @@ test.before(async () => {
     } else if (url === '/corrupt/ml-100k.zip') {
       res.writeHead(200, { 'content-length': corrupt.length });
       res.end(corrupt);
+    } else if (url === '/nodata/ml-100k.zip') {
+      res.writeHead(200, { 'content-length': noData.length });
+      res.end(noData);
+    } else if (url === '/loop/ml-100k.zip') {
+      res.writeHead(301, { location: '/loop/ml-100k.zip' });
+      res.end();
+    } else if (url === '/long/ml-100k.zip') {
+      // Announces nothing and sends more than expected.
+      res.writeHead(200);
+      res.end(Buffer.concat([zip, Buffer.alloc(10)]));
     } else if (url === '/short/ml-100k.zip') {
       // Announces nothing, sends half, then closes.
       res.writeHead(200);
@@ -52,6 +64,11 @@ test.after(() => {
   server.close();
   rmSync(root, { recursive: true, force: true });
 });
+
+/** Options that fetch the test archive from `${base}/${route}` and expect exactly it. */
+function served(route: string): { baseUrl: string; expectedSha256: string; expectedBytes: number } {
+  return { baseUrl: `${base}/${route}`, expectedSha256: sha, expectedBytes: zip.length };
+}
 
 /** The destination's parent holds nothing but what we expect (no temp leftovers). */
 function entries(dir: string): string[] {
@@ -77,10 +94,10 @@ test('success: downloads, verifies, extracts into place (top folder stripped), v
   assert.equal(readFileSync(r.interactions, 'utf8').split('\n')[0], '196\t242\t3\t881250949');
   // A second fetch into the same place refuses, unless asked to overwrite.
   await assert.rejects(
-    fetchDataset('ml-100k', join(parent, 'ml-100k'), { baseUrl: `${base}/ok`, expectedSha256: sha, expectedBytes: zip.length }),
+    fetchDataset('ml-100k', join(parent, 'ml-100k'), served('ok')),
     (e: unknown) => e instanceof UserError && /already exists/.test(e.message),
   );
-  await fetchDataset('ml-100k', join(parent, 'ml-100k'), { baseUrl: `${base}/ok`, expectedSha256: sha, expectedBytes: zip.length, overwrite: true });
+  await fetchDataset('ml-100k', join(parent, 'ml-100k'), { ...served('ok'), overwrite: true });
   assert.deepEqual(entries(parent), ['ml-100k']);
 });
 
@@ -88,12 +105,15 @@ test('wrong checksum: clear error, nothing left behind', async () => {
   const parent = join(root, 'b');
   mkdirSync(parent);
   await assert.rejects(
-    fetchDataset('ml-100k', join(parent, 'ml-100k'), { baseUrl: `${base}/ok`, expectedSha256: '0'.repeat(64), expectedBytes: zip.length }),
+    fetchDataset('ml-100k', join(parent, 'ml-100k'), { ...served('ok'), expectedSha256: '0'.repeat(64) }),
     /checksum mismatch .*SHA-256 [0-9a-f]{64}, expected 0{64}/,
   );
   assert.deepEqual(entries(parent), []);
   // The pinned GroupLens size and checksum reject the test archive too.
-  await assert.rejects(fetchDataset('ml-100k', join(parent, 'ml-100k'), { baseUrl: `${base}/ok` }), /announces \d+ bytes, expected 4924029/);
+  await assert.rejects(
+    fetchDataset('ml-100k', join(parent, 'ml-100k'), { baseUrl: `${base}/ok` }),
+    /announces \d+ bytes, expected 4924029/,
+  );
   assert.deepEqual(entries(parent), []);
 });
 
@@ -101,7 +121,11 @@ test('corrupt zip: clear error, nothing left behind', async () => {
   const parent = join(root, 'c');
   mkdirSync(parent);
   await assert.rejects(
-    fetchDataset('ml-100k', join(parent, 'ml-100k'), { baseUrl: `${base}/corrupt`, expectedSha256: corruptSha, expectedBytes: corrupt.length }),
+    fetchDataset('ml-100k', join(parent, 'ml-100k'), {
+      baseUrl: `${base}/corrupt`,
+      expectedSha256: corruptSha,
+      expectedBytes: corrupt.length,
+    }),
     /corrupt zip archive/,
   );
   assert.deepEqual(entries(parent), []);
@@ -113,11 +137,42 @@ test('HTTP 404, truncated download and unknown names: clear errors, nothing left
   await assert.rejects(fetchDataset('ml-100k', join(parent, 'x'), { baseUrl: `${base}/missing` }), /HTTP 404/);
   assert.deepEqual(entries(parent), []);
   await assert.rejects(
-    fetchDataset('ml-100k', join(parent, 'x'), { baseUrl: `${base}/short`, expectedSha256: sha, expectedBytes: zip.length }),
+    fetchDataset('ml-100k', join(parent, 'x'), served('short')),
     /has \d+ bytes, expected \d+|closed early/,
   );
   assert.deepEqual(entries(parent), []);
-  await assert.rejects(fetchDataset('ml-25m', join(parent, 'x')), (e: unknown) => e instanceof UserError && /unknown dataset 'ml-25m'/.test(e.message));
+  await assert.rejects(
+    fetchDataset('ml-25m', join(parent, 'x')),
+    (e: unknown) => e instanceof UserError && /unknown dataset 'ml-25m'/.test(e.message),
+  );
   writeFileSync(join(parent, 'keep'), 'x');
   assert.deepEqual(entries(parent), ['keep']);
+});
+
+test('redirect loop, oversized body, archive without u.data: clear errors, old data kept', async () => {
+  const parent = join(root, 'e');
+  mkdirSync(parent);
+  await assert.rejects(
+    fetchDataset('ml-100k', join(parent, 'x'), { ...served('loop'), maxRedirects: 2 }),
+    /^Error: download failed: too many redirects \(last: http:\/\/127\.0\.0\.1:\d+\/loop\/ml-100k\.zip\)$/,
+  );
+  await assert.rejects(
+    fetchDataset('ml-100k', join(parent, 'x'), served('long')),
+    /download failed: .*\/long\/ml-100k\.zip is larger than the expected \d+ bytes$/,
+  );
+  assert.deepEqual(entries(parent), []);
+  const dest = join(parent, 'ml-100k');
+  mkdirSync(dest);
+  writeFileSync(join(dest, 'old'), 'kept');
+  await assert.rejects(
+    fetchDataset('ml-100k', dest, {
+      baseUrl: `${base}/nodata`,
+      expectedSha256: noDataSha,
+      expectedBytes: noData.length,
+      overwrite: true,
+    }),
+    /^Error: the archive has no u\.data \(found: README\)$/,
+  );
+  assert.deepEqual(entries(parent), ['ml-100k']);
+  assert.deepEqual(entries(dest), ['old']);
 });

@@ -39,7 +39,10 @@ test('RecBole .inter: ids by first appearance, duplicates collapse to the first'
 });
 
 test('.inter: fields found by name in any order, configurable; min-rating filters before ids', () => {
-  const p = file('y.inter', 'rating:float\tts:float\titem:token\tuser:token\r\n3\t0\ta\tx\r\n5\t0\tb\ty\r\n4\t0\tc\tx\r\n');
+  const p = file(
+    'y.inter',
+    'rating:float\tts:float\titem:token\tuser:token\r\n3\t0\ta\tx\r\n5\t0\tb\ty\r\n4\t0\tc\tx\r\n',
+  );
   const log = readInteractions(p, { userCol: 'user', itemCol: 'item', minRating: 4 });
   assert.deepEqual(log.userMap.tokens, ['[PAD]', 'y', 'x']);
   assert.deepEqual(log.itemMap.tokens, ['[PAD]', 'b', 'c']);
@@ -51,10 +54,13 @@ test('MovieLens u.data, ratings.dat, csv and tsv', () => {
   const a = readInteractions(file('u.data', '196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t302\t1\t1\n'));
   assert.deepEqual(a.userMap.tokens, ['[PAD]', '196', '186']);
   assert.deepEqual([...a.items], [1, 2, 2]);
-  const b = readInteractions(file('ratings.dat', '1::1193::5::978300760\n1::661::3::978302109\n2::1193::2::1\n'), { minRating: 3 });
+  const b = readInteractions(file('ratings.dat', '1::1193::5::978300760\n1::661::3::978302109\n2::1193::2::1\n'), {
+    minRating: 3,
+  });
   assert.deepEqual([...b.users], [1, 1]);
   assert.deepEqual(b.itemMap.tokens, ['[PAD]', '1193', '661']);
-  const c = readInteractions(file('ratings.csv', 'userId,movieId,rating,timestamp\n1,"31",2.5,1\n1, 1029 ,3.0,2\n2,31,4,3\n'), { minRating: 3 });
+  const csv = 'userId,movieId,rating,timestamp\n1,"31",2.5,1\n1, 1029 ,3.0,2\n2,31,4,3\n';
+  const c = readInteractions(file('ratings.csv', csv), { minRating: 3 });
   assert.deepEqual(c.itemMap.tokens, ['[PAD]', '1029', '31']);
   assert.deepEqual([...c.users], [1, 2]);
   const d = readInteractions(file('x.tsv', 'a\tb\n'.repeat(0) + '10\t20\n11\t20\n'));
@@ -66,7 +72,13 @@ test('MovieLens u.data, ratings.dat, csv and tsv', () => {
   });
   assert.deepEqual(e.userMap.tokens, ['[PAD]', 'u1']);
   assert.deepEqual(e.itemMap.tokens, ['[PAD]', 'i1', 'i2']);
-  const f = readInteractions(file('noheader.csv', 'r,u,i\n'.slice(6) + '5,u1,i1\n1,u2,i1\n'), { userCol: 1, itemCol: '2', header: false, ratingCol: 0, minRating: 2 });
+  const f = readInteractions(file('noheader.csv', 'r,u,i\n'.slice(6) + '5,u1,i1\n1,u2,i1\n'), {
+    userCol: 1,
+    itemCol: '2',
+    header: false,
+    ratingCol: 0,
+    minRating: 2,
+  });
   assert.deepEqual(f.userMap.tokens, ['[PAD]', 'u1']);
 });
 
@@ -124,7 +136,10 @@ test('bad input: too few columns and non-numeric ratings name file and line', ()
   );
   // Without min-rating the rating column is never parsed.
   assert.equal(readInteractions(file('ratings.dat', '1::2::x::0\n')).users.length, 1);
-  userError(() => readInteractions(file('ratings.dat', '1::2::1::0\n'), { minRating: 4 }), /all 1 rows have rating < 4/);
+  userError(
+    () => readInteractions(file('ratings.dat', '1::2::1::0\n'), { minRating: 4 }),
+    /all 1 rows have rating < 4/,
+  );
 });
 
 test('a large file reads fast (200k rows)', () => {
@@ -151,4 +166,40 @@ test('ML-100K atomic file: 943 × 1682 × 100,000 and the oracle id maps', (t) =
   assert.deepEqual(log.itemMap.tokens, readIdMapTsv(join(ORACLE_DIR, 'item_id_map.tsv')).tokens);
   const kept = readInteractions(ML100K_INTER, { minRating: 4 });
   assert.equal(kept.users.length, 55_375);
+});
+
+test('bad input: folders with no or several interaction files, bad columns, empty and unterminated fields', () => {
+  const none = join(dir, 'none');
+  mkdirSync(join(none, 'sub'), { recursive: true });
+  writeFileSync(join(none, 'sub', 'notes.txt'), 'x');
+  userError(
+    () => readInteractions(none),
+    /none: no interaction file found \(looked for \*\.inter, u\.data, ratings\.dat, ratings\.csv\)$/,
+  );
+  const many = join(dir, 'many');
+  mkdirSync(join(many, 'b'), { recursive: true });
+  mkdirSync(join(many, 'a'));
+  writeFileSync(join(many, 'b', 'u.data'), '1\t2\n');
+  writeFileSync(join(many, 'a', 'ratings.csv'), '1,2\n');
+  userError(
+    () => resolveInteractionFile(many),
+    /many: several interaction files found: ratings\.csv, u\.data; name one$/,
+  );
+  userError(
+    () => readInteractions(file('x.inter', 'user_id:token\titem_id:token\n1\t2\n'), { itemCol: 5 }),
+    /x\.inter:1: item column index 5 is beyond the header's 2 fields \(user_id, item_id\)$/,
+  );
+  userError(
+    () => readInteractions(file('u.data', '1\t2\n'), { userCol: 'user' }),
+    /u\.data: user column 'user' is a name, but the file has no header; give a 0-based column index$/,
+  );
+  userError(
+    () => readInteractions(file('x.csv', '1,2\n'), { userCol: -1 }),
+    /^user column index must be a non-negative integer, got -1$/,
+  );
+  userError(() => readInteractions(file('x.csv', '1,2\n ,3\n')), /x\.csv:2: empty user field$/);
+  userError(() => readInteractions(file('x.csv', '1,2\n3,"4\n')), /x\.csv:2: unterminated quoted field$/);
+  const q = readInteractions(file('q.csv', 'user,item\n"a,1","say ""hi"""\na,1,x\n'));
+  assert.deepEqual(q.userMap.tokens, ['[PAD]', 'a,1', 'a']);
+  assert.deepEqual(q.itemMap.tokens, ['[PAD]', 'say "hi"', '1']);
 });

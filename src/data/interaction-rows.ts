@@ -1,0 +1,122 @@
+/**
+ * The rows of an interaction file → internal ids (docs/numeric-contract.md §1): the first
+ * non-blank line settles the columns, every row is checked, dropped when its rating is below the
+ * threshold, and its user and item tokens get ids in order of first appearance.
+ */
+import { UserError } from '../util/errors.js';
+import { IdMapBuilder } from './idmap.js';
+import { type ColumnPlan, planColumns } from './interaction-columns.js';
+import type { ColumnSpec, FormatLayout } from './interaction-format.js';
+import { field, type LineView } from './line-scanner.js';
+
+/** An Int32Array that doubles its capacity as values are pushed. */
+class GrowInt32 {
+  data = new Int32Array(1 << 16);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const n = new Int32Array(this.data.length * 2);
+      n.set(this.data);
+      this.data = n;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+/** The rating threshold and the rating column the caller named. */
+export interface RatingFilter {
+  /** Keep only rows with rating ≥ minRating; undefined keeps every row and never parses ratings. */
+  minRating: number | undefined;
+  /** The rating column the caller named, if any. */
+  ratingCol: ColumnSpec | undefined;
+}
+
+/** Collects the (user id, item id) pairs of a file's lines, in file order, duplicates included. */
+export class InteractionCollector {
+  /** User tokens → ids 1..N by first appearance among the rows kept. */
+  readonly userMap = new IdMapBuilder('user_id');
+  /** Item tokens → ids 1..N by first appearance among the rows kept. */
+  readonly itemMap = new IdMapBuilder('item_id');
+  /** Rows kept. */
+  rows = 0;
+  /** Rows dropped by the rating threshold. */
+  filtered = 0;
+  private readonly users = new GrowInt32();
+  private readonly items = new GrowInt32();
+  private columns: ColumnPlan | null = null;
+  private lastUser = '\u0000';
+  private lastUserId = 0;
+
+  /** Rows of `file`, laid out as `layout`, filtered by `filter`. */
+  constructor(
+    private readonly file: string,
+    private readonly layout: FormatLayout,
+    private readonly filter: RatingFilter,
+  ) {}
+
+  /** Whether a non-blank line has been seen (the columns are settled). */
+  get started(): boolean {
+    return this.columns !== null;
+  }
+
+  /** Takes one non-blank line. Throws UserError naming the file and line for a bad row. */
+  add(v: LineView): void {
+    let columns = this.columns;
+    if (columns === null) {
+      const request = { ratingCol: this.filter.ratingCol, withRating: this.filter.minRating !== undefined };
+      columns = planColumns(v, this.layout, request, this.file);
+      this.columns = columns;
+      if (columns.isHeader) return;
+    }
+    if (v.count < columns.needed) {
+      throw new UserError(
+        `line has ${v.count} field${v.count === 1 ? '' : 's'}, expected ${columns.needed} ` +
+          `(separator ${JSON.stringify(this.layout.sep)})`,
+        this.file,
+        v.lineNo,
+      );
+    }
+    if (columns.rating >= 0 && this.belowThreshold(v, columns.rating)) {
+      this.filtered++;
+      return;
+    }
+    this.addPair(v, columns.user, columns.item);
+  }
+
+  /** The user and item ids of the rows kept, in file order. */
+  pairs(): { users: Int32Array; items: Int32Array } {
+    return {
+      users: this.users.data.subarray(0, this.users.length),
+      items: this.items.data.subarray(0, this.items.length),
+    };
+  }
+
+  private belowThreshold(v: LineView, col: number): boolean {
+    const s = v.starts[col]!;
+    const e = v.ends[col]!;
+    const txt = v.text.slice(s, e);
+    const r = e > s ? Number(txt) : NaN;
+    if (Number.isNaN(r)) {
+      throw new UserError(`rating '${txt}' is not a number (needed for min-rating)`, this.file, v.lineNo);
+    }
+    return r < this.filter.minRating!;
+  }
+
+  private addPair(v: LineView, uCol: number, iCol: number): void {
+    const us = v.starts[uCol]!;
+    const ue = v.ends[uCol]!;
+    const is = v.starts[iCol]!;
+    const ie = v.ends[iCol]!;
+    if (ue === us) throw new UserError('empty user field', this.file, v.lineNo);
+    if (ie === is) throw new UserError('empty item field', this.file, v.lineNo);
+    // Files grouped by user (ratings.dat) repeat the user token line after line: reuse its id
+    // without slicing and hashing.
+    if (!(ue - us === this.lastUser.length && v.text.startsWith(this.lastUser, us)) || v.escaped[uCol]) {
+      this.lastUser = v.escaped[uCol] ? field(v, uCol) : v.text.slice(us, ue);
+      this.lastUserId = this.userMap.idOf(this.lastUser);
+    }
+    this.users.push(this.lastUserId);
+    this.items.push(this.itemMap.idOf(v.escaped[iCol] ? field(v, iCol) : v.text.slice(is, ie)));
+    this.rows++;
+  }
+}
