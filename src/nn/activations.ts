@@ -5,7 +5,11 @@
 
 /** y = max(0, x); y may alias x. */
 export function reluForward(x: Float32Array, y: Float32Array, len = x.length): Float32Array {
-  for (let i = 0; i < len; i++) { const v = x[i]!; y[i] = v > 0 ? v : 0; }
+  for (let i = 0; i < len; i++) {
+    const v = x[i]!;
+    // biome-ignore lint/complexity/useMathMinMax: Math.max would pass NaN through; this maps NaN to 0
+    y[i] = v > 0 ? v : 0;
+  }
   return y;
 }
 

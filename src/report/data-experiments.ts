@@ -40,7 +40,7 @@ function describeConfig(run: string, name: string): string | undefined {
 
 /** The fine-tuner's epoch log as chart points; a malformed log is reported and not drawn. */
 function loadEpochLog(path: string, warnings: string[]): LogPoint[] {
-  let records;
+  let records: ReturnType<typeof readEpochLog>;
   try { records = readEpochLog(path); } catch (err) {
     if (err instanceof UserError) { warnings.push(`skipped: ${err.message}`); return []; }
     throw err;
