@@ -46,10 +46,6 @@ import { experimentJournal } from '../store/finetune-journal.js';
 // Re-exported: tests and callers reach the optimizer through the fine-tuner too.
 export { RowSparseRAdam };
 
-// Moved to src/store; re-exported while callers move.
-export { LOG_FILE, RESUME_FILE, SUMMARY_FILE } from '../store/experiment-files.js';
-export { readEpochLog } from '../store/epoch-log.js';
-
 const RESUME_VERSION = 1;
 
 export interface FinetuneData {

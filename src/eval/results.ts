@@ -36,9 +36,6 @@ import { readListMatrix } from '../store/list-files.js';
 export {
   RESULTS_FORMAT_VERSION, type CalituneBlock, type EvalSplit, type RboEntry, type ResultsFile, type SelectedOut, type SelectionMetrics,
 } from './results-format.js';
-// Moved to src/store; re-exported while callers move.
-export { findExperiment, type StoredEpoch, type StoredExperiment } from '../store/stored-experiment.js';
-export { readResults, resultsPaths } from '../store/results-files.js';
 
 import { SELECTION_MODES, selectEpochs, type SelectionMode } from '../selection/index.js';
 import { resultsCpCurve, selectedVsCp } from './cp-verdicts.js';

@@ -62,6 +62,3 @@ export function experimentName(c: FinetuneConfig, varied: readonly string[] = []
   }
   return parts.join('__');
 }
-
-// The naming rule moved to src/store; re-exported while callers move.
-export { isValidExperimentName } from '../store/experiment-name.js';

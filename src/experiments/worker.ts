@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { loadNativeBlas } from '../math/native.js';
-import { experimentPaths } from './experiment-dir.js';
+import { experimentPaths } from '../store/experiment-files.js';
 import type { KeepPolicy } from '../calibration/checkpoints.js';
 import { finetune } from '../pipeline/finetune.js';
 import { evaluate } from '../pipeline/evaluate.js';

@@ -5,10 +5,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadRunData, runPaths } from '../experiments/run-dir.js';
+import { loadRunData, runPaths } from '../store/run.js';
 import { evaluateBase, meanNdcg, type ListsNdcg } from '../eval/base-eval.js';
 import { readNpyMatrixI32, writeNpy } from '../data/npy.js';
-import { hasPrepared, loadPrepared, type Prepared } from '../calibration/prepare.js';
+import { hasPrepared, loadPrepared } from '../store/prepare-files.js';
+import type { Prepared } from '../calibration/prepare.js';
 import { evaluateRun, type EvalSplit, type ResultsFile } from '../eval/results.js';
 import type { SplitDataset } from '../data/types.js';
 import { InputError, UserError } from '../util/errors.js';

@@ -6,19 +6,21 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadRunData, runPaths } from '../experiments/run-dir.js';
-import { experimentPaths } from '../experiments/experiment-dir.js';
-import { loadPrepared, type Prepared } from '../calibration/prepare.js';
+import { loadRunData, runPaths } from '../store/run.js';
+import { experimentPaths } from '../store/experiment-files.js';
+import { loadPrepared } from '../store/prepare-files.js';
+import type { Prepared } from '../calibration/prepare.js';
 import {
   calibrationAlpha, checkFinetuneConfigForData, loadFinetuneConfig, validateFinetuneConfig,
   type FinetuneConfig, type LoadedFinetuneConfig,
 } from '../experiments/finetune-config.js';
-import { CheckpointStore, KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
+import { CheckpointStore } from '../store/checkpoint-store.js';
+import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
 import { checkUserAdapter, finetune as runFinetuner, finetuneUsers, type FinetuneSummary } from '../calibration/finetuner.js';
 import { Validator } from '../calibration/validation.js';
 import type { Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
-import type { RunInfo } from '../experiments/run-dir.js';
+import type { RunInfo } from '../store/run.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, UserError } from '../util/errors.js';
 import { parseOptions } from './options.js';

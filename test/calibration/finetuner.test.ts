@@ -11,10 +11,17 @@ import { Rng } from '../../src/math/rng.js';
 import { topkRows } from '../../src/math/topk.js';
 import { ndcgAtK } from '../../src/eval/ndcg.js';
 import {
-  finetune, finetuneUsers, readEpochLog, selectEpochs, tradeoffScore, LOG_FILE, RESUME_FILE, SUMMARY_FILE,
-  type FinetuneData, type ValidationResult, type EpochLogRecord,
+  finetune,
+  finetuneUsers,
+  selectEpochs,
+  tradeoffScore,
+  type FinetuneData,
+  type ValidationResult,
+  type EpochLogRecord,
 } from '../../src/calibration/finetuner.js';
-import { CheckpointStore } from '../../src/calibration/checkpoints.js';
+import { readEpochLog } from '../../src/store/epoch-log.js';
+import { LOG_FILE, RESUME_FILE, SUMMARY_FILE } from '../../src/store/experiment-files.js';
+import { CheckpointStore } from '../../src/store/checkpoint-store.js';
 import { onParetoFront } from '../../src/selection/pareto.js';
 import { candidateLabels, randomCandidates, relevanceCandidates } from '../../src/calibration/candidates.js';
 import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../../src/experiments/finetune-config.js';
