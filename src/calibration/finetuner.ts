@@ -29,7 +29,7 @@
  */
 import type { Recommender } from '../models/recommender.js';
 import type { Parameter } from '../nn/parameter.js';
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { Rng } from '../math/rng.js';
 import { RowSparseRAdam } from '../nn/row-sparse-radam.js';
 import type { Optimizer, OptimizerState } from '../nn/optimizer.js';

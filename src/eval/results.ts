@@ -14,7 +14,8 @@
  * reference's rule: the last epoch that improved any of the three over its own best so far,
  * bests starting at 0 / 1 / 0). Ties: the earlier epoch.
  */
-import type { SplitDataset, Csr } from '../data/types.js';
+import type { SplitDataset } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { InputError, UserError } from '../util/errors.js';
 import type { Prepared } from '../calibration/prepare.js';
 import { evaluateLists, groupCountPerUser, type ReferenceMetrics } from './metrics.js';

@@ -25,7 +25,7 @@
  * KL over the candidates.
  * The model needs the train matrix (setTrainMatrix) to build its inputs.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { Rng } from '../math/rng.js';
 import {
   checkSizes, gatherCsrRows, linearBackward, linearForward, loadParams, makeParam, snapshotParams,

@@ -4,7 +4,7 @@
  * re-ranks a candidate pool per request; `method: 'cp'` is here to measure that difference.
  */
 import type { Prepared } from '../calibration/prepare.js';
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { maskBlock } from '../math/mask.js';
 import { topkRow } from '../math/topk.js';
 import { cpRerankRange, cpScratch, type CpScratch } from '../rerank/cp.js';

@@ -14,7 +14,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { readSplitDir, writeSplitDir } from '../data/split-io.js';
 import { fingerprintSplit } from '../data/fingerprint.js';
 import type { SplitDataset } from '../data/types.js';
-import { csrNnz } from '../data/csr.js';
+import { csrNnz } from '../math/csr.js';
 
 export const RUN_FORMAT_VERSION = 1;
 export const RUN_INFO_FILE = 'run.json';

@@ -206,7 +206,7 @@ test('users without train items are left out of fine-tuning with a warning', asy
     if (u === 1) continue;
     for (let p = train.indptr[u]!; p < train.indptr[u + 1]!; p++) { rows.push(u); cols.push(train.indices[p]!); }
   }
-  const { csrFromCoo } = await import('../../src/data/csr.js');
+  const { csrFromCoo } = await import('../../src/math/csr.js');
   const ds2: SplitDataset = { ...ds, train: csrFromCoo(rows, cols, train.nRows, train.nCols) };
   const run2 = join(tmp, 'empty-user2');
   const info = createRun(run2, ds2, { kind: 'synthetic' }, 3);
