@@ -29,7 +29,7 @@ import { popularityGroupsFromSplit } from '../src/calibration/popularity.js';
 import { userTargets } from '../src/calibration/user-targets.js';
 import { finetune, type EpochLogRecord } from '../src/calibration/finetuner.js';
 import { Validator } from '../src/calibration/validation.js';
-import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../src/experiments/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../src/calibration/finetune-config.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -38,7 +38,7 @@ import { CaliTuneLoss } from './loss.js';
 import { CandidatePicker, candidateLabels, randomCandidates, relevanceCandidates } from './candidates.js';
 import type { ImprovementSink, NamedTensor } from './checkpoints.js';
 import { SELECTION_MODES, selectEpochs as selectEpochPoints, type SelectionMode } from '../selection/index.js';
-import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from '../experiments/finetune-config.js';
+import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from './finetune-config.js';
 import type { SafeTensor, SafeTensorsFile } from '../models/safetensors.js';
 import { InputError, UserError } from '../util/errors.js';
 import { experimentJournal } from '../store/finetune-journal.js';

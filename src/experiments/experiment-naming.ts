@@ -6,7 +6,7 @@
  * 1e-5 → "1e-05"; a '+' in an exponent is dropped: 1e+30 → "1e30"), since the reference builds the name with an f-string. Any other key that a
  * grid varies is appended as `__key{value}` so that every point of a grid gets its own name.
  */
-import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from './finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../calibration/finetune-config.js';
 
 /** The keys that are always part of a name. */
 export const NAME_KEYS = ['combined_mode_alpha', 'freeze_item_emb', 'candidate_selection', 'k_candidates', 'learning_rate'] as const;

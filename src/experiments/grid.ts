@@ -25,7 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
-import { DEFAULT_FINETUNE_CONFIG, IGNORED_KEYS, parseFinetuneConfigYaml, validateFinetuneConfig, type FinetuneConfig } from './finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, IGNORED_KEYS, parseFinetuneConfigYaml, validateFinetuneConfig, type FinetuneConfig } from '../calibration/finetune-config.js';
 import { experimentName } from './experiment-naming.js';
 import { isValidExperimentName } from '../store/experiment-name.js';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';

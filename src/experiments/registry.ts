@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { UserError } from '../util/errors.js';
-import { DEFAULT_FINETUNE_CONFIG } from './finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG } from '../calibration/finetune-config.js';
 import { cpCurve, frontierReport, validationFront, type CpCurve, type FrontierReport } from '../selection/index.js';
 import { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 

@@ -13,7 +13,7 @@ import type { Prepared } from '../calibration/prepare.js';
 import {
   calibrationAlpha, checkFinetuneConfigForData, loadFinetuneConfig, validateFinetuneConfig,
   type FinetuneConfig, type LoadedFinetuneConfig,
-} from '../experiments/finetune-config.js';
+} from '../calibration/finetune-config.js';
 import { CheckpointStore } from '../store/checkpoint-store.js';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
 import { checkUserAdapter, finetune as runFinetuner, finetuneUsers, type FinetuneSummary } from '../calibration/finetuner.js';

@@ -23,7 +23,7 @@ import { LOG_FILE, RESUME_FILE, SUMMARY_FILE } from '../../src/store/experiment-
 import { CheckpointStore } from '../../src/store/checkpoint-store.js';
 import { onParetoFront } from '../../src/selection/pareto.js';
 import { candidateLabels, randomCandidates, relevanceCandidates } from '../../src/calibration/candidates.js';
-import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../../src/experiments/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../../src/calibration/finetune-config.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { readNpy } from '../../src/data/npy.js';
 import { UserError } from '../../src/util/errors.js';

@@ -1,5 +1,5 @@
 /** `calitune runs list | show NAME | compare A B | frontier`: read the run registry (read-only). */
-import { DEFAULT_FINETUNE_CONFIG } from '../../experiments/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG } from '../../calibration/finetune-config.js';
 import { Registry, registryFrontier, type EpochRow, type PointRow } from '../../experiments/registry.js';
 import { AHEAD_TOLERANCE, SELECTION_MODES, type FrontierReport } from '../../selection/index.js';
 import { printSummaryTable } from '../../experiments/runner.js';
