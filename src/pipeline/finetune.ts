@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadRunData, runPaths } from '../store/run.js';
 import { experimentPaths } from '../store/experiment-files.js';
+import { experimentJournal } from '../store/finetune-journal.js';
 import { loadPrepared } from '../store/prepare-files.js';
 import type { Prepared } from '../calibration/prepare.js';
 import {
@@ -161,7 +162,8 @@ function runEpochs(o: Options, config: FinetuneConfig, inputs: Inputs, store: Ch
   let bestN = -Infinity, bestJ = Infinity;
   try {
     return runFinetuner({
-      model, config, runDir: experimentPaths(o.run, o.experiment).dir, sink: store, resume: o.resume,
+      model, config, sink: store, resume: o.resume,
+      journal: experimentJournal(experimentPaths(o.run, o.experiment).dir),
       data: { train: ds.train, itemGroups: prep.itemGroup, nGroups: prep.nGroups, userTargets: prep.targets },
       validate: validator.validate,
       fusedValidate: (m, cand) => {
