@@ -2,7 +2,7 @@
 import { DEFAULT_FINETUNE_CONFIG } from '../../calibration/finetune-config.js';
 import { Registry, registryFrontier, type EpochRow, type PointRow } from '../../experiments/registry.js';
 import { AHEAD_TOLERANCE, SELECTION_MODES, type FrontierReport } from '../../selection/index.js';
-import { printSummaryTable } from '../../experiments/runner.js';
+import { printSummaryTable } from '../../pipeline/grid-runner.js';
 import { UserError } from '../../util/errors.js';
 import { requireStr } from '../args.js';
 import type { Command, CommandContext } from '../command.js';

@@ -18,7 +18,7 @@ import { BprModel } from '../../src/models/bpr.js';
 import { saveModel } from '../../src/models/model-file.js';
 import { prepareRun } from '../../src/store/prepare-files.js';
 import { parseGridText } from '../../src/experiments/grid.js';
-import { acquireRunLock, runPlan } from '../../src/experiments/runner.js';
+import { acquireRunLock, runPlan } from '../../src/pipeline/grid-runner.js';
 import { Registry, registryPath } from '../../src/experiments/registry.js';
 import { readResults, resultsPaths } from '../../src/store/results-files.js';
 import type { Reporter } from '../../src/pipeline/reporter.js';
