@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { loadRunData, runPaths } from '../store/run.js';
 import { experimentPaths } from '../store/experiment-files.js';
 import { experimentJournal } from '../store/finetune-journal.js';
+import { experimentNameProblem, isValidExperimentName } from '../store/experiment-name.js';
 import { loadPrepared } from '../store/prepare-files.js';
 import type { Prepared } from '../calibration/prepare.js';
 import {
@@ -60,8 +61,6 @@ export type FinetuneResult = {
   /** Epochs whose weights are kept. */
   weights_kept: number[];
 } & FinetuneSummary;
-
-const NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 
 /** The configuration: the given file (with overrides), or a resumed run's saved one. */
 function loadConfiguration(o: Options, savedConfig: string): LoadedFinetuneConfig {
@@ -184,8 +183,8 @@ function runEpochs(o: Options, config: FinetuneConfig, inputs: Inputs, store: Ch
 export async function finetune(options: FinetuneOptions, reporter: Reporter = silentReporter): Promise<FinetuneResult> {
   const o = parseOptions(finetuneOptionsSchema, options);
   const { run, experiment: name } = o;
-  if (!NAME_PATTERN.test(name) || name === '.' || name === '..') {
-    throw new InputError((n) => `${n.option('experiment')} '${name}' may only use letters, digits, '.', '_' and '-'`, { field: 'experiment' });
+  if (!isValidExperimentName(name)) {
+    throw new InputError((n) => experimentNameProblem(name, n.option('experiment')) ?? '', { field: 'experiment' });
   }
   const ep = experimentPaths(run, name);
   const loaded = loadConfiguration(o, ep.config);
