@@ -25,7 +25,7 @@ import { USER_GROUP_NAMES } from '../eval/user-groups.js';
 import { closestCpLambda } from '../selection/cp-curve.js';
 import { readNpyMatrixI32 } from '../data/npy.js';
 import { rboPerUser } from '../eval/rbo.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
 import { paretoFront } from '../selection/pareto.js';
 import { selectionModeOr } from '../selection/modes.js';
 import { isRunDirectory, readRunInfo, runPaths, type RunInfo } from '../store/run.js';
@@ -188,7 +188,7 @@ function loadExperiment(run: string, name: string, warnings: string[], missing: 
   }
   const { json: rp, perUser: pu } = resultsPaths(run, name);
   if (!existsSync(rp)) {
-    missing.push(`experiment '${name}' is not evaluated: run 'calitune evaluate --run ${run} --experiment ${name}' (trade-off, RBO and tables need it)`);
+    missing.push(`experiment '${name}' is not evaluated: run the evaluate step on it (trade-off, RBO, tables need it)`);
     return e;
   }
   let res: ResultsFile;
@@ -218,7 +218,10 @@ function loadExperiment(run: string, name: string, warnings: string[], missing: 
   const pe = e.selected[mode] ?? e.selected.any;
   if (pe !== undefined) e.primary = { mode: e.selected[mode] !== undefined ? mode : 'any', epoch: pe };
   if (existsSync(pu)) e.perUserPath = pu;
-  else missing.push(`experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; re-run 'calitune evaluate'`);
+  else {
+    missing.push(`experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; `
+      + 'run the evaluate step again');
+  }
   return e;
 }
 
@@ -226,7 +229,7 @@ function loadExperiment(run: string, name: string, warnings: string[], missing: 
 
 function loadLongTail(run: string, missing: string[], warnings: string[]): LongTail | undefined {
   if (!hasPrepared(run)) {
-    missing.push(`no popularity groups: run 'calitune prepare --run ${run}' (long-tail chart, JSD and user groups need it)`);
+    missing.push('no popularity groups: run the prepare step (long-tail chart, JSD and user groups need it)');
     return undefined;
   }
   try {
@@ -307,7 +310,10 @@ export function loadReportData(run: string): ReportData {
   if (!statSync(run).isDirectory()) throw new UserError(`${run} is not a directory`);
   const missing: string[] = [], warnings: string[] = [];
   let info: RunInfo | undefined;
-  if (!isRunDirectory(run)) throw new UserError(`${run} is not a run directory (no run.json); create one with 'calitune train' or 'calitune import'`);
+  if (!isRunDirectory(run)) {
+    const how = (n: Naming) => `create one with '${n.step('train')}' or '${n.step('import')}'`;
+    throw new InputError((n) => `${run} is not a run directory (no run.json); ${how(n)}`, { field: 'run' });
+  }
   try { info = readRunInfo(run); } catch (e) { if (e instanceof UserError) warnings.push(e.message); else throw e; }
   const data: ReportData = { run, ...(info ? { info } : {}), split: 'test', k: 10, cp: [], experiments: [], userGroupNames: [...USER_GROUP_NAMES], missing, warnings };
 
@@ -316,7 +322,10 @@ export function loadReportData(run: string): ReportData {
 
   const names = listExperiments(run);
   for (const n of names) data.experiments.push(loadExperiment(run, n, warnings, missing));
-  if (names.length === 0) missing.push(`no CaliTune experiments in ${experimentsDir(run)}: run 'calitune finetune --run ${run} --config examples/ml-100k-finetune.yaml --name NAME', then 'calitune evaluate --run ${run} --experiment NAME'`);
+  if (names.length === 0) {
+    missing.push(`no CaliTune experiments in ${experimentsDir(run)}: `
+      + 'run the finetune step (e.g. with examples/ml-100k-finetune.yaml), then the evaluate step on the experiment');
+  }
 
   // base + CP: from the newest evaluated results file (they are the same for every experiment of a run)
   const candidates: { path: string; res: ResultsFile }[] = [];
@@ -341,12 +350,17 @@ export function loadReportData(run: string): ReportData {
     for (const [lam, m] of Object.entries(res.postprocessed ?? {})) data.cp.push({ lambda: lam, m: metricSet(m, `postprocessed.${lam}`, bad) });
     data.cp.sort((a, b) => Number(a.lambda) - Number(b.lambda));
     if (bad.length) warnings.push(`${src.path}: ${bad.length} metric value(s) are NaN or missing (${bad.slice(0, 4).join(', ')}${bad.length > 4 ? ', …' : ''}); drawn as gaps`);
-    if (!res.calitune.prepared) missing.push(`results evaluated without popularity groups: no JSD@${data.k}. Run 'calitune prepare --run ${run}' and evaluate again`);
-    if (data.cp.length === 0) missing.push(`no CP re-ranking results: run 'calitune postprocess --run ${run}' and evaluate again`);
+    if (!res.calitune.prepared) {
+      missing.push(`results evaluated without popularity groups: no JSD@${data.k}. `
+        + 'Run the prepare step and evaluate again');
+    }
+    if (data.cp.length === 0) missing.push('no CP re-ranking results: run the postprocess step and evaluate again');
     const splits = new Set(data.experiments.filter((e) => e.split).map((e) => e.split));
     if (splits.size > 1) warnings.push(`experiments were evaluated on different splits (${[...splits].join(', ')}); the charts mix them`);
   } else {
-    missing.push(`no evaluated results in ${runPaths(run).results}: run 'calitune evaluate --run ${run} [--experiment NAME]' (the trade-off charts need them)`);
+    const results = runPaths(run).results;
+    missing.push(`no evaluated results in ${results}: `
+      + 'run the evaluate step, with or without an experiment (the trade-off charts need them)');
   }
 
   data.longTail = loadLongTail(run, missing, warnings);
