@@ -11,10 +11,11 @@ const TIERS = [
   ['data'],
   ['nn'],
   ['models'],
-  ['train', 'calibration', 'rerank', 'eval', 'selection'],
+  ['selection'],
+  ['train', 'calibration', 'rerank', 'eval'],
   ['store'],
-  ['pipeline'],
   ['experiments', 'report', 'serve'],
+  ['pipeline'],
   ['cli'],
 ];
 

@@ -28,8 +28,9 @@ import { BprModel } from '../src/models/bpr.js';
 import { popularityGroupsFromSplit } from '../src/calibration/popularity.js';
 import { userTargets } from '../src/calibration/user-targets.js';
 import { finetune, type EpochLogRecord } from '../src/calibration/finetuner.js';
+import { experimentJournal } from '../src/store/finetune-journal.js';
 import { Validator } from '../src/calibration/validation.js';
-import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../src/experiments/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../src/calibration/finetune-config.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,7 +78,7 @@ function benchOne(frozen: boolean, perGroup = 0): number {
   let lastCpu = process.cpuUsage();
   try {
     finetune({
-      model, config, runDir: dir,
+      model, config, journal: experimentJournal(dir),
       data: { train: ds.train, itemGroups: pg.itemGroup, nGroups: pg.nGroups, userTargets: tg.targets },
       validate: validator.validate,
       fusedValidate: (m, cand) => {

@@ -10,7 +10,7 @@ import { matrix, type Matrix } from '../src/math/matrix.js';
 import { Rng } from '../src/math/rng.js';
 import { scoreTopK } from '../src/math/scoring.js';
 import { topkRows } from '../src/math/topk.js';
-import type { Csr } from '../src/data/types.js';
+import type { Csr } from '../src/math/csr.js';
 import { DEFAULT_SEED } from '../src/util/seed.js';
 
 const USERS = 6040, ITEMS = 3706, DIM = 256, K = 10;

@@ -15,7 +15,7 @@ import { run as cli } from '../src/cli/main.js';
 import { loadServingModel } from '../src/serve/serving-model.js';
 import { RecommendationService, type RecommendRequest } from '../src/serve/service.js';
 import { createRecommendationServer } from '../src/serve/server.js';
-import { loadPrepared } from '../src/calibration/prepare.js';
+import { loadPrepared } from '../src/store/prepare-files.js';
 import { gemmBackend } from '../src/math/gemm.js';
 
 const shared = process.env.CALITUNE_SHARED ?? join(process.cwd(), '..', 'shared');

@@ -14,10 +14,9 @@
  * foothold: the best tail items of each user are raised towards the list.
  */
 import type { Recommender } from '../models/recommender.js';
-import type { Csr } from '../data/types.js';
+import { sortedContains, type Csr } from '../math/csr.js';
 import type { Rng } from '../math/rng.js';
 import { topkRow } from '../math/topk.js';
-import { sortedContains } from '../eval/ndcg.js';
 
 function checkK(k: number, nItems: number): void {
   if (!Number.isInteger(k) || k < 1 || k > nItems - 1) {

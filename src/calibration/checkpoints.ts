@@ -60,6 +60,3 @@ export function keptWeights(records: readonly EpochMetrics[], keep: KeepPolicy):
   const last = records.length - 1;
   return records.map((_, i) => front[i]! || i === last);
 }
-
-// Moved to src/store; re-exported while callers move.
-export { CheckpointStore } from '../store/checkpoint-store.js';

@@ -29,7 +29,7 @@
  */
 import type { Recommender } from '../models/recommender.js';
 import type { Parameter } from '../nn/parameter.js';
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { Rng } from '../math/rng.js';
 import { RowSparseRAdam } from '../nn/row-sparse-radam.js';
 import type { Optimizer, OptimizerState } from '../nn/optimizer.js';
@@ -38,17 +38,12 @@ import { CaliTuneLoss } from './loss.js';
 import { CandidatePicker, candidateLabels, randomCandidates, relevanceCandidates } from './candidates.js';
 import type { ImprovementSink, NamedTensor } from './checkpoints.js';
 import { SELECTION_MODES, selectEpochs as selectEpochPoints, type SelectionMode } from '../selection/index.js';
-import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from '../experiments/finetune-config.js';
+import { calibrationAlpha, DEFAULT_FINETUNE_CONFIG, type FinetuneConfig, type TargetMetric } from './finetune-config.js';
 import type { SafeTensor, SafeTensorsFile } from '../models/safetensors.js';
 import { InputError, UserError } from '../util/errors.js';
-import { experimentJournal } from '../store/finetune-journal.js';
 
 // Re-exported: tests and callers reach the optimizer through the fine-tuner too.
 export { RowSparseRAdam };
-
-// Moved to src/store; re-exported while callers move.
-export { LOG_FILE, RESUME_FILE, SUMMARY_FILE } from '../store/experiment-files.js';
-export { readEpochLog } from '../store/epoch-log.js';
 
 const RESUME_VERSION = 1;
 
@@ -126,10 +121,8 @@ export interface FinetuneOptions {
    * regenerated; `regenS` is the part of its time spent on the candidates.
    */
   fusedValidate?: (model: Recommender, cand: { users: Int32Array; picker: CandidatePicker; out: Int32Array }) => { result: ValidationResult; regenS: number };
-  /** Where the epoch log, resume state and summary go. */
-  journal?: FinetuneJournal;
-  /** The experiment folder, for callers that pass no journal (the run store's journal of it is used). */
-  runDir?: string;
+  /** Where the epoch log, resume state and summary go (the run store's experimentJournal of a folder). */
+  journal: FinetuneJournal;
   /** Checkpoint writer (e.g. CheckpointStore); none → no checkpoints. */
   sink?: ImprovementSink;
   resume?: boolean;
@@ -230,17 +223,11 @@ interface ResumeMeta {
   stopReason: StopReason | null;
 }
 
-function requireRunDir(runDir: string | undefined): string {
-  if (runDir === undefined) throw new TypeError('finetune needs a journal or a runDir');
-  return runDir;
-}
-
 const CONFIG_KEYS_FREE_ON_RESUME = new Set(['num_epochs', 'early_stopping_patience']);
 
 /** Runs (or resumes) a fine-tuning; returns the summary (also written to the journal). */
 export function finetune(opts: FinetuneOptions): FinetuneSummary {
-  const { model, config: cfg, data } = opts;
-  const journal = opts.journal ?? experimentJournal(requireRunDir(opts.runDir));
+  const { model, config: cfg, data, journal } = opts;
   const G = data.nGroups;
   const alpha = calibrationAlpha(cfg);
   if (data.train.nRows !== model.nUsers) throw new UserError(`train matrix has ${data.train.nRows} users, the model ${model.nUsers}`);

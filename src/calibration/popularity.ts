@@ -9,7 +9,7 @@
  * the item where the cumulative count first reaches (p₀+…+p_g)·total; the last group takes
  * the rest. Item 0 (padding) gets group −1.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { UserError } from '../util/errors.js';
 
 export type PopularitySource = 'train' | 'all';

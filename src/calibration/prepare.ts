@@ -109,6 +109,3 @@ export function userGroupsFromVector(userGroup: Int32Array, nGroups: number): Us
   for (let u = 1; u < userGroup.length; u++) { const g = userGroup[u]!; if (g >= 0 && g < nGroups) lists[g]!.push(u); }
   return { userGroup, nGroups, members: lists.map((l) => Int32Array.from(l)) };
 }
-
-// Moved to src/store; re-exported while callers move.
-export { datasetNameFor, hasPrepared, loadPrepared, preparePaths, prepareRun } from '../store/prepare-files.js';

@@ -4,7 +4,7 @@
  * listed in `emptyUsers` (they are left out of fine-tuning; in metrics their P is the zero
  * vector, which the ε of the JSD keeps finite).
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { UserError } from '../util/errors.js';
 
 export interface UserTargets {

@@ -13,7 +13,8 @@
  * (2) the valid-time top-k after masking train items, (3) the test-time top-k after also
  * masking valid items. Buffers are allocated once and reused across epochs.
  */
-import type { Csr, SplitDataset } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
+import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
 import { topkRow, topkRows } from '../math/topk.js';
 import { ndcgAtK } from '../eval/ndcg.js';

@@ -3,7 +3,8 @@
  * into model sidecars so a model is never evaluated against a different split by accident.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { Csr, IdMap, SplitDataset } from './types.js';
+import type { Csr } from '../math/csr.js';
+import type { IdMap, SplitDataset } from './types.js';
 
 const VERSION = 'calitune-split-v1';
 

@@ -9,9 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { csrContains, csrFromCoo, csrNnz } from './csr.js';
+import { csrContains, csrFromCoo, csrNnz, type Csr } from '../math/csr.js';
 import { PAD_TOKEN } from './idmap.js';
-import type { Csr, IdMap, SplitDataset } from './types.js';
+import type { IdMap, SplitDataset } from './types.js';
 
 export const SPLIT_NAMES = ['train', 'valid', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];

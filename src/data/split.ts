@@ -5,7 +5,7 @@
  */
 import { Rng } from '../math/rng.js';
 import { UserError } from '../util/errors.js';
-import { csrFromCoo } from './csr.js';
+import { csrFromCoo } from '../math/csr.js';
 import type { InteractionLog, SplitDataset } from './types.js';
 
 /**

@@ -2,7 +2,7 @@
  * Dataset statistics for `calitune data stats`: sizes, density, per-user and per-item
  * interaction counts, and split sizes. Plain objects, ready for JSON.
  */
-import { csrColCounts, csrNnz, csrRowLengths } from './csr.js';
+import { csrColCounts, csrNnz, csrRowLengths } from '../math/csr.js';
 import type { InteractionLog, SplitDataset } from './types.js';
 
 export interface CountSummary {

@@ -2,15 +2,7 @@
  * Shared data types. Internal ids are 1..N in order of first appearance; id 0 is padding
  * (never recommended, trained on or evaluated), so every count below includes it.
  */
-
-/** Compressed sparse rows of a binary interaction matrix (rows = users, cols = items). */
-export interface Csr {
-  readonly nRows: number;
-  readonly nCols: number;
-  /** Row r's column indices are indices[indptr[r] .. indptr[r+1]), sorted ascending. */
-  readonly indptr: Int32Array;
-  readonly indices: Int32Array;
-}
+import type { Csr } from '../math/csr.js';
 
 /** External token ↔ internal id. tokens[0] is '[PAD]'. */
 export interface IdMap {

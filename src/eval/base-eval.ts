@@ -4,7 +4,8 @@
  * scoring 0 (`ndcg`); RecBole's variant that skips such users is reported alongside
  * (`ndcg_users_with_items`).
  */
-import type { Csr, SplitDataset } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
+import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
 import { ndcgAtK } from './ndcg.js';
 import { recommendationLists, type ListSplit } from './base-lists.js';

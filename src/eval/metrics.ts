@@ -7,7 +7,7 @@
  * and is included; a user with no train items has P = 0 (JSD stays finite, see jsd.ts).
  * Checked against the oracle's results JSON (943 users, all with test items).
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { ndcgAtK } from './ndcg.js';
 import { jsdMetric, listGroupDistribution } from './jsd.js';
 import type { UserGroups } from './user-groups.js';

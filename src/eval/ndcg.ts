@@ -1,3 +1,5 @@
+import { sortedContains } from '../math/csr.js';
+
 /**
  * NDCG@k with binary relevance (DESIGN §3): DCG = Σ_{i≤k} rel_i / log2(i+1), ideal DCG from
  * min(|relevant|, k) ones. A user with no relevant items scores 0.
@@ -16,16 +18,4 @@ export function ndcgAtK(list: ArrayLike<number>, listOff: number, k: number, rel
   const m = Math.min(nRel, k);
   for (let i = 0; i < m; i++) idcg += 1 / Math.log2(i + 2);
   return dcg / idcg;
-}
-
-/** Binary search in a sorted slice (CSR rows are sorted). */
-export function sortedContains(a: Int32Array, lo: number, hi: number, x: number): boolean {
-  hi--;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = a[mid]!;
-    if (v === x) return true;
-    if (v < x) lo = mid + 1; else hi = mid - 1;
-  }
-  return false;
 }

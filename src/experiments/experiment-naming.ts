@@ -6,7 +6,8 @@
  * 1e-5 → "1e-05"; a '+' in an exponent is dropped: 1e+30 → "1e30"), since the reference builds the name with an f-string. Any other key that a
  * grid varies is appended as `__key{value}` so that every point of a grid gets its own name.
  */
-import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from './finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../calibration/finetune-config.js';
+import { withNameCharsOnly } from '../store/experiment-name.js';
 
 /** The keys that are always part of a name. */
 export const NAME_KEYS = ['combined_mode_alpha', 'freeze_item_emb', 'candidate_selection', 'k_candidates', 'learning_rate'] as const;
@@ -38,7 +39,7 @@ export function nameFloat(x: number): string {
 export function nameValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : nameFloat(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return String(v).replace(/[^A-Za-z0-9._-]/g, '_');
+  return withNameCharsOnly(String(v));
 }
 
 /**
@@ -62,6 +63,3 @@ export function experimentName(c: FinetuneConfig, varied: readonly string[] = []
   }
   return parts.join('__');
 }
-
-// The naming rule moved to src/store; re-exported while callers move.
-export { isValidExperimentName } from '../store/experiment-name.js';

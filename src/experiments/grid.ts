@@ -25,8 +25,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
-import { DEFAULT_FINETUNE_CONFIG, IGNORED_KEYS, parseFinetuneConfigYaml, validateFinetuneConfig, type FinetuneConfig } from './finetune-config.js';
-import { experimentName, isValidExperimentName } from './experiment-naming.js';
+import { DEFAULT_FINETUNE_CONFIG, IGNORED_KEYS, parseFinetuneConfigYaml, validateFinetuneConfig, type FinetuneConfig } from '../calibration/finetune-config.js';
+import { experimentName } from './experiment-naming.js';
+import { experimentNameProblem } from '../store/experiment-name.js';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
 import { InputError, UserError } from '../util/errors.js';
 
@@ -234,7 +235,8 @@ function parseExperiments(y: YamlFile): Plan {
     const nameNode = fields.get('name');
     const name = isScalar(nameNode) ? String(nameNode.value) : '';
     if (!name) throw new UserError(`an experiment has no 'name'`, y.file, line);
-    if (!isValidExperimentName(name)) throw new UserError(`experiment name '${name}' may only use letters, digits, '.', '_' and '-' (and not be 'base')`, y.file, lineOf(y, nameNode));
+    const nameProblem = experimentNameProblem(name);
+    if (nameProblem !== undefined) throw new UserError(nameProblem, y.file, lineOf(y, nameNode));
     if (seen.has(name)) throw new UserError(`two experiments are named '${name}' (lines ${seen.get(name)} and ${lineOf(y, nameNode)})`, y.file, lineOf(y, nameNode));
     seen.set(name, lineOf(y, nameNode));
     const cn = fields.get('config');

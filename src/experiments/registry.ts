@@ -14,8 +14,8 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { UserError } from '../util/errors.js';
-import { DEFAULT_FINETUNE_CONFIG } from './finetune-config.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
+import { DEFAULT_FINETUNE_CONFIG } from '../calibration/finetune-config.js';
 import { cpCurve, frontierReport, validationFront, type CpCurve, type FrontierReport } from '../selection/index.js';
 import { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 
@@ -126,12 +126,18 @@ export class Registry {
 
   /**
    * Opens (and with `create`, creates) RUN/registry.sqlite. Read-only opening of a missing
-   * registry → UserError naming the commands that create it.
+   * registry → InputError naming the steps that create it.
    */
   static open(run: string, opts: { create?: boolean; readonly?: boolean } = {}): Registry {
     const path = registryPath(run);
     if (!existsSync(path)) {
-      if (!opts.create) throw new UserError(`${run} has no experiment registry (${REGISTRY_FILE}) yet: run 'calitune grid' or 'calitune experiments' first`);
+      if (!opts.create) {
+        const steps = (n: Naming) => `'${n.step('grid')}' or '${n.step('experiments')}'`;
+        throw new InputError(
+          (n) => `${run} has no experiment registry (${REGISTRY_FILE}) yet: run ${steps(n)} first`,
+          { field: 'run' },
+        );
+      }
       if (!existsSync(run)) throw new UserError(`run directory ${run} does not exist`);
     }
     let db: Database.Database;

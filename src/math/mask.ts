@@ -2,9 +2,9 @@
  * Masking of a score block before top-k (DESIGN §3 "Recommendation list"): row r of the block
  * belongs to user users[r]; every item in that user's rows of the given CSRs (train, and for
  * test-time lists also valid) and the padding item 0 become −Infinity, which top-k never
- * returns. Type-only import: math depends on no other module's code.
+ * returns.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from './csr.js';
 
 export interface MaskOptions {
   /** Row stride of the score block (≥ nItems); defaults to nItems. */

@@ -5,7 +5,7 @@
  * `scoreTopK` scores dot-product models (user · itemᵀ through the GEMM seam, NT case);
  * `scoreTopKWith` runs the same loop over any block scorer (e.g. Recommender.scoreAll).
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from './csr.js';
 import { sgemm } from './gemm.js';
 import type { Matrix } from './matrix.js';
 import { maskBlock } from './mask.js';

@@ -8,7 +8,7 @@
  * returns the same scores and its backward is a no-op. MostPop's popularity vector is saved
  * as the tensor `item_popularity` (flagged itemSide; no gradient ever flows into it).
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { UserError } from '../util/errors.js';
 import { registerModel } from './model-file.js';
 import type { Parameter } from '../nn/parameter.js';

@@ -3,7 +3,7 @@
  * users / items (each goes through its tower once), the row-wise dot products of the two towers'
  * outputs with their backward, and the CaliTune user adapter's offset.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import type { Parameter } from '../nn/parameter.js';
 import type { DmfTower } from './dmf-tower.js';
 

@@ -3,7 +3,7 @@
  * MLP (linear → ReLU for every layer, ReLU after the last too), with its cached batch for
  * backward.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { Mlp } from '../nn/mlp.js';
 import { makeParam } from '../nn/param-init.js';
 import type { Parameter } from '../nn/parameter.js';

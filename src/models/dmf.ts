@@ -24,8 +24,7 @@
  * The model needs the train interaction matrix (setTrainMatrix) before it can score: a saved
  * model file holds weights only; whoever loads one attaches the run's train split.
  */
-import { csrTranspose } from '../data/csr.js';
-import type { Csr } from '../data/types.js';
+import { csrTranspose, type Csr } from '../math/csr.js';
 import { sgemm } from '../math/gemm.js';
 import { Rng } from '../math/rng.js';
 import { sigmoid } from '../nn/activations.js';

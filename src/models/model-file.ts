@@ -14,7 +14,7 @@ import { UserError } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { checkPositiveInt } from '../util/checks.js';
 import { BprModel } from './bpr.js';
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import type { Recommender } from './recommender.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors.js';
 

@@ -4,7 +4,7 @@
  * x = the raw 0/1 train row; β = min(annealCap, step / totalAnnealSteps) with `step` counting
  * training batches (the trainer passes it).
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { linearBackward, linearForward } from '../nn/dense.js';
 import { vaeBackwardHidden, vaeLastHidden, type VaeCache, type VaeLayers } from './multivae-network.js';
 

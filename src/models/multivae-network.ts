@@ -7,7 +7,7 @@
  * between layers (none after the last of each), xavier-normal weights, zero biases. Training:
  * z = μ + ε·σ with ε ~ N(0, 0.01²) (RecBole's std, not 1); evaluation: z = μ.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import type { Rng } from '../math/rng.js';
 import { tanhBackward, tanhForward } from '../nn/activations.js';
 import { linearBackward, linearForward } from '../nn/dense.js';

@@ -26,7 +26,7 @@
  * not the listwise KL over the candidates.
  * The model needs the train matrix (setTrainMatrix) to build its inputs.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { Rng } from '../math/rng.js';
 import { linearForward } from '../nn/dense.js';
 import { loadParams, snapshotParams } from '../nn/param-snapshot.js';

@@ -2,7 +2,7 @@
  * The one interface every backbone implements (DESIGN §2). Trainers, the CaliTune fine-tuner
  * and the evaluation drive models only through it; no caller special-cases a model type.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import type { Parameter } from '../nn/parameter.js';
 
 /** Every model type, the trained backbones first; the one list the CLI, trainers and model files use. */

@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { readNpyMatrixI32 } from '../data/npy.js';
-import { findExperiment, readResults, resultsPaths, SELECTION_MODES, type CalituneBlock, type SelectionModeName } from '../eval/results.js';
+import { findExperiment } from '../store/stored-experiment.js';
+import { readResults, resultsPaths } from '../store/results-files.js';
+import { SELECTION_MODES, type CalituneBlock, type SelectionModeName } from '../eval/results.js';
 import { readPerUserTable } from '../eval/per-user-table.js';
 import { improvementTables, type ImprovementTables, type MethodPerUser } from '../eval/improvement.js';
 import { resultsCpCurve } from '../eval/cp-verdicts.js';

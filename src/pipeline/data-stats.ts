@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { randomSplit } from '../data/split.js';
 import { readInteractions, type ReadOptions } from '../data/readers.js';
 import { logStats, splitStats, type DataStats } from '../data/stats.js';
-import { loadRunData } from '../experiments/run-dir.js';
+import { loadRunData } from '../store/run.js';
 import { InputError } from '../util/errors.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';

@@ -1,15 +1,17 @@
 /**
  * Evaluate a run: the backbone's lists, every stored CP λ and every stored epoch of an
- * experiment (src/eval/results.ts writes RUN/results/NAME.json and NAME_per_user.tsv).
+ * experiment (./evaluate-run.ts writes RUN/results/NAME.json and NAME_per_user.tsv).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadRunData, runPaths } from '../experiments/run-dir.js';
+import { loadRunData, runPaths } from '../store/run.js';
 import { evaluateBase, meanNdcg, type ListsNdcg } from '../eval/base-eval.js';
 import { readNpyMatrixI32, writeNpy } from '../data/npy.js';
-import { hasPrepared, loadPrepared, type Prepared } from '../calibration/prepare.js';
-import { evaluateRun, type EvalSplit, type ResultsFile } from '../eval/results.js';
+import { hasPrepared, loadPrepared } from '../store/prepare-files.js';
+import type { Prepared } from '../calibration/prepare.js';
+import type { EvalSplit, ResultsFile } from '../eval/results.js';
+import { evaluateRun } from './evaluate-run.js';
 import type { SplitDataset } from '../data/types.js';
 import { InputError, UserError } from '../util/errors.js';
 import { parseOptions } from './options.js';

@@ -6,19 +6,23 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadRunData, runPaths } from '../experiments/run-dir.js';
-import { experimentPaths } from '../experiments/experiment-dir.js';
-import { loadPrepared, type Prepared } from '../calibration/prepare.js';
+import { loadRunData, runPaths } from '../store/run.js';
+import { experimentPaths } from '../store/experiment-files.js';
+import { experimentJournal } from '../store/finetune-journal.js';
+import { experimentNameProblem, isValidExperimentName } from '../store/experiment-name.js';
+import { loadPrepared } from '../store/prepare-files.js';
+import type { Prepared } from '../calibration/prepare.js';
 import {
   calibrationAlpha, checkFinetuneConfigForData, loadFinetuneConfig, validateFinetuneConfig,
   type FinetuneConfig, type LoadedFinetuneConfig,
-} from '../experiments/finetune-config.js';
-import { CheckpointStore, KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
+} from '../calibration/finetune-config.js';
+import { CheckpointStore } from '../store/checkpoint-store.js';
+import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
 import { checkUserAdapter, finetune as runFinetuner, finetuneUsers, type FinetuneSummary } from '../calibration/finetuner.js';
 import { Validator } from '../calibration/validation.js';
 import type { Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
-import type { RunInfo } from '../experiments/run-dir.js';
+import type { RunInfo } from '../store/run.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, UserError } from '../util/errors.js';
 import { parseOptions } from './options.js';
@@ -57,8 +61,6 @@ export type FinetuneResult = {
   /** Epochs whose weights are kept. */
   weights_kept: number[];
 } & FinetuneSummary;
-
-const NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 
 /** The configuration: the given file (with overrides), or a resumed run's saved one. */
 function loadConfiguration(o: Options, savedConfig: string): LoadedFinetuneConfig {
@@ -159,7 +161,8 @@ function runEpochs(o: Options, config: FinetuneConfig, inputs: Inputs, store: Ch
   let bestN = -Infinity, bestJ = Infinity;
   try {
     return runFinetuner({
-      model, config, runDir: experimentPaths(o.run, o.experiment).dir, sink: store, resume: o.resume,
+      model, config, sink: store, resume: o.resume,
+      journal: experimentJournal(experimentPaths(o.run, o.experiment).dir),
       data: { train: ds.train, itemGroups: prep.itemGroup, nGroups: prep.nGroups, userTargets: prep.targets },
       validate: validator.validate,
       fusedValidate: (m, cand) => {
@@ -180,8 +183,8 @@ function runEpochs(o: Options, config: FinetuneConfig, inputs: Inputs, store: Ch
 export async function finetune(options: FinetuneOptions, reporter: Reporter = silentReporter): Promise<FinetuneResult> {
   const o = parseOptions(finetuneOptionsSchema, options);
   const { run, experiment: name } = o;
-  if (!NAME_PATTERN.test(name) || name === '.' || name === '..') {
-    throw new InputError((n) => `${n.option('experiment')} '${name}' may only use letters, digits, '.', '_' and '-'`, { field: 'experiment' });
+  if (!isValidExperimentName(name)) {
+    throw new InputError((n) => experimentNameProblem(name, n.option('experiment')) ?? '', { field: 'experiment' });
   }
   const ep = experimentPaths(run, name);
   const loaded = loadConfiguration(o, ep.config);

@@ -1,12 +1,12 @@
 /**
  * Grid search and the multi-experiment mode: every point (a configuration) is fine-tuned and
  * evaluated in its own worker process, resumable, recorded in the run's registry
- * (src/experiments/runner.ts).
+ * (./grid-runner.ts).
  */
 import { z } from 'zod';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
 import { loadExperimentsFile, loadGridFile } from '../experiments/grid.js';
-import { runPlan, type RunPlanHooks, type RunPlanResult } from '../experiments/runner.js';
+import { runPlan, type RunPlanHooks, type RunPlanResult } from './grid-runner.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readSplitFiles, splitPaths } from '../data/split-io.js';
 import { readNpyMatrixF32 } from '../data/npy.js';
-import { createRun, runPaths } from '../experiments/run-dir.js';
+import { createRun, runPaths } from '../store/run.js';
 import { createModel, saveModel } from '../models/model-file.js';
 import { evaluateBase } from '../eval/base-eval.js';
 import { InputError, UserError } from '../util/errors.js';

@@ -1,10 +1,9 @@
 /** CP re-ranking (calibrated popularity) of the run's backbone lists for a range of λ. */
 import { z } from 'zod';
-import { loadRunData } from '../experiments/run-dir.js';
-import { loadPrepared } from '../calibration/prepare.js';
-import {
-  DEFAULT_LAMBDAS, postprocessPaths, postprocessRun, validateCpSettings, type PostprocessSummary,
-} from '../rerank/postprocess.js';
+import { loadRunData } from '../store/run.js';
+import { loadPrepared } from '../store/prepare-files.js';
+import { DEFAULT_LAMBDAS, validateCpSettings, type PostprocessSummary } from '../rerank/postprocess.js';
+import { postprocessPaths, postprocessRun } from '../store/postprocess-files.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import { loadRunModel } from './run-model.js';

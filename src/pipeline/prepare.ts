@@ -3,8 +3,9 @@
  * user groups (written to RUN/prepare by src/calibration/prepare.ts).
  */
 import { z } from 'zod';
-import { loadRunData } from '../experiments/run-dir.js';
-import { datasetNameFor, preparePaths, prepareRun, type PrepareSummary } from '../calibration/prepare.js';
+import { loadRunData } from '../store/run.js';
+import { datasetNameFor, preparePaths, prepareRun } from '../store/prepare-files.js';
+import type { PrepareSummary } from '../calibration/prepare.js';
 import { DEFAULT_PROPORTIONS, validateProportions } from '../calibration/popularity.js';
 import { InputError } from '../util/errors.js';
 import { parseOptions } from './options.js';

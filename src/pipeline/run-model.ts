@@ -2,7 +2,7 @@
 // Every model type registers itself on import: a run's model may be of any of them.
 import '../models/all.js';
 import { loadModel, type LoadedModel } from '../models/model-file.js';
-import { runPaths, type RunInfo } from '../experiments/run-dir.js';
+import { runPaths, type RunInfo } from '../store/run.js';
 import type { SplitDataset } from '../data/types.js';
 import { UserError } from '../util/errors.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { z } from 'zod';
-import { hasPrepared, loadPrepared } from '../calibration/prepare.js';
+import { hasPrepared, loadPrepared } from '../store/prepare-files.js';
 import { loadServingModel, SELECTION_MODES } from '../serve/serving-model.js';
 import { RecommendationService } from '../serve/service.js';
 import { createRecommendationServer } from '../serve/server.js';

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import { randomSplit } from '../data/split.js';
 import { readInteractions, resolveInteractionFile, type ReadOptions } from '../data/readers.js';
-import { createRun, loadRunData, runPaths } from '../experiments/run-dir.js';
+import { createRun, loadRunData, runPaths } from '../store/run.js';
 import { knownModelTypes, saveModel } from '../models/model-file.js';
 import { trainBackbone, type BackboneResult } from '../train/train-any.js';
 import { configKeys, DEFAULT_MODEL, isModelType, MODEL_TYPES, parseBackboneConfig, type BackboneConfig } from '../train/configs/index.js';

@@ -108,8 +108,7 @@ export function loadExperiment(run: string, name: string, warnings: string[], mi
   }
   const { json: rp, perUser: pu } = resultsPaths(run, name);
   if (!existsSync(rp)) {
-    missing.push(`experiment '${name}' is not evaluated: run 'calitune evaluate --run ${run} --experiment ${name}'`
-      + ' (trade-off, RBO and tables need it)');
+    missing.push(`experiment '${name}' is not evaluated: run the evaluate step on it (trade-off, RBO, tables need it)`);
     return e;
   }
   let res: ResultsFile;
@@ -122,8 +121,8 @@ export function loadExperiment(run: string, name: string, warnings: string[], mi
   applyResults(e, res, rp, warnings, missing);
   if (existsSync(pu)) e.perUserPath = pu;
   else {
-    missing.push(`experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn;`
-      + ` re-run 'calitune evaluate'`);
+    missing.push(`experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; `
+      + 'run the evaluate step again');
   }
   return e;
 }

@@ -8,8 +8,7 @@ import type { LongTail } from './data-types.js';
  */
 export function loadLongTail(run: string, missing: string[], warnings: string[]): LongTail | undefined {
   if (!hasPrepared(run)) {
-    missing.push(`no popularity groups: run 'calitune prepare --run ${run}'`
-      + ' (long-tail chart, JSD and user groups need it)');
+    missing.push('no popularity groups: run the prepare step (long-tail chart, JSD and user groups need it)');
     return undefined;
   }
   try {

@@ -71,8 +71,8 @@ export function loadBaseAndCp(data: ReportData): void {
   const { run, missing, warnings } = data;
   const src = newestResults(run, data.experiments, warnings);
   if (!src) {
-    missing.push(`no evaluated results in ${runPaths(run).results}: run 'calitune evaluate --run ${run}`
-      + ` [--experiment NAME]' (the trade-off charts need them)`);
+    missing.push(`no evaluated results in ${runPaths(run).results}: `
+      + 'run the evaluate step, with or without an experiment (the trade-off charts need them)');
     return;
   }
   const res = src.res;
@@ -89,11 +89,10 @@ export function loadBaseAndCp(data: ReportData): void {
   data.cp.sort((a, b) => Number(a.lambda) - Number(b.lambda));
   if (bad.length) warnings.push(badValuesWarning(src.path, bad));
   if (!res.calitune.prepared) {
-    missing.push(`results evaluated without popularity groups: no JSD@${data.k}. Run 'calitune prepare --run ${run}'`
-      + ' and evaluate again');
+    missing.push(`results evaluated without popularity groups: no JSD@${data.k}. Run the prepare step and evaluate again`);
   }
   if (data.cp.length === 0) {
-    missing.push(`no CP re-ranking results: run 'calitune postprocess --run ${run}' and evaluate again`);
+    missing.push('no CP re-ranking results: run the postprocess step and evaluate again');
   }
   const splits = new Set(data.experiments.filter((e) => e.split).map((e) => e.split));
   if (splits.size > 1) {

@@ -24,7 +24,7 @@ import { existsSync, statSync } from 'node:fs';
 import { USER_GROUP_NAMES } from '../eval/user-groups.js';
 import { experimentsDir } from '../store/experiment-files.js';
 import { isRunDirectory, readRunInfo, type RunInfo } from '../store/run.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
 import { loadBackbone, loadBackboneLog } from './data-backbone.js';
 import { listExperiments, loadExperiment } from './data-experiments.js';
 import { loadLongTail } from './data-long-tail.js';
@@ -48,8 +48,8 @@ export function loadReportData(run: string): ReportData {
   const missing: string[] = [], warnings: string[] = [];
   let info: RunInfo | undefined;
   if (!isRunDirectory(run)) {
-    throw new UserError(
-      `${run} is not a run directory (no run.json); create one with 'calitune train' or 'calitune import'`);
+    const how = (n: Naming) => `create one with '${n.step('train')}' or '${n.step('import')}'`;
+    throw new InputError((n) => `${run} is not a run directory (no run.json); ${how(n)}`, { field: 'run' });
   }
   try { info = readRunInfo(run); } catch (e) { if (e instanceof UserError) warnings.push(e.message); else throw e; }
   const data: ReportData = {
@@ -63,9 +63,8 @@ export function loadReportData(run: string): ReportData {
   const names = listExperiments(run);
   for (const n of names) data.experiments.push(loadExperiment(run, n, warnings, missing));
   if (names.length === 0) {
-    missing.push(`no CaliTune experiments in ${experimentsDir(run)}: run 'calitune finetune --run ${run}`
-      + ` --config examples/ml-100k-finetune.yaml --name NAME',`
-      + ` then 'calitune evaluate --run ${run} --experiment NAME'`);
+    missing.push(`no CaliTune experiments in ${experimentsDir(run)}: `
+      + 'run the finetune step (e.g. with examples/ml-100k-finetune.yaml), then the evaluate step on the experiment');
   }
 
   // base + CP: from the newest evaluated results file (they are the same for every experiment of a run)

@@ -27,7 +27,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { topkRows } from '../math/topk.js';
 import { UserError } from '../util/errors.js';
 

@@ -202,6 +202,3 @@ export function postprocessSummary(o: PostprocessOptions, r: CpListsResult, file
     files,
   };
 }
-
-// Moved to src/store; re-exported while callers move.
-export { postprocessPaths, postprocessRun, readPostprocessSummary, storedCpLambdas } from '../store/postprocess-files.js';

@@ -4,11 +4,11 @@
  * re-ranks a candidate pool per request; `method: 'cp'` is here to measure that difference.
  */
 import type { Prepared } from '../calibration/prepare.js';
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { maskBlock } from '../math/mask.js';
 import { topkRow } from '../math/topk.js';
 import { cpRerankRange, cpScratch, type CpScratch } from '../rerank/cp.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
 import type { ServingModel } from './serving-model.js';
 
 export type ServeMethod = 'model' | 'cp';
@@ -91,7 +91,12 @@ export class RecommendationService {
 
   private recommendCp(req: RecommendRequest, u: number, k: number, item: (i: number, s: number) => RecommendedItem): RecommendResponse {
     const prepared = this.prepared;
-    if (!prepared) throw new UserError("method 'cp' needs popularity groups: run 'calitune prepare' on this run first");
+    if (!prepared) {
+      const prepare = (n: Naming) => n.step('prepare');
+      throw new InputError((n) => `method 'cp' needs popularity groups: run '${prepare(n)}' on this run first`, {
+        field: 'method',
+      });
+    }
     const lambda = req.lambda ?? 0.5;
     if (!(lambda >= 0 && lambda <= 1)) throw new UserError(`lambda must be in [0, 1], got ${lambda}`);
     const m = req.m ?? 100;

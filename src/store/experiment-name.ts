@@ -9,25 +9,41 @@ import { UserError } from '../util/errors.js';
 
 export const MAX_EXPERIMENT_NAME_LENGTH = 200;
 
+/** The characters a name may use (a regular expression character class). */
+const NAME_CHARS = 'A-Za-z0-9._-';
+const ONLY_NAME_CHARS = new RegExp(`^[${NAME_CHARS}]+$`);
+const NOT_A_NAME_CHAR = new RegExp(`[^${NAME_CHARS}]`, 'g');
+
 /** Names whose results files the run itself writes. */
 const RESERVED: ReadonlyMap<string, string> = new Map([
   ['base', "results/base.json is what evaluate writes without an experiment"],
   ['base_model', "results/base_model.json holds the backbone's metrics and would be overwritten"],
 ]);
 
-/** What is wrong with `name` as an experiment name, or undefined when it is fine. */
-export function experimentNameProblem(name: string): string | undefined {
+/**
+ * What is wrong with `name` as an experiment name, or undefined when it is fine. `subject` is
+ * what the message calls the name: "experiment name", or the option that carried it.
+ */
+export function experimentNameProblem(name: string, subject = 'experiment name'): string | undefined {
   if (name === '') return 'an experiment name must not be empty';
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) return `experiment name '${name}' may only use letters, digits, '.', '_' and '-'`;
-  if (name.startsWith('.')) return `experiment name '${name}' must not start with '.'`;
-  if (name.length > MAX_EXPERIMENT_NAME_LENGTH) return `experiment name '${name.slice(0, 40)}…' is longer than ${MAX_EXPERIMENT_NAME_LENGTH} characters`;
+  if (!ONLY_NAME_CHARS.test(name)) return `${subject} '${name}' may only use letters, digits, '.', '_' and '-'`;
+  if (name.startsWith('.')) return `${subject} '${name}' must not start with '.'`;
+  if (name.length > MAX_EXPERIMENT_NAME_LENGTH) {
+    return `${subject} '${name.slice(0, 40)}…' is longer than ${MAX_EXPERIMENT_NAME_LENGTH} characters`;
+  }
   const why = RESERVED.get(name);
-  if (why !== undefined) return `experiment name '${name}' is reserved: ${why}; choose another name`;
+  if (why !== undefined) return `${subject} '${name}' is reserved: ${why}; choose another name`;
   return undefined;
 }
 
+/** True when `name` follows the rule (see experimentNameProblem). */
 export function isValidExperimentName(name: string): boolean {
   return experimentNameProblem(name) === undefined;
+}
+
+/** `text` with every character a name may not use replaced by '_' (for the parts of generated names). */
+export function withNameCharsOnly(text: string): string {
+  return text.replace(NOT_A_NAME_CHAR, '_');
 }
 
 /** Throws a UserError saying what is wrong with the name. */

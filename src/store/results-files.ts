@@ -10,7 +10,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type InputMessage } from '../util/errors.js';
 import { RESULTS_FORMAT_VERSION, type ResultsFile } from '../eval/results-format.js';
 import { writePerUserTable, type PerUserTableInput } from '../eval/per-user-table.js';
 import { isJsonObject, readJsonFile, readJsonFileLenient } from './json-files.js';
@@ -35,14 +35,18 @@ export interface ReadResultsOptions {
   onNonFinite?: (count: number) => void;
 }
 
-function formatProblem(r: Record<string, unknown>): string | undefined {
+function formatProblem(r: Record<string, unknown>): InputMessage | undefined {
   const c = r.calitune;
   const v = isJsonObject(c) ? c.format_version : undefined;
   if (typeof v !== 'number') {
     const what = r.base_recommendations ? 'the reference implementation or an older calitune' : 'an older calitune (before evaluate wrote the reference shape)';
-    return `an older results format (no calitune.format_version; written by ${what}); re-run 'calitune evaluate' to rewrite it in format ${RESULTS_FORMAT_VERSION}`;
+    return (n) => `an older results format (no calitune.format_version; written by ${what}); `
+      + `re-run '${n.step('evaluate')}' to rewrite it in format ${RESULTS_FORMAT_VERSION}`;
   }
-  if (v < RESULTS_FORMAT_VERSION) return `an older results format (format_version ${v}, this calitune reads ${RESULTS_FORMAT_VERSION}); re-run 'calitune evaluate'`;
+  if (v < RESULTS_FORMAT_VERSION) {
+    return (n) => `an older results format (format_version ${v}, this calitune reads ${RESULTS_FORMAT_VERSION}); `
+      + `re-run '${n.step('evaluate')}'`;
+  }
   if (v > RESULTS_FORMAT_VERSION) return `results format_version ${v} is newer than this calitune reads (${RESULTS_FORMAT_VERSION}); upgrade calitune`;
   return undefined;
 }
@@ -64,13 +68,15 @@ function shapeProblem(r: Record<string, unknown>): string | undefined {
 
 /** Reads and checks a results file written by `evaluate` (UserError naming the file otherwise). */
 export function readResults(path: string, opts: ReadResultsOptions = {}): ResultsFile {
-  if (!existsSync(path)) throw new UserError(`no results file; run 'calitune evaluate' first`, path);
+  if (!existsSync(path)) {
+    throw new InputError((n) => `no results file; run '${n.step('evaluate')}' first`, { file: path });
+  }
   let value: unknown, replaced = 0;
   if (opts.onNonFinite) ({ value, replaced } = readJsonFileLenient(path));
   else value = readJsonFile(path);
   if (!isJsonObject(value)) throw new UserError('not a results object', path);
   const problem = formatProblem(value) ?? shapeProblem(value);
-  if (problem !== undefined) throw new UserError(problem, path);
+  if (problem !== undefined) throw new InputError(problem, { file: path });
   if (replaced > 0) opts.onNonFinite?.(replaced);
   return value as unknown as ResultsFile;
 }

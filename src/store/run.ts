@@ -9,12 +9,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { InputError, UserError, type Naming } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { readSplitDir, writeSplitDir } from '../data/split-io.js';
 import { fingerprintSplit } from '../data/fingerprint.js';
 import type { SplitDataset } from '../data/types.js';
-import { csrNnz } from '../data/csr.js';
+import { csrNnz } from '../math/csr.js';
 
 export const RUN_FORMAT_VERSION = 1;
 export const RUN_INFO_FILE = 'run.json';
@@ -58,7 +58,8 @@ export function createRun(run: string, ds: SplitDataset, source: RunInfo['source
   if (existsSync(p.info)) {
     const old = readRunInfo(run);
     if (old.fingerprint !== fp) {
-      throw new UserError(`${run} already holds a run on other data (fingerprint ${old.fingerprint.slice(0, 12)}…); choose another --run folder`);
+      const taken = `${run} already holds a run on other data (fingerprint ${old.fingerprint.slice(0, 12)}…)`;
+      throw new InputError((n) => `${taken}; choose another ${n.option('run')} folder`, { field: 'run' });
     }
   }
   writeSplitDir(p.data, ds);
@@ -80,7 +81,8 @@ export function createRun(run: string, ds: SplitDataset, source: RunInfo['source
 export function readRunInfo(run: string): RunInfo {
   const p = runPaths(run);
   if (!existsSync(p.info)) {
-    throw new UserError(`${run} is not a run directory (no run.json); create one with 'calitune train --data FILE --run ${run}' or 'calitune import'`);
+    const how = (n: Naming) => `create one with '${n.step('train', { data: 'FILE', run })}' or '${n.step('import')}'`;
+    throw new InputError((n) => `${run} is not a run directory (no run.json); ${how(n)}`, { field: 'run' });
   }
   let info: RunInfo;
   try {

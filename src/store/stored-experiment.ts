@@ -4,7 +4,7 @@
  * the checkpoint index, overridden by the epoch log when it has the epoch), plus its summary.
  */
 import { existsSync } from 'node:fs';
-import { UserError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import type { EvalSplit, SelectionMetrics } from '../eval/results-format.js';
 import { checkpointFolderEpochs, checkpointFolderName, checkpointListsPath, readCheckpointIndex } from './checkpoint-files.js';
 import { readEpochLog } from './epoch-log.js';
@@ -35,12 +35,17 @@ function recordedMetrics(epoch: unknown, validNdcg: unknown, jsd: unknown, trade
   return e !== undefined && v !== undefined && j !== undefined ? { epoch: e, m: { valid_ndcg: v, jsd: j, tradeoff: finite(tradeoff) ?? null } } : undefined;
 }
 
-/** The stored epochs of experiment `name` (UserError for a bad name or a missing experiment). */
+/** The stored epochs of experiment `name` (a UserError for a bad name, an InputError for a missing experiment). */
 export function findExperiment(run: string, name: string): StoredExperiment {
   const p = experimentPaths(run, name);
   if (!existsSync(p.dir)) {
     const avail = experimentsDirEntries(run);
-    throw new UserError(`no experiment '${name}' in ${experimentsDir(run)}${avail.length ? ` (found: ${avail.join(', ')})` : ''}; run 'calitune finetune --run ${run} --name ${name}' first`);
+    const found = avail.length ? ` (found: ${avail.join(', ')})` : '';
+    const dir = experimentsDir(run);
+    throw new InputError(
+      (n) => `no experiment '${name}' in ${dir}${found}; run '${n.step('finetune', { run, experiment: name })}' first`,
+      { field: 'experiment' },
+    );
   }
   const byEpoch = new Map<number, StoredEpoch>();
   let layout: StoredExperiment['layout'] = 'none';

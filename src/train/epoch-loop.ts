@@ -5,7 +5,7 @@
  * best weights restored. A trainer may add its own fields to the epoch record (BPR: the loss
  * sum and the time of each phase).
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import type { Recommender } from '../models/recommender.js';
 import { EarlyStopping } from './early-stopping.js';
 import { FullSortEvaluator } from './full-sort-eval.js';

@@ -8,7 +8,7 @@
  * reference CaliTune evaluation counts them as 0 (`skipEmpty: false`). User 0 (padding) is
  * never evaluated.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { scoreTopKWith } from '../math/scoring.js';
 import { ndcgAtK } from '../eval/ndcg.js';
 

@@ -4,7 +4,7 @@
  * Random baseline, which need no training) and returns a common result shape. Importing this
  * module registers every model type with the model-file registry.
  */
-import type { Csr } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import { MostPopModel, RandomModel } from '../models/baselines.js';
 import '../models/all.js';
 import { MODEL_TYPES } from '../models/recommender.js';

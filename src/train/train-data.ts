@@ -3,8 +3,7 @@
  * (user, positive item) pairs of the pairwise and pointwise trainers, and their uniform
  * negative sampling.
  */
-import type { Csr } from '../data/types.js';
-import { sortedContains } from '../eval/ndcg.js';
+import { sortedContains, type Csr } from '../math/csr.js';
 import type { Rng } from '../math/rng.js';
 import { UserError } from '../util/errors.js';
 

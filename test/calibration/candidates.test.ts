@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CandidatePicker } from '../../src/calibration/candidates.js';
-import { validateFinetuneConfig } from '../../src/experiments/finetune-config.js';
+import { validateFinetuneConfig } from '../../src/calibration/finetune-config.js';
 import { experimentName } from '../../src/experiments/experiment-naming.js';
-import { DEFAULT_FINETUNE_CONFIG } from '../../src/experiments/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG } from '../../src/calibration/finetune-config.js';
 import { UserError } from '../../src/util/errors.js';
 
 // Items 1..9 (0 is padding); groups: head {1,2,3}, mid {4,5,6}, tail {7,8,9}.

@@ -5,19 +5,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recommender } from '../../src/models/recommender.js';
 import type { Parameter } from '../../src/nn/parameter.js';
-import type { Csr } from '../../src/data/types.js';
-import { csrFromCoo } from '../../src/data/csr.js';
+import { csrFromCoo, type Csr } from '../../src/math/csr.js';
 import { Rng } from '../../src/math/rng.js';
 import { topkRows } from '../../src/math/topk.js';
 import { ndcgAtK } from '../../src/eval/ndcg.js';
 import {
-  finetune, finetuneUsers, readEpochLog, selectEpochs, tradeoffScore, LOG_FILE, RESUME_FILE, SUMMARY_FILE,
-  type FinetuneData, type ValidationResult, type EpochLogRecord,
+  finetune,
+  finetuneUsers,
+  selectEpochs,
+  tradeoffScore,
+  type FinetuneData,
+  type ValidationResult,
+  type EpochLogRecord,
 } from '../../src/calibration/finetuner.js';
-import { CheckpointStore } from '../../src/calibration/checkpoints.js';
+import { readEpochLog } from '../../src/store/epoch-log.js';
+import { LOG_FILE, RESUME_FILE, SUMMARY_FILE } from '../../src/store/experiment-files.js';
+import { CheckpointStore } from '../../src/store/checkpoint-store.js';
+import { experimentJournal } from '../../src/store/finetune-journal.js';
 import { onParetoFront } from '../../src/selection/pareto.js';
 import { candidateLabels, randomCandidates, relevanceCandidates } from '../../src/calibration/candidates.js';
-import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../../src/experiments/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../../src/calibration/finetune-config.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { readNpy } from '../../src/data/npy.js';
 import { UserError } from '../../src/util/errors.js';
@@ -200,7 +207,10 @@ test('fine-tuning: losses decrease (α = 0.5, unfrozen), log lines, summary, che
   try {
     const m = new DotModel(N_USERS, N_ITEMS, 4, 3);
     const sink = new CheckpointStore(join(dir, 'ck'), 'all');
-    const sum = finetune({ model: m, config: cfg({ freeze_item_emb: false, num_epochs: 12 }), data: w.data, validate: makeValidator(w), runDir: dir, sink });
+    const sum = finetune({
+      model: m, config: cfg({ freeze_item_emb: false, num_epochs: 12 }), data: w.data, validate: makeValidator(w),
+      journal: experimentJournal(dir), sink,
+    });
     const log = readEpochLog(join(dir, LOG_FILE));
     assert.equal(log.length, sum.epochsRun + 1);
     assert.equal(log[0]!.epoch, 0);
@@ -235,7 +245,10 @@ test('α = 1 (pop mode) lowers the calibration loss and JSD; frozen item tensors
     const m = new DotModel(N_USERS, N_ITEMS, 4, 3);
     const items0 = m.V.value.slice(), users0 = m.U.value.slice();
     const sink = new CheckpointStore(join(dir, 'ck'), 'frontier');
-    const sum = finetune({ model: m, config: cfg({ finetuning_mode: 'pop', freeze_item_emb: true, num_epochs: 15 }), data: w.data, validate: makeValidator(w), runDir: dir, sink });
+    const sum = finetune({
+      model: m, config: cfg({ finetuning_mode: 'pop', freeze_item_emb: true, num_epochs: 15 }), data: w.data,
+      validate: makeValidator(w), journal: experimentJournal(dir), sink,
+    });
     const log = readEpochLog(join(dir, LOG_FILE));
     assert.equal(log[1]!.acc_loss, null, 'accuracy term skipped at α = 1');
     assert.ok(log[log.length - 1]!.cal_loss! < 0.8 * log[1]!.cal_loss!, `cal loss ${log[1]!.cal_loss} → ${log[log.length - 1]!.cal_loss}`);
@@ -263,18 +276,24 @@ function runToEnd(w: World, c: FinetuneConfig, dir: string, plan: 'plain' | 'sto
   const sink = () => new CheckpointStore(join(dir, 'ck'), 'frontier');
   let m = fresh();
   if (plan === 'stop3') {
-    const s = finetune({ model: m, config: c, data: w.data, validate: makeValidator(w), runDir: dir, sink: sink(), stopAfterEpoch: 3 });
+    const s = finetune({
+      model: m, config: c, data: w.data, validate: makeValidator(w), journal: experimentJournal(dir), sink: sink(),
+      stopAfterEpoch: 3,
+    });
     assert.equal(s.stopReason, 'interrupted');
     m = fresh();
   } else if (plan === 'crash5') {
     const v = makeValidator(w);
     let calls = 0;
-    assert.throws(() => finetune({ model: m, config: c, data: w.data, runDir: dir, sink: sink(),
+    assert.throws(() => finetune({ model: m, config: c, data: w.data, journal: experimentJournal(dir), sink: sink(),
       validate: (mm) => { if (++calls === 6) throw new Error('simulated crash'); return v(mm); } }), /simulated crash/);
     assert.equal(readEpochLog(join(dir, LOG_FILE)).length, 5, 'epochs 0..4 logged');
     m = fresh();
   }
-  const summary = finetune({ model: m, config: c, data: w.data, validate: makeValidator(w), runDir: dir, sink: sink(), resume: plan !== 'plain' });
+  const summary = finetune({
+    model: m, config: c, data: w.data, validate: makeValidator(w), journal: experimentJournal(dir), sink: sink(),
+    resume: plan !== 'plain',
+  });
   return { U: m.U.value, V: m.V.value, log: readEpochLog(join(dir, LOG_FILE)), summary };
 }
 
@@ -304,12 +323,24 @@ test('resume guards: existing run without --resume, changed config; finished run
   const dir = tmp();
   try {
     const c = cfg({ num_epochs: 3 });
-    const s1 = finetune({ model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: c, data: w.data, validate: makeValidator(w), runDir: dir });
-    assert.throws(() => finetune({ model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: c, data: w.data, validate: makeValidator(w), runDir: dir }),
+    const s1 = finetune({
+      model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: c, data: w.data, validate: makeValidator(w),
+      journal: experimentJournal(dir),
+    });
+    assert.throws(() => finetune({
+      model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: c, data: w.data, validate: makeValidator(w),
+      journal: experimentJournal(dir),
+    }),
       (e: unknown) => e instanceof UserError && /already holds a fine-tuning run/.test(e.message));
-    assert.throws(() => finetune({ model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: { ...c, combined_mode_alpha: 0.9 }, data: w.data, validate: makeValidator(w), runDir: dir, resume: true }),
+    assert.throws(() => finetune({
+      model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: { ...c, combined_mode_alpha: 0.9 }, data: w.data,
+      validate: makeValidator(w), journal: experimentJournal(dir), resume: true,
+    }),
       (e: unknown) => e instanceof UserError && /different configuration: combined_mode_alpha \(0\.5 → 0\.9\)/.test(e.message));
-    const s2 = finetune({ model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: c, data: w.data, validate: makeValidator(w), runDir: dir, resume: true });
+    const s2 = finetune({
+      model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: c, data: w.data, validate: makeValidator(w),
+      journal: experimentJournal(dir), resume: true,
+    });
     assert.deepEqual(s2, s1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -323,7 +354,9 @@ test('NaN loss stops with an error naming the epoch; the last good state and che
     const m = new DotModel(N_USERS, N_ITEMS, 4, 3);
     m.nanAfterCalls = 8 * 2 + 3; // 8 batches per epoch (29 users / 4): poisoned in epoch 3
     const sink = new CheckpointStore(join(dir, 'ck'), 'all');
-    assert.throws(() => finetune({ model: m, config: cfg({}), data: w.data, validate: makeValidator(w), runDir: dir, sink }),
+    assert.throws(() => finetune({
+      model: m, config: cfg({}), data: w.data, validate: makeValidator(w), journal: experimentJournal(dir), sink,
+    }),
       (e: unknown) => e instanceof UserError && /diverged in epoch 3: the loss is NaN/.test(e.message) && new RegExp(`last good checkpoint is epoch ${sink.epochs().at(-1)} and the resume state is at epoch 2`).test(e.message));
     assert.ok(sink.epochs().length >= 1);
     assert.ok(m.U.value.every(Number.isFinite), 'no NaN update applied');
@@ -340,13 +373,20 @@ test('stops: identical metrics 3 epochs in a row; early stopping after `patience
   const w = makeWorld();
   const dir = tmp(), dir2 = tmp();
   try {
-    const s = finetune({ model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: cfg({ learning_rate: 1e-12, num_epochs: 20 }), data: w.data, validate: makeValidator(w), runDir: dir });
+    const s = finetune({
+      model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: cfg({ learning_rate: 1e-12, num_epochs: 20 }), data: w.data,
+      validate: makeValidator(w), journal: experimentJournal(dir),
+    });
     assert.equal(s.stopReason, 'identical_metrics');
     assert.equal(s.epochsRun, 4);
     // A validator whose metrics only get worse after epoch 1: patience 3 → stop at epoch 4.
     let n = 0;
-    const s2 = finetune({ model: new DotModel(N_USERS, N_ITEMS, 4, 3), config: cfg({ early_stopping_patience: 3, num_epochs: 20, target_metric: 'ndcg' }), data: w.data, runDir: dir2,
-      validate: () => { n++; return { validNdcg: 0.5 - 0.01 * n, jsd: 0.3 + 0.01 * n }; } });
+    const s2 = finetune({
+      model: new DotModel(N_USERS, N_ITEMS, 4, 3),
+      config: cfg({ early_stopping_patience: 3, num_epochs: 20, target_metric: 'ndcg' }), data: w.data,
+      journal: experimentJournal(dir2),
+      validate: () => { n++; return { validNdcg: 0.5 - 0.01 * n, jsd: 0.3 + 0.01 * n }; },
+    });
     assert.equal(s2.stopReason, 'early_stopping');
     assert.equal(s2.epochsRun, 4);
     assert.equal(s2.selected.ndcg!.epoch, 1);

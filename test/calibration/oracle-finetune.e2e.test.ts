@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
 import { runCli } from '../cli/run-cli.js';
-import { readEpochLog } from '../../src/calibration/finetuner.js';
-import { loadRunData } from '../../src/experiments/run-dir.js';
+import { readEpochLog } from '../../src/store/epoch-log.js';
+import { loadRunData } from '../../src/store/run.js';
 import { readNpy } from '../../src/data/npy.js';
 import { ndcgAtK } from '../../src/eval/ndcg.js';
 

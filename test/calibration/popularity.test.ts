@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Csr } from '../../src/data/types.js';
+import type { Csr } from '../../src/math/csr.js';
 import { itemPopularity, popularityGroups, popularityGroupsFromSplit, validateProportions } from '../../src/calibration/popularity.js';
 import { userTargets } from '../../src/calibration/user-targets.js';
 import {

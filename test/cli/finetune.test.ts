@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { runCaptured } from '../../src/cli/run-captured.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { randomSplit } from '../../src/data/split.js';
-import { createRun, loadRunData, runPaths } from '../../src/experiments/run-dir.js';
+import { createRun, loadRunData, runPaths } from '../../src/store/run.js';
 import { BprModel } from '../../src/models/bpr.js';
 import { loadModel, saveModel } from '../../src/models/model-file.js';
-import { loadPrepared, prepareRun } from '../../src/calibration/prepare.js';
+import { loadPrepared, prepareRun } from '../../src/store/prepare-files.js';
 import { Validator } from '../../src/calibration/validation.js';
-import { finetuneUsers, readEpochLog } from '../../src/calibration/finetuner.js';
+import { finetuneUsers } from '../../src/calibration/finetuner.js';
+import { readEpochLog } from '../../src/store/epoch-log.js';
 import { CandidatePicker, relevanceCandidates } from '../../src/calibration/candidates.js';
 import { recommendationLists } from '../../src/eval/base-lists.js';
 import { perUserMetrics } from '../../src/eval/metrics.js';
@@ -205,7 +206,7 @@ test('users without train items are left out of fine-tuning with a warning', asy
     if (u === 1) continue;
     for (let p = train.indptr[u]!; p < train.indptr[u + 1]!; p++) { rows.push(u); cols.push(train.indices[p]!); }
   }
-  const { csrFromCoo } = await import('../../src/data/csr.js');
+  const { csrFromCoo } = await import('../../src/math/csr.js');
   const ds2: SplitDataset = { ...ds, train: csrFromCoo(rows, cols, train.nRows, train.nCols) };
   const run2 = join(tmp, 'empty-user2');
   const info = createRun(run2, ds2, { kind: 'synthetic' }, 3);

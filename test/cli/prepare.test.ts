@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCaptured } from '../../src/cli/run-captured.js';
 import { writeNpy } from '../../src/data/npy.js';
-import { loadPrepared } from '../../src/calibration/prepare.js';
+import { loadPrepared } from '../../src/store/prepare-files.js';
 import { isUserError } from '../../src/util/errors.js';
 import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csrNnz } from '../../src/data/csr.js';
+import { csrNnz } from '../../src/math/csr.js';
 import { fingerprintSplit } from '../../src/data/fingerprint.js';
 import { readInteractions } from '../../src/data/readers.js';
 import { randomSplit } from '../../src/data/split.js';

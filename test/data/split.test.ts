@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { csrNnz, csrRow, csrRowLength } from '../../src/data/csr.js';
+import { csrNnz, csrRow, csrRowLength } from '../../src/math/csr.js';
 import { idMapFromTokens } from '../../src/data/idmap.js';
 import { Rng } from '../../src/math/rng.js';
 import { assignSplit, randomSplit, splitSizes } from '../../src/data/split.js';

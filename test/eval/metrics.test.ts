@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Csr } from '../../src/data/types.js';
+import type { Csr } from '../../src/math/csr.js';
 import { readNpyMatrixI32 } from '../../src/data/npy.js';
 import { jsdMetric, listGroupDistribution } from '../../src/eval/jsd.js';
 import { evaluateLists, groupCountPerUser, perUserMetrics } from '../../src/eval/metrics.js';

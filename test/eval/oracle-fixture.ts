@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Csr } from '../../src/data/types.js';
+import type { Csr } from '../../src/math/csr.js';
 import { ORACLE_DIR } from '../helpers/shared.js';
 
 export const ORACLE_N_USERS = 944;

@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadExperimentsFile, loadGridFile, parseExperimentsText, parseGridText, MAX_POINTS } from '../../src/experiments/grid.js';
-import { experimentName, pyFloat, isValidExperimentName } from '../../src/experiments/experiment-naming.js';
-import { DEFAULT_FINETUNE_CONFIG } from '../../src/experiments/finetune-config.js';
+import { experimentName, pyFloat } from '../../src/experiments/experiment-naming.js';
+import { isValidExperimentName } from '../../src/store/experiment-name.js';
+import { DEFAULT_FINETUNE_CONFIG } from '../../src/calibration/finetune-config.js';
 import { UserError } from '../../src/util/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-grid-'));

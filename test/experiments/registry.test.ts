@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry, REGISTRY_SCHEMA_VERSION, registryPath } from '../../src/experiments/registry.js';
-import { UserError } from '../../src/util/errors.js';
+import { isInputError, UserError } from '../../src/util/errors.js';
+import { cliNaming } from '../../src/cli/naming.js';
+import { commands } from '../../src/cli/registry.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-registry-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -94,6 +96,11 @@ test('registry bad input: written by a newer version, not a registry, missing', 
   const junk = newRun('junk');
   writeFileSync(registryPath(junk), 'this is not sqlite at all, just some text that is long enough to be a header'.repeat(20));
   assert.throws(() => Registry.open(junk, { create: true }), (e: unknown) => e instanceof UserError && /not a calitune registry|cannot open/.test(e.message));
-  assert.throws(() => Registry.open(newRun('none'), { readonly: true }), (e: unknown) => e instanceof UserError && /no experiment registry .* run 'calitune grid'/.test(e.message));
+  const none = newRun('none');
+  assert.throws(() => Registry.open(none, { readonly: true }),
+    (e: unknown) => e instanceof UserError && /no experiment registry .* run 'grid' or 'experiments' first$/.test(e.message));
+  const cli = cliNaming(commands().find((c) => c.name === 'runs list')!, commands());
+  assert.throws(() => Registry.open(none, { readonly: true }),
+    (e: unknown) => isInputError(e) && e.field === 'run' && /run 'calitune grid' or 'calitune experiments' first$/.test(e.render(cli)));
 });
 

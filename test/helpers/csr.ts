@@ -1,5 +1,5 @@
 /** Small hand-made interaction matrices shared by the model and trainer tests. */
-import type { Csr } from '../../src/data/types.js';
+import type { Csr } from '../../src/math/csr.js';
 import { Rng } from '../../src/math/rng.js';
 
 /** A CSR matrix from explicit rows (each row's items sorted). */

@@ -3,7 +3,7 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Csr } from '../../src/data/types.js';
+import type { Csr } from '../../src/math/csr.js';
 import { maskBlock } from '../../src/math/mask.js';
 import { scoreTopK, scoreTopKWith } from '../../src/math/scoring.js';
 import { matrix, type Matrix } from '../../src/math/matrix.js';

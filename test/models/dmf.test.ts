@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csrTranspose } from '../../src/data/csr.js';
+import { csrTranspose } from '../../src/math/csr.js';
 import { Rng } from '../../src/math/rng.js';
 import { bceWithLogits, DmfModel } from '../../src/models/dmf.js';
 import { loadModel, saveModel } from '../../src/models/model-file.js';

@@ -15,7 +15,7 @@ import { finetune } from '../../src/pipeline/finetune.js';
 import { evaluate } from '../../src/pipeline/evaluate.js';
 import { compare } from '../../src/pipeline/compare.js';
 import { dataStats } from '../../src/pipeline/data-stats.js';
-import { readEpochLog } from '../../src/calibration/finetuner.js';
+import { readEpochLog } from '../../src/store/epoch-log.js';
 import { tempDir, writeFinetuneConfig, writeInteractions } from './fixture.js';
 
 process.env.CALITUNE_QUIET = '1';

@@ -15,7 +15,7 @@ import { readNpyMatrixI32 } from '../../src/data/npy.js';
 import { loadServingModel } from '../../src/serve/serving-model.js';
 import { RecommendationService } from '../../src/serve/service.js';
 import { createRecommendationServer } from '../../src/serve/server.js';
-import { loadPrepared } from '../../src/calibration/prepare.js';
+import { loadPrepared } from '../../src/store/prepare-files.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-serve-'));
 const run = join(tmp, 'oracle');

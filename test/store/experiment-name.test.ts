@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkExperimentName, experimentNameProblem, isValidExperimentName } from '../../src/store/experiment-name.js';
+import {
+  checkExperimentName, experimentNameProblem, isValidExperimentName, withNameCharsOnly,
+} from '../../src/store/experiment-name.js';
 import { experimentPaths } from '../../src/store/experiment-files.js';
 import { isUserError } from '../../src/util/errors.js';
 
@@ -26,6 +28,17 @@ test('experiment names: other characters, dot names and too long names are refus
     assert.equal(isValidExperimentName(name), false, name);
     assert.throws(() => checkExperimentName(name), (e) => isUserError(e) && re.test((e as Error).message), name);
   }
+});
+
+test('experiment names: the message names the option that carried the name', () => {
+  assert.equal(experimentNameProblem('a b', '--name'), "--name 'a b' may only use letters, digits, '.', '_' and '-'");
+  assert.equal(experimentNameProblem('.x', 'experiment'), "experiment '.x' must not start with '.'");
+  assert.equal(experimentNameProblem('ok', 'experiment'), undefined);
+});
+
+test('withNameCharsOnly turns every character a name may not use into _, and its result passes the rule', () => {
+  assert.equal(withNameCharsOnly('a b/c:é-1.5_x'), 'a_b_c__-1.5_x');
+  assert.ok(isValidExperimentName(withNameCharsOnly('c0.5 frozen/1')));
 });
 
 test("experiment names: 'base_model' and 'base' are refused: their results files are the run's own", () => {

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readResults, resultsExperimentNames, resultsPaths } from '../../src/store/results-files.js';
 import { RESULTS_FORMAT_VERSION } from '../../src/eval/results-format.js';
-import { isUserError } from '../../src/util/errors.js';
+import { isInputError, isUserError } from '../../src/util/errors.js';
+import { cliNaming } from '../../src/cli/naming.js';
+import { commands } from '../../src/cli/registry.js';
 
 const calitune = (extra: Record<string, unknown> = {}) => ({ format_version: RESULTS_FORMAT_VERSION, split: 'test', k: 10, ...extra });
 
@@ -17,7 +19,7 @@ test('readResults: current format accepted; missing, older, newer formats refuse
   assert.equal(ok.base_recommendations.ndcg, 0.2);
   assert.equal(ok.finetuned!.epoch_3!.jsd, 0.1);
   const cases: [string, unknown, RegExp][] = [
-    ['ref.json', { base_recommendations: { ndcg: 0.2 }, postprocessed: {} }, /ref\.json: an older results format \(no calitune\.format_version; written by the reference implementation or an older calitune\); re-run 'calitune evaluate'/],
+    ['ref.json', { base_recommendations: { ndcg: 0.2 }, postprocessed: {} }, /ref\.json: an older results format \(no calitune\.format_version; written by the reference implementation or an older calitune\); re-run 'evaluate'/],
     ['old.json', { model_type: 'bpr', valid: {}, test: {} }, /older results format .*before evaluate wrote the reference shape/],
     ['v0.json', { base_recommendations: {}, calitune: { format_version: 0 } }, /older results format \(format_version 0, this calitune reads 1\)/],
     ['v9.json', { base_recommendations: {}, calitune: { format_version: 9 } }, /format_version 9 is newer than this calitune reads \(1\); upgrade calitune/],
@@ -31,7 +33,11 @@ test('readResults: current format accepted; missing, older, newer formats refuse
   for (const [name, v, re] of cases) {
     assert.throws(() => readResults(w(name, v)), (e) => isUserError(e) && re.test((e as Error).message), name);
   }
-  assert.throws(() => readResults(join(tmp, 'missing.json')), (e) => isUserError(e) && /run 'calitune evaluate' first/.test((e as Error).message));
+  assert.throws(() => readResults(join(tmp, 'missing.json')), (e) => isUserError(e) && /run 'evaluate' first/.test((e as Error).message));
+  // The CLI names the command to run.
+  const cli = cliNaming(commands().find((c) => c.name === 'compare')!, commands());
+  assert.throws(() => readResults(w('ref2.json', { base_recommendations: {} })), (e) => isInputError(e) &&
+    /^.*ref2\.json: an older results format .*; re-run 'calitune evaluate' to rewrite it in format 1$/.test(e.render(cli)));
   writeFileSync(join(tmp, 'bad.json'), '{');
   assert.throws(() => readResults(join(tmp, 'bad.json')), (e) => isUserError(e) && /bad\.json: not valid JSON/.test((e as Error).message));
 });

@@ -1,8 +1,8 @@
 /** `calitune runs list | show NAME | compare A B | frontier`: read the run registry (read-only). */
-import { DEFAULT_FINETUNE_CONFIG } from '../../experiments/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG } from '../../calibration/finetune-config.js';
 import { Registry, registryFrontier, type EpochRow, type PointRow } from '../../experiments/registry.js';
 import { AHEAD_TOLERANCE, SELECTION_MODES, type FrontierReport } from '../../selection/index.js';
-import { printSummaryTable } from '../../experiments/runner.js';
+import { printSummaryTable } from '../../pipeline/grid-runner.js';
 import { UserError } from '../../util/errors.js';
 import { requireStr } from '../args.js';
 import type { Command, CommandContext } from '../command.js';

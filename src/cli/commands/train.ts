@@ -1,4 +1,4 @@
-import { runPaths } from '../../experiments/run-dir.js';
+import { runPaths } from '../../store/run.js';
 import { train, trainOptionsSchema, type TrainResult } from '../../pipeline/train.js';
 import type { Reporter } from '../../pipeline/reporter.js';
 import { UserError } from '../../util/errors.js';

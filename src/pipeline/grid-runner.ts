@@ -1,7 +1,7 @@
 /**
- * Runs the points of a grid or experiments file: every point is fine-tuned and
- * evaluated in its own worker process (worker.ts, child_process.fork), at most `workers` at a
- * time; the registry (registry.ts) is written here only, the single writer.
+ * Runs the points of a grid or experiments file: every point is fine-tuned and evaluated in
+ * its own worker process (grid-worker.ts, child_process.fork), at most `workers` at a time;
+ * the registry (src/experiments/registry.ts) is written here only, the single writer.
  *
  * - CP: computed once per run before any point starts (the pipeline's postprocess, when
  *   RUN/postprocess has no lists), then reused by every point's evaluation.
@@ -24,17 +24,20 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, UserError } from '../util/errors.js';
 import { fmtSeconds } from '../util/progress.js';
 import { GridProgress, type Slot } from './grid-progress.js';
-import { runPaths } from './run-dir.js';
-import { hasPrepared } from '../calibration/prepare.js';
-import { storedCpLambdas } from '../rerank/postprocess.js';
-import { findExperiment, readResults, resultsPaths } from '../eval/results.js';
-import { experimentPaths } from './experiment-dir.js';
-import { postprocess, type PostprocessResult } from '../pipeline/postprocess.js';
-import { nestedReporter, silentReporter, type Reporter } from '../pipeline/reporter.js';
+import { runPaths } from '../store/run.js';
+import { hasPrepared } from '../store/prepare-files.js';
+import { storedCpLambdas } from '../store/postprocess-files.js';
+import { findExperiment } from '../store/stored-experiment.js';
+import { readResults, resultsPaths } from '../store/results-files.js';
+import { experimentPaths } from '../store/experiment-files.js';
+import { postprocess, type PostprocessResult } from './postprocess.js';
+import { nestedReporter, silentReporter, type Reporter } from './reporter.js';
 import type { KeepPolicy } from '../calibration/checkpoints.js';
-import { Registry, type CpRow, type EpochRow, type PointRow, type PointSummary, type SelectedSummary } from './registry.js';
-import type { Plan, PlannedPoint } from './grid.js';
-import type { WorkerJob, WorkerMessage } from './worker.js';
+import {
+  Registry, type CpRow, type EpochRow, type PointRow, type PointSummary, type SelectedSummary,
+} from '../experiments/registry.js';
+import type { Plan, PlannedPoint } from '../experiments/grid.js';
+import type { WorkerJob, WorkerMessage } from './grid-worker.js';
 
 export interface RunPlanOptions {
   run: string;
@@ -163,7 +166,7 @@ export function collectPoint(run: string, name: string): { summary: PointSummary
 // ------------------------------------------------------------------ the runner
 
 function workerScript(): string {
-  return fileURLToPath(new URL('./worker.js', import.meta.url));
+  return fileURLToPath(new URL('./grid-worker.js', import.meta.url));
 }
 
 function f5(x: number | null | undefined): string {
@@ -258,7 +261,7 @@ function finishPoint(l: Lanes, slotIdx: number, item: Todo, exit: WorkerExit): v
   slot.name = null;
 }
 
-/** Runs one point in a worker process (worker.ts) in lane `slotIdx`; resolves when it has been recorded. */
+/** Runs one point in a worker process (grid-worker.ts) in lane `slotIdx`; resolves when it has been recorded. */
 function runPoint(l: Lanes, slotIdx: number, item: Todo): Promise<void> {
   return new Promise((done) => {
     const { point } = item;

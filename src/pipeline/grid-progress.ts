@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { fmtSeconds } from '../util/progress.js';
-import { experimentPaths } from './experiment-dir.js';
+import { experimentPaths } from '../store/experiment-files.js';
 
 /** One worker lane: the point it runs and what its epoch log says so far. */
 export interface Slot {

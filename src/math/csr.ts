@@ -1,8 +1,17 @@
 /**
- * Compressed sparse row matrices of binary interactions (rows = users, cols = items).
- * Every builder returns rows whose column indices are sorted ascending and distinct.
+ * Compressed sparse row matrices of binary interactions (rows = users, cols = items): the type
+ * and its helpers. Every builder returns rows whose column indices are sorted ascending and
+ * distinct.
  */
-import type { Csr } from './types.js';
+
+/** Compressed sparse rows of a binary interaction matrix (rows = users, cols = items). */
+export interface Csr {
+  readonly nRows: number;
+  readonly nCols: number;
+  /** Row r's column indices are indices[indptr[r] .. indptr[r+1]), sorted ascending. */
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
+}
 
 function checkDims(nRows: number, nCols: number): void {
   if (!Number.isInteger(nRows) || nRows < 0 || !Number.isInteger(nCols) || nCols < 0) {
@@ -160,4 +169,16 @@ export function csrUnion(...mats: Csr[]): Csr {
     indptr[r + 1] = w;
   }
   return { nRows, nCols, indptr, indices: w === total ? indices : indices.slice(0, w) };
+}
+
+/** Binary search in a sorted slice a[lo, hi) (CSR rows are sorted): true when x is there. */
+export function sortedContains(a: Int32Array, lo: number, hi: number, x: number): boolean {
+  hi--;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = a[mid]!;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1; else hi = mid - 1;
+  }
+  return false;
 }

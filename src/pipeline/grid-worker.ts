@@ -1,9 +1,9 @@
 /**
- * One grid point in its own process (forked by runner.ts): fine-tune (or resume) and evaluate
+ * One grid point in its own process (forked by grid-runner.ts): fine-tune (or resume) and evaluate
  * RUN/experiments/NAME, then report to the parent over IPC and exit. Never touches the
  * registry: the parent is its only writer.
  *
- *   node dist/src/experiments/worker.js '{"run":…,"name":…,"configFile":…,"keep":…,"threads":1}'
+ *   node dist/src/pipeline/grid-worker.js '{"run":…,"name":…,"configFile":…,"keep":…,"threads":1}'
  *
  * Threads: the parent sets OPENBLAS_NUM_THREADS before the binding loads; here the binding's
  * thread count is set again explicitly (setNumThreads) so workers × threads ≤ cores.
@@ -12,11 +12,11 @@
  */
 import { existsSync } from 'node:fs';
 import { loadNativeBlas } from '../math/native.js';
-import { experimentPaths } from './experiment-dir.js';
+import { experimentPaths } from '../store/experiment-files.js';
 import type { KeepPolicy } from '../calibration/checkpoints.js';
-import { finetune } from '../pipeline/finetune.js';
-import { evaluate } from '../pipeline/evaluate.js';
-import { silentReporter, type Reporter } from '../pipeline/reporter.js';
+import { finetune } from './finetune.js';
+import { evaluate } from './evaluate.js';
+import { silentReporter, type Reporter } from './reporter.js';
 import { isUserError } from '../util/errors.js';
 
 export interface WorkerJob {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   csrColCounts, csrContains, csrFromCoo, csrNnz, csrRow, csrRowLength, csrRowLengths, csrToCoo, csrTranspose, csrUnion,
-} from '../../src/data/csr.js';
+  sortedContains,
+} from '../../src/math/csr.js';
 
 test('csrFromCoo sorts rows and drops duplicates', () => {
   const m = csrFromCoo([2, 0, 2, 2, 0, 3], [5, 1, 1, 5, 0, 2], 4, 6);
@@ -62,5 +63,22 @@ test('property: CSR round-trips the set of pairs; transpose twice is identity', 
       },
     ),
     { numRuns: 200 },
+  );
+});
+
+test('sortedContains finds exactly the values of a sorted slice [lo, hi)', () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 20 }),
+      fc.nat(),
+      fc.nat(),
+      fc.integer({ min: -1, max: 41 }),
+      (values, a, b, x) => {
+        const arr = Int32Array.from(values.sort((p, q) => p - q));
+        const lo = arr.length ? a % (arr.length + 1) : 0;
+        const hi = lo + (arr.length ? b % (arr.length - lo + 1) : 0);
+        assert.equal(sortedContains(arr, lo, hi, x), [...arr.subarray(lo, hi)].includes(x));
+      }),
+    { numRuns: 300 },
   );
 });

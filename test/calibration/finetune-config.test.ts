@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   DEFAULT_FINETUNE_CONFIG, loadFinetuneConfig, parseFinetuneConfigYaml, validateFinetuneConfig,
   checkFinetuneConfigForData, calibrationAlpha, applyOverrides,
-} from '../../src/experiments/finetune-config.js';
+} from '../../src/calibration/finetune-config.js';
 import { UserError } from '../../src/util/errors.js';
 
 const REFERENCE_YAML = `random_seed: 111

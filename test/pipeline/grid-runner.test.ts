@@ -13,14 +13,14 @@ import Database from 'better-sqlite3';
 import { runCaptured } from '../../src/cli/run-captured.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { randomSplit } from '../../src/data/split.js';
-import { createRun, runPaths } from '../../src/experiments/run-dir.js';
+import { createRun, runPaths } from '../../src/store/run.js';
 import { BprModel } from '../../src/models/bpr.js';
 import { saveModel } from '../../src/models/model-file.js';
-import { prepareRun } from '../../src/calibration/prepare.js';
+import { prepareRun } from '../../src/store/prepare-files.js';
 import { parseGridText } from '../../src/experiments/grid.js';
-import { acquireRunLock, runPlan } from '../../src/experiments/runner.js';
+import { acquireRunLock, runPlan } from '../../src/pipeline/grid-runner.js';
 import { Registry, registryPath } from '../../src/experiments/registry.js';
-import { readResults, resultsPaths } from '../../src/eval/results.js';
+import { readResults, resultsPaths } from '../../src/store/results-files.js';
 import type { Reporter } from '../../src/pipeline/reporter.js';
 import { UserError } from '../../src/util/errors.js';
 
