@@ -95,7 +95,9 @@ test('resume state round trip restores weights, moments, step, schedule, RNG, ca
   // A fresh state (other initial weights), as after a restart.
   const s = createFinetuneState(new BprModel({ nUsers: N_USERS, nItems: N_ITEMS, dim: 4 }, 99), config(), data());
   restoreResumeState(j, s);
-  s.params.forEach((p, k) => assert.deepEqual(p.value, saved.params[k]!.value));
+  s.params.forEach((p, k) => {
+    assert.deepEqual(p.value, saved.params[k]!.value);
+  });
   assert.deepEqual(s.optimizer.state(), saved.optimizer.state());
   assert.deepEqual(s.schedule.state(), saved.schedule.state());
   assert.deepEqual(s.rng.state(), saved.rng.state());
