@@ -69,88 +69,129 @@ export class RowSparseRAdam implements Optimizer {
    */
   step(rows?: readonly (Int32Array | undefined)[]): void {
     const t = ++this.t;
-    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2, eps = this.eps;
-    const { coef, rectified } = radamStepCoefficient(this.lr, t, b1, b2);
-    // `while`: after a resume at a late step the table may need to grow more than once.
-    while (t >= this.coefs.length) { const c = new Float64Array(this.coefs.length * 2); c.set(this.coefs); this.coefs = c; }
-    this.coefs[t] = coef;
+    const { coef, rectified } = radamStepCoefficient(this.lr, t, this.beta1, this.beta2);
+    this.recordCoefficient(t, coef);
     for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
-      const upTo = this.upTo[k]!;
-      if (!rectified) {
-        for (let i = 0; i < p.length; i++) {
-          const gi = g[i]!;
-          const mi = Math.fround(b1 * m[i]! + omb1 * gi);
-          m[i] = mi;
-          v[i] = b2 * v[i]! + omb2 * gi * gi;
-          p[i] = p[i]! - coef * mi;
-        }
-        upTo.fill(t);
-        if (this.consumeGrads) g.fill(0);
-        continue;
-      }
-      const d = this.cols[k]!, g64 = this.g64[k], d2 = d >> 1;
-      const hint = rows?.[k];
-      const nVisit = hint ? hint.length : upTo.length;
-      for (let q = 0; q < nVisit; q++) {
-        const r = hint ? hint[q]! : q;
-        const o = r * d;
-        let touched = false;
-        if (hint) {
-          if (!(r >= 0 && r < upTo.length)) throw new RangeError(`RowSparseRAdam: row ${r} of ${this.params[k]!.name} out of range`);
-          touched = upTo[r] !== t; // listed rows are updated once per step (duplicates skipped)
-        } else if (g64) {
-          // Σ|x| over the row's float32 pairs read as float64: 0 only when every bit pattern is
-          // ±0 (a NaN/Inf pattern or any non-zero float32 makes the sum non-zero).
-          const o2 = r * d2;
-          let sum = 0;
-          for (let j = 0; j < d2; j++) sum += Math.abs(g64[o2 + j]!);
-          touched = sum !== 0;
-        } else {
-          for (let j = 0; j < d; j++) if (g[o + j] !== 0) { touched = true; break; }
-        }
-        if (!touched) continue;
-        if (upTo[r]! < t - 1) {
-          // Skipped steps, then this step's update, fused in one pass over the row.
-          const { S, b1j, b2j } = this.gapFactors(upTo[r]!, t - 1);
-          for (let i = o; i < o + d; i++) {
-            let m0 = m[i]!, v0 = v[i]!;
-            if (m0 !== 0 || v0 !== 0) {
-              // p − S·m0/x − c·mi/y as one division: (S·m0·y + c·mi·x) / (x·y) (div and sqrt bound this loop)
-              const x = Math.sqrt(v0) + eps;
-              const sm = S * m0;
-              m0 = Math.fround(m0 * b1j);
-              v0 = Math.fround(v0 * b2j);
-              const gi = g[i]!;
-              const mi = Math.fround(b1 * m0 + omb1 * gi);
-              const vi = Math.fround(b2 * v0 + omb2 * gi * gi);
-              m[i] = mi;
-              v[i] = vi;
-              const y = Math.sqrt(vi) + eps;
-              p[i] = p[i]! - (sm * y + coef * mi * x) / (x * y);
-            } else {
-              const gi = g[i]!;
-              const mi = Math.fround(omb1 * gi);
-              const vi = Math.fround(omb2 * gi * gi);
-              m[i] = mi;
-              v[i] = vi;
-              p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
-            }
-          }
-          if (this.consumeGrads) g.fill(0, o, o + d);
-          upTo[r] = t;
-          continue;
-        }
-        for (let i = o; i < o + d; i++) {
-          const gi = g[i]!;
-          const mi = Math.fround(b1 * m[i]! + omb1 * gi);
-          const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
-          m[i] = mi;
-          v[i] = vi;
-          p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
-        }
-        if (this.consumeGrads) g.fill(0, o, o + d);
-        upTo[r] = t;
+      if (rectified) this.sparseStep(k, t, coef, rows?.[k]);
+      else this.denseStep(k, t, coef);
+    }
+  }
+
+  /** Keeps c_t for the closed form of the steps a row skips. */
+  private recordCoefficient(t: number, coef: number): void {
+    // `while`: after a resume at a late step the table may need to grow more than once.
+    while (t >= this.coefs.length) {
+      const c = new Float64Array(this.coefs.length * 2);
+      c.set(this.coefs);
+      this.coefs = c;
+    }
+    this.coefs[t] = coef;
+  }
+
+  /** Un-rectified step t of parameter k (ρ_t ≤ 5): every element moves, as in dense RAdam. */
+  private denseStep(k: number, t: number, coef: number): void {
+    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2;
+    const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i]!;
+      const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+      m[i] = mi;
+      v[i] = b2 * v[i]! + omb2 * gi * gi;
+      p[i] = p[i]! - coef * mi;
+    }
+    this.upTo[k]!.fill(t);
+    if (this.consumeGrads) g.fill(0);
+  }
+
+  /**
+   * Rectified step t of parameter k over the rows with a gradient (those in `hint`, or found by
+   * scanning); a row that skipped steps catches up on them in the same pass.
+   */
+  private sparseStep(k: number, t: number, coef: number, hint: Int32Array | undefined): void {
+    const g = this.params[k]!.grad, upTo = this.upTo[k]!, d = this.cols[k]!;
+    const nVisit = hint ? hint.length : upTo.length;
+    for (let q = 0; q < nVisit; q++) {
+      const r = hint ? hint[q]! : q;
+      const touched = hint ? this.listedRowPending(k, r, t) : this.rowHasGradient(k, r);
+      if (!touched) continue;
+      const o = r * d;
+      if (upTo[r]! < t - 1) this.catchUpAndUpdateRow(k, o, upTo[r]!, t, coef);
+      else this.updateRow(k, o, coef);
+      if (this.consumeGrads) g.fill(0, o, o + d);
+      upTo[r] = t;
+    }
+  }
+
+  /** Whether listed row r of parameter k still needs step t (listed rows are updated once per step). */
+  private listedRowPending(k: number, r: number, t: number): boolean {
+    const upTo = this.upTo[k]!;
+    if (!(r >= 0 && r < upTo.length)) {
+      throw new RangeError(`RowSparseRAdam: row ${r} of ${this.params[k]!.name} out of range`);
+    }
+    return upTo[r] !== t;
+  }
+
+  /** Whether any gradient element of row r of parameter k is non-zero. */
+  private rowHasGradient(k: number, r: number): boolean {
+    const g64 = this.g64[k], d = this.cols[k]!;
+    if (g64) {
+      // Σ|x| over the row's float32 pairs read as float64: 0 only when every bit pattern is
+      // ±0 (a NaN/Inf pattern or any non-zero float32 makes the sum non-zero).
+      const d2 = d >> 1, o2 = r * d2;
+      let sum = 0;
+      for (let j = 0; j < d2; j++) sum += Math.abs(g64[o2 + j]!);
+      return sum !== 0;
+    }
+    const g = this.params[k]!.grad, o = r * d;
+    for (let j = 0; j < d; j++) if (g[o + j] !== 0) return true;
+    return false;
+  }
+
+  /** This step's update of the row of parameter k at offset o, which is up to date (step t − 1). */
+  private updateRow(k: number, o: number, coef: number): void {
+    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2, eps = this.eps;
+    const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
+    const d = this.cols[k]!;
+    for (let i = o; i < o + d; i++) {
+      const gi = g[i]!;
+      const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+      const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
+    }
+  }
+
+  /**
+   * The skipped steps (from, t − 1] of the row at offset o in closed form, then step t's
+   * update, fused in one pass over the row.
+   */
+  private catchUpAndUpdateRow(k: number, o: number, from: number, t: number, coef: number): void {
+    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2, eps = this.eps;
+    const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
+    const d = this.cols[k]!;
+    const { S, b1j, b2j } = this.gapFactors(from, t - 1);
+    for (let i = o; i < o + d; i++) {
+      let m0 = m[i]!, v0 = v[i]!;
+      const gi = g[i]!;
+      if (m0 !== 0 || v0 !== 0) {
+        // p − S·m0/x − c·mi/y as one division: (S·m0·y + c·mi·x) / (x·y) (div and sqrt bound this loop)
+        const x = Math.sqrt(v0) + eps;
+        const sm = S * m0;
+        m0 = Math.fround(m0 * b1j);
+        v0 = Math.fround(v0 * b2j);
+        const mi = Math.fround(b1 * m0 + omb1 * gi);
+        const vi = Math.fround(b2 * v0 + omb2 * gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        const y = Math.sqrt(vi) + eps;
+        p[i] = p[i]! - (sm * y + coef * mi * x) / (x * y);
+      } else {
+        const mi = Math.fround(omb1 * gi);
+        const vi = Math.fround(omb2 * gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
       }
     }
   }
