@@ -44,10 +44,12 @@ import { SELECTION_MODES, selectEpochs, type SelectionMode } from '../selection/
 import { resultsCpCurve, selectedVsCp } from './cp-verdicts.js';
 
 export { SELECTION_MODES };
+/** A selection mode, as results files key the selected epochs. */
 export type SelectionModeName = SelectionMode;
 
 // ---------------------------------------------------------------- selection
 
+/** A stored epoch's validation metrics and where they came from (the fine-tuner's record or its lists). */
 export interface SelectionPoint { epoch: number; m: SelectionMetrics; source: 'recorded' | 'lists' }
 
 /** The validation-selected stored epoch per mode (the one rule: src/selection). */
@@ -60,6 +62,7 @@ export function selectStoredEpochs(points: readonly SelectionPoint[]): Record<Se
 
 // ---------------------------------------------------------------- evaluation
 
+/** What {@link evaluateRun} scores: the run's split and preparation, the base lists, an optional experiment. */
 export interface EvaluateRunOptions {
   run: string;
   ds: SplitDataset;
@@ -74,6 +77,7 @@ export interface EvaluateRunOptions {
   warn?: (line: string) => void;
 }
 
+/** The results file's content and where it and the per-user TSV were written. */
 export interface EvaluateRunResult {
   results: ResultsFile;
   paths: { json: string; perUser: string };

@@ -7,6 +7,7 @@
  */
 import { UserError } from '../util/errors.js';
 
+/** Longest experiment name accepted, in characters. */
 export const MAX_EXPERIMENT_NAME_LENGTH = 200;
 
 /** Names whose results files the run itself writes. */
@@ -26,6 +27,7 @@ export function experimentNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** Whether `name` follows the experiment-name rule (see the module comment). */
 export function isValidExperimentName(name: string): boolean {
   return experimentNameProblem(name) === undefined;
 }

@@ -20,6 +20,7 @@ const MODE_LABEL: Record<SelectionMode, string> = {
   any: 'any (reference rule)', ndcg: 'best valid NDCG', pop_jsd: 'best valid JSD', tradeoff: 'best trade-off',
 };
 
+/** Prints a fine-tuning result as text: why it stopped, the metrics before and after, the selected epochs. */
 export function printFinetune(r: FinetuneResult, out: Reporter): void {
   const k = r.config.top_k_ndcg;
   const f4 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(5));
@@ -38,6 +39,7 @@ export function printFinetune(r: FinetuneResult, out: Reporter): void {
   out.info(`wrote ${r.dir}`);
 }
 
+/** `calitune finetune`: CaliTune fine-tuning of a run's backbone. */
 export const finetuneCommand: Command = {
   name: 'finetune',
   summary: 'CaliTune fine-tuning of the run\'s backbone (checkpoints, epoch log, validation-selected epochs)',

@@ -7,11 +7,13 @@ import { readTrainSettings, trainOptions, trainOptionsHelp, TRAIN_USAGE } from '
 import { DATA_HELP, DATA_OPTIONS, readOptionsFrom } from '../data-options.js';
 import type { Command } from '../command.js';
 
+/** Prints where the model went and its valid and test NDCG@10. */
 export function printTrain(r: TrainResult, out: Reporter): void {
   out.info(`model saved in ${runPaths(r.run).model}`);
   out.info(`valid NDCG@10 ${r.valid.ndcg.toFixed(5)}   test NDCG@10 ${r.test.ndcg.toFixed(5)}`);
 }
 
+/** `calitune train`: trains a backbone, creating the run from an interaction file when needed. */
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a backbone (BPR, DMF, MultiVAE; or build MostPop / Random) with early stopping on validation NDCG@10, then evaluate it',
