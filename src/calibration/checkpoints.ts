@@ -8,15 +8,19 @@
 import { UserError } from '../util/errors.js';
 import { onParetoFront } from '../selection/pareto.js';
 
+/** Which checkpoint weights are kept: every one, the validation Pareto front plus the newest, or the newest. */
 export type KeepPolicy = 'all' | 'frontier' | 'last';
+/** Every {@link KeepPolicy}, in the order help texts list them. */
 export const KEEP_POLICIES: readonly KeepPolicy[] = ['all', 'frontier', 'last'];
 
+/** A copy of one trainable tensor, as checkpoints store it. */
 export interface NamedTensor {
   readonly name: string;
   readonly shape: readonly number[];
   readonly data: Float32Array;
 }
 
+/** An epoch's validation metrics: valid NDCG@k, JSD@k of the test-time lists and the trade-off score. */
 export interface EpochMetrics {
   epoch: number;
   validNdcg: number;
@@ -24,6 +28,7 @@ export interface EpochMetrics {
   tradeoff: number;
 }
 
+/** An epoch's top-k lists, stored beside its weights. */
 export interface EpochLists {
   /** nUsers × k valid-time lists (train masked), or undefined when the validator gives none. */
   valid?: Int32Array;
@@ -41,6 +46,7 @@ export interface ImprovementSink {
   epochs?(): number[];
 }
 
+/** An entry of the checkpoint index: the epoch's metrics, its folder and whether its weights are kept. */
 export interface CheckpointRecord extends EpochMetrics {
   /** Folder relative to the store's dir. */
   dir: string;

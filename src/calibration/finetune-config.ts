@@ -15,6 +15,10 @@ const SELECTIONS = ['relevance', 'random'] as const;
 
 const int = (min: number) => z.number().int().min(min);
 
+/**
+ * The CaliTune configuration keys (the reference's YAML names) with their types and ranges; every key is required here,
+ * loading a file fills in the defaults.
+ */
 export const finetuneConfigSchema = z.object({
   random_seed: z.number().int(),
   num_epochs: int(1),
@@ -39,7 +43,9 @@ export const finetuneConfigSchema = z.object({
   model_save_interval: int(0),
 }).strict();
 
+/** A complete CaliTune fine-tuning configuration (defaults in {@link DEFAULT_FINETUNE_CONFIG}). */
 export type FinetuneConfig = z.infer<typeof finetuneConfigSchema>;
+/** Which improvement early stopping and checkpointing count: a {@link SelectionMode}. */
 export type TargetMetric = FinetuneConfig['target_metric'];
 
 /** The reference's ML-100K configuration (CaliTune_config_ml-100k.yaml). */
@@ -88,6 +94,7 @@ export const IGNORED_KEYS: Readonly<Record<string, string>> = Object.freeze({
 
 const KNOWN_KEYS = Object.keys(DEFAULT_FINETUNE_CONFIG);
 
+/** A validated configuration with a note for every ignored key. */
 export interface LoadedFinetuneConfig {
   config: FinetuneConfig;
   /** One line per ignored key. */
@@ -167,6 +174,7 @@ export function loadFinetuneConfig(path: string, overrides: readonly string[] = 
   return parseFinetuneConfigYaml(text, path, overrides);
 }
 
+/** Parses and validates configuration YAML (after `key=value` overrides); UserError naming the file and line. */
 export function parseFinetuneConfigYaml(text: string, file = '<config>', overrides: readonly string[] = []): LoadedFinetuneConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });

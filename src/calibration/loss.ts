@@ -37,6 +37,7 @@
 
 export const CALIBRATION_EPS = 1e-10;
 
+/** One batch of the CaliTune loss: B users × K candidates with scores, positives, groups and targets P. */
 export interface CaliTuneBatch {
   /** Users in the batch. */
   readonly B: number;
@@ -62,6 +63,7 @@ export interface CaliTuneBatch {
   readonly skipAccuracy?: boolean;
 }
 
+/** The loss of a batch: both terms (batch means) and their α-weighted total. */
 export interface CaliTuneLossValue {
   /** Accuracy KL (batchmean); 0 when α = 1 (not computed). */
   accuracy: number;
@@ -98,6 +100,7 @@ export class CaliTuneLoss {
     if (this.w.length < G) { this.w = new Float64Array(G); this.a = new Float64Array(G); }
   }
 
+  /** The loss of `batch`, remembered for the next {@link CaliTuneLoss.backward}. */
   forward(batch: CaliTuneBatch): CaliTuneLossValue {
     checkBatch(batch);
     this.ensure(batch.G);

@@ -12,10 +12,13 @@
 import type { Csr } from '../math/csr.js';
 import { UserError } from '../util/errors.js';
 
+/** Interactions counted for item popularity: the train split (default), or all three parts (the reference). */
 export type PopularitySource = 'train' | 'all';
 
+/** Shares of the interactions in the head, mid and tail groups. */
 export const DEFAULT_PROPORTIONS: readonly number[] = [0.2, 0.6, 0.2];
 
+/** Sizes of the popularity groups: items, interaction mass and popularity range per group. */
 export interface PopularityGroupSummary {
   /** Number of groups G (≥ 2). */
   readonly nGroups: number;
@@ -31,6 +34,7 @@ export interface PopularityGroupSummary {
   readonly maxCount: number[];
 }
 
+/** Items assigned to popularity groups (0 = head), with the popularity counts they came from. */
 export interface PopularityGroups {
   /** Group index per item (length nItems); item 0 → −1. */
   readonly itemGroup: Int32Array;

@@ -18,9 +18,12 @@ import { DEFAULT_PROPORTIONS, popularityGroupsFromSplit, validateProportions, ty
 import { userTargets } from './user-targets.js';
 import { USER_GROUP_NAMES, userGroups, type UserGroups, type UserGroupTieBreak } from '../eval/user-groups.js';
 
+/** Version of RUN/prepare's format, written to its summary and checked on load. */
 export const PREPARE_FORMAT_VERSION = 1;
+/** Order of users with equal head share when forming user groups: lower id first. */
 export const DEFAULT_USER_GROUP_TIE_BREAK: UserGroupTieBreak = 'lowerIdFirst';
 
+/** Settings of {@link computePrepared}: group proportions, popularity source, user-group ties, file stem. */
 export interface PrepareOptions {
   proportions?: readonly number[];
   popularitySource?: PopularitySource;
@@ -29,6 +32,7 @@ export interface PrepareOptions {
   userGroupTieBreak?: UserGroupTieBreak;
 }
 
+/** RUN/prepare/summary.json: the settings, group sizes and mass, mean targets, empty users, user groups, files. */
 export interface PrepareSummary {
   format_version: number;
   created: string;
@@ -50,6 +54,7 @@ export interface PrepareSummary {
   files: { item_groups: string; item_popularity: string; user_targets: string; user_groups: string; popularity: string; userbaseline: string };
 }
 
+/** What calibration needs about a run: item groups and popularity, user targets P and user groups. */
 export interface Prepared {
   readonly itemGroup: Int32Array;
   readonly nGroups: number;

@@ -83,10 +83,12 @@ export function formatUserBaselineFile(targets: Float64Array, nGroups: number, l
   return lines.join('\n') + '\n';
 }
 
+/** Writes a `.popularity` file (see {@link formatPopularityFile}), atomically. */
 export function writePopularityFile(path: string, itemGroup: Int32Array, nGroups: number, tokens: readonly string[]): void {
   writeFileAtomic(path, formatPopularityFile(itemGroup, nGroups, tokens));
 }
 
+/** Writes a `.userbaseline` file (see {@link formatUserBaselineFile}), atomically. */
 export function writeUserBaselineFile(path: string, targets: Float64Array, nGroups: number, labels?: readonly string[]): void {
   writeFileAtomic(path, formatUserBaselineFile(targets, nGroups, labels));
 }
@@ -112,7 +114,9 @@ function readTable(path: string, firstCol: string): { G: number; rows: string[][
   return { G, rows };
 }
 
+/** A `.popularity` file read back: item tokens and their group (the [PAD] row → −1). */
 export interface PopularityFile { readonly tokens: string[]; readonly itemGroup: Int32Array; readonly nGroups: number }
+/** A `.userbaseline` file read back: user tokens and their target rows, nUsers × nGroups. */
 export interface UserBaselineFile { readonly tokens: string[]; readonly targets: Float64Array; readonly nGroups: number }
 
 /** Reads a `.popularity` file: one-hot rows → group index per item (the [PAD] row → −1). */

@@ -7,6 +7,7 @@
 import type { Csr } from '../math/csr.js';
 import { UserError } from '../util/errors.js';
 
+/** Per-user target distributions P over the popularity groups, and the users who have none. */
 export interface UserTargets {
   readonly nUsers: number;
   readonly nGroups: number;
@@ -16,6 +17,7 @@ export interface UserTargets {
   readonly emptyUsers: Int32Array;
 }
 
+/** Each user's share of train items per popularity group; users without train items get zeros. */
 export function userTargets(train: Csr, itemGroup: Int32Array, nGroups: number): UserTargets {
   if (!Number.isInteger(nGroups) || nGroups < 1) throw new UserError(`nGroups must be a positive integer, got ${nGroups}`);
   if (itemGroup.length < train.nCols) {

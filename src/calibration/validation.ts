@@ -23,6 +23,7 @@ import type { ValidationResult } from './finetuner.js';
 import { UserError } from '../util/errors.js';
 import type { CandidatePicker } from './candidates.js';
 
+/** What {@link Validator} scores against: the split, item groups, user targets, k and the list masks. */
 export interface ValidatorOptions {
   /** The run's split (train / valid masks, valid relevance). */
   readonly ds: Pick<SplitDataset, 'nUsers' | 'nItems' | 'train' | 'valid'>;
@@ -48,6 +49,7 @@ export interface CandidateRequest {
   readonly out: Int32Array;
 }
 
+/** Where the last validation pass spent its time, in seconds. */
 export interface ValidationTiming {
   /** Seconds spent on scoring (GEMM). */
   scoreS: number;
@@ -57,6 +59,10 @@ export interface ValidationTiming {
   listS: number;
 }
 
+/**
+ * CaliTune's per-epoch validation in one scoring pass: valid NDCG@k, JSD@k of the test-time lists and,
+ * optionally, the next epoch's relevance candidates.
+ */
 export class Validator {
   readonly nUsers: number;
   readonly nItems: number;

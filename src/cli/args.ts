@@ -2,6 +2,7 @@
 import { UserError } from '../util/errors.js';
 import type { ParsedValues } from './command.js';
 
+/** The string value of `--name`, undefined when absent; UserError when it was given without a value. */
 export function str(v: ParsedValues, name: string): string | undefined {
   const x = v[name];
   if (x === undefined) return undefined;
@@ -9,12 +10,14 @@ export function str(v: ParsedValues, name: string): string | undefined {
   return x;
 }
 
+/** The non-empty string value of `--name`; UserError when it is missing. */
 export function requireStr(v: ParsedValues, name: string): string {
   const x = str(v, name);
   if (x === undefined || x === '') throw new UserError(`--${name} is required`);
   return x;
 }
 
+/** Whether the boolean flag `--name` was given. */
 export function bool(v: ParsedValues, name: string): boolean {
   return v[name] === true;
 }
@@ -29,22 +32,26 @@ function num(v: ParsedValues, name: string, integer: boolean): number | undefine
   return n;
 }
 
+/** The integer value of `--name` within the optional bounds; UserError otherwise. */
 export function int(v: ParsedValues, name: string, opts: { min?: number; max?: number } = {}): number | undefined {
   const n = num(v, name, true);
   if (n !== undefined) checkRange(name, n, opts);
   return n;
 }
 
+/** The finite number value of `--name` within the optional bounds; UserError otherwise. */
 export function float(v: ParsedValues, name: string, opts: { min?: number; max?: number } = {}): number | undefined {
   const n = num(v, name, false);
   if (n !== undefined) checkRange(name, n, opts);
   return n;
 }
 
+/** The integer value of `--name`, at least 1. */
 export function positiveInt(v: ParsedValues, name: string): number | undefined {
   return int(v, name, { min: 1 });
 }
 
+/** The comma-separated numbers of `--name`, each within the optional bounds. */
 export function floatList(v: ParsedValues, name: string, opts: { min?: number; max?: number } = {}): number[] | undefined {
   const x = str(v, name);
   if (x === undefined) return undefined;
@@ -58,6 +65,7 @@ export function floatList(v: ParsedValues, name: string, opts: { min?: number; m
   });
 }
 
+/** The value of `--name` if it is one of `allowed`; UserError listing them otherwise. */
 export function choice<T extends string>(v: ParsedValues, name: string, allowed: readonly T[]): T | undefined {
   const x = str(v, name);
   if (x === undefined) return undefined;

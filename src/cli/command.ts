@@ -6,7 +6,9 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Reporter } from '../pipeline/reporter.js';
 
+/** The flags a command declares, in node:util parseArgs form. */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+/** The flag values parseArgs produced, by flag name. */
 export type ParsedValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 /**
@@ -20,6 +22,7 @@ export interface CommandContext extends Reporter {
   readonly showProgress: boolean;
 }
 
+/** One CLI command: name, help texts, flags, and how it runs. */
 export interface Command {
   name: string;
   summary: string;

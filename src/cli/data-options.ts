@@ -3,6 +3,7 @@ import { INTERACTION_FORMATS, type InteractionFormat, type ReadOptions } from '.
 import { choice, float, str } from './args.js';
 import type { OptionSpec, ParsedValues } from './command.js';
 
+/** The flags of every command that reads an interaction file. */
 export const DATA_OPTIONS: OptionSpec = {
   data: { type: 'string' },
   format: { type: 'string' },
@@ -14,6 +15,7 @@ export const DATA_OPTIONS: OptionSpec = {
   header: { type: 'string' },
 };
 
+/** Help text of {@link DATA_OPTIONS}. */
 export const DATA_HELP = `Data options:
   --data PATH          interaction file or dataset folder (RecBole .inter, ML-100K u.data,
                        ML-1M ratings.dat, CSV/TSV); a folder is searched for one of them
@@ -30,6 +32,7 @@ function col(v: string | undefined): string | number | undefined {
   return /^\d+$/.test(v) ? Number(v) : v;
 }
 
+/** The read options given by the data flags. */
 export function readOptionsFrom(v: ParsedValues): ReadOptions {
   const header = choice(v, 'header', ['yes', 'no', 'auto'] as const);
   const opts: ReadOptions = {};

@@ -30,6 +30,7 @@ function groupHelp(group: string, commands: readonly Command[]): string {
     `Run 'calitune ${group} <subcommand> --help' for one subcommand's options and an example.\n`;
 }
 
+/** Runs the CLI on `argv` (without node and script) and returns the exit code: 0 ok, 1 failure, 2 bad input. */
 export async function run(argv: string[]): Promise<number> {
   const list = commands();
   // Two-word commands (e.g. `data stats`) are registered with their full name.

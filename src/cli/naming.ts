@@ -11,10 +11,12 @@ function kebab(field: string): string {
   return last.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** The flag that sets option `field` of a command (`--` and its kebab-case name unless mapped). */
 export function flagOf(command: Command | undefined, field: string): string {
   return `--${command?.optionFlags?.[field] ?? kebab(field)}`;
 }
 
+/** Error-message naming for a command: option fields as its flags, steps as `calitune` command lines. */
 export function cliNaming(command: Command, all: readonly Command[]): Naming {
   return {
     option: (field) => flagOf(command, field),

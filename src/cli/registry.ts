@@ -16,6 +16,7 @@ import { gridCommand } from './commands/grid.js';
 import { experimentsCommand } from './commands/experiments.js';
 import { runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierCommand } from './commands/runs.js';
 
+/** Every CLI command, in the order `calitune --help` lists them. */
 export function commands(): Command[] {
   return [demoCommand, fetchCommand, dataStatsCommand, trainCommand, evaluateCommand, importCommand, doctorCommand, prepareCommand, finetuneCommand, gridCommand, experimentsCommand, runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierCommand, postprocessCommand, compareCommand, serveCommand, reportCommand];
 }

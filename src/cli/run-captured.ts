@@ -4,8 +4,10 @@
  */
 import { run } from './main.js';
 
+/** Exit code and captured output of an in-process CLI run. */
 export interface CapturedRun { code: number; out: string; err: string }
 
+/** Runs the CLI in-process on `args` and returns its exit code, stdout and stderr. */
 export async function runCaptured(args: string[]): Promise<CapturedRun> {
   let out = '', err = '';
   const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);

@@ -4,6 +4,7 @@
  */
 import type { IdMap } from './types.js';
 
+/** Token of internal id 0, the padding user or item that is never recommended, trained on or evaluated. */
 export const PAD_TOKEN = '[PAD]';
 
 /** Grows an id map while a file is read. */

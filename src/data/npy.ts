@@ -6,11 +6,14 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
+/** The typed arrays a .npy file is read into, one per supported dtype. */
 export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array;
+/** A decoded .npy array: little-endian dtype, shape, and the values in C (row-major) order. */
 export interface NpyArray { dtype: '<f4' | '<f8' | '<i4' | '<i8'; shape: number[]; data: NpyData }
 
 const MAGIC = '\x93NUMPY';
 
+/** Decodes .npy bytes (C order; dtypes <f4, <f8, <i4, <i8); a UserError naming `file` otherwise. */
 export function parseNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
   if (buf.length < 10 || Buffer.from(buf.subarray(0, 6)).toString('latin1') !== MAGIC) {
     throw new UserError('not a .npy file (bad magic)', file);
@@ -41,6 +44,7 @@ export function parseNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
   return { dtype: descr as NpyArray['dtype'], shape, data };
 }
 
+/** Reads and decodes a .npy file (UserError naming the file when it cannot be read or parsed). */
 export function readNpy(path: string): NpyArray {
   let buf: Buffer;
   try { buf = readFileSync(path); } catch (e) { throw new UserError(`cannot read: ${(e as Error).message}`, path); }
@@ -65,6 +69,7 @@ export function readNpyMatrixI32(path: string): { rows: number; cols: number; da
   return { rows: a.shape[0]!, cols: a.shape[1]!, data };
 }
 
+/** Encodes an array as .npy format 1.0 bytes, C order, header padded to a multiple of 64 bytes. */
 export function encodeNpy(dtype: '<f4' | '<i4', shape: number[], data: Float32Array | Int32Array): Uint8Array {
   let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const total = 10 + header.length + 1;
@@ -78,6 +83,7 @@ export function encodeNpy(dtype: '<f4' | '<i4', shape: number[], data: Float32Ar
   return out;
 }
 
+/** Writes an array as a .npy file, atomically. */
 export function writeNpy(path: string, dtype: '<f4' | '<i4', shape: number[], data: Float32Array | Int32Array): void {
   writeFileAtomic(path, encodeNpy(dtype, shape, data));
 }

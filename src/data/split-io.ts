@@ -13,9 +13,12 @@ import { csrContains, csrFromCoo, csrNnz, type Csr } from '../math/csr.js';
 import { PAD_TOKEN } from './idmap.js';
 import type { IdMap, SplitDataset } from './types.js';
 
+/** The three parts of the split. */
 export const SPLIT_NAMES = ['train', 'valid', 'test'] as const;
+/** One part of the split: train, valid or test. */
 export type SplitName = (typeof SPLIT_NAMES)[number];
 
+/** The files of a split folder: one TSV per part and the two id maps. */
 export interface SplitPaths {
   train: string;
   valid: string;

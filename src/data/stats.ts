@@ -5,6 +5,7 @@
 import { csrColCounts, csrNnz, csrRowLengths } from '../math/csr.js';
 import type { InteractionLog, SplitDataset } from './types.js';
 
+/** Minimum, median, mean and maximum of interaction counts (per user or per item). */
 export interface CountSummary {
   min: number;
   median: number;
@@ -12,6 +13,7 @@ export interface CountSummary {
   max: number;
 }
 
+/** Interactions per part of the split and how many users have valid and test items. */
 export interface SplitSizes {
   train: number;
   valid: number;
@@ -21,6 +23,7 @@ export interface SplitSizes {
   usersWithTest: number;
 }
 
+/** Statistics of an interaction log: sizes, density, per-user and per-item counts, and the split's sizes. */
 export interface DataStats {
   source: string;
   /** Real users and items (padding not counted). */

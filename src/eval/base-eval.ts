@@ -10,6 +10,7 @@ import type { Recommender } from '../models/recommender.js';
 import { ndcgAtK } from './ndcg.js';
 import { recommendationLists, type ListSplit } from './base-lists.js';
 
+/** Mean NDCG@k of lists: over every user (a user without relevant items scores 0) and over those with some. */
 export interface ListsNdcg {
   ndcg: number;
   ndcg_users_with_items: number;
@@ -35,6 +36,7 @@ export function meanNdcg(lists: Int32Array, width: number, k: number, relevant: 
   };
 }
 
+/** A backbone's valid-time and test-time top-k lists and their NDCG@k. */
 export interface BaseEvaluation {
   k: number;
   valid: ListsNdcg;
@@ -42,6 +44,7 @@ export interface BaseEvaluation {
   lists: Record<ListSplit, Int32Array>;
 }
 
+/** A model's top-k lists on valid (train masked) and test (train and valid masked), with their NDCG@k. */
 export function evaluateBase(model: Recommender, ds: SplitDataset, k = 10): BaseEvaluation {
   const validLists = recommendationLists(model, ds, 'valid', k);
   const testLists = recommendationLists(model, ds, 'test', k);

@@ -24,18 +24,21 @@ export interface MethodPerUser {
   head: ArrayLike<number>;
 }
 
+/** One row of an improvement table: a user group, its size and the row's percentages. */
 export interface Row {
   group: string;
   users: number;
   values: number[];
 }
 
+/** An improvement table: title, column headings and one row per user group plus "all". */
 export interface Table {
   title: string;
   columns: string[];
   rows: Row[];
 }
 
+/** Per-user metrics of the backbone, CaliTune and CP, with user groups and the labels for titles. */
 export interface ImprovementInput {
   base: MethodPerUser;
   calitune: MethodPerUser;
@@ -48,6 +51,7 @@ export interface ImprovementInput {
   tol?: number;
 }
 
+/** The improvement tables of one comparison (see the module comment for each). */
 export interface ImprovementTables {
   vsBase: { calitune: Table; cp: Table };
   seedMetrics: Table;
@@ -93,6 +97,7 @@ function pred(a: ArrayLike<number>, b: ArrayLike<number>, cmp: Cmp) {
   };
 }
 
+/** Percentages of users, per group, whose NDCG@k, JSD@k and head items got better, stayed or got worse. */
 export function improvementTables(inp: ImprovementInput): ImprovementTables {
   const tol = inp.tol ?? 1e-12;
   const gt: Cmp = (a, b) => a - b > tol;

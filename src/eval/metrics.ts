@@ -13,6 +13,7 @@ import { jsdMetric, listGroupDistribution } from './jsd.js';
 import type { UserGroups } from './user-groups.js';
 import { UserError } from '../util/errors.js';
 
+/** Lists to score and what they are scored against: relevant items, item groups and user targets P. */
 export interface ListsInput {
   /** Row-major nUsers × width item ids (−1 = empty slot); row 0 is ignored. */
   readonly lists: Int32Array;
@@ -28,12 +29,14 @@ export interface ListsInput {
   readonly nGroups: number;
 }
 
+/** NDCG@k and JSD@k of each user's list. */
 export interface PerUserMetrics {
   /** Per user (index = user id; index 0 = padding, left 0). */
   readonly ndcg: Float64Array;
   readonly jsd: Float64Array;
 }
 
+/** Means of NDCG@k and JSD@k over all users and per user group, with the group sizes. */
 export interface MetricSummary {
   readonly ndcg: number;
   readonly jsd: number;
@@ -47,6 +50,7 @@ export interface MetricSummary {
 /** The reference's result record: ndcg, jsd, ndcg_usergroup_{g}, jsd_usergroup_{g}. */
 export type ReferenceMetrics = Record<string, number>;
 
+/** NDCG@k and JSD@k of every user's list (users 1..n−1); throws on mismatched sizes. */
 export function perUserMetrics(input: ListsInput): PerUserMetrics {
   const { lists, k, relevant, itemGroup, targets, nGroups: G } = input;
   const width = input.width ?? k;
@@ -69,6 +73,7 @@ export function perUserMetrics(input: ListsInput): PerUserMetrics {
   return { ndcg, jsd };
 }
 
+/** Means of per-user metrics over users 1..n−1 and per user group. */
 export function summarizeMetrics(perUser: PerUserMetrics, groups: UserGroups): MetricSummary {
   const nUsers = perUser.ndcg.length;
   if (groups.userGroup.length !== nUsers) throw new UserError(`user groups cover ${groups.userGroup.length} users, metrics ${nUsers}`);
@@ -91,6 +96,7 @@ export function summarizeMetrics(perUser: PerUserMetrics, groups: UserGroups): M
   };
 }
 
+/** A summary in the reference's keys: ndcg, jsd, ndcg_usergroup_g and jsd_usergroup_g (g from 1). */
 export function toReferenceMetrics(s: MetricSummary): ReferenceMetrics {
   const r: ReferenceMetrics = { ndcg: s.ndcg, jsd: s.jsd };
   for (let g = 0; g < s.ndcgByGroup.length; g++) {

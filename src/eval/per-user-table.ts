@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 
+/** One model's per-user columns; undefined columns are left empty. */
 export interface PerUserBlock {
   model: string;
   ndcg: Float64Array;
@@ -20,6 +21,7 @@ export interface PerUserBlock {
   rboVsBase: Float64Array | undefined;
 }
 
+/** What the per-user TSV holds: the users' targets and groups, and one block of columns per model. */
 export interface PerUserTableInput {
   nUsers: number;
   nGroups: number;
@@ -51,6 +53,7 @@ function cachedFormatter(): (x: number | undefined) => string {
   };
 }
 
+/** The per-user TSV as text chunks: a header, then one row per model and user. */
 export function formatPerUserTable(t: PerUserTableInput): string[] {
   const G = t.nGroups;
   const head = ['model', 'user_id'];
@@ -80,11 +83,13 @@ export function formatPerUserTable(t: PerUserTableInput): string[] {
   return chunks;
 }
 
+/** Writes the per-user TSV, atomically. */
 export function writePerUserTable(path: string, t: PerUserTableInput): void {
   // Model keys and group names are ASCII (experiment names are restricted), so latin1 = UTF-8 here and much faster.
   writeFileAtomic(path, formatPerUserTable(t).map((s) => Buffer.from(s, 'latin1')));
 }
 
+/** A per-user TSV read back: per model, per-user arrays indexed by user id. */
 export interface PerUserRows {
   nUsers: number;
   nGroups: number;

@@ -56,6 +56,7 @@ export function rboPerUser(a: Int32Array, b: Int32Array, nUsers: number, width: 
   return out;
 }
 
+/** Count, mean, extremes and quartiles of a set of values (NaN when empty). */
 export interface DistributionSummary {
   readonly n: number;
   readonly mean: number;
@@ -66,6 +67,7 @@ export interface DistributionSummary {
   readonly max: number;
 }
 
+/** Count, mean, minimum, quartiles and maximum of `values` (NaN for each statistic when empty). */
 export function summarize(values: Float64Array): DistributionSummary {
   const n = values.length;
   if (n === 0) return { n: 0, mean: NaN, min: NaN, q1: NaN, median: NaN, q3: NaN, max: NaN };

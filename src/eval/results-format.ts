@@ -8,14 +8,18 @@
 import type { ReferenceMetrics } from './metrics.js';
 import type { StoredCpVerdict } from './cp-verdicts.js';
 
+/** Version of our `calitune` block in results files; the reader refuses other versions. */
 export const RESULTS_FORMAT_VERSION = 1;
+/** The split a results file scores: test (the default) or valid. */
 export type EvalSplit = 'test' | 'valid';
 
 /** The fine-tuner's validation metrics of an epoch (or their recomputation from its lists). */
 export interface SelectionMetrics { valid_ndcg: number; jsd: number; tradeoff: number | null }
 
+/** RBO against the base lists over users: mean, quartiles, extremes, and mean and quartiles per user group. */
 export interface RboEntry { mean: number; quartiles: [number, number, number]; min: number; max: number; by_group: Record<string, { mean: number; quartiles: [number, number, number] }> }
 
+/** A validation-selected epoch in a results file: its validation metrics and its metrics on the evaluated split. */
 export interface SelectedOut {
   epoch: number;
   source: 'recorded' | 'lists';
@@ -24,6 +28,10 @@ export interface SelectedOut {
   [split: string]: unknown;
 }
 
+/**
+ * Our block of a results file: format, split, k, user groups, CP and experiment inputs, the selected
+ * epochs and their verdicts against CP, RBO summaries and timings.
+ */
 export interface CalituneBlock {
   format_version: number;
   created: string;
@@ -50,6 +58,10 @@ export interface CalituneBlock {
   [extra: string]: unknown;
 }
 
+/**
+ * A results file: the metrics of the backbone, of each CP λ and of each fine-tuned epoch, in the
+ * reference's keys, plus our `calitune` block.
+ */
 export interface ResultsFile {
   base_recommendations: ReferenceMetrics;
   postprocessed?: Record<string, ReferenceMetrics>;

@@ -40,10 +40,12 @@ import { SELECTION_MODES, selectEpochs, type SelectionMode } from '../selection/
 import { resultsCpCurve, selectedVsCp } from './cp-verdicts.js';
 
 export { SELECTION_MODES };
+/** A selection mode, as results files key the selected epochs. */
 export type SelectionModeName = SelectionMode;
 
 // ---------------------------------------------------------------- selection
 
+/** A stored epoch's validation metrics and where they came from (the fine-tuner's record or its lists). */
 export interface SelectionPoint { epoch: number; m: SelectionMetrics; source: 'recorded' | 'lists' }
 
 /** The validation-selected stored epoch per mode (the one rule: src/selection). */

@@ -13,10 +13,13 @@
  */
 import { UserError } from '../util/errors.js';
 
+/** Names of the user groups, from the largest head share to the smallest. */
 export const USER_GROUP_NAMES: readonly string[] = ['mainstream', 'diverse', 'niche'];
 
+/** Order of users with equal head share at a group boundary. */
 export type UserGroupTieBreak = 'lowerIdFirst' | 'higherIdFirst';
 
+/** Users split into groups by head share: the group of each user and the members of each group. */
 export interface UserGroups {
   /** Group index per user (0-based: 0 mainstream, 1 diverse, 2 niche); user 0 → −1. */
   readonly userGroup: Int32Array;
@@ -34,8 +37,11 @@ function roundHalfEven(x: number): number {
 }
 
 /**
+ * Splits users 1..nUsers−1 into groups by their target's head share, largest first (see the module
+ * comment for the boundaries and ties).
  * @param targets row-major nUsers × G target distributions (row 0 = padding, ignored)
- * @param headGroup which target column is the "head share" (default 0)
+ * @param options group `proportions` (default 0.2 / 0.6 / 0.2), `tieBreak`, and `headGroup`: which
+ *   target column is the head share (default 0)
  */
 export function userGroups(
   targets: Float64Array, nUsers: number, G: number,

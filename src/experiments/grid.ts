@@ -34,6 +34,7 @@ import { InputError, UserError } from '../util/errors.js';
 /** More points than this need an explicit `allowLarge`. */
 export const MAX_POINTS = 10_000;
 
+/** One point of a plan: its experiment name, its full configuration and the grid values that make it. */
 export interface PlannedPoint {
   name: string;
   config: FinetuneConfig;
@@ -41,6 +42,7 @@ export interface PlannedPoint {
   varied: Record<string, unknown>;
 }
 
+/** What a grid or experiments file expands to: the points in order, the keep policy and notes. */
 export interface Plan {
   kind: 'grid' | 'experiments';
   file: string;
@@ -140,6 +142,7 @@ export function loadGridFile(path: string, opts: { allowLarge?: boolean } = {}):
   return parseGrid(readYaml(path, 'grid file'), opts);
 }
 
+/** Expands grid YAML into its points (at most 10,000 unless `allowLarge`); UserError naming `file` and line. */
 export function parseGridText(text: string, file = '<grid>', opts: { allowLarge?: boolean } = {}): Plan {
   return parseGrid(parseYamlText(text, file), opts);
 }
@@ -208,6 +211,7 @@ export function loadExperimentsFile(path: string): Plan {
   return parseExperiments(readYaml(path, 'experiments file'));
 }
 
+/** Reads experiments YAML: a list of named configurations; UserError naming `file` and line. */
 export function parseExperimentsText(text: string, file = '<experiments>'): Plan {
   return parseExperiments(parseYamlText(text, file));
 }

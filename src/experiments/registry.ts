@@ -21,18 +21,24 @@ import { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 
 export { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 
+/** Version of the registry's SQLite schema; a registry of another version is refused. */
 export const REGISTRY_SCHEMA_VERSION = 1;
+/** The states of a point in the registry, in the order a point goes through them. */
 export const POINT_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
+/** One of {@link POINT_STATUSES}. */
 export type PointStatus = (typeof POINT_STATUSES)[number];
 
+/** NDCG@k and JSD@k of one list set. */
 export interface MetricPair { ndcg: number; jsd: number }
 
+/** A point's validation-selected epoch: its validation metrics and its test metrics. */
 export interface SelectedSummary {
   epoch: number;
   valid: { valid_ndcg: number; jsd: number; tradeoff: number | null };
   test: MetricPair & Record<string, number>;
 }
 
+/** What the registry keeps of a finished point: epochs run, why it stopped, backbone and selected metrics. */
 export interface PointSummary {
   epochs_run: number | null;
   stop_reason: string | null;
@@ -41,8 +47,10 @@ export interface PointSummary {
   results: string;
 }
 
+/** One stored epoch of a point with its validation and test metrics. */
 export interface EpochRow { name: string; epoch: number; valid_ndcg: number; jsd: number; tradeoff: number | null; test_ndcg: number; test_jsd: number }
 
+/** A point as the registry holds it: configuration, status, attempts, times, error and summary. */
 export interface PointRow {
   name: string;
   source: string;
@@ -59,6 +67,7 @@ export interface PointRow {
   frontier: boolean;
 }
 
+/** One CP λ's test metrics in the registry. */
 export interface CpRow { lambda: string; ndcg: number; jsd: number }
 
 const SCHEMA = `
@@ -121,6 +130,7 @@ function rowOf(r: RawPoint): PointRow {
   };
 }
 
+/** The run's registry (SQLite): grid points, their status and metrics, the epochs and CP's points. */
 export class Registry {
   private constructor(readonly db: Database.Database, readonly path: string, readonly readonly: boolean) {}
 
@@ -276,6 +286,7 @@ export class Registry {
 
 // ------------------------------------------------------------------ frontier
 
+/** A candidate of the registry's Pareto front: one stored epoch. */
 export type FrontierPoint = EpochRow;
 
 /** The stored CP curve (λ "0" is the backbone) in the selection module's form. */

@@ -9,6 +9,7 @@ import { Rng } from './rng.js';
 
 type SgemmFn = typeof tsSgemm;
 
+/** Throughput of one GEMM backend on one product shape. */
 export interface GemmMeasurement {
   /** M × N × K of the product (row-major, op = NT: the scoring case). */
   readonly shape: readonly [number, number, number];
@@ -17,6 +18,7 @@ export interface GemmMeasurement {
   readonly repeats: number;
 }
 
+/** What `doctor` tells about the GEMM seam: the active backend and why, and both backends' measured speed. */
 export interface DoctorReport {
   readonly backend: 'openblas' | 'typescript';
   /** Why this backend (load error of the binding, or OpenBLAS's config and thread count). */
@@ -30,6 +32,7 @@ export interface DoctorReport {
   readonly node: string;
 }
 
+/** Time budget and product shapes of {@link doctorReport}'s measurements. */
 export interface DoctorOptions {
   /** Time to spend per measurement (default 0.5 s). */
   readonly seconds?: number;
@@ -61,6 +64,7 @@ export function measureSgemm(f: SgemmFn, shape: readonly [number, number, number
   return { shape: [M, N, K], gflops: (2 * M * N * K * repeats) / elapsed / 1e9, seconds: elapsed, repeats };
 }
 
+/** Measures the active GEMM backend and the TypeScript fallback; a few seconds of CPU. */
 export function doctorReport(opts: DoctorOptions = {}): DoctorReport {
   const seconds = opts.seconds ?? 0.5;
   const backend = gemmBackend();

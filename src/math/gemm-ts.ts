@@ -49,6 +49,7 @@ function transposeInto(src: Float32Array, rows: number, cols: number, ld: number
   }
 }
 
+/** The TypeScript GEMM fallback with BLAS semantics (row-major, β = 0 overwrites C); slower than OpenBLAS. */
 export function tsSgemm(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,

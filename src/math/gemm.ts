@@ -6,6 +6,7 @@
 import { tsSgemm } from './gemm-ts.js';
 import { loadNativeBlas, type NativeBlas } from './native.js';
 
+/** The implementation behind {@link sgemm}: OpenBLAS through the native binding, or the TypeScript kernel. */
 export interface GemmBackend {
   readonly name: 'openblas' | 'typescript';
   /** Why this backend was chosen (e.g. the load error of the native binding). */
@@ -64,6 +65,7 @@ function checkArgs(
   }
 }
 
+/** Row-major C[M×N] = α·op(A)·op(B) + β·C with the active backend; the shapes and buffer sizes are checked. */
 export function sgemm(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,

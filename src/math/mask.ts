@@ -6,6 +6,7 @@
  */
 import type { Csr } from './csr.js';
 
+/** Layout of a score block for {@link maskBlock}. */
 export interface MaskOptions {
   /** Row stride of the score block (≥ nItems); defaults to nItems. */
   readonly ld?: number;

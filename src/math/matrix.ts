@@ -9,6 +9,7 @@ export interface Matrix {
   readonly data: Float32Array;
 }
 
+/** A rows × cols matrix over `data` (its length must be rows·cols) or over a new zero buffer. */
 export function matrix(rows: number, cols: number, data?: Float32Array): Matrix {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
     throw new RangeError(`matrix: invalid shape ${rows}×${cols}`);

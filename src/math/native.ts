@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The functions our N-API binding exports; the optional ones are absent from older builds. */
 export interface NativeBlas {
   sgemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number,
@@ -45,6 +46,7 @@ export interface NativeBlas {
   ): void;
 }
 
+/** The loaded binding, or why it could not be loaded. */
 export type NativeLoad = { ok: true; blas: NativeBlas; detail: string } | { ok: false; detail: string };
 
 /** The repository root, found from this file whether it runs from src/ (ts) or dist/src/ (js). */
@@ -59,6 +61,7 @@ export function projectRoot(): string {
 
 let cached: NativeLoad | undefined;
 
+/** Loads the binding once (CALITUNE_NATIVE_PATH overrides its path); never throws, says why on failure. */
 export function loadNativeBlas(): NativeLoad {
   if (cached) return cached;
   const path = process.env.CALITUNE_NATIVE_PATH ?? join(projectRoot(), 'native', 'build', 'Release', 'calitune_blas.node');

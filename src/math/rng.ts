@@ -8,6 +8,7 @@ import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGene
 
 const TWO32 = 4294967296;
 
+/** Seeded xoroshiro128+ random numbers (uniform floats and integers, normals, permutations); its state can be saved. */
 export class Rng {
   private gen: JumpableRandomGenerator;
   private spareNormal: number | undefined;

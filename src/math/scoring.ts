@@ -14,6 +14,7 @@ import { topkRows } from './topk.js';
 /** Writes users.length × nItems scores (row-major) into out (exactly that long). */
 export type BlockScorer = (usersBlock: Int32Array, out: Float32Array) => void;
 
+/** How {@link scoreTopK} works through the users: block size, padding mask, output buffer. */
 export interface ScoreTopKOptions {
   /** Users per block (default 256): 256 × 3,706 floats ≈ 3.8 MB stays cache-friendly. */
   readonly blockRows?: number;

@@ -15,6 +15,7 @@
  */
 import { loadNativeBlas, type NativeBlas } from './native.js';
 
+/** Rows of a sparse matrix in CSR form, or a batch of selected rows of one. */
 export interface SparseRowsLike {
   readonly n: number;
   readonly indptr: Int32Array;
@@ -27,6 +28,7 @@ export interface SparseRowsLike {
   readonly rows?: Int32Array | undefined;
 }
 
+/** The implementation behind the sparse products: the native kernel or TypeScript, and why. */
 export interface SpmmBackend {
   readonly name: 'native' | 'typescript';
   readonly detail: string;

@@ -76,6 +76,7 @@ abstract class Baseline implements Recommender {
   }
 }
 
+/** The MostPop baseline: every user gets items ranked by train popularity; nothing is trained. */
 export class MostPopModel extends Baseline {
   readonly type: ModelType = 'mostpop';
   readonly hyper: Readonly<Record<string, unknown>>;
@@ -121,6 +122,7 @@ function hash3(seed: number, u: number, i: number): number {
   return (h >>> 0) / 4294967296;
 }
 
+/** The Random baseline: seeded uniform scores that depend only on (seed, user, item). */
 export class RandomModel extends Baseline {
   readonly type: ModelType = 'random';
   readonly hyper: Readonly<Record<string, unknown>>;

@@ -11,6 +11,7 @@ import { checkPositiveInt } from '../util/checks.js';
 import { UserError } from '../util/errors.js';
 import type { Recommender } from './recommender.js';
 
+/** BPR's sizes: users and items (padding included) and the embedding size. */
 export interface BprHyper {
   /** Users including padding user 0. */
   nUsers: number;
@@ -88,6 +89,7 @@ export function bprKernel(
   return lossSum * invB;
 }
 
+/** Bayesian personalised ranking: a user and an item embedding, score = their dot product. */
 export class BprModel implements Recommender {
   readonly type = 'bpr' as const;
   readonly nUsers: number;

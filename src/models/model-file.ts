@@ -18,8 +18,11 @@ import type { Csr } from '../math/csr.js';
 import type { Recommender } from './recommender.js';
 import { readSafetensors, writeSafetensors, type SafeTensor } from './safetensors.js';
 
+/** Version of the model folder format, written to the sidecar and checked on load. */
 export const MODEL_FORMAT_VERSION = 1;
+/** File of a model folder that holds the tensors. */
 export const MODEL_TENSORS_FILE = 'model.safetensors';
+/** File of a model folder that holds the sidecar (type, sizes, id maps, training, fingerprint, metrics). */
 export const MODEL_SIDECAR_FILE = 'model.json';
 
 /** Builds a model with fresh weights from its sizes (the sidecar's `sizes`). */
@@ -32,16 +35,19 @@ export function registerModel(type: string, factory: ModelFactory): void {
   registry.set(type, factory);
 }
 
+/** The registered model types, sorted; all of them once src/models/all.ts is imported. */
 export function knownModelTypes(): string[] {
   return [...registry.keys()].sort();
 }
 
+/** The factory registered for `type` (UserError listing the known types otherwise). */
 export function modelFactory(type: string): ModelFactory {
   const f = registry.get(type);
   if (!f) throw new UserError(`unknown model "${type}" (known models: ${knownModelTypes().join(', ')})`);
   return f;
 }
 
+/** A model of a registered type with fresh weights, from its sizes (`nUsers`, `nItems`, …) and a seed. */
 export function createModel(type: string, hyper: Readonly<Record<string, unknown>>, seed = 0): Recommender {
   return modelFactory(type)(hyper, seed);
 }
@@ -52,12 +58,14 @@ registerModel('bpr', (h, seed) => new BprModel({
   dim: checkPositiveInt('dim', h.dim),
 }, seed));
 
+/** An id map as the sidecar stores it. */
 export interface IdMapJson {
   field: string;
   /** tokens[i] is the external token of internal id i; tokens[0] is '[PAD]'. */
   tokens: string[];
 }
 
+/** The sidecar (model.json) of a saved model. */
 export interface ModelSidecar {
   format_version: number;
   model_type: string;
@@ -70,6 +78,7 @@ export interface ModelSidecar {
   created?: string;
 }
 
+/** What {@link saveModel} stores beside the weights: id maps, training settings, data fingerprint, metrics. */
 export interface ModelInfo {
   idMaps?: { user: IdMapJson; item: IdMapJson };
   training?: Record<string, unknown>;
@@ -77,6 +86,7 @@ export interface ModelInfo {
   metrics?: Record<string, unknown>;
 }
 
+/** Saves a model to the folder `dir` (tensors first, then the sidecar, both atomic); returns the sidecar. */
 export function saveModel(dir: string, model: Recommender, info: ModelInfo = {}): ModelSidecar {
   const tensors = new Map<string, SafeTensor>();
   const shapes: Record<string, number[]> = {};
@@ -105,6 +115,7 @@ export function saveModel(dir: string, model: Recommender, info: ModelInfo = {})
   return sidecar;
 }
 
+/** Reads and checks the sidecar of the model saved in `dir` (UserError naming the file otherwise). */
 export function readSidecar(dir: string): ModelSidecar {
   const path = join(dir, MODEL_SIDECAR_FILE);
   if (!existsSync(path)) throw new UserError('no saved model here (model.json missing)', path);
@@ -125,6 +136,7 @@ export function readSidecar(dir: string): ModelSidecar {
   return s as ModelSidecar;
 }
 
+/** A model loaded from its folder, with its sidecar. */
 export interface LoadedModel {
   model: Recommender;
   sidecar: ModelSidecar;

@@ -7,8 +7,13 @@ import type { Parameter } from '../nn/parameter.js';
 
 /** Every model type, the trained backbones first; the one list the CLI, trainers and model files use. */
 export const MODEL_TYPES = ['bpr', 'dmf', 'multivae', 'mostpop', 'random'] as const;
+/** A model type name: a trained backbone (bpr, dmf, multivae) or a baseline (mostpop, random). */
 export type ModelType = (typeof MODEL_TYPES)[number];
 
+/**
+ * What every model offers: scoring all items, scoring and backpropagating through candidate lists, its
+ * parameters. Ids include padding 0; matrices are row-major Float32Arrays.
+ */
 export interface Recommender {
   readonly type: ModelType;
   /** Users including padding user 0. */
@@ -33,6 +38,7 @@ export interface Recommender {
   /** All tensors, in a stable order (also the save order). */
   parameters(): Parameter[];
 
+  /** Sets every parameter's gradient to zero (item-side ones may be skipped while frozen). */
   zeroGrad(): void;
 
   /**

@@ -12,14 +12,17 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
+/** The tensor dtypes we read and write. */
 export type SafeDtype = 'F32' | 'I32';
 
+/** One tensor: dtype, shape and its values in row-major order. */
 export interface SafeTensor {
   dtype: SafeDtype;
   shape: number[];
   data: Float32Array | Int32Array;
 }
 
+/** The content of a safetensors file: tensors by name, in file order, and the string metadata. */
 export interface SafeTensorsFile {
   tensors: Map<string, SafeTensor>;
   metadata: Record<string, string>;
@@ -151,6 +154,7 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors'): Safe
   return { tensors, metadata };
 }
 
+/** Reads and validates a safetensors file (UserError naming the file otherwise). */
 export function readSafetensors(path: string): SafeTensorsFile {
   let bytes: Buffer;
   try {

@@ -19,6 +19,7 @@ import { loadNativeBlas, type NativeBlas } from '../math/native.js';
 import { UserError } from '../util/errors.js';
 import { checkAdamFamilyOptions, checkUniqueParameterNames, loadMomentsState, momentsState, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
 
+/** Adam's settings, defaults as PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay. */
 export interface AdamOptions {
   lr?: number;
   betas?: readonly [number, number];
@@ -48,6 +49,7 @@ export function nativeAdamKernel(): { fn: AdamStepFn; threads: number } | null {
   return nativeAdam;
 }
 
+/** The per-step scalars of an Adam update, computed once for every tensor of the step. */
 export interface AdamCoeffs {
   beta1: number;
   beta2: number;
@@ -103,6 +105,7 @@ export function adamUpdate(
   }
 }
 
+/** torch.optim.Adam (L2 weight decay, no AMSGrad), dense, bit-identical in TypeScript and the native kernel. */
 export class Adam implements Optimizer {
   lr: number;
   readonly beta1: number;

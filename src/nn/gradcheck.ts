@@ -10,12 +10,14 @@
  */
 import { Rng } from '../math/rng.js';
 
+/** A parameter to check: its values and the analytic gradient to compare with. */
 export interface GradCheckParam {
   readonly name: string;
   readonly value: Float32Array | Float64Array;
   readonly grad: Float32Array | Float64Array;
 }
 
+/** Step and tolerances of the gradient check, and how many entries per parameter to sample. */
 export interface GradCheckOptions {
   /** Step h (default 1e-3; float32 parameters need a step well above their 1e-7 resolution). */
   h?: number;
@@ -26,6 +28,7 @@ export interface GradCheckOptions {
   seed?: number;
 }
 
+/** One checked entry: the analytic and the numeric derivative and their relative error. */
 export interface GradCheckEntry {
   param: string;
   index: number;
@@ -34,6 +37,7 @@ export interface GradCheckEntry {
   relError: number;
 }
 
+/** The outcome of a gradient check: whether every entry passed, the failures and the worst entry. */
 export interface GradCheckResult {
   ok: boolean;
   checked: number;

@@ -6,6 +6,7 @@
 import { UserError } from '../util/errors.js';
 import type { Optimizer } from './optimizer.js';
 
+/** What {@link StepLR} saves for resuming. */
 export interface StepLRState {
   kind: 'step';
   stepSize: number;
@@ -14,6 +15,7 @@ export interface StepLRState {
   epoch: number;
 }
 
+/** PyTorch's StepLR: lr = base · γ^⌊epoch / stepSize⌋, set on the optimizer after every step(). */
 export class StepLR {
   private epoch = 0;
   readonly baseLr: number;

@@ -12,6 +12,7 @@ export interface Optimizer {
   loadState(s: OptimizerState): void;
 }
 
+/** An optimizer's saved state: kind, step count, learning rate and moment buffers per parameter. */
 export interface OptimizerState {
   kind: string;
   step: number;

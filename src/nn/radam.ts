@@ -17,6 +17,7 @@
 import { UserError } from '../util/errors.js';
 import { checkAdamFamilyOptions, checkUniqueParameterNames, loadMomentsState, momentsState, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
 
+/** RAdam's settings, defaults as PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay. */
 export interface RAdamOptions {
   lr?: number;
   betas?: readonly [number, number];
@@ -47,6 +48,7 @@ export function radamStepCoefficient(lr: number, t: number, beta1: number, beta2
   return { coef, rectified };
 }
 
+/** torch.optim.RAdam (rectified Adam), dense, updating only the parameters given. */
 export class RAdam implements Optimizer {
   lr: number;
   readonly beta1: number;

@@ -19,6 +19,10 @@ import { InputError } from '../util/errors.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
+/**
+ * Options of {@link compare}, with their defaults: the run, an evaluated experiment, and the selection mode
+ * or the stored epoch to compare.
+ */
 export const compareOptionsSchema = z.object({
   run: z.string().min(1),
   /** An experiment evaluated with evaluate({ experiment }). */
@@ -29,12 +33,17 @@ export const compareOptionsSchema = z.object({
   epoch: z.number().int().min(0).optional(),
 }).strict();
 
+/** What {@link compare} takes: `run` and `experiment`, optionally `mode` or `epoch` (not both). */
 export type CompareOptions = z.input<typeof compareOptionsSchema>;
 type Options = z.output<typeof compareOptionsSchema>;
 
 /** RBO over users of one pair of lists: overall and per user group (null when a list is missing). */
 export type RboPairSummary = { overall: DistributionSummary; by_group: Record<string, DistributionSummary> } | null;
 
+/**
+ * One CaliTune epoch against the backbone and CP on the evaluated split: metrics, the verdict at equal JSD,
+ * per-group improvement tables and RBO between the three lists.
+ */
 export interface CompareResult {
   run: string;
   experiment: string;
@@ -127,6 +136,10 @@ function rboSummary(perUser: Float64Array, userGroup: Int32Array): RboPairSummar
   return { overall, by_group: byGroup };
 }
 
+/**
+ * Compares an evaluated experiment's epoch with the backbone and with CP; reads only the results files
+ * that {@link evaluate} wrote (InputError when they lack JSD, fine-tuned epochs or CP).
+ */
 export async function compare(options: CompareOptions, _reporter: Reporter = silentReporter): Promise<CompareResult> {
   const o = parseOptions(compareOptionsSchema, options);
   if (o.mode !== undefined && o.epoch !== undefined) {

@@ -9,6 +9,7 @@ import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import { DEFAULT_SEED } from '../util/seed.js';
 
+/** Options of {@link dataStats}: exactly one of an existing `run` or a `data` file (split 80/10/10 with `seed`). */
 export const dataStatsOptionsSchema = z.object({
   /** An existing run: statistics of its split. */
   run: z.string().min(1).optional(),
@@ -20,9 +21,12 @@ export const dataStatsOptionsSchema = z.object({
   seed: z.number().int().default(DEFAULT_SEED),
 }).strict();
 
+/** What {@link dataStats} takes: `run`, or `data` with its `read` options and the split `seed`. */
 export type DataStatsOptions = z.input<typeof dataStatsOptionsSchema>;
+/** Sizes, density and per-user / per-item count summaries of a log and its split. */
 export type DataStatsResult = DataStats;
 
+/** Statistics of a run's split or of an interaction file; writes nothing. */
 export async function dataStats(options: DataStatsOptions, _reporter: Reporter = silentReporter): Promise<DataStatsResult> {
   const o = parseOptions(dataStatsOptionsSchema, options);
   if ((o.run === undefined) === (o.data === undefined)) {

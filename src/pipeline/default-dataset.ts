@@ -12,6 +12,7 @@ import { readInteractions } from '../data/readers.js';
 import type { InteractionLog } from '../data/types.js';
 import { DEFAULT_SEED } from '../util/seed.js';
 
+/** The demo's dataset: the interaction log, whether it came from a file or the generator, and where from. */
 export interface DefaultDataset {
   log: InteractionLog;
   kind: 'file' | 'synthetic';
@@ -19,6 +20,10 @@ export interface DefaultDataset {
   path?: string;
 }
 
+/**
+ * The demo's dataset: MovieLens-100K when found or downloadable, else the synthetic ML-100K-like log;
+ * `warn` gets a line for each fallback taken.
+ */
 export async function defaultDataset(warn: (s: string) => void, opts: { allowDownload?: boolean } = {}): Promise<DefaultDataset> {
   const root = projectRoot();
   const candidates = [

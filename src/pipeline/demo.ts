@@ -27,6 +27,7 @@ import { parseOptions } from './options.js';
 
 const EXPERIMENT = 'calitune_a0.5';
 
+/** Options of {@link demo}: the run directory, epoch caps of both trainings, and whether to download. */
 export const demoOptionsSchema = z.object({
   /** Run directory; the demo's own files in it are replaced. */
   run: z.string().min(1).default('runs/demo'),
@@ -38,8 +39,10 @@ export const demoOptionsSchema = z.object({
   allowDownload: z.boolean().default(true),
 }).strict();
 
+/** What {@link demo} takes; every field has a default. */
 export type DemoOptions = z.input<typeof demoOptionsSchema>;
 
+/** One finished step of {@link demo} with that step's result, in pipeline order. */
 export type DemoStep =
   | { kind: 'train'; result: TrainResult }
   | { kind: 'prepare'; result: PrepareResult }
@@ -49,6 +52,10 @@ export type DemoStep =
 
 interface Metrics { ndcg: number; jsd: number }
 
+/**
+ * The demo's answer: dataset, GEMM backend, report path, and test NDCG@10 / JSD@10 of the backbone,
+ * of CaliTune's validation-selected epoch and of CP at that epoch's JSD.
+ */
 export interface DemoResult {
   run: string;
   dataset: string;
@@ -117,6 +124,10 @@ function answer(results: DemoResults, summary: DemoResult, reporter: Reporter): 
   if (cpAt !== undefined) summary.cp_ndcg_at_same_jsd = cpAt;
 }
 
+/**
+ * The whole pipeline on the default dataset (train, prepare, postprocess, finetune, evaluate, report),
+ * replacing the demo's own files in `run`; `onStep` receives each step's result.
+ */
 export async function demo(options: DemoOptions = {}, reporter: Reporter = silentReporter, onStep: (step: DemoStep) => void = () => {}): Promise<DemoResult> {
   const o = parseOptions(demoOptionsSchema, options);
   const { run } = o;

@@ -18,6 +18,7 @@ import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import { loadRunModel } from './run-model.js';
 
+/** Options of {@link evaluate}: the run, an optional experiment, the split, the list length `k` and RBO's `p`. */
 export const evaluateOptionsSchema = z.object({
   run: z.string().min(1),
   /** Also evaluate every stored epoch of this experiment (needs prepare). */
@@ -30,6 +31,7 @@ export const evaluateOptionsSchema = z.object({
   k: z.number().int().min(1).default(10),
 }).strict();
 
+/** What {@link evaluate} takes: `run`, optionally `experiment`, `split` ('test'), `k` (10) and `rboP` (0.9). */
 export type EvaluateOptions = z.input<typeof evaluateOptionsSchema>;
 
 /** The base model's summary: model_type (when a model was scored), k, NDCG on valid and test, list files. */
@@ -41,6 +43,10 @@ export type BaseSummary = {
   lists: { valid: string; test: string };
 };
 
+/**
+ * The backbone's NDCG summary, the paths written, and the results file's content (metrics of the backbone,
+ * every CP λ and every stored epoch, the selected epochs and their verdicts against CP).
+ */
 export type EvaluateResult = { run: string } & BaseSummary & { results: string; per_user: string } & ResultsFile & {
   /** Users and items of the run (padding left out). */
   users: number;
@@ -88,6 +94,10 @@ function loadInputs(o: z.output<typeof evaluateOptionsSchema>) {
   return { info, ds, prepared };
 }
 
+/**
+ * Evaluates a run's lists on one split and writes RUN/results/NAME.json and NAME_per_user.tsv (NAME is
+ * the experiment, or 'base'); JSD, user groups and CaliTune epochs need {@link prepare}.
+ */
 export async function evaluate(options: EvaluateOptions, reporter: Reporter = silentReporter): Promise<EvaluateResult> {
   const o = parseOptions(evaluateOptionsSchema, options);
   const { run, k, split, experiment } = o;

@@ -29,6 +29,10 @@ import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import { loadRunModel } from './run-model.js';
 
+/**
+ * Options of {@link finetune}: run, experiment name, configuration file and overrides, checkpoint policy,
+ * resume, and the popularity source that `prepare` must have used.
+ */
 export const finetuneOptionsSchema = z.object({
   /** Run directory with a backbone and 'prepare' done. */
   run: z.string().min(1),
@@ -46,9 +50,17 @@ export const finetuneOptionsSchema = z.object({
   popularitySource: z.enum(['train', 'all']).optional(),
 }).strict();
 
+/**
+ * What {@link finetune} takes: `run`, `experiment` and `configFile` (YAML; keys left out take their
+ * defaults), optionally `overrides` ('key=value'), `keep`, `resume`, `popularitySource`.
+ */
 export type FinetuneOptions = z.input<typeof finetuneOptionsSchema>;
 type Options = z.output<typeof finetuneOptionsSchema>;
 
+/**
+ * The finished (or interrupted) fine-tuning: its folder, configuration, the epochs run, why it stopped,
+ * the validation-selected epoch per mode and which checkpoint weights were kept.
+ */
 export type FinetuneResult = {
   run: string;
   name: string;
@@ -180,6 +192,10 @@ function runEpochs(o: Options, config: FinetuneConfig, inputs: Inputs, store: Ch
   }
 }
 
+/**
+ * CaliTune fine-tuning of a run's backbone as experiment RUN/experiments/NAME, writing the epoch log and
+ * checkpoints; the run needs a backbone and {@link prepare}. Test labels are never used.
+ */
 export async function finetune(options: FinetuneOptions, reporter: Reporter = silentReporter): Promise<FinetuneResult> {
   const o = parseOptions(finetuneOptionsSchema, options);
   const { run, experiment: name } = o;

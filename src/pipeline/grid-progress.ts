@@ -3,9 +3,11 @@
  * epoch, best valid NDCG / JSD so far, read from the point's epoch log), plain lines
  * otherwise, and lines that stay for points started, finished or failed.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { fmtSeconds } from '../util/progress.js';
 import { experimentPaths } from '../store/experiment-files.js';
+import { readEpochLog } from '../store/epoch-log.js';
+import type { EpochLogRecord } from '../calibration/finetuner.js';
 
 /** One worker lane: the point it runs and what its epoch log says so far. */
 export interface Slot {
@@ -20,6 +22,7 @@ export interface Slot {
   lastPlain: number;
 }
 
+/** Live per-worker status of a running grid on stderr: a redrawn block on a TTY, plain lines otherwise. */
 export class GridProgress {
   private readonly tty: boolean;
   private drawn = 0;
@@ -66,7 +69,7 @@ export class GridProgress {
     if (s.name === null) return 'idle';
     const el = fmtSeconds((Date.now() - s.started) / 1000);
     if (s.phase === 'evaluate') return `${s.name}: evaluating (${el})`;
-    const best = s.bestN > -Infinity ? ` | best valid NDCG ${s.bestN.toFixed(4)} JSD ${s.bestJ.toFixed(4)}` : '';
+    const best = s.bestN > -Infinity ? ` | best valid NDCG ${s.bestN.toFixed(4)} test-list JSD ${s.bestJ.toFixed(4)}` : '';
     return `${s.name}: epoch ${s.epoch}/${s.maxEpochs}${best} (${el})`;
   }
 
@@ -92,20 +95,15 @@ export class GridProgress {
       try { size = statSync(p).size; } catch { continue; }
       if (size === s.logSize) continue;
       s.logSize = size;
-      let text: string;
-      try { text = readFileSync(p, 'utf8'); } catch { continue; }
+      // The store's one reader; a log being written (or replaced on resume) may fail to read: skip this poll.
+      let records: EpochLogRecord[];
+      try { records = readEpochLog(p); } catch { continue; }
       s.bestN = -Infinity; s.bestJ = Infinity;
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        try {
-          const r = JSON.parse(line) as { epoch?: number; valid_ndcg?: number; jsd?: number };
-          if (typeof r.epoch !== 'number') continue;
-          s.epoch = r.epoch;
-          if (r.epoch >= 1) {
-            if (typeof r.valid_ndcg === 'number') s.bestN = Math.max(s.bestN, r.valid_ndcg);
-            if (typeof r.jsd === 'number') s.bestJ = Math.min(s.bestJ, r.jsd);
-          }
-        } catch { /* torn last line */ }
+      for (const r of records) {
+        s.epoch = r.epoch;
+        if (r.epoch < 1) continue;
+        if (typeof r.valid_ndcg === 'number') s.bestN = Math.max(s.bestN, r.valid_ndcg);
+        if (typeof r.jsd === 'number') s.bestJ = Math.min(s.bestJ, r.jsd);
       }
     }
   }

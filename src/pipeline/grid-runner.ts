@@ -38,7 +38,12 @@ import {
 } from '../experiments/registry.js';
 import type { Plan, PlannedPoint } from '../experiments/grid.js';
 import type { WorkerJob, WorkerMessage } from './grid-worker.js';
+import { gridConfigPath, gridLockPath } from '../store/registry-files.js';
+import { removeUnfinishedWrites } from '../store/unfinished-writes.js';
+import { isRunDirectory } from '../store/run.js';
+import { hasModel } from '../store/model-files.js';
 
+/** What runPlan runs: a planned grid or experiments file on one run, and how. */
 export interface RunPlanOptions {
   run: string;
   plan: Plan;
@@ -62,6 +67,7 @@ export interface RunPlanHooks {
   cpDone?(result: PostprocessResult): void;
 }
 
+/** How one point of a plan ended in this invocation (skipped: finished in an earlier one). */
 export interface PointOutcome {
   name: string;
   status: 'done' | 'failed' | 'skipped';
@@ -70,6 +76,7 @@ export interface PointOutcome {
   resumed: boolean;
 }
 
+/** The whole plan: counts, worker layout, per-point outcomes and the points' validation front. */
 export interface RunPlanResult {
   run: string;
   points: number;
@@ -84,9 +91,6 @@ export interface RunPlanResult {
   frontier: { name: string; epoch: number }[];
 }
 
-export function configFileFor(run: string, name: string): string {
-  return join(run, 'grid', 'configs', `${name}.json`);
-}
 
 // ------------------------------------------------------------------ run lock
 
@@ -96,7 +100,7 @@ function pidAlive(pid: number): boolean {
 
 /** RUN/grid.lock: one grid/experiments runner per run directory. A stale lock (dead pid) is taken over. */
 export function acquireRunLock(run: string): () => void {
-  const path = join(run, 'grid.lock');
+  const path = gridLockPath(run);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, 'wx');
@@ -114,16 +118,6 @@ export function acquireRunLock(run: string): () => void {
     }
   }
   throw new UserError(`cannot take the run lock ${path}`);
-}
-
-/** Removes `.NAME.tmp-*` leftovers of atomic writes killed midway (only under the run lock). */
-function removeTempFiles(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  for (const f of readdirSync(dir)) {
-    if (f.startsWith('.') && f.includes('.tmp-')) { rmSync(join(dir, f), { force: true }); n++; }
-  }
-  return n;
 }
 
 // ------------------------------------------------------------------ summary of a finished point
@@ -175,10 +169,10 @@ function f5(x: number | null | undefined): string {
 
 /** A run directory with a backbone and 'prepare' done; otherwise bad input naming the step to run. */
 function checkRunReady(runArg: string, run: string): void {
-  if (!existsSync(join(run, 'run.json'))) {
+  if (!isRunDirectory(run)) {
     throw new InputError((n) => `${runArg} is not a run directory (no run.json): run '${n.step('import')}' or '${n.step('train')}' first`, { field: 'run' });
   }
-  if (!existsSync(join(runPaths(run).model, 'model.json'))) {
+  if (!hasModel(run)) {
     throw new InputError((n) => `${runArg} has no backbone model yet: run '${n.step('train')}' or '${n.step('import')}' first`, { field: 'run' });
   }
   if (!hasPrepared(run)) throw new InputError((n) => `${runArg} is not prepared: run '${n.step('prepare', { run: runArg })}' first`, { field: 'run' });
@@ -201,7 +195,7 @@ function planPoints(registry: Registry, run: string, plan: Plan): { todo: Todo[]
   });
   tx();
   for (const { point } of todo) {
-    const cf = configFileFor(run, point.name);
+    const cf = gridConfigPath(run, point.name);
     const text = JSON.stringify(point.config, null, 2) + '\n';
     if (!existsSync(cf) || readFileSync(cf, 'utf8') !== text) writeJsonAtomic(cf, point.config);
   }
@@ -272,7 +266,7 @@ function runPoint(l: Lanes, slotIdx: number, item: Todo): Promise<void> {
     });
     l.registry.markRunning(point.name);
     l.progress.event(`[worker ${slotIdx + 1}] ${item.resumed ? 'resume' : 'start '} ${point.name}`);
-    const job: WorkerJob = { run: l.run, name: point.name, configFile: configFileFor(l.run, point.name), keep: l.keep, threads: l.threads };
+    const job: WorkerJob = { run: l.run, name: point.name, configFile: gridConfigPath(l.run, point.name), keep: l.keep, threads: l.threads };
     const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(l.threads), CALITUNE_QUIET: '1' };
     const child = fork(workerScript(), [JSON.stringify(job)], { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     l.children.add(child);
@@ -324,7 +318,7 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   process.once('SIGTERM', onSignal);
   try {
     registry = Registry.open(run, { create: true });
-    for (const d of [runPaths(run).results, runPaths(run).lists, join(run, 'postprocess'), join(run, 'grid', 'configs')]) removeTempFiles(d);
+    for (const d of [runPaths(run).results, runPaths(run).lists, join(run, 'postprocess'), join(run, 'grid', 'configs')]) removeUnfinishedWrites(d);
     const { todo, outcomes, skipped } = planPoints(registry, run, plan);
     const workers = Math.max(1, Math.min(o.workers ?? cores, Math.max(1, todo.length)));
     const threads = Math.max(1, Math.floor(cores / workers));

@@ -19,6 +19,7 @@ import { evaluate } from './evaluate.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import { isUserError } from '../util/errors.js';
 
+/** One point for a worker process: fine-tune (or resume) and evaluate it; passed as argv JSON. */
 export interface WorkerJob {
   run: string;
   name: string;
@@ -27,6 +28,7 @@ export interface WorkerJob {
   threads: number;
 }
 
+/** What a worker reports to the runner over IPC: the phase it entered, then done or an error. */
 export type WorkerMessage =
   | { type: 'phase'; phase: 'finetune' | 'evaluate'; resumed: boolean }
   | { type: 'done'; stopReason: string | null; epochsRun: number | null }

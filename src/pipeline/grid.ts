@@ -19,6 +19,7 @@ const runnerOptions = {
   keep: z.enum(KEEP_POLICIES as [KeepPolicy, ...KeepPolicy[]]).optional(),
 };
 
+/** Options of {@link grid}: run, grid file, workers, checkpoint policy, and permission for more than 10,000 points. */
 export const gridOptionsSchema = z.object({
   ...runnerOptions,
   /** Grid file: a base config and lists of values for config keys. */
@@ -27,14 +28,18 @@ export const gridOptionsSchema = z.object({
   allowLarge: z.boolean().default(false),
 }).strict();
 
+/** Options of {@link experiments}: run, experiments file, workers and checkpoint policy. */
 export const experimentsOptionsSchema = z.object({
   ...runnerOptions,
   /** A list of named experiments, each a name and a config. */
   experimentsFile: z.string().min(1),
 }).strict();
 
+/** What {@link grid} takes: `run` and `gridFile`, optionally `workers`, `keep`, `allowLarge`. */
 export type GridOptions = z.input<typeof gridOptionsSchema>;
+/** What {@link experiments} takes: `run` and `experimentsFile`, optionally `workers` and `keep`. */
 export type ExperimentsOptions = z.input<typeof experimentsOptionsSchema>;
+/** What a grid or experiment list did: points run, skipped, done and failed, each point's outcome, and the front. */
 export type GridResult = RunPlanResult;
 
 /** How a grid run shows itself beyond the reporter's lines. */
@@ -43,12 +48,17 @@ export interface GridView extends RunPlanHooks {
   showProgress?: boolean;
 }
 
+/**
+ * Fine-tunes and evaluates every point of a grid file in worker processes, resumably, recording each in
+ * the run's registry.
+ */
 export async function grid(options: GridOptions, reporter: Reporter = silentReporter, view: GridView = {}): Promise<GridResult> {
   const o = parseOptions(gridOptionsSchema, options);
   const plan = loadGridFile(o.gridFile, { allowLarge: o.allowLarge });
   return runPlan({ run: o.run, plan, workers: o.workers, keep: o.keep, reporter, showProgress: view.showProgress, hooks: view });
 }
 
+/** Like {@link grid}, for an explicit list of named experiments. */
 export async function experiments(options: ExperimentsOptions, reporter: Reporter = silentReporter, view: GridView = {}): Promise<GridResult> {
   const o = parseOptions(experimentsOptionsSchema, options);
   const plan = loadExperimentsFile(o.experimentsFile);

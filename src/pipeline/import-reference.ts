@@ -17,6 +17,7 @@ import { silentReporter, type Reporter } from './reporter.js';
 
 const file = z.string().min(1).optional();
 
+/** Options of {@link importReference}: the run to create and the reference's files (a folder, or each file). */
 export const importReferenceOptionsSchema = z.object({
   /** Run directory to create. */
   run: z.string().min(1),
@@ -38,10 +39,14 @@ export const importReferenceOptionsSchema = z.object({
   itemMap: file,
 }).strict();
 
+/**
+ * What {@link importReference} takes: `run`, and `from` (a folder in the reference's layout) or the files one by one.
+ */
 export type ImportReferenceOptions = z.input<typeof importReferenceOptionsSchema>;
 type Options = z.output<typeof importReferenceOptionsSchema>;
 type FileField = Exclude<keyof Options, 'run' | 'from'>;
 
+/** The imported run: sizes, embedding size, and the backbone's valid and test NDCG@10 with its list files. */
 export type ImportReferenceResult = { run: string } & ReturnType<typeof writeBaseEvaluation> & {
   /** Users and items imported (padding left out) and the embedding size. */
   users: number;
@@ -67,6 +72,10 @@ function inputFiles(o: Options) {
   return { splits, userEmb, itemEmb };
 }
 
+/**
+ * Creates a run from the reference implementation's embeddings, split and id maps: the embeddings become a
+ * BPR model (dot-product scores), which is evaluated right away.
+ */
 export async function importReference(options: ImportReferenceOptions, _reporter: Reporter = silentReporter): Promise<ImportReferenceResult> {
   const o = parseOptions(importReferenceOptionsSchema, options);
   const { splits, userEmb, itemEmb } = inputFiles(o);

@@ -8,6 +8,7 @@ import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import { loadRunModel } from './run-model.js';
 
+/** Options of {@link postprocess}: the run, CP's λ values, candidates `m`, list length `n`, threads, modes. */
 export const postprocessOptionsSchema = z.object({
   run: z.string().min(1),
   /** Trade-off weights λ in [0, 1]; 0 keeps the base order. */
@@ -22,9 +23,18 @@ export const postprocessOptionsSchema = z.object({
   modes: z.array(z.enum(['test', 'valid'])).min(1).default(['test', 'valid']),
 }).strict();
 
+/**
+ * What {@link postprocess} takes: `run`, optionally `lambdas` (0.1 … 0.9), `m` (100), `n` (10), `workers`
+ * and `modes` (both).
+ */
 export type PostprocessOptions = z.input<typeof postprocessOptionsSchema>;
+/** Where CP's lists went, per λ and split, with the settings and timings. */
 export type PostprocessResult = { run: string; dir: string } & PostprocessSummary;
 
+/**
+ * CP re-ranking of the backbone's lists for every λ, on the valid-time and test-time candidates, written
+ * to RUN/postprocess; the run needs a backbone and {@link prepare}.
+ */
 export async function postprocess(options: PostprocessOptions, reporter: Reporter = silentReporter): Promise<PostprocessResult> {
   const o = parseOptions(postprocessOptionsSchema, options);
   validateCpSettings(o.lambdas, o.m, o.n);

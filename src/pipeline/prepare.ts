@@ -11,6 +11,10 @@ import { InputError } from '../util/errors.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
+/**
+ * Options of {@link prepare}: group proportions, the popularity source, the tie order of user groups and
+ * the reference files' stem.
+ */
 export const prepareOptionsSchema = z.object({
   run: z.string().min(1),
   /** Popularity group shares of the interactions, head first; they sum to 1. */
@@ -23,9 +27,18 @@ export const prepareOptionsSchema = z.object({
   dataset: z.string().min(1).optional(),
 }).strict();
 
+/**
+ * What {@link prepare} takes: `run`, optionally `proportions` ([0.2, 0.6, 0.2]), `popularitySource`
+ * ('train'), `userGroupTies` ('lower') and `dataset`.
+ */
 export type PrepareOptions = z.input<typeof prepareOptionsSchema>;
+/** The prepare folder and summary: group sizes and interaction mass, mean targets, user groups, empty users. */
 export type PrepareResult = { run: string; dir: string; seconds: number } & PrepareSummary;
 
+/**
+ * Computes item popularity groups, per-user target distributions and user groups for a run and writes
+ * them to RUN/prepare; CP, fine-tuning and JSD need them.
+ */
 export async function prepare(options: PrepareOptions, reporter: Reporter = silentReporter): Promise<PrepareResult> {
   const o = parseOptions(prepareOptionsSchema, options);
   try {

@@ -8,6 +8,7 @@ import { writeReport } from '../report/report.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
+/** Options of {@link report}: the run, the output folder, PNG export and interactive tooltips. */
 export const reportOptionsSchema = z.object({
   run: z.string().min(1),
   /** Output folder (default RUN/report). */
@@ -18,8 +19,10 @@ export const reportOptionsSchema = z.object({
   interactive: z.boolean().default(true),
 }).strict().transform((o) => ({ ...o, outDir: o.outDir ?? join(o.run, 'report') }));
 
+/** What {@link report} takes: `run`, optionally `outDir` (RUN/report), `png` (true), `interactive` (true). */
 export type ReportOptions = z.input<typeof reportOptionsSchema>;
 
+/** The written report: its index page and chart files, what was missing, warnings, findings and a summary. */
 export interface ReportResult {
   /** OUT/index.html. */
   index: string;
@@ -33,6 +36,7 @@ export interface ReportResult {
   summary: string;
 }
 
+/** Writes the HTML report of a run from what the other steps stored; missing parts are listed, not fatal. */
 export async function report(options: ReportOptions, reporter: Reporter = silentReporter): Promise<ReportResult> {
   const o = parseOptions(reportOptionsSchema, options);
   const r = await writeReport(o.run, o.outDir, { png: o.png, interactive: o.interactive, log: (l) => reporter.warn(l) });

@@ -5,6 +5,7 @@
  */
 import { Progress } from '../util/progress.js';
 
+/** Progress of one long task, from {@link Reporter.progress}. */
 export interface ProgressHandle {
   /** Position `done` of the total, with an optional status text. */
   update(done: number, text?: string): void;
@@ -12,6 +13,7 @@ export interface ProgressHandle {
   done(message?: string): void;
 }
 
+/** Where a use-case sends log lines, warnings and progress; the pipeline never writes to the console itself. */
 export interface Reporter {
   /** A log line for a person (what is being done, where results went). */
   info(line?: string): void;
@@ -30,6 +32,7 @@ export const silentReporter: Reporter = {
   progress: () => NO_PROGRESS,
 };
 
+/** Which output {@link consoleReporter} writes. */
 export interface ConsoleReporterOptions {
   /** Log lines on stdout (default true; the CLI turns them off for --json). */
   info?: boolean;

@@ -11,6 +11,7 @@ import { createRecommendationServer } from '../serve/server.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
+/** Options of {@link serve}: the run, the served model (backbone, an epoch or a selection mode), host and port. */
 export const serveOptionsSchema = z.object({
   run: z.string().min(1),
   /** Serve a checkpoint of this experiment (default: the backbone). */
@@ -25,6 +26,7 @@ export const serveOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
 }).strict();
 
+/** What {@link serve} takes: `run`, optionally `experiment` with `epoch` or `mode`, `port` (8080), `host`. */
 export type ServeOptions = z.input<typeof serveOptionsSchema>;
 
 /** A listening server. */
@@ -40,6 +42,10 @@ export interface ServeHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Starts the HTTP recommendation API for a run's backbone or a kept CaliTune checkpoint; resolves once
+ * listening. CP on the fly needs {@link prepare}.
+ */
 export async function serve(options: ServeOptions, reporter: Reporter = silentReporter): Promise<ServeHandle> {
   const o = parseOptions(serveOptionsSchema, options);
   const sm = loadServingModel(o.run, {

@@ -21,6 +21,10 @@ import { silentReporter, type Reporter } from './reporter.js';
 
 const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * Options of {@link train}: the run (created from `data` when given), read options, backbone, seeds and
+ * the backbone's hyperparameters.
+ */
 export const trainOptionsSchema = z.object({
   /** Run directory: created from `data`, or reused when it exists. */
   run: z.string().min(1),
@@ -38,9 +42,14 @@ export const trainOptionsSchema = z.object({
   hyperparameters: z.custom<BackboneConfig>(isObject, { message: 'must be an object of hyperparameters' }).default({}),
 }).strict();
 
+/**
+ * What {@link train} takes: `run`, optionally `data` and `read`, `model` ('bpr'), `seed`, `splitSeed`
+ * and `hyperparameters` (the backbone's keys).
+ */
 export type TrainOptions = z.input<typeof trainOptionsSchema>;
 type Options = z.output<typeof trainOptionsSchema>;
 
+/** The trained backbone: best epoch, epochs run, early stop, seconds, and its valid / test NDCG@10. */
 export type TrainResult = {
   run: string;
   model: string;
@@ -85,6 +94,10 @@ function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): Backbon
   return result;
 }
 
+/**
+ * Trains a backbone on a run's split with early stopping on valid NDCG@10 and evaluates it, creating the
+ * run from `data` first when given; writes RUN/model and the base lists.
+ */
 export async function train(options: TrainOptions, reporter: Reporter = silentReporter): Promise<TrainResult> {
   const o = parseOptions(trainOptionsSchema, options);
   const { run, model: modelName } = o;

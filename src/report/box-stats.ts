@@ -4,6 +4,7 @@
  */
 import { quantileSorted } from '../math/quantile.js';
 
+/** A Tukey box: count, quartiles, whisker ends and mean. */
 export interface BoxStats { n: number; q1: number; median: number; q3: number; lo: number; hi: number; mean: number }
 
 /**

@@ -5,6 +5,7 @@
 import { AHEAD_TOLERANCE, compareWithCp, cpCurve, type CpCurve, type CurvePosition, type Verdict } from '../selection/cp-curve.js';
 import type { CpPoint, MetricSet, Num, ReportData } from './data.js';
 
+/** One selected epoch against CP at its JSD, overall or in one user group. */
 export interface Finding {
   experiment: string;
   epoch: number;
@@ -20,6 +21,7 @@ export interface Finding {
   delta: Num;
 }
 
+/** The findings of the trade-off chart: one row per selected epoch and panel, counts of epochs ahead, sentences. */
 export interface Findings {
   rows: Finding[];
   /** Per experiment, over all its evaluated epochs inside CP's range: how many are above CP's curve. */
@@ -31,6 +33,7 @@ function pick(m: MetricSet, panel: number): [Num, Num] {
   return panel < 0 ? [m.jsd, m.ndcg] : [m.jsdGroup[panel] ?? null, m.ndcgGroup[panel] ?? null];
 }
 
+/** Each experiment's selected epochs against CP's curve, in rows and in sentences, by src/selection's rule. */
 export function tradeoffFindings(d: ReportData): Findings {
   const rows: Finding[] = [];
   const epochsAhead: Findings['epochsAhead'] = [];

@@ -7,6 +7,7 @@
  */
 import type { Table } from '../eval/improvement.js';
 
+/** The string with &, <, > and " escaped for HTML text and attributes. */
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
@@ -16,6 +17,7 @@ export function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+/** A chart on the page: its inline SVG, optional Vega spec for the interactive view, and its files. */
 export interface PageChart {
   id: string;
   title: string;
@@ -27,8 +29,10 @@ export interface PageChart {
   files: { svg: string; png?: string; spec: string };
 }
 
+/** A table on the page, in its section. */
 export interface PageTable { section: string; title: string; html: string }
 
+/** Everything the page shows: title, facts, sections, charts, tables, missing inputs, warnings, definitions. */
 export interface PageInput {
   title: string;
   subtitle: string;
@@ -43,6 +47,7 @@ export interface PageInput {
   vegaJs?: string;
 }
 
+/** An improvement table as HTML, values with `digits` decimals and a unit. */
 export function tableHtml(t: Table, digits = 1, unit = '%'): string {
   const head = ['user group', 'users', ...t.columns].map((h) => `<th>${esc(h)}</th>`).join('');
   const value = (v: number) => `<td>${Number.isFinite(v) ? v.toFixed(digits) + unit : '–'}</td>`;
@@ -60,6 +65,7 @@ function wrappableText(s: string): string {
   return esc(s).replace(/__/g, '__<wbr>');
 }
 
+/** A table as HTML; numbers with `digits` decimals, null and non-finite as a dash. */
 export function genericTable(caption: string, head: string[], rows: (string | number | null)[][], digits = 5): string {
   const cell = (v: string | number | null) => {
     if (v === null) return '<td class="na">–</td>';
@@ -198,6 +204,7 @@ function scriptsHtml(p: PageInput): string[] {
   return out;
 }
 
+/** The self-contained index.html. */
 export function pageHtml(p: PageInput): string {
   return [headHtml(p.title), ...introHtml(p), ...sectionsHtml(p), ...scriptsHtml(p), '</body>\n</html>\n'].join('\n');
 }

@@ -46,6 +46,7 @@ export function parseExperimentName(name: string): NameComponent[] | undefined {
   return out;
 }
 
+/** Short display labels of experiments and what all their names share. */
 export interface ExperimentLabels {
   /** Display label per experiment name (unique over the given names). */
   label: (name: string) => string;
@@ -57,6 +58,7 @@ export interface ExperimentLabels {
   allParsed: boolean;
 }
 
+/** Separator between the parts of a display label. */
 export const LABEL_SEPARATOR = ' · ';
 
 /** Short labels for a set of experiment names (see the module comment). */

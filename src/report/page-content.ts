@@ -15,6 +15,7 @@ export const REPORT_SECTIONS = [
   { id: 'backbone', title: 'Backbone and item popularity' },
 ];
 
+/** The metric and method definitions at the foot of the page. */
 export const DEFINITIONS: [string, string][] = [
   ['NDCG@10', "normalised discounted cumulative gain of the top-10 list against the user's held-out items " +
     '(binary relevance, DCG = Σ rel_i / log2(i+1), divided by the ideal DCG). 0–1, higher is more accurate. ' +
@@ -34,10 +35,12 @@ export const DEFINITIONS: [string, string][] = [
     'is calibrated: no extra cost at inference. Epochs are selected on validation metrics and reported on test.'],
 ];
 
+/** The page title: "CaliTune report — " and the run folder's name. */
 export function pageTitle(run: string): string {
   return `CaliTune report — ${resolve(run).split('/').filter(Boolean).pop() ?? run}`;
 }
 
+/** The page subtitle: what is compared on which metrics, and when the page was generated. */
 export function pageSubtitle(d: ReportData, now: Date): string {
   return 'Calibrated recommendations: the backbone, CP re-ranking and CaliTune fine-tuning compared on ' +
     `accuracy (NDCG@${d.k}) and popularity calibration (JSD@${d.k}). ` +

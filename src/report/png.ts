@@ -5,10 +5,12 @@
 import { inflateSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
 
+/** A decoded PNG: size and RGBA pixels, row-major. */
 export interface DecodedPng { width: number; height: number; rgba: Uint8Array }
 
 const SIG = [137, 80, 78, 71, 13, 10, 26, 10];
 
+/** Decodes a non-interlaced 8-bit PNG to RGBA (UserError naming `file` otherwise). */
 export function decodePng(buf: Uint8Array, file = '<png>'): DecodedPng {
   if (buf.length < 8 || SIG.some((b, i) => buf[i] !== b)) throw new UserError('not a PNG file (bad signature)', file);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

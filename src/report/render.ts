@@ -7,6 +7,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
 import type { VlSpec } from './charts/spec-common.js';
 
+/** A chart rendered in Node: the compiled Vega spec, the SVG and how many marks it drew. */
 export interface RenderedChart {
   /** The compiled Vega specification (embedded in index.html for the interactive view). */
   vega: Record<string, unknown>;
@@ -49,6 +50,7 @@ export function compactSvg(svg: string): string {
     ` ${name}="${value.replace(/-?\d*\.\d{3,}(?:e-?\d+)?/g, round2)}"`);
 }
 
+/** Compiles a Vega-Lite spec and renders it to SVG without a browser. */
 export async function renderChart(spec: VlSpec): Promise<RenderedChart> {
   const vg = compile(spec as unknown as TopLevelSpec).spec as unknown as Record<string, unknown>;
   const view = new vega.View(vega.parse(vg as vega.Spec), { renderer: 'none' });

@@ -29,6 +29,7 @@ import { tradeoffFindings, type Findings } from './findings.js';
 import { findingsTable, improvementTable, metricsTable } from './tables.js';
 import { DEFINITIONS, pageFacts, pageSubtitle, pageTitle, REPORT_SECTIONS } from './page-content.js';
 
+/** Options of {@link writeReport}. */
 export interface WriteReportOptions {
   /** PNG exports next to the SVGs (default true). */
   png?: boolean;
@@ -42,6 +43,7 @@ export interface WriteReportOptions {
   log?: (line: string) => void;
 }
 
+/** A chart written: its files, how many marks it drew, whether the page makes it interactive. */
 export interface ReportChartInfo {
   id: string;
   title: string;
@@ -54,6 +56,7 @@ export interface ReportChartInfo {
   interactive: boolean;
 }
 
+/** What {@link writeReport} wrote: the page, the charts, warnings, missing inputs and the findings. */
 export interface WriteReportResult {
   index: string;
   /** Paths of the chart files written (SVG and PNG). */
@@ -255,6 +258,7 @@ function writePage(
   return index;
 }
 
+/** Writes the report of a run to `outDir` (default RUN/report); see the module comment for the layout. */
 export async function writeReport(
   run: string, outDir: string = runPaths(run).report, opts: WriteReportOptions = {},
 ): Promise<WriteReportResult> {

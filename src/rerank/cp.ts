@@ -31,6 +31,7 @@ import type { Csr } from '../math/csr.js';
 import { topkRows } from '../math/topk.js';
 import { UserError } from '../util/errors.js';
 
+/** ε added to both distributions in CP's JSD (docs/numeric-contract.md §11). */
 export const CP_EPS = 1e-10;
 
 /** Per-user top-m candidates: ids (−1 = none) and their normalised scores, row-major nUsers × m. */
@@ -41,6 +42,7 @@ export interface CpCandidates {
   readonly scores: Float32Array;
 }
 
+/** CP's input: base scores (or ready candidates), item groups, user targets P, the λ values, m and n. */
 export interface CpOptions {
   /** Masked base scores, nUsers × nItems (−∞ = never recommend). Normalised internally (input untouched). */
   readonly scores?: Float32Array;
@@ -61,6 +63,7 @@ export interface CpOptions {
   readonly workers?: number;
 }
 
+/** CP's lists, one nUsers × n matrix per λ, and how many worker threads made them. */
 export interface CpResult {
   readonly lambdas: number[];
   /** Per λ: row-major nUsers × n lists (−1 = empty slot; row 0 all −1). */
@@ -142,6 +145,7 @@ function klNormEps(a: Float64Array, b: Float64Array, G: number): number {
 /** Scratch buffers for one thread. */
 export interface CpScratch { p: Float64Array; q: Float64Array; mid: Float64Array; jsd: Float64Array; counts: Int32Array; used: Uint8Array; groups: Int32Array }
 
+/** Scratch buffers for G groups and m candidates. */
 export function cpScratch(G: number, m: number): CpScratch {
   return {
     p: new Float64Array(G), q: new Float64Array(G), mid: new Float64Array(G), jsd: new Float64Array(G),
@@ -283,6 +287,7 @@ export interface CpWorkerTask {
   candIds: Int32Array; candScores: Float32Array; targets: Float64Array; itemGroup: Int32Array;
   lambdas: number[];
 }
+/** A worker's answer: the lists of its users per λ, or the error. */
 export interface CpWorkerReply { ok: boolean; lists?: Int32Array[]; error?: string; userError?: boolean }
 
 /** Work below this many user×λ greedy runs stays in this thread (worker start-up costs more). */

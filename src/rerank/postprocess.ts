@@ -19,7 +19,9 @@ import { topkRows } from '../math/topk.js';
 import { InputError, UserError, type Naming } from '../util/errors.js';
 import { cpRerank, type CpCandidates } from './cp.js';
 
+/** Which candidates CP re-ranks: those of the test-time lists or of the valid-time lists. */
 export type CpMode = 'test' | 'valid';
+/** CP's default trade-off weights λ. */
 export const DEFAULT_LAMBDAS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 /** The text of a λ in file names and result keys. */
@@ -27,6 +29,7 @@ export function lambdaKey(lambda: number): string {
   return String(lambda);
 }
 
+/** Checks λ values, m and n (InputError naming the field): λ in [0, 1] without duplicates, 1 ≤ n ≤ m, n below the item count. */
 export function validateCpSettings(lambdas: readonly number[], m: number, n: number, nItems?: number): void {
   const fail = (field: string, message: (names: Naming) => string) => new InputError(message, { field });
   if (lambdas.length === 0) throw fail('lambdas', (o) => `${o.option('lambdas')} needs at least one value`);
@@ -121,6 +124,7 @@ export function cpCandidatesFromModel(model: Recommender, ds: SplitDataset, m: n
   return out;
 }
 
+/** Settings of {@link computeCpLists}: λ values, m, n, threads, modes, and the calibration inputs. */
 export interface PostprocessOptions {
   lambdas: readonly number[];
   m: number;
@@ -132,6 +136,7 @@ export interface PostprocessOptions {
   nGroups: number;
 }
 
+/** RUN/postprocess/summary.json: CP's settings, timings and the list files per λ and mode. */
 export interface PostprocessSummary {
   format_version: number;
   created: string;

@@ -8,6 +8,7 @@
 /** Δ NDCG@k within ± this counts as level with CP: float noise near the backbone's point. */
 export const AHEAD_TOLERANCE = 5e-4;
 
+/** A point of CP's trade-off curve: NDCG@k and JSD@k at one λ. */
 export interface CurvePoint {
   /** 0 for the backbone; CP's λ otherwise. */
   lambda: number;
@@ -40,12 +41,14 @@ function isFiniteNumber(x: number | null): x is number {
  */
 export type CurvePosition = 'inside' | 'beyond' | 'above' | 'none';
 
+/** CP's NDCG@k read off its curve at a JSD@k, and where that JSD falls on the curve. */
 export interface CpAtJsd {
   /** CP's NDCG at this JSD; null where there is no comparison ('beyond', 'none'). */
   ndcg: number | null;
   where: CurvePosition;
 }
 
+/** CP's NDCG at `jsd` by linear interpolation along the curve; the best point where several share that JSD. */
 export function cpAtJsd(curve: CpCurve, jsd: number): CpAtJsd {
   if (curve.length === 0 || !Number.isFinite(jsd)) return { ndcg: null, where: 'none' };
   const last = curve[curve.length - 1]!;
@@ -60,6 +63,7 @@ export function cpAtJsd(curve: CpCurve, jsd: number): CpAtJsd {
   return { ndcg: a.ndcg + ((jsd - a.jsd) / (b.jsd - a.jsd)) * (b.ndcg - a.ndcg), where: 'inside' };
 }
 
+/** CaliTune against CP at equal JSD: ahead or behind by more than {@link AHEAD_TOLERANCE}, else level. */
 export type Verdict = 'ahead' | 'level' | 'behind';
 
 /** The verdict for a Δ NDCG (CaliTune − CP at the same JSD), with the one tolerance. */
@@ -69,6 +73,7 @@ export function verdictOf(delta: number): Verdict {
   return 'level';
 }
 
+/** A point against CP's curve at its JSD: CP's NDCG there, the difference and the verdict. */
 export interface CpComparison extends CpAtJsd {
   /** CaliTune's NDCG − CP's at the same JSD (null without a comparison). */
   delta: number | null;

@@ -15,6 +15,7 @@ export interface EpochPoint {
   tradeoff: number | null;
 }
 
+/** The selected point per selection mode; null where no epoch qualifies. */
 export type EpochSelection<T> = Record<SelectionMode, T | null>;
 
 /**

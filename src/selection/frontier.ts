@@ -23,12 +23,14 @@ export function validationFront<T extends FrontCandidate>(rows: readonly T[]): T
   return paretoFront(pts).map((p) => p.row);
 }
 
+/** A front candidate with CP's test NDCG at its test JSD, the difference and the verdict (null: no comparison). */
 export type FrontierRow<T extends FrontCandidate = FrontCandidate> = T & {
   cp_ndcg: number | null;
   delta: number | null;
   verdict: Verdict | null;
 };
 
+/** A run of consecutive front points (by test JSD) that share one verdict against CP. */
 export interface FrontierSegment {
   /** The verdict shared by this run of consecutive front points (by test JSD). */
   verdict: Verdict;
@@ -40,6 +42,7 @@ export interface FrontierSegment {
   maxDelta: number;
 }
 
+/** The validation front compared with CP on test: rows, CP's curve, same-verdict segments and crossings. */
 export interface FrontierReport<T extends FrontCandidate = FrontCandidate> {
   rows: FrontierRow<T>[];
   cp: CurvePoint[];
@@ -111,6 +114,7 @@ function headline<T extends FrontCandidate>(comparable: readonly Compared<T>[]) 
   };
 }
 
+/** Chooses the front on validation metrics and compares each of its points with CP at the same test JSD. */
 export function frontierReport<T extends FrontCandidate>(candidates: readonly T[], curve: CpCurve): FrontierReport<T> {
   const rows: FrontierRow<T>[] = validationFront(candidates).map((f) => {
     const c = compareWithCp({ ndcg: f.test_ndcg, jsd: f.test_jsd }, curve);

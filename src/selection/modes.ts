@@ -5,6 +5,7 @@
  * by one metric.
  */
 export const SELECTION_MODES = ['any', 'ndcg', 'pop_jsd', 'tradeoff'] as const;
+/** How an epoch is selected on validation: the last to improve any metric, best NDCG, best JSD or best trade-off. */
 export type SelectionMode = (typeof SELECTION_MODES)[number];
 
 /** How each mode reads in tables and logs. */
@@ -15,6 +16,7 @@ export const SELECTION_MODE_LABELS: Readonly<Record<SelectionMode, string>> = {
   tradeoff: 'best trade-off',
 };
 
+/** Whether `x` is one of {@link SELECTION_MODES}. */
 export function isSelectionMode(x: unknown): x is SelectionMode {
   return typeof x === 'string' && (SELECTION_MODES as readonly string[]).includes(x);
 }

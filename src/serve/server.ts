@@ -65,11 +65,13 @@ function one(service: RecommendationService, r: RecommendRequest) {
   }
 }
 
+/** Options of {@link createRecommendationServer}. */
 export interface ServerOptions {
   /** Called for 500s (default: console.error). */
   onError?: (e: unknown) => void;
 }
 
+/** The HTTP server of the recommendation API (routes in the module comment); not yet listening. */
 export function createRecommendationServer(service: RecommendationService, opts: ServerOptions = {}): Server {
   const info = {
     model: service.sm.label,

@@ -11,10 +11,14 @@ import { cpRerankRange, cpScratch, type CpScratch } from '../rerank/cp.js';
 import { InputError, UserError, type Naming } from '../util/errors.js';
 import type { ServingModel } from './serving-model.js';
 
+/** How a request's list is made: the model's own top-k, or CP re-ranking of its candidates. */
 export type ServeMethod = 'model' | 'cp';
+/** A part of the split whose items a request can exclude. */
 export type SplitPart = 'train' | 'valid' | 'test';
+/** Every {@link SplitPart}. */
 export const SPLIT_PARTS: readonly SplitPart[] = ['train', 'valid', 'test'];
 
+/** One user's request: the user's token, k, the method with CP's λ and m, and the parts to exclude. */
 export interface RecommendRequest {
   user: string;
   k?: number;
@@ -27,8 +31,10 @@ export interface RecommendRequest {
   exclude?: readonly SplitPart[];
 }
 
+/** A recommended item's token, its score and, when the run is prepared, its popularity group. */
 export interface RecommendedItem { item: string; score: number; group?: number }
 
+/** One user's answer: the items and how they were made. */
 export interface RecommendResponse {
   user: string;
   method: ServeMethod;
@@ -38,6 +44,7 @@ export interface RecommendResponse {
   model: string;
 }
 
+/** Answers one user at a time from a served model: its top-k, or CP on its candidates. */
 export class RecommendationService {
   private readonly scores: Float32Array;
   private readonly top: Int32Array;

@@ -17,8 +17,10 @@ import { CheckpointStore } from '../store/checkpoint-store.js';
 import { SELECTION_MODES, type SelectionMode } from '../selection/modes.js';
 
 export { SELECTION_MODES };
+/** A selection mode whose validation-selected epoch can be served. */
 export type ServeSelection = SelectionMode;
 
+/** A model ready to serve, with the run's split and a label saying what it is. */
 export interface ServingModel {
   model: Recommender;
   ds: SplitDataset;
@@ -28,6 +30,7 @@ export interface ServingModel {
   epoch?: number;
 }
 
+/** The run's backbone, or a kept checkpoint of an experiment (by epoch or selection mode) overlaid on it. */
 export function loadServingModel(
   run: string, opts: { experiment?: string; epoch?: number; mode?: ServeSelection } = {},
 ): ServingModel {

@@ -12,12 +12,15 @@ import { writeListMatrix } from './list-files.js';
 import { readJsonFile } from './json-files.js';
 import { runPaths } from './run.js';
 
+/** Which stored base lists: valid-time or test-time. */
 export type BaseListSplit = 'valid' | 'test';
 
+/** Path of the stored base lists of one split. */
 export function baseListPath(run: string, split: BaseListSplit): string {
   return runPaths(run).baseList(split);
 }
 
+/** Writes both splits' base lists (nUsers × k each), atomically. */
 export function writeBaseLists(run: string, lists: Record<BaseListSplit, Int32Array>, k: number): void {
   writeListMatrix(baseListPath(run, 'valid'), lists.valid, k);
   writeListMatrix(baseListPath(run, 'test'), lists.test, k);

@@ -16,10 +16,14 @@ import { UserError } from '../util/errors.js';
 import type { CheckpointRecord, EpochLists, EpochMetrics, KeepPolicy, NamedTensor } from '../calibration/checkpoints.js';
 import { isJsonObject } from './json-files.js';
 
+/** The checkpoint index in an experiment's checkpoints folder. */
 export const CHECKPOINT_INDEX_FILE = 'checkpoints.json';
+/** An epoch folder's trainable tensors. */
 export const CHECKPOINT_WEIGHTS_FILE = 'weights.safetensors';
+/** An epoch folder's validation metrics and tensor shapes. */
 export const CHECKPOINT_METRICS_FILE = 'metrics.json';
 
+/** Which lists of a checkpoint: valid-time or test-time. */
 export type ListSplit = 'valid' | 'test';
 
 /** Folder name of an epoch's checkpoint, relative to the checkpoints folder. */
@@ -27,6 +31,7 @@ export function checkpointFolderName(epoch: number): string {
   return `epoch_${epoch}`;
 }
 
+/** Path of the index of the checkpoints folder `dir`. */
 export function checkpointIndexPath(dir: string): string {
   return join(dir, CHECKPOINT_INDEX_FILE);
 }
@@ -36,10 +41,12 @@ export function checkpointWeightsPath(dir: string, rel: string): string {
   return join(dir, rel, CHECKPOINT_WEIGHTS_FILE);
 }
 
+/** Path of one split's lists in the checkpoint folder `rel` (a record's `dir`). */
 export function checkpointListsPath(dir: string, rel: string, split: ListSplit): string {
   return join(dir, rel, `${split}_lists.npy`);
 }
 
+/** The checkpoint index: the keep policy and one record per stored epoch. */
 export interface CheckpointIndex { keep?: string; checkpoints: CheckpointRecord[] }
 
 const numberOrNull = (v: unknown): boolean => v === null || typeof v === 'number';
@@ -71,6 +78,7 @@ export function readCheckpointIndex(dir: string): CheckpointIndex | undefined {
   return { ...(typeof keep === 'string' ? { keep } : {}), checkpoints: recs as CheckpointRecord[] };
 }
 
+/** Writes the checkpoint index, atomically; it is written last, so it only names complete folders. */
 export function writeCheckpointIndex(dir: string, keep: KeepPolicy, records: readonly CheckpointRecord[]): void {
   writeJsonAtomic(checkpointIndexPath(dir), { keep, checkpoints: records });
 }
@@ -88,10 +96,12 @@ export function writeCheckpointFolder(dir: string, epoch: number, tensors: reado
   return rel;
 }
 
+/** Deletes a checkpoint folder with everything in it. */
 export function removeCheckpointFolder(dir: string, rel: string): void {
   rmSync(join(dir, rel), { recursive: true, force: true });
 }
 
+/** Deletes a checkpoint's weights, keeping its lists and metrics. */
 export function removeCheckpointWeights(dir: string, rel: string): void {
   rmSync(checkpointWeightsPath(dir, rel), { force: true });
 }

@@ -14,6 +14,10 @@ import {
   writeCheckpointIndex,
 } from './checkpoint-files.js';
 
+/**
+ * The fine-tuner's checkpoint writer: an epoch folder and the index at each improvement, weights pruned by
+ * the keep policy.
+ */
 export class CheckpointStore implements ImprovementSink {
   private recs: CheckpointRecord[] = [];
 

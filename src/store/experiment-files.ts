@@ -14,12 +14,19 @@ import { readJsonFile } from './json-files.js';
 import { checkpointFolderName } from './checkpoint-files.js';
 import { isUnfinishedWrite, removeUnfinishedWrites } from './unfinished-writes.js';
 
+/** Folder of a run that holds one folder per experiment. */
 export const EXPERIMENTS_DIR = 'experiments';
+/** An experiment's record: name, inputs, model, preparation and settings. */
 export const EXPERIMENT_FILE = 'experiment.json';
+/** An experiment's resolved fine-tuning configuration. */
 export const CONFIG_FILE = 'config.json';
+/** An experiment's epoch log, one JSON line per epoch. */
 export const LOG_FILE = 'log.jsonl';
+/** An experiment's resume state: weights, optimizer, random state, epoch. */
 export const RESUME_FILE = 'resume.safetensors';
+/** An experiment's fine-tuning summary. */
 export const SUMMARY_FILE = 'summary.json';
+/** An experiment's checkpoints folder. */
 export const CHECKPOINTS_DIR = 'checkpoints';
 
 /** RUN/experiments. */

@@ -7,6 +7,7 @@
  */
 import { UserError } from '../util/errors.js';
 
+/** Longest experiment name accepted, in characters. */
 export const MAX_EXPERIMENT_NAME_LENGTH = 200;
 
 /** The characters a name may use (a regular expression character class). */

@@ -11,6 +11,7 @@ import { MODEL_SIDECAR_FILE, MODEL_TENSORS_FILE } from '../models/model-file.js'
 import { isJsonObject, readJsonLines } from './json-files.js';
 import { runPaths } from './run.js';
 
+/** The backbone's folder in a run, its two files and its training log. */
 export function modelPaths(run: string) {
   const dir = runPaths(run).model;
   return {
@@ -33,6 +34,7 @@ export function startTrainingLog(run: string): void {
   rmSync(p.trainingLog, { force: true });
 }
 
+/** Appends one epoch record to the backbone's training log. */
 export function appendTrainingLog(run: string, record: Record<string, unknown>): void {
   appendFileSync(modelPaths(run).trainingLog, JSON.stringify(record) + '\n');
 }

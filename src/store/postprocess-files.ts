@@ -14,11 +14,13 @@ import {
 } from '../rerank/postprocess.js';
 import { readListMatrix, writeListMatrix } from './list-files.js';
 
+/** The postprocess folder, its summary, and the path of CP's lists for a λ (number or key) and mode. */
 export function postprocessPaths(run: string) {
   const dir = join(run, 'postprocess');
   return {
     dir,
     summary: join(dir, 'summary.json'),
+    /** CP's lists for a λ (a number, or its key as lambdaKey writes it) and a mode. */
     cpList: (lambda: number | string, mode: CpMode) => join(dir, `cp_${typeof lambda === 'number' ? lambdaKey(lambda) : lambda}_${mode}.npy`),
   };
 }
@@ -69,6 +71,7 @@ export function readCpList(run: string, key: string, mode: CpMode, nUsers: numbe
   return readListMatrix(postprocessPaths(run).cpList(key, mode), nUsers, k);
 }
 
+/** CP's stored summary, or undefined when postprocess has not run or the file is unreadable. */
 export function readPostprocessSummary(run: string): PostprocessSummary | undefined {
   const p = postprocessPaths(run).summary;
   if (!existsSync(p)) return undefined;

@@ -26,6 +26,7 @@ const FILES = {
   item_groups: 'item_groups.npy', item_popularity: 'item_popularity.npy', user_targets: 'user_targets.npy', user_groups: 'user_groups.npy',
 } as const;
 
+/** The prepare folder and its files (the reference-format ones are named after the dataset). */
 export function preparePaths(run: string) {
   const dir = join(run, 'prepare');
   return {
@@ -35,7 +36,9 @@ export function preparePaths(run: string) {
     itemPopularity: join(dir, FILES.item_popularity),
     userTargets: join(dir, FILES.user_targets),
     userGroups: join(dir, FILES.user_groups),
+    /** The reference-format `.popularity` file for a dataset stem. */
     popularityFile: (dataset: string) => join(dir, `${dataset}.popularity`),
+    /** The reference-format `.userbaseline` file for a dataset stem. */
     userBaselineFile: (dataset: string) => join(dir, `${dataset}.userbaseline`),
   };
 }
@@ -87,6 +90,7 @@ export function prepareRun(run: string, ds: SplitDataset, opts: PrepareOptions):
   return writePrepared(run, ds, computePrepared(ds, opts));
 }
 
+/** Whether `prepare` has run on the run (its summary exists). */
 export function hasPrepared(run: string): boolean {
   return existsSync(preparePaths(run).summary);
 }

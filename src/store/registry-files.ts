@@ -6,20 +6,25 @@
  */
 import { join } from 'node:path';
 
+/** The run's registry database. */
 export const REGISTRY_FILE = 'registry.sqlite';
 
+/** Path of the run's registry. */
 export function registryPath(run: string): string {
   return join(run, REGISTRY_FILE);
 }
 
+/** Folder of the per-point configuration files of grids. */
 export function gridConfigsDir(run: string): string {
   return join(run, 'grid', 'configs');
 }
 
+/** Path of one grid point's configuration file. */
 export function gridConfigPath(run: string, name: string): string {
   return join(gridConfigsDir(run), `${name}.json`);
 }
 
+/** The lock file that keeps two grids from running on one run at once. */
 export function gridLockPath(run: string): string {
   return join(run, 'grid.lock');
 }

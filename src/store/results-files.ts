@@ -20,6 +20,7 @@ import { runPaths } from './run.js';
 /** The results name of an evaluation without an experiment. */
 export const BASE_RESULTS_NAME = 'base';
 
+/** Paths of the results JSON and the per-user TSV of results name `name` (an experiment, or 'base'). */
 export function resultsPaths(run: string, name: string) {
   return {
     json: join(runPaths(run).results, `${name}.json`),
@@ -27,6 +28,7 @@ export function resultsPaths(run: string, name: string) {
   };
 }
 
+/** Options of {@link readResults}. */
 export interface ReadResultsOptions {
   /**
    * Accept the bare NaN / Infinity tokens Python's json writes (read as null); called with
@@ -86,6 +88,7 @@ export function writePerUserResults(path: string, table: PerUserTableInput): voi
   writePerUserTable(path, table);
 }
 
+/** Writes a results file, atomically. */
 export function writeResults(path: string, results: ResultsFile): void {
   writeJsonAtomic(path, results);
 }

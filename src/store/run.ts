@@ -16,9 +16,12 @@ import { fingerprintSplit } from '../data/fingerprint.js';
 import type { SplitDataset } from '../data/types.js';
 import { csrNnz } from '../math/csr.js';
 
+/** Version of run.json's format; other versions are refused. */
 export const RUN_FORMAT_VERSION = 1;
+/** The file that makes a folder a run directory. */
 export const RUN_INFO_FILE = 'run.json';
 
+/** run.json: where the data came from, how it was split, the sizes and the split's fingerprint. */
 export interface RunInfo {
   format_version: number;
   created: string;
@@ -41,6 +44,7 @@ export function runPaths(run: string) {
     lists: join(run, 'lists'),
     results: join(run, 'results'),
     report: join(run, 'report'),
+    /** The stored base lists of one split. */
     baseList: (split: 'valid' | 'test') => join(run, 'lists', `base_${split}.npy`),
     baseResults: join(run, 'results', 'base_model.json'),
   };
@@ -78,6 +82,7 @@ export function createRun(run: string, ds: SplitDataset, source: RunInfo['source
   return info;
 }
 
+/** Reads and checks run.json (UserError when the folder is no run or the file is not ours). */
 export function readRunInfo(run: string): RunInfo {
   const p = runPaths(run);
   if (!existsSync(p.info)) {

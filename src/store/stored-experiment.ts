@@ -11,6 +11,7 @@ import { readEpochLog } from './epoch-log.js';
 import { experimentPaths, experimentsDir, experimentsDirEntries } from './experiment-files.js';
 import { readJsonIfExists } from './json-files.js';
 
+/** A stored epoch: its list files per split and, when recorded, the fine-tuner's validation metrics. */
 export interface StoredEpoch {
   epoch: number;
   lists: Partial<Record<EvalSplit, string>>;
@@ -18,6 +19,7 @@ export interface StoredEpoch {
   recorded?: SelectionMetrics;
 }
 
+/** What an experiment has stored for evaluation: its epochs, summary and epoch log. */
 export interface StoredExperiment {
   dir: string;
   /** 'checkpoints' when some epoch has stored lists. */

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Whether a file name is the temp file of an atomic write that never finished. */
 export function isUnfinishedWrite(file: string): boolean {
   return file.startsWith('.') && file.includes('.tmp-');
 }

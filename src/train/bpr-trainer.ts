@@ -22,6 +22,7 @@ import { parseBprConfig, type BprConfig, type BprConfigInput } from './configs/b
 import { EpochLoop, type EpochInfo, type TrainOptions, type TrainResult } from './epoch-loop.js';
 import { checkTrainData, positivePairs, sampleNegatives, type TrainData } from './train-data.js';
 
+/** What BPR trains on: the split's train and valid matrices and sizes. */
 export type BprTrainData = TrainData;
 
 /** What BPR adds to the shared epoch record. */
@@ -35,8 +36,10 @@ export interface BprEpochExtra {
 /** One epoch's record; `epoch` is 0-based, as RecBole prints it. */
 export type BprEpochInfo = EpochInfo & BprEpochExtra;
 
+/** BPR's training outcome: model, history with the loss per epoch, best epoch and configuration. */
 export type BprTrainResult = TrainResult<BprModel, BprConfig, BprEpochExtra>;
 
+/** BPR's training options: those of every trainer plus its thread count. */
 export interface BprTrainOptions extends TrainOptions<BprModel, BprEpochExtra> {
   /**
    * 1 or 2 threads (default 2 when the machine has ≥ 2 cores). Each batch is always split in
@@ -46,6 +49,7 @@ export interface BprTrainOptions extends TrainOptions<BprModel, BprEpochExtra> {
   threads?: 1 | 2;
 }
 
+/** Trains BPR with sampled negatives and early stopping on valid NDCG, restoring the best weights. */
 export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: BprTrainOptions = {}): BprTrainResult {
   const cfg = parseBprConfig(config);
   const { nUsers, nItems, train, valid } = data;

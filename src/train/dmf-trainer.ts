@@ -21,6 +21,7 @@ import { checkTrainData, positivePairs, sampleNegatives, type TrainData } from '
 export type { EpochInfo, TrainOptions, TrainResult } from './epoch-loop.js';
 export type { TrainData } from './train-data.js';
 
+/** Trains DMF (binary cross-entropy on positives and sampled negatives) with early stopping on valid NDCG. */
 export function trainDmf(data: TrainData, config: DmfConfigInput = {}, opts: TrainOptions<DmfModel> = {}): TrainResult<DmfModel, DmfConfig> {
   const cfg = parseDmfConfig(config);
   const { nUsers, nItems, train, valid } = data;

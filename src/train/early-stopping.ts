@@ -5,8 +5,10 @@
  */
 import { UserError } from '../util/errors.js';
 
+/** Whether the latest score improved, and whether training should stop. */
 export type EarlyStopDecision = { improved: boolean; stop: boolean };
 
+/** RecBole's early stopping on a score where bigger is better (see the module comment). */
 export class EarlyStopping {
   readonly patience: number;
   best = -Infinity;

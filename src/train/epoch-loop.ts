@@ -22,6 +22,7 @@ export interface EpochInfo {
   improved: boolean;
 }
 
+/** Options of every trainer: epoch callback, best-weight restore, a start model, skipping validation. */
 export interface TrainOptions<M, X extends object = object> {
   onEpoch?: (e: EpochInfo & X, total: number) => void;
   restoreBest?: boolean;
@@ -31,6 +32,7 @@ export interface TrainOptions<M, X extends object = object> {
   skipValidation?: boolean;
 }
 
+/** A trainer's outcome: the model, the epoch history, the best epoch and its weights, and the configuration. */
 export interface TrainResult<M, C, X extends object = object> {
   model: M;
   history: (EpochInfo & X)[];
@@ -47,6 +49,7 @@ type Trainable = Recommender & { snapshot(): Record<string, Float32Array>; loadW
 
 type LoopConfig = { patience: number; validK: number; epochs: number };
 
+/** The per-epoch bookkeeping every trainer shares: validation, early stopping, best weights, records. */
 export class EpochLoop<M extends Trainable, C extends LoopConfig, X extends object = object> {
   readonly history: (EpochInfo & X)[] = [];
   private readonly stopper: EarlyStopping;

@@ -12,12 +12,14 @@ import type { Csr } from '../math/csr.js';
 import { scoreTopKWith } from '../math/scoring.js';
 import { ndcgAtK } from '../eval/ndcg.js';
 
+/** What full-sort evaluation needs of a model: its sizes and full scoring. */
 export interface Scorer {
   readonly nUsers: number;
   readonly nItems: number;
   scoreAll(users: Int32Array, out?: Float32Array): Float32Array;
 }
 
+/** What {@link fullSortEval} ranks and scores: k, masks, relevant items, block size. */
 export interface FullSortOptions {
   k?: number;
   /** Interactions set to −∞ before top-k (e.g. [train] for validation, [train, valid] for test). */
@@ -32,6 +34,7 @@ export interface FullSortOptions {
   keepLists?: boolean;
 }
 
+/** NDCG@k of full-sort lists: the mean, how many users it covers, and per user. */
 export interface FullSortResult {
   /** Mean NDCG@k over the evaluated users. */
   ndcg: number;

@@ -18,6 +18,7 @@ import { parseMultiVaeConfig, type MultiVaeConfig, type MultiVaeConfigInput } fr
 import { EpochLoop, type TrainOptions, type TrainResult } from './epoch-loop.js';
 import { checkTrainData, type TrainData } from './train-data.js';
 
+/** Trains MultiVAE (multinomial likelihood with annealed KL) with early stopping on valid NDCG. */
 export function trainMultiVae(
   data: TrainData, config: MultiVaeConfigInput = {}, opts: TrainOptions<MultiVaeModel> = {},
 ): TrainResult<MultiVaeModel, MultiVaeConfig> {

@@ -23,11 +23,15 @@ export const BACKBONE_TYPES = MODEL_TYPES;
 
 export type { BackboneConfig };
 
+/** Options of {@link trainBackbone}: an epoch callback and whether to restore the best weights. */
 export interface BackboneOptions {
+  /** Called after every epoch with its record and the epoch cap. */
   onEpoch?: (e: EpochInfo, total: number) => void;
+  /** Load the best epoch's weights at the end (default true). */
   restoreBest?: boolean;
 }
 
+/** A trained backbone with its epoch history, best epoch, configuration and time. */
 export interface BackboneResult {
   model: Recommender;
   history: EpochInfo[];

@@ -43,6 +43,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
   } catch { /* not supported everywhere; the rename is still atomic */ }
 }
 
+/** Writes `value` as indented JSON with a final newline, atomically (temp file, fsync, rename). */
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }

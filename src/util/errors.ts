@@ -9,6 +9,7 @@ export class UserError extends Error {
   }
 }
 
+/** Whether `e` is a {@link UserError} (bad input or usage the caller can fix), an InputError included. */
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
@@ -42,6 +43,7 @@ export const LIBRARY_NAMING: Naming = {
 /** A message, or a template of one that names options and steps through a Naming. */
 export type InputMessage = string | ((names: Naming) => string);
 
+/** Where bad input was found: an option field, or a file and line. */
 export interface InputLocation {
   /** The offending option field (e.g. 'lambdas'). */
   field?: string;
@@ -71,6 +73,7 @@ export class InputError extends UserError {
   }
 }
 
+/** Whether `e` is an {@link InputError}. */
 export function isInputError(e: unknown): e is InputError {
   return e instanceof InputError;
 }

@@ -12,6 +12,7 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
 }
 
+/** A progress bar on stderr: redrawn in place on a terminal, throttled plain lines otherwise. */
 export class Progress {
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
@@ -58,6 +59,7 @@ export class Progress {
   }
 }
 
+/** Seconds as `12.3s` below a minute, else `4m05s`. */
 export function fmtSeconds(s: number): string {
   if (s < 59.95) return `${s.toFixed(1)}s`;
   const total = Math.round(s);

@@ -26,6 +26,7 @@ function printRboTable(r: CompareResult, out: Reporter): void {
   if (!r.rbo['CP vs CaliTune']) out.info('(CP vs CaliTune: lists not found, skipped)');
 }
 
+/** Prints {@link CompareResult} as text: metrics, the verdict against CP's curve and the improvement tables. */
 export function printCompare(r: CompareResult, out: Reporter): void {
   const { base, calitune, cp } = r.metrics;
   out.info(`${r.experiment} on ${r.run} (${r.split} split, k ${r.k}): CaliTune epoch ${r.epoch} ${r.selection} — NDCG ${calitune.ndcg!.toFixed(5)} JSD ${calitune.jsd!.toFixed(5)}`);
@@ -43,6 +44,7 @@ export function printCompare(r: CompareResult, out: Reporter): void {
   printRboTable(r, out);
 }
 
+/** `calitune compare`: improvement tables of an experiment's epoch against the backbone and CP. */
 export const compareCommand: Command = {
   name: 'compare',
   summary: 'Improvement tables: CaliTune\'s selected epoch vs the backbone and vs CP at the closest JSD',

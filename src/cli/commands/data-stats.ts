@@ -5,6 +5,7 @@ import { DATA_HELP, DATA_OPTIONS, readOptionsFrom } from '../data-options.js';
 import type { Command } from '../command.js';
 import { DEFAULT_SEED } from '../../util/seed.js';
 
+/** Prints dataset statistics as aligned text lines. */
 export function printDataStats(stats: DataStatsResult, out: Reporter): void {
   out.info(`source        ${stats.source}`);
   out.info(`users         ${stats.users}`);
@@ -21,6 +22,7 @@ export function printDataStats(stats: DataStatsResult, out: Reporter): void {
   }
 }
 
+/** `calitune data stats`: statistics of an interaction file or of a run's split. */
 export const dataStatsCommand: Command = {
   name: 'data stats',
   summary: 'Sizes, density, per-user/per-item counts and split sizes of a dataset or a run',

@@ -20,6 +20,7 @@ function printStep(step: DemoStep, out: Reporter): void {
   }
 }
 
+/** `calitune demo`: the whole pipeline on the default dataset, ending with a three-line answer. */
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'The whole pipeline on the built-in default dataset: backbone, CaliTune, CP, evaluation, report',

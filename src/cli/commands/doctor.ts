@@ -2,6 +2,7 @@ import { doctorReport } from '../../math/doctor.js';
 import { float } from '../args.js';
 import type { Command } from '../command.js';
 
+/** `calitune doctor`: the active GEMM path and its measured speed. */
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'Show the active GEMM path (OpenBLAS binding or TypeScript fallback) and its measured GFLOP/s',

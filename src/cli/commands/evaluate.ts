@@ -38,6 +38,7 @@ function printMetricsTable(r: EvaluateResult, out: Reporter): void {
   }
 }
 
+/** Prints an evaluation as text: the backbone's NDCG, a table of every evaluated list (once prepared), the files. */
 export function printEvaluate(r: EvaluateResult, out: Reporter): void {
   const k = r.calitune.k;
   if (r.model_type !== undefined) {
@@ -56,6 +57,7 @@ function vsCpWords(v: StoredCpVerdict | null | undefined): string {
   return `  · vs CP: ${v.verdict} ${v.delta >= 0 ? '+' : ''}${v.delta.toFixed(5)}`;
 }
 
+/** `calitune evaluate`: metrics of the backbone, every CP λ and every stored epoch of an experiment. */
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'Evaluate the backbone, every CP λ and every stored fine-tuning epoch: NDCG@10, JSD@10, user groups, RBO',

@@ -4,6 +4,7 @@ import { choice, int, requireStr } from '../args.js';
 import type { Command } from '../command.js';
 import { finishGrid, gridView, WORKERS_HELP } from './grid.js';
 
+/** `calitune experiments`: a list of named fine-tuning experiments, run like a grid. */
 export const experimentsCommand: Command = {
   name: 'experiments',
   summary: 'Run a list of named fine-tuning experiments (the reference\'s multi-experiment mode), in parallel, resumable',

@@ -4,6 +4,7 @@ import { UserError } from '../../util/errors.js';
 import { bool, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
+/** `calitune fetch`: downloads and verifies a MovieLens dataset. */
 export const fetchCommand: Command = {
   name: 'fetch',
   summary: 'Download a MovieLens dataset from GroupLens, verify its pinned SHA-256, extract atomically',

@@ -16,6 +16,7 @@ function sets(v: ParsedValues): string[] {
   });
 }
 
+/** Prints a fine-tuning result as text: why it stopped, the metrics before and after, the selected epochs. */
 export function printFinetune(r: FinetuneResult, out: Reporter): void {
   const k = r.config.top_k_ndcg;
   const f4 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(5));
@@ -36,6 +37,7 @@ export function printFinetune(r: FinetuneResult, out: Reporter): void {
   out.info(`wrote ${r.dir}`);
 }
 
+/** `calitune finetune`: CaliTune fine-tuning of a run's backbone. */
 export const finetuneCommand: Command = {
   name: 'finetune',
   summary: 'CaliTune fine-tuning of the run\'s backbone (checkpoints, epoch log, validation-selected epochs)',

@@ -8,9 +8,11 @@ import { bool, choice, int, requireStr } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 import { printPostprocess } from './postprocess.js';
 
+/** Help text of `--workers`, shared by grid and experiments. */
 export const WORKERS_HELP = `  --workers N        worker processes, one point each (default: one per core = ${availableParallelism()});
                      OpenBLAS threads per worker = max(1, cores / workers)`;
 
+/** `calitune grid`: grid search over fine-tuning configurations. */
 export const gridCommand: Command = {
   name: 'grid',
   summary: 'Grid search: fine-tune and evaluate every combination of config values, in parallel, resumable',

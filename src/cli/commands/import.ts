@@ -3,11 +3,13 @@ import type { Reporter } from '../../pipeline/reporter.js';
 import { requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
+/** Prints an import result: sizes and the imported model's NDCG. */
 export function printImport(r: ImportReferenceResult, out: Reporter): void {
   out.info(`imported ${r.users} users × ${r.items} items (dim ${r.dim}) into ${r.run}`);
   out.info(`valid NDCG@10 ${r.valid.ndcg.toFixed(5)}   test NDCG@10 ${r.test.ndcg.toFixed(5)}`);
 }
 
+/** `calitune import`: a run from the reference implementation's files. */
 export const importCommand: Command = {
   name: 'import',
   summary: 'Build a run directory from embedding .npy files, split TSVs and id maps (the reference\'s format)',

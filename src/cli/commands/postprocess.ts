@@ -4,6 +4,7 @@ import { UserError } from '../../util/errors.js';
 import { floatList, int, requireStr } from '../args.js';
 import type { Command, ParsedValues } from '../command.js';
 
+/** Prints a CP result: settings, timing per phase and the files written. */
 export function printPostprocess(s: PostprocessResult, out: Reporter): void {
   const ms = (x: number) => `${(x * 1000).toFixed(1)} ms`;
   out.info(`CP on ${s.run}: ${s.users} users, λ ${s.lambda_keys.join(', ')}, m ${s.m}, n ${s.n}, ${s.workers_used || 1} thread(s)`);
@@ -22,6 +23,7 @@ function modesFrom(v: ParsedValues): ('test' | 'valid')[] | undefined {
   return modes as ('test' | 'valid')[];
 }
 
+/** `calitune postprocess`: CP re-ranking of the backbone's lists. */
 export const postprocessCommand: Command = {
   name: 'postprocess',
   summary: 'CP re-ranking (calibrated popularity) of the backbone\'s lists for a range of λ',

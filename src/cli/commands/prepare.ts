@@ -4,6 +4,7 @@ import type { Reporter } from '../../pipeline/reporter.js';
 import { choice, floatList, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
+/** Prints a prepare result: the popularity groups, user groups and users without train items. */
 export function printPrepare(r: PrepareResult, out: Reporter): void {
   const ties = r.user_groups.tie_break === 'lowerIdFirst' ? 'lower' : 'higher';
   out.info(`popularity groups (${r.popularity_source === 'all' ? 'train+valid+test' : 'train only'}, proportions ${r.proportions.join('/')}):`);
@@ -16,6 +17,7 @@ export function printPrepare(r: PrepareResult, out: Reporter): void {
   out.info(`wrote ${r.dir} (${r.files.popularity}, ${r.files.userbaseline}, …) in ${r.seconds.toFixed(2)} s`);
 }
 
+/** `calitune prepare`: popularity groups, user targets and user groups of a run. */
 export const prepareCommand: Command = {
   name: 'prepare',
   summary: 'Item popularity groups, per-user target distributions and user groups of a run',

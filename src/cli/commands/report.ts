@@ -2,6 +2,7 @@ import { report } from '../../pipeline/report.js';
 import { bool, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
+/** `calitune report`: the HTML report of a run. */
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Charts and an HTML report of a run: trade-off, user groups, RBO, tables, training curves',

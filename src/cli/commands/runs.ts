@@ -31,6 +31,7 @@ function configDiff(c: Record<string, unknown>): string[] {
 
 const MODES = SELECTION_MODES;
 
+/** `calitune runs list`: every point of the run registry. */
 export const runsListCommand: Command = {
   name: 'runs list',
   summary: 'List the points of the run registry: status, epochs, seconds, selected epoch\'s test metrics',
@@ -54,6 +55,7 @@ Example:
   },
 };
 
+/** `calitune runs show`: one point of the run registry. */
 export const runsShowCommand: Command = {
   name: 'runs show',
   summary: 'One point of the registry: configuration, status, timings, error, selected epochs with test metrics',
@@ -92,6 +94,7 @@ Example:
   },
 };
 
+/** `calitune runs compare`: two points of the run registry side by side. */
 export const runsCompareCommand: Command = {
   name: 'runs compare',
   summary: 'Two points side by side: configuration differences and selected epochs\' test metrics',
@@ -131,6 +134,7 @@ const SEGMENT_WORDS = {
   ahead: 'CaliTune ahead of CP', level: `CaliTune level with CP (within ±${AHEAD_TOLERANCE})`, behind: 'CP ahead of CaliTune',
 } as const;
 
+/** Prints CP's curve and the validation-selected front with each point's verdict against CP. */
 export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>): void {
   ctx.info('CP curve (test; λ 0 = the base model):');
   ctx.info('     λ   NDCG@10   JSD@10');
@@ -157,6 +161,7 @@ export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>):
   if (f.beyondCp > 0) ctx.info(`${f.beyondCp} front point(s) have a lower JSD than CP's lowest (λ 0.9): no comparison.`);
 }
 
+/** `calitune runs frontier`: the validation-selected Pareto front over all points, next to CP's curve. */
 export const runsFrontierCommand: Command = {
   name: 'runs frontier',
   summary: 'The Pareto front of all points (valid NDCG@10, test-list JSD@10) next to the CP curve, with test metrics',

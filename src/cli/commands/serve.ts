@@ -3,6 +3,7 @@ import { serve } from '../../pipeline/serve.js';
 import { choice, int, requireStr, str } from '../args.js';
 import type { Command } from '../command.js';
 
+/** `calitune serve`: the HTTP recommendation API. */
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'HTTP inference API for the backbone or a CaliTune checkpoint (with on-the-fly CP for comparison)',

@@ -7,6 +7,7 @@ import { readTrainSettings, trainOptions, trainOptionsHelp, TRAIN_USAGE } from '
 import { DATA_HELP, DATA_OPTIONS, readOptionsFrom } from '../data-options.js';
 import type { Command } from '../command.js';
 
+/** Prints where the model went and its valid and test NDCG@10. */
 export function printTrain(r: TrainResult, out: Reporter): void {
   out.info(`model saved in ${runPaths(r.run).model}`);
   // Two averages of one metric: over every user (the reference's evaluation, used everywhere else) and over
@@ -16,6 +17,7 @@ export function printTrain(r: TrainResult, out: Reporter): void {
   out.info(`test NDCG@10  ${r.test.ndcg.toFixed(5)} over all users`);
 }
 
+/** `calitune train`: trains a backbone, creating the run from an interaction file when needed. */
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a backbone (BPR, DMF, MultiVAE; or build MostPop / Random) with early stopping on validation NDCG@10, then evaluate it',

@@ -8,6 +8,7 @@ import {
   type ChartDef, type VlSpec,
 } from './spec-common.js';
 
+/** Valid NDCG@k and JSD@k per fine-tuning epoch of every experiment with an epoch log; undefined when none has one. */
 export function finetuneCurvesChart(d: ReportData): ChartDef | undefined {
   const exps = d.experiments.filter((e) => e.log.length > 0);
   if (exps.length === 0) return undefined;
@@ -64,6 +65,7 @@ export function finetuneCurvesChart(d: ReportData): ChartDef | undefined {
   };
 }
 
+/** The backbone's valid NDCG@k and training loss per epoch; undefined without a training log. */
 export function backboneCurveChart(d: ReportData): ChartDef | undefined {
   const bl = d.backboneLog;
   if (!bl) return undefined;

@@ -17,8 +17,10 @@ export function niceDomain(lo: number, hi: number): [number, number] {
 /** Approximate width in pixels of bold DejaVu Sans at `size` px. */
 export const textWidth = (s: string, size: number) => [...s].length * size * 0.56 + 2;
 
+/** A label's bounding box in pixels. */
 export interface LabelBox { x0: number; x1: number; y0: number; y1: number }
 
+/** Where a point's label was placed, and whether it needs a leader line. */
 export interface PlacedLabel {
   /** The text anchor (pixels from the plot's top left). */
   ax: number;

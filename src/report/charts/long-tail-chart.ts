@@ -39,6 +39,7 @@ function longTailRows(lt: LongTail, glabel: string[]): Record<string, unknown>[]
   return rows;
 }
 
+/** The long tail of item popularity by rank, with the popularity groups' boundaries. */
 export function longTailChart(lt: LongTail): ChartDef {
   const glabel = groupLabels(lt);
   const rows = longTailRows(lt, glabel);

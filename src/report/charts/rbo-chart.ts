@@ -7,6 +7,7 @@ import type { ExperimentData, PerUserComparison, ReportData } from '../data.js';
 import { boxStats, type BoxStats } from '../box-stats.js';
 import { BASE_CONFIG, GROUP_COLOURS, VEGA_LITE_SCHEMA, type ChartDef, type VlSpec } from './spec-common.js';
 
+/** How {@link rboChart} draws users and labels the experiment. */
 export interface RboChartOptions {
   /**
    * Every user as a jittered dot (true), or boxes with only the Tukey outliers as dots (false).
@@ -138,6 +139,7 @@ function rboLayers(
   ];
 }
 
+/** One experiment's RBO chart: boxes per method pair and user group, with users as dots. */
 export function rboChart(
   d: ReportData, e: ExperimentData, pu: PerUserComparison, opts: RboChartOptions = { dots: true },
 ): ChartDef {

@@ -10,8 +10,10 @@
 import type { Num, ReportData } from '../data.js';
 import { experimentLabels, type ExperimentLabels } from '../labels.js';
 
+/** A Vega-Lite specification as plain JSON. */
 export type VlSpec = Record<string, unknown>;
 
+/** A chart of the report: id, title, caption, its Vega-Lite spec and whether the page makes it interactive. */
 export interface ChartDef {
   id: string;
   title: string;
@@ -26,8 +28,10 @@ export interface ChartDef {
   interactive: boolean;
 }
 
+/** The Vega-Lite schema every spec declares. */
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
+/** Font stack of every chart (DejaVu Sans first: resvg and Chromium both find it). */
 export const FONT = 'DejaVu Sans, Verdana, Arial, sans-serif';
 
 /** Okabe–Ito (without yellow, which vanishes in print) + darker extras for many experiments. */
@@ -35,11 +39,14 @@ export const EXPERIMENT_PALETTE = [
   '#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9',
   '#7F3C8D', '#8C564B', '#3969AC', '#11A579', '#B8860B', '#E73F74',
 ];
+/** Colour of each user group and of "all". */
 export const GROUP_COLOURS: Record<string, string> = {
   all: '#555555', mainstream: '#D55E00', diverse: '#0072B2', niche: '#009E73',
 };
+/** Colours of the popularity groups, head first. */
 export const POP_COLOURS = ['#D55E00', '#0072B2', '#009E73', '#CC79A7', '#E69F00'];
 
+/** The Vega-Lite config every chart uses: font, background, axis, legend and title styles. */
 export const BASE_CONFIG = {
   font: FONT,
   background: 'white',
@@ -55,17 +62,20 @@ export const BASE_CONFIG = {
   text: { font: FONT },
 };
 
+/** The string with its first character upper-cased. */
 export const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Metric values in the specs: rounded to 6 decimals (null stays null: a gap). */
 export const round6 = (x: Num) => (x === null ? null : Math.round(x * 1e6) / 1e6);
 
+/** The JSD@k axis title with range and direction; two lines when `narrow`. */
 export function jsdTitle(k: number, narrow = false): string | string[] {
   return narrow
     ? [`JSD@${k} to the user's popularity profile`, '(0–1, lower = better calibrated)']
     : `JSD@${k} to the user's popularity profile (0–1, lower = better calibrated)`;
 }
 
+/** The NDCG@k axis title of a split, with range and direction; two lines when `narrow`. */
 export function ndcgTitle(k: number, split: string, narrow = false): string | string[] {
   return narrow
     ? [`${split} NDCG@${k}`, '(0–1, higher = more accurate)']

@@ -204,6 +204,7 @@ function tradeScales(rows: TradeRow[], W: number, H: number): TradeScales | unde
   return { x: niceDomain(Math.min(...js), Math.max(...js)), y: niceDomain(Math.min(...ns), Math.max(...ns)), W, H };
 }
 
+/** Test NDCG@k against JSD@k for all users: backbone, CP's curve and each experiment's path, with placed labels. */
 export function tradeoffChart(d: ReportData): ChartDef {
   const labels = reportLabels(d);
   const plan = pathPlan(d);
@@ -245,6 +246,7 @@ export function tradeoffChart(d: ReportData): ChartDef {
  */
 const GROUP_LEGEND_COLUMNS = 4;
 
+/** The trade-off chart per user group, one small panel each. */
 export function tradeoffByGroupChart(d: ReportData): ChartDef {
   const labels = reportLabels(d);
   const plan = pathPlan(d);

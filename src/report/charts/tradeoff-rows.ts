@@ -23,6 +23,7 @@ export function thinEpochs(epochs: readonly number[], keep: ReadonlySet<number>,
   return epochs.filter((ep, i) => i % step === 0 || i === epochs.length - 1 || keep.has(ep));
 }
 
+/** One data row of the trade-off charts; `layer` says which mark draws it. */
 export interface TradeRow {
   layer: 'base' | 'cp' | 'path' | 'end' | 'front' | 'label' | 'leader' | 'labelbg';
   panel?: string;
@@ -39,6 +40,7 @@ export interface TradeRow {
 /** The experiments drawn (those with evaluated epochs) and the epochs drawn of each. */
 export interface PathPlan { names: string[]; epochs: Map<string, Set<number>>; thinned: number }
 
+/** Which experiments and epochs the trade-off charts draw (long paths thinned, selected and front epochs kept). */
 export function pathPlan(d: ReportData): PathPlan {
   const exps = d.experiments.filter((e) => e.epochs.length);
   const front = validationParetoFront(d.experiments);
