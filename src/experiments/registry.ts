@@ -64,7 +64,10 @@ export interface PointRow {
   seconds: number | null;
   error: string | null;
   summary: PointSummary | null;
+  /** Whether any stored epoch of the point is on the validation front over all points. */
   frontier: boolean;
+  /** Those epochs, ascending (the front is over epochs, not points: see frontEpochs in `runs list`). */
+  frontEpochs: number[];
 }
 
 /** One CP λ's test metrics in the registry. */
@@ -122,11 +125,11 @@ interface RawPoint {
   error: string | null; summary: string | null; frontier: number;
 }
 
-function rowOf(r: RawPoint): PointRow {
+function rowOf(r: RawPoint, frontEpochs: readonly number[] = []): PointRow {
   return {
     name: r.name, source: r.source, config: parseJson(r.config) ?? {}, varied: parseJson(r.varied) ?? {}, status: r.status,
     attempts: r.attempts, queued_at: r.queued_at, started_at: r.started_at, finished_at: r.finished_at, seconds: r.seconds,
-    error: r.error, summary: parseJson<PointSummary>(r.summary), frontier: r.frontier === 1,
+    error: r.error, summary: parseJson<PointSummary>(r.summary), frontier: r.frontier === 1, frontEpochs: [...frontEpochs],
   };
 }
 
@@ -201,11 +204,20 @@ export class Registry {
 
   get(name: string): PointRow | undefined {
     const r = this.db.prepare('SELECT * FROM points WHERE name = ?').get(name) as RawPoint | undefined;
-    return r ? rowOf(r) : undefined;
+    return r ? rowOf(r, this.frontEpochs().get(name)) : undefined;
   }
 
   list(): PointRow[] {
-    return (this.db.prepare('SELECT * FROM points ORDER BY rowid').all() as RawPoint[]).map(rowOf);
+    const front = this.frontEpochs();
+    return (this.db.prepare('SELECT * FROM points ORDER BY rowid').all() as RawPoint[]).map((r) => rowOf(r, front.get(r.name)));
+  }
+
+  /** Per point: its epochs flagged on the validation front by the last updateFrontier. */
+  private frontEpochs(): Map<string, number[]> {
+    const rows = this.db.prepare('SELECT name, epoch FROM epochs WHERE frontier = 1 ORDER BY name, epoch').all() as { name: string; epoch: number }[];
+    const out = new Map<string, number[]>();
+    for (const r of rows) out.set(r.name, [...(out.get(r.name) ?? []), r.epoch]);
+    return out;
   }
 
   /**

@@ -12,6 +12,7 @@ import { Registry, REGISTRY_SCHEMA_VERSION, registryPath } from '../../src/exper
 import { isInputError, UserError } from '../../src/util/errors.js';
 import { cliNaming } from '../../src/cli/naming.js';
 import { commands } from '../../src/cli/registry.js';
+import { printSummaryTable } from '../../src/pipeline/grid-runner.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-registry-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -60,6 +61,7 @@ test('registry: WAL, schema version, plan → running → done / failed, skip an
   assert.deepEqual(front.map((f) => [f.name, f.epoch]), [['a', 2], ['a', 1]]);
   assert.equal(reg.get('a')!.frontier, true);
   assert.equal(reg.get('b')!.frontier, false);
+  assert.deepEqual([reg.get('a')!.frontEpochs, reg.get('b')!.frontEpochs], [[1, 2], []]);
   // re-plan: done → skip, failed → resume (queued), same name with another config → error
   assert.equal(reg.plan('a', cfg, {}, 'g.yaml'), 'skip');
   assert.equal(reg.plan('b', { ...cfg, k_candidates: 100 }, {}, 'g.yaml'), 'resume');
@@ -104,3 +106,25 @@ test('registry bad input: written by a newer version, not a registry, missing', 
     (e: unknown) => isInputError(e) && e.field === 'run' && /run 'calitune grid' or 'calitune experiments' first$/.test(e.render(cli)));
 });
 
+
+test('runs list / grid table: the front marker speaks of the epoch the row shows', () => {
+  const run = newRun('marker');
+  const reg = Registry.open(run, { create: true });
+  const epochs = (n1: number, j1: number, n2: number, j2: number) => [
+    { epoch: 1, valid_ndcg: n1, jsd: j1, tradeoff: 1, test_ndcg: n1, test_jsd: j1 },
+    { epoch: 3, valid_ndcg: n2, jsd: j2, tradeoff: 1, test_ndcg: n2, test_jsd: j2 },
+  ];
+  const cp = [{ lambda: '0', ndcg: 0.28, jsd: 0.24 }];
+  for (const name of ['shown_on_front', 'shown_dominated']) reg.plan(name, { k_candidates: name.length }, {}, 'g.yaml');
+  // shown_on_front: its selected epoch 3 is on the front; shown_dominated: its epoch 3 is dominated, epoch 1 is not
+  reg.markDone('shown_on_front', 1, summary(0.27, 0.2), epochs(0.2, 0.3, 0.3, 0.2), cp);
+  reg.markDone('shown_dominated', 1, summary(0.25, 0.25), epochs(0.35, 0.25, 0.29, 0.21), cp);
+  reg.updateFrontier();
+  const lines: string[] = [];
+  printSummaryTable({ info: (l = '') => lines.push(l), warn: () => {}, progress: () => ({ update() {}, done() {} }) }, reg.list());
+  const cell = (name: string) => lines.find((l) => l.startsWith(name))!.split(/\s{2,}/).at(-1);
+  assert.equal(cell('shown_on_front'), '*');
+  assert.equal(cell('shown_dominated'), '(+1)');
+  assert.match(lines.join('\n'), /on front: \* when the selected epoch shown is on the validation Pareto front/);
+  reg.close();
+});
