@@ -1,5 +1,5 @@
 /**
- * bench:gemm — the scoring kernel of DESIGN §6 at ML-1M size: 6,040 users × 3,706 items ×
+ * bench:gemm — the scoring kernel (docs/numeric-contract.md §5) at ML-1M size: 6,040 users × 3,706 items ×
  * dim 256 (seeded random embeddings), as one GEMM and as the full blocked
  * score → mask (≈165 random train items per user) → top-10 pass, on OpenBLAS and on the
  * TypeScript fallback. Run: npx tsc -p . && node dist/bench/gemm.js

@@ -1,6 +1,6 @@
 /**
- * Candidate items for the CaliTune loss (DESIGN §3): per user either the top-K items by the
- * current model's scores (item 0 masked; train items are NOT masked, as in the reference) or K
+ * Candidate items for the CaliTune loss (docs/numeric-contract.md §10): per user either the top-K items by
+ * the current model's scores (item 0 masked; train items are NOT masked, as in the reference) or K
  * items drawn uniformly without replacement from 1..nItems−1 (seeded). Plus the label y
  * (is the candidate a train positive of the user).
  *

@@ -1,5 +1,6 @@
 /**
- * The CaliTune loss (DESIGN §3) over a batch of B users × K candidate items with model scores s.
+ * The CaliTune loss (docs/numeric-contract.md §9) over a batch of B users × K candidate items
+ * with model scores s.
  *
  * Accuracy term (PyTorch `kl_div(log_softmax(s), softmax(y), reduction='batchmean')`):
  *   t = softmax(y), y_c = 1 if candidate c is a train positive else 0;

@@ -1,5 +1,5 @@
 /**
- * Item popularity groups (DESIGN §3).
+ * Item popularity groups (docs/numeric-contract.md §3).
  *
  * Popularity of an item = number of distinct users who interacted with it, counted on the
  * train split only (our default) or on all splits (the reference's choice, a small leak).

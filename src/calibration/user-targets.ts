@@ -1,5 +1,5 @@
 /**
- * Per-user target distribution (DESIGN §3): the fraction of the user's train items in each
+ * Per-user target distribution (docs/numeric-contract.md §4): the fraction of the user's train items in each
  * popularity group. User 0 (padding) and users without train items get all zeros and are
  * listed in `emptyUsers` (they are left out of fine-tuning; in metrics their P is the zero
  * vector, which the ε of the JSD keeps finite).

@@ -1,5 +1,5 @@
 /**
- * The per-epoch validation of CaliTune fine-tuning (DESIGN §3, issue 3 item 4):
+ * The per-epoch validation of CaliTune fine-tuning (docs/numeric-contract.md §10):
  *   - valid NDCG@k of valid-time lists (item 0 and the user's train items masked),
  *   - JSD@k of test-time lists (train items, and valid items when `remove_valid_items`, masked)
  *     against the users' target distributions,

@@ -1,5 +1,5 @@
 /**
- * External token ↔ internal id maps (DESIGN §3): ids 1..N in order of first appearance,
+ * External token ↔ internal id maps (docs/numeric-contract.md §1): ids 1..N in order of first appearance,
  * id 0 is the padding token '[PAD]'.
  */
 import type { IdMap } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * The RecBole "RS" split of DESIGN §3: one seeded shuffle of the whole log, then group by user
+ * The RecBole "RS" split of docs/numeric-contract.md §2: one seeded shuffle of the whole log, then group by user
  * (keeping the shuffled order) and cut each user's sequence into train, valid, test — in that
  * order — with sizes from splitSizes.
  */
@@ -99,7 +99,7 @@ export function splitFromAssignment(log: InteractionLog, part: Uint8Array): Spli
   };
 }
 
-/** The seeded RS split of DESIGN §3. */
+/** The seeded RS split of docs/numeric-contract.md §2. */
 export function randomSplit(log: InteractionLog, seed: number): SplitDataset {
   if (!Number.isInteger(seed)) throw new UserError(`seed must be an integer, got ${seed}`);
   if (log.users.length === 0) throw new UserError('cannot split an empty interaction log', log.source);

@@ -21,7 +21,7 @@ export interface InteractionLog {
   readonly source: string;
 }
 
-/** The RS split of DESIGN §3. */
+/** The RS split of docs/numeric-contract.md §2. */
 export interface SplitDataset {
   /** Users including padding user 0. */
   readonly nUsers: number;

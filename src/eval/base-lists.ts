@@ -1,5 +1,5 @@
 /**
- * The base model's recommendation lists (DESIGN §3 "Recommendation list"): score every item,
+ * The base model's recommendation lists (docs/numeric-contract.md §5): score every item,
  * mask item 0 and the user's train items (and valid items for test-time lists), take the
  * top-k. Rows are users 0..nUsers−1; row 0 (padding) is all −1.
  */

@@ -1,5 +1,5 @@
 /**
- * Improvement tables (issue 4 item 4, DESIGN §3b), from per-user metrics.
+ * Improvement tables (docs/numeric-contract.md §12), from per-user metrics.
  *
  * All inputs are indexed by user id (index 0 = padding, ignored); `userGroup[u]` is the
  * 0-based user group (−1 = none: counted only in the "all" row). A difference counts as a

@@ -1,5 +1,5 @@
 /**
- * JSD@k as the evaluation metric defines it (DESIGN §3, the reference's `compute_jsd`):
+ * JSD@k as the evaluation metric defines it (docs/numeric-contract.md §7, the reference's `compute_jsd`):
  * add ε = 1e-10 to both distributions (no renormalisation), M = (P+Q)/2,
  * JSD = ½·KL(P‖M) + ½·KL(Q‖M) with log base 2.
  *

@@ -1,6 +1,6 @@
 /**
  * Per-user NDCG@k and JSD@k of recommendation lists, and their means overall and per user
- * group, in the reference's result shape (DESIGN §3, §5).
+ * group, in the reference's result shape (docs/numeric-contract.md §6–§8).
  *
  * Which users are averaged: every user 1..nUsers−1, exactly like the reference's own
  * evaluation (it drops only the padding row). A user with no relevant items scores NDCG 0

@@ -1,8 +1,8 @@
 import { sortedContains } from '../math/csr.js';
 
 /**
- * NDCG@k with binary relevance (DESIGN §3): DCG = Σ_{i≤k} rel_i / log2(i+1), ideal DCG from
- * min(|relevant|, k) ones. A user with no relevant items scores 0.
+ * NDCG@k with binary relevance (docs/numeric-contract.md §6): DCG = Σ_{i≤k} rel_i / log2(i+1), ideal DCG
+ * from min(|relevant|, k) ones. A user with no relevant items scores 0.
  * `list` holds internal item ids; −1 marks an empty slot (never relevant).
  */
 export function ndcgAtK(list: ArrayLike<number>, listOff: number, k: number, relevant: Int32Array, relStart: number, relEnd: number): number {

@@ -1,5 +1,5 @@
 /**
- * The per-user TSV (DESIGN §5): the reference's columns
+ * The per-user TSV: the reference's columns
  *   model, user_id, userbaseline_group_1..G, ndcg, jsd
  * plus ours: user_group (mainstream / diverse / niche), head_items (head items in the top-k),
  * rbo_vs_base (RBO of this list against the base model's, p as in the results file).

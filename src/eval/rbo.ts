@@ -1,5 +1,5 @@
 /**
- * Extrapolated rank-biased overlap for equal-length lists (DESIGN §3), p = 0.9 by default:
+ * Extrapolated rank-biased overlap for equal-length lists (docs/numeric-contract.md §12), p = 0.9 by default:
  *   RBO = (X_k/k)·p^k + ((1−p)/p)·Σ_{d≤k} (X_d/d)·p^d,
  * X_d = size of the overlap of the two depth-d prefixes. Empty slots (−1) never match.
  * Lists are assumed to hold no duplicates. Identical lists → 1, disjoint → 0.

@@ -1,11 +1,11 @@
 /**
- * User groups (DESIGN §3): users 1..n sorted by their target's head share (group 0 of the
+ * User groups (docs/numeric-contract.md §8): users 1..n sorted by their target's head share (group 0 of the
  * popularity groups), descending; the first round(0.2·n) are group 1 (mainstream), up to
  * round(0.8·n) group 2 (diverse), the rest group 3 (niche). Boundaries are the rounded
  * cumulative sums of the proportions, rounding half to even like the reference's Python
  * `round`; the last boundary is n.
  *
- * Ties in head share: `lowerIdFirst` (DESIGN, default) or `higherIdFirst`. The reference
+ * Ties in head share: `lowerIdFirst` (the default) or `higherIdFirst`. The reference
  * sorts with NumPy's unstable argsort, so its tie order is whatever its NumPy build
  * produced; on the oracle ML-100K run exactly one tie straddles a boundary (users 159 and
  * 318, head share 9/56 = 18/112, at the group 2/3 boundary) and it went higher id first —

@@ -1,5 +1,5 @@
 /**
- * Experiment names in the reference's style (issue 6):
+ * Experiment names in the reference's style:
  *   c0.5__frozen_itememb__selection_relevance__k100__lr0.0001
  * = α (combined_mode_alpha), frozen/unfrozen item embeddings, candidate selection, number of
  * candidates and learning rate, numbers written as Python's str() writes floats (0 → "0.0",

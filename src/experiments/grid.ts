@@ -1,5 +1,5 @@
 /**
- * Grid and multi-experiment files (issue 6): what to fine-tune, as a list of named points.
+ * Grid and multi-experiment files: what to fine-tune, as a list of named points.
  *
  * Grid file (examples/ml-100k-grid.yaml):
  *   base: ml-100k-finetune.yaml        # a config file (relative to the grid file) or an inline mapping

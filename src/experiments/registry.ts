@@ -1,5 +1,5 @@
 /**
- * The run registry (issue 6): RUN/registry.sqlite, an embedded SQLite database (better-sqlite3,
+ * The run registry: RUN/registry.sqlite, an embedded SQLite database (better-sqlite3,
  * WAL journal) with every grid / experiments point — name, configuration, status (queued /
  * running / done / failed), timings, error and summary metrics (the base model, the
  * validation-selected epoch per selection mode with its test metrics, per-epoch validation and

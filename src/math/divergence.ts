@@ -1,5 +1,5 @@
 /**
- * Divergences between discrete distributions over popularity groups (DESIGN §3). Three
+ * Divergences between discrete distributions over popularity groups (docs/numeric-contract.md §7, §9, §11). Three
  * variants exist because the reference uses three, and the numbers must match it:
  *  - `jsd`: evaluation JSD@k — ε added to P and Q without renormalising, log base 2;
  *  - `jsdNormalized`: CP's re-ranking objective — ε added, then each renormalised, base 2;
@@ -9,7 +9,7 @@
  * call them per candidate.
  */
 
-/** The ε of DESIGN §3. */
+/** The ε = 1e-10 that docs/numeric-contract.md adds wherever an ε appears. */
 export const DIVERGENCE_EPS = 1e-10;
 
 function checkLengths(p: ArrayLike<number>, q: ArrayLike<number>, what: string): void {
@@ -39,7 +39,7 @@ export function klEps(p: ArrayLike<number>, q: ArrayLike<number>, eps = DIVERGEN
 }
 
 /**
- * JSD@k of DESIGN §3: P' = P + ε, Q' = Q + ε (not renormalised), M = (P' + Q')/2,
+ * JSD@k of docs/numeric-contract.md §7: P' = P + ε, Q' = Q + ε (not renormalised), M = (P' + Q')/2,
  * JSD = ½·KL(P'‖M) + ½·KL(Q'‖M), base 2 — in [0, 1] up to ~ε.
  */
 export function jsd(p: ArrayLike<number>, q: ArrayLike<number>, eps = DIVERGENCE_EPS): number {

@@ -1,5 +1,5 @@
 /**
- * Masking of a score block before top-k (DESIGN §3 "Recommendation list"): row r of the block
+ * Masking of a score block before top-k (docs/numeric-contract.md §5): row r of the block
  * belongs to user users[r]; every item in that user's rows of the given CSRs (train, and for
  * test-time lists also valid) and the padding item 0 become −Infinity, which top-k never
  * returns.

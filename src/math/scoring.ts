@@ -1,5 +1,5 @@
 /**
- * Blocked scoring + masking + top-k: the inference path of DESIGN §6. Users are processed in
+ * Blocked scoring + masking + top-k: the inference path of docs/numeric-contract.md §5. Users are processed in
  * blocks (default 256 rows) so one users×items score buffer is never materialised; a
  * single block buffer is reused, and per block the work is score → mask → top-k.
  * `scoreTopK` scores dot-product models (user · itemᵀ through the GEMM seam, NT case);
@@ -18,7 +18,7 @@ export type BlockScorer = (usersBlock: Int32Array, out: Float32Array) => void;
 export interface ScoreTopKOptions {
   /** Users per block (default 256): 256 × 3,706 floats ≈ 3.8 MB stays cache-friendly. */
   readonly blockRows?: number;
-  /** Mask the padding item 0 (default true; DESIGN §3 never recommends it). */
+  /** Mask the padding item 0 (default true; padding is never recommended, docs/numeric-contract.md §1). */
   readonly maskPadding?: boolean;
   /** Where to write the users.length × k result (default: a new Int32Array). */
   readonly out?: Int32Array;

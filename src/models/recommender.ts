@@ -1,5 +1,5 @@
 /**
- * The one interface every backbone implements (DESIGN §2). Trainers, the CaliTune fine-tuner
+ * The one interface every backbone implements (docs/architecture.md, `models`). Trainers, the CaliTune fine-tuner
  * and the evaluation drive models only through it; no caller special-cases a model type.
  */
 import type { Csr } from '../math/csr.js';

@@ -1,5 +1,5 @@
 /**
- * CP (calibrated popularity) re-ranking, DESIGN §3.
+ * CP (calibrated popularity) re-ranking, docs/numeric-contract.md §11.
  *
  * 1. Base scores with item 0, user 0 and the user's train and valid items set to −∞
  *    (`maskScores`), min-max normalised over all finite scores of the whole users × items
@@ -122,7 +122,7 @@ export function topCandidates(scores: Float32Array, nUsers: number, nItems: numb
   return { nUsers, m, ids, scores: cs };
 }
 
-/** Masked scores → normalised copy → top-m candidates (DESIGN §3 steps 1–2). */
+/** Masked scores → normalised copy → top-m candidates (docs/numeric-contract.md §11 steps 1–2). */
 export function prepareCpCandidates(maskedScores: Float32Array, nUsers: number, nItems: number, m: number): CpCandidates {
   const s = Float32Array.from(maskedScores);
   minMaxNormalizeFinite(s);

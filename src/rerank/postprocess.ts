@@ -1,6 +1,6 @@
 /**
- * CP post-processing of a run's backbone (issue 4 item 1): candidates from the model's scores
- * (DESIGN §3 "CP re-ranking"), then the greedy re-ranking of src/rerank/cp.ts per λ, for
+ * CP post-processing of a run's backbone: candidates from the model's scores
+ * (docs/numeric-contract.md §11), then the greedy re-ranking of src/rerank/cp.ts per λ, for
  * test-time lists (train and valid masked) and valid-time lists (train masked).
  *
  * Scores are never materialised as one users × items matrix: pass 1 scores users in blocks

@@ -5,7 +5,7 @@
  * `jsdDrop` below the backbone's while its test NDCG@10 is at most `ndcgDrop` below the backbone's.
  *
  * MultiVAE (trained with its defaults, early stopping; examples/ml-100k-finetune.yaml with the item
- * side trained, 12 epochs): the acceptance window, JSD@10 −30% within NDCG@10 −10%. Measured
+ * side trained, 12 epochs): its window is JSD@10 −30% within NDCG@10 −10%. Measured
  * (backbone 0.2955 / 0.1467): epoch 6 −2.5% / −30.3%, epoch 10 −2.4% / −32.7%, epoch 11 −3.2% / −33.8%.
  *
  * DMF: a fully trained DMF (128 epochs, test NDCG@10 0.2615 / JSD@10 0.1547) costs ~4 minutes of CI,

@@ -132,7 +132,7 @@ function jsd2(p: number[], q: number[]): number {
   return s;
 }
 
-/** Validation as DESIGN §3: valid NDCG@k (train masked), JSD@k of test-time lists (train+valid masked). */
+/** Validation as numeric contract §10: valid NDCG@k (train masked), JSD@k of test-time lists (train+valid masked). */
 function makeValidator(w: World, k = 5) {
   return (model: Recommender): ValidationResult => {
     const all = Int32Array.from({ length: N_USERS }, (_, i) => i);

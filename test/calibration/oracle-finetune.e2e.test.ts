@@ -1,8 +1,8 @@
 /**
- * Acceptance of issue 3 on the reference oracle (../shared/oracle/ml-100k-bpr): its BPR
+ * CaliTune fine-tuning against the reference oracle (../shared/oracle/ml-100k-bpr): its BPR
  * embeddings and split, popularity counted on the whole file (`prepare --popularity-source
  * all`), the reference's ML-100K configuration (k 50, lr 1e-4, batch 16, seed 111). Batch order
- * is random in both implementations, so the checks are the tolerances of the issue:
+ * is random in both implementations, so the checks are tolerances:
  *   - c0.5 frozen, epoch 100: valid JSD@10 within ±0.015 and valid NDCG@10 within ±0.007 of the
  *     oracle's epoch-100 values (calitune_per_epoch.tsv: 0.1540 / 0.2266);
  *   - c1.0 unfrozen, epoch 50: the same tolerances (0.0853 / 0.1774);

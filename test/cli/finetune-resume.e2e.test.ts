@@ -1,5 +1,5 @@
 /**
- * Kill -9 during `calitune finetune`, then `--resume` (issue 3 acceptance): the resumed run
+ * Kill -9 during `calitune finetune`, then `--resume`: the resumed run
  * finishes, no log line or checkpoint is lost or duplicated, and everything but timings equals
  * an uninterrupted run with the same seed (the resume state holds weights, optimizer moments,
  * LR schedule, RNG state and candidates). Runs on the oracle's ML-100K backbone, unfrozen item

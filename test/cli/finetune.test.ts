@@ -1,5 +1,5 @@
 /**
- * `calitune finetune` (issue 3 items 3–4) on a small synthetic run, and the validation callback
+ * `calitune finetune` on a small synthetic run, and the validation callback
  * (src/calibration/validation.ts) against the evaluation module's independent implementation.
  */
 import { test } from 'node:test';

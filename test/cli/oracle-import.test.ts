@@ -1,4 +1,4 @@
-/** Acceptance (issue 2): the oracle's embeddings + split give test NDCG@10 0.27832 and its exact lists. */
+/** Importing the reference's run: the oracle's embeddings + split give test NDCG@10 0.27832 and its exact lists. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

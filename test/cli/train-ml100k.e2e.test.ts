@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 2): `calitune train --model bpr` with the reference's default settings on
+ * `calitune train --model bpr` with the reference's default settings on
  * MovieLens-100K reaches test NDCG@10 ≥ 0.27 (the reference: 0.2783 under its split).
  * About a minute on 2 cores (300 epochs × ~0.2 s).
  */

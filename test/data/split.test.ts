@@ -8,7 +8,7 @@ import { assignSplit, randomSplit, splitSizes } from '../../src/data/split.js';
 import { fingerprintSplit } from '../../src/data/fingerprint.js';
 import type { InteractionLog } from '../../src/data/types.js';
 
-test('split sizes: DESIGN §3 checks', () => {
+test('split sizes: the check values of the numeric contract §2', () => {
   assert.deepEqual(splitSizes(1), [1, 0, 0]);
   assert.deepEqual(splitSizes(2), [1, 0, 1]);
   assert.deepEqual(splitSizes(3), [1, 1, 1]);

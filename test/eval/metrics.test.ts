@@ -101,7 +101,7 @@ test('oracle: evaluating the oracle lists reproduces results/c0.5_unfrozen_resul
   const res = oracleResults('c0.5_unfrozen');
   // The reference sorts users with NumPy's unstable argsort; on the oracle's run the one
   // tie straddling a boundary (users 159 / 318 at the diverse/niche boundary) went higher
-  // id first. Our default (lower id first, DESIGN §3) moves exactly those two users.
+  // id first. Our default (lower id first, docs/numeric-contract.md §8) moves exactly those two users.
   const gRef = userGroups(base.targets, split.nUsers, 3, { tieBreak: 'higherIdFirst' });
   const gDefault = userGroups(base.targets, split.nUsers, 3);
   assert.deepEqual(gRef.members.map((m) => m.length), [189, 565, 189]);
@@ -116,7 +116,7 @@ test('oracle: evaluating the oracle lists reproduces results/c0.5_unfrozen_resul
     const r = evaluateLists(input, gRef);
     const d = maxDiff(r.reference, expected);
     assert.ok(d.max <= 1e-5, `${name}: ${d.key} differs by ${d.max}`);
-    // with the DESIGN tie order the overall and mainstream numbers are unchanged
+    // with the default tie order the overall and mainstream numbers are unchanged
     const r2 = evaluateLists(input, gDefault);
     const d2 = maxDiff(r2.reference, expected, ['ndcg', 'jsd', 'ndcg_usergroup_1', 'jsd_usergroup_1']);
     assert.ok(d2.max <= 1e-5, `${name} (default ties): ${d2.key} differs by ${d2.max}`);

@@ -4,7 +4,7 @@ import { rbo, rboOf, rboPerUser, summarize, summarizePerUser } from '../../src/e
 import { userGroups } from '../../src/eval/user-groups.js';
 import { UserError } from '../../src/util/errors.js';
 
-test('RBO known answers (DESIGN §3)', () => {
+test('RBO known answers (numeric contract §12)', () => {
   assert.ok(Math.abs(rboOf('abcdefg', 'bacdefg') - 0.9) < 1e-12);
   const ten = 'abcdefghij';
   const rev = [...ten].reverse().join('');

@@ -1,4 +1,4 @@
-/** Grid and experiments files (issue 6): expansion, reference naming, and every bad input. */
+/** Grid and experiments files: expansion, reference naming, and every bad input. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ test('experiment names follow the reference: c{α}__{frozen|unfrozen}_itememb__s
   assert.ok(!isValidExperimentName('a/b'));
 });
 
-test('the example grid expands to the 12 acceptance points on top of the example config', () => {
+test('the example grid expands to its 12 points on top of the example config', () => {
   const plan = loadGridFile(join(process.cwd(), 'examples', 'ml-100k-grid.yaml'));
   assert.equal(plan.kind, 'grid');
   assert.equal(plan.points.length, 12);

@@ -1,6 +1,6 @@
 /**
- * KL and JSD variants of DESIGN §3: hand-computed known answers, properties, and the oracle's
- * base-model JSD@10 recomputed from its lists.
+ * KL and JSD variants of docs/numeric-contract.md §7, §9 and §11: hand-computed known answers,
+ * properties, and the oracle's base-model JSD@10 recomputed from its lists.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * kill -9 of the whole grid process tree (issue 6 acceptance): `calitune grid` runs in its own
+ * kill -9 of the whole grid process tree: `calitune grid` runs in its own
  * process group with 2 worker processes; once one point has finished and others are mid-fine-
  * tuning, SIGKILL goes to the group. Nothing on disk is truncated (every JSON parses, the
  * registry passes SQLite's integrity check), and re-running the same grid skips the finished

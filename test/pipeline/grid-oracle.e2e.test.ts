@@ -1,8 +1,8 @@
 /**
- * The issue-6 acceptance grid on the oracle's ML-100K backbone: α ∈ {0, 0.5, 1} × frozen ∈
+ * The example grid (examples/ml-100k-grid.yaml) on the oracle's ML-100K backbone: α ∈ {0, 0.5, 1} × frozen ∈
  * {true, false} × k ∈ {50, 100} = 12 points with 2 worker processes, num_epochs capped at 30
- * to fit CI (the full-length grid — 500 epochs max, early stopping — is measured by hand; see
- * the issue report). Checks: every point done under the reference's name, CP computed once
+ * to fit CI (the full-length grid — 500 epochs max, early stopping — is measured by hand, not
+ * in CI). Checks: every point done under the reference's name, CP computed once
  * before the points, the registry agrees with the results files, the per-epoch validation
  * metrics of the k = 50 points follow the reference's own runs (oracle calitune_per_epoch.tsv,
  * batch order differs so within a few thousandths), and `runs frontier` prints the front next

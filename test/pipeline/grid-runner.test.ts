@@ -1,5 +1,5 @@
 /**
- * The grid runner (issue 6 items 1, 3–6) on a small synthetic run: points in worker
+ * The grid runner on a small synthetic run: points in worker
  * processes, CP once per run, a diverging point recorded as failed while the others finish,
  * registry contents equal to the results files, skip / resume on re-run, the run lock, and the
  * CLI's bad-input exits.
