@@ -40,7 +40,7 @@ export const postprocessCommand: Command = {
   --workers N        worker threads (default automatic; 1 = this thread only)
   --modes M          'test,valid' (default), 'test' or 'valid'
 
-CP per DESIGN §3: scores with train (and, for test-time lists, valid) items masked, min-max
+CP per docs/numeric-contract.md §11: scores with train (and, for test-time lists, valid) items masked, min-max
 normalised over all finite scores, top-m per user, then greedily n items maximising
 (1 − λ)·Σ relevance − λ·JSD(P_u, Q(list)). Exact utility ties keep the candidate with the
 higher normalised score (then the lower item id). A user without train items has no target

@@ -33,7 +33,7 @@ export const prepareCommand: Command = {
   --popularity-source S     'train' (default: train split only) or 'all' (train+valid+test,
                             the reference's choice — use it to reproduce its numbers)
   --user-group-ties T       order of users with equal head share when forming the user groups
-                            (mainstream / diverse / niche): 'lower' id first (default, DESIGN)
+                            (mainstream / diverse / niche): 'lower' id first (default)
                             or 'higher' id first (what the reference's NumPy sort did on ML-100K)
   --dataset NAME            stem of the reference-format files (default: from the run's source)
 
