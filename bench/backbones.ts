@@ -19,6 +19,7 @@ import type { SplitDataset } from '../src/data/types.js';
 import { gemmBackend } from '../src/math/gemm.js';
 import { DmfModel } from '../src/models/dmf.js';
 import { trainBpr } from '../src/train/bpr-trainer.js';
+import type { Recommender } from '../src/models/recommender.js';
 import { trainDmf, type EpochInfo } from '../src/train/dmf-trainer.js';
 import { FullSortEvaluator } from '../src/train/full-sort-eval.js';
 import { trainMultiVae } from '../src/train/multivae-trainer.js';
@@ -37,11 +38,14 @@ console.log(`gemm: ${gemmBackend().name} — ${gemmBackend().detail}`);
 
 function load(name: string): SplitDataset {
   const t0 = performance.now();
-  const log = name === 'ml100k'
-    ? readInteractions(join(shared, 'data', 'ml-100k', 'ml-100k.inter'))
-    : generateSynthetic(SYNTHETIC_PRESETS['ml-1m-like']);
+  const log =
+    name === 'ml100k'
+      ? readInteractions(join(shared, 'data', 'ml-100k', 'ml-100k.inter'))
+      : generateSynthetic(SYNTHETIC_PRESETS['ml-1m-like']);
   const ds = randomSplit(log, DEFAULT_SEED);
-  console.log(`\n${name}: ${ds.nUsers - 1} users × ${ds.nItems - 1} items, ${ds.train.indptr[ds.nUsers]} train interactions (${((performance.now() - t0) / 1000).toFixed(1)} s to build)`);
+  console.log(
+    `\n${name}: ${ds.nUsers - 1} users × ${ds.nItems - 1} items, ${ds.train.indptr[ds.nUsers]} train interactions (${((performance.now() - t0) / 1000).toFixed(1)} s to build)`,
+  );
   return ds;
 }
 
@@ -60,9 +64,11 @@ for (const dname of datasets) {
       const c = process.cpuUsage(c0);
       c0 = process.cpuUsage();
       cpu.push((c.user + c.system) / 1e6);
-      console.log(`  ${m} epoch ${e.epoch + 1}/${n}: train ${e.trainSeconds.toFixed(2)} s (process CPU ${cpu[cpu.length - 1]!.toFixed(2)} s incl. validation), loss ${e.loss.toFixed(5)}`);
+      console.log(
+        `  ${m} epoch ${e.epoch + 1}/${n}: train ${e.trainSeconds.toFixed(2)} s (process CPU ${cpu[cpu.length - 1]!.toFixed(2)} s incl. validation), loss ${e.loss.toFixed(5)}`,
+      );
     };
-    let model;
+    let model: Recommender;
     if (m === 'bpr') model = trainBpr(data, { epochs: n, patience: n }, { onEpoch }).model;
     else if (m === 'dmf') model = trainDmf(data, { epochs: n }, { onEpoch, skipValidation: true }).model;
     else if (m === 'multivae') model = trainMultiVae(data, { epochs: n }, { onEpoch, skipValidation: true }).model;

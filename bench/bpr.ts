@@ -34,7 +34,9 @@ const ds = randomSplit(log, DEFAULT_BPR_CONFIG.seed);
 const tLoad = (performance.now() - t0) / 1000;
 const nnz = (m: { indptr: Int32Array; nRows: number }) => m.indptr[m.nRows]!;
 console.log(`data: ${dataPath}`);
-console.log(`  ${ds.nUsers - 1} users, ${ds.nItems - 1} items; train ${nnz(ds.train)} / valid ${nnz(ds.valid)} / test ${nnz(ds.test)} (load + split ${tLoad.toFixed(3)} s)`);
+console.log(
+  `  ${ds.nUsers - 1} users, ${ds.nItems - 1} items; train ${nnz(ds.train)} / valid ${nnz(ds.valid)} / test ${nnz(ds.test)} (load + split ${tLoad.toFixed(3)} s)`,
+);
 const be = gemmBackend();
 console.log(`gemm: ${be.name} — ${be.detail}`);
 
@@ -51,14 +53,20 @@ function breakdown(h: BprEpochInfo[]): void {
 
 if (full) {
   console.log(`\nfull training, reference defaults ${JSON.stringify(DEFAULT_BPR_CONFIG)}`);
-  const r = trainBpr(ds, {}, {
-    ...(threads ? { threads } : {}),
-    onEpoch: (e, total) => {
-      if (e.epoch % 10 === 0) {
-        console.log(`  epoch ${e.epoch + 1}/${total}: loss ${e.loss.toFixed(5)} valid NDCG@10 ${e.validNdcg.toFixed(5)} (${e.seconds.toFixed(3)} s)`);
-      }
+  const r = trainBpr(
+    ds,
+    {},
+    {
+      ...(threads ? { threads } : {}),
+      onEpoch: (e, total) => {
+        if (e.epoch % 10 === 0) {
+          console.log(
+            `  epoch ${e.epoch + 1}/${total}: loss ${e.loss.toFixed(5)} valid NDCG@10 ${e.validNdcg.toFixed(5)} (${e.seconds.toFixed(3)} s)`,
+          );
+        }
+      },
     },
-  });
+  );
   const test = fullSortEval(r.model, { mask: [ds.train, ds.valid], target: ds.test, k: 10, skipEmpty: false });
   const valid = fullSortEval(r.model, { mask: [ds.train], target: ds.valid, k: 10 });
   console.log(`epochs run ${r.epochsRun}, stopped early: ${r.stoppedEarly}, best epoch ${r.bestEpoch} (0-based)`);
@@ -69,7 +77,9 @@ if (full) {
   console.log(`RESULT bpr_test_ndcg10 ${test.ndcg.toFixed(5)} ndcg`);
 }
 
-console.log(`\ntiming: ${warmup} warm-up + ${timedEpochs} timed epochs (dim ${DEFAULT_BPR_CONFIG.dim}, batch ${DEFAULT_BPR_CONFIG.batchSize})`);
+console.log(
+  `\ntiming: ${warmup} warm-up + ${timedEpochs} timed epochs (dim ${DEFAULT_BPR_CONFIG.dim}, batch ${DEFAULT_BPR_CONFIG.batchSize})`,
+);
 const r = trainBpr(ds, { epochs: warmup + timedEpochs, patience: 1e6 }, threads ? { threads } : {});
 const timed = r.history.slice(warmup);
 breakdown(timed);

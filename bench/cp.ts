@@ -29,15 +29,21 @@ const oracle = arg('oracle', join(shared, 'oracle', 'ml-100k-bpr'));
 const reps = Math.max(1, Number(arg('reps', '5')));
 const nWorkers = Number(arg('workers', String(Math.min(availableParallelism(), 8))));
 const lambdas = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-const m = 100, n = 10;
+const m = 100,
+  n = 10;
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
 const now = () => performance.now() / 1000;
 
 const U = readNpyMatrixF32(join(oracle, 'user_emb.npy'));
 const I = readNpyMatrixF32(join(oracle, 'item_emb.npy'));
-const nU = U.rows, nI = I.rows, d = U.cols;
+const nU = U.rows,
+  nI = I.rows,
+  d = U.cols;
 const train = readSplitTsv(join(oracle, 'splits', 'train_split.tsv'), nU, nI);
 const valid = readSplitTsv(join(oracle, 'splits', 'valid_split.tsv'), nU, nI);
 const pop = readPopularityFile(join(oracle, 'ml-100k.popularity'));
@@ -48,7 +54,10 @@ console.log(`  ${nU - 1} users × ${nI - 1} items, dim ${d}; m ${m}, n ${n}, λ 
 console.log(`gemm: ${be.name} — ${be.detail}`);
 
 const scores = new Float32Array(nU * nI);
-const tScore: number[] = [], tPrep: number[] = [], tSync: number[] = [], tPar: number[] = [];
+const tScore: number[] = [],
+  tPrep: number[] = [],
+  tSync: number[] = [],
+  tPar: number[] = [];
 let candidates = prepareCpCandidates(new Float32Array(nU * nI).fill(1), nU, nI, m); // warm-up shapes
 let parWorkers = 0;
 for (let r = 0; r < reps + 1; r++) {
@@ -63,19 +72,34 @@ for (let r = 0; r < reps + 1; r++) {
   const sync = cpRerankSync({ candidates, itemGroup: pop.itemGroup, targets: base.targets, nGroups: 3, lambdas, m, n });
   const tsync = now() - t;
   t = now();
-  const par = await cpRerank({ candidates, itemGroup: pop.itemGroup, targets: base.targets, nGroups: 3, lambdas, m, n, workers: nWorkers });
+  const par = await cpRerank({
+    candidates,
+    itemGroup: pop.itemGroup,
+    targets: base.targets,
+    nGroups: 3,
+    lambdas,
+    m,
+    n,
+    workers: nWorkers,
+  });
   const tpar = now() - t;
   parWorkers = par.workersUsed;
   for (let k = 0; k < lambdas.length; k++) {
-    const a = sync.lists[k]!, b = par.lists[k]!;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) throw new Error(`worker and in-thread lists differ at λ ${lambdas[k]}`);
+    const a = sync.lists[k]!,
+      b = par.lists[k]!;
+    for (let i = 0; i < a.length; i++)
+      if (a[i] !== b[i]) throw new Error(`worker and in-thread lists differ at λ ${lambdas[k]}`);
   }
   if (r === 0) continue; // warm-up
-  tScore.push(score); tPrep.push(prep); tSync.push(tsync); tPar.push(tpar);
+  tScore.push(score);
+  tPrep.push(prep);
+  tSync.push(tsync);
+  tPar.push(tpar);
 }
 
 // agreement with the oracle's CP lists (a sanity line, not timed)
-let same = 0, total = 0;
+let same = 0,
+  total = 0;
 {
   const sync = cpRerankSync({ candidates, itemGroup: pop.itemGroup, targets: base.targets, nGroups: 3, lambdas, m, n });
   lambdas.forEach((l, k) => {
@@ -83,18 +107,27 @@ let same = 0, total = 0;
     for (let u = 1; u < nU; u++) {
       total++;
       let eq = true;
-      for (let j = 0; j < n; j++) if (sync.lists[k]![u * n + j] !== ref.data[u * n + j]) { eq = false; break; }
+      for (let j = 0; j < n; j++)
+        if (sync.lists[k]![u * n + j] !== ref.data[u * n + j]) {
+          eq = false;
+          break;
+        }
       if (eq) same++;
     }
   });
 }
 
-const score = median(tScore), prep = median(tPrep), sync = median(tSync), par = median(tPar);
+const score = median(tScore),
+  prep = median(tPrep),
+  sync = median(tSync),
+  par = median(tPar);
 const users = nU - 1;
 console.log(`median of ${reps} repetitions:`);
 console.log(`  scoring (GEMM + mask)            ${ms(score)}`);
 console.log(`  candidates (normalise + top-${m})  ${ms(prep)}`);
-console.log(`  greedy, 9 λ, this thread         ${ms(sync)}  (${ms(sync / lambdas.length)} per λ, ${(sync / lambdas.length / users * 1e6).toFixed(1)} µs per user)`);
+console.log(
+  `  greedy, 9 λ, this thread         ${ms(sync)}  (${ms(sync / lambdas.length)} per λ, ${((sync / lambdas.length / users) * 1e6).toFixed(1)} µs per user)`,
+);
 console.log(`  greedy, 9 λ, ${parWorkers} workers          ${ms(par)}  (incl. worker start-up)`);
 console.log(`oracle agreement: ${same}/${total} user-λ lists identical to lists/cp_result_{λ}_test.npy`);
 const best = Math.min(sync, par);

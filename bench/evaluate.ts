@@ -58,7 +58,10 @@ try {
       const cps = lambdas.map((l) => readNpyMatrixI32(join(R, 'postprocess', `cp_${l}_${split}.npy`)).data);
       const k = base.cols;
       let seed = 12345;
-      const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 4294967296; };
+      const rand = () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed / 4294967296;
+      };
       for (let e = 1; e <= nEpochs; e++) {
         const out = Int32Array.from(base.data);
         const cp = cps[Math.min(lambdas.length - 1, Math.floor((e / nEpochs) * lambdas.length))]!;
@@ -67,7 +70,9 @@ try {
       }
     }
   }
-  console.log(`setup (import, prepare, CP, ${nEpochs} synthetic epochs): ${((performance.now() - tSetup) / 1000).toFixed(2)} s — not timed`);
+  console.log(
+    `setup (import, prepare, CP, ${nEpochs} synthetic epochs): ${((performance.now() - tSetup) / 1000).toFixed(2)} s — not timed`,
+  );
   const times: number[] = [];
   let last: Record<string, unknown> = {};
   for (let r = 0; r < reps; r++) {
@@ -76,11 +81,23 @@ try {
     times.push((performance.now() - t0) / 1000);
     last = JSON.parse(out) as Record<string, unknown>;
   }
-  const c = last.calitune as { seconds: Record<string, number>; experiment: { epochs: number[] }; selected: Record<string, { epoch: number } | null> };
+  const c = last.calitune as {
+    seconds: Record<string, number>;
+    experiment: { epochs: number[] };
+    selected: Record<string, { epoch: number } | null>;
+  };
   const ms = (s: number | undefined) => `${((s ?? 0) * 1000).toFixed(0)} ms`;
-  console.log(`evaluated ${c.experiment.epochs.length} epochs + ${Object.keys((last.postprocessed as object) ?? {}).length} CP λ + base on ${R}`);
-  console.log(`last run: base lists ${ms(c.seconds.base_lists)}, CP ${ms(c.seconds.postprocessed)}, epochs ${ms(c.seconds.finetuned)}, per-user TSV ${ms(c.seconds.per_user_table)}`);
-  console.log(`selected epochs: ${Object.entries(c.selected).map(([m, s]) => `${m} ${s?.epoch ?? '-'}`).join(', ')}`);
+  console.log(
+    `evaluated ${c.experiment.epochs.length} epochs + ${Object.keys((last.postprocessed as object) ?? {}).length} CP λ + base on ${R}`,
+  );
+  console.log(
+    `last run: base lists ${ms(c.seconds.base_lists)}, CP ${ms(c.seconds.postprocessed)}, epochs ${ms(c.seconds.finetuned)}, per-user TSV ${ms(c.seconds.per_user_table)}`,
+  );
+  console.log(
+    `selected epochs: ${Object.entries(c.selected)
+      .map(([m, s]) => `${m} ${s?.epoch ?? '-'}`)
+      .join(', ')}`,
+  );
   console.log(`wall times: ${times.map((t) => t.toFixed(3)).join(', ')} s`);
   console.log('reference: 14 s to build lists + 5 s to score 375 epochs');
   const med = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;

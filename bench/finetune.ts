@@ -49,10 +49,17 @@ const ie = readNpyMatrixF32(join(oracle, 'item_emb.npy'));
 const pg = popularityGroupsFromSplit(ds, 'all', [0.2, 0.6, 0.2]);
 const tg = userTargets(ds.train, pg.itemGroup, pg.nGroups);
 console.log(`oracle: ${oracle}`);
-console.log(`  ${ds.nUsers - 1} users × ${ds.nItems - 1} items, dim ${ue.cols} (load + prepare ${((performance.now() - t0) / 1000).toFixed(2)} s)`);
+console.log(
+  `  ${ds.nUsers - 1} users × ${ds.nItems - 1} items, dim ${ue.cols} (load + prepare ${((performance.now() - t0) / 1000).toFixed(2)} s)`,
+);
 const be = gemmBackend();
 console.log(`gemm: ${be.name} — ${be.detail}`);
-console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+console.log(
+  `load average: ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -67,8 +74,14 @@ function benchOne(frozen: boolean, perGroup = 0): number {
   model.itemEmb.value.set(ie.data);
   const validator = new Validator({ ds, itemGroups: pg.itemGroup, nGroups: pg.nGroups, targets: tg.targets, k: 10 });
   const config: FinetuneConfig = {
-    ...DEFAULT_FINETUNE_CONFIG, freeze_item_emb: frozen, combined_mode_alpha: 0.5, k_candidates: 50, train_batch_size: 16,
-    candidates_per_group: perGroup, num_epochs: warmup + timed, early_stopping_patience: 1000,
+    ...DEFAULT_FINETUNE_CONFIG,
+    freeze_item_emb: frozen,
+    combined_mode_alpha: 0.5,
+    k_candidates: 50,
+    train_batch_size: 16,
+    candidates_per_group: perGroup,
+    num_epochs: warmup + timed,
+    early_stopping_patience: 1000,
   };
   const dir = mkdtempSync(join(tmpdir(), 'calitune-bench-ft-'));
   const recs: EpochLogRecord[] = [];
@@ -78,7 +91,9 @@ function benchOne(frozen: boolean, perGroup = 0): number {
   let lastCpu = process.cpuUsage();
   try {
     finetune({
-      model, config, journal: experimentJournal(dir),
+      model,
+      config,
+      journal: experimentJournal(dir),
       data: { train: ds.train, itemGroups: pg.itemGroup, nGroups: pg.nGroups, userTargets: tg.targets },
       validate: validator.validate,
       fusedValidate: (m, cand) => {
@@ -106,15 +121,23 @@ function benchOne(frozen: boolean, perGroup = 0): number {
   const wall = median(walls);
   const phases = median(recs.map((r) => r.train_s + r.regen_s + r.valid_s));
   const lastRec = recs[recs.length - 1]!;
-  console.log(`\n${frozen ? 'frozen' : 'unfrozen'} item embeddings${perGroup ? `, + ${perGroup} candidates per group` : ''}: ${recs.length} timed epochs after ${warmup} warm-up (medians)`);
+  console.log(
+    `\n${frozen ? 'frozen' : 'unfrozen'} item embeddings${perGroup ? `, + ${perGroup} candidates per group` : ''}: ${recs.length} timed epochs after ${warmup} warm-up (medians)`,
+  );
   console.log(`  train (forward, loss, backward, RAdam) : ${ms(train)}`);
-  console.log(`  candidate regeneration (${perGroup ? `top-50 + ${perGroup}/group) ` : 'top-50)'.padEnd(15)}: ${ms(regen)}`);
+  console.log(
+    `  candidate regeneration (${perGroup ? `top-50 + ${perGroup}/group) ` : 'top-50)'.padEnd(15)}: ${ms(regen)}`,
+  );
   console.log(`  validation (valid NDCG, test-time JSD) : ${ms(valid)}`);
   console.log(`  phases: train + regen + validation     : ${ms(phases)}`);
   console.log(`  bookkeeping (log line, resume state)   : ${ms(Math.max(0, wall - phases))}`);
-  console.log(`  epoch wall clock                       : ${ms(wall)}   ← RESULT (mean ${ms(walls.reduce((a, b) => a + b, 0) / walls.length)})`);
+  console.log(
+    `  epoch wall clock                       : ${ms(wall)}   ← RESULT (mean ${ms(walls.reduce((a, b) => a + b, 0) / walls.length)})`,
+  );
   console.log(`  process CPU per epoch (all threads)    : ${ms(median(cpus))}`);
-  console.log(`  after epoch ${lastRec.epoch}: valid NDCG@10 ${lastRec.valid_ndcg.toFixed(5)}, JSD@10 ${lastRec.jsd.toFixed(5)}`);
+  console.log(
+    `  after epoch ${lastRec.epoch}: valid NDCG@10 ${lastRec.valid_ndcg.toFixed(5)}, JSD@10 ${lastRec.jsd.toFixed(5)}`,
+  );
   return wall;
 }
 

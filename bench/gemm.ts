@@ -13,7 +13,10 @@ import { topkRows } from '../src/math/topk.js';
 import type { Csr } from '../src/math/csr.js';
 import { DEFAULT_SEED } from '../src/util/seed.js';
 
-const USERS = 6040, ITEMS = 3706, DIM = 256, K = 10;
+const USERS = 6040,
+  ITEMS = 3706,
+  DIM = 256,
+  K = 10;
 const FLOPS = 2 * USERS * ITEMS * DIM;
 
 function randomMatrix(rng: Rng, rows: number, cols: number): Matrix {
@@ -32,7 +35,10 @@ function randomCsr(rng: Rng, avg: number): Csr {
     const row: number[] = [];
     while (row.length < n) {
       const i = 1 + rng.nextInt(ITEMS - 1);
-      if (!seen[i]) { seen[i] = 1; row.push(i); }
+      if (!seen[i]) {
+        seen[i] = 1;
+        row.push(i);
+      }
     }
     for (const i of row) seen[i] = 0;
     row.sort((a, b) => a - b);
@@ -40,7 +46,7 @@ function randomCsr(rng: Rng, avg: number): Csr {
     indptr[u + 1] = indptr[u]! + n;
   }
   const indices = new Int32Array(indptr[USERS]!);
-  chunks.forEach((c, u) => indices.set(c, indptr[u]!));
+  for (const [u, c] of chunks.entries()) indices.set(c, indptr[u]!);
   return { nRows: USERS, nCols: ITEMS, indptr, indices };
 }
 
@@ -59,20 +65,30 @@ function time(reps: number, f: () => void): number {
 
 function main(): void {
   const rng = new Rng(DEFAULT_SEED);
-  const U = randomMatrix(rng, USERS, DIM), V = randomMatrix(rng, ITEMS, DIM);
+  const U = randomMatrix(rng, USERS, DIM),
+    V = randomMatrix(rng, ITEMS, DIM);
   const train = randomCsr(rng, 165);
   const users = Int32Array.from({ length: USERS }, (_, i) => i);
   const C = new Float32Array(USERS * ITEMS);
 
   let blas: GemmBackend | undefined;
-  try { blas = setGemmBackend('openblas'); } catch (e) { console.log(`OpenBLAS unavailable: ${(e as Error).message}`); }
+  try {
+    blas = setGemmBackend('openblas');
+  } catch (e) {
+    console.log(`OpenBLAS unavailable: ${(e as Error).message}`);
+  }
 
   const rows: Array<[string, string, string]> = [];
-  let blasGemm = NaN, blasScore = NaN;
+  let blasGemm = NaN,
+    blasScore = NaN;
   if (blas) {
     console.log(`OpenBLAS: ${blas.detail}`);
     blasGemm = time(7, () => blas!.sgemm(false, true, USERS, ITEMS, DIM, 1, U.data, DIM, V.data, DIM, 0, C, ITEMS));
-    rows.push(['sgemm NT 6040×3706×256 (one call)', 'openblas', `${(blasGemm * 1e3).toFixed(1)} ms  ${(FLOPS / blasGemm / 1e9).toFixed(1)} GFLOP/s`]);
+    rows.push([
+      'sgemm NT 6040×3706×256 (one call)',
+      'openblas',
+      `${(blasGemm * 1e3).toFixed(1)} ms  ${(FLOPS / blasGemm / 1e9).toFixed(1)} GFLOP/s`,
+    ]);
     blasScore = time(5, () => scoreTopK(U, V, users, K, [train]));
     rows.push(['score+mask+top-10, blocks of 256', 'openblas', `${(blasScore * 1e3).toFixed(1)} ms`]);
   }
@@ -80,12 +96,17 @@ function main(): void {
   rows.push(['top-10 alone on 6040×3706 scores', '-', `${(topk * 1e3).toFixed(1)} ms`]);
 
   const tsGemm = time(1, () => tsSgemm(false, true, USERS, ITEMS, DIM, 1, U.data, DIM, V.data, DIM, 0, C, ITEMS));
-  rows.push(['sgemm NT 6040×3706×256 (one call)', 'typescript', `${(tsGemm * 1e3).toFixed(0)} ms  ${(FLOPS / tsGemm / 1e9).toFixed(2)} GFLOP/s`]);
+  rows.push([
+    'sgemm NT 6040×3706×256 (one call)',
+    'typescript',
+    `${(tsGemm * 1e3).toFixed(0)} ms  ${(FLOPS / tsGemm / 1e9).toFixed(2)} GFLOP/s`,
+  ]);
   setGemmBackend('typescript');
   const tsScore = time(1, () => scoreTopK(U, V, users, K, [train]));
   rows.push(['score+mask+top-10, blocks of 256', 'typescript', `${(tsScore * 1e3).toFixed(0)} ms`]);
 
-  const w0 = Math.max(...rows.map((r) => r[0].length)), w1 = Math.max(...rows.map((r) => r[1].length));
+  const w0 = Math.max(...rows.map((r) => r[0].length)),
+    w1 = Math.max(...rows.map((r) => r[1].length));
   console.log(`\n${'what'.padEnd(w0)}  ${'backend'.padEnd(w1)}  time`);
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
   console.log('');

@@ -28,7 +28,12 @@ async function quiet<T>(f: () => Promise<T>): Promise<T> {
   const e = process.stderr.write.bind(process.stderr);
   process.stdout.write = (() => true) as typeof process.stdout.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
-  try { return await f(); } finally { process.stdout.write = w; process.stderr.write = e; }
+  try {
+    return await f();
+  } finally {
+    process.stdout.write = w;
+    process.stderr.write = e;
+  }
 }
 
 function timePerRequest(service: RecommendationService, users: string[], extra: Partial<RecommendRequest>): number {
@@ -45,14 +50,23 @@ function timePerRequest(service: RecommendationService, users: string[], extra: 
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-bench-serve-'));
 try {
-  const baseRun = join(tmp, 'base'), ftRun = join(tmp, 'calitune');
+  const baseRun = join(tmp, 'base'),
+    ftRun = join(tmp, 'calitune');
   await quiet(async () => {
     for (const args of [
       ['import', '--from', oracle, '--run', baseRun],
       ['prepare', '--run', baseRun, '--popularity-source', 'all'],
-      ['import', '--from', oracle, '--run', ftRun,
-        '--user-emb', join(oracle, 'finetuned', 'c0.5_unfrozen_epoch184_user_emb.npy'),
-        '--item-emb', join(oracle, 'finetuned', 'c0.5_unfrozen_epoch184_item_emb.npy')],
+      [
+        'import',
+        '--from',
+        oracle,
+        '--run',
+        ftRun,
+        '--user-emb',
+        join(oracle, 'finetuned', 'c0.5_unfrozen_epoch184_user_emb.npy'),
+        '--item-emb',
+        join(oracle, 'finetuned', 'c0.5_unfrozen_epoch184_item_emb.npy'),
+      ],
     ]) {
       if ((await cli(args)) !== 0) throw new Error(`setup failed: calitune ${args.join(' ')}`);
     }
@@ -81,7 +95,9 @@ try {
   console.log(`ML-100K, ${users.length} users, top-10, GEMM ${gemmBackend().name}; median of ${reps} passes`);
   console.log(`  base model            ${baseUs.toFixed(1)} µs/request`);
   console.log(`  CaliTune (epoch 184)  ${ftUs.toFixed(1)} µs/request   (${(ftUs / baseUs).toFixed(2)}× base)`);
-  console.log(`  CP λ 0.5, m 100       ${cpUs.toFixed(1)} µs/request   (${(cpUs / baseUs).toFixed(2)}× base; + ${cpStartup.toFixed(0)} ms once for the global normalisation)`);
+  console.log(
+    `  CP λ 0.5, m 100       ${cpUs.toFixed(1)} µs/request   (${(cpUs / baseUs).toFixed(2)}× base; + ${cpStartup.toFixed(0)} ms once for the global normalisation)`,
+  );
   console.log(`  HTTP GET (CaliTune)   ${httpMs.toFixed(3)} ms/request round trip on loopback, sequential`);
   console.log(`RESULT serve_base_us ${baseUs.toFixed(1)} us`);
   console.log(`RESULT serve_calitune_us ${ftUs.toFixed(1)} us`);

@@ -9,8 +9,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
 const out = join(nativeDir, 'build', 'Release', 'calitune_blas.node');
-const hasHeader = ['/usr/include/cblas.h', '/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/openblas/cblas.h',
-  '/usr/include/aarch64-linux-gnu/cblas.h'].some((p) => existsSync(p));
+const hasHeader = [
+  '/usr/include/cblas.h',
+  '/usr/include/x86_64-linux-gnu/cblas.h',
+  '/usr/include/openblas/cblas.h',
+  '/usr/include/aarch64-linux-gnu/cblas.h',
+].some((p) => existsSync(p));
 const required = process.env.CALITUNE_REQUIRE_NATIVE === '1';
 
 if (!hasHeader) {
@@ -24,7 +28,9 @@ const cmd = npmGyp ? process.execPath : 'node-gyp';
 const args = npmGyp ? [npmGyp, 'rebuild'] : ['rebuild'];
 const r = spawnSync(cmd, args, { cwd: nativeDir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0 || !existsSync(out)) {
-  console.warn(`build:native: node-gyp failed; using the TypeScript GEMM fallback\n${r.stdout ?? ''}${r.stderr ?? r.error ?? ''}`);
+  console.warn(
+    `build:native: node-gyp failed; using the TypeScript GEMM fallback\n${r.stdout ?? ''}${r.stderr ?? r.error ?? ''}`,
+  );
   process.exit(required ? 1 : 0);
 }
 console.log(`build:native: built ${out}`);

@@ -43,19 +43,36 @@ export class CandidatePicker {
   private readonly itemGroup: Int32Array;
   private readonly inTop: Int32Array;
 
-  constructor(readonly nItems: number, readonly k: number, readonly perGroup = 0, itemGroups?: Int32Array, nGroups = 0) {
-    if (!Number.isInteger(perGroup) || perGroup < 0) throw new RangeError(`candidates: per-group count ${perGroup} must be an integer ≥ 0`);
+  constructor(
+    readonly nItems: number,
+    readonly k: number,
+    readonly perGroup = 0,
+    itemGroups?: Int32Array,
+    nGroups = 0,
+  ) {
+    if (!Number.isInteger(perGroup) || perGroup < 0)
+      throw new RangeError(`candidates: per-group count ${perGroup} must be an integer ≥ 0`);
     if (perGroup > 0 && (!itemGroups || itemGroups.length !== nItems || !(nGroups >= 1))) {
-      throw new RangeError('candidates: per-group candidates need the item groups of every item and the number of groups');
+      throw new RangeError(
+        'candidates: per-group candidates need the item groups of every item and the number of groups',
+      );
     }
     const G = perGroup > 0 ? nGroups : 0;
     this.width = k + G * perGroup;
     checkK(this.width, nItems);
     const counts = new Int32Array(G);
-    if (G > 0) for (let i = 1; i < nItems; i++) { const g = itemGroups![i]!; if (g >= 0 && g < G) counts[g]!++; }
+    if (G > 0)
+      for (let i = 1; i < nItems; i++) {
+        const g = itemGroups![i]!;
+        if (g >= 0 && g < G) counts[g]!++;
+      }
     this.groupItems = Array.from({ length: G }, (_, g) => new Int32Array(counts[g]!));
     const fill = new Int32Array(G);
-    if (G > 0) for (let i = 1; i < nItems; i++) { const g = itemGroups![i]!; if (g >= 0 && g < G) this.groupItems[g]![fill[g]!++] = i; }
+    if (G > 0)
+      for (let i = 1; i < nItems; i++) {
+        const g = itemGroups![i]!;
+        if (g >= 0 && g < G) this.groupItems[g]![fill[g]!++] = i;
+      }
     let maxGroup = 0;
     for (const a of this.groupItems) maxGroup = Math.max(maxGroup, a.length);
     this.gathered = new Float32Array(G > 0 ? Math.max(maxGroup, nItems) : 0);
@@ -125,10 +142,17 @@ export class CandidatePicker {
  * see CandidatePicker; a plain k means the top k), scored in blocks of `blockUsers` users.
  * Row i belongs to users[i].
  */
-export function relevanceCandidates(model: Recommender, users: Int32Array, pickerOrK: CandidatePicker | number, blockUsers = 256, out?: Int32Array): Int32Array {
+export function relevanceCandidates(
+  model: Recommender,
+  users: Int32Array,
+  pickerOrK: CandidatePicker | number,
+  blockUsers = 256,
+  out?: Int32Array,
+): Int32Array {
   const nItems = model.nItems;
   const picker = typeof pickerOrK === 'number' ? new CandidatePicker(nItems, pickerOrK) : pickerOrK;
-  if (picker.nItems !== nItems) throw new RangeError(`relevanceCandidates: picker built for ${picker.nItems} items, the model has ${nItems}`);
+  if (picker.nItems !== nItems)
+    throw new RangeError(`relevanceCandidates: picker built for ${picker.nItems} items, the model has ${nItems}`);
   const k = picker.width;
   const res = out ?? new Int32Array(users.length * k);
   if (res.length < users.length * k) throw new RangeError('relevanceCandidates: output buffer too small');
@@ -169,11 +193,18 @@ export function randomCandidates(rng: Rng, rows: number, nItems: number, k: numb
 }
 
 /** y: 1 where candidates[i·k + c] is in users[i]'s train row, else 0 (Uint8Array B×K). */
-export function candidateLabels(train: Csr, users: Int32Array, candidates: Int32Array, k: number, out?: Uint8Array): Uint8Array {
+export function candidateLabels(
+  train: Csr,
+  users: Int32Array,
+  candidates: Int32Array,
+  k: number,
+  out?: Uint8Array,
+): Uint8Array {
   const res = out ?? new Uint8Array(users.length * k);
   for (let i = 0; i < users.length; i++) {
     const u = users[i]!;
-    const lo = train.indptr[u]!, hi = train.indptr[u + 1]!;
+    const lo = train.indptr[u]!,
+      hi = train.indptr[u + 1]!;
     for (let c = 0; c < k; c++) res[i * k + c] = sortedContains(train.indices, lo, hi, candidates[i * k + c]!) ? 1 : 0;
   }
   return res;

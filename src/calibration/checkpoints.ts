@@ -56,13 +56,17 @@ export interface CheckpointRecord extends EpochMetrics {
 
 /** UserError unless `keep` is a keep policy. */
 export function checkKeepPolicy(keep: string): asserts keep is KeepPolicy {
-  if (!(KEEP_POLICIES as readonly string[]).includes(keep)) throw new UserError(`the keep policy must be one of ${KEEP_POLICIES.join(', ')} (got '${keep}')`);
+  if (!(KEEP_POLICIES as readonly string[]).includes(keep))
+    throw new UserError(`the keep policy must be one of ${KEEP_POLICIES.join(', ')} (got '${keep}')`);
 }
 
 /** Per record: whether the policy keeps its weights (the newest always; `all` every one). */
 export function keptWeights(records: readonly EpochMetrics[], keep: KeepPolicy): boolean[] {
   if (keep === 'all') return records.map(() => true);
-  const front = keep === 'frontier' ? onParetoFront(records.map((r) => ({ ndcg: r.validNdcg, jsd: r.jsd }))) : records.map(() => false);
+  const front =
+    keep === 'frontier'
+      ? onParetoFront(records.map((r) => ({ ndcg: r.validNdcg, jsd: r.jsd })))
+      : records.map(() => false);
   const last = records.length - 1;
   return records.map((_, i) => front[i]! || i === last);
 }

@@ -19,29 +19,31 @@ const int = (min: number) => z.number().int().min(min);
  * The CaliTune configuration keys (the reference's YAML names) with their types and ranges; every key is required here,
  * loading a file fills in the defaults.
  */
-export const finetuneConfigSchema = z.object({
-  random_seed: z.number().int(),
-  num_epochs: int(1),
-  train_batch_size: int(1),
-  learning_rate: z.number().positive().finite(),
-  schedule_lr: z.boolean(),
-  lr_scheduler_step_size: int(1),
-  lr_scheduler_gamma: z.number().positive().finite(),
-  loss_param: z.enum(['kl']),
-  freeze_item_emb: z.boolean(),
-  user_adapter: z.boolean(),
-  finetuning_mode: z.enum(MODES),
-  combined_mode_alpha: z.number().min(0).max(1),
-  candidate_selection: z.enum(SELECTIONS),
-  k_candidates: int(1),
-  candidates_per_group: int(0),
-  regenerate_candidates: z.boolean(),
-  remove_valid_items: z.boolean(),
-  top_k_ndcg: int(1),
-  early_stopping_patience: int(1),
-  target_metric: z.enum(SELECTION_MODES),
-  model_save_interval: int(0),
-}).strict();
+export const finetuneConfigSchema = z
+  .object({
+    random_seed: z.number().int(),
+    num_epochs: int(1),
+    train_batch_size: int(1),
+    learning_rate: z.number().positive().finite(),
+    schedule_lr: z.boolean(),
+    lr_scheduler_step_size: int(1),
+    lr_scheduler_gamma: z.number().positive().finite(),
+    loss_param: z.enum(['kl']),
+    freeze_item_emb: z.boolean(),
+    user_adapter: z.boolean(),
+    finetuning_mode: z.enum(MODES),
+    combined_mode_alpha: z.number().min(0).max(1),
+    candidate_selection: z.enum(SELECTIONS),
+    k_candidates: int(1),
+    candidates_per_group: int(0),
+    regenerate_candidates: z.boolean(),
+    remove_valid_items: z.boolean(),
+    top_k_ndcg: int(1),
+    early_stopping_patience: int(1),
+    target_metric: z.enum(SELECTION_MODES),
+    model_save_interval: int(0),
+  })
+  .strict();
 
 /** A complete CaliTune fine-tuning configuration (defaults in {@link DEFAULT_FINETUNE_CONFIG}). */
 export type FinetuneConfig = z.infer<typeof finetuneConfigSchema>;
@@ -122,7 +124,7 @@ function allowedFor(key: string): string {
 }
 
 function describe(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v));
 }
 
 /**
@@ -130,7 +132,11 @@ function describe(v: unknown): string {
  * wrong types/ranges → UserError naming the key and what is allowed. `lines` maps keys to
  * their line in `file` for error positions.
  */
-export function validateFinetuneConfig(raw: unknown, file?: string, lines?: ReadonlyMap<string, number>): LoadedFinetuneConfig {
+export function validateFinetuneConfig(
+  raw: unknown,
+  file?: string,
+  lines?: ReadonlyMap<string, number>,
+): LoadedFinetuneConfig {
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError('the fine-tuning config must be a mapping of keys to values', file, 1);
@@ -145,7 +151,8 @@ export function validateFinetuneConfig(raw: unknown, file?: string, lines?: Read
     if (!KNOWN_KEYS.includes(key)) {
       throw new UserError(
         `unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')} (ignored: ${Object.keys(IGNORED_KEYS).join(', ')})`,
-        file, lines?.get(key),
+        file,
+        lines?.get(key),
       );
     }
     merged[key] = key === 'loss_param' && typeof value === 'string' ? value.toLowerCase() : value; // the reference casefolds it
@@ -154,11 +161,18 @@ export function validateFinetuneConfig(raw: unknown, file?: string, lines?: Read
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
-    throw new UserError(`config key '${key}': got ${describe(merged[key])}, expected ${allowedFor(key)}`, file, lines?.get(key));
+    throw new UserError(
+      `config key '${key}': got ${describe(merged[key])}, expected ${allowedFor(key)}`,
+      file,
+      lines?.get(key),
+    );
   }
   if (r.data.candidates_per_group > 0 && r.data.candidate_selection !== 'relevance') {
-    throw new UserError(`config key 'candidates_per_group': ${r.data.candidates_per_group} applies to relevance candidates only (candidate_selection is '${r.data.candidate_selection}')`,
-      file, lines?.get('candidates_per_group'));
+    throw new UserError(
+      `config key 'candidates_per_group': ${r.data.candidates_per_group} applies to relevance candidates only (candidate_selection is '${r.data.candidate_selection}')`,
+      file,
+      lines?.get('candidates_per_group'),
+    );
   }
   return { config: r.data, notes };
 }
@@ -169,13 +183,20 @@ export function loadFinetuneConfig(path: string, overrides: readonly string[] = 
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read the fine-tuning config: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, path);
+    throw new UserError(
+      `cannot read the fine-tuning config: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      path,
+    );
   }
   return parseFinetuneConfigYaml(text, path, overrides);
 }
 
 /** Parses and validates configuration YAML (after `key=value` overrides); UserError naming the file and line. */
-export function parseFinetuneConfigYaml(text: string, file = '<config>', overrides: readonly string[] = []): LoadedFinetuneConfig {
+export function parseFinetuneConfigYaml(
+  text: string,
+  file = '<config>',
+  overrides: readonly string[] = [],
+): LoadedFinetuneConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -186,19 +207,24 @@ export function parseFinetuneConfigYaml(text: string, file = '<config>', overrid
   const lines = new Map<string, number>();
   if (isMap(doc.contents)) {
     for (const pair of doc.contents.items) {
-      if (isScalar(pair.key) && pair.key.range) lines.set(String(pair.key.value), lineCounter.linePos(pair.key.range[0]).line);
+      if (isScalar(pair.key) && pair.key.range)
+        lines.set(String(pair.key.value), lineCounter.linePos(pair.key.range[0]).line);
     }
   }
   const raw = doc.toJS() as unknown;
   const base = raw === null || raw === undefined ? {} : raw;
-  if (typeof base !== 'object' || Array.isArray(base)) throw new UserError('the fine-tuning config must be a mapping of keys to values', file, 1);
+  if (typeof base !== 'object' || Array.isArray(base))
+    throw new UserError('the fine-tuning config must be a mapping of keys to values', file, 1);
   const withOverrides = applyOverrides(base as Record<string, unknown>, overrides);
   for (const o of overrides) lines.delete(o.slice(0, o.indexOf('=')).trim());
   return validateFinetuneConfig(withOverrides, file, lines);
 }
 
 /** Applies `key=value` overrides; the value is parsed as a YAML scalar (`true`, `0.5`, `random`). */
-export function applyOverrides(raw: Readonly<Record<string, unknown>>, overrides: readonly string[]): Record<string, unknown> {
+export function applyOverrides(
+  raw: Readonly<Record<string, unknown>>,
+  overrides: readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...raw };
   for (const o of overrides) {
     const eq = o.indexOf('=');
@@ -207,7 +233,9 @@ export function applyOverrides(raw: Readonly<Record<string, unknown>>, overrides
     const key = o.slice(0, eq).trim();
     const text = o.slice(eq + 1).trim();
     if (!KNOWN_KEYS.includes(key) && !(key in IGNORED_KEYS)) {
-      throw fail((n) => `${n.option('overrides')} ${o}: unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')}`);
+      throw fail(
+        (n) => `${n.option('overrides')} ${o}: unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')}`,
+      );
     }
     let value: unknown;
     try {
@@ -216,7 +244,8 @@ export function applyOverrides(raw: Readonly<Record<string, unknown>>, overrides
       const why = (e as Error).message.split('\n')[0];
       throw fail((n) => `${n.option('overrides')} ${o}: cannot parse the value: ${why}`);
     }
-    if (value !== null && typeof value === 'object') throw fail((n) => `${n.option('overrides')} ${o}: the value must be a scalar`);
+    if (value !== null && typeof value === 'object')
+      throw fail((n) => `${n.option('overrides')} ${o}: the value must be a scalar`);
     out[key] = value;
   }
   return out;

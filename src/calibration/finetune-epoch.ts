@@ -30,7 +30,8 @@ export interface BatchBuffers {
 /** The batch buffers for `state`'s batch size, candidate width and groups. */
 export function createBatchBuffers(state: FinetuneState): BatchBuffers {
   const maxB = Math.min(state.config.train_batch_size, state.users.length);
-  const K = state.width, G = state.data.nGroups;
+  const K = state.width,
+    G = state.data.nGroups;
   return {
     users: new Int32Array(maxB),
     candidates: new Int32Array(maxB * K),
@@ -77,8 +78,15 @@ function batchLoss(state: FinetuneState, buf: BatchBuffers, B: number, ownAccura
   const G = state.data.nGroups;
   const scores = model.forwardCandidates(buf.users.subarray(0, B), buf.candidates.subarray(0, B * K), K);
   const v = buf.loss.forward({
-    B, K, G, scores, positives: buf.positives.subarray(0, B * K), groups: buf.groups.subarray(0, B * K),
-    targets: buf.targets.subarray(0, B * G), alpha, skipAccuracy: ownAccuracy,
+    B,
+    K,
+    G,
+    scores,
+    positives: buf.positives.subarray(0, B * K),
+    groups: buf.groups.subarray(0, B * K),
+    targets: buf.targets.subarray(0, B * G),
+    alpha,
+    skipAccuracy: ownAccuracy,
   });
   if (ownAccuracy) {
     v.accuracy = model.nativeAccuracyLoss!(buf.users.subarray(0, B), { scale: 1 - alpha, grad: true });
@@ -103,14 +111,19 @@ function divergedError(epoch: number, v: CaliTuneLossValue, state: FinetuneState
  * UserError (before any update of the batch) when a loss is not finite.
  */
 export function trainEpoch(
-  state: FinetuneState, buf: BatchBuffers, epoch: number, sink?: ImprovementSink,
+  state: FinetuneState,
+  buf: BatchBuffers,
+  epoch: number,
+  sink?: ImprovementSink,
 ): EpochLosses {
   const { model, config: cfg, optimizer, params, rowHints, alpha, width: K } = state;
   const nTrain = state.users.length;
   // A model with its own accuracy loss (MultiVAE) replaces the listwise accuracy term.
   const ownAccuracy = typeof model.nativeAccuracyLoss === 'function' && alpha < 1;
   const perm = state.rng.permutation(nTrain);
-  let accSum = 0, calSum = 0, nBatches = 0;
+  let accSum = 0,
+    calSum = 0,
+    nBatches = 0;
   for (let start = 0; start < nTrain; start += cfg.train_batch_size) {
     const B = Math.min(cfg.train_batch_size, nTrain - start);
     fillBatch(state, buf, perm, start, B);

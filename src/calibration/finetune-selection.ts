@@ -71,9 +71,18 @@ export function validateBeforeFinetuning(state: FinetuneState, v: EpochValidator
   const { val: v0, validS, regenS } = validateAndRegenerate(state, v, true);
   state.progress.initial = { validNdcg: v0.validNdcg, jsd: v0.jsd };
   return {
-    epoch: 0, lr: state.optimizer.lr, acc_loss: null, cal_loss: null, valid_ndcg: v0.validNdcg, jsd: v0.jsd,
-    tradeoff: tradeoffScore(v0.validNdcg, v0.jsd, v0.validNdcg, v0.jsd), improved: [], checkpoint: false,
-    train_s: 0, regen_s: regenS, valid_s: validS,
+    epoch: 0,
+    lr: state.optimizer.lr,
+    acc_loss: null,
+    cal_loss: null,
+    valid_ndcg: v0.validNdcg,
+    jsd: v0.jsd,
+    tradeoff: tradeoffScore(v0.validNdcg, v0.jsd, v0.validNdcg, v0.jsd),
+    improved: [],
+    checkpoint: false,
+    train_s: 0,
+    regen_s: regenS,
+    valid_s: validS,
   };
 }
 
@@ -101,17 +110,29 @@ function improvedMetrics(state: FinetuneState, val: ValidationResult, trade: num
  * Once `model_save_interval` improvements have accumulated, hands a copy of the trainable
  * tensors, the metrics and the lists to the sink and restarts the count; true if it did hand over.
  */
-function handOverCheckpoint(state: FinetuneState, epoch: number, val: ValidationResult, trade: number | null,
-  sink: ImprovementSink | undefined): boolean {
-  const cfg = state.config, st = state.progress;
+function handOverCheckpoint(
+  state: FinetuneState,
+  epoch: number,
+  val: ValidationResult,
+  trade: number | null,
+  sink: ImprovementSink | undefined,
+): boolean {
+  const cfg = state.config,
+    st = state.progress;
   if (!(cfg.model_save_interval > 0 && st.improvementCounter >= cfg.model_save_interval)) return false;
   let saved = false;
   if (sink) {
     const tensors: NamedTensor[] = state.params.map((p) => ({
-      name: p.name, shape: [...p.shape], data: p.value.slice(),
+      name: p.name,
+      shape: [...p.shape],
+      data: p.value.slice(),
     }));
-    sink.onImprovement(epoch, tensors, { epoch, validNdcg: val.validNdcg, jsd: val.jsd, tradeoff: trade ?? NaN },
-      { valid: val.validLists, test: val.testLists, k: cfg.top_k_ndcg });
+    sink.onImprovement(
+      epoch,
+      tensors,
+      { epoch, validNdcg: val.validNdcg, jsd: val.jsd, tradeoff: trade ?? NaN },
+      { valid: val.validLists, test: val.testLists, k: cfg.top_k_ndcg },
+    );
     saved = true;
   }
   st.improvementCounter = 0;
@@ -120,7 +141,8 @@ function handOverCheckpoint(state: FinetuneState, epoch: number, val: Validation
 
 /** Records `epoch` as finished and sets the stop reason when a stop rule fires. */
 function applyStopRules(state: FinetuneState, epoch: number, val: ValidationResult): void {
-  const st = state.progress, cfg = state.config;
+  const st = state.progress,
+    cfg = state.config;
   const identical = Math.abs(val.validNdcg - st.last.validNdcg) < 1e-6 && Math.abs(val.jsd - st.last.jsd) < 1e-6;
   if (identical) st.identicalCounter++;
   else st.identicalCounter = 0;
@@ -144,21 +166,36 @@ export interface TrainedEpoch {
  * Validation and selection after the training of `t.epoch`: candidates, metrics, improvements,
  * checkpoint, stop rules. Advances the progress to the epoch and returns its log record.
  */
-export function validateAndSelect(state: FinetuneState, v: EpochValidator, t: TrainedEpoch,
-  sink: ImprovementSink | undefined): EpochLogRecord {
+export function validateAndSelect(
+  state: FinetuneState,
+  v: EpochValidator,
+  t: TrainedEpoch,
+  sink: ImprovementSink | undefined,
+): EpochLogRecord {
   const { epoch, losses } = t;
-  const st = state.progress, alpha = state.alpha;
+  const st = state.progress,
+    alpha = state.alpha;
   const { val, regenS, validS } = validateAndRegenerate(state, v, state.config.regenerate_candidates);
   const trade = tradeoffScore(val.validNdcg, val.jsd, st.initial.validNdcg, st.initial.jsd);
   const improved = improvedMetrics(state, val, trade);
-  if (improved.length) { st.lastImprovementEpoch = epoch; st.improvementCounter += improved.length; }
+  if (improved.length) {
+    st.lastImprovementEpoch = epoch;
+    st.improvementCounter += improved.length;
+  }
   const saved = handOverCheckpoint(state, epoch, val, trade, sink);
   applyStopRules(state, epoch, val);
   return {
-    epoch, lr: t.lr,
+    epoch,
+    lr: t.lr,
     acc_loss: alpha < 1 ? losses.accSum / losses.nBatches : null,
     cal_loss: alpha > 0 ? losses.calSum / losses.nBatches : null,
-    valid_ndcg: val.validNdcg, jsd: val.jsd, tradeoff: trade, improved, checkpoint: saved,
-    train_s: t.trainS, regen_s: regenS, valid_s: validS,
+    valid_ndcg: val.validNdcg,
+    jsd: val.jsd,
+    tradeoff: trade,
+    improved,
+    checkpoint: saved,
+    train_s: t.trainS,
+    regen_s: regenS,
+    valid_s: validS,
   };
 }

@@ -136,7 +136,11 @@ export function createFinetuneState(model: Recommender, cfg: FinetuneConfig, dat
   const alpha = calibrationAlpha(cfg);
   checkFinetuneInputs(model, cfg, data);
   const picker = new CandidatePicker(
-    model.nItems, cfg.k_candidates, cfg.candidates_per_group, data.itemGroups, data.nGroups,
+    model.nItems,
+    cfg.k_candidates,
+    cfg.candidates_per_group,
+    data.itemGroups,
+    data.nGroups,
   );
   const users = finetuneUsers(data.train);
   if (users.length === 0) throw new UserError('no user has train items: nothing to fine-tune');
@@ -154,7 +158,18 @@ export function createFinetuneState(model: Recommender, cfg: FinetuneConfig, dat
   const schedule = new StepLR(optimizer, cfg.lr_scheduler_step_size, cfg.lr_scheduler_gamma);
   const width = picker.width;
   return {
-    model, config: cfg, data, alpha, picker, width, users, params, optimizer, schedule, gradsSelfZeroing, rowHints,
+    model,
+    config: cfg,
+    data,
+    alpha,
+    picker,
+    width,
+    users,
+    params,
+    optimizer,
+    schedule,
+    gradsSelfZeroing,
+    rowHints,
     rng: new Rng(cfg.random_seed),
     candidates: new Int32Array(users.length * width),
     labels: new Uint8Array(users.length * width),

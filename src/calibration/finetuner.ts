@@ -30,18 +30,30 @@ import { restoreResumeState, writeResumeState } from './finetune-resume.js';
 import { createBatchBuffers, trainEpoch, type BatchBuffers } from './finetune-epoch.js';
 import { validateAndSelect, validateBeforeFinetuning, type EpochValidator } from './finetune-selection.js';
 import type {
-  EpochLogRecord, FinetuneData, FinetuneJournal, FinetuneSummary, FusedValidate, SelectedEpoch, StopReason,
+  EpochLogRecord,
+  FinetuneData,
+  FinetuneJournal,
+  FinetuneSummary,
+  FusedValidate,
+  SelectedEpoch,
+  StopReason,
   ValidationResult,
 } from './finetune-types.js';
 
 // Re-exported: tests and callers reach the optimizer through the fine-tuner too.
 export { RowSparseRAdam };
 
-
 // The parts' public names, importable from here as before the split.
 export type {
-  CandidateGradRows, EpochLogRecord, FinetuneData, FinetuneJournal, FinetuneSummary, FusedValidate, SelectedEpoch,
-  StopReason, ValidationResult,
+  CandidateGradRows,
+  EpochLogRecord,
+  FinetuneData,
+  FinetuneJournal,
+  FinetuneSummary,
+  FusedValidate,
+  SelectedEpoch,
+  StopReason,
+  ValidationResult,
 } from './finetune-types.js';
 export { checkUserAdapter, finetuneUsers, trainableParameters } from './finetune-state.js';
 export { tradeoffScore } from './finetune-selection.js';
@@ -76,7 +88,8 @@ export interface FinetuneOptions {
 
 /** Validation-based selection per mode over epoch records (the one rule: src/selection). */
 export function selectEpochs(
-  records: readonly EpochLogRecord[], checkpointEpochs: readonly number[] = [],
+  records: readonly EpochLogRecord[],
+  checkpointEpochs: readonly number[] = [],
 ): Record<SelectionMode, SelectedEpoch | null> {
   const has = new Set(checkpointEpochs);
   const points = records.map((r) => ({ epoch: r.epoch, validNdcg: r.valid_ndcg, jsd: r.jsd, tradeoff: r.tradeoff }));
@@ -90,8 +103,12 @@ export function selectEpochs(
 }
 
 /** A new run: refuses a folder that holds one already, validates epoch 0 and saves the first resume state. */
-function startRun(journal: FinetuneJournal, state: FinetuneState, validator: EpochValidator,
-  opts: Pick<FinetuneOptions, 'resume' | 'sink' | 'onEpoch'>): EpochLogRecord[] {
+function startRun(
+  journal: FinetuneJournal,
+  state: FinetuneState,
+  validator: EpochValidator,
+  opts: Pick<FinetuneOptions, 'resume' | 'sink' | 'onEpoch'>,
+): EpochLogRecord[] {
   if (!opts.resume && journal.hasResume()) {
     throw new InputError(
       (n) => `this run folder already holds a fine-tuning run: resume it with ${n.option('resume')} or use a new name`,
@@ -108,7 +125,9 @@ function startRun(journal: FinetuneJournal, state: FinetuneState, validator: Epo
 
 /** A resumed run: the saved state, the log up to its epoch, checkpoints rolled back to it. */
 function resumeRun(
-  journal: FinetuneJournal, state: FinetuneState, sink: ImprovementSink | undefined,
+  journal: FinetuneJournal,
+  state: FinetuneState,
+  sink: ImprovementSink | undefined,
 ): EpochLogRecord[] {
   restoreResumeState(journal, state);
   const history = journal.readLog(state.progress.epoch);
@@ -118,8 +137,12 @@ function resumeRun(
 }
 
 /** Trains the next epoch, then validates and selects; returns its log record. */
-function runEpoch(state: FinetuneState, batch: BatchBuffers, validator: EpochValidator,
-  sink: ImprovementSink | undefined): EpochLogRecord {
+function runEpoch(
+  state: FinetuneState,
+  batch: BatchBuffers,
+  validator: EpochValidator,
+  sink: ImprovementSink | undefined,
+): EpochLogRecord {
   const epoch = state.progress.epoch + 1;
   const lr = state.optimizer.lr;
   const tTrain = performance.now();
@@ -129,8 +152,12 @@ function runEpoch(state: FinetuneState, batch: BatchBuffers, validator: EpochVal
 }
 
 /** The run's summary: how it ended and the epoch each selection mode chooses. */
-function summarize(state: FinetuneState, stopReason: StopReason, history: readonly EpochLogRecord[],
-  sink: ImprovementSink | undefined): FinetuneSummary {
+function summarize(
+  state: FinetuneState,
+  stopReason: StopReason,
+  history: readonly EpochLogRecord[],
+  sink: ImprovementSink | undefined,
+): FinetuneSummary {
   const ckEpochs = sink?.epochs?.() ?? history.filter((r) => r.checkpoint).map((r) => r.epoch);
   const lastRec = history[history.length - 1]!;
   return {
@@ -156,12 +183,17 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     fused: cfg.candidate_selection === 'relevance' ? opts.fusedValidate : undefined,
     scoreBlockUsers: opts.scoreBlockUsers ?? 256,
   };
-  const history = opts.resume && journal.hasResume()
-    ? resumeRun(journal, state, opts.sink) : startRun(journal, state, validator, opts);
+  const history =
+    opts.resume && journal.hasResume()
+      ? resumeRun(journal, state, opts.sink)
+      : startRun(journal, state, validator, opts);
   const batch = createBatchBuffers(state);
   const st = state.progress;
   while (st.stopReason === null && st.epoch < cfg.num_epochs) {
-    if (opts.stopAfterEpoch !== undefined && st.epoch >= opts.stopAfterEpoch) { st.stopReason = 'interrupted'; break; }
+    if (opts.stopAfterEpoch !== undefined && st.epoch >= opts.stopAfterEpoch) {
+      st.stopReason = 'interrupted';
+      break;
+    }
     const rec = runEpoch(state, batch, validator, opts.sink);
     journal.appendLog(rec);
     history.push(rec);

@@ -98,7 +98,10 @@ export class CaliTuneLoss {
   private last: CaliTuneBatch | undefined;
 
   private ensure(G: number): void {
-    if (this.w.length < G) { this.w = new Float64Array(G); this.a = new Float64Array(G); }
+    if (this.w.length < G) {
+      this.w = new Float64Array(G);
+      this.a = new Float64Array(G);
+    }
   }
 
   /** The loss of `batch`, remembered for the next {@link CaliTuneLoss.backward}. */
@@ -152,8 +155,10 @@ export class CaliTuneLoss {
     // t = softmax(y): e/Z for positives, 1/Z for the rest, Z = nPos·e + (K − nPos): two values,
     // so no exp per candidate for t.
     const logZt = Math.log(nPos * Math.E + (K - nPos));
-    const logTPos = 1 - logZt, logTNeg = -logZt;
-    const tPos = Math.exp(logTPos), tNeg = Math.exp(logTNeg);
+    const logTPos = 1 - logZt,
+      logTNeg = -logZt;
+    const tPos = Math.exp(logTPos),
+      tNeg = Math.exp(logTNeg);
     let sumExp = 0;
     for (let c = 0; c < K; c++) sumExp += Math.exp(scores[off + c]! - mx);
     const logZs = mx + Math.log(sumExp);
@@ -178,12 +183,21 @@ export class CaliTuneLoss {
     const off = b * K;
     const w = this.w;
     const a = this.a;
-    let mn = Infinity, mx = -Infinity, iMin = 0, iMax = 0;
+    let mn = Infinity,
+      mx = -Infinity,
+      iMin = 0,
+      iMax = 0;
     for (let c = 0; c < K; c++) {
       const s = scores[off + c]!;
       if (!Number.isFinite(s)) return NaN;
-      if (s < mn) { mn = s; iMin = c; }
-      if (s > mx) { mx = s; iMax = c; }
+      if (s < mn) {
+        mn = s;
+        iMin = c;
+      }
+      if (s > mx) {
+        mx = s;
+        iMax = c;
+      }
     }
     const D = mx - mn;
     const flat = !(D > 0);
@@ -239,7 +253,10 @@ export class CaliTuneLoss {
 }
 
 /** One-shot convenience: value and d(total)/d(scores). */
-export function caliTuneLoss(batch: CaliTuneBatch, dScores?: Float32Array): CaliTuneLossValue & { dScores: Float32Array } {
+export function caliTuneLoss(
+  batch: CaliTuneBatch,
+  dScores?: Float32Array,
+): CaliTuneLossValue & { dScores: Float32Array } {
   const l = new CaliTuneLoss();
   const v = l.forward(batch);
   return { ...v, dScores: l.backward(dScores) };

@@ -82,7 +82,10 @@ export function itemPopularity(parts: readonly Csr[], nItems?: number): Int32Arr
       for (let k = p.indptr[u]!; k < end; k++) {
         const i = p.indices[k]!;
         if (i < 0 || i >= nCols) throw new UserError(`item id ${i} out of range 0..${nCols - 1}`);
-        if (lastUser[i] !== u) { lastUser[i] = u; pop[i]!++; }
+        if (lastUser[i] !== u) {
+          lastUser[i] = u;
+          pop[i]!++;
+        }
       }
     }
   }
@@ -91,7 +94,10 @@ export function itemPopularity(parts: readonly Csr[], nItems?: number): Int32Arr
 }
 
 /** Splits items into popularity groups from a per-item popularity vector (index 0 = padding). */
-export function popularityGroups(popularity: Int32Array, proportions: readonly number[] = DEFAULT_PROPORTIONS): PopularityGroups {
+export function popularityGroups(
+  popularity: Int32Array,
+  proportions: readonly number[] = DEFAULT_PROPORTIONS,
+): PopularityGroups {
   validateProportions(proportions);
   const nItems = popularity.length;
   const G = proportions.length;
@@ -106,12 +112,15 @@ export function popularityGroups(popularity: Int32Array, proportions: readonly n
   }
   if (total === 0) throw new UserError('all item popularities are 0: no interactions to form popularity groups');
   // Most popular first; ties: lower internal id first.
-  order.sort((a, b) => (popularity[b]! - popularity[a]!) || (a - b));
+  order.sort((a, b) => popularity[b]! - popularity[a]! || a - b);
   // Group g ends where the cumulative count first reaches thr[g]. Counts are integers, so a
   // 1e-9·total slack only matters for an exact hit (which counts as "reached").
   const thr = new Float64Array(G - 1);
   let acc = 0;
-  for (let g = 0; g < G - 1; g++) { acc += proportions[g]!; thr[g] = acc * total - 1e-9 * total; }
+  for (let g = 0; g < G - 1; g++) {
+    acc += proportions[g]!;
+    thr[g] = acc * total - 1e-9 * total;
+  }
   const itemGroup = new Int32Array(nItems);
   itemGroup[0] = -1;
   const itemsPerGroup = new Array<number>(G).fill(0);
@@ -155,7 +164,8 @@ export function popularityGroupsFromSplit(
   source: PopularitySource = 'train',
   proportions: readonly number[] = DEFAULT_PROPORTIONS,
 ): PopularityGroups {
-  if (source !== 'train' && source !== 'all') throw new UserError(`popularity source must be 'train' or 'all', got '${String(source)}'`);
+  if (source !== 'train' && source !== 'all')
+    throw new UserError(`popularity source must be 'train' or 'all', got '${String(source)}'`);
   const parts = source === 'train' ? [split.train] : [split.train, split.valid, split.test];
   return popularityGroups(itemPopularity(parts), proportions);
 }

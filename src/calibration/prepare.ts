@@ -14,7 +14,12 @@
  * so every later stage uses the same groups.
  */
 import type { SplitDataset } from '../data/types.js';
-import { DEFAULT_PROPORTIONS, popularityGroupsFromSplit, validateProportions, type PopularitySource } from './popularity.js';
+import {
+  DEFAULT_PROPORTIONS,
+  popularityGroupsFromSplit,
+  validateProportions,
+  type PopularitySource,
+} from './popularity.js';
 import { userTargets } from './user-targets.js';
 import { USER_GROUP_NAMES, userGroups, type UserGroups, type UserGroupTieBreak } from '../eval/user-groups.js';
 
@@ -51,7 +56,14 @@ export interface PrepareSummary {
   target_mean: number[];
   empty_users: number[];
   user_groups: { names: string[]; tie_break: UserGroupTieBreak; proportions: number[]; sizes: number[] };
-  files: { item_groups: string; item_popularity: string; user_targets: string; user_groups: string; popularity: string; userbaseline: string };
+  files: {
+    item_groups: string;
+    item_popularity: string;
+    user_targets: string;
+    user_groups: string;
+    popularity: string;
+    userbaseline: string;
+  };
 }
 
 /** What calibration needs about a run: item groups and popularity, user targets P and user groups. */
@@ -103,14 +115,29 @@ export function computePrepared(ds: SplitDataset, opts: PrepareOptions): Prepare
     items: ds.nItems - 1,
     target_mean: targetMean.map((s) => (nonEmpty > 0 ? s / nonEmpty : 0)),
     empty_users: Array.from(tg.emptyUsers),
-    user_groups: { names: [...USER_GROUP_NAMES], tie_break: tieBreak, proportions: [0.2, 0.6, 0.2], sizes: ug.members.map((m) => m.length) },
+    user_groups: {
+      names: [...USER_GROUP_NAMES],
+      tie_break: tieBreak,
+      proportions: [0.2, 0.6, 0.2],
+      sizes: ug.members.map((m) => m.length),
+    },
   };
-  return { itemGroup: pg.itemGroup, nGroups: G, targets: tg.targets, popularity: pg.popularity, userGroups: ug, summary };
+  return {
+    itemGroup: pg.itemGroup,
+    nGroups: G,
+    targets: tg.targets,
+    popularity: pg.popularity,
+    userGroups: ug,
+    summary,
+  };
 }
 
 /** Per-user group lists (users 1..n−1) of a stored user-group vector with `nGroups` groups. */
 export function userGroupsFromVector(userGroup: Int32Array, nGroups: number): UserGroups {
   const lists: number[][] = Array.from({ length: nGroups }, () => []);
-  for (let u = 1; u < userGroup.length; u++) { const g = userGroup[u]!; if (g >= 0 && g < nGroups) lists[g]!.push(u); }
+  for (let u = 1; u < userGroup.length; u++) {
+    const g = userGroup[u]!;
+    if (g >= 0 && g < nGroups) lists[g]!.push(u);
+  }
   return { userGroup, nGroups, members: lists.map((l) => Int32Array.from(l)) };
 }

@@ -69,7 +69,8 @@ export function formatPopularityFile(itemGroup: Int32Array, nGroups: number, tok
  */
 export function formatUserBaselineFile(targets: Float64Array, nGroups: number, labels?: readonly string[]): string {
   const nUsers = targets.length / nGroups;
-  if (!Number.isInteger(nUsers)) throw new UserError(`targets length ${targets.length} is not a multiple of ${nGroups} groups`);
+  if (!Number.isInteger(nUsers))
+    throw new UserError(`targets length ${targets.length} is not a multiple of ${nGroups} groups`);
   const tokens = labels ?? Array.from({ length: nUsers }, (_, u) => String(u));
   if (tokens.length !== nUsers) {
     throw new UserError(`targets have ${targets.length} values, expected ${nUsers}×${nGroups}`);
@@ -84,18 +85,32 @@ export function formatUserBaselineFile(targets: Float64Array, nGroups: number, l
 }
 
 /** Writes a `.popularity` file (see {@link formatPopularityFile}), atomically. */
-export function writePopularityFile(path: string, itemGroup: Int32Array, nGroups: number, tokens: readonly string[]): void {
+export function writePopularityFile(
+  path: string,
+  itemGroup: Int32Array,
+  nGroups: number,
+  tokens: readonly string[],
+): void {
   writeFileAtomic(path, formatPopularityFile(itemGroup, nGroups, tokens));
 }
 
 /** Writes a `.userbaseline` file (see {@link formatUserBaselineFile}), atomically. */
-export function writeUserBaselineFile(path: string, targets: Float64Array, nGroups: number, labels?: readonly string[]): void {
+export function writeUserBaselineFile(
+  path: string,
+  targets: Float64Array,
+  nGroups: number,
+  labels?: readonly string[],
+): void {
   writeFileAtomic(path, formatUserBaselineFile(targets, nGroups, labels));
 }
 
 function readTable(path: string, firstCol: string): { G: number; rows: string[][] } {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) { throw new UserError(`cannot read: ${(e as Error).message}`, path); }
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read: ${(e as Error).message}`, path);
+  }
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length < 2) throw new UserError('expected a header and a [PAD] row', path);
@@ -107,7 +122,8 @@ function readTable(path: string, firstCol: string): { G: number; rows: string[][
   const rows: string[][] = [];
   for (let i = 1; i < lines.length; i++) {
     const cols = lines[i]!.split('\t');
-    if (cols.length !== G + 1) throw new UserError(`expected ${G + 1} tab-separated columns, got ${cols.length}`, path, i + 1);
+    if (cols.length !== G + 1)
+      throw new UserError(`expected ${G + 1} tab-separated columns, got ${cols.length}`, path, i + 1);
     rows.push(cols);
   }
   if (rows[0]![0] !== '[PAD]') throw new UserError(`first row must be the [PAD] row, got '${rows[0]![0]}'`, path, 2);
@@ -115,9 +131,17 @@ function readTable(path: string, firstCol: string): { G: number; rows: string[][
 }
 
 /** A `.popularity` file read back: item tokens and their group (the [PAD] row → −1). */
-export interface PopularityFile { readonly tokens: string[]; readonly itemGroup: Int32Array; readonly nGroups: number }
+export interface PopularityFile {
+  readonly tokens: string[];
+  readonly itemGroup: Int32Array;
+  readonly nGroups: number;
+}
 /** A `.userbaseline` file read back: user tokens and their target rows, nUsers × nGroups. */
-export interface UserBaselineFile { readonly tokens: string[]; readonly targets: Float64Array; readonly nGroups: number }
+export interface UserBaselineFile {
+  readonly tokens: string[];
+  readonly targets: Float64Array;
+  readonly nGroups: number;
+}
 
 /** Reads a `.popularity` file: one-hot rows → group index per item (the [PAD] row → −1). */
 export function readPopularityFile(path: string): PopularityFile {
@@ -127,15 +151,24 @@ export function readPopularityFile(path: string): PopularityFile {
   for (let i = 0; i < rows.length; i++) {
     const cols = rows[i]!;
     tokens.push(cols[0]!);
-    let group = -1, ones = 0;
+    let group = -1,
+      ones = 0;
     for (let g = 0; g < G; g++) {
       const v = cols[g + 1]!.trim();
       const x = Number(v);
-      if (v === '' || !(x === 0 || x === 1)) throw new UserError(`group columns must be 0 or 1, got '${v}'`, path, i + 2);
-      if (x === 1) { group = g; ones++; }
+      if (v === '' || !(x === 0 || x === 1))
+        throw new UserError(`group columns must be 0 or 1, got '${v}'`, path, i + 2);
+      if (x === 1) {
+        group = g;
+        ones++;
+      }
     }
     if (i === 0 ? ones !== 0 : ones !== 1) {
-      throw new UserError(i === 0 ? 'the [PAD] row must be all zeros' : `item '${cols[0]}' must be in exactly one group (${ones} ones)`, path, i + 2);
+      throw new UserError(
+        i === 0 ? 'the [PAD] row must be all zeros' : `item '${cols[0]}' must be in exactly one group (${ones} ones)`,
+        path,
+        i + 2,
+      );
     }
     itemGroup[i] = group;
   }
@@ -153,7 +186,8 @@ export function readUserBaselineFile(path: string): UserBaselineFile {
     for (let g = 0; g < G; g++) {
       const v = cols[g + 1]!.trim();
       const x = Number(v);
-      if (v === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new UserError(`target fractions must be numbers in [0, 1], got '${v}'`, path, u + 2);
+      if (v === '' || !Number.isFinite(x) || x < 0 || x > 1)
+        throw new UserError(`target fractions must be numbers in [0, 1], got '${v}'`, path, u + 2);
       targets[u * G + g] = x;
     }
   }

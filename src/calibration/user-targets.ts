@@ -19,7 +19,8 @@ export interface UserTargets {
 
 /** Each user's share of train items per popularity group; users without train items get zeros. */
 export function userTargets(train: Csr, itemGroup: Int32Array, nGroups: number): UserTargets {
-  if (!Number.isInteger(nGroups) || nGroups < 1) throw new UserError(`nGroups must be a positive integer, got ${nGroups}`);
+  if (!Number.isInteger(nGroups) || nGroups < 1)
+    throw new UserError(`nGroups must be a positive integer, got ${nGroups}`);
   if (itemGroup.length < train.nCols) {
     throw new UserError(`itemGroup has ${itemGroup.length} entries but the train matrix has ${train.nCols} items`);
   }
@@ -28,7 +29,8 @@ export function userTargets(train: Csr, itemGroup: Int32Array, nGroups: number):
   const targets = new Float64Array(nUsers * G);
   const empty: number[] = [];
   for (let u = 1; u < nUsers; u++) {
-    const start = train.indptr[u]!, end = train.indptr[u + 1]!;
+    const start = train.indptr[u]!,
+      end = train.indptr[u + 1]!;
     let n = 0;
     const off = u * G;
     for (let k = start; k < end; k++) {
@@ -39,7 +41,10 @@ export function userTargets(train: Csr, itemGroup: Int32Array, nGroups: number):
       targets[off + g]!++;
       n++;
     }
-    if (n === 0) { empty.push(u); continue; }
+    if (n === 0) {
+      empty.push(u);
+      continue;
+    }
     for (let g = 0; g < G; g++) targets[off + g] = targets[off + g]! / n;
   }
   return { nUsers, nGroups: G, targets, emptyUsers: Int32Array.from(empty) };

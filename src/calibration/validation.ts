@@ -94,8 +94,10 @@ export class Validator {
     if (!Number.isInteger(this.k) || this.k < 1 || this.k > this.nItems - 1) {
       throw new UserError(`top_k_ndcg = ${this.k} must be an integer in [1, ${this.nItems - 1}]`);
     }
-    if (opts.itemGroups.length !== this.nItems) throw new UserError(`item groups cover ${opts.itemGroups.length} items, the run has ${this.nItems}`);
-    if (opts.targets.length !== this.nUsers * opts.nGroups) throw new UserError(`user targets hold ${opts.targets.length} values, expected ${this.nUsers}×${opts.nGroups}`);
+    if (opts.itemGroups.length !== this.nItems)
+      throw new UserError(`item groups cover ${opts.itemGroups.length} items, the run has ${this.nItems}`);
+    if (opts.targets.length !== this.nUsers * opts.nGroups)
+      throw new UserError(`user targets hold ${opts.targets.length} values, expected ${this.nUsers}×${opts.nGroups}`);
     this.train = ds.train;
     this.valid = ds.valid;
     this.itemGroups = opts.itemGroups;
@@ -122,15 +124,24 @@ export class Validator {
    */
   run(model: Recommender, cand?: CandidateRequest): ValidationResult {
     if (model.nUsers !== this.nUsers || model.nItems !== this.nItems) {
-      throw new UserError(`model is ${model.nUsers}×${model.nItems} users×items, the run ${this.nUsers}×${this.nItems}`);
+      throw new UserError(
+        `model is ${model.nUsers}×${model.nItems} users×items, the run ${this.nUsers}×${this.nItems}`,
+      );
     }
     const { nItems, k, G } = this;
     const n = this.users.length;
     if (cand) this.prepareCandidates(cand);
-    let scoreS = 0, candS = 0, listS = 0;
-    let ndcgSum = 0, jsdSum = 0;
-    const train = this.train, valid = this.valid;
-    const vInd = valid.indices, vPtr = valid.indptr, tInd = train.indices, tPtr = train.indptr;
+    let scoreS = 0,
+      candS = 0,
+      listS = 0;
+    let ndcgSum = 0,
+      jsdSum = 0;
+    const train = this.train,
+      valid = this.valid;
+    const vInd = valid.indices,
+      vPtr = valid.indptr,
+      tInd = train.indices,
+      tPtr = train.indptr;
     for (let r0 = 0; r0 < n; r0 += this.blockRows) {
       const b = Math.min(this.blockRows, n - r0);
       const ub = this.users.subarray(r0, r0 + b);
@@ -154,7 +165,8 @@ export class Validator {
       }
       // Valid-time lists: train masked.
       for (let r = 0; r < b; r++) {
-        const u = ub[r]!, row = r * nItems;
+        const u = ub[r]!,
+          row = r * nItems;
         for (let p = tPtr[u]!, e = tPtr[u + 1]!; p < e; p++) sb[row + tInd[p]!] = -Infinity;
       }
       const vl = this.validLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
@@ -163,13 +175,20 @@ export class Validator {
       // item can differ; the rest keep the same top-k (masking items outside it changes nothing).
       const tl = this.testLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
       for (let r = 0; r < b; r++) {
-        const u = ub[r]!, row = r * nItems, lo = vPtr[u]!, hi = vPtr[u + 1]!;
+        const u = ub[r]!,
+          row = r * nItems,
+          lo = vPtr[u]!,
+          hi = vPtr[u + 1]!;
         ndcgSum += ndcgAtK(vl, r * k, k, vInd, lo, hi);
         let hit = false;
         if (this.removeValid && hi > lo) {
           for (let i = 0; i < k && !hit; i++) {
             const it = vl[r * k + i]!;
-            for (let p = lo; p < hi; p++) if (vInd[p] === it) { hit = true; break; }
+            for (let p = lo; p < hi; p++)
+              if (vInd[p] === it) {
+                hit = true;
+                break;
+              }
           }
         }
         if (hit) {
@@ -193,13 +212,18 @@ export class Validator {
   }
 
   private prepareCandidates(cand: CandidateRequest): void {
-    if (cand.out.length < cand.users.length * cand.picker.width) throw new RangeError('Validator: candidate buffer too small');
-    if (cand.picker.nItems !== this.nItems) throw new RangeError(`Validator: candidate picker built for ${cand.picker.nItems} items, the run has ${this.nItems}`);
+    if (cand.out.length < cand.users.length * cand.picker.width)
+      throw new RangeError('Validator: candidate buffer too small');
+    if (cand.picker.nItems !== this.nItems)
+      throw new RangeError(
+        `Validator: candidate picker built for ${cand.picker.nItems} items, the run has ${this.nItems}`,
+      );
     if (this.candUsers === cand.users) return;
     this.candRow = new Int32Array(this.nUsers).fill(-1);
     for (let i = 0; i < cand.users.length; i++) {
       const u = cand.users[i]!;
-      if (u < 1 || u >= this.nUsers) throw new RangeError(`Validator: candidate user ${u} outside 1..${this.nUsers - 1}`);
+      if (u < 1 || u >= this.nUsers)
+        throw new RangeError(`Validator: candidate user ${u} outside 1..${this.nUsers - 1}`);
       this.candRow[u] = i;
     }
     this.candUsers = cand.users;

@@ -52,10 +52,17 @@ export function positiveInt(v: ParsedValues, name: string): number | undefined {
 }
 
 /** The comma-separated numbers of `--name`, each within the optional bounds. */
-export function floatList(v: ParsedValues, name: string, opts: { min?: number; max?: number } = {}): number[] | undefined {
+export function floatList(
+  v: ParsedValues,
+  name: string,
+  opts: { min?: number; max?: number } = {},
+): number[] | undefined {
   const x = str(v, name);
   if (x === undefined) return undefined;
-  const parts = x.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const parts = x
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (parts.length === 0) throw new UserError(`--${name} needs a comma-separated list of numbers`);
   return parts.map((p) => {
     const n = Number(p);

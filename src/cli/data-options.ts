@@ -40,10 +40,14 @@ export function readOptionsFrom(v: ParsedValues): ReadOptions {
   if (format) opts.format = format;
   const sep = str(v, 'sep');
   if (sep !== undefined) opts.sep = sep === '\\t' || sep === 'tab' ? '\t' : sep;
-  const u = col(str(v, 'user-col')); if (u !== undefined) opts.userCol = u;
-  const i = col(str(v, 'item-col')); if (i !== undefined) opts.itemCol = i;
-  const r = col(str(v, 'rating-col')); if (r !== undefined) opts.ratingCol = r;
-  const mr = float(v, 'min-rating'); if (mr !== undefined) opts.minRating = mr;
+  const u = col(str(v, 'user-col'));
+  if (u !== undefined) opts.userCol = u;
+  const i = col(str(v, 'item-col'));
+  if (i !== undefined) opts.itemCol = i;
+  const r = col(str(v, 'rating-col'));
+  if (r !== undefined) opts.ratingCol = r;
+  const mr = float(v, 'min-rating');
+  if (mr !== undefined) opts.minRating = mr;
   if (header) opts.header = header === 'auto' ? 'auto' : header === 'yes';
   return opts;
 }

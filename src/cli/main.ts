@@ -26,8 +26,10 @@ Start with:  calitune demo`;
 function groupHelp(group: string, commands: readonly Command[]): string {
   const w = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`);
-  return `Usage: calitune ${group} <subcommand> [options]\n\nSubcommands:\n${lines.join('\n')}\n\n` +
-    `Run 'calitune ${group} <subcommand> --help' for one subcommand's options and an example.\n`;
+  return (
+    `Usage: calitune ${group} <subcommand> [options]\n\nSubcommands:\n${lines.join('\n')}\n\n` +
+    `Run 'calitune ${group} <subcommand> --help' for one subcommand's options and an example.\n`
+  );
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code: 0 ok, 1 failure, 2 bad input. */

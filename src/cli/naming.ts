@@ -22,7 +22,9 @@ export function cliNaming(command: Command, all: readonly Command[]): Naming {
     option: (field) => flagOf(command, field),
     step: (name, options = {}) => {
       const target = all.find((c) => c.name === name);
-      const args = Object.entries(options).flatMap(([field, v]) => (v === true ? [flagOf(target, field)] : [flagOf(target, field), String(v)]));
+      const args = Object.entries(options).flatMap(([field, v]) =>
+        v === true ? [flagOf(target, field)] : [flagOf(target, field), String(v)],
+      );
       return ['calitune', name, ...args].join(' ');
     },
   };

@@ -18,5 +18,25 @@ import { runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierComma
 
 /** Every CLI command, in the order `calitune --help` lists them. */
 export function commands(): Command[] {
-  return [demoCommand, fetchCommand, dataStatsCommand, trainCommand, evaluateCommand, importCommand, doctorCommand, prepareCommand, finetuneCommand, gridCommand, experimentsCommand, runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierCommand, postprocessCommand, compareCommand, serveCommand, reportCommand];
+  return [
+    demoCommand,
+    fetchCommand,
+    dataStatsCommand,
+    trainCommand,
+    evaluateCommand,
+    importCommand,
+    doctorCommand,
+    prepareCommand,
+    finetuneCommand,
+    gridCommand,
+    experimentsCommand,
+    runsListCommand,
+    runsShowCommand,
+    runsCompareCommand,
+    runsFrontierCommand,
+    postprocessCommand,
+    compareCommand,
+    serveCommand,
+    reportCommand,
+  ];
 }

@@ -62,7 +62,8 @@ export function idOf(map: IdMap, token: string): number | undefined {
 /** Token of an internal id; throws RangeError when out of range. */
 export function tokenOf(map: IdMap, id: number): string {
   const t = map.tokens[id];
-  if (t === undefined || !Number.isInteger(id)) throw new RangeError(`${map.field}: no id ${id} (ids 0..${map.tokens.length - 1})`);
+  if (t === undefined || !Number.isInteger(id))
+    throw new RangeError(`${map.field}: no id ${id} (ids 0..${map.tokens.length - 1})`);
   return t;
 }
 

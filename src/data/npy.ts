@@ -9,7 +9,11 @@ import { writeFileAtomic } from '../util/atomic.js';
 /** The typed arrays a .npy file is read into, one per supported dtype. */
 export type NpyData = Float32Array | Float64Array | Int32Array | BigInt64Array;
 /** A decoded .npy array: little-endian dtype, shape, and the values in C (row-major) order. */
-export interface NpyArray { dtype: '<f4' | '<f8' | '<i4' | '<i8'; shape: number[]; data: NpyData }
+export interface NpyArray {
+  dtype: '<f4' | '<f8' | '<i4' | '<i8';
+  shape: number[];
+  data: NpyData;
+}
 
 const MAGIC = '\x93NUMPY';
 
@@ -27,27 +31,43 @@ export function parseNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeTxt = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeTxt === undefined) throw new UserError(`unparsable .npy header: ${header.trim()}`, file);
+  if (!descr || !fortran || shapeTxt === undefined)
+    throw new UserError(`unparsable .npy header: ${header.trim()}`, file);
   if (fortran === 'True') throw new UserError('Fortran-order .npy arrays are not supported', file);
-  const shape = shapeTxt.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeTxt
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   const n = shape.reduce((a, b) => a * b, 1);
   const off = hstart + hlen;
   const sizes: Record<string, number> = { '<f4': 4, '<f8': 8, '<i4': 4, '<i8': 8 };
   const size = sizes[descr];
   if (!size) throw new UserError(`unsupported .npy dtype ${descr} (need <f4, <f8, <i4 or <i8)`, file);
-  if (buf.length - off < n * size) throw new UserError(`truncated .npy data: need ${n * size} bytes, have ${buf.length - off}`, file);
+  if (buf.length - off < n * size)
+    throw new UserError(`truncated .npy data: need ${n * size} bytes, have ${buf.length - off}`, file);
   // Copy into an aligned buffer (the data offset is not guaranteed to be aligned for the view).
   const raw = new Uint8Array(buf.subarray(off, off + n * size)); // a copy (Buffer.slice would alias the pool)
   const ab = raw.buffer;
-  const data = descr === '<f4' ? new Float32Array(ab, 0, n) : descr === '<f8' ? new Float64Array(ab, 0, n)
-    : descr === '<i4' ? new Int32Array(ab, 0, n) : new BigInt64Array(ab, 0, n);
+  const data =
+    descr === '<f4'
+      ? new Float32Array(ab, 0, n)
+      : descr === '<f8'
+        ? new Float64Array(ab, 0, n)
+        : descr === '<i4'
+          ? new Int32Array(ab, 0, n)
+          : new BigInt64Array(ab, 0, n);
   return { dtype: descr as NpyArray['dtype'], shape, data };
 }
 
 /** Reads and decodes a .npy file (UserError naming the file when it cannot be read or parsed). */
 export function readNpy(path: string): NpyArray {
   let buf: Buffer;
-  try { buf = readFileSync(path); } catch (e) { throw new UserError(`cannot read: ${(e as Error).message}`, path); }
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read: ${(e as Error).message}`, path);
+  }
   return parseNpy(buf, path);
 }
 
@@ -76,7 +96,8 @@ export function encodeNpy(dtype: '<f4' | '<i4', shape: number[], data: Float32Ar
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set(Buffer.from(MAGIC, 'latin1'), 0);
-  out[6] = 1; out[7] = 0;
+  out[6] = 1;
+  out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(Buffer.from(header, 'latin1'), 10);
   out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);

@@ -98,8 +98,10 @@ export function readSplitTsv(path: string, nUsers: number, nItems: number): Csr 
     const i = parseId(f[1]!.trim());
     if (u < 0) throw new UserError(`user id '${f[0]}' is not an integer`, path, lineNo);
     if (i < 0) throw new UserError(`item id '${f[1]}' is not an integer`, path, lineNo);
-    if (u < 1 || u >= nUsers) throw new UserError(`unknown user id ${u} (the user map has ids 1..${nUsers - 1})`, path, lineNo);
-    if (i < 1 || i >= nItems) throw new UserError(`unknown item id ${i} (the item map has ids 1..${nItems - 1})`, path, lineNo);
+    if (u < 1 || u >= nUsers)
+      throw new UserError(`unknown user id ${u} (the user map has ids 1..${nUsers - 1})`, path, lineNo);
+    if (i < 1 || i >= nItems)
+      throw new UserError(`unknown item id ${i} (the item map has ids 1..${nItems - 1})`, path, lineNo);
     rows.push(u);
     cols.push(i);
   });
@@ -130,7 +132,10 @@ export function writeSplitTsv(path: string, m: Csr): void {
     }
   }
   parts.push(chunk);
-  writeFileAtomic(path, parts.map((p) => Buffer.from(p, 'utf8')));
+  writeFileAtomic(
+    path,
+    parts.map((p) => Buffer.from(p, 'utf8')),
+  );
 }
 
 /**

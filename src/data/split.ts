@@ -50,7 +50,8 @@ export function assignSplit(log: InteractionLog, seed: number): Uint8Array {
   const users = log.users;
   for (let k = 0; k < n; k++) {
     const u = users[k]!;
-    if (!(u > 0 && u < nUsers)) throw new RangeError(`split: interaction ${k} has user id ${u} outside 1..${nUsers - 1}`);
+    if (!(u > 0 && u < nUsers))
+      throw new RangeError(`split: interaction ${k} has user id ${u} outside 1..${nUsers - 1}`);
     start[u + 1]!++;
   }
   for (let u = 0; u < nUsers; u++) start[u + 1]! += start[u]!;

@@ -20,10 +20,12 @@ export interface ListsNdcg {
 
 /** NDCG@k of lists (nUsers × width, row 0 ignored) against `relevant`. */
 export function meanNdcg(lists: Int32Array, width: number, k: number, relevant: Csr): ListsNdcg {
-  let sum = 0, withItems = 0;
+  let sum = 0,
+    withItems = 0;
   const n = relevant.nRows;
   for (let u = 1; u < n; u++) {
-    const lo = relevant.indptr[u]!, hi = relevant.indptr[u + 1]!;
+    const lo = relevant.indptr[u]!,
+      hi = relevant.indptr[u + 1]!;
     if (hi > lo) withItems++;
     sum += ndcgAtK(lists, u * width, k, relevant.indices, lo, hi);
   }

@@ -15,7 +15,15 @@ export function recommendationLists(model: Recommender, ds: SplitDataset, split:
   const users = new Int32Array(ds.nUsers - 1);
   for (let i = 0; i < users.length; i++) users[i] = i + 1;
   const masks = split === 'valid' ? [ds.train] : [ds.train, ds.valid];
-  const top = scoreTopKWith((ub, out) => { model.scoreAll(ub, out); }, ds.nItems, users, k, masks);
+  const top = scoreTopKWith(
+    (ub, out) => {
+      model.scoreAll(ub, out);
+    },
+    ds.nItems,
+    users,
+    k,
+    masks,
+  );
   const lists = new Int32Array(ds.nUsers * k).fill(-1);
   lists.set(top, k);
   return lists;

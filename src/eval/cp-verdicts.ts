@@ -20,9 +20,15 @@ export interface StoredCpVerdict {
 const finiteOrNull = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
 
 /** CP's curve on the evaluated split: the backbone (λ 0) and every stored λ. */
-export function resultsCpCurve(base: ReferenceMetrics, postprocessed: Readonly<Record<string, ReferenceMetrics>> = {}): CpCurve {
+export function resultsCpCurve(
+  base: ReferenceMetrics,
+  postprocessed: Readonly<Record<string, ReferenceMetrics>> = {},
+): CpCurve {
   const point = (m: ReferenceMetrics) => ({ ndcg: finiteOrNull(m.ndcg), jsd: finiteOrNull(m.jsd) });
-  return cpCurve(point(base), Object.entries(postprocessed).map(([lambda, m]) => ({ lambda: Number(lambda), ...point(m) })));
+  return cpCurve(
+    point(base),
+    Object.entries(postprocessed).map(([lambda, m]) => ({ lambda: Number(lambda), ...point(m) })),
+  );
 }
 
 /** Per selection mode: the selected epoch's metrics on the evaluated split against CP's curve. */
@@ -35,7 +41,10 @@ export function selectedVsCp(
   for (const mode of SELECTION_MODES) {
     const s = selected[mode];
     const m = s ? finetuned[`epoch_${s.epoch}`] : undefined;
-    if (!s || !m || !Number.isFinite(m.ndcg) || !Number.isFinite(m.jsd)) { out[mode] = null; continue; }
+    if (!s || !m || !Number.isFinite(m.ndcg) || !Number.isFinite(m.jsd)) {
+      out[mode] = null;
+      continue;
+    }
     const c = compareWithCp({ ndcg: m.ndcg!, jsd: m.jsd! }, curve);
     out[mode] = { epoch: s.epoch, cp_ndcg: c.ndcg, delta: c.delta, verdict: c.verdict, where: c.where };
   }

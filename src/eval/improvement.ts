@@ -62,7 +62,9 @@ type Cmp = (a: number, b: number) => boolean;
 
 /** Per group (+ 'all'), the % of users for which each predicate holds. */
 export function sharesByGroup(
-  nUsers: number, userGroup: ArrayLike<number>, groupNames: readonly string[],
+  nUsers: number,
+  userGroup: ArrayLike<number>,
+  groupNames: readonly string[],
   preds: ((u: number) => boolean | undefined)[],
 ): Row[] {
   const K = groupNames.length;
@@ -75,7 +77,10 @@ export function sharesByGroup(
       if (r === undefined) continue;
       tot[K]![p]!++;
       if (r) cnt[K]![p]!++;
-      if (g >= 0 && g < K) { tot[g]![p]!++; if (r) cnt[g]![p]!++; }
+      if (g >= 0 && g < K) {
+        tot[g]![p]!++;
+        if (r) cnt[g]![p]!++;
+      }
     }
   }
   const rows: Row[] = [];
@@ -91,7 +96,8 @@ export function sharesByGroup(
 
 function pred(a: ArrayLike<number>, b: ArrayLike<number>, cmp: Cmp) {
   return (u: number) => {
-    const x = a[u]!, y = b[u]!;
+    const x = a[u]!,
+      y = b[u]!;
     if (Number.isNaN(x) || Number.isNaN(y) || x === undefined || y === undefined) return undefined;
     return cmp(x, y);
   };
@@ -108,40 +114,71 @@ export function improvementTables(inp: ImprovementInput): ImprovementTables {
   const cp = inp.cpLabel ?? 'CP';
   const vs = (m: MethodPerUser, label: string): Table => ({
     title: `${label} vs backbone: % of users`,
-    columns: ['NDCG better', 'NDCG same', 'NDCG worse', 'JSD better', 'JSD same', 'JSD worse', 'head fewer', 'head same', 'head more'],
+    columns: [
+      'NDCG better',
+      'NDCG same',
+      'NDCG worse',
+      'JSD better',
+      'JSD same',
+      'JSD worse',
+      'head fewer',
+      'head same',
+      'head more',
+    ],
     rows: sharesByGroup(n, inp.userGroup, inp.groupNames, [
-      pred(m.ndcg, inp.base.ndcg, gt), pred(m.ndcg, inp.base.ndcg, eq), pred(m.ndcg, inp.base.ndcg, lt),
-      pred(m.jsd, inp.base.jsd, lt), pred(m.jsd, inp.base.jsd, eq), pred(m.jsd, inp.base.jsd, gt),
-      pred(m.head, inp.base.head, lt), pred(m.head, inp.base.head, eq), pred(m.head, inp.base.head, gt),
+      pred(m.ndcg, inp.base.ndcg, gt),
+      pred(m.ndcg, inp.base.ndcg, eq),
+      pred(m.ndcg, inp.base.ndcg, lt),
+      pred(m.jsd, inp.base.jsd, lt),
+      pred(m.jsd, inp.base.jsd, eq),
+      pred(m.jsd, inp.base.jsd, gt),
+      pred(m.head, inp.base.head, lt),
+      pred(m.head, inp.base.head, eq),
+      pred(m.head, inp.base.head, gt),
     ]),
   });
-  const c = inp.calitune, p = inp.cp, b = inp.base;
+  const c = inp.calitune,
+    p = inp.cp,
+    b = inp.base;
   return {
     vsBase: { calitune: vs(c, ct), cp: vs(p, cp) },
     seedMetrics: {
       title: `Percentage of users for which metrics were improved (${ct}; ${cp})`,
-      columns: ['CaliTune > backbone (NDCG)', 'CaliTune < backbone (JSD)', 'CaliTune > CP (NDCG)', 'CaliTune < CP (JSD)', 'CP > backbone (NDCG)', 'CP < backbone (JSD)'],
+      columns: [
+        'CaliTune > backbone (NDCG)',
+        'CaliTune < backbone (JSD)',
+        'CaliTune > CP (NDCG)',
+        'CaliTune < CP (JSD)',
+        'CP > backbone (NDCG)',
+        'CP < backbone (JSD)',
+      ],
       rows: sharesByGroup(n, inp.userGroup, inp.groupNames, [
-        pred(c.ndcg, b.ndcg, gt), pred(c.jsd, b.jsd, lt), pred(c.ndcg, p.ndcg, gt),
-        pred(c.jsd, p.jsd, lt), pred(p.ndcg, b.ndcg, gt), pred(p.jsd, b.jsd, lt),
+        pred(c.ndcg, b.ndcg, gt),
+        pred(c.jsd, b.jsd, lt),
+        pred(c.ndcg, p.ndcg, gt),
+        pred(c.jsd, p.jsd, lt),
+        pred(p.ndcg, b.ndcg, gt),
+        pred(p.jsd, b.jsd, lt),
       ]),
     },
     seedHead: {
       title: `Percentage of users for which the number of popular (head) items was decreased (${ct}; ${cp})`,
       columns: ['CaliTune < backbone', 'CP < CaliTune', 'CaliTune < CP'],
       rows: sharesByGroup(n, inp.userGroup, inp.groupNames, [
-        pred(c.head, b.head, lt), pred(p.head, c.head, lt), pred(c.head, p.head, lt),
+        pred(c.head, b.head, lt),
+        pred(p.head, c.head, lt),
+        pred(c.head, p.head, lt),
       ]),
     },
   };
 }
-
 
 /** A table as aligned text columns (percentages with one decimal). */
 export function formatTable(t: Table, digits = 1): string {
   const head = ['user group', 'users', ...t.columns];
   const body = t.rows.map((r) => [r.group, String(r.users), ...r.values.map((v) => v.toFixed(digits))]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [t.title, line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

@@ -12,7 +12,8 @@ export const JSD_EPS = 1e-10;
 
 /** JSD (metric variant) of P = p[pOff..pOff+G) and Q = q[qOff..qOff+G). */
 export function jsdMetric(p: ArrayLike<number>, pOff: number, q: ArrayLike<number>, qOff: number, G: number): number {
-  let klP = 0, klQ = 0;
+  let klP = 0,
+    klQ = 0;
   for (let g = 0; g < G; g++) {
     const a = p[pOff + g]! + JSD_EPS;
     const b = q[qOff + g]! + JSD_EPS;
@@ -28,8 +29,13 @@ export function jsdMetric(p: ArrayLike<number>, pOff: number, q: ArrayLike<numbe
  * valid items counted (0 → out is all zeros).
  */
 export function listGroupDistribution(
-  list: ArrayLike<number>, off: number, k: number, itemGroup: Int32Array, G: number,
-  out: Float64Array, outOff = 0,
+  list: ArrayLike<number>,
+  off: number,
+  k: number,
+  itemGroup: Int32Array,
+  G: number,
+  out: Float64Array,
+  outOff = 0,
 ): number {
   for (let g = 0; g < G; g++) out[outOff + g] = 0;
   let n = 0;

@@ -60,7 +60,8 @@ export function perUserMetrics(input: ListsInput): PerUserMetrics {
   if (lists.length !== nUsers * width) {
     throw new UserError(`lists have ${lists.length} entries, expected ${nUsers} users × ${width}`);
   }
-  if (targets.length !== nUsers * G) throw new UserError(`targets have ${targets.length} values, expected ${nUsers}×${G}`);
+  if (targets.length !== nUsers * G)
+    throw new UserError(`targets have ${targets.length} values, expected ${nUsers}×${G}`);
   const ndcg = new Float64Array(nUsers);
   const jsd = new Float64Array(nUsers);
   const q = new Float64Array(G);
@@ -76,14 +77,23 @@ export function perUserMetrics(input: ListsInput): PerUserMetrics {
 /** Means of per-user metrics over users 1..n−1 and per user group. */
 export function summarizeMetrics(perUser: PerUserMetrics, groups: UserGroups): MetricSummary {
   const nUsers = perUser.ndcg.length;
-  if (groups.userGroup.length !== nUsers) throw new UserError(`user groups cover ${groups.userGroup.length} users, metrics ${nUsers}`);
+  if (groups.userGroup.length !== nUsers)
+    throw new UserError(`user groups cover ${groups.userGroup.length} users, metrics ${nUsers}`);
   const K = groups.nGroups;
-  const sN = new Float64Array(K), sJ = new Float64Array(K), cnt = new Float64Array(K);
-  let tN = 0, tJ = 0;
+  const sN = new Float64Array(K),
+    sJ = new Float64Array(K),
+    cnt = new Float64Array(K);
+  let tN = 0,
+    tJ = 0;
   for (let u = 1; u < nUsers; u++) {
-    tN += perUser.ndcg[u]!; tJ += perUser.jsd[u]!;
+    tN += perUser.ndcg[u]!;
+    tJ += perUser.jsd[u]!;
     const g = groups.userGroup[u]!;
-    if (g >= 0) { sN[g]! += perUser.ndcg[u]!; sJ[g]! += perUser.jsd[u]!; cnt[g]!++; }
+    if (g >= 0) {
+      sN[g]! += perUser.ndcg[u]!;
+      sJ[g]! += perUser.jsd[u]!;
+      cnt[g]!++;
+    }
   }
   const n = nUsers - 1;
   return {
@@ -107,14 +117,24 @@ export function toReferenceMetrics(s: MetricSummary): ReferenceMetrics {
 }
 
 /** Per-user metrics and their summary in one call. */
-export function evaluateLists(input: ListsInput, groups: UserGroups): { perUser: PerUserMetrics; summary: MetricSummary; reference: ReferenceMetrics } {
+export function evaluateLists(
+  input: ListsInput,
+  groups: UserGroups,
+): { perUser: PerUserMetrics; summary: MetricSummary; reference: ReferenceMetrics } {
   const perUser = perUserMetrics(input);
   const summary = summarizeMetrics(perUser, groups);
   return { perUser, summary, reference: toReferenceMetrics(summary) };
 }
 
 /** Number of items of popularity group `group` (default 0, the head) in each user's top-k. */
-export function groupCountPerUser(lists: Int32Array, nUsers: number, width: number, k: number, itemGroup: Int32Array, group = 0): Int32Array {
+export function groupCountPerUser(
+  lists: Int32Array,
+  nUsers: number,
+  width: number,
+  k: number,
+  itemGroup: Int32Array,
+  group = 0,
+): Int32Array {
   const out = new Int32Array(nUsers);
   for (let u = 1; u < nUsers; u++) {
     let c = 0;

@@ -5,7 +5,14 @@ import { sortedContains } from '../math/csr.js';
  * from min(|relevant|, k) ones. A user with no relevant items scores 0.
  * `list` holds internal item ids; −1 marks an empty slot (never relevant).
  */
-export function ndcgAtK(list: ArrayLike<number>, listOff: number, k: number, relevant: Int32Array, relStart: number, relEnd: number): number {
+export function ndcgAtK(
+  list: ArrayLike<number>,
+  listOff: number,
+  k: number,
+  relevant: Int32Array,
+  relStart: number,
+  relEnd: number,
+): number {
   const nRel = relEnd - relStart;
   if (nRel === 0) return 0;
   let dcg = 0;

@@ -86,7 +86,10 @@ export function formatPerUserTable(t: PerUserTableInput): string[] {
 /** Writes the per-user TSV, atomically. */
 export function writePerUserTable(path: string, t: PerUserTableInput): void {
   // Model keys and group names are ASCII (experiment names are restricted), so latin1 = UTF-8 here and much faster.
-  writeFileAtomic(path, formatPerUserTable(t).map((s) => Buffer.from(s, 'latin1')));
+  writeFileAtomic(
+    path,
+    formatPerUserTable(t).map((s) => Buffer.from(s, 'latin1')),
+  );
 }
 
 /** A per-user TSV read back: per model, per-user arrays indexed by user id. */
@@ -101,7 +104,11 @@ export interface PerUserRows {
 /** Reads a per-user TSV back (for `calitune compare`). */
 export function readPerUserTable(path: string): PerUserRows {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) { throw new UserError(`cannot read the per-user table: ${(e as Error).message}`, path); }
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read the per-user table: ${(e as Error).message}`, path);
+  }
   const lines = text.split('\n');
   const header = lines[0]!.split('\t');
   const col = (name: string) => {
@@ -109,7 +116,13 @@ export function readPerUserTable(path: string): PerUserRows {
     if (i < 0) throw new UserError(`per-user table has no '${name}' column`, path, 1);
     return i;
   };
-  const cModel = col('model'), cUser = col('user_id'), cN = col('ndcg'), cJ = col('jsd'), cUg = col('user_group'), cH = col('head_items'), cR = col('rbo_vs_base');
+  const cModel = col('model'),
+    cUser = col('user_id'),
+    cN = col('ndcg'),
+    cJ = col('jsd'),
+    cUg = col('user_group'),
+    cH = col('head_items'),
+    cR = col('rbo_vs_base');
   const G = header.filter((h) => h.startsWith('userbaseline_group_')).length;
   let maxUser = 0;
   for (let i = 1; i < lines.length; i++) {
@@ -128,16 +141,25 @@ export function readPerUserTable(path: string): PerUserRows {
     const l = lines[i]!;
     if (l === '') continue;
     const c = l.split('\t');
-    if (c.length !== header.length) throw new UserError(`expected ${header.length} columns, got ${c.length}`, path, i + 1);
+    if (c.length !== header.length)
+      throw new UserError(`expected ${header.length} columns, got ${c.length}`, path, i + 1);
     const m = c[cModel]!;
     let rec = models.get(m);
     if (!rec) {
-      rec = { ndcg: new Float64Array(nUsers).fill(NaN), jsd: new Float64Array(nUsers).fill(NaN), headItems: new Float64Array(nUsers).fill(NaN), rboVsBase: new Float64Array(nUsers).fill(NaN) };
+      rec = {
+        ndcg: new Float64Array(nUsers).fill(NaN),
+        jsd: new Float64Array(nUsers).fill(NaN),
+        headItems: new Float64Array(nUsers).fill(NaN),
+        rboVsBase: new Float64Array(nUsers).fill(NaN),
+      };
       models.set(m, rec);
     }
     const u = Number(c[cUser]);
     if (!Number.isInteger(u) || u < 1) throw new UserError(`bad user_id '${c[cUser]}'`, path, i + 1);
-    rec.ndcg[u] = num(c[cN]); rec.jsd[u] = num(c[cJ]); rec.headItems[u] = num(c[cH]); rec.rboVsBase[u] = num(c[cR]);
+    rec.ndcg[u] = num(c[cN]);
+    rec.jsd[u] = num(c[cJ]);
+    rec.headItems[u] = num(c[cH]);
+    rec.rboVsBase[u] = num(c[cR]);
     if (c[cUg]) ug.set(u, c[cUg]!);
   }
   return { nUsers, nGroups: G, models, userGroupByName: ug };

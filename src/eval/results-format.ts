@@ -14,10 +14,20 @@ export const RESULTS_FORMAT_VERSION = 1;
 export type EvalSplit = 'test' | 'valid';
 
 /** The fine-tuner's validation metrics of an epoch (or their recomputation from its lists). */
-export interface SelectionMetrics { valid_ndcg: number; jsd: number; tradeoff: number | null }
+export interface SelectionMetrics {
+  valid_ndcg: number;
+  jsd: number;
+  tradeoff: number | null;
+}
 
 /** RBO against the base lists over users: mean, quartiles, extremes, and mean and quartiles per user group. */
-export interface RboEntry { mean: number; quartiles: [number, number, number]; min: number; max: number; by_group: Record<string, { mean: number; quartiles: [number, number, number] }> }
+export interface RboEntry {
+  mean: number;
+  quartiles: [number, number, number];
+  min: number;
+  max: number;
+  by_group: Record<string, { mean: number; quartiles: [number, number, number] }>;
+}
 
 /** A validation-selected epoch in a results file: its validation metrics and its metrics on the evaluated split. */
 export interface SelectedOut {
@@ -48,7 +58,14 @@ export interface CalituneBlock {
   empty_users?: number[];
   base_model?: Record<string, unknown>;
   postprocess?: { lambdas: string[]; files: Record<string, string> };
-  experiment?: { dir: string; layout: string; epochs: number[]; skipped: number[]; log?: string; target_metric?: unknown };
+  experiment?: {
+    dir: string;
+    layout: string;
+    epochs: number[];
+    skipped: number[];
+    log?: string;
+    target_metric?: unknown;
+  };
   selected?: Record<string, SelectedOut | null>;
   /** Each selected epoch against CP at the same JSD on this split (src/selection's rule). */
   vs_cp?: Record<string, StoredCpVerdict | null>;

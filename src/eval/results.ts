@@ -28,12 +28,23 @@ import { ndcgAtK } from './ndcg.js';
 import { jsdMetric, listGroupDistribution } from './jsd.js';
 import type { PerUserBlock, PerUserTableInput } from './per-user-table.js';
 import {
-  RESULTS_FORMAT_VERSION, type CalituneBlock, type EvalSplit, type RboEntry, type ResultsFile, type SelectedOut,
+  RESULTS_FORMAT_VERSION,
+  type CalituneBlock,
+  type EvalSplit,
+  type RboEntry,
+  type ResultsFile,
+  type SelectedOut,
   type SelectionMetrics,
 } from './results-format.js';
 
 export {
-  RESULTS_FORMAT_VERSION, type CalituneBlock, type EvalSplit, type RboEntry, type ResultsFile, type SelectedOut, type SelectionMetrics,
+  RESULTS_FORMAT_VERSION,
+  type CalituneBlock,
+  type EvalSplit,
+  type RboEntry,
+  type ResultsFile,
+  type SelectedOut,
+  type SelectionMetrics,
 } from './results-format.js';
 
 import { SELECTION_MODES, selectEpochs, type SelectionMode } from '../selection/index.js';
@@ -46,11 +57,19 @@ export type SelectionModeName = SelectionMode;
 // ---------------------------------------------------------------- selection
 
 /** A stored epoch's validation metrics and where they came from (the fine-tuner's record or its lists). */
-export interface SelectionPoint { epoch: number; m: SelectionMetrics; source: 'recorded' | 'lists' }
+export interface SelectionPoint {
+  epoch: number;
+  m: SelectionMetrics;
+  source: 'recorded' | 'lists';
+}
 
 /** The validation-selected stored epoch per mode (the one rule: src/selection). */
-export function selectStoredEpochs(points: readonly SelectionPoint[]): Record<SelectionModeName, SelectionPoint | null> {
-  const chosen = selectEpochs(points.map((p) => ({ epoch: p.epoch, validNdcg: p.m.valid_ndcg, jsd: p.m.jsd, tradeoff: p.m.tradeoff, p })));
+export function selectStoredEpochs(
+  points: readonly SelectionPoint[],
+): Record<SelectionModeName, SelectionPoint | null> {
+  const chosen = selectEpochs(
+    points.map((p) => ({ epoch: p.epoch, validNdcg: p.m.valid_ndcg, jsd: p.m.jsd, tradeoff: p.m.tradeoff, p })),
+  );
   const out = {} as Record<SelectionModeName, SelectionPoint | null>;
   for (const mode of SELECTION_MODES) out[mode] = chosen[mode]?.p ?? null;
   return out;
@@ -97,13 +116,19 @@ export function startEvaluation(o: EvaluationInput, perUserTable: string): Evalu
   const rboP = o.rboP ?? 0.9;
   const nU = o.ds.nUsers;
   const name = o.experiment ?? 'base';
-  if (!(rboP > 0 && rboP < 1)) throw new InputError((n) => `${n.option('rboP')} must be in (0, 1), got ${rboP}`, { field: 'rboP' });
+  if (!(rboP > 0 && rboP < 1))
+    throw new InputError((n) => `${n.option('rboP')} must be in (0, 1), got ${rboP}`, { field: 'rboP' });
   const baseL = o.baseLists[split];
-  if (baseL.length !== nU * k) throw new UserError(`base ${split} lists have ${baseL.length} entries, expected ${nU}×${k}`);
+  if (baseL.length !== nU * k)
+    throw new UserError(`base ${split} lists have ${baseL.length} entries, expected ${nU}×${k}`);
   const calitune: CalituneBlock = {
     format_version: RESULTS_FORMAT_VERSION,
     created: new Date().toISOString(),
-    run: o.run, name, split, k, rbo_p: rboP,
+    run: o.run,
+    name,
+    split,
+    k,
+    rbo_p: rboP,
     prepared: o.prepared !== undefined,
     user_group_names: [...USER_GROUP_NAMES],
     per_user_table: perUserTable,
@@ -119,8 +144,15 @@ export function evaluateWithoutGroups(ev: Evaluation): ResultsFile {
   const { k, nU, baseL, relevant, calitune } = ev;
   const nd = meanNdcg(baseL, k, k, relevant);
   const perN = new Float64Array(nU);
-  for (let u = 1; u < nU; u++) perN[u] = ndcgAtK(baseL, u * k, k, relevant.indices, relevant.indptr[u]!, relevant.indptr[u + 1]!);
-  ev.blocks.push({ model: 'base_recommendations', ndcg: perN, jsd: undefined, headItems: undefined, rboVsBase: undefined });
+  for (let u = 1; u < nU; u++)
+    perN[u] = ndcgAtK(baseL, u * k, k, relevant.indices, relevant.indptr[u]!, relevant.indptr[u + 1]!);
+  ev.blocks.push({
+    model: 'base_recommendations',
+    ndcg: perN,
+    jsd: undefined,
+    headItems: undefined,
+    rboVsBase: undefined,
+  });
   calitune.seconds.total = (performance.now() - ev.t0) / 1000;
   return { base_recommendations: { ndcg: nd.ndcg }, calitune };
 }
@@ -128,7 +160,8 @@ export function evaluateWithoutGroups(ev: Evaluation): ResultsFile {
 /** The per-user table of the evaluation: one block per evaluated set of lists. */
 export function perUserTable(ev: Evaluation, prep: Prepared | undefined): PerUserTableInput {
   const userGroupNames = USER_GROUP_NAMES;
-  if (!prep) return { nUsers: ev.nU, nGroups: 0, targets: undefined, userGroup: undefined, userGroupNames, blocks: ev.blocks };
+  if (!prep)
+    return { nUsers: ev.nU, nGroups: 0, targets: undefined, userGroup: undefined, userGroupNames, blocks: ev.blocks };
   const { nGroups, targets } = prep;
   return { nUsers: ev.nU, nGroups, targets, userGroup: prep.userGroups.userGroup, userGroupNames, blocks: ev.blocks };
 }
@@ -137,7 +170,9 @@ function rboEntry(per: Float64Array, prep: Prepared): RboEntry {
   const s = summarizePerUser(per, prep.userGroups);
   const q = (d: DistributionSummary): [number, number, number] => [d.q1, d.median, d.q3];
   const by: RboEntry['by_group'] = {};
-  s.byGroup.forEach((d, g) => { by[USER_GROUP_NAMES[g] ?? `group_${g + 1}`] = { mean: d.n ? d.mean : 0, quartiles: d.n ? q(d) : [0, 0, 0] }; });
+  s.byGroup.forEach((d, g) => {
+    by[USER_GROUP_NAMES[g] ?? `group_${g + 1}`] = { mean: d.n ? d.mean : 0, quartiles: d.n ? q(d) : [0, 0, 0] };
+  });
   return { mean: s.overall.mean, quartiles: q(s.overall), min: s.overall.min, max: s.overall.max, by_group: by };
 }
 
@@ -160,7 +195,10 @@ export type ListEvaluator = (lists: Int32Array, model: string, withRbo: boolean)
 export function listEvaluator(ev: Evaluation, prep: Prepared): ListEvaluator {
   const { k, nU, relevant, baseL, rboP } = ev;
   return (lists, model, withRbo) => {
-    const e = evaluateLists({ lists, width: k, k, relevant, itemGroup: prep.itemGroup, targets: prep.targets, nGroups: prep.nGroups }, prep.userGroups);
+    const e = evaluateLists(
+      { lists, width: k, k, relevant, itemGroup: prep.itemGroup, targets: prep.targets, nGroups: prep.nGroups },
+      prep.userGroups,
+    );
     const head = groupCountPerUser(lists, nU, k, k, prep.itemGroup, 0);
     const r = withRbo ? rboPerUser(lists, baseL, nU, k, k, rboP) : undefined;
     ev.blocks.push({ model, ndcg: e.perUser.ndcg, jsd: e.perUser.jsd, headItems: head, rboVsBase: r });
@@ -173,7 +211,10 @@ export function listEvaluator(ev: Evaluation, prep: Prepared): ListEvaluator {
 export function addGroupFacts(ev: Evaluation, prep: Prepared): void {
   const { o, nU, calitune } = ev;
   if (prep.targets.length !== nU * prep.nGroups || prep.itemGroup.length !== o.ds.nItems) {
-    throw new InputError((n) => `the prepared groups do not match the run's ${nU} users × ${o.ds.nItems} items: re-run '${n.step('prepare', { run: o.run })}'`);
+    throw new InputError(
+      (n) =>
+        `the prepared groups do not match the run's ${nU} users × ${o.ds.nItems} items: re-run '${n.step('prepare', { run: o.run })}'`,
+    );
   }
   calitune.user_group_sizes = prep.userGroups.members.map((m) => m.length);
   calitune.user_group_tie_break = prep.summary.user_groups.tie_break;
@@ -191,7 +232,10 @@ export function evaluateBaseLists(ev: Evaluation, evalOne: ListEvaluator): Refer
 }
 
 /** "Before fine-tuning" for recomputed trade-offs: the base model's valid NDCG and the JSD of its test-time lists. */
-export interface BeforeFinetuning { validNdcg: number; testJsd: number }
+export interface BeforeFinetuning {
+  validNdcg: number;
+  testJsd: number;
+}
 
 /** The base model's metrics that recomputed trade-offs compare with. */
 export function beforeFinetuning(ev: Evaluation, prep: Prepared): BeforeFinetuning {
@@ -207,7 +251,11 @@ export function beforeFinetuning(ev: Evaluation, prep: Prepared): BeforeFinetuni
  * metrics on the evaluated split.
  */
 export function recomputedPoint(
-  ev: Evaluation, prep: Prepared, epoch: number, lists: Record<EvalSplit, Int32Array>, ref: ReferenceMetrics,
+  ev: Evaluation,
+  prep: Prepared,
+  epoch: number,
+  lists: Record<EvalSplit, Int32Array>,
+  ref: ReferenceMetrics,
   before: BeforeFinetuning,
 ): SelectionPoint {
   const { o, split, k, nU } = ev;
@@ -219,13 +267,22 @@ export function recomputedPoint(
 
 /** Per selection mode: the chosen epoch, its validation metrics and its metrics on the evaluated split. */
 export function selectedPerMode(
-  points: readonly SelectionPoint[], byEpoch: ReadonlyMap<number, ReferenceMetrics>, split: EvalSplit,
+  points: readonly SelectionPoint[],
+  byEpoch: ReadonlyMap<number, ReferenceMetrics>,
+  split: EvalSplit,
 ): Record<string, SelectedOut | null> {
   const sel = selectStoredEpochs(points);
   const selected: Record<string, SelectedOut | null> = {};
   for (const mode of SELECTION_MODES) {
     const s = sel[mode];
-    selected[mode] = s ? { epoch: s.epoch, source: s.source, valid: s.m, [split === 'test' ? 'test' : 'valid_lists']: byEpoch.get(s.epoch)! } : null;
+    selected[mode] = s
+      ? {
+          epoch: s.epoch,
+          source: s.source,
+          valid: s.m,
+          [split === 'test' ? 'test' : 'valid_lists']: byEpoch.get(s.epoch)!,
+        }
+      : null;
   }
   return selected;
 }

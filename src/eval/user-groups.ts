@@ -44,13 +44,16 @@ function roundHalfEven(x: number): number {
  *   target column is the head share (default 0)
  */
 export function userGroups(
-  targets: Float64Array, nUsers: number, G: number,
+  targets: Float64Array,
+  nUsers: number,
+  G: number,
   options: { proportions?: readonly number[]; tieBreak?: UserGroupTieBreak; headGroup?: number } = {},
 ): UserGroups {
   const proportions = options.proportions ?? [0.2, 0.6, 0.2];
   const tieBreak = options.tieBreak ?? 'lowerIdFirst';
   const head = options.headGroup ?? 0;
-  if (targets.length !== nUsers * G) throw new UserError(`targets have ${targets.length} values, expected ${nUsers}×${G}`);
+  if (targets.length !== nUsers * G)
+    throw new UserError(`targets have ${targets.length} values, expected ${nUsers}×${G}`);
   if (head < 0 || head >= G) throw new UserError(`head group ${head} out of range 0..${G - 1}`);
   if (proportions.length < 1 || proportions.some((p) => !(p > 0) || !Number.isFinite(p))) {
     throw new UserError(`user group proportions must be positive, got ${JSON.stringify(proportions)}`);
@@ -58,7 +61,8 @@ export function userGroups(
   if (Math.abs(proportions.reduce((a, b) => a + b, 0) - 1) > 1e-9) {
     throw new UserError(`user group proportions must sum to 1, got ${JSON.stringify(proportions)}`);
   }
-  if (tieBreak !== 'lowerIdFirst' && tieBreak !== 'higherIdFirst') throw new UserError(`unknown tie break '${String(tieBreak)}'`);
+  if (tieBreak !== 'lowerIdFirst' && tieBreak !== 'higherIdFirst')
+    throw new UserError(`unknown tie break '${String(tieBreak)}'`);
   const n = Math.max(0, nUsers - 1);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i + 1;
@@ -70,13 +74,17 @@ export function userGroups(
   const K = proportions.length;
   const bounds = [0];
   let acc = 0;
-  for (const p of proportions) { acc += p * n; bounds.push(acc); }
+  for (const p of proportions) {
+    acc += p * n;
+    bounds.push(acc);
+  }
   const ib = bounds.map(roundHalfEven);
   ib[K] = n;
   const userGroup = new Int32Array(nUsers).fill(-1);
   const members: Int32Array[] = [];
   for (let g = 0; g < K; g++) {
-    const lo = Math.min(ib[g]!, n), hi = Math.min(Math.max(ib[g + 1]!, lo), n);
+    const lo = Math.min(ib[g]!, n),
+      hi = Math.min(Math.max(ib[g + 1]!, lo), n);
     members.push(order.slice(lo, hi));
     for (let r = lo; r < hi; r++) userGroup[order[r]!] = g;
   }

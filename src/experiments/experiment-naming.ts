@@ -10,7 +10,13 @@ import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../calibration/fin
 import { withNameCharsOnly } from '../store/experiment-name.js';
 
 /** The keys that are always part of a name. */
-export const NAME_KEYS = ['combined_mode_alpha', 'freeze_item_emb', 'candidate_selection', 'k_candidates', 'learning_rate'] as const;
+export const NAME_KEYS = [
+  'combined_mode_alpha',
+  'freeze_item_emb',
+  'candidate_selection',
+  'k_candidates',
+  'learning_rate',
+] as const;
 
 /** Keys of ours that the reference lacks; named only when not at their default. */
 export const EXTENSION_KEYS = ['candidates_per_group', 'user_adapter'] as const;
@@ -56,7 +62,9 @@ export function experimentName(c: FinetuneConfig, varied: readonly string[] = []
   ];
   // Our extension keys join the name whenever they leave their default (the reference has no
   // such key, so its names stay as they are): two runs that differ only there must not collide.
-  const extra = EXTENSION_KEYS.filter((k) => (c as Record<string, unknown>)[k] !== DEFAULT_FINETUNE_CONFIG[k] && !varied.includes(k));
+  const extra = EXTENSION_KEYS.filter(
+    (k) => (c as Record<string, unknown>)[k] !== DEFAULT_FINETUNE_CONFIG[k] && !varied.includes(k),
+  );
   for (const key of [...varied, ...extra]) {
     if ((NAME_KEYS as readonly string[]).includes(key)) continue;
     parts.push(`${key}${nameValue((c as Record<string, unknown>)[key])}`);

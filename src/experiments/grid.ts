@@ -25,7 +25,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
-import { DEFAULT_FINETUNE_CONFIG, IGNORED_KEYS, parseFinetuneConfigYaml, validateFinetuneConfig, type FinetuneConfig } from '../calibration/finetune-config.js';
+import {
+  DEFAULT_FINETUNE_CONFIG,
+  IGNORED_KEYS,
+  parseFinetuneConfigYaml,
+  validateFinetuneConfig,
+  type FinetuneConfig,
+} from '../calibration/finetune-config.js';
 import { experimentName } from './experiment-naming.js';
 import { experimentNameProblem } from '../store/experiment-name.js';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
@@ -56,12 +62,22 @@ export interface Plan {
 
 const KNOWN_KEYS = Object.keys(DEFAULT_FINETUNE_CONFIG);
 
-interface YamlFile { doc: Document; lines: LineCounter; file: string; text: string }
+interface YamlFile {
+  doc: Document;
+  lines: LineCounter;
+  file: string;
+  text: string;
+}
 
 function readYaml(path: string, what: string): YamlFile {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
-    throw new UserError(`cannot read the ${what}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, path);
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(
+      `cannot read the ${what}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      path,
+    );
   }
   return parseYamlText(text, path);
 }
@@ -82,13 +98,23 @@ function lineOf(y: YamlFile, node: unknown): number | undefined {
 }
 
 /** The top-level mapping: key → [key node, value node]. */
-function topLevel(y: YamlFile, allowed: readonly string[], what: string): Map<string, { key: YamlNode; value: unknown }> {
+function topLevel(
+  y: YamlFile,
+  allowed: readonly string[],
+  what: string,
+): Map<string, { key: YamlNode; value: unknown }> {
   const out = new Map<string, { key: YamlNode; value: unknown }>();
   const c = y.doc.contents;
-  if (!isMap(c)) throw new UserError(`the ${what} must be a mapping with ${allowed.map((a) => `'${a}'`).join(', ')}`, y.file, 1);
+  if (!isMap(c))
+    throw new UserError(`the ${what} must be a mapping with ${allowed.map((a) => `'${a}'`).join(', ')}`, y.file, 1);
   for (const pair of c.items) {
     const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    if (!allowed.includes(k)) throw new UserError(`unknown key '${k}' in the ${what}; allowed: ${allowed.join(', ')}`, y.file, lineOf(y, pair.key));
+    if (!allowed.includes(k))
+      throw new UserError(
+        `unknown key '${k}' in the ${what}; allowed: ${allowed.join(', ')}`,
+        y.file,
+        lineOf(y, pair.key),
+      );
     out.set(k, { key: pair.key as YamlNode, value: pair.value });
   }
   return out;
@@ -107,7 +133,8 @@ function baseRaw(y: YamlFile, node: unknown, notes: string[], what: string): Rec
     const p = isAbsolute(node.value) ? node.value : resolve(dirname(y.file), node.value);
     const cf = readYaml(p, 'fine-tuning config');
     const raw = cf.doc.toJS() as unknown;
-    if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw new UserError('the fine-tuning config must be a mapping of keys to values', p, 1);
+    if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw)))
+      throw new UserError('the fine-tuning config must be a mapping of keys to values', p, 1);
     // full validation (with line numbers) of the file on its own
     const v = parseFinetuneConfigYaml(cf.text, p);
     notes.push(...v.notes);
@@ -116,7 +143,11 @@ function baseRaw(y: YamlFile, node: unknown, notes: string[], what: string): Rec
   if (isMap(node)) {
     const raw = toJs(y, node) as Record<string, unknown>;
     const lines = new Map<string, number>();
-    for (const pair of node.items) if (isScalar(pair.key)) { const l = lineOf(y, pair.key); if (l !== undefined) lines.set(String(pair.key.value), l); }
+    for (const pair of node.items)
+      if (isScalar(pair.key)) {
+        const l = lineOf(y, pair.key);
+        if (l !== undefined) lines.set(String(pair.key.value), l);
+      }
     const v = validateFinetuneConfig(raw, y.file, lines);
     notes.push(...v.notes);
     return raw;
@@ -153,15 +184,25 @@ function parseGrid(y: YamlFile, opts: { allowLarge?: boolean }): Plan {
   const base = baseRaw(y, top.get('base')?.value, notes, 'base');
   const keep = keepOf(y, top.get('keep')?.value);
   const g = top.get('grid');
-  if (!g || g.value === null || g.value === undefined) throw new UserError(`the grid file needs 'grid:', a mapping of config keys to lists of values`, y.file, g ? lineOf(y, g.key) : 1);
-  if (!isMap(g.value)) throw new UserError(`'grid' must be a mapping of config keys to lists of values`, y.file, lineOf(y, g.value));
+  if (!g || g.value === null || g.value === undefined)
+    throw new UserError(
+      `the grid file needs 'grid:', a mapping of config keys to lists of values`,
+      y.file,
+      g ? lineOf(y, g.key) : 1,
+    );
+  if (!isMap(g.value))
+    throw new UserError(`'grid' must be a mapping of config keys to lists of values`, y.file, lineOf(y, g.value));
   const axes: { key: string; values: unknown[] }[] = [];
   for (const pair of g.value.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const line = lineOf(y, pair.key);
     if (!KNOWN_KEYS.includes(key)) {
       const why = key in IGNORED_KEYS ? ` ('${key}' is a reference key we ignore: ${IGNORED_KEYS[key]})` : '';
-      throw new UserError(`grid key '${key}' is not a fine-tuning config key${why}; allowed: ${KNOWN_KEYS.join(', ')}`, y.file, line);
+      throw new UserError(
+        `grid key '${key}' is not a fine-tuning config key${why}; allowed: ${KNOWN_KEYS.join(', ')}`,
+        y.file,
+        line,
+      );
     }
     const vn = pair.value;
     let values: unknown[];
@@ -171,19 +212,31 @@ function parseGrid(y: YamlFile, opts: { allowLarge?: boolean }): Plan {
     if (values.length === 0) throw new UserError(`grid key '${key}' has an empty list of values`, y.file, line);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (v !== null && typeof v === 'object') throw new UserError(`grid key '${key}': value ${i + 1} is not a scalar`, y.file, line);
-      for (let j = 0; j < i; j++) if (sameValue(values[j], v)) throw new UserError(`grid key '${key}' lists ${JSON.stringify(v)} twice`, y.file, line);
+      if (v !== null && typeof v === 'object')
+        throw new UserError(`grid key '${key}': value ${i + 1} is not a scalar`, y.file, line);
+      for (let j = 0; j < i; j++)
+        if (sameValue(values[j], v))
+          throw new UserError(`grid key '${key}' lists ${JSON.stringify(v)} twice`, y.file, line);
       // each value must be valid for its key on top of the base
       validateFinetuneConfig({ ...base, [key]: v }, y.file, new Map([[key, line ?? 0]]));
     }
     axes.push({ key, values });
   }
-  if (axes.length === 0) throw new UserError(`'grid' lists no keys: give at least one config key with a list of values`, y.file, lineOf(y, g.key));
+  if (axes.length === 0)
+    throw new UserError(
+      `'grid' lists no keys: give at least one config key with a list of values`,
+      y.file,
+      lineOf(y, g.key),
+    );
   const count = axes.reduce((n, a) => n * a.values.length, 1);
   if (count > MAX_POINTS && !opts.allowLarge) {
     const sizes = axes.map((a) => a.values.length).join(' × ');
-    throw new InputError((n) => `the grid has ${count.toLocaleString('en')} points (${sizes}), more than ${MAX_POINTS.toLocaleString('en')}: ` +
-      `pass ${n.option('allowLarge')} to run it anyway`, { field: 'allowLarge', file: y.file });
+    throw new InputError(
+      (n) =>
+        `the grid has ${count.toLocaleString('en')} points (${sizes}), more than ${MAX_POINTS.toLocaleString('en')}: ` +
+        `pass ${n.option('allowLarge')} to run it anyway`,
+      { field: 'allowLarge', file: y.file },
+    );
   }
   const points: PlannedPoint[] = [];
   const byName = new Map<string, PlannedPoint>();
@@ -192,16 +245,25 @@ function parseGrid(y: YamlFile, opts: { allowLarge?: boolean }): Plan {
   const idx = new Array<number>(axes.length).fill(0);
   for (let p = 0; p < count; p++) {
     const v: Record<string, unknown> = {};
-    axes.forEach((a, i) => { v[a.key] = a.values[idx[i]!]; });
+    axes.forEach((a, i) => {
+      v[a.key] = a.values[idx[i]!];
+    });
     const { config } = validateFinetuneConfig({ ...base, ...v }, y.file);
     const name = experimentName(config, varied);
     const prev = byName.get(name);
-    if (prev) throw new UserError(`grid points ${JSON.stringify(prev.varied)} and ${JSON.stringify(v)} get the same name '${name}'`, y.file);
+    if (prev)
+      throw new UserError(
+        `grid points ${JSON.stringify(prev.varied)} and ${JSON.stringify(v)} get the same name '${name}'`,
+        y.file,
+      );
     const pt = { name, config, varied: v };
     byName.set(name, pt);
     points.push(pt);
     // odometer: the last axis moves fastest
-    for (let i = axes.length - 1; i >= 0; i--) { if (++idx[i]! < axes[i]!.values.length) break; idx[i] = 0; }
+    for (let i = axes.length - 1; i >= 0; i--) {
+      if (++idx[i]! < axes[i]!.values.length) break;
+      idx[i] = 0;
+    }
   }
   return { kind: 'grid', file: y.file, points, keep, notes: [...new Set(notes)], axes };
 }
@@ -223,7 +285,11 @@ function parseExperiments(y: YamlFile): Plan {
   const keep = keepOf(y, top.get('keep')?.value);
   const e = top.get('experiments');
   if (!e || !isSeq(e.value) || e.value.items.length === 0) {
-    throw new UserError(`the experiments file needs 'experiments:', a non-empty list of { name, config }`, y.file, e ? lineOf(y, e.key) : 1);
+    throw new UserError(
+      `the experiments file needs 'experiments:', a non-empty list of { name, config }`,
+      y.file,
+      e ? lineOf(y, e.key) : 1,
+    );
   }
   const points: PlannedPoint[] = [];
   const seen = new Map<string, number | undefined>();
@@ -233,7 +299,12 @@ function parseExperiments(y: YamlFile): Plan {
     const fields = new Map<string, unknown>();
     for (const pair of item.items) {
       const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      if (!['name', 'config', 'set'].includes(k)) throw new UserError(`unknown key '${k}' in an experiment; allowed: name, config, set`, y.file, lineOf(y, pair.key));
+      if (!['name', 'config', 'set'].includes(k))
+        throw new UserError(
+          `unknown key '${k}' in an experiment; allowed: name, config, set`,
+          y.file,
+          lineOf(y, pair.key),
+        );
       fields.set(k, pair.value);
     }
     const nameNode = fields.get('name');
@@ -241,14 +312,24 @@ function parseExperiments(y: YamlFile): Plan {
     if (!name) throw new UserError(`an experiment has no 'name'`, y.file, line);
     const nameProblem = experimentNameProblem(name);
     if (nameProblem !== undefined) throw new UserError(nameProblem, y.file, lineOf(y, nameNode));
-    if (seen.has(name)) throw new UserError(`two experiments are named '${name}' (lines ${seen.get(name)} and ${lineOf(y, nameNode)})`, y.file, lineOf(y, nameNode));
+    if (seen.has(name))
+      throw new UserError(
+        `two experiments are named '${name}' (lines ${seen.get(name)} and ${lineOf(y, nameNode)})`,
+        y.file,
+        lineOf(y, nameNode),
+      );
     seen.set(name, lineOf(y, nameNode));
     const cn = fields.get('config');
     let raw: Record<string, unknown>;
     if (cn === undefined || cn === null) raw = { ...base };
     else if (isScalar(cn) && typeof cn.value === 'string') raw = baseRaw(y, cn, notes, 'config');
     else if (isMap(cn)) raw = { ...base, ...baseRaw(y, cn, notes, 'config') };
-    else throw new UserError(`'config' of '${name}' must be a config file path or a mapping of config keys`, y.file, lineOf(y, cn));
+    else
+      throw new UserError(
+        `'config' of '${name}' must be a config file path or a mapping of config keys`,
+        y.file,
+        lineOf(y, cn),
+      );
     const sn = fields.get('set');
     if (sn !== undefined && sn !== null) {
       if (!isMap(sn)) throw new UserError(`'set' of '${name}' must be a mapping of config keys`, y.file, lineOf(y, sn));
@@ -256,7 +337,12 @@ function parseExperiments(y: YamlFile): Plan {
     }
     const lines = new Map<string, number>();
     for (const node of [cn, sn]) {
-      if (isMap(node)) for (const pair of node.items) if (isScalar(pair.key)) { const l = lineOf(y, pair.key); if (l !== undefined) lines.set(String(pair.key.value), l); }
+      if (isMap(node))
+        for (const pair of node.items)
+          if (isScalar(pair.key)) {
+            const l = lineOf(y, pair.key);
+            if (l !== undefined) lines.set(String(pair.key.value), l);
+          }
     }
     const v = validateFinetuneConfig(raw, y.file, lines);
     notes.push(...v.notes);

@@ -29,7 +29,10 @@ export const POINT_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 export type PointStatus = (typeof POINT_STATUSES)[number];
 
 /** NDCG@k and JSD@k of one list set. */
-export interface MetricPair { ndcg: number; jsd: number }
+export interface MetricPair {
+  ndcg: number;
+  jsd: number;
+}
 
 /** A point's validation-selected epoch: its validation metrics and its test metrics. */
 export interface SelectedSummary {
@@ -48,7 +51,15 @@ export interface PointSummary {
 }
 
 /** One stored epoch of a point with its validation and test metrics. */
-export interface EpochRow { name: string; epoch: number; valid_ndcg: number; jsd: number; tradeoff: number | null; test_ndcg: number; test_jsd: number }
+export interface EpochRow {
+  name: string;
+  epoch: number;
+  valid_ndcg: number;
+  jsd: number;
+  tradeoff: number | null;
+  test_ndcg: number;
+  test_jsd: number;
+}
 
 /** A point as the registry holds it: configuration, status, attempts, times, error and summary. */
 export interface PointRow {
@@ -71,7 +82,11 @@ export interface PointRow {
 }
 
 /** One CP λ's test metrics in the registry. */
-export interface CpRow { lambda: string; ndcg: number; jsd: number }
+export interface CpRow {
+  lambda: string;
+  ndcg: number;
+  jsd: number;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -116,26 +131,55 @@ const now = () => new Date().toISOString();
 
 function parseJson<T>(s: string | null): T | null {
   if (s === null || s === undefined) return null;
-  try { return JSON.parse(s) as T; } catch { return null; }
+  try {
+    return JSON.parse(s) as T;
+  } catch {
+    return null;
+  }
 }
 
 interface RawPoint {
-  name: string; source: string; config: string; varied: string; status: PointStatus; attempts: number;
-  queued_at: string | null; started_at: string | null; finished_at: string | null; seconds: number | null;
-  error: string | null; summary: string | null; frontier: number;
+  name: string;
+  source: string;
+  config: string;
+  varied: string;
+  status: PointStatus;
+  attempts: number;
+  queued_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  seconds: number | null;
+  error: string | null;
+  summary: string | null;
+  frontier: number;
 }
 
 function rowOf(r: RawPoint, frontEpochs: readonly number[] = []): PointRow {
   return {
-    name: r.name, source: r.source, config: parseJson(r.config) ?? {}, varied: parseJson(r.varied) ?? {}, status: r.status,
-    attempts: r.attempts, queued_at: r.queued_at, started_at: r.started_at, finished_at: r.finished_at, seconds: r.seconds,
-    error: r.error, summary: parseJson<PointSummary>(r.summary), frontier: r.frontier === 1, frontEpochs: [...frontEpochs],
+    name: r.name,
+    source: r.source,
+    config: parseJson(r.config) ?? {},
+    varied: parseJson(r.varied) ?? {},
+    status: r.status,
+    attempts: r.attempts,
+    queued_at: r.queued_at,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    seconds: r.seconds,
+    error: r.error,
+    summary: parseJson<PointSummary>(r.summary),
+    frontier: r.frontier === 1,
+    frontEpochs: [...frontEpochs],
   };
 }
 
 /** The run's registry (SQLite): grid points, their status and metrics, the epochs and CP's points. */
 export class Registry {
-  private constructor(readonly db: Database.Database, readonly path: string, readonly readonly: boolean) {}
+  private constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+    readonly readonly: boolean,
+  ) {}
 
   /**
    * Opens (and with `create`, creates) RUN/registry.sqlite. Read-only opening of a missing
@@ -146,10 +190,9 @@ export class Registry {
     if (!existsSync(path)) {
       if (!opts.create) {
         const steps = (n: Naming) => `'${n.step('grid')}' or '${n.step('experiments')}'`;
-        throw new InputError(
-          (n) => `${run} has no experiment registry (${REGISTRY_FILE}) yet: run ${steps(n)} first`,
-          { field: 'run' },
-        );
+        throw new InputError((n) => `${run} has no experiment registry (${REGISTRY_FILE}) yet: run ${steps(n)} first`, {
+          field: 'run',
+        });
       }
       if (!existsSync(run)) throw new UserError(`run directory ${run} does not exist`);
     }
@@ -166,7 +209,8 @@ export class Registry {
       db.close();
       if (e instanceof UserError) throw e;
       const msg = (e as Error).message;
-      if (/not a database|malformed|file is encrypted/i.test(msg)) throw new UserError(`not a calitune registry (SQLite says: ${msg})`, path);
+      if (/not a database|malformed|file is encrypted/i.test(msg))
+        throw new UserError(`not a calitune registry (SQLite says: ${msg})`, path);
       throw e;
     }
     return reg;
@@ -175,19 +219,32 @@ export class Registry {
   private init(): void {
     const db = this.db;
     db.pragma('busy_timeout = 5000');
-    const hasVersion = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).get() !== undefined;
+    const hasVersion =
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).get() !== undefined;
     if (hasVersion) {
       const v = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
-      const row = db.prepare('SELECT written_by FROM schema_version ORDER BY version DESC LIMIT 1').get() as { written_by: string } | undefined;
+      const row = db.prepare('SELECT written_by FROM schema_version ORDER BY version DESC LIMIT 1').get() as
+        | { written_by: string }
+        | undefined;
       if (v.v !== null && v.v > REGISTRY_SCHEMA_VERSION) {
-        throw new UserError(`the registry was written by a newer calitune (schema version ${v.v}${row ? `, ${row.written_by}` : ''}); this calitune reads version ${REGISTRY_SCHEMA_VERSION}: upgrade calitune or use another run directory`, this.path);
+        throw new UserError(
+          `the registry was written by a newer calitune (schema version ${v.v}${row ? `, ${row.written_by}` : ''}); this calitune reads version ${REGISTRY_SCHEMA_VERSION}: upgrade calitune or use another run directory`,
+          this.path,
+        );
       }
       if (v.v !== null && v.v < REGISTRY_SCHEMA_VERSION) {
-        throw new UserError(`the registry has schema version ${v.v}, older than this calitune's ${REGISTRY_SCHEMA_VERSION}, and no migration exists`, this.path);
+        throw new UserError(
+          `the registry has schema version ${v.v}, older than this calitune's ${REGISTRY_SCHEMA_VERSION}, and no migration exists`,
+          this.path,
+        );
       }
     } else {
       const tables = db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'`).get() as { n: number };
-      if (tables.n > 0) throw new UserError('an SQLite database without a calitune schema_version table: not a calitune registry', this.path);
+      if (tables.n > 0)
+        throw new UserError(
+          'an SQLite database without a calitune schema_version table: not a calitune registry',
+          this.path,
+        );
       if (this.readonly) throw new UserError('the registry is empty', this.path);
     }
     if (this.readonly) return;
@@ -195,7 +252,12 @@ export class Registry {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
-    if (!hasVersion) db.prepare('INSERT INTO schema_version (version, written_by, created) VALUES (?, ?, ?)').run(REGISTRY_SCHEMA_VERSION, 'calitune 0.1.0', now());
+    if (!hasVersion)
+      db.prepare('INSERT INTO schema_version (version, written_by, created) VALUES (?, ?, ?)').run(
+        REGISTRY_SCHEMA_VERSION,
+        'calitune 0.1.0',
+        now(),
+      );
   }
 
   close(): void {
@@ -209,12 +271,17 @@ export class Registry {
 
   list(): PointRow[] {
     const front = this.frontEpochs();
-    return (this.db.prepare('SELECT * FROM points ORDER BY rowid').all() as RawPoint[]).map((r) => rowOf(r, front.get(r.name)));
+    return (this.db.prepare('SELECT * FROM points ORDER BY rowid').all() as RawPoint[]).map((r) =>
+      rowOf(r, front.get(r.name)),
+    );
   }
 
   /** Per point: its epochs flagged on the validation front by the last updateFrontier. */
   private frontEpochs(): Map<string, number[]> {
-    const rows = this.db.prepare('SELECT name, epoch FROM epochs WHERE frontier = 1 ORDER BY name, epoch').all() as { name: string; epoch: number }[];
+    const rows = this.db.prepare('SELECT name, epoch FROM epochs WHERE frontier = 1 ORDER BY name, epoch').all() as {
+      name: string;
+      epoch: number;
+    }[];
     const out = new Map<string, number[]>();
     for (const r of rows) out.set(r.name, [...(out.get(r.name) ?? []), r.epoch]);
     return out;
@@ -226,59 +293,91 @@ export class Registry {
    */
   plan(name: string, config: unknown, varied: unknown, source: string): 'new' | 'skip' | 'resume' {
     const cfg = JSON.stringify(config);
-    const old = this.db.prepare('SELECT config, status FROM points WHERE name = ?').get(name) as { config: string; status: PointStatus } | undefined;
+    const old = this.db.prepare('SELECT config, status FROM points WHERE name = ?').get(name) as
+      | { config: string; status: PointStatus }
+      | undefined;
     if (!old) {
-      this.db.prepare(`INSERT INTO points (name, source, config, varied, status, queued_at) VALUES (?, ?, ?, ?, 'queued', ?)`)
+      this.db
+        .prepare(
+          `INSERT INTO points (name, source, config, varied, status, queued_at) VALUES (?, ?, ?, ?, 'queued', ?)`,
+        )
         .run(name, source, cfg, JSON.stringify(varied), now());
       return 'new';
     }
     if (old.config !== cfg) {
-      const a = JSON.parse(old.config) as Record<string, unknown>, b = config as Record<string, unknown>;
+      const a = JSON.parse(old.config) as Record<string, unknown>,
+        b = config as Record<string, unknown>;
       // A key that an older version did not have (e.g. candidates_per_group) held its default.
       const was = (k: string): unknown => (k in a ? a[k] : (DEFAULT_FINETUNE_CONFIG as Record<string, unknown>)[k]);
-      const diff = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(was(k)) !== JSON.stringify(b[k]));
+      const diff = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+        (k) => JSON.stringify(was(k)) !== JSON.stringify(b[k]),
+      );
       if (diff.length === 0) {
         this.db.prepare('UPDATE points SET config = ? WHERE name = ?').run(cfg, name);
         return this.plan(name, config, varied, source);
       }
-      throw new UserError(`point '${name}' is already in the registry with another configuration (${diff.map((k) => `${k}: ${JSON.stringify(was(k))} → ${JSON.stringify(b[k])}`).join(', ')}); use another run directory or name`);
+      throw new UserError(
+        `point '${name}' is already in the registry with another configuration (${diff.map((k) => `${k}: ${JSON.stringify(was(k))} → ${JSON.stringify(b[k])}`).join(', ')}); use another run directory or name`,
+      );
     }
     if (old.status === 'done') return 'skip';
-    this.db.prepare(`UPDATE points SET status = 'queued', queued_at = ?, source = ? WHERE name = ?`).run(now(), source, name);
+    this.db
+      .prepare(`UPDATE points SET status = 'queued', queued_at = ?, source = ? WHERE name = ?`)
+      .run(now(), source, name);
     return 'resume';
   }
 
   markRunning(name: string): void {
-    this.db.prepare(`UPDATE points SET status = 'running', started_at = ?, finished_at = NULL, error = NULL, attempts = attempts + 1 WHERE name = ?`).run(now(), name);
+    this.db
+      .prepare(
+        `UPDATE points SET status = 'running', started_at = ?, finished_at = NULL, error = NULL, attempts = attempts + 1 WHERE name = ?`,
+      )
+      .run(now(), name);
   }
 
   markFailed(name: string, error: string, seconds: number): void {
-    this.db.prepare(`UPDATE points SET status = 'failed', finished_at = ?, seconds = ?, error = ? WHERE name = ?`).run(now(), seconds, error, name);
+    this.db
+      .prepare(`UPDATE points SET status = 'failed', finished_at = ?, seconds = ?, error = ? WHERE name = ?`)
+      .run(now(), seconds, error, name);
   }
 
   /** Done: summary, per-epoch metrics and the CP curve in one transaction. */
   markDone(name: string, seconds: number, summary: PointSummary, epochs: Omit<EpochRow, 'name'>[], cp: CpRow[]): void {
     const tx = this.db.transaction(() => {
       this.db.prepare('DELETE FROM epochs WHERE name = ?').run(name);
-      const ins = this.db.prepare('INSERT INTO epochs (name, epoch, valid_ndcg, jsd, tradeoff, test_ndcg, test_jsd) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const ins = this.db.prepare(
+        'INSERT INTO epochs (name, epoch, valid_ndcg, jsd, tradeoff, test_ndcg, test_jsd) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
       for (const e of epochs) ins.run(name, e.epoch, e.valid_ndcg, e.jsd, e.tradeoff, e.test_ndcg, e.test_jsd);
-      const cpIns = this.db.prepare('INSERT INTO cp (lambda, ndcg, jsd) VALUES (?, ?, ?) ON CONFLICT(lambda) DO UPDATE SET ndcg = excluded.ndcg, jsd = excluded.jsd');
+      const cpIns = this.db.prepare(
+        'INSERT INTO cp (lambda, ndcg, jsd) VALUES (?, ?, ?) ON CONFLICT(lambda) DO UPDATE SET ndcg = excluded.ndcg, jsd = excluded.jsd',
+      );
       for (const c of cp) cpIns.run(c.lambda, c.ndcg, c.jsd);
-      this.db.prepare(`UPDATE points SET status = 'done', finished_at = ?, seconds = ?, error = NULL, summary = ? WHERE name = ?`)
+      this.db
+        .prepare(
+          `UPDATE points SET status = 'done', finished_at = ?, seconds = ?, error = NULL, summary = ? WHERE name = ?`,
+        )
         .run(now(), seconds, JSON.stringify(summary), name);
     });
     tx();
   }
 
   epochs(name?: string): EpochRow[] {
-    const q = name === undefined
-      ? this.db.prepare(`SELECT e.* FROM epochs e JOIN points p ON p.name = e.name WHERE p.status = 'done' ORDER BY e.name, e.epoch`).all()
-      : this.db.prepare('SELECT * FROM epochs WHERE name = ? ORDER BY epoch').all(name);
+    const q =
+      name === undefined
+        ? this.db
+            .prepare(
+              `SELECT e.* FROM epochs e JOIN points p ON p.name = e.name WHERE p.status = 'done' ORDER BY e.name, e.epoch`,
+            )
+            .all()
+        : this.db.prepare('SELECT * FROM epochs WHERE name = ? ORDER BY epoch').all(name);
     return q as EpochRow[];
   }
 
   cp(): CpRow[] {
-    return (this.db.prepare('SELECT lambda, ndcg, jsd FROM cp').all() as CpRow[]).sort((a, b) => Number(a.lambda) - Number(b.lambda));
+    return (this.db.prepare('SELECT lambda, ndcg, jsd FROM cp').all() as CpRow[]).sort(
+      (a, b) => Number(a.lambda) - Number(b.lambda),
+    );
   }
 
   /** Recomputes the frontier flags of points and epochs from the stored epochs. */
@@ -289,7 +388,10 @@ export class Registry {
       this.db.prepare('UPDATE epochs SET frontier = 0').run();
       const up = this.db.prepare('UPDATE epochs SET frontier = 1 WHERE name = ? AND epoch = ?');
       const upP = this.db.prepare('UPDATE points SET frontier = 1 WHERE name = ?');
-      for (const f of front) { up.run(f.name, f.epoch); upP.run(f.name); }
+      for (const f of front) {
+        up.run(f.name, f.epoch);
+        upP.run(f.name);
+      }
     });
     tx();
     return front;
@@ -303,7 +405,10 @@ export type FrontierPoint = EpochRow;
 
 /** The stored CP curve (λ "0" is the backbone) in the selection module's form. */
 export function registryCurve(cp: readonly CpRow[]): CpCurve {
-  return cpCurve(null, cp.map((c) => ({ lambda: Number(c.lambda), ndcg: c.ndcg, jsd: c.jsd })));
+  return cpCurve(
+    null,
+    cp.map((c) => ({ lambda: Number(c.lambda), ndcg: c.ndcg, jsd: c.jsd })),
+  );
 }
 
 /** The validation-selected front of every done point against the stored CP curve (src/selection). */

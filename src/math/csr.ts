@@ -23,12 +23,7 @@ function checkDims(nRows: number, nCols: number): void {
  * Builds a CSR matrix from coordinate pairs (rows[k], cols[k]). Duplicate pairs collapse
  * to one; each row's columns come out sorted ascending. O(nnz + nRows) plus the per-row sorts.
  */
-export function csrFromCoo(
-  rows: ArrayLike<number>,
-  cols: ArrayLike<number>,
-  nRows: number,
-  nCols: number,
-): Csr {
+export function csrFromCoo(rows: ArrayLike<number>, cols: ArrayLike<number>, nRows: number, nCols: number): Csr {
   checkDims(nRows, nCols);
   const n = rows.length;
   if (cols.length !== n) throw new RangeError(`csr: ${n} rows but ${cols.length} cols`);
@@ -178,7 +173,8 @@ export function sortedContains(a: Int32Array, lo: number, hi: number, x: number)
     const mid = (lo + hi) >> 1;
     const v = a[mid]!;
     if (v === x) return true;
-    if (v < x) lo = mid + 1; else hi = mid - 1;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
   }
   return false;
 }

@@ -46,7 +46,9 @@ export function jsd(p: ArrayLike<number>, q: ArrayLike<number>, eps = DIVERGENCE
   checkLengths(p, q, 'jsd');
   let s = 0;
   for (let i = 0; i < p.length; i++) {
-    const a = p[i]! + eps, b = q[i]! + eps, m = 0.5 * (a + b);
+    const a = p[i]! + eps,
+      b = q[i]! + eps,
+      m = 0.5 * (a + b);
     s += a * Math.log2(a / m) + b * Math.log2(b / m);
   }
   return 0.5 * s;
@@ -59,11 +61,17 @@ export function jsd(p: ArrayLike<number>, q: ArrayLike<number>, eps = DIVERGENCE
  */
 export function jsdNormalized(p: ArrayLike<number>, q: ArrayLike<number>, eps = DIVERGENCE_EPS): number {
   checkLengths(p, q, 'jsdNormalized');
-  let sp = 0, sq = 0;
-  for (let i = 0; i < p.length; i++) { sp += p[i]! + eps; sq += q[i]! + eps; }
+  let sp = 0,
+    sq = 0;
+  for (let i = 0; i < p.length; i++) {
+    sp += p[i]! + eps;
+    sq += q[i]! + eps;
+  }
   let s = 0;
   for (let i = 0; i < p.length; i++) {
-    const a = (p[i]! + eps) / sp, b = (q[i]! + eps) / sq, m = 0.5 * (a + b);
+    const a = (p[i]! + eps) / sp,
+      b = (q[i]! + eps) / sq,
+      m = 0.5 * (a + b);
     s += a * Math.log2(a / m) + b * Math.log2(b / m);
   }
   return 0.5 * s;

@@ -43,7 +43,12 @@ export interface DoctorOptions {
 }
 
 /** Repeats C = A·Bᵀ for at least `seconds` (after one warm-up call) and reports GFLOP/s. */
-export function measureSgemm(f: SgemmFn, shape: readonly [number, number, number], seconds: number, seed = 1): GemmMeasurement {
+export function measureSgemm(
+  f: SgemmFn,
+  shape: readonly [number, number, number],
+  seconds: number,
+  seed = 1,
+): GemmMeasurement {
   const [M, N, K] = shape;
   const rng = new Rng(seed);
   const fill = (n: number) => {
@@ -51,7 +56,9 @@ export function measureSgemm(f: SgemmFn, shape: readonly [number, number, number
     for (let i = 0; i < n; i++) a[i] = rng.nextFloat() - 0.5;
     return a;
   };
-  const A = fill(M * K), B = fill(N * K), C = new Float32Array(M * N);
+  const A = fill(M * K),
+    B = fill(N * K),
+    C = new Float32Array(M * N);
   f(false, true, M, N, K, 1, A, K, B, K, 0, C, N); // warm-up: JIT, thread pool, page faults
   let repeats = 0;
   const t0 = performance.now();

@@ -51,9 +51,19 @@ function transposeInto(src: Float32Array, rows: number, cols: number, ld: number
 
 /** The TypeScript GEMM fallback with BLAS semantics (row-major, β = 0 overwrites C); slower than OpenBLAS. */
 export function tsSgemm(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
-  beta: number, C: Float32Array, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  ldc: number,
 ): void {
   if (M === 0 || N === 0) return;
   // Scale C by beta first (beta = 0 must overwrite NaN/garbage, as BLAS does).
@@ -68,13 +78,15 @@ export function tsSgemm(
     axpyRows(transA, M, N, K, alpha, A, lda, B, ldb, C, ldc);
     return;
   }
-  let Ap = A, ldap = lda;
+  let Ap = A,
+    ldap = lda;
   if (transA) {
     Ap = scratch('A', M * K);
     transposeInto(A, K, M, lda, Ap);
     ldap = K;
   }
-  let Bp = B, ldbp = ldb;
+  let Bp = B,
+    ldbp = ldb;
   if (!transB) {
     Bp = scratch('B', N * K);
     transposeInto(B, K, N, ldb, Bp);
@@ -85,8 +97,17 @@ export function tsSgemm(
 
 /** C[i,:] += alpha · Σ_k op(A)[i,k] · B[k,:] — for a handful of rows, B read row by row. */
 function axpyRows(
-  transA: boolean, M: number, N: number, K: number, alpha: number,
-  A: Float32Array, lda: number, B: Float32Array, ldb: number, C: Float32Array, ldc: number,
+  transA: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  C: Float32Array,
+  ldc: number,
 ): void {
   for (let i = 0; i < M; i++) {
     const c0 = i * ldc;
@@ -100,8 +121,16 @@ function axpyRows(
 
 /** C[i,j] += alpha · Σ_k A[i·lda+k] · B[j·ldb+k]. */
 function ntKernel(
-  M: number, N: number, K: number, alpha: number,
-  A: Float32Array, lda: number, B: Float32Array, ldb: number, C: Float32Array, ldc: number,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  C: Float32Array,
+  ldc: number,
 ): void {
   for (let ib = 0; ib < M; ib += IB) {
     const ie = Math.min(M, ib + IB);
@@ -113,58 +142,140 @@ function ntKernel(
 
 /** The rows [ib, ie) × columns [jb, je) of the NT product (4×4 register blocks, then edges). */
 function ntBlock(
-  ib: number, ie: number, jb: number, je: number, K: number, alpha: number,
-  A: Float32Array, lda: number, B: Float32Array, ldb: number, C: Float32Array, ldc: number,
+  ib: number,
+  ie: number,
+  jb: number,
+  je: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  C: Float32Array,
+  ldc: number,
 ): void {
-  const M4 = ib + ((ie - ib) - ((ie - ib) % 4));
-  const je4 = jb + ((je - jb) - ((je - jb) % 4));
+  const M4 = ib + (ie - ib - ((ie - ib) % 4));
+  const je4 = jb + (je - jb - ((je - jb) % 4));
   for (let i = ib; i < M4; i += 4) {
-    const a0 = i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-    const c0 = i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+    const a0 = i * lda,
+      a1 = a0 + lda,
+      a2 = a1 + lda,
+      a3 = a2 + lda;
+    const c0 = i * ldc,
+      c1 = c0 + ldc,
+      c2 = c1 + ldc,
+      c3 = c2 + ldc;
     let j = jb;
     for (; j < je4; j += 4) {
-      const b0 = j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      const b0 = j * ldb,
+        b1 = b0 + ldb,
+        b2 = b1 + ldb,
+        b3 = b2 + ldb;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      let s20 = 0,
+        s21 = 0,
+        s22 = 0,
+        s23 = 0,
+        s30 = 0,
+        s31 = 0,
+        s32 = 0,
+        s33 = 0;
       for (let k = 0; k < K; k++) {
-        const p = B[b0 + k]!, q = B[b1 + k]!, r = B[b2 + k]!, t = B[b3 + k]!;
+        const p = B[b0 + k]!,
+          q = B[b1 + k]!,
+          r = B[b2 + k]!,
+          t = B[b3 + k]!;
         let x = A[a0 + k]!;
-        s00 += x * p; s01 += x * q; s02 += x * r; s03 += x * t;
+        s00 += x * p;
+        s01 += x * q;
+        s02 += x * r;
+        s03 += x * t;
         x = A[a1 + k]!;
-        s10 += x * p; s11 += x * q; s12 += x * r; s13 += x * t;
+        s10 += x * p;
+        s11 += x * q;
+        s12 += x * r;
+        s13 += x * t;
         x = A[a2 + k]!;
-        s20 += x * p; s21 += x * q; s22 += x * r; s23 += x * t;
+        s20 += x * p;
+        s21 += x * q;
+        s22 += x * r;
+        s23 += x * t;
         x = A[a3 + k]!;
-        s30 += x * p; s31 += x * q; s32 += x * r; s33 += x * t;
+        s30 += x * p;
+        s31 += x * q;
+        s32 += x * r;
+        s33 += x * t;
       }
-      C[c0 + j]! += alpha * s00; C[c0 + j + 1]! += alpha * s01; C[c0 + j + 2]! += alpha * s02; C[c0 + j + 3]! += alpha * s03;
-      C[c1 + j]! += alpha * s10; C[c1 + j + 1]! += alpha * s11; C[c1 + j + 2]! += alpha * s12; C[c1 + j + 3]! += alpha * s13;
-      C[c2 + j]! += alpha * s20; C[c2 + j + 1]! += alpha * s21; C[c2 + j + 2]! += alpha * s22; C[c2 + j + 3]! += alpha * s23;
-      C[c3 + j]! += alpha * s30; C[c3 + j + 1]! += alpha * s31; C[c3 + j + 2]! += alpha * s32; C[c3 + j + 3]! += alpha * s33;
+      C[c0 + j]! += alpha * s00;
+      C[c0 + j + 1]! += alpha * s01;
+      C[c0 + j + 2]! += alpha * s02;
+      C[c0 + j + 3]! += alpha * s03;
+      C[c1 + j]! += alpha * s10;
+      C[c1 + j + 1]! += alpha * s11;
+      C[c1 + j + 2]! += alpha * s12;
+      C[c1 + j + 3]! += alpha * s13;
+      C[c2 + j]! += alpha * s20;
+      C[c2 + j + 1]! += alpha * s21;
+      C[c2 + j + 2]! += alpha * s22;
+      C[c2 + j + 3]! += alpha * s23;
+      C[c3 + j]! += alpha * s30;
+      C[c3 + j + 1]! += alpha * s31;
+      C[c3 + j + 2]! += alpha * s32;
+      C[c3 + j + 3]! += alpha * s33;
     }
     // Leftover columns of this block: 4 rows × 1 column.
     for (; j < je; j++) {
       const b0 = j * ldb;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let k = 0; k < K; k++) {
         const p = B[b0 + k]!;
-        s0 += A[a0 + k]! * p; s1 += A[a1 + k]! * p; s2 += A[a2 + k]! * p; s3 += A[a3 + k]! * p;
+        s0 += A[a0 + k]! * p;
+        s1 += A[a1 + k]! * p;
+        s2 += A[a2 + k]! * p;
+        s3 += A[a3 + k]! * p;
       }
-      C[c0 + j]! += alpha * s0; C[c1 + j]! += alpha * s1; C[c2 + j]! += alpha * s2; C[c3 + j]! += alpha * s3;
+      C[c0 + j]! += alpha * s0;
+      C[c1 + j]! += alpha * s1;
+      C[c2 + j]! += alpha * s2;
+      C[c3 + j]! += alpha * s3;
     }
   }
   // Leftover rows: 1 row × 4 columns, then 1 × 1.
   for (let i = M4; i < ie; i++) {
-    const a0 = i * lda, c0 = i * ldc;
+    const a0 = i * lda,
+      c0 = i * ldc;
     let j = jb;
     for (; j < je4; j += 4) {
-      const b0 = j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const b0 = j * ldb,
+        b1 = b0 + ldb,
+        b2 = b1 + ldb,
+        b3 = b2 + ldb;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let k = 0; k < K; k++) {
         const x = A[a0 + k]!;
-        s0 += x * B[b0 + k]!; s1 += x * B[b1 + k]!; s2 += x * B[b2 + k]!; s3 += x * B[b3 + k]!;
+        s0 += x * B[b0 + k]!;
+        s1 += x * B[b1 + k]!;
+        s2 += x * B[b2 + k]!;
+        s3 += x * B[b3 + k]!;
       }
-      C[c0 + j]! += alpha * s0; C[c0 + j + 1]! += alpha * s1; C[c0 + j + 2]! += alpha * s2; C[c0 + j + 3]! += alpha * s3;
+      C[c0 + j]! += alpha * s0;
+      C[c0 + j + 1]! += alpha * s1;
+      C[c0 + j + 2]! += alpha * s2;
+      C[c0 + j + 3]! += alpha * s3;
     }
     for (; j < je; j++) {
       const b0 = j * ldb;

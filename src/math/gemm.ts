@@ -12,9 +12,19 @@ export interface GemmBackend {
   /** Why this backend was chosen (e.g. the load error of the native binding). */
   readonly detail: string;
   sgemm(
-    transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
-    beta: number, C: Float32Array, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    lda: number,
+    B: Float32Array,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    ldc: number,
   ): void;
 }
 
@@ -34,7 +44,9 @@ export function gemmBackend(): GemmBackend {
     return active;
   }
   const loaded = loadNativeBlas();
-  active = loaded.ok ? nativeBackend(loaded.blas, loaded.detail) : tsBackend(`native binding unavailable: ${loaded.detail}`);
+  active = loaded.ok
+    ? nativeBackend(loaded.blas, loaded.detail)
+    : tsBackend(`native binding unavailable: ${loaded.detail}`);
   return active;
 }
 
@@ -51,27 +63,55 @@ export function setGemmBackend(name: 'openblas' | 'typescript'): GemmBackend {
 }
 
 function checkArgs(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: Float32Array, lda: number, B: Float32Array, ldb: number, C: Float32Array, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  C: Float32Array,
+  ldc: number,
 ): void {
-  const aRows = transA ? K : M, aCols = transA ? M : K;
-  const bRows = transB ? N : K, bCols = transB ? K : N;
+  const aRows = transA ? K : M,
+    aCols = transA ? M : K;
+  const bRows = transB ? N : K,
+    bCols = transB ? K : N;
   if (lda < Math.max(1, aCols) || ldb < Math.max(1, bCols) || ldc < Math.max(1, N)) {
     throw new RangeError(`sgemm: leading dimensions too small (lda ${lda}, ldb ${ldb}, ldc ${ldc})`);
   }
-  if ((aRows > 0 && A.length < (aRows - 1) * lda + aCols) || (bRows > 0 && B.length < (bRows - 1) * ldb + bCols) ||
-      (M > 0 && C.length < (M - 1) * ldc + N)) {
+  if (
+    (aRows > 0 && A.length < (aRows - 1) * lda + aCols) ||
+    (bRows > 0 && B.length < (bRows - 1) * ldb + bCols) ||
+    (M > 0 && C.length < (M - 1) * ldc + N)
+  ) {
     throw new RangeError(`sgemm: buffer too small for ${M}×${N}×${K}`);
   }
 }
 
 /** Row-major C[M×N] = α·op(A)·op(B) + β·C with the active backend; the shapes and buffer sizes are checked. */
 export function sgemm(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
-  beta: number, C: Float32Array, ldc: number,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  ldc: number,
 ): void {
-  for (const [name, v] of [['M', M], ['N', N], ['K', K]] as const) {
+  for (const [name, v] of [
+    ['M', M],
+    ['N', N],
+    ['K', K],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`sgemm: ${name} must be a non-negative integer, got ${v}`);
   }
   if (M === 0 || N === 0) return;
@@ -91,5 +131,9 @@ export function withSingleBlasThread<T>(fn: () => T): T {
   const n = native.blas.numThreads();
   if (n <= 1) return fn();
   native.blas.setNumThreads(1);
-  try { return fn(); } finally { native.blas.setNumThreads(n); }
+  try {
+    return fn();
+  } finally {
+    native.blas.setNumThreads(n);
+  }
 }

@@ -19,7 +19,11 @@ export interface MaskOptions {
  * i = 0 unless `padding: false`. `scores` holds users.length rows of nItems columns.
  */
 export function maskBlock(
-  scores: Float32Array, users: Int32Array, nItems: number, masks: readonly Csr[], opts: MaskOptions = {},
+  scores: Float32Array,
+  users: Int32Array,
+  nItems: number,
+  masks: readonly Csr[],
+  opts: MaskOptions = {},
 ): void {
   const ld = opts.ld ?? nItems;
   const padding = opts.padding ?? true;

@@ -11,9 +11,19 @@ import { fileURLToPath } from 'node:url';
 /** The functions our N-API binding exports; the optional ones are absent from older builds. */
 export interface NativeBlas {
   sgemm(
-    transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number,
-    beta: number, C: Float32Array, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    lda: number,
+    B: Float32Array,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    ldc: number,
   ): void;
   /** OpenBLAS's own description (openblas_get_config) and thread count. */
   config(): string;
@@ -26,14 +36,32 @@ export interface NativeBlas {
    * Absent in bindings built before it existed.
    */
   spmmRows?(
-    n: number, indptr: Int32Array, indices: Int32Array, values: Float32Array | null, rowSel: Int32Array | null,
-    src: Float32Array, srcRows: number, outF: number, dst: Float32Array, dstRows: number,
-    map: Int32Array | null, accumulate: boolean, threads: number,
+    n: number,
+    indptr: Int32Array,
+    indices: Int32Array,
+    values: Float32Array | null,
+    rowSel: Int32Array | null,
+    src: Float32Array,
+    srcRows: number,
+    outF: number,
+    dst: Float32Array,
+    dstRows: number,
+    map: Int32Array | null,
+    accumulate: boolean,
+    threads: number,
   ): void;
   /** dW[j, :] += Σ over the entries (k, j) of the n sparse rows of value · dy[k, :] (transposes internally). */
   spmmRowsT?(
-    n: number, indptr: Int32Array, indices: Int32Array, values: Float32Array | null, rowSel: Int32Array | null,
-    dy: Float32Array, outF: number, dW: Float32Array, nFeatures: number, threads: number,
+    n: number,
+    indptr: Int32Array,
+    indices: Int32Array,
+    values: Float32Array | null,
+    rowSel: Int32Array | null,
+    dy: Float32Array,
+    outF: number,
+    dW: Float32Array,
+    nFeatures: number,
+    threads: number,
   ): void;
   /**
    * One Adam step over a whole tensor (src/nn/adam.ts adamUpdate, bit-identical: float64
@@ -41,8 +69,18 @@ export interface NativeBlas {
    * on `threads` std::threads over equal element ranges. Absent in bindings built before it existed.
    */
   adamStep?(
-    p: Float32Array, g: Float32Array, g2: Float32Array | null, m: Float32Array, v: Float32Array,
-    beta1: number, beta2: number, stepSize: number, invBc2Sqrt: number, eps: number, weightDecay: number, threads: number,
+    p: Float32Array,
+    g: Float32Array,
+    g2: Float32Array | null,
+    m: Float32Array,
+    v: Float32Array,
+    beta1: number,
+    beta2: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+    eps: number,
+    weightDecay: number,
+    threads: number,
   ): void;
 }
 
@@ -64,7 +102,8 @@ let cached: NativeLoad | undefined;
 /** Loads the binding once (CALITUNE_NATIVE_PATH overrides its path); never throws, says why on failure. */
 export function loadNativeBlas(): NativeLoad {
   if (cached) return cached;
-  const path = process.env.CALITUNE_NATIVE_PATH ?? join(projectRoot(), 'native', 'build', 'Release', 'calitune_blas.node');
+  const path =
+    process.env.CALITUNE_NATIVE_PATH ?? join(projectRoot(), 'native', 'build', 'Release', 'calitune_blas.node');
   if (!existsSync(path)) {
     cached = { ok: false, detail: `${path} not built (run npm run build:native; needs libopenblas-dev)` };
     return cached;

@@ -10,6 +10,7 @@
  */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  const lo = Math.floor(pos),
+    hi = Math.ceil(pos);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }

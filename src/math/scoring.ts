@@ -37,16 +37,25 @@ export interface ScoreTopKOptions {
  * first, −1 where fewer than k items are left after masking.
  */
 export function scoreTopKWith(
-  scorer: BlockScorer, nItems: number, users: Int32Array, k: number, masks: readonly Csr[], opts: ScoreTopKOptions = {},
+  scorer: BlockScorer,
+  nItems: number,
+  users: Int32Array,
+  k: number,
+  masks: readonly Csr[],
+  opts: ScoreTopKOptions = {},
 ): Int32Array {
   const blockRows = opts.blockRows ?? 256;
-  if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`scoreTopK: blockRows must be ≥ 1, got ${blockRows}`);
+  if (!Number.isInteger(blockRows) || blockRows < 1)
+    throw new RangeError(`scoreTopK: blockRows must be ≥ 1, got ${blockRows}`);
   if (!Number.isInteger(k) || k < 0) throw new RangeError(`scoreTopK: k must be a non-negative integer, got ${k}`);
   const n = users.length;
   const out = opts.out ?? new Int32Array(n * k);
   if (out.length < n * k) throw new RangeError(`scoreTopK: output of ${out.length} cannot hold ${n}×${k}`);
   const rowsPerBlock = Math.min(blockRows, Math.max(1, n));
-  const scores = opts.scratch && opts.scratch.length >= rowsPerBlock * nItems ? opts.scratch : new Float32Array(rowsPerBlock * nItems);
+  const scores =
+    opts.scratch && opts.scratch.length >= rowsPerBlock * nItems
+      ? opts.scratch
+      : new Float32Array(rowsPerBlock * nItems);
   for (let r0 = 0; r0 < n; r0 += blockRows) {
     const b = Math.min(blockRows, n - r0);
     const ub = users.subarray(r0, r0 + b);
@@ -65,16 +74,19 @@ export function dotBlockScorer(userEmb: Matrix, itemEmb: Matrix, maxBlockRows = 
   if (userEmb.cols !== itemEmb.cols) {
     throw new RangeError(`dotBlockScorer: user dim ${userEmb.cols} ≠ item dim ${itemEmb.cols}`);
   }
-  const d = userEmb.cols, nItems = itemEmb.rows;
+  const d = userEmb.cols,
+    nItems = itemEmb.rows;
   // Gathered user rows, reused across blocks (grown if a caller passes a bigger block).
   let gathered = new Float32Array(maxBlockRows * d);
   return (usersBlock, out) => {
     const b = usersBlock.length;
-    if (out.length !== b * nItems) throw new RangeError(`dotBlockScorer: out has ${out.length} values, want ${b}×${nItems}`);
+    if (out.length !== b * nItems)
+      throw new RangeError(`dotBlockScorer: out has ${out.length} values, want ${b}×${nItems}`);
     if (gathered.length < b * d) gathered = new Float32Array(b * d);
     for (let r = 0; r < b; r++) {
       const u = usersBlock[r]!;
-      if (!(u >= 0 && u < userEmb.rows)) throw new RangeError(`dotBlockScorer: user ${u} outside 0..${userEmb.rows - 1}`);
+      if (!(u >= 0 && u < userEmb.rows))
+        throw new RangeError(`dotBlockScorer: user ${u} outside 0..${userEmb.rows - 1}`);
       gathered.set(userEmb.data.subarray(u * d, (u + 1) * d), r * d);
     }
     sgemm(false, true, b, nItems, d, 1, gathered, d, itemEmb.data, d, 0, out, nItems);
@@ -86,7 +98,12 @@ export function dotBlockScorer(userEmb: Matrix, itemEmb: Matrix, maxBlockRows = 
  * padding), with the items of `masks` (e.g. [train] or [train, valid]) excluded.
  */
 export function scoreTopK(
-  userEmb: Matrix, itemEmb: Matrix, users: Int32Array, k: number, masks: readonly Csr[], opts: ScoreTopKOptions = {},
+  userEmb: Matrix,
+  itemEmb: Matrix,
+  users: Int32Array,
+  k: number,
+  masks: readonly Csr[],
+  opts: ScoreTopKOptions = {},
 ): Int32Array {
   const scorer = dotBlockScorer(userEmb, itemEmb, opts.blockRows ?? 256);
   return scoreTopKWith(scorer, itemEmb.rows, users, k, masks, opts);

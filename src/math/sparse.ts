@@ -44,7 +44,11 @@ let threads = 2;
 
 function native(): NativeSpmm | null {
   if (forced === 'typescript') return null;
-  if (forced !== 'native' && (process.env.CALITUNE_SPARSE === 'typescript' || process.env.CALITUNE_GEMM === 'typescript')) return null;
+  if (
+    forced !== 'native' &&
+    (process.env.CALITUNE_SPARSE === 'typescript' || process.env.CALITUNE_GEMM === 'typescript')
+  )
+    return null;
   if (nativeFn === undefined) {
     const l = loadNativeBlas();
     const ok = l.ok && typeof l.blas.spmmRows === 'function' && typeof l.blas.spmmRowsT === 'function';
@@ -57,7 +61,12 @@ function native(): NativeSpmm | null {
 /** Which implementation spmmRows uses. */
 export function spmmBackend(): SpmmBackend {
   const n = native();
-  return n ? { name: 'native', detail: `C++ kernel, ${threads} threads` } : { name: 'typescript', detail: forced === 'typescript' ? 'selected explicitly' : 'native spmmRows unavailable or disabled' };
+  return n
+    ? { name: 'native', detail: `C++ kernel, ${threads} threads` }
+    : {
+        name: 'typescript',
+        detail: forced === 'typescript' ? 'selected explicitly' : 'native spmmRows unavailable or disabled',
+      };
 }
 
 /** For tests and benchmarks: force a backend ('native' throws when unavailable). */
@@ -76,14 +85,32 @@ export function setSpmmThreads(n: number): void {
  * rows k of `x`; src is srcRows × outF, dst has at least (max destination row + 1) × outF values.
  */
 export function spmmRows(
-  x: SparseRowsLike, src: Float32Array, srcRows: number, outF: number, dst: Float32Array,
+  x: SparseRowsLike,
+  src: Float32Array,
+  srcRows: number,
+  outF: number,
+  dst: Float32Array,
   opts: { map?: Int32Array; accumulate?: boolean } = {},
 ): Float32Array {
   const dstRows = Math.floor(dst.length / Math.max(1, outF));
   const acc = opts.accumulate ?? false;
   const nf = native();
   if (nf) {
-    nf(x.n, x.indptr, x.indices, x.values ?? null, x.rows ?? null, src, srcRows, outF, dst, dstRows, opts.map ?? null, acc, threads);
+    nf(
+      x.n,
+      x.indptr,
+      x.indices,
+      x.values ?? null,
+      x.rows ?? null,
+      src,
+      srcRows,
+      outF,
+      dst,
+      dstRows,
+      opts.map ?? null,
+      acc,
+      threads,
+    );
     return dst;
   }
   spmmRowsTs(x, src, srcRows, outF, dst, opts.map, acc);
@@ -92,8 +119,13 @@ export function spmmRows(
 
 /** The TypeScript implementation (also the reference in tests). */
 export function spmmRowsTs(
-  x: SparseRowsLike, src: Float32Array, srcRows: number, outF: number, dst: Float32Array,
-  map: Int32Array | undefined, accumulate: boolean,
+  x: SparseRowsLike,
+  src: Float32Array,
+  srcRows: number,
+  outF: number,
+  dst: Float32Array,
+  map: Int32Array | undefined,
+  accumulate: boolean,
 ): Float32Array {
   const { n, indptr, indices, values, rows } = x;
   const dstRows = Math.floor(dst.length / Math.max(1, outF));
@@ -102,7 +134,8 @@ export function spmmRowsTs(
   for (let k = 0; k < n; k++) {
     const rr = rows ? rows[k]! : k;
     if (!(rr >= 0 && rr + 1 < indptr.length)) throw new RangeError(`spmmRows: row ${rr} out of range`);
-    const lo = indptr[rr]!, hi = indptr[rr + 1]!;
+    const lo = indptr[rr]!,
+      hi = indptr[rr + 1]!;
     const d = map ? map[k]! : k;
     if (!(d >= 0 && d < dstRows)) throw new RangeError(`spmmRows: destination row ${d} out of range`);
     for (let q = lo; q < hi; q++) {
@@ -111,32 +144,65 @@ export function spmmRowsTs(
     }
     const yo = d * outF;
     for (let c = 0; c < c8; c += 8) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        a4 = 0,
+        a5 = 0,
+        a6 = 0,
+        a7 = 0;
       if (values) {
         for (let q = lo; q < hi; q++) {
-          const v = values[q]!, o = indices[q]! * outF + c;
-          a0 += v * src[o]!; a1 += v * src[o + 1]!; a2 += v * src[o + 2]!; a3 += v * src[o + 3]!;
-          a4 += v * src[o + 4]!; a5 += v * src[o + 5]!; a6 += v * src[o + 6]!; a7 += v * src[o + 7]!;
+          const v = values[q]!,
+            o = indices[q]! * outF + c;
+          a0 += v * src[o]!;
+          a1 += v * src[o + 1]!;
+          a2 += v * src[o + 2]!;
+          a3 += v * src[o + 3]!;
+          a4 += v * src[o + 4]!;
+          a5 += v * src[o + 5]!;
+          a6 += v * src[o + 6]!;
+          a7 += v * src[o + 7]!;
         }
       } else {
         for (let q = lo; q < hi; q++) {
           const o = indices[q]! * outF + c;
-          a0 += src[o]!; a1 += src[o + 1]!; a2 += src[o + 2]!; a3 += src[o + 3]!;
-          a4 += src[o + 4]!; a5 += src[o + 5]!; a6 += src[o + 6]!; a7 += src[o + 7]!;
+          a0 += src[o]!;
+          a1 += src[o + 1]!;
+          a2 += src[o + 2]!;
+          a3 += src[o + 3]!;
+          a4 += src[o + 4]!;
+          a5 += src[o + 5]!;
+          a6 += src[o + 6]!;
+          a7 += src[o + 7]!;
         }
       }
       if (accumulate) {
-        dst[yo + c]! += a0; dst[yo + c + 1]! += a1; dst[yo + c + 2]! += a2; dst[yo + c + 3]! += a3;
-        dst[yo + c + 4]! += a4; dst[yo + c + 5]! += a5; dst[yo + c + 6]! += a6; dst[yo + c + 7]! += a7;
+        dst[yo + c]! += a0;
+        dst[yo + c + 1]! += a1;
+        dst[yo + c + 2]! += a2;
+        dst[yo + c + 3]! += a3;
+        dst[yo + c + 4]! += a4;
+        dst[yo + c + 5]! += a5;
+        dst[yo + c + 6]! += a6;
+        dst[yo + c + 7]! += a7;
       } else {
-        dst[yo + c] = a0; dst[yo + c + 1] = a1; dst[yo + c + 2] = a2; dst[yo + c + 3] = a3;
-        dst[yo + c + 4] = a4; dst[yo + c + 5] = a5; dst[yo + c + 6] = a6; dst[yo + c + 7] = a7;
+        dst[yo + c] = a0;
+        dst[yo + c + 1] = a1;
+        dst[yo + c + 2] = a2;
+        dst[yo + c + 3] = a3;
+        dst[yo + c + 4] = a4;
+        dst[yo + c + 5] = a5;
+        dst[yo + c + 6] = a6;
+        dst[yo + c + 7] = a7;
       }
     }
     for (let c = c8; c < outF; c++) {
       let a = 0;
       for (let q = lo; q < hi; q++) a += (values ? values[q]! : 1) * src[indices[q]! * outF + c]!;
-      if (accumulate) dst[yo + c]! += a; else dst[yo + c] = a;
+      if (accumulate) dst[yo + c]! += a;
+      else dst[yo + c] = a;
     }
   }
   return dst;
@@ -147,22 +213,38 @@ export function spmmRowsTs(
  * gradient Xᵀ·dy of a sparse linear layer (dy is x.n × outF, dW nFeatures × outF). Native: the
  * batch is transposed in C++ and each thread owns a range of weight rows (no atomics).
  */
-export function spmmRowsT(x: SparseRowsLike, dy: Float32Array, outF: number, dW: Float32Array, nFeatures: number): Float32Array {
+export function spmmRowsT(
+  x: SparseRowsLike,
+  dy: Float32Array,
+  outF: number,
+  dW: Float32Array,
+  nFeatures: number,
+): Float32Array {
   const nf = native();
   if (nf && nativeFnT) {
     nativeFnT(x.n, x.indptr, x.indices, x.values ?? null, x.rows ?? null, dy, outF, dW, nFeatures, threads);
     return dW;
   }
   const t = transposeRows(x, nFeatures);
-  return spmmRowsTs({ n: t.features.length, indptr: t.indptr, indices: t.indices, values: x.values ? t.values : undefined },
-    dy, x.n, outF, dW, t.features, true);
+  return spmmRowsTs(
+    { n: t.features.length, indptr: t.indptr, indices: t.indices, values: x.values ? t.values : undefined },
+    dy,
+    x.n,
+    outF,
+    dW,
+    t.features,
+    true,
+  );
 }
 
 /**
  * The transpose of sparse rows restricted to the features that occur: features[k] is a
  * feature id, its (row, value) entries are indices/values[indptr[k] .. indptr[k+1]).
  */
-export function transposeRows(x: SparseRowsLike, nFeatures: number): { features: Int32Array; indptr: Int32Array; indices: Int32Array; values: Float32Array } {
+export function transposeRows(
+  x: SparseRowsLike,
+  nFeatures: number,
+): { features: Int32Array; indptr: Int32Array; indices: Int32Array; values: Float32Array } {
   const { n, indptr: ip, indices: ix, values: xv, rows } = x;
   const count = new Int32Array(nFeatures + 1);
   let nnz = 0;
@@ -179,7 +261,8 @@ export function transposeRows(x: SparseRowsLike, nFeatures: number): { features:
   let nf = 0;
   for (let j = 0; j < nFeatures; j++) if (count[j + 1]! > 0) nf++;
   for (let j = 0; j < nFeatures; j++) count[j + 1]! += count[j]!;
-  const indices = new Int32Array(nnz), values = new Float32Array(nnz);
+  const indices = new Int32Array(nnz),
+    values = new Float32Array(nnz);
   const pos = count.slice(0, nFeatures);
   for (let k = 0; k < n; k++) {
     const r = rows ? rows[k]! : k;
@@ -189,10 +272,15 @@ export function transposeRows(x: SparseRowsLike, nFeatures: number): { features:
       values[p] = xv ? xv[q]! : 1;
     }
   }
-  const features = new Int32Array(nf), indptr = new Int32Array(nf + 1);
+  const features = new Int32Array(nf),
+    indptr = new Int32Array(nf + 1);
   let k = 0;
   for (let j = 0; j < nFeatures; j++) {
-    if (count[j + 1]! > count[j]!) { features[k] = j; indptr[k + 1] = count[j + 1]!; k++; }
+    if (count[j + 1]! > count[j]!) {
+      features[k] = j;
+      indptr[k + 1] = count[j + 1]!;
+      k++;
+    }
   }
   return { features, indptr, indices, values };
 }

@@ -29,9 +29,14 @@ function replaceRoot(hs: Float64Array, hi: Int32Array, k: number, s: number, j: 
     const r = l + 1;
     let m = l;
     if (r < k && worse(hs[r]!, hi[r]!, hs[l]!, hi[l]!)) m = r;
-    if (worse(hs[m]!, hi[m]!, s, j)) { hs[c] = hs[m]!; hi[c] = hi[m]!; c = m; } else break;
+    if (worse(hs[m]!, hi[m]!, s, j)) {
+      hs[c] = hs[m]!;
+      hi[c] = hi[m]!;
+      c = m;
+    } else break;
   }
-  hs[c] = s; hi[c] = j;
+  hs[c] = s;
+  hi[c] = j;
   return hs[0]!;
 }
 
@@ -43,14 +48,22 @@ function checkK(k: number): void {
  * Top-k of scores[offset .. offset+n) → item indices (0-based within the row) written to
  * outIdx[outOff .. outOff+k), best first.
  */
-export function topkRow(scores: Float32Array, offset: number, n: number, k: number, outIdx: Int32Array, outOff: number): void {
+export function topkRow(
+  scores: Float32Array,
+  offset: number,
+  n: number,
+  k: number,
+  outIdx: Int32Array,
+  outOff: number,
+): void {
   checkK(k);
   if (k === 0) return;
   if (heapS.length < k) {
     heapS = new Float64Array(k);
     heapI = new Int32Array(k);
   }
-  const hs = heapS, hi = heapI;
+  const hs = heapS,
+    hi = heapI;
   let size = 0;
   let j = 0;
   // Fill phase: the first k finite scores (−Inf and NaN fail the comparison).
@@ -60,9 +73,14 @@ export function topkRow(scores: Float32Array, offset: number, n: number, k: numb
     let c = size++;
     while (c > 0) {
       const p = (c - 1) >> 1;
-      if (worse(s, j, hs[p]!, hi[p]!)) { hs[c] = hs[p]!; hi[c] = hi[p]!; c = p; } else break;
+      if (worse(s, j, hs[p]!, hi[p]!)) {
+        hs[c] = hs[p]!;
+        hi[c] = hi[p]!;
+        c = p;
+      } else break;
     }
-    hs[c] = s; hi[c] = j;
+    hs[c] = s;
+    hi[c] = j;
   }
   if (size === k) {
     // Scan phase: a score must beat the worst kept one to enter. Testing four at once before
@@ -84,9 +102,13 @@ export function topkRow(scores: Float32Array, offset: number, n: number, k: numb
   }
   // Pop worst-first into the back of the output; empty slots at the end get −1.
   for (let pos = k - 1; pos >= 0; pos--) {
-    if (pos >= size) { outIdx[outOff + pos] = -1; continue; }
+    if (pos >= size) {
+      outIdx[outOff + pos] = -1;
+      continue;
+    }
     const rootI = hi[0]!;
-    const lastS = hs[size - 1]!, lastI = hi[size - 1]!;
+    const lastS = hs[size - 1]!,
+      lastI = hi[size - 1]!;
     size--;
     let c = 0;
     for (;;) {
@@ -95,9 +117,14 @@ export function topkRow(scores: Float32Array, offset: number, n: number, k: numb
       const r = l + 1;
       let m = l;
       if (r < size && worse(hs[r]!, hi[r]!, hs[l]!, hi[l]!)) m = r;
-      if (worse(hs[m]!, hi[m]!, lastS, lastI)) { hs[c] = hs[m]!; hi[c] = hi[m]!; c = m; } else break;
+      if (worse(hs[m]!, hi[m]!, lastS, lastI)) {
+        hs[c] = hs[m]!;
+        hi[c] = hi[m]!;
+        c = m;
+      } else break;
     }
-    hs[c] = lastS; hi[c] = lastI;
+    hs[c] = lastS;
+    hi[c] = lastI;
     outIdx[outOff + pos] = rootI;
   }
 }

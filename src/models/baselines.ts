@@ -39,7 +39,8 @@ abstract class Baseline implements Recommender {
   protected abstract score(u: number, i: number): number;
 
   scoreAll(users: Int32Array, out?: Float32Array): Float32Array {
-    const n = users.length, ni = this.nItems;
+    const n = users.length,
+      ni = this.nItems;
     const res = out ?? new Float32Array(n * ni);
     if (res.length < n * ni) throw new RangeError(`scoreAll: output holds ${res.length} values, needs ${n * ni}`);
     for (let r = 0; r < n; r++) {
@@ -55,7 +56,8 @@ abstract class Baseline implements Recommender {
   }
 
   forwardCandidates(users: Int32Array, candidates: Int32Array, k: number): Float32Array {
-    if (candidates.length !== users.length * k) throw new RangeError(`forwardCandidates: ${candidates.length} candidates for ${users.length}×${k}`);
+    if (candidates.length !== users.length * k)
+      throw new RangeError(`forwardCandidates: ${candidates.length} candidates for ${users.length}×${k}`);
     const out = new Float32Array(candidates.length);
     for (let r = 0; r < users.length; r++) {
       for (let q = 0; q < k; q++) out[r * k + q] = this.score(users[r]!, candidates[r * k + q]!);
@@ -88,10 +90,17 @@ export class MostPopModel extends Baseline {
     this.hyper = { nUsers: this.nUsers, nItems: this.nItems };
     const v = new Float32Array(this.nItems);
     if (popularity) {
-      if (popularity.length !== this.nItems) throw new UserError(`MostPop: popularity has ${popularity.length} entries, expected ${this.nItems}`);
+      if (popularity.length !== this.nItems)
+        throw new UserError(`MostPop: popularity has ${popularity.length} entries, expected ${this.nItems}`);
       v.set(popularity);
     }
-    this.popularity = { name: 'item_popularity', shape: [this.nItems], value: v, grad: new Float32Array(this.nItems), itemSide: true };
+    this.popularity = {
+      name: 'item_popularity',
+      shape: [this.nItems],
+      value: v,
+      grad: new Float32Array(this.nItems),
+      itemSide: true,
+    };
   }
 
   static fromTrain(train: Csr): MostPopModel {
@@ -131,7 +140,8 @@ export class RandomModel extends Baseline {
   constructor(hyper: { nUsers: unknown; nItems: unknown; seed?: unknown }) {
     super(hyper.nUsers, hyper.nItems);
     const seed = hyper.seed ?? 0;
-    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new UserError(`Random: seed must be an integer (got ${String(seed)})`);
+    if (typeof seed !== 'number' || !Number.isInteger(seed))
+      throw new UserError(`Random: seed must be an integer (got ${String(seed)})`);
     this.seed = seed;
     this.hyper = { nUsers: this.nUsers, nItems: this.nItems, seed };
   }

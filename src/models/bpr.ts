@@ -61,26 +61,48 @@ export function sharedF32(n: number): Float32Array {
  * invB · Σ loss_t. Row-major tables with `d` columns.
  */
 export function bprKernel(
-  U: Float32Array, I: Float32Array, gU: Float32Array, gI: Float32Array, d: number,
-  users: Int32Array, pos: Int32Array, neg: Int32Array, start: number, end: number, invB: number,
+  U: Float32Array,
+  I: Float32Array,
+  gU: Float32Array,
+  gI: Float32Array,
+  d: number,
+  users: Int32Array,
+  pos: Int32Array,
+  neg: Int32Array,
+  start: number,
+  end: number,
+  invB: number,
 ): number {
   let lossSum = 0;
   for (let t = start; t < end; t++) {
-    const uo = users[t]! * d, po = pos[t]! * d, no = neg[t]! * d;
-    let a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    const uo = users[t]! * d,
+      po = pos[t]! * d,
+      no = neg[t]! * d;
+    let a0 = 0,
+      a1 = 0,
+      b0 = 0,
+      b1 = 0;
     let j = 0;
     for (; j + 1 < d; j += 2) {
-      const u0 = U[uo + j]!, u1 = U[uo + j + 1]!;
-      a0 += u0 * I[po + j]!; a1 += u1 * I[po + j + 1]!;
-      b0 += u0 * I[no + j]!; b1 += u1 * I[no + j + 1]!;
+      const u0 = U[uo + j]!,
+        u1 = U[uo + j + 1]!;
+      a0 += u0 * I[po + j]!;
+      a1 += u1 * I[po + j + 1]!;
+      b0 += u0 * I[no + j]!;
+      b1 += u1 * I[no + j + 1]!;
     }
-    for (; j < d; j++) { a0 += U[uo + j]! * I[po + j]!; b0 += U[uo + j]! * I[no + j]!; }
+    for (; j < d; j++) {
+      a0 += U[uo + j]! * I[po + j]!;
+      b0 += U[uo + j]! * I[no + j]!;
+    }
     const x = Math.fround(a0 + a1) - Math.fround(b0 + b1);
     const sig = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
     lossSum -= Math.log(BPR_GAMMA + sig);
     const g = (-(sig * (1 - sig)) / (BPR_GAMMA + sig)) * invB;
     for (let q = 0; q < d; q++) {
-      const u = U[uo + q]!, ip = I[po + q]!, inn = I[no + q]!;
+      const u = U[uo + q]!,
+        ip = I[po + q]!,
+        inn = I[no + q]!;
       gU[uo + q]! += g * (ip - inn);
       gI[po + q]! += g * u;
       gI[no + q]! -= g * u;
@@ -130,12 +152,18 @@ export class BprModel implements Recommender {
     const u = xavierNormal(sharedF32(this.nUsers * d), this.nUsers, d, rng);
     const it = xavierNormal(sharedF32(this.nItems * d), this.nItems, d, rng);
     this.userEmb = {
-      name: 'user_embedding.weight', shape: [this.nUsers, d], value: u,
-      grad: sharedF32(u.length), itemSide: false,
+      name: 'user_embedding.weight',
+      shape: [this.nUsers, d],
+      value: u,
+      grad: sharedF32(u.length),
+      itemSide: false,
     };
     this.itemEmb = {
-      name: 'item_embedding.weight', shape: [this.nItems, d], value: it,
-      grad: sharedF32(it.length), itemSide: true,
+      name: 'item_embedding.weight',
+      shape: [this.nItems, d],
+      value: it,
+      grad: sharedF32(it.length),
+      itemSide: true,
     };
   }
 
@@ -160,10 +188,13 @@ export class BprModel implements Recommender {
 
   /** users.length × nItems scores through sgemm (A·Bᵀ), in blocks of gathered user rows. */
   scoreAll(users: Int32Array, out?: Float32Array): Float32Array {
-    const n = users.length, ni = this.nItems, d = this.dim;
+    const n = users.length,
+      ni = this.nItems,
+      d = this.dim;
     const res = out ?? new Float32Array(n * ni);
     if (res.length < n * ni) throw new RangeError(`scoreAll: output holds ${res.length} values, needs ${n * ni}`);
-    const U = this.userEmb.value, I = this.itemEmb.value;
+    const U = this.userEmb.value,
+      I = this.itemEmb.value;
     const block = 512;
     if (this.gatherBuf.length < Math.min(n, block) * d) this.gatherBuf = new Float32Array(Math.min(n, block) * d);
     const A = this.gatherBuf;
@@ -187,9 +218,13 @@ export class BprModel implements Recommender {
    * candidate), dU_batch = D · G and dG = Dᵀ · U_batch are two more GEMMs, added to the rows.
    */
   forwardCandidates(users: Int32Array, candidates: Int32Array, k: number): Float32Array {
-    const b = users.length, d = this.dim, ni = this.nItems;
-    if (candidates.length !== b * k) throw new RangeError(`forwardCandidates: ${candidates.length} candidates for ${b}×${k}`);
-    const U = this.userEmb.value, I = this.itemEmb.value;
+    const b = users.length,
+      d = this.dim,
+      ni = this.nItems;
+    if (candidates.length !== b * k)
+      throw new RangeError(`forwardCandidates: ${candidates.length} candidates for ${b}×${k}`);
+    const U = this.userEmb.value,
+      I = this.itemEmb.value;
     if (this.colOf.length !== ni) this.colOf = new Int32Array(ni).fill(-1);
     const colOf = this.colOf;
     if (this.candCol.length < b * k) this.candCol = new Int32Array(b * k);
@@ -202,13 +237,20 @@ export class BprModel implements Recommender {
         throw new RangeError(`forwardCandidates: item ${it} out of range`);
       }
       let c = colOf[it]!;
-      if (c < 0) { c = nD++; colOf[it] = c; this.distinct[c] = it; }
+      if (c < 0) {
+        c = nD++;
+        colOf[it] = c;
+        this.distinct[c] = it;
+      }
       this.candCol[i] = c;
     }
     for (let q = 0; q < nD; q++) colOf[this.distinct[q]!] = -1; // leave the map clean
     if (this.candBuf.length < nD * d) this.candBuf = new Float32Array(Math.min(b * k, ni) * d);
     const G = this.candBuf;
-    for (let q = 0; q < nD; q++) { const it = this.distinct[q]!; G.set(I.subarray(it * d, it * d + d), q * d); } // block copies
+    for (let q = 0; q < nD; q++) {
+      const it = this.distinct[q]!;
+      G.set(I.subarray(it * d, it * d + d), q * d);
+    } // block copies
     if (this.userBuf.length < b * d) this.userBuf = new Float32Array(b * d);
     const A = this.userBuf;
     for (let r = 0; r < b; r++) {
@@ -235,31 +277,40 @@ export class BprModel implements Recommender {
    */
   candidateGradRows(name: string): Int32Array | undefined {
     if (name === this.userEmb.name) return this.lastUsers;
-    if (name === this.itemEmb.name) return this.itemsFrozen ? new Int32Array(0) : this.distinct.subarray(0, this.nDistinct);
+    if (name === this.itemEmb.name)
+      return this.itemsFrozen ? new Int32Array(0) : this.distinct.subarray(0, this.nDistinct);
     return undefined;
   }
 
   backwardCandidates(dScores: Float32Array): void {
-    const users = this.lastUsers, cands = this.lastCands, k = this.lastK;
+    const users = this.lastUsers,
+      cands = this.lastCands,
+      k = this.lastK;
     if (!users || !cands) throw new Error('backwardCandidates called without forwardCandidates');
     if (dScores.length !== users.length * k) throw new RangeError('backwardCandidates: dScores shape mismatch');
-    const b = users.length, d = this.dim, nD = this.nDistinct;
-    const gU = this.userEmb.grad, gI = this.itemEmb.grad;
+    const b = users.length,
+      d = this.dim,
+      nD = this.nDistinct;
+    const gU = this.userEmb.grad,
+      gI = this.itemEmb.grad;
     // D: b × nD, d(loss)/d(score) at each user's candidate columns (a candidate listed twice adds).
     const D = this.sBuf;
     D.fill(0, 0, b * nD);
-    for (let r = 0; r < b; r++) for (let c = 0; c < k; c++) D[r * nD + this.candCol[r * k + c]!]! += dScores[r * k + c]!;
+    for (let r = 0; r < b; r++)
+      for (let c = 0; c < k; c++) D[r * nD + this.candCol[r * k + c]!]! += dScores[r * k + c]!;
     if (this.gradBuf.length < Math.max(b, nD) * d) this.gradBuf = new Float32Array(Math.max(b, nD) * d);
     const T = this.gradBuf;
     withSingleBlasThread(() => sgemm(false, false, b, d, nD, 1, D, nD, this.candBuf, d, 0, T, d)); // dU_batch = D · G
     for (let r = 0; r < b; r++) {
-      const uo = users[r]! * d, to = r * d;
+      const uo = users[r]! * d,
+        to = r * d;
       for (let j = 0; j < d; j++) gU[uo + j]! += T[to + j]!;
     }
     if (this.itemsFrozen) return;
     withSingleBlasThread(() => sgemm(true, false, nD, d, b, 1, D, nD, this.userBuf, d, 0, T, d)); // dG = Dᵀ · U_batch
     for (let q = 0; q < nD; q++) {
-      const io = this.distinct[q]! * d, to = q * d;
+      const io = this.distinct[q]! * d,
+        to = q * d;
       for (let j = 0; j < d; j++) gI[io + j]! += T[to + j]!;
     }
   }
@@ -270,18 +321,39 @@ export class BprModel implements Recommender {
    * end − start, i.e. the batch mean), and returns that loss. Only the rows in the batch are
    * touched, as PyTorch's embedding backward does.
    */
-  bprForwardBackward(users: Int32Array, pos: Int32Array, neg: Int32Array, start: number, end: number, batchSize = end - start): number {
-    return bprKernel(this.userEmb.value, this.itemEmb.value, this.userEmb.grad, this.itemEmb.grad, this.dim,
-      users, pos, neg, start, end, 1 / batchSize);
+  bprForwardBackward(
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    start: number,
+    end: number,
+    batchSize = end - start,
+  ): number {
+    return bprKernel(
+      this.userEmb.value,
+      this.itemEmb.value,
+      this.userEmb.grad,
+      this.itemEmb.grad,
+      this.dim,
+      users,
+      pos,
+      neg,
+      start,
+      end,
+      1 / batchSize,
+    );
   }
 
   /** Mean BPR loss over the triples, no gradients (float64 accumulation; for tests). */
   bprLoss(users: Int32Array, pos: Int32Array, neg: Int32Array): number {
     const d = this.dim;
-    const U = this.userEmb.value, I = this.itemEmb.value;
+    const U = this.userEmb.value,
+      I = this.itemEmb.value;
     let sum = 0;
     for (let t = 0; t < users.length; t++) {
-      const uo = users[t]! * d, po = pos[t]! * d, no = neg[t]! * d;
+      const uo = users[t]! * d,
+        po = pos[t]! * d,
+        no = neg[t]! * d;
       let x = 0;
       for (let j = 0; j < d; j++) x += U[uo + j]! * (I[po + j]! - I[no + j]!);
       sum += bprLossAndGrad(x)[0];
@@ -299,7 +371,10 @@ export class BprModel implements Recommender {
     for (const p of this.parameters()) {
       const src = w[p.name];
       if (!src) throw new UserError(`missing tensor ${p.name}`);
-      if (src.length !== p.value.length) throw new UserError(`tensor ${p.name} has ${src.length} values, expected ${p.value.length} (${p.shape.join('×')})`);
+      if (src.length !== p.value.length)
+        throw new UserError(
+          `tensor ${p.name} has ${src.length} values, expected ${p.value.length} (${p.shape.join('×')})`,
+        );
       p.value.set(src);
     }
   }

@@ -37,7 +37,11 @@ export function uniqueIds(ids: Int32Array, slot: Int32Array, rowPos: Int32Array)
     const v = ids[t]!;
     if (v < 0 || v >= slot.length) throw new RangeError(`DMF: id ${v} out of range`);
     let s = slot[v]!;
-    if (s < 0) { s = list.length; slot[v] = s; list.push(v); }
+    if (s < 0) {
+      s = list.length;
+      slot[v] = s;
+      list.push(v);
+    }
     rowPos[t] = s;
   }
   const u = Int32Array.from(list);
@@ -47,14 +51,26 @@ export function uniqueIds(ids: Int32Array, slot: Int32Array, rowPos: Int32Array)
 
 /** Raw dot products (logits) of rows t: out[t] = uOut[rowU[t]] · iOut[rowI[t]], rows of size d. */
 export function towerDots(
-  d: number, uOut: Float32Array, iOut: Float32Array, rowU: Int32Array, rowI: Int32Array, out: Float32Array,
+  d: number,
+  uOut: Float32Array,
+  iOut: Float32Array,
+  rowU: Int32Array,
+  rowI: Int32Array,
+  out: Float32Array,
 ): void {
   for (let t = 0; t < rowU.length; t++) {
-    const uo = rowU[t]! * d, io = rowI[t]! * d;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
+    const uo = rowU[t]! * d,
+      io = rowI[t]! * d;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      j = 0;
     for (; j + 3 < d; j += 4) {
-      s0 += uOut[uo + j]! * iOut[io + j]!; s1 += uOut[uo + j + 1]! * iOut[io + j + 1]!;
-      s2 += uOut[uo + j + 2]! * iOut[io + j + 2]!; s3 += uOut[uo + j + 3]! * iOut[io + j + 3]!;
+      s0 += uOut[uo + j]! * iOut[io + j]!;
+      s1 += uOut[uo + j + 1]! * iOut[io + j + 1]!;
+      s2 += uOut[uo + j + 2]! * iOut[io + j + 2]!;
+      s3 += uOut[uo + j + 3]! * iOut[io + j + 3]!;
     }
     for (; j < d; j++) s0 += uOut[uo + j]! * iOut[io + j]!;
     out[t] = s0 + s1 + s2 + s3;
@@ -66,13 +82,20 @@ export function towerDots(
  * (dI skipped when null).
  */
 export function towerDotsBackward(
-  d: number, g: Float32Array, uOut: Float32Array, iOut: Float32Array, rowU: Int32Array, rowI: Int32Array,
-  dU: Float32Array, dI: Float32Array | null,
+  d: number,
+  g: Float32Array,
+  uOut: Float32Array,
+  iOut: Float32Array,
+  rowU: Int32Array,
+  rowI: Int32Array,
+  dU: Float32Array,
+  dI: Float32Array | null,
 ): void {
   for (let t = 0; t < rowU.length; t++) {
     const gt = g[t]!;
     if (gt === 0) continue;
-    const uo = rowU[t]! * d, io = rowI[t]! * d;
+    const uo = rowU[t]! * d,
+      io = rowI[t]! * d;
     for (let j = 0; j < d; j++) dU[uo + j]! += gt * iOut[io + j]!;
     if (dI) for (let j = 0; j < d; j++) dI[io + j]! += gt * uOut[uo + j]!;
   }
@@ -80,13 +103,17 @@ export function towerDotsBackward(
 
 /** tower[r] + adapter[users[r]] as a new array, rows of size d (no adapter: tower itself). */
 export function withUserAdapter(
-  tower: Float32Array, users: Int32Array, adapter: Parameter | undefined, d: number,
+  tower: Float32Array,
+  users: Int32Array,
+  adapter: Parameter | undefined,
+  d: number,
 ): Float32Array {
   if (!adapter) return tower;
   const av = adapter.value;
   const out = new Float32Array(users.length * d);
   for (let r = 0; r < users.length; r++) {
-    const o = r * d, ao = users[r]! * d;
+    const o = r * d,
+      ao = users[r]! * d;
     for (let j = 0; j < d; j++) out[o + j] = tower[o + j]! + av[ao + j]!;
   }
   return out;

@@ -43,7 +43,10 @@ export interface DmfCandidateBatch {
  * enough (no training cache).
  */
 export function dmfForwardCandidates(
-  ctx: DmfBatchContext, users: Int32Array, candidates: Int32Array, k: number,
+  ctx: DmfBatchContext,
+  users: Int32Array,
+  candidates: Int32Array,
+  k: number,
 ): { scores: Float32Array; batch: DmfCandidateBatch } {
   const { train, trainT } = ctx;
   const b = users.length;
@@ -73,14 +76,16 @@ export function dmfBackwardCandidates(ctx: DmfBatchContext, c: DmfCandidateBatch
   if (dScores.length !== c.n) throw new RangeError('backwardCandidates: dScores shape mismatch');
   const g = dScores; // d(loss)/d(logit): the candidate scores are the logits themselves
   const d = ctx.dim;
-  const nu = c.uOut.length / d, ni = c.iOut.length / d;
+  const nu = c.uOut.length / d,
+    ni = c.iOut.length / d;
   const dU = new Float32Array(nu * d);
   const dI = ctx.itemsFrozen ? null : new Float32Array(ni * d);
   towerDotsBackward(d, g, c.uOut, c.iOut, c.rowU, c.rowI, dU, dI);
   if (ctx.adapter) {
     const ga = ctx.adapter.grad;
     for (let r = 0; r < c.uu.length; r++) {
-      const o = r * d, ao = c.uu[r]! * d;
+      const o = r * d,
+        ao = c.uu[r]! * d;
       for (let j = 0; j < d; j++) ga[ao + j]! += dU[o + j]!;
     }
   } else {

@@ -30,10 +30,13 @@ export function resolveDmfHyper(h: Readonly<Record<string, unknown>>): DmfHyper 
   const itemEmbeddingSize = checkPositiveInt('itemEmbeddingSize', h.itemEmbeddingSize ?? h.userEmbeddingSize);
   const userHidden = checkSizes('userHidden', h.userHidden);
   const itemHidden = checkSizes('itemHidden', h.itemHidden ?? h.userHidden);
-  const userEnd = userHidden[userHidden.length - 1], itemEnd = itemHidden[itemHidden.length - 1];
+  const userEnd = userHidden[userHidden.length - 1],
+    itemEnd = itemHidden[itemHidden.length - 1];
   if (userEnd !== itemEnd) {
-    throw new UserError(`DMF hidden sizes do not chain: the user tower ends at ${userEnd}, the item tower at ${itemEnd}`
-      + ' (the last sizes must match for the dot product)');
+    throw new UserError(
+      `DMF hidden sizes do not chain: the user tower ends at ${userEnd}, the item tower at ${itemEnd}` +
+        ' (the last sizes must match for the dot product)',
+    );
   }
   return { nUsers, nItems, userEmbeddingSize, itemEmbeddingSize, userHidden, itemHidden };
 }

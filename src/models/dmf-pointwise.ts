@@ -18,12 +18,16 @@ export function bceWithLogits(s: number, y: number): number {
  * distinct user / item in the batch goes through its tower once.
  */
 export function dmfPointwiseStep(
-  ctx: DmfBatchContext, users: Int32Array, items: Int32Array, labels: Float32Array,
+  ctx: DmfBatchContext,
+  users: Int32Array,
+  items: Int32Array,
+  labels: Float32Array,
 ): number {
   const { train, trainT } = ctx;
   const B = users.length;
   if (items.length !== B || labels.length !== B) throw new RangeError('pointwiseForwardBackward: length mismatch');
-  const rowU = new Int32Array(B), rowI = new Int32Array(B);
+  const rowU = new Int32Array(B),
+    rowI = new Int32Array(B);
   const uu = uniqueIds(users, ctx.userSlot, rowU);
   const ui = uniqueIds(items, ctx.itemSlot, rowI);
   const uOut = ctx.user.forward(csrRowsView(train, uu));
@@ -33,7 +37,8 @@ export function dmfPointwiseStep(
   let loss = 0;
   const g = new Float32Array(B);
   for (let t = 0; t < B; t++) {
-    const x = s[t]!, y = labels[t]!;
+    const x = s[t]!,
+      y = labels[t]!;
     loss += bceWithLogits(x, y);
     g[t] = (sigmoid(x) - y) / B;
   }
@@ -48,7 +53,10 @@ export function dmfPointwiseStep(
 
 /** Mean BCE-with-logits without gradients (float64 accumulation; tests and diagnostics). */
 export function dmfPointwiseLoss(
-  ctx: DmfBatchContext, users: Int32Array, items: Int32Array, labels: Float32Array,
+  ctx: DmfBatchContext,
+  users: Int32Array,
+  items: Int32Array,
+  labels: Float32Array,
 ): number {
   const { train, trainT, dim } = ctx;
   const B = users.length;

@@ -28,16 +28,23 @@ export class DmfTower {
   }
 
   /** Embedding size (output of the first layer). */
-  get emb(): number { return this.first.shape[1]!; }
+  get emb(): number {
+    return this.first.shape[1]!;
+  }
   /** Output size of the tower. */
-  get out(): number { return this.mlp.outSize; }
+  get out(): number {
+    return this.mlp.outSize;
+  }
 
   /** The first layer's weight, then the MLP's tensors. */
-  parameters(): Parameter[] { return [this.first, ...this.mlp.parameters()]; }
+  parameters(): Parameter[] {
+    return [this.first, ...this.mlp.parameters()];
+  }
 
   /** Training forward of the given sparse rows; the result stays valid until the next forward. */
   forward(x: SparseRows): Float32Array {
-    const n = x.n, e = this.emb;
+    const n = x.n,
+      e = this.emb;
     if (this.h0.length < n * e) this.h0 = new Float32Array(n * e);
     const h0 = this.h0.subarray(0, n * e);
     sparseLinearForward(x, this.first.value, e, undefined, h0);
@@ -54,7 +61,9 @@ export class DmfTower {
 
   /** Inference of the given rows into `out` (n × out), in blocks, not touching the training cache. */
   predict(csr: Csr, rows: Int32Array, out: Float32Array): Float32Array {
-    const block = 1024, e = this.emb, d = this.out;
+    const block = 1024,
+      e = this.emb,
+      d = this.out;
     const h0 = new Float32Array(Math.min(block, rows.length) * e);
     for (let b0 = 0; b0 < rows.length; b0 += block) {
       const m = Math.min(block, rows.length - b0);

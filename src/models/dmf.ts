@@ -86,9 +86,14 @@ export class DmfModel implements Recommender {
     this.nItems = h.nItems;
     this.hyper = { ...h, userHidden: [...h.userHidden], itemHidden: [...h.itemHidden] };
     this.user = new DmfTower(
-      'user_linear.weight', h.nItems, h.userEmbeddingSize, h.userHidden, 'user_fc_layers', false);
-    this.item = new DmfTower(
-      'item_linear.weight', h.nUsers, h.itemEmbeddingSize, h.itemHidden, 'item_fc_layers', true);
+      'user_linear.weight',
+      h.nItems,
+      h.userEmbeddingSize,
+      h.userHidden,
+      'user_fc_layers',
+      false,
+    );
+    this.item = new DmfTower('item_linear.weight', h.nUsers, h.itemEmbeddingSize, h.itemHidden, 'item_fc_layers', true);
     this.dim = this.user.out;
     const rng = new Rng(seed);
     for (const p of this.parameters()) {
@@ -103,7 +108,8 @@ export class DmfModel implements Recommender {
   setTrainMatrix(train: Csr): void {
     if (train.nRows !== this.nUsers || train.nCols !== this.nItems) {
       throw new UserError(
-        `DMF: train matrix is ${train.nRows}×${train.nCols}, the model ${this.nUsers}×${this.nItems}`);
+        `DMF: train matrix is ${train.nRows}×${train.nCols}, the model ${this.nUsers}×${this.nItems}`,
+      );
     }
     this.train = train;
     this.trainT = csrTranspose(train);
@@ -111,10 +117,14 @@ export class DmfModel implements Recommender {
   }
 
   /** Recommender.attachTrainData: setTrainMatrix. */
-  attachTrainData(train: Csr): void { this.setTrainMatrix(train); }
+  attachTrainData(train: Csr): void {
+    this.setTrainMatrix(train);
+  }
 
   /** Whether the train matrix is attached (the model can score). */
-  get hasTrainMatrix(): boolean { return this.train !== undefined; }
+  get hasTrainMatrix(): boolean {
+    return this.train !== undefined;
+  }
 
   private data(): { train: Csr; trainT: Csr } {
     if (!this.train || !this.trainT) {
@@ -127,8 +137,15 @@ export class DmfModel implements Recommender {
   private batchContext(): DmfBatchContext {
     const { train, trainT } = this.data();
     return {
-      dim: this.dim, user: this.user, item: this.item, train, trainT, adapter: this.adapter,
-      itemsFrozen: this.itemsFrozen, userSlot: this.userSlot, itemSlot: this.itemSlot,
+      dim: this.dim,
+      user: this.user,
+      item: this.item,
+      train,
+      trainT,
+      adapter: this.adapter,
+      itemsFrozen: this.itemsFrozen,
+      userSlot: this.userSlot,
+      itemSlot: this.itemSlot,
     };
   }
 
@@ -187,7 +204,9 @@ export class DmfModel implements Recommender {
   /** σ(user tower · item tower) for every item: one sgemm per block of users. */
   scoreAll(users: Int32Array, out?: Float32Array): Float32Array {
     const { train } = this.data();
-    const n = users.length, ni = this.nItems, d = this.dim;
+    const n = users.length,
+      ni = this.nItems,
+      d = this.dim;
     const res = out ?? new Float32Array(n * ni);
     if (res.length < n * ni) throw new RangeError(`scoreAll: output holds ${res.length} values, needs ${n * ni}`);
     for (let r = 0; r < n; r++) {

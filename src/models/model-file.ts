@@ -52,11 +52,18 @@ export function createModel(type: string, hyper: Readonly<Record<string, unknown
   return modelFactory(type)(hyper, seed);
 }
 
-registerModel('bpr', (h, seed) => new BprModel({
-  nUsers: checkPositiveInt('nUsers', h.nUsers),
-  nItems: checkPositiveInt('nItems', h.nItems),
-  dim: checkPositiveInt('dim', h.dim),
-}, seed));
+registerModel(
+  'bpr',
+  (h, seed) =>
+    new BprModel(
+      {
+        nUsers: checkPositiveInt('nUsers', h.nUsers),
+        nItems: checkPositiveInt('nItems', h.nItems),
+        dim: checkPositiveInt('dim', h.dim),
+      },
+      seed,
+    ),
+);
 
 /** An id map as the sidecar stores it. */
 export interface IdMapJson {
@@ -96,7 +103,9 @@ export function saveModel(dir: string, model: Recommender, info: ModelInfo = {})
   }
   if (info.idMaps) {
     if (info.idMaps.user.tokens.length !== model.nUsers || info.idMaps.item.tokens.length !== model.nItems) {
-      throw new RangeError(`saveModel: id maps have ${info.idMaps.user.tokens.length} users / ${info.idMaps.item.tokens.length} items, model ${model.nUsers} / ${model.nItems}`);
+      throw new RangeError(
+        `saveModel: id maps have ${info.idMaps.user.tokens.length} users / ${info.idMaps.item.tokens.length} items, model ${model.nUsers} / ${model.nItems}`,
+      );
     }
   }
   const sidecar: ModelSidecar = {
@@ -128,7 +137,10 @@ export function readSidecar(dir: string): ModelSidecar {
   const s = raw as Partial<ModelSidecar>;
   if (typeof s !== 'object' || s === null) throw new UserError('model sidecar is not a JSON object', path);
   if (s.format_version !== MODEL_FORMAT_VERSION) {
-    throw new UserError(`unsupported model format_version ${String(s.format_version)} (this version reads ${MODEL_FORMAT_VERSION})`, path);
+    throw new UserError(
+      `unsupported model format_version ${String(s.format_version)} (this version reads ${MODEL_FORMAT_VERSION})`,
+      path,
+    );
   }
   if (typeof s.model_type !== 'string') throw new UserError('model sidecar has no model_type', path);
   if (typeof s.sizes !== 'object' || s.sizes === null) throw new UserError('model sidecar has no sizes', path);
@@ -163,21 +175,34 @@ export function loadModel(dir: string, expectedType?: string, opts: { train?: Cs
     const want = sidecar.tensors[p.name];
     if (!want) throw new UserError(`sidecar lists no tensor ${p.name}`, sidePath);
     if (!sameShape(want, p.shape)) {
-      throw new UserError(`sidecar shape of ${p.name} is [${want.join(', ')}], the ${sidecar.model_type} sizes give [${p.shape.join(', ')}]`, sidePath);
+      throw new UserError(
+        `sidecar shape of ${p.name} is [${want.join(', ')}], the ${sidecar.model_type} sizes give [${p.shape.join(', ')}]`,
+        sidePath,
+      );
     }
     const t = file.tensors.get(p.name);
     if (!t) throw new UserError(`tensor ${p.name} is missing`, tPath);
     if (t.dtype !== 'F32') throw new UserError(`tensor ${p.name} is ${t.dtype}, expected F32`, tPath);
     if (!sameShape(t.shape, p.shape)) {
-      throw new UserError(`tensor ${p.name} has shape [${t.shape.join(', ')}], the sidecar says [${p.shape.join(', ')}]`, tPath);
+      throw new UserError(
+        `tensor ${p.name} has shape [${t.shape.join(', ')}], the sidecar says [${p.shape.join(', ')}]`,
+        tPath,
+      );
     }
     p.value.set(t.data as Float32Array);
   }
   if (sidecar.id_maps) {
     const { user, item } = sidecar.id_maps;
-    if (!Array.isArray(user?.tokens) || !Array.isArray(item?.tokens) ||
-        user.tokens.length !== model.nUsers || item.tokens.length !== model.nItems) {
-      throw new UserError(`id maps do not match the model sizes (${model.nUsers} users, ${model.nItems} items incl. padding)`, sidePath);
+    if (
+      !Array.isArray(user?.tokens) ||
+      !Array.isArray(item?.tokens) ||
+      user.tokens.length !== model.nUsers ||
+      item.tokens.length !== model.nItems
+    ) {
+      throw new UserError(
+        `id maps do not match the model sizes (${model.nUsers} users, ${model.nItems} items incl. padding)`,
+        sidePath,
+      );
     }
   }
   if (opts.train) model.attachTrainData?.(opts.train);

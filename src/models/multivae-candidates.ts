@@ -14,7 +14,8 @@ export function vaeCandidateLogits(net: VaeLayers, c: VaeCache, candidates: Int3
   const b = c.n;
   const { h, f } = vaeLastHidden(net, c);
   const outL = net.dec[net.dec.length - 1]!;
-  const W = outL.w.value, bias = outL.b.value;
+  const W = outL.w.value,
+    bias = outL.b.value;
   const out = new Float32Array(b * k);
   for (let r = 0; r < b; r++) {
     const ho = r * f;
@@ -36,13 +37,20 @@ export function vaeCandidateLogits(net: VaeLayers, c: VaeCache, candidates: Int3
  * (no KL term on the candidate path).
  */
 export function vaeBackwardCandidates(
-  net: VaeLayers, c: VaeCache, cands: Int32Array, k: number, dScores: Float32Array, itemsFrozen: boolean,
+  net: VaeLayers,
+  c: VaeCache,
+  cands: Int32Array,
+  k: number,
+  dScores: Float32Array,
+  itemsFrozen: boolean,
 ): void {
   const b = c.n;
   if (dScores.length !== b * k) throw new RangeError('backwardCandidates: dScores shape mismatch');
   const { h, f } = vaeLastHidden(net, c);
   const out = net.dec[net.dec.length - 1]!;
-  const W = out.w.value, gW = out.w.grad, gB = out.b.grad;
+  const W = out.w.value,
+    gW = out.w.grad,
+    gB = out.b.grad;
   const dh = new Float32Array(b * f);
   const frozen = itemsFrozen;
   for (let r = 0; r < b; r++) {
@@ -50,7 +58,8 @@ export function vaeBackwardCandidates(
     for (let q = 0; q < k; q++) {
       const g = dScores[r * k + q]!;
       if (g === 0) continue;
-      const it = cands[r * k + q]!, wo = it * f;
+      const it = cands[r * k + q]!,
+        wo = it * f;
       for (let j = 0; j < f; j++) dh[ho + j]! += g * W[wo + j]!;
       if (!frozen) {
         gB[it]! += g;

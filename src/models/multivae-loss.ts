@@ -25,7 +25,12 @@ export function annealBeta(step: number, annealCap: number, totalAnnealSteps: nu
  * logits are overwritten by g·(softmax·Σx − x) (d CE / d logits for g = scale / n).
  */
 function multinomialCe(
-  logits: Float32Array, train: Csr, users: Int32Array, ni: number, grad: boolean, g: number,
+  logits: Float32Array,
+  train: Csr,
+  users: Int32Array,
+  ni: number,
+  grad: boolean,
+  g: number,
 ): number {
   const n = users.length;
   let ce = 0;
@@ -37,7 +42,8 @@ function multinomialCe(
     for (let j = 0; j < ni; j++) se += Math.exp(logits[o + j]! - mx);
     const lse = mx + Math.log(se);
     const u = users[r]!;
-    const lo = train.indptr[u]!, hi = train.indptr[u + 1]!;
+    const lo = train.indptr[u]!,
+      hi = train.indptr[u + 1]!;
     for (let q = lo; q < hi; q++) ce -= logits[o + train.indices[q]!]! - lse;
     if (grad) {
       // d CE / d logits = (softmax·Σx − x) / n
@@ -55,12 +61,18 @@ function multinomialCe(
  * with `dEnc`, writes β·g × its gradient there.
  */
 function gaussianKl(
-  enc: Float32Array, n: number, L: number, beta: number, g: number, dEnc: Float32Array | undefined,
+  enc: Float32Array,
+  n: number,
+  L: number,
+  beta: number,
+  g: number,
+  dEnc: Float32Array | undefined,
 ): number {
   let kl = 0;
   for (let r = 0; r < n; r++) {
     for (let j = 0; j < L; j++) {
-      const mu = enc[r * 2 * L + j]!, lv = enc[r * 2 * L + L + j]!;
+      const mu = enc[r * 2 * L + j]!,
+        lv = enc[r * 2 * L + L + j]!;
       const elv = Math.exp(lv);
       kl += 1 + lv - mu * mu - elv;
       if (dEnc) {
@@ -79,11 +91,16 @@ function gaussianKl(
  * `itemsFrozen`).
  */
 export function vaeLoss(
-  net: VaeLayers, train: Csr, users: Int32Array, c: VaeCache,
+  net: VaeLayers,
+  train: Csr,
+  users: Int32Array,
+  c: VaeCache,
   opts: { beta: number; grad: boolean; scale: number; itemsFrozen: boolean },
 ): VaeLossInfo {
   const { beta, grad, scale, itemsFrozen } = opts;
-  const n = users.length, ni = net.nItems, L = net.latent;
+  const n = users.length,
+    ni = net.nItems,
+    L = net.latent;
   if (c.n !== n) throw new RangeError(`MultiVAE loss: ${n} users for a pass over ${c.n} rows`);
   const g = scale / n;
   const { h, f } = vaeLastHidden(net, c);
@@ -96,8 +113,17 @@ export function vaeLoss(
   if (grad) {
     const dl = logits; // now holds d loss / d logits
     const dh = new Float32Array(n * f);
-    linearBackward(h, dl, n, f, ni, out.w.value, itemsFrozen ? undefined : out.w.grad,
-      itemsFrozen ? undefined : out.b.grad, dh);
+    linearBackward(
+      h,
+      dl,
+      n,
+      f,
+      ni,
+      out.w.value,
+      itemsFrozen ? undefined : out.w.grad,
+      itemsFrozen ? undefined : out.b.grad,
+      dh,
+    );
     vaeBackwardHidden(net, c, dh, dEnc!);
   }
   return { loss: ce + beta * kl, ce, kl };

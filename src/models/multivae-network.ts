@@ -13,13 +13,16 @@ import { tanhBackward, tanhForward } from '../nn/activations.js';
 import { linearBackward, linearForward } from '../nn/dense.js';
 import { makeParam, xavierNormalInit } from '../nn/param-init.js';
 import type { Parameter } from '../nn/parameter.js';
-import {
-  gatherCsrRows, sparseLinearBackward, sparseLinearForward, type SparseRows,
-} from '../nn/sparse-linear.js';
+import { gatherCsrRows, sparseLinearBackward, sparseLinearForward, type SparseRows } from '../nn/sparse-linear.js';
 import { MULTIVAE_EPS_STD, type MultiVaeHyper } from './multivae-hyper.js';
 
 /** One linear layer of MultiVAE (weight [outF, inF], except encoder.0's [inF, outF]). */
-export interface DenseLayer { w: Parameter; b: Parameter; inF: number; outF: number }
+export interface DenseLayer {
+  w: Parameter;
+  b: Parameter;
+  inF: number;
+  outF: number;
+}
 
 /** MultiVAE's layers (the model itself satisfies this). */
 export interface VaeLayers {
@@ -53,7 +56,8 @@ export interface VaeCache {
  * xavier-normal weights drawn from `rng` in that order; the decoder's last layer is item side.
  */
 export function buildVaeLayers(
-  h: MultiVaeHyper, rng: Rng,
+  h: MultiVaeHyper,
+  rng: Rng,
 ): { enc0: DenseLayer; encRest: DenseLayer[]; dec: DenseLayer[] } {
   const encDims = [h.nItems, ...h.hidden, 2 * h.latent];
   const decDims = [h.latent, ...[...h.hidden].reverse(), h.nItems];
@@ -84,7 +88,8 @@ export function buildVaeInput(train: Csr, users: Int32Array, dropout: number, rn
   const values = new Float32Array(x.indices.length);
   const keep = dropout > 0 ? 1 / (1 - dropout) : 1;
   for (let r = 0; r < x.n; r++) {
-    const lo = x.indptr[r]!, hi = x.indptr[r + 1]!;
+    const lo = x.indptr[r]!,
+      hi = x.indptr[r + 1]!;
     const v = hi > lo ? 1 / Math.sqrt(hi - lo) : 0;
     for (let q = lo; q < hi; q++) {
       if (dropout > 0) values[q] = dropout >= 1 || rng!.nextFloat() < dropout ? 0 : v * keep;
@@ -99,7 +104,8 @@ export function buildVaeInput(train: Csr, users: Int32Array, dropout: number, rn
  * noise; without, z = μ. Returns the cache (activations for backward).
  */
 export function vaeForwardHidden(net: VaeLayers, x: SparseRows, rng: Rng | undefined): VaeCache {
-  const n = x.n, L = net.latent;
+  const n = x.n,
+    L = net.latent;
   const encH: Float32Array[] = [];
   let cur = new Float32Array(n * net.enc0.outF);
   sparseLinearForward(x, net.enc0.w.value, net.enc0.outF, net.enc0.b.value, cur);
@@ -132,7 +138,8 @@ export function vaeForwardHidden(net: VaeLayers, x: SparseRows, rng: Rng | undef
   }
   // decoder hidden layers (all but the output layer), tanh after each
   const decH: Float32Array[] = [];
-  let h = z, hF = L;
+  let h = z,
+    hF = L;
   for (let i = 0; i < net.dec.length - 1; i++) {
     const l = net.dec[i]!;
     const y = new Float32Array(n * l.outF);
@@ -157,7 +164,8 @@ export function vaeLastHidden(net: VaeLayers, c: VaeCache): { h: Float32Array; f
  * decoder hidden layers; dEnc (n × 2L, may already hold the KL gradient) receives dμ, dlogσ².
  */
 export function vaeBackwardHidden(net: VaeLayers, c: VaeCache, dLast: Float32Array, dEnc: Float32Array): void {
-  const n = c.n, L = net.latent;
+  const n = c.n,
+    L = net.latent;
   let dy = dLast;
   for (let i = net.dec.length - 2; i >= 0; i--) {
     const l = net.dec[i]!;

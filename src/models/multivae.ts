@@ -38,12 +38,21 @@ import { vaeBackwardCandidates, vaeCandidateLogits } from './multivae-candidates
 import { MULTIVAE_FINETUNE_BETA, resolveMultiVaeHyper, type MultiVaeHyper } from './multivae-hyper.js';
 import { vaeLoss, type VaeLossInfo } from './multivae-loss.js';
 import {
-  buildVaeInput, buildVaeLayers, vaeForwardHidden, vaeLastHidden, type DenseLayer, type VaeCache, type VaeLayers,
+  buildVaeInput,
+  buildVaeLayers,
+  vaeForwardHidden,
+  vaeLastHidden,
+  type DenseLayer,
+  type VaeCache,
+  type VaeLayers,
 } from './multivae-network.js';
 import type { Recommender } from './recommender.js';
 
 export {
-  MULTIVAE_EPS_STD, MULTIVAE_FINETUNE_BETA, resolveMultiVaeHyper, type MultiVaeHyper,
+  MULTIVAE_EPS_STD,
+  MULTIVAE_FINETUNE_BETA,
+  resolveMultiVaeHyper,
+  type MultiVaeHyper,
 } from './multivae-hyper.js';
 export { annealBeta, type VaeLossInfo } from './multivae-loss.js';
 export type { DenseLayer } from './multivae-network.js';
@@ -91,16 +100,21 @@ export class MultiVaeModel implements Recommender, VaeLayers {
   setTrainMatrix(train: Csr): void {
     if (train.nRows !== this.nUsers || train.nCols !== this.nItems) {
       throw new UserError(
-        `MultiVAE: train matrix is ${train.nRows}×${train.nCols}, the model ${this.nUsers}×${this.nItems}`);
+        `MultiVAE: train matrix is ${train.nRows}×${train.nCols}, the model ${this.nUsers}×${this.nItems}`,
+      );
     }
     this.train = train;
   }
 
   /** Recommender.attachTrainData: setTrainMatrix. */
-  attachTrainData(train: Csr): void { this.setTrainMatrix(train); }
+  attachTrainData(train: Csr): void {
+    this.setTrainMatrix(train);
+  }
 
   /** Whether the train matrix is attached (the model can score). */
-  get hasTrainMatrix(): boolean { return this.train !== undefined; }
+  get hasTrainMatrix(): boolean {
+    return this.train !== undefined;
+  }
 
   private trainMatrix(): Csr {
     if (!this.train) throw new Error('MultiVAE needs the train interaction matrix: call setTrainMatrix(train) first');
@@ -115,7 +129,9 @@ export class MultiVaeModel implements Recommender, VaeLayers {
     return ps;
   }
 
-  private outLayer(): DenseLayer { return this.dec[this.dec.length - 1]!; }
+  private outLayer(): DenseLayer {
+    return this.dec[this.dec.length - 1]!;
+  }
 
   /** Zeroes every gradient (the output layer's stay untouched, zero, while frozen). */
   zeroGrad(): void {
@@ -129,7 +145,10 @@ export class MultiVaeModel implements Recommender, VaeLayers {
   /** Recommender.setItemsFrozen: the output layer gets no gradients while frozen. */
   setItemsFrozen(frozen: boolean): void {
     const out = this.outLayer();
-    if (frozen && !this.itemsFrozen) { out.w.grad.fill(0); out.b.grad.fill(0); }
+    if (frozen && !this.itemsFrozen) {
+      out.w.grad.fill(0);
+      out.b.grad.fill(0);
+    }
     this.itemsFrozen = frozen;
   }
 
@@ -143,7 +162,8 @@ export class MultiVaeModel implements Recommender, VaeLayers {
    * the gradients (the output layer's skipped while frozen). Returns the loss parts.
    */
   vaeForwardBackward(
-    users: Int32Array, opts: { beta: number; dropout: number; rng: Rng; grad?: boolean },
+    users: Int32Array,
+    opts: { beta: number; dropout: number; rng: Rng; grad?: boolean },
   ): VaeLossInfo {
     const x = this.buildInput(users, opts.dropout, opts.rng);
     return this.lossOnInput(users, x, opts.beta, opts.rng, opts.grad ?? true);
@@ -166,7 +186,8 @@ export class MultiVaeModel implements Recommender, VaeLayers {
 
   /** Decoder logits at μ (evaluation mode: no dropout, no noise) for every item. */
   scoreAll(users: Int32Array, out?: Float32Array): Float32Array {
-    const n = users.length, ni = this.nItems;
+    const n = users.length,
+      ni = this.nItems;
     const res = out ?? new Float32Array(n * ni);
     if (res.length < n * ni) throw new RangeError(`scoreAll: output holds ${res.length} values, needs ${n * ni}`);
     const block = 512;
@@ -216,8 +237,7 @@ export class MultiVaeModel implements Recommender, VaeLayers {
     const s = this.cand;
     if (!s) throw new Error('nativeAccuracyLoss called without forwardCandidates');
     if (users.length !== s.cache.n) {
-      throw new RangeError(
-        `nativeAccuracyLoss: ${users.length} users, the last forwardCandidates had ${s.cache.n}`);
+      throw new RangeError(`nativeAccuracyLoss: ${users.length} users, the last forwardCandidates had ${s.cache.n}`);
     }
     for (let r = 0; r < users.length; r++) {
       if (users[r] !== s.users[r]) {

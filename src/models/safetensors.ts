@@ -38,10 +38,14 @@ function numel(shape: readonly number[]): number {
 }
 
 /** Encodes tensors (in iteration order) and string metadata into safetensors bytes. */
-export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor> | Record<string, SafeTensor>, metadata: Record<string, string> = {}): Uint8Array {
-  const entries: [string, SafeTensor][] = tensors instanceof Map
-    ? [...(tensors as ReadonlyMap<string, SafeTensor>).entries()]
-    : Object.entries(tensors as Record<string, SafeTensor>);
+export function encodeSafetensors(
+  tensors: ReadonlyMap<string, SafeTensor> | Record<string, SafeTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const entries: [string, SafeTensor][] =
+    tensors instanceof Map
+      ? [...(tensors as ReadonlyMap<string, SafeTensor>).entries()]
+      : Object.entries(tensors as Record<string, SafeTensor>);
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) {
@@ -52,9 +56,11 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor> | Rec
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === '__metadata__') throw new TypeError('safetensors: a tensor cannot be called __metadata__');
-    const okType = (t.dtype === 'F32' && t.data instanceof Float32Array) || (t.dtype === 'I32' && t.data instanceof Int32Array);
+    const okType =
+      (t.dtype === 'F32' && t.data instanceof Float32Array) || (t.dtype === 'I32' && t.data instanceof Int32Array);
     if (!okType) throw new TypeError(`safetensors: tensor ${name} must be ${t.dtype} data`);
-    if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new TypeError(`safetensors: tensor ${name} has a bad shape`);
+    if (!t.shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new TypeError(`safetensors: tensor ${name} has a bad shape`);
     if (numel(t.shape) !== t.data.length) {
       throw new TypeError(`safetensors: tensor ${name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     }
@@ -83,18 +89,25 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, SafeTensor> | Rec
 function swap4(b: Uint8Array, off: number, n: number): void {
   for (let i = 0; i < n; i++) {
     const p = off + 4 * i;
-    const a0 = b[p]!, a1 = b[p + 1]!;
-    b[p] = b[p + 3]!; b[p + 1] = b[p + 2]!; b[p + 2] = a1; b[p + 3] = a0;
+    const a0 = b[p]!,
+      a1 = b[p + 1]!;
+    b[p] = b[p + 3]!;
+    b[p + 1] = b[p + 2]!;
+    b[p + 2] = a1;
+    b[p + 3] = a0;
   }
 }
 
 /** Decodes safetensors bytes; `name` is used in error messages. */
 export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors'): SafeTensorsFile {
-  const fail = (msg: string): never => { throw new UserError(`not a valid safetensors file: ${msg}`, name); };
+  const fail = (msg: string): never => {
+    throw new UserError(`not a valid safetensors file: ${msg}`, name);
+  };
   if (bytes.length < 8) fail(`truncated (${bytes.length} bytes, the header length alone needs 8)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(bytes.length - 8)) fail(`header length ${n64} runs past the end of the file (${bytes.length} bytes)`);
+  if (n64 > BigInt(bytes.length - 8))
+    fail(`header length ${n64} runs past the end of the file (${bytes.length} bytes)`);
   const n = Number(n64);
   if (n > MAX_HEADER) fail(`header length ${n} is too large`);
   if (n < 2) fail(`header length ${n} is too small`);
@@ -121,18 +134,22 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors'): Safe
     }
     if (typeof raw !== 'object' || raw === null) fail(`entry ${key} is not an object`);
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (info.dtype !== 'F32' && info.dtype !== 'I32') fail(`tensor ${key} has dtype ${JSON.stringify(info.dtype)} (only F32 and I32 are supported)`);
+    if (info.dtype !== 'F32' && info.dtype !== 'I32')
+      fail(`tensor ${key} has dtype ${JSON.stringify(info.dtype)} (only F32 and I32 are supported)`);
     const shape = info.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor ${key} has a bad shape`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      fail(`tensor ${key} has a bad shape`);
     const offs = info.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) {
       fail(`tensor ${key} has bad data_offsets`);
     }
     const [b, e] = offs as [number, number];
     if (e < b) fail(`tensor ${key}: data_offsets [${b}, ${e}] are reversed`);
-    if (e > dataLen) fail(`tensor ${key}: data_offsets [${b}, ${e}] past the end of the data (${dataLen} bytes; truncated file?)`);
+    if (e > dataLen)
+      fail(`tensor ${key}: data_offsets [${b}, ${e}] past the end of the data (${dataLen} bytes; truncated file?)`);
     const count = numel(shape as number[]);
-    if (e - b !== count * 4) fail(`tensor ${key}: ${e - b} bytes for shape [${(shape as number[]).join(', ')}] of ${info.dtype}`);
+    if (e - b !== count * 4)
+      fail(`tensor ${key}: ${e - b} bytes for shape [${(shape as number[]).join(', ')}] of ${info.dtype}`);
     spans.push([b, e, key]);
     const buf = new ArrayBuffer(count * 4);
     new Uint8Array(buf).set(bytes.subarray(dataStart + b, dataStart + e));
@@ -167,6 +184,10 @@ export function readSafetensors(path: string): SafeTensorsFile {
 }
 
 /** Writes atomically (temp file, fsync, rename). */
-export function writeSafetensors(path: string, tensors: ReadonlyMap<string, SafeTensor> | Record<string, SafeTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: ReadonlyMap<string, SafeTensor> | Record<string, SafeTensor>,
+  metadata: Record<string, string> = {},
+): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

@@ -27,7 +27,10 @@ export function tanhForward(x: Float32Array, y: Float32Array, len = x.length): F
 
 /** dx = dy·(1 − y²) given the forward output y. */
 export function tanhBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, len = y.length): Float32Array {
-  for (let i = 0; i < len; i++) { const t = y[i]!; dx[i] = dy[i]! * (1 - t * t); }
+  for (let i = 0; i < len; i++) {
+    const t = y[i]!;
+    dx[i] = dy[i]! * (1 - t * t);
+  }
   return dx;
 }
 
@@ -46,6 +49,9 @@ export function sigmoidForward(x: Float32Array, y: Float32Array, len = x.length)
 
 /** dx = dy·y·(1 − y) given the forward output y. */
 export function sigmoidBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, len = y.length): Float32Array {
-  for (let i = 0; i < len; i++) { const s = y[i]!; dx[i] = dy[i]! * s * (1 - s); }
+  for (let i = 0; i < len; i++) {
+    const s = y[i]!;
+    dx[i] = dy[i]! * s * (1 - s);
+  }
   return dx;
 }

@@ -16,8 +16,15 @@
  */
 import { availableParallelism } from 'node:os';
 import { loadNativeBlas, type NativeBlas } from '../math/native.js';
-import { UserError } from '../util/errors.js';
-import { checkAdamFamilyOptions, checkUniqueParameterNames, loadMomentsState, momentsState, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
+import {
+  checkAdamFamilyOptions,
+  checkUniqueParameterNames,
+  loadMomentsState,
+  momentsState,
+  type Optimizer,
+  type OptimizerState,
+  type Parameter,
+} from './optimizer.js';
 
 /** Adam's settings, defaults as PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay. */
 export interface AdamOptions {
@@ -66,11 +73,23 @@ export interface AdamCoeffs {
  * second partial-gradient buffer, e.g. from another thread).
  */
 export function adamUpdate(
-  p: Float32Array, g: Float32Array, g2: Float32Array | undefined, m: Float32Array, v: Float32Array,
-  lo: number, hi: number, c: AdamCoeffs,
+  p: Float32Array,
+  g: Float32Array,
+  g2: Float32Array | undefined,
+  m: Float32Array,
+  v: Float32Array,
+  lo: number,
+  hi: number,
+  c: AdamCoeffs,
 ): void {
-  const b1 = c.beta1, b2 = c.beta2, omb1 = 1 - b1, omb2 = 1 - b2;
-  const stepSize = c.stepSize, inv = c.invBc2Sqrt, eps = c.eps, wd = c.weightDecay;
+  const b1 = c.beta1,
+    b2 = c.beta2,
+    omb1 = 1 - b1,
+    omb2 = 1 - b2;
+  const stepSize = c.stepSize,
+    inv = c.invBc2Sqrt,
+    eps = c.eps,
+    wd = c.weightDecay;
   if (g2 === undefined && wd === 0) {
     for (let i = lo; i < hi; i++) {
       const gi = g[i]!;
@@ -78,7 +97,7 @@ export function adamUpdate(
       const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
       m[i] = mi;
       v[i] = vi;
-      p[i] = p[i]! - stepSize * mi / (Math.sqrt(vi) * inv + eps);
+      p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi) * inv + eps);
     }
     return;
   }
@@ -90,7 +109,7 @@ export function adamUpdate(
       const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
       m[i] = mi;
       v[i] = vi;
-      p[i] = pi - stepSize * mi / (Math.sqrt(vi) * inv + eps);
+      p[i] = pi - (stepSize * mi) / (Math.sqrt(vi) * inv + eps);
     }
     return;
   }
@@ -101,7 +120,7 @@ export function adamUpdate(
     const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
     m[i] = mi;
     v[i] = vi;
-    p[i] = pi - stepSize * mi / (Math.sqrt(vi) * inv + eps);
+    p[i] = pi - (stepSize * mi) / (Math.sqrt(vi) * inv + eps);
   }
 }
 
@@ -146,7 +165,20 @@ export class Adam implements Optimizer {
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]!;
       if (nat && p.value.length >= NATIVE_ADAM_MIN) {
-        nat.fn(p.value, p.grad, null, this.m[k]!, this.v[k]!, c.beta1, c.beta2, c.stepSize, c.invBc2Sqrt, c.eps, c.weightDecay, nat.threads);
+        nat.fn(
+          p.value,
+          p.grad,
+          null,
+          this.m[k]!,
+          this.v[k]!,
+          c.beta1,
+          c.beta2,
+          c.stepSize,
+          c.invBc2Sqrt,
+          c.eps,
+          c.weightDecay,
+          nat.threads,
+        );
       } else {
         adamUpdate(p.value, p.grad, undefined, this.m[k]!, this.v[k]!, 0, p.value.length, c);
       }
@@ -160,12 +192,15 @@ export class Adam implements Optimizer {
    */
   beginStep(): AdamCoeffs {
     this.t++;
-    const b1 = this.beta1, b2 = this.beta2;
+    const b1 = this.beta1,
+      b2 = this.beta2;
     return {
-      beta1: b1, beta2: b2,
+      beta1: b1,
+      beta2: b2,
       stepSize: this.lr / (1 - Math.pow(b1, this.t)),
       invBc2Sqrt: 1 / Math.sqrt(1 - Math.pow(b2, this.t)),
-      eps: this.eps, weightDecay: this.weightDecay,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
     };
   }
 
@@ -181,5 +216,4 @@ export class Adam implements Optimizer {
   loadState(s: OptimizerState): void {
     ({ step: this.t, lr: this.lr } = loadMomentsState('adam', s, this.params, this.m, this.v));
   }
-
 }

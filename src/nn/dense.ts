@@ -7,7 +7,13 @@ import { sgemm } from '../math/gemm.js';
 
 /** y[n×out] = x[n×in]·Wᵀ + b, W [out×in] (PyTorch layout); b may be undefined. */
 export function linearForward(
-  x: Float32Array, n: number, inF: number, W: Float32Array, b: Float32Array | undefined, outF: number, y: Float32Array,
+  x: Float32Array,
+  n: number,
+  inF: number,
+  W: Float32Array,
+  b: Float32Array | undefined,
+  outF: number,
+  y: Float32Array,
 ): Float32Array {
   sgemm(false, true, n, outF, inF, 1, x, inF, W, inF, 0, y, outF);
   if (b) addBiasRows(y, n, outF, b);
@@ -19,8 +25,15 @@ export function linearForward(
  * dx = dy·W.
  */
 export function linearBackward(
-  x: Float32Array, dy: Float32Array, n: number, inF: number, outF: number,
-  W: Float32Array, dW: Float32Array | undefined, db: Float32Array | undefined, dx: Float32Array | undefined,
+  x: Float32Array,
+  dy: Float32Array,
+  n: number,
+  inF: number,
+  outF: number,
+  W: Float32Array,
+  dW: Float32Array | undefined,
+  db: Float32Array | undefined,
+  dx: Float32Array | undefined,
 ): void {
   if (dW) sgemm(true, false, outF, inF, n, 1, dy, outF, x, inF, 1, dW, inF);
   if (db) colSumInto(dy, n, outF, db);

@@ -7,7 +7,12 @@ import type { Rng } from '../math/rng.js';
  * every element into `mask` (for the backward pass). p = 0 copies; p = 1 zeroes.
  */
 export function dropoutForward(
-  x: Float32Array, p: number, rng: Rng, mask: Float32Array, y: Float32Array, len = x.length,
+  x: Float32Array,
+  p: number,
+  rng: Rng,
+  mask: Float32Array,
+  y: Float32Array,
+  len = x.length,
 ): Float32Array {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability must be in [0, 1] (got ${p})`);
   const scale = p < 1 ? 1 / (1 - p) : 0;
@@ -21,7 +26,10 @@ export function dropoutForward(
 
 /** dx = dy·mask, the mask dropoutForward wrote; dx may alias dy. */
 export function dropoutBackward(
-  mask: Float32Array, dy: Float32Array, dx: Float32Array, len = mask.length,
+  mask: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  len = mask.length,
 ): Float32Array {
   for (let i = 0; i < len; i++) dx[i] = dy[i]! * mask[i]!;
   return dx;

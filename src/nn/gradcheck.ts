@@ -98,7 +98,7 @@ export function gradCheck(
     }
   });
   // restore the analytic gradients (callers may inspect them)
-  params.forEach((p, k) => p.grad.set(analyticAll[k]!));
+  for (const [k, p] of params.entries()) p.grad.set(analyticAll[k]!);
   return { ok: failures.length === 0, checked, failures, worst, maxRelError: worst?.relError ?? 0 };
 }
 

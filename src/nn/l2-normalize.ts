@@ -8,12 +8,19 @@ export const L2_NORM_EPS = 1e-12;
  * each row into `norms` (length n) for the backward pass.
  */
 export function l2NormalizeRowsForward(
-  x: Float32Array, n: number, m: number, y: Float32Array, norms: Float64Array,
+  x: Float32Array,
+  n: number,
+  m: number,
+  y: Float32Array,
+  norms: Float64Array,
 ): Float32Array {
   for (let r = 0; r < n; r++) {
     const o = r * m;
     let s = 0;
-    for (let j = 0; j < m; j++) { const v = x[o + j]!; s += v * v; }
+    for (let j = 0; j < m; j++) {
+      const v = x[o + j]!;
+      s += v * v;
+    }
     const d = Math.max(Math.sqrt(s), L2_NORM_EPS);
     norms[r] = d;
     for (let j = 0; j < m; j++) y[o + j] = x[o + j]! / d;
@@ -27,10 +34,16 @@ export function l2NormalizeRowsForward(
  * constant, so dx = dy / ε.
  */
 export function l2NormalizeRowsBackward(
-  y: Float32Array, dy: Float32Array, n: number, m: number, norms: Float64Array, dx: Float32Array,
+  y: Float32Array,
+  dy: Float32Array,
+  n: number,
+  m: number,
+  norms: Float64Array,
+  dx: Float32Array,
 ): Float32Array {
   for (let r = 0; r < n; r++) {
-    const o = r * m, d = norms[r]!;
+    const o = r * m,
+      d = norms[r]!;
     if (d <= L2_NORM_EPS) {
       for (let j = 0; j < m; j++) dx[o + j] = dy[o + j]! / d;
       continue;

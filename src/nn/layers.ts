@@ -20,11 +20,22 @@ export { makeParam, normalInit, xavierNormalInit } from './param-init.js';
 export { checkSizes } from './layer-sizes.js';
 export { addBiasRows, colSumInto, linearBackward, linearForward } from './dense.js';
 export {
-  csrRowsView, gatherCsrRows, sparseLinearBackward, sparseLinearForward, transposeSparse,
-  type SparseRows, type TransposedSparseRows,
+  csrRowsView,
+  gatherCsrRows,
+  sparseLinearBackward,
+  sparseLinearForward,
+  transposeSparse,
+  type SparseRows,
+  type TransposedSparseRows,
 } from './sparse-linear.js';
 export {
-  reluBackward, reluForward, sigmoid, sigmoidBackward, sigmoidForward, tanhBackward, tanhForward,
+  reluBackward,
+  reluForward,
+  sigmoid,
+  sigmoidBackward,
+  sigmoidForward,
+  tanhBackward,
+  tanhForward,
 } from './activations.js';
 export { dropoutBackward, dropoutForward } from './dropout.js';
 export { L2_NORM_EPS, l2NormalizeRowsBackward, l2NormalizeRowsForward } from './l2-normalize.js';

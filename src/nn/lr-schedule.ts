@@ -20,8 +20,14 @@ export class StepLR {
   private epoch = 0;
   readonly baseLr: number;
 
-  constructor(private readonly optimizer: Pick<Optimizer, 'lr'>, readonly stepSize: number, readonly gamma: number, baseLr?: number) {
-    if (!Number.isInteger(stepSize) || stepSize < 1) throw new UserError(`StepLR: step size must be an integer ≥ 1 (got ${stepSize})`);
+  constructor(
+    private readonly optimizer: Pick<Optimizer, 'lr'>,
+    readonly stepSize: number,
+    readonly gamma: number,
+    baseLr?: number,
+  ) {
+    if (!Number.isInteger(stepSize) || stepSize < 1)
+      throw new UserError(`StepLR: step size must be an integer ≥ 1 (got ${stepSize})`);
     if (!(gamma > 0) || !Number.isFinite(gamma)) throw new UserError(`StepLR: gamma must be > 0 (got ${gamma})`);
     this.baseLr = baseLr ?? optimizer.lr;
     this.optimizer.lr = this.lrAt(0);
@@ -52,7 +58,9 @@ export class StepLR {
 
   loadState(s: StepLRState): void {
     if (s.kind !== 'step' || s.stepSize !== this.stepSize || s.gamma !== this.gamma || s.baseLr !== this.baseLr) {
-      throw new UserError(`LR schedule state (step ${s.stepSize}, γ ${s.gamma}, base ${s.baseLr}) does not match this run's (step ${this.stepSize}, γ ${this.gamma}, base ${this.baseLr})`);
+      throw new UserError(
+        `LR schedule state (step ${s.stepSize}, γ ${s.gamma}, base ${s.baseLr}) does not match this run's (step ${this.stepSize}, γ ${this.gamma}, base ${this.baseLr})`,
+      );
     }
     if (!Number.isInteger(s.epoch) || s.epoch < 0) throw new UserError(`LR schedule state: bad epoch ${s.epoch}`);
     this.epoch = s.epoch;

@@ -1,6 +1,11 @@
 /** A stack of dense layers, each followed by an activation (RecBole's MLPLayers). */
 import {
-  reluBackward, reluForward, sigmoidBackward, sigmoidForward, tanhBackward, tanhForward,
+  reluBackward,
+  reluForward,
+  sigmoidBackward,
+  sigmoidForward,
+  tanhBackward,
+  tanhForward,
 } from './activations.js';
 import { linearBackward, linearForward } from './dense.js';
 import { makeParam } from './param-init.js';
@@ -48,7 +53,10 @@ export class Mlp {
    * `names(i)` is the tensor-name prefix of layer i; `itemSide` marks the parameters.
    */
   constructor(
-    sizes: readonly number[], acts: Activation | Activation[], names: (i: number) => string, itemSide: boolean,
+    sizes: readonly number[],
+    acts: Activation | Activation[],
+    names: (i: number) => string,
+    itemSide: boolean,
   ) {
     if (sizes.length < 1) throw new RangeError('Mlp needs at least an input size');
     this.sizes = [...sizes];
@@ -63,9 +71,13 @@ export class Mlp {
   }
 
   /** Number of linear layers. */
-  get nLayers(): number { return this.sizes.length - 1; }
+  get nLayers(): number {
+    return this.sizes.length - 1;
+  }
   /** Output size of the last layer (the input size for 0 layers). */
-  get outSize(): number { return this.sizes[this.sizes.length - 1]!; }
+  get outSize(): number {
+    return this.sizes[this.sizes.length - 1]!;
+  }
 
   /** Weight and bias of each layer, in layer order. */
   parameters(): Parameter[] {
@@ -80,7 +92,8 @@ export class Mlp {
     this.n = n;
     let cur = x;
     for (let i = 0; i < this.nLayers; i++) {
-      const inF = this.sizes[i]!, outF = this.sizes[i + 1]!;
+      const inF = this.sizes[i]!,
+        outF = this.sizes[i + 1]!;
       if (!this.outs[i] || this.outs[i]!.length < n * outF) this.outs[i] = new Float32Array(n * outF);
       const y = this.outs[i]!.subarray(0, n * outF);
       linearForward(cur, n, inF, this.weights[i]!.value, this.biases[i]!.value, outF, y);
@@ -97,7 +110,8 @@ export class Mlp {
   predict(x: Float32Array, n: number): Float32Array {
     let cur = x;
     for (let i = 0; i < this.nLayers; i++) {
-      const inF = this.sizes[i]!, outF = this.sizes[i + 1]!;
+      const inF = this.sizes[i]!,
+        outF = this.sizes[i + 1]!;
       if (!this.predOuts[i] || this.predOuts[i]!.length < n * outF) this.predOuts[i] = new Float32Array(n * outF);
       const y = this.predOuts[i]!.subarray(0, n * outF);
       linearForward(cur, n, inF, this.weights[i]!.value, this.biases[i]!.value, outF, y);
@@ -116,7 +130,8 @@ export class Mlp {
     const n = this.n;
     let dy = dOut;
     for (let i = this.nLayers - 1; i >= 0; i--) {
-      const inF = this.sizes[i]!, outF = this.sizes[i + 1]!;
+      const inF = this.sizes[i]!,
+        outF = this.sizes[i + 1]!;
       const y = this.outs[i]!.subarray(0, n * outF);
       actBackward(this.acts[i]!, y, dy, n * outF);
       const x = i === 0 ? this.input : this.outs[i - 1]!.subarray(0, n * inF);
@@ -125,8 +140,17 @@ export class Mlp {
         if (!this.grads[i] || this.grads[i]!.length < n * inF) this.grads[i] = new Float32Array(n * inF);
         dx = this.grads[i]!.subarray(0, n * inF);
       }
-      linearBackward(x, dy, n, inF, outF, this.weights[i]!.value,
-        noParamGrad ? undefined : this.weights[i]!.grad, noParamGrad ? undefined : this.biases[i]!.grad, dx);
+      linearBackward(
+        x,
+        dy,
+        n,
+        inF,
+        outF,
+        this.weights[i]!.value,
+        noParamGrad ? undefined : this.weights[i]!.grad,
+        noParamGrad ? undefined : this.biases[i]!.grad,
+        dx,
+      );
       if (dx) dy = dx;
     }
     return wantInputGrad ? dy : undefined;

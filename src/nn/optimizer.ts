@@ -25,7 +25,8 @@ export type { Parameter };
 
 /** Validates the hyper-parameters shared by Adam and RAdam (UserError naming the optimizer). */
 export function checkAdamFamilyOptions(
-  name: string, o: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number },
+  name: string,
+  o: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number },
 ): void {
   if (!(o.lr >= 0)) throw new UserError(`${name}: learning rate must be ≥ 0 (got ${o.lr})`);
   if (!(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1)) {
@@ -46,10 +47,17 @@ export function checkUniqueParameterNames(name: string, params: readonly Paramet
 
 /** The state of an Adam-family optimizer: copies of its first and second moments per tensor. */
 export function momentsState(
-  kind: string, step: number, lr: number, params: readonly Parameter[], m: readonly Float32Array[], v: readonly Float32Array[],
+  kind: string,
+  step: number,
+  lr: number,
+  params: readonly Parameter[],
+  m: readonly Float32Array[],
+  v: readonly Float32Array[],
 ): OptimizerState {
   const buffers: Record<string, Record<string, Float32Array>> = {};
-  params.forEach((p, k) => { buffers[p.name] = { m: m[k]!.slice(), v: v[k]!.slice() }; });
+  params.forEach((p, k) => {
+    buffers[p.name] = { m: m[k]!.slice(), v: v[k]!.slice() };
+  });
   return { kind, step, lr, buffers };
 }
 
@@ -58,7 +66,11 @@ export function momentsState(
  * state changes nothing). Returns the step and learning rate to restore.
  */
 export function loadMomentsState(
-  kind: string, s: OptimizerState, params: readonly Parameter[], m: readonly Float32Array[], v: readonly Float32Array[],
+  kind: string,
+  s: OptimizerState,
+  params: readonly Parameter[],
+  m: readonly Float32Array[],
+  v: readonly Float32Array[],
 ): { step: number; lr: number } {
   if (s.kind !== kind) throw new UserError(`optimizer state is for ${s.kind}, not ${kind}`);
   if (!Number.isInteger(s.step) || s.step < 0) throw new UserError(`optimizer state: bad step ${s.step}`);

@@ -27,8 +27,12 @@ export function paramsChecksum(params: readonly Parameter[]): number {
   let s = 0;
   for (const p of params) {
     const v = p.value;
-    let a = 0, b = 0;
-    for (let i = 0; i + 1 < v.length; i += 2) { a += v[i]!; b += v[i + 1]! * 1.6180339887; }
+    let a = 0,
+      b = 0;
+    for (let i = 0; i + 1 < v.length; i += 2) {
+      a += v[i]!;
+      b += v[i + 1]! * 1.6180339887;
+    }
     if (v.length & 1) a += v[v.length - 1]! * 0.5;
     s = s * 1.000001 + a + b + v.length;
   }

@@ -14,8 +14,15 @@
  * every element moves every step, as PyTorch does for non-sparse embeddings.
  * Per-element arithmetic in float64, m, v and p stored as float32.
  */
-import { UserError } from '../util/errors.js';
-import { checkAdamFamilyOptions, checkUniqueParameterNames, loadMomentsState, momentsState, type Optimizer, type OptimizerState, type Parameter } from './optimizer.js';
+import {
+  checkAdamFamilyOptions,
+  checkUniqueParameterNames,
+  loadMomentsState,
+  momentsState,
+  type Optimizer,
+  type OptimizerState,
+  type Parameter,
+} from './optimizer.js';
 
 /** RAdam's settings, defaults as PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay. */
 export interface RAdamOptions {
@@ -36,7 +43,12 @@ export function radamRho(t: number, beta2: number): number {
  * The step size factor of RAdam's update at step t: rectified (ρ_t > 5)
  * p −= coef · m / (√v + ε) with coef = lr/bc1 · r_t · √bc2; else p −= coef · m with coef = lr/bc1.
  */
-export function radamStepCoefficient(lr: number, t: number, beta1: number, beta2: number): { coef: number; rectified: boolean } {
+export function radamStepCoefficient(
+  lr: number,
+  t: number,
+  beta1: number,
+  beta2: number,
+): { coef: number; rectified: boolean } {
   const bc1 = 1 - Math.pow(beta1, t);
   const bc2 = 1 - Math.pow(beta2, t);
   const rhoInf = 2 / (1 - beta2) - 1;
@@ -84,12 +96,18 @@ export class RAdam implements Optimizer {
   step(): void {
     this.t++;
     const t = this.t;
-    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2;
+    const b1 = this.beta1,
+      b2 = this.beta2,
+      omb1 = 1 - b1,
+      omb2 = 1 - b2;
     const { coef, rectified } = radamStepCoefficient(this.lr, t, b1, b2);
-    const eps = this.eps, wd = this.weightDecay;
+    const eps = this.eps,
+      wd = this.weightDecay;
     for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k]!.value, g = this.params[k]!.grad;
-      const m = this.m[k]!, v = this.v[k]!;
+      const p = this.params[k]!.value,
+        g = this.params[k]!.grad;
+      const m = this.m[k]!,
+        v = this.v[k]!;
       const n = p.length;
       if (rectified) {
         for (let i = 0; i < n; i++) {
@@ -98,7 +116,7 @@ export class RAdam implements Optimizer {
           const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
           m[i] = mi;
           v[i] = vi;
-          p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
+          p[i] = p[i]! - (coef * mi) / (Math.sqrt(vi) + eps);
         }
       } else {
         for (let i = 0; i < n; i++) {

@@ -54,8 +54,11 @@ export class RowSparseRAdam implements Optimizer {
     this.rows = this.params.map((p) => (p.shape.length >= 2 && p.shape[0]! > 0 ? p.shape[0]! : 1));
     this.cols = this.params.map((p, k) => p.value.length / this.rows[k]!);
     this.upTo = this.params.map((_, k) => new Int32Array(this.rows[k]!));
-    this.g64 = this.params.map((p, k) => (this.cols[k]! % 2 === 0 && p.grad.byteOffset % 8 === 0
-      ? new Float64Array(p.grad.buffer, p.grad.byteOffset, p.grad.length / 2) : undefined));
+    this.g64 = this.params.map((p, k) =>
+      this.cols[k]! % 2 === 0 && p.grad.byteOffset % 8 === 0
+        ? new Float64Array(p.grad.buffer, p.grad.byteOffset, p.grad.length / 2)
+        : undefined,
+    );
   }
 
   get stepCount(): number {
@@ -90,8 +93,14 @@ export class RowSparseRAdam implements Optimizer {
 
   /** Un-rectified step t of parameter k (ρ_t ≤ 5): every element moves, as in dense RAdam. */
   private denseStep(k: number, t: number, coef: number): void {
-    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2;
-    const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
+    const b1 = this.beta1,
+      b2 = this.beta2,
+      omb1 = 1 - b1,
+      omb2 = 1 - b2;
+    const p = this.params[k]!.value,
+      g = this.params[k]!.grad,
+      m = this.m[k]!,
+      v = this.v[k]!;
     for (let i = 0; i < p.length; i++) {
       const gi = g[i]!;
       const mi = Math.fround(b1 * m[i]! + omb1 * gi);
@@ -108,7 +117,9 @@ export class RowSparseRAdam implements Optimizer {
    * scanning); a row that skipped steps catches up on them in the same pass.
    */
   private sparseStep(k: number, t: number, coef: number, hint: Int32Array | undefined): void {
-    const g = this.params[k]!.grad, upTo = this.upTo[k]!, d = this.cols[k]!;
+    const g = this.params[k]!.grad,
+      upTo = this.upTo[k]!,
+      d = this.cols[k]!;
     const nVisit = hint ? hint.length : upTo.length;
     for (let q = 0; q < nVisit; q++) {
       const r = hint ? hint[q]! : q;
@@ -133,24 +144,34 @@ export class RowSparseRAdam implements Optimizer {
 
   /** Whether any gradient element of row r of parameter k is non-zero. */
   private rowHasGradient(k: number, r: number): boolean {
-    const g64 = this.g64[k], d = this.cols[k]!;
+    const g64 = this.g64[k],
+      d = this.cols[k]!;
     if (g64) {
       // Σ|x| over the row's float32 pairs read as float64: 0 only when every bit pattern is
       // ±0 (a NaN/Inf pattern or any non-zero float32 makes the sum non-zero).
-      const d2 = d >> 1, o2 = r * d2;
+      const d2 = d >> 1,
+        o2 = r * d2;
       let sum = 0;
       for (let j = 0; j < d2; j++) sum += Math.abs(g64[o2 + j]!);
       return sum !== 0;
     }
-    const g = this.params[k]!.grad, o = r * d;
+    const g = this.params[k]!.grad,
+      o = r * d;
     for (let j = 0; j < d; j++) if (g[o + j] !== 0) return true;
     return false;
   }
 
   /** This step's update of the row of parameter k at offset o, which is up to date (step t − 1). */
   private updateRow(k: number, o: number, coef: number): void {
-    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2, eps = this.eps;
-    const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
+    const b1 = this.beta1,
+      b2 = this.beta2,
+      omb1 = 1 - b1,
+      omb2 = 1 - b2,
+      eps = this.eps;
+    const p = this.params[k]!.value,
+      g = this.params[k]!.grad,
+      m = this.m[k]!,
+      v = this.v[k]!;
     const d = this.cols[k]!;
     for (let i = o; i < o + d; i++) {
       const gi = g[i]!;
@@ -158,7 +179,7 @@ export class RowSparseRAdam implements Optimizer {
       const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
       m[i] = mi;
       v[i] = vi;
-      p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
+      p[i] = p[i]! - (coef * mi) / (Math.sqrt(vi) + eps);
     }
   }
 
@@ -167,12 +188,20 @@ export class RowSparseRAdam implements Optimizer {
    * update, fused in one pass over the row.
    */
   private catchUpAndUpdateRow(k: number, o: number, from: number, t: number, coef: number): void {
-    const b1 = this.beta1, b2 = this.beta2, omb1 = 1 - b1, omb2 = 1 - b2, eps = this.eps;
-    const p = this.params[k]!.value, g = this.params[k]!.grad, m = this.m[k]!, v = this.v[k]!;
+    const b1 = this.beta1,
+      b2 = this.beta2,
+      omb1 = 1 - b1,
+      omb2 = 1 - b2,
+      eps = this.eps;
+    const p = this.params[k]!.value,
+      g = this.params[k]!.grad,
+      m = this.m[k]!,
+      v = this.v[k]!;
     const d = this.cols[k]!;
     const { S, b1j, b2j } = this.gapFactors(from, t - 1);
     for (let i = o; i < o + d; i++) {
-      let m0 = m[i]!, v0 = v[i]!;
+      let m0 = m[i]!,
+        v0 = v[i]!;
       const gi = g[i]!;
       if (m0 !== 0 || v0 !== 0) {
         // p − S·m0/x − c·mi/y as one division: (S·m0·y + c·mi·x) / (x·y) (div and sqrt bound this loop)
@@ -191,7 +220,7 @@ export class RowSparseRAdam implements Optimizer {
         const vi = Math.fround(omb2 * gi * gi);
         m[i] = mi;
         v[i] = vi;
-        p[i] = p[i]! - coef * mi / (Math.sqrt(vi) + eps);
+        p[i] = p[i]! - (coef * mi) / (Math.sqrt(vi) + eps);
       }
     }
   }
@@ -201,9 +230,13 @@ export class RowSparseRAdam implements Optimizer {
     const j = to - from;
     const rho = this.beta1 / Math.sqrt(this.beta2);
     // Terms decay like ρ^i ≈ 0.9^i: after 800 steps they are below 1e-36 of the first.
-    let S = 0, rp = 1;
+    let S = 0,
+      rp = 1;
     const n = Math.min(j, 800);
-    for (let i = 1; i <= n; i++) { rp *= rho; S += this.coefs[from + i]! * rp; }
+    for (let i = 1; i <= n; i++) {
+      rp *= rho;
+      S += this.coefs[from + i]! * rp;
+    }
     return { S, b1j: Math.pow(this.beta1, j), b2j: Math.pow(this.beta2, j) };
   }
 
@@ -214,12 +247,16 @@ export class RowSparseRAdam implements Optimizer {
     if (to - from <= 0) return;
     const { S, b1j, b2j } = this.gapFactors(from, to);
     const eps = this.eps;
-    const p = this.params[k]!.value, m = this.m[k]!, v = this.v[k]!;
-    const d = this.cols[k]!, o = r * d;
+    const p = this.params[k]!.value,
+      m = this.m[k]!,
+      v = this.v[k]!;
+    const d = this.cols[k]!,
+      o = r * d;
     for (let i = o; i < o + d; i++) {
-      const mi = m[i]!, vi = v[i]!;
+      const mi = m[i]!,
+        vi = v[i]!;
       if (mi === 0 && vi === 0) continue;
-      p[i] = p[i]! - S * mi / (Math.sqrt(vi) + eps);
+      p[i] = p[i]! - (S * mi) / (Math.sqrt(vi) + eps);
       m[i] = mi * b1j;
       v[i] = vi * b2j;
     }
@@ -238,7 +275,9 @@ export class RowSparseRAdam implements Optimizer {
   state(): OptimizerState {
     this.flush();
     const buffers: Record<string, Record<string, Float32Array>> = {};
-    this.params.forEach((p, k) => { buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() }; });
+    this.params.forEach((p, k) => {
+      buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() };
+    });
     return { kind: 'radam', step: this.t, lr: this.lr, buffers };
   }
 

@@ -23,7 +23,8 @@ export interface SparseRows {
 
 /** The given rows of a CSR matrix as a SparseRows batch without copying (rows are checked). */
 export function csrRowsView(
-  csr: { indptr: Int32Array; indices: Int32Array; nRows: number }, rows: Int32Array,
+  csr: { indptr: Int32Array; indices: Int32Array; nRows: number },
+  rows: Int32Array,
 ): SparseRows {
   for (let r = 0; r < rows.length; r++) {
     const u = rows[r]!;
@@ -34,7 +35,8 @@ export function csrRowsView(
 
 /** Gathers the given rows of a CSR matrix into a SparseRows batch (copies the indices). */
 export function gatherCsrRows(
-  csr: { indptr: Int32Array; indices: Int32Array; nRows: number }, rows: Int32Array,
+  csr: { indptr: Int32Array; indices: Int32Array; nRows: number },
+  rows: Int32Array,
 ): SparseRows {
   const indptr = new Int32Array(rows.length + 1);
   for (let r = 0; r < rows.length; r++) {
@@ -56,7 +58,11 @@ export function gatherCsrRows(
  * weight row segment is read once per block.
  */
 export function sparseLinearForward(
-  x: SparseRows, Wt: Float32Array, outF: number, b: Float32Array | undefined, y: Float32Array,
+  x: SparseRows,
+  Wt: Float32Array,
+  outF: number,
+  b: Float32Array | undefined,
+  y: Float32Array,
 ): Float32Array {
   if (y.length < x.n * outF) throw new RangeError('sparseLinearForward: output too small');
   spmmRows(x, Wt, Math.floor(Wt.length / Math.max(1, outF)), outF, y);
@@ -70,7 +76,11 @@ export function sparseLinearForward(
  * touched weight row is accumulated in registers and written once.
  */
 export function sparseLinearBackward(
-  x: SparseRows, dy: Float32Array, outF: number, dWt: Float32Array, db: Float32Array | undefined,
+  x: SparseRows,
+  dy: Float32Array,
+  outF: number,
+  dWt: Float32Array,
+  db: Float32Array | undefined,
 ): void {
   spmmRowsT(x, dy, outF, dWt, Math.floor(dWt.length / Math.max(1, outF)));
   if (db) colSumInto(dy, x.n, outF, db);

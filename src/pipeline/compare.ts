@@ -23,15 +23,17 @@ import { silentReporter, type Reporter } from './reporter.js';
  * Options of {@link compare}, with their defaults: the run, an evaluated experiment, and the selection mode
  * or the stored epoch to compare.
  */
-export const compareOptionsSchema = z.object({
-  run: z.string().min(1),
-  /** An experiment evaluated with evaluate({ experiment }). */
-  experiment: z.string().min(1),
-  /** Which validation-selected epoch to compare (default: the experiment's target metric, else 'any'). */
-  mode: z.enum(SELECTION_MODES).optional(),
-  /** Or this stored epoch. */
-  epoch: z.number().int().min(0).optional(),
-}).strict();
+export const compareOptionsSchema = z
+  .object({
+    run: z.string().min(1),
+    /** An experiment evaluated with evaluate({ experiment }). */
+    experiment: z.string().min(1),
+    /** Which validation-selected epoch to compare (default: the experiment's target metric, else 'any'). */
+    mode: z.enum(SELECTION_MODES).optional(),
+    /** Or this stored epoch. */
+    epoch: z.number().int().min(0).optional(),
+  })
+  .strict();
 
 /** What {@link compare} takes: `run` and `experiment`, optionally `mode` or `epoch` (not both). */
 export type CompareOptions = z.input<typeof compareOptionsSchema>;
@@ -53,7 +55,12 @@ export interface CompareResult {
   selection: string;
   cp_lambda: string;
   /** The epoch against CP's curve at the same JSD (interpolated; the headline verdict, src/selection). */
-  vs_cp_curve: { cp_ndcg: number | null; delta: number | null; verdict: CpComparison['verdict']; where: CpComparison['where'] };
+  vs_cp_curve: {
+    cp_ndcg: number | null;
+    delta: number | null;
+    verdict: CpComparison['verdict'];
+    where: CpComparison['where'];
+  };
   metrics: { base: ReferenceMetrics; calitune: ReferenceMetrics; cp: ReferenceMetrics | undefined };
   tables: ImprovementTables;
   /** Keyed 'backbone vs CaliTune', 'backbone vs CP', 'CP vs CaliTune'. */
@@ -69,24 +76,39 @@ function loadResults(o: Options) {
   const paths = resultsPaths(run, name);
   const res = readResults(paths.json);
   if (!res.calitune.prepared) {
-    throw new InputError((n) => `${paths.json} has no JSD (evaluated before '${n.step('prepare')}'); run prepare and evaluate again`);
+    throw new InputError(
+      (n) => `${paths.json} has no JSD (evaluated before '${n.step('prepare')}'); run prepare and evaluate again`,
+    );
   }
   const ft = res.finetuned ?? {};
   const cp = res.postprocessed ?? {};
   if (Object.keys(ft).length === 0) {
-    throw new InputError((n) => `${paths.json} has no fine-tuned epochs; run '${n.step('evaluate', { run, experiment: name })}' after fine-tuning`);
+    throw new InputError(
+      (n) =>
+        `${paths.json} has no fine-tuned epochs; run '${n.step('evaluate', { run, experiment: name })}' after fine-tuning`,
+    );
   }
   if (Object.keys(cp).length === 0) {
-    throw new InputError((n) => `${paths.json} has no CP results; run '${n.step('postprocess', { run })}' and evaluate again`);
+    throw new InputError(
+      (n) => `${paths.json} has no CP results; run '${n.step('postprocess', { run })}' and evaluate again`,
+    );
   }
   return { paths, res, ft, cp };
 }
 
-function chooseEpoch(o: Options, c: CalituneBlock, ft: Record<string, ReferenceMetrics>, resultsFile: string): { epoch: number; how: string } {
+function chooseEpoch(
+  o: Options,
+  c: CalituneBlock,
+  ft: Record<string, ReferenceMetrics>,
+  resultsFile: string,
+): { epoch: number; how: string } {
   if (o.epoch !== undefined) {
     const e = o.epoch;
     if (!ft[`epoch_${e}`]) {
-      throw new InputError(`epoch ${e} is not among the evaluated epochs (${Object.keys(ft).slice(0, 8).join(', ')}…)`, { field: 'epoch' });
+      throw new InputError(
+        `epoch ${e} is not among the evaluated epochs (${Object.keys(ft).slice(0, 8).join(', ')}…)`,
+        { field: 'epoch' },
+      );
     }
     return { epoch: e, how: 'given' };
   }
@@ -100,7 +122,10 @@ function chooseEpoch(o: Options, c: CalituneBlock, ft: Record<string, ReferenceM
 /** Per-user metrics of the backbone, the epoch and CP λ, and every user's group. */
 function perUserMethods(o: Options, perUserFile: string, ftKey: string, lam: string) {
   if (!existsSync(perUserFile)) {
-    throw new InputError((n) => `missing per-user table; re-run '${n.step('evaluate', { run: o.run, experiment: o.experiment })}'`, { file: perUserFile });
+    throw new InputError(
+      (n) => `missing per-user table; re-run '${n.step('evaluate', { run: o.run, experiment: o.experiment })}'`,
+      { file: perUserFile },
+    );
   }
   const tab = readPerUserTable(perUserFile);
   const pick = (model: string): MethodPerUser & { rbo: Float64Array } => {
@@ -110,7 +135,12 @@ function perUserMethods(o: Options, perUserFile: string, ftKey: string, lam: str
   };
   const userGroup = new Int32Array(tab.nUsers).fill(-1);
   for (const [u, g] of tab.userGroupByName) userGroup[u] = USER_GROUP_NAMES.indexOf(g);
-  return { base: pick('base_recommendations'), cal: pick(`finetuned_${ftKey}`), cp: pick(`postprocessed_${lam}`), userGroup };
+  return {
+    base: pick('base_recommendations'),
+    cal: pick(`finetuned_${ftKey}`),
+    cp: pick(`postprocessed_${lam}`),
+    userGroup,
+  };
 }
 
 /** RBO of the CP lists vs the epoch's lists, per user, when both are on disk. */
@@ -119,7 +149,8 @@ function cpVsCalitune(o: Options, c: CalituneBlock, epoch: number, lam: string):
   const epPath = exp.epochs.find((e) => e.epoch === epoch)?.lists[c.split];
   const cpPath = c.postprocess?.files[lam];
   if (!epPath || !cpPath || !existsSync(epPath) || !existsSync(cpPath)) return undefined;
-  const a = readNpyMatrixI32(epPath), b = readNpyMatrixI32(cpPath);
+  const a = readNpyMatrixI32(epPath),
+    b = readNpyMatrixI32(cpPath);
   if (a.rows !== b.rows || a.cols !== c.k || b.cols !== c.k) return undefined;
   return rboPerUser(b.data, a.data, a.rows, c.k, c.k, c.rbo_p);
 }
@@ -130,7 +161,8 @@ function rboSummary(perUser: Float64Array, userGroup: Int32Array): RboPairSummar
   const byGroup: Record<string, DistributionSummary> = {};
   USER_GROUP_NAMES.forEach((n, g) => {
     const vals: number[] = [];
-    for (let u = 1; u < perUser.length; u++) if (userGroup[u] === g && !Number.isNaN(perUser[u]!)) vals.push(perUser[u]!);
+    for (let u = 1; u < perUser.length; u++)
+      if (userGroup[u] === g && !Number.isNaN(perUser[u]!)) vals.push(perUser[u]!);
     byGroup[n] = summarize(Float64Array.from(vals));
   });
   return { overall, by_group: byGroup };
@@ -143,7 +175,9 @@ function rboSummary(perUser: Float64Array, userGroup: Int32Array): RboPairSummar
 export async function compare(options: CompareOptions, _reporter: Reporter = silentReporter): Promise<CompareResult> {
   const o = parseOptions(compareOptionsSchema, options);
   if (o.mode !== undefined && o.epoch !== undefined) {
-    throw new InputError((n) => `give either ${n.option('mode')} or ${n.option('epoch')}, not both`, { field: 'epoch' });
+    throw new InputError((n) => `give either ${n.option('mode')} or ${n.option('epoch')}, not both`, {
+      field: 'epoch',
+    });
   }
   const { paths, res, ft, cp } = loadResults(o);
   const c = res.calitune;
@@ -155,18 +189,33 @@ export async function compare(options: CompareOptions, _reporter: Reporter = sil
   const vs = compareWithCp({ ndcg: ftM.ndcg!, jsd: ftM.jsd! }, resultsCpCurve(res.base_recommendations, cp));
   const m = perUserMethods(o, paths.perUser, ftKey, lam);
   const tables = improvementTables({
-    base: m.base, calitune: m.cal, cp: m.cp, userGroup: m.userGroup, groupNames: USER_GROUP_NAMES,
-    calituneLabel: `CaliTune epoch ${epoch}`, cpLabel: `CP λ=${lam}`,
+    base: m.base,
+    calitune: m.cal,
+    cp: m.cp,
+    userGroup: m.userGroup,
+    groupNames: USER_GROUP_NAMES,
+    calituneLabel: `CaliTune epoch ${epoch}`,
+    cpLabel: `CP λ=${lam}`,
   });
   const pairs: [string, Float64Array | undefined][] = [
-    ['backbone vs CaliTune', m.cal.rbo], ['backbone vs CP', m.cp.rbo], ['CP vs CaliTune', cpVsCalitune(o, c, epoch, lam)],
+    ['backbone vs CaliTune', m.cal.rbo],
+    ['backbone vs CP', m.cp.rbo],
+    ['CP vs CaliTune', cpVsCalitune(o, c, epoch, lam)],
   ];
   const rbo: Record<string, RboPairSummary> = {};
   for (const [label, perUser] of pairs) rbo[label] = perUser ? rboSummary(perUser, m.userGroup) : null;
   return {
-    run: o.run, experiment: o.experiment, split: c.split, epoch, selection: how, cp_lambda: lam,
+    run: o.run,
+    experiment: o.experiment,
+    split: c.split,
+    epoch,
+    selection: how,
+    cp_lambda: lam,
     vs_cp_curve: { cp_ndcg: vs.ndcg, delta: vs.delta, verdict: vs.verdict, where: vs.where },
     metrics: { base: res.base_recommendations, calitune: ftM, cp: cp[lam] },
-    tables, rbo, k: c.k, rbo_p: c.rbo_p,
+    tables,
+    rbo,
+    k: c.k,
+    rbo_p: c.rbo_p,
   };
 }

@@ -10,16 +10,20 @@ import { silentReporter, type Reporter } from './reporter.js';
 import { DEFAULT_SEED } from '../util/seed.js';
 
 /** Options of {@link dataStats}: exactly one of an existing `run` or a `data` file (split 80/10/10 with `seed`). */
-export const dataStatsOptionsSchema = z.object({
-  /** An existing run: statistics of its split. */
-  run: z.string().min(1).optional(),
-  /** Or an interaction file or dataset folder, split 80/10/10 with `seed`. */
-  data: z.string().min(1).optional(),
-  /** How to read `data`. */
-  read: z.custom<ReadOptions>((v) => v !== null && typeof v === 'object', { message: 'must be an object of read options' }).default({}),
-  /** Seed of the split shown for `data`. */
-  seed: z.number().int().default(DEFAULT_SEED),
-}).strict();
+export const dataStatsOptionsSchema = z
+  .object({
+    /** An existing run: statistics of its split. */
+    run: z.string().min(1).optional(),
+    /** Or an interaction file or dataset folder, split 80/10/10 with `seed`. */
+    data: z.string().min(1).optional(),
+    /** How to read `data`. */
+    read: z
+      .custom<ReadOptions>((v) => v !== null && typeof v === 'object', { message: 'must be an object of read options' })
+      .default({}),
+    /** Seed of the split shown for `data`. */
+    seed: z.number().int().default(DEFAULT_SEED),
+  })
+  .strict();
 
 /** What {@link dataStats} takes: `run`, or `data` with its `read` options and the split `seed`. */
 export type DataStatsOptions = z.input<typeof dataStatsOptionsSchema>;
@@ -27,10 +31,15 @@ export type DataStatsOptions = z.input<typeof dataStatsOptionsSchema>;
 export type DataStatsResult = DataStats;
 
 /** Statistics of a run's split or of an interaction file; writes nothing. */
-export async function dataStats(options: DataStatsOptions, _reporter: Reporter = silentReporter): Promise<DataStatsResult> {
+export async function dataStats(
+  options: DataStatsOptions,
+  _reporter: Reporter = silentReporter,
+): Promise<DataStatsResult> {
   const o = parseOptions(dataStatsOptionsSchema, options);
   if ((o.run === undefined) === (o.data === undefined)) {
-    throw new InputError((n) => `give exactly one of ${n.option('data')} PATH or ${n.option('run')} RUN`, { field: o.run === undefined ? 'data' : 'run' });
+    throw new InputError((n) => `give exactly one of ${n.option('data')} PATH or ${n.option('run')} RUN`, {
+      field: o.run === undefined ? 'data' : 'run',
+    });
   }
   if (o.run !== undefined) return splitStats(loadRunData(o.run).ds, o.run);
   const log = readInteractions(o.data!, o.read);

@@ -24,7 +24,10 @@ export interface DefaultDataset {
  * The demo's dataset: MovieLens-100K when found or downloadable, else the synthetic ML-100K-like log;
  * `warn` gets a line for each fallback taken.
  */
-export async function defaultDataset(warn: (s: string) => void, opts: { allowDownload?: boolean } = {}): Promise<DefaultDataset> {
+export async function defaultDataset(
+  warn: (s: string) => void,
+  opts: { allowDownload?: boolean } = {},
+): Promise<DefaultDataset> {
   const root = projectRoot();
   const candidates = [
     process.env.CALITUNE_DATA,
@@ -42,11 +45,20 @@ export async function defaultDataset(warn: (s: string) => void, opts: { allowDow
     try {
       warn('demo: MovieLens-100K not found locally; downloading it from GroupLens…');
       const r = await fetchDataset('ml-100k', dir, { timeoutMs: 15000 });
-      return { log: readInteractions(r.interactions), kind: 'file', description: `MovieLens-100K (downloaded to ${dir})`, path: r.interactions };
+      return {
+        log: readInteractions(r.interactions),
+        kind: 'file',
+        description: `MovieLens-100K (downloaded to ${dir})`,
+        path: r.interactions,
+      };
     } catch (e) {
       warn(`demo: download failed (${(e as Error).message}); using the synthetic ML-100K-like dataset instead`);
     }
   }
   const log = generateSynthetic({ ...SYNTHETIC_PRESETS['ml-100k-like'], seed: DEFAULT_SEED });
-  return { log, kind: 'synthetic', description: `synthetic ML-100K-like data (943 users × 1,682 items, seed ${DEFAULT_SEED})` };
+  return {
+    log,
+    kind: 'synthetic',
+    description: `synthetic ML-100K-like data (943 users × 1,682 items, seed ${DEFAULT_SEED})`,
+  };
 }

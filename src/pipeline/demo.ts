@@ -28,16 +28,18 @@ import { parseOptions } from './options.js';
 const EXPERIMENT = 'calitune_a0.5';
 
 /** Options of {@link demo}: the run directory, epoch caps of both trainings, and whether to download. */
-export const demoOptionsSchema = z.object({
-  /** Run directory; the demo's own files in it are replaced. */
-  run: z.string().min(1).default('runs/demo'),
-  /** Cap on the backbone's epochs (default: the trainer's; early stopping applies). */
-  backboneEpochs: z.number().int().min(1).optional(),
-  /** CaliTune epochs. */
-  finetuneEpochs: z.number().int().min(1).default(100),
-  /** Try GroupLens when MovieLens-100K is not found locally. */
-  allowDownload: z.boolean().default(true),
-}).strict();
+export const demoOptionsSchema = z
+  .object({
+    /** Run directory; the demo's own files in it are replaced. */
+    run: z.string().min(1).default('runs/demo'),
+    /** Cap on the backbone's epochs (default: the trainer's; early stopping applies). */
+    backboneEpochs: z.number().int().min(1).optional(),
+    /** CaliTune epochs. */
+    finetuneEpochs: z.number().int().min(1).default(100),
+    /** Try GroupLens when MovieLens-100K is not found locally. */
+    allowDownload: z.boolean().default(true),
+  })
+  .strict();
 
 /** What {@link demo} takes; every field has a default. */
 export type DemoOptions = z.input<typeof demoOptionsSchema>;
@@ -50,7 +52,10 @@ export type DemoStep =
   | { kind: 'finetune'; result: FinetuneResult }
   | { kind: 'evaluate'; result: EvaluateResult };
 
-interface Metrics { ndcg: number; jsd: number }
+interface Metrics {
+  ndcg: number;
+  jsd: number;
+}
 
 /**
  * The demo's answer: dataset, GEMM backend, report path, and test NDCG@10 / JSD@10 of the backbone,
@@ -88,7 +93,10 @@ async function runSteps(o: Options, reporter: Reporter, onStep: (s: DemoStep) =>
   if (!existsSync(configFile)) throw new Error(`missing ${configFile}`);
   heading('CaliTune fine-tuning');
   const overrides = [`num_epochs=${o.finetuneEpochs}`];
-  onStep({ kind: 'finetune', result: await finetune({ run, configFile, experiment: EXPERIMENT, overrides }, reporter) });
+  onStep({
+    kind: 'finetune',
+    result: await finetune({ run, configFile, experiment: EXPERIMENT, overrides }, reporter),
+  });
   heading('evaluation (test split)');
   const evaluated = await evaluate({ run, experiment: EXPERIMENT }, reporter);
   onStep({ kind: 'evaluate', result: evaluated });
@@ -98,7 +106,10 @@ async function runSteps(o: Options, reporter: Reporter, onStep: (s: DemoStep) =>
 /** The parts of the results file the answer reads. */
 interface DemoResults {
   base_recommendations: Metrics;
-  calitune: { selected: Record<string, { epoch: number; test: Metrics } | null>; vs_cp?: Record<string, StoredCpVerdict | null> };
+  calitune: {
+    selected: Record<string, { epoch: number; test: Metrics } | null>;
+    vs_cp?: Record<string, StoredCpVerdict | null>;
+  };
 }
 
 /** A three-line answer: base, CaliTune (trade-off selected on validation), CP at a similar JSD. */
@@ -107,7 +118,8 @@ function answer(results: DemoResults, summary: DemoResult, reporter: Reporter): 
   const mode = results.calitune.selected.tradeoff ? 'tradeoff' : 'any';
   const sel = results.calitune.selected[mode];
   reporter.info('\n== summary (test split, NDCG@10 higher is better, JSD@10 lower is better calibrated)');
-  const line = (label: string, m: Metrics) => reporter.info(`  ${label.padEnd(47)} NDCG@10 ${m.ndcg.toFixed(4)}   JSD@10 ${m.jsd.toFixed(4)}`);
+  const line = (label: string, m: Metrics) =>
+    reporter.info(`  ${label.padEnd(47)} NDCG@10 ${m.ndcg.toFixed(4)}   JSD@10 ${m.jsd.toFixed(4)}`);
   line('backbone (BPR)', base);
   if (!sel) return;
   line(`CaliTune α 0.5, epoch ${sel.epoch} (selected on valid)`, sel.test);
@@ -117,7 +129,10 @@ function answer(results: DemoResults, summary: DemoResult, reporter: Reporter): 
   if (vsCp && cpAt !== undefined && vsCp.delta !== null) {
     line(`CP at the same JSD (interpolated over λ)`, { ndcg: cpAt, jsd: sel.test.jsd });
     const by = `${Math.abs(vsCp.delta).toFixed(4)} NDCG@10`;
-    const verdict = vsCp.verdict === 'level' ? `level with CP (within ${by})` : `${vsCp.verdict === 'ahead' ? 'ahead of' : 'behind'} CP by ${by}`;
+    const verdict =
+      vsCp.verdict === 'level'
+        ? `level with CP (within ${by})`
+        : `${vsCp.verdict === 'ahead' ? 'ahead of' : 'behind'} CP by ${by}`;
     reporter.info(`  → CaliTune is ${verdict} at equal calibration, at the base model's inference cost`);
   }
   summary.calitune = { epoch: sel.epoch, ...sel.test };
@@ -128,7 +143,11 @@ function answer(results: DemoResults, summary: DemoResult, reporter: Reporter): 
  * The whole pipeline on the default dataset (train, prepare, postprocess, finetune, evaluate, report),
  * replacing the demo's own files in `run`; `onStep` receives each step's result.
  */
-export async function demo(options: DemoOptions = {}, reporter: Reporter = silentReporter, onStep: (step: DemoStep) => void = () => {}): Promise<DemoResult> {
+export async function demo(
+  options: DemoOptions = {},
+  reporter: Reporter = silentReporter,
+  onStep: (step: DemoStep) => void = () => {},
+): Promise<DemoResult> {
   const o = parseOptions(demoOptionsSchema, options);
   const { run } = o;
   const data = await defaultDataset(reporter.warn, { allowDownload: o.allowDownload });
@@ -136,7 +155,12 @@ export async function demo(options: DemoOptions = {}, reporter: Reporter = silen
   reporter.info(`GEMM: ${gemmBackend().name} (${gemmBackend().detail})`);
   const ds = randomSplit(data.log, DEFAULT_SEED);
   try {
-    createRun(run, ds, data.kind === 'file' ? { kind: 'file', path: data.path!, format: 'auto' } : { kind: 'synthetic' }, DEFAULT_SEED);
+    createRun(
+      run,
+      ds,
+      data.kind === 'file' ? { kind: 'file', path: data.path!, format: 'auto' } : { kind: 'synthetic' },
+      DEFAULT_SEED,
+    );
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`${e.message} (or delete ${run})`);
     throw e;
@@ -145,7 +169,13 @@ export async function demo(options: DemoOptions = {}, reporter: Reporter = silen
   reporter.info('\n== report');
   const written = await writeReport(run, join(run, 'report'), { log: (s: string) => reporter.warn(s) });
   const results = JSON.parse(readFileSync(evaluated.results, 'utf8')) as DemoResults;
-  const summary: DemoResult = { run, dataset: data.description, gemm: gemmBackend().name, base: results.base_recommendations, report: written.index };
+  const summary: DemoResult = {
+    run,
+    dataset: data.description,
+    gemm: gemmBackend().name,
+    base: results.base_recommendations,
+    report: written.index,
+  };
   answer(results, summary, reporter);
   reporter.info(`\nrun directory: ${run}`);
   reporter.info(`report: ${written.index}`);

@@ -8,9 +8,22 @@ import { InputError, type Naming } from '../util/errors.js';
 import type { Prepared } from '../calibration/prepare.js';
 import type { ReferenceMetrics } from '../eval/metrics.js';
 import {
-  addGroupFacts, addVsCp, beforeFinetuning, evaluateBaseLists, evaluateWithoutGroups, listEvaluator, perUserTable,
-  recomputedPoint, selectedPerMode, startEvaluation,
-  type CalituneBlock, type Evaluation, type EvaluationInput, type ListEvaluator, type ResultsFile, type SelectionPoint,
+  addGroupFacts,
+  addVsCp,
+  beforeFinetuning,
+  evaluateBaseLists,
+  evaluateWithoutGroups,
+  listEvaluator,
+  perUserTable,
+  recomputedPoint,
+  selectedPerMode,
+  startEvaluation,
+  type CalituneBlock,
+  type Evaluation,
+  type EvaluationInput,
+  type ListEvaluator,
+  type ResultsFile,
+  type SelectionPoint,
 } from '../eval/results.js';
 import { postprocessPaths, readCpList, storedCpLambdas } from '../store/postprocess-files.js';
 import { findExperiment, type StoredEpoch, type StoredExperiment } from '../store/stored-experiment.js';
@@ -69,11 +82,16 @@ function evaluateCp(ev: Evaluation, evalOne: ListEvaluator): Record<string, Refe
 
 /** An epoch's validation metrics from its stored lists of both splits (none when one is missing). */
 function storedEpochPoint(
-  ev: Evaluation, prep: Prepared, ep: StoredEpoch, evaluated: Int32Array, ref: ReferenceMetrics,
+  ev: Evaluation,
+  prep: Prepared,
+  ep: StoredEpoch,
+  evaluated: Int32Array,
+  ref: ReferenceMetrics,
   before: ReturnType<typeof beforeFinetuning>,
 ): SelectionPoint | undefined {
   const { split, k, nU } = ev;
-  const vp = ep.lists.valid, tp = ep.lists.test;
+  const vp = ep.lists.valid,
+    tp = ep.lists.test;
   if (!vp || !tp) return undefined;
   const lists = {
     valid: split === 'valid' ? evaluated : readListMatrix(vp, nU, k),
@@ -84,7 +102,11 @@ function storedEpochPoint(
 
 /** Every stored epoch of the experiment with lists of the evaluated split, and the selection over them. */
 function evaluateExperiment(
-  ev: Evaluation, prep: Prepared, evalOne: ListEvaluator, name: string, warn: (line: string) => void,
+  ev: Evaluation,
+  prep: Prepared,
+  evalOne: ListEvaluator,
+  name: string,
+  warn: (line: string) => void,
 ): Record<string, ReferenceMetrics> {
   const tFt = performance.now();
   const { o, split, k, nU, calitune } = ev;
@@ -97,7 +119,10 @@ function evaluateExperiment(
   const byEpoch = new Map<number, ReferenceMetrics>();
   for (const ep of exp.epochs) {
     const p = ep.lists[split];
-    if (!p) { skipped.push(ep.epoch); continue; }
+    if (!p) {
+      skipped.push(ep.epoch);
+      continue;
+    }
     const lists = readListMatrix(p, nU, k);
     const ref = evalOne(lists, `finetuned_epoch_${ep.epoch}`, true);
     finetuned[`epoch_${ep.epoch}`] = ref;
@@ -118,10 +143,15 @@ function evaluateExperiment(
 }
 
 function experimentFacts(
-  exp: StoredExperiment, evaluated: ReadonlyMap<number, unknown>, skipped: number[],
+  exp: StoredExperiment,
+  evaluated: ReadonlyMap<number, unknown>,
+  skipped: number[],
 ): NonNullable<CalituneBlock['experiment']> {
   return {
-    dir: exp.dir, layout: exp.layout, epochs: exp.epochs.map((e) => e.epoch).filter((e) => evaluated.has(e)), skipped,
+    dir: exp.dir,
+    layout: exp.layout,
+    epochs: exp.epochs.map((e) => e.epoch).filter((e) => evaluated.has(e)),
+    skipped,
     ...(exp.logFile ? { log: exp.logFile } : {}),
     ...(exp.summary && 'targetMetric' in exp.summary ? { target_metric: exp.summary.targetMetric } : {}),
   };

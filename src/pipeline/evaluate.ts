@@ -19,17 +19,25 @@ import { silentReporter, type Reporter } from './reporter.js';
 import { loadRunModel } from './run-model.js';
 
 /** Options of {@link evaluate}: the run, an optional experiment, the split, the list length `k` and RBO's `p`. */
-export const evaluateOptionsSchema = z.object({
-  run: z.string().min(1),
-  /** Also evaluate every stored epoch of this experiment (needs prepare). */
-  experiment: z.string().min(1).optional(),
-  /** Which lists and relevant items are scored. */
-  split: z.enum(['test', 'valid']).default('test'),
-  /** Persistence of rank-biased overlap vs the base list, in (0, 1). */
-  rboP: z.number().refine((p) => p > 0 && p < 1, (p) => ({ message: `must be in (0, 1), got ${p}` })).default(0.9),
-  /** List length. */
-  k: z.number().int().min(1).default(10),
-}).strict();
+export const evaluateOptionsSchema = z
+  .object({
+    run: z.string().min(1),
+    /** Also evaluate every stored epoch of this experiment (needs prepare). */
+    experiment: z.string().min(1).optional(),
+    /** Which lists and relevant items are scored. */
+    split: z.enum(['test', 'valid']).default('test'),
+    /** Persistence of rank-biased overlap vs the base list, in (0, 1). */
+    rboP: z
+      .number()
+      .refine(
+        (p) => p > 0 && p < 1,
+        (p) => ({ message: `must be in (0, 1), got ${p}` }),
+      )
+      .default(0.9),
+    /** List length. */
+    k: z.number().int().min(1).default(10),
+  })
+  .strict();
 
 /** What {@link evaluate} takes: `run`, optionally `experiment`, `split` ('test'), `k` (10) and `rboP` (0.9). */
 export type EvaluateOptions = z.input<typeof evaluateOptionsSchema>;
@@ -48,15 +56,24 @@ export type BaseSummary = {
  * every CP λ and every stored epoch, the selected epochs and their verdicts against CP).
  */
 export type EvaluateResult = { run: string } & BaseSummary & { results: string; per_user: string } & ResultsFile & {
-  /** Users and items of the run (padding left out). */
-  users: number;
-  items: number;
-};
+    /** Users and items of the run (padding left out). */
+    users: number;
+    items: number;
+  };
 
-interface BaseLists { lists: Record<EvalSplit, Int32Array>; model?: Required<BaseSummary> }
+interface BaseLists {
+  lists: Record<EvalSplit, Int32Array>;
+  model?: Required<BaseSummary>;
+}
 
 /** The base lists: recomputed from RUN/model (and saved), else the stored ones. */
-function baseLists(run: string, ds: SplitDataset, k: number, reporter: Reporter, info: ReturnType<typeof loadRunData>['info']): BaseLists {
+function baseLists(
+  run: string,
+  ds: SplitDataset,
+  k: number,
+  reporter: Reporter,
+  info: ReturnType<typeof loadRunData>['info'],
+): BaseLists {
   const rp = runPaths(run);
   if (existsSync(join(rp.model, 'model.json'))) {
     const { model, sidecar } = loadRunModel(run, info, ds, 'model');
@@ -65,14 +82,21 @@ function baseLists(run: string, ds: SplitDataset, k: number, reporter: Reporter,
     writeNpy(rp.baseList('test'), '<i4', [ds.nUsers, k], e.lists.test);
     return {
       lists: e.lists,
-      model: { model_type: sidecar.model_type, k, valid: e.valid, test: e.test, lists: { valid: rp.baseList('valid'), test: rp.baseList('test') } },
+      model: {
+        model_type: sidecar.model_type,
+        k,
+        valid: e.valid,
+        test: e.test,
+        lists: { valid: rp.baseList('valid'), test: rp.baseList('test') },
+      },
     };
   }
   const read = (s: EvalSplit) => {
     const p = rp.baseList(s);
     if (!existsSync(p)) throw new UserError(`${run} has neither a model (${rp.model}) nor base lists (${p})`);
     const a = readNpyMatrixI32(p);
-    if (a.rows !== ds.nUsers || a.cols !== k) throw new UserError(`expected ${ds.nUsers}×${k} lists, got ${a.rows}×${a.cols}`, p);
+    if (a.rows !== ds.nUsers || a.cols !== k)
+      throw new UserError(`expected ${ds.nUsers}×${k} lists, got ${a.rows}×${a.cols}`, p);
     return a.data;
   };
   const lists = { valid: read('valid'), test: read('test') };
@@ -83,13 +107,20 @@ function baseLists(run: string, ds: SplitDataset, k: number, reporter: Reporter,
 function loadInputs(o: z.output<typeof evaluateOptionsSchema>) {
   const { info, ds } = loadRunData(o.run);
   if (o.k >= ds.nItems) {
-    throw new InputError((n) => `${n.option('k')} ${o.k} must be smaller than the number of items (${ds.nItems - 1})`, { field: 'k' });
+    throw new InputError((n) => `${n.option('k')} ${o.k} must be smaller than the number of items (${ds.nItems - 1})`, {
+      field: 'k',
+    });
   }
-  const prepared: Prepared | undefined = hasPrepared(o.run) ? loadPrepared(o.run, { nUsers: ds.nUsers, nItems: ds.nItems }) : undefined;
+  const prepared: Prepared | undefined = hasPrepared(o.run)
+    ? loadPrepared(o.run, { nUsers: ds.nUsers, nItems: ds.nItems })
+    : undefined;
   if (!prepared && o.experiment !== undefined) {
     const name = o.experiment;
-    throw new InputError((n) => `evaluating experiment '${name}' needs JSD@${o.k} and user groups: run '${n.step('prepare', { run: o.run })}' first`,
-      { field: 'experiment' });
+    throw new InputError(
+      (n) =>
+        `evaluating experiment '${name}' needs JSD@${o.k} and user groups: run '${n.step('prepare', { run: o.run })}' first`,
+      { field: 'experiment' },
+    );
   }
   return { info, ds, prepared };
 }
@@ -106,14 +137,33 @@ export async function evaluate(options: EvaluateOptions, reporter: Reporter = si
   const base = baseLists(run, ds, k, reporter, info);
   const baseS = (performance.now() - t0) / 1000;
   const { results, paths } = evaluateRun({
-    run, ds, prepared, baseLists: base.lists, experiment, split, k, rboP: o.rboP, baseModel: base.model, warn: reporter.warn,
+    run,
+    ds,
+    prepared,
+    baseLists: base.lists,
+    experiment,
+    split,
+    k,
+    rboP: o.rboP,
+    baseModel: base.model,
+    warn: reporter.warn,
   });
   results.calitune.seconds.base_lists = baseS;
   // The base model's summary stays at the top level (model_type, k, valid, test, lists).
   const rp = runPaths(run);
   const baseSummary: BaseSummary = base.model ?? {
-    k, valid: meanNdcg(base.lists.valid, k, k, ds.valid), test: meanNdcg(base.lists.test, k, k, ds.test),
+    k,
+    valid: meanNdcg(base.lists.valid, k, k, ds.valid),
+    test: meanNdcg(base.lists.test, k, k, ds.test),
     lists: { valid: rp.baseList('valid'), test: rp.baseList('test') },
   };
-  return { run, ...baseSummary, results: paths.json, per_user: paths.perUser, ...results, users: ds.nUsers - 1, items: ds.nItems - 1 };
+  return {
+    run,
+    ...baseSummary,
+    results: paths.json,
+    per_user: paths.perUser,
+    ...results,
+    users: ds.nUsers - 1,
+    items: ds.nItems - 1,
+  };
 }

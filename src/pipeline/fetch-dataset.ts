@@ -5,16 +5,18 @@ import { parseOptions } from './options.js';
 import { silentReporter, type ProgressHandle, type Reporter } from './reporter.js';
 
 /** Options of {@link fetchDataset}: dataset name, destination folder, mirror URL and overwrite. */
-export const fetchDatasetOptionsSchema = z.object({
-  /** ml-100k or ml-1m. */
-  name: z.string().min(1),
-  /** Destination folder (must not exist, unless `overwrite`). */
-  outDir: z.string().min(1),
-  /** Fetch NAME.zip from this base URL instead of GroupLens (mirrors, tests). */
-  baseUrl: z.string().min(1).optional(),
-  /** Replace an existing destination folder. */
-  overwrite: z.boolean().default(false),
-}).strict();
+export const fetchDatasetOptionsSchema = z
+  .object({
+    /** ml-100k or ml-1m. */
+    name: z.string().min(1),
+    /** Destination folder (must not exist, unless `overwrite`). */
+    outDir: z.string().min(1),
+    /** Fetch NAME.zip from this base URL instead of GroupLens (mirrors, tests). */
+    baseUrl: z.string().min(1).optional(),
+    /** Replace an existing destination folder. */
+    overwrite: z.boolean().default(false),
+  })
+  .strict();
 
 /** What {@link fetchDataset} takes: `name` (ml-100k or ml-1m) and `outDir`, optionally `baseUrl`, `overwrite`. */
 export type FetchDatasetOptions = z.input<typeof fetchDatasetOptionsSchema>;
@@ -22,7 +24,10 @@ export type FetchDatasetOptions = z.input<typeof fetchDatasetOptionsSchema>;
 export type FetchDatasetResult = FetchResult;
 
 /** Downloads a MovieLens dataset, checks its pinned SHA-256 and unpacks it, reporting download progress. */
-export async function fetchDataset(options: FetchDatasetOptions, reporter: Reporter = silentReporter): Promise<FetchDatasetResult> {
+export async function fetchDataset(
+  options: FetchDatasetOptions,
+  reporter: Reporter = silentReporter,
+): Promise<FetchDatasetResult> {
   const o = parseOptions(fetchDatasetOptionsSchema, options);
   let progress: ProgressHandle | undefined;
   const r = await download(o.name, o.outDir, {

@@ -13,12 +13,21 @@ import { experimentNameProblem, isValidExperimentName } from '../store/experimen
 import { loadPrepared } from '../store/prepare-files.js';
 import type { Prepared } from '../calibration/prepare.js';
 import {
-  calibrationAlpha, checkFinetuneConfigForData, loadFinetuneConfig, validateFinetuneConfig,
-  type FinetuneConfig, type LoadedFinetuneConfig,
+  calibrationAlpha,
+  checkFinetuneConfigForData,
+  loadFinetuneConfig,
+  validateFinetuneConfig,
+  type FinetuneConfig,
+  type LoadedFinetuneConfig,
 } from '../calibration/finetune-config.js';
 import { CheckpointStore } from '../store/checkpoint-store.js';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
-import { checkUserAdapter, finetune as runFinetuner, finetuneUsers, type FinetuneSummary } from '../calibration/finetuner.js';
+import {
+  checkUserAdapter,
+  finetune as runFinetuner,
+  finetuneUsers,
+  type FinetuneSummary,
+} from '../calibration/finetuner.js';
 import { Validator } from '../calibration/validation.js';
 import type { Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
@@ -33,22 +42,24 @@ import { loadRunModel } from './run-model.js';
  * Options of {@link finetune}: run, experiment name, configuration file and overrides, checkpoint policy,
  * resume, and the popularity source that `prepare` must have used.
  */
-export const finetuneOptionsSchema = z.object({
-  /** Run directory with a backbone and 'prepare' done. */
-  run: z.string().min(1),
-  /** Experiment name: output goes to RUN/experiments/NAME/. */
-  experiment: z.string().min(1),
-  /** Fine-tuning configuration (YAML); may be left out when resuming (the saved one is used). */
-  configFile: z.string().min(1).optional(),
-  /** `key=value` overrides of configuration keys. */
-  overrides: z.array(z.string()).default([]),
-  /** Which checkpoint weights to keep. */
-  keep: z.enum(KEEP_POLICIES as [KeepPolicy, ...KeepPolicy[]]).default('frontier'),
-  /** Continue an interrupted run from its last finished epoch. */
-  resume: z.boolean().default(false),
-  /** Check that 'prepare' used this popularity source. */
-  popularitySource: z.enum(['train', 'all']).optional(),
-}).strict();
+export const finetuneOptionsSchema = z
+  .object({
+    /** Run directory with a backbone and 'prepare' done. */
+    run: z.string().min(1),
+    /** Experiment name: output goes to RUN/experiments/NAME/. */
+    experiment: z.string().min(1),
+    /** Fine-tuning configuration (YAML); may be left out when resuming (the saved one is used). */
+    configFile: z.string().min(1).optional(),
+    /** `key=value` overrides of configuration keys. */
+    overrides: z.array(z.string()).default([]),
+    /** Which checkpoint weights to keep. */
+    keep: z.enum(KEEP_POLICIES as [KeepPolicy, ...KeepPolicy[]]).default('frontier'),
+    /** Continue an interrupted run from its last finished epoch. */
+    resume: z.boolean().default(false),
+    /** Check that 'prepare' used this popularity source. */
+    popularitySource: z.enum(['train', 'all']).optional(),
+  })
+  .strict();
 
 /**
  * What {@link finetune} takes: `run`, `experiment` and `configFile` (YAML; keys left out take their
@@ -79,20 +90,32 @@ function loadConfiguration(o: Options, savedConfig: string): LoadedFinetuneConfi
   if (o.configFile !== undefined) return loadFinetuneConfig(o.configFile, o.overrides);
   if (o.resume && existsSync(savedConfig)) {
     let raw: unknown;
-    try { raw = JSON.parse(readFileSync(savedConfig, 'utf8')); } catch (e) {
+    try {
+      raw = JSON.parse(readFileSync(savedConfig, 'utf8'));
+    } catch (e) {
       throw new UserError(`not valid JSON (${(e as Error).message})`, savedConfig);
     }
     const loaded = validateFinetuneConfig(raw, savedConfig);
     if (o.overrides.length) {
-      throw new InputError((n) => `${n.option('overrides')} needs ${n.option('configFile')} (the saved configuration of a resumed run is used as is)`,
-        { field: 'overrides' });
+      throw new InputError(
+        (n) =>
+          `${n.option('overrides')} needs ${n.option('configFile')} (the saved configuration of a resumed run is used as is)`,
+        { field: 'overrides' },
+      );
     }
     return loaded;
   }
   throw new InputError((n) => `${n.option('configFile')} is required`, { field: 'configFile' });
 }
 
-interface Inputs { info: RunInfo; ds: SplitDataset; prep: Prepared; model: Recommender; users: Int32Array; emptyUsers: number }
+interface Inputs {
+  info: RunInfo;
+  ds: SplitDataset;
+  prep: Prepared;
+  model: Recommender;
+  users: Int32Array;
+  emptyUsers: number;
+}
 
 /** Run data, preparation and backbone, checked against each other and the configuration. */
 function loadInputs(o: Options, config: FinetuneConfig, reporter: Reporter): Inputs {
@@ -103,18 +126,27 @@ function loadInputs(o: Options, config: FinetuneConfig, reporter: Reporter): Inp
   const wanted = o.popularitySource;
   if (wanted !== undefined && prep.summary.popularity_source !== wanted) {
     const used = prep.summary.popularity_source;
-    throw new InputError((n) => `the run was prepared with ${n.option('popularitySource')} ${used}, not ${wanted}: ` +
-      `re-run '${n.step('prepare', { run, popularitySource: wanted })}'`, { field: 'popularitySource' });
+    throw new InputError(
+      (n) =>
+        `the run was prepared with ${n.option('popularitySource')} ${used}, not ${wanted}: ` +
+        `re-run '${n.step('prepare', { run, popularitySource: wanted })}'`,
+      { field: 'popularitySource' },
+    );
   }
   if (!existsSync(join(runPaths(run).model, 'model.json'))) {
-    throw new InputError((n) => `${run} has no backbone model yet: run '${n.step('train', { run })}' or '${n.step('import')}' first`, { field: 'run' });
+    throw new InputError(
+      (n) => `${run} has no backbone model yet: run '${n.step('train', { run })}' or '${n.step('import')}' first`,
+      { field: 'run' },
+    );
   }
   const { model } = loadRunModel(run, info, ds, 'backbone');
   checkUserAdapter(model, config.user_adapter);
   const users = finetuneUsers(ds.train);
   const emptyUsers = ds.nUsers - 1 - users.length;
   if (emptyUsers > 0) {
-    reporter.warn(`warning: ${emptyUsers} user(s) have no train items: they are left out of fine-tuning (still evaluated, with P = 0)`);
+    reporter.warn(
+      `warning: ${emptyUsers} user(s) have no train items: they are left out of fine-tuning (still evaluated, with P = 0)`,
+    );
   }
   return { info, ds, prep, model, users, emptyUsers };
 }
@@ -125,14 +157,22 @@ function writeExperimentRecord(o: Options, loaded: LoadedFinetuneConfig, inputs:
   const { model, prep, info } = inputs;
   writeJsonAtomic(ep.config, loaded.config);
   writeJsonAtomic(ep.experiment, {
-    name: o.experiment, run: resolve(o.run), created: new Date().toISOString(),
-    config_file: o.configFile !== undefined ? resolve(o.configFile) : null, overrides: o.overrides, notes: loaded.notes, keep: o.keep,
+    name: o.experiment,
+    run: resolve(o.run),
+    created: new Date().toISOString(),
+    config_file: o.configFile !== undefined ? resolve(o.configFile) : null,
+    overrides: o.overrides,
+    notes: loaded.notes,
+    keep: o.keep,
     model: { type: model.type, hyper: model.hyper, fingerprint: info.fingerprint },
     prepare: {
-      popularity_source: prep.summary.popularity_source, proportions: prep.summary.proportions,
-      n_groups: prep.nGroups, user_group_tie_break: prep.summary.user_groups.tie_break,
+      popularity_source: prep.summary.popularity_source,
+      proportions: prep.summary.proportions,
+      n_groups: prep.nGroups,
+      user_group_tie_break: prep.summary.user_groups.tie_break,
     },
-    train_users: inputs.users.length, users_without_train_items: inputs.emptyUsers,
+    train_users: inputs.users.length,
+    users_without_train_items: inputs.emptyUsers,
     selection_on: 'validation',
   });
 }
@@ -150,30 +190,48 @@ function removeIncompleteWrites(dir: string, ckDir: string, indexed: readonly nu
   for (const f of readdirSync(ckDir)) {
     if (isTmp(f)) rmSync(join(ckDir, f), { force: true });
     else if (/^epoch_\d+$/.test(f) && !known.has(f)) rmSync(join(ckDir, f), { recursive: true, force: true });
-    else if (known.has(f)) for (const g of readdirSync(join(ckDir, f))) if (isTmp(g)) rmSync(join(ckDir, f, g), { force: true });
+    else if (known.has(f))
+      for (const g of readdirSync(join(ckDir, f))) if (isTmp(g)) rmSync(join(ckDir, f, g), { force: true });
   }
 }
 
 function announce(o: Options, config: FinetuneConfig, model: Recommender, dir: string, reporter: Reporter): void {
   reporter.info(`fine-tuning ${model.type} on ${o.run} → ${dir}`);
-  reporter.info(`  α ${calibrationAlpha(config)} (${config.finetuning_mode}), ${config.freeze_item_emb ? 'item embeddings frozen' : 'item embeddings trained'}, ` +
-    `${config.user_adapter ? 'per-user adapter trained in place of the user-side tensors, ' : ''}` +
-    `k ${config.k_candidates} ${config.candidate_selection} candidates, lr ${config.learning_rate}, batch ${config.train_batch_size}, ` +
-    `seed ${config.random_seed}, up to ${config.num_epochs} epochs (patience ${config.early_stopping_patience}, target ${config.target_metric})`);
+  reporter.info(
+    `  α ${calibrationAlpha(config)} (${config.finetuning_mode}), ${config.freeze_item_emb ? 'item embeddings frozen' : 'item embeddings trained'}, ` +
+      `${config.user_adapter ? 'per-user adapter trained in place of the user-side tensors, ' : ''}` +
+      `k ${config.k_candidates} ${config.candidate_selection} candidates, lr ${config.learning_rate}, batch ${config.train_batch_size}, ` +
+      `seed ${config.random_seed}, up to ${config.num_epochs} epochs (patience ${config.early_stopping_patience}, target ${config.target_metric})`,
+  );
 }
 
 /** The fine-tuner on the loaded inputs, with progress (best valid NDCG / JSD so far). */
-function runEpochs(o: Options, config: FinetuneConfig, inputs: Inputs, store: CheckpointStore, reporter: Reporter): FinetuneSummary {
+function runEpochs(
+  o: Options,
+  config: FinetuneConfig,
+  inputs: Inputs,
+  store: CheckpointStore,
+  reporter: Reporter,
+): FinetuneSummary {
   const { ds, prep, model } = inputs;
   const k = config.top_k_ndcg;
   const validator = new Validator({
-    ds, itemGroups: prep.itemGroup, nGroups: prep.nGroups, targets: prep.targets, k, removeValidItems: config.remove_valid_items,
+    ds,
+    itemGroups: prep.itemGroup,
+    nGroups: prep.nGroups,
+    targets: prep.targets,
+    k,
+    removeValidItems: config.remove_valid_items,
   });
   const progress = reporter.progress(`finetune ${o.experiment}`, config.num_epochs);
-  let bestN = -Infinity, bestJ = Infinity;
+  let bestN = -Infinity,
+    bestJ = Infinity;
   try {
     return runFinetuner({
-      model, config, sink: store, resume: o.resume,
+      model,
+      config,
+      sink: store,
+      resume: o.resume,
       journal: experimentJournal(experimentPaths(o.run, o.experiment).dir),
       data: { train: ds.train, itemGroups: prep.itemGroup, nGroups: prep.nGroups, userTargets: prep.targets },
       validate: validator.validate,
@@ -182,9 +240,16 @@ function runEpochs(o: Options, config: FinetuneConfig, inputs: Inputs, store: Ch
         return { result, regenS: validator.lastTiming.candS };
       },
       onEpoch: (r) => {
-        if (r.epoch >= 1) { bestN = Math.max(bestN, r.valid_ndcg); bestJ = Math.min(bestJ, r.jsd); }
-        const best = r.epoch >= 1 ? ` | best NDCG ${bestN.toFixed(4)} JSD ${bestJ.toFixed(4)}` : ' (before fine-tuning)';
-        progress.update(r.epoch, `valid NDCG@${k} ${r.valid_ndcg.toFixed(4)} test-list JSD@${k} ${r.jsd.toFixed(4)}${best}`);
+        if (r.epoch >= 1) {
+          bestN = Math.max(bestN, r.valid_ndcg);
+          bestJ = Math.min(bestJ, r.jsd);
+        }
+        const best =
+          r.epoch >= 1 ? ` | best NDCG ${bestN.toFixed(4)} JSD ${bestJ.toFixed(4)}` : ' (before fine-tuning)';
+        progress.update(
+          r.epoch,
+          `valid NDCG@${k} ${r.valid_ndcg.toFixed(4)} test-list JSD@${k} ${r.jsd.toFixed(4)}${best}`,
+        );
       },
     });
   } finally {
@@ -208,8 +273,11 @@ export async function finetune(options: FinetuneOptions, reporter: Reporter = si
   for (const note of notes) reporter.warn(`note: ${note}`);
   const inputs = loadInputs(o, config, reporter);
   if (!o.resume && existsSync(ep.resume)) {
-    throw new InputError((n) => `experiment '${name}' already exists in ${ep.dir}: resume it with ${n.option('resume')} or choose another ${n.option('experiment')}`,
-      { field: 'experiment' });
+    throw new InputError(
+      (n) =>
+        `experiment '${name}' already exists in ${ep.dir}: resume it with ${n.option('resume')} or choose another ${n.option('experiment')}`,
+      { field: 'experiment' },
+    );
   }
   if (o.resume && !existsSync(ep.resume)) reporter.warn(`note: nothing to resume in ${ep.dir}: starting from epoch 0`);
   const fresh = !(o.resume && existsSync(ep.resume));
@@ -220,6 +288,9 @@ export async function finetune(options: FinetuneOptions, reporter: Reporter = si
   const t0 = performance.now();
   const summary = runEpochs(o, config, inputs, store, reporter);
   const seconds = (performance.now() - t0) / 1000;
-  const kept = store.records().filter((r) => r.weights).map((r) => r.epoch);
+  const kept = store
+    .records()
+    .filter((r) => r.weights)
+    .map((r) => r.epoch);
   return { run, name, dir: ep.dir, seconds, config, notes, keep: o.keep, weights_kept: kept, ...summary };
 }

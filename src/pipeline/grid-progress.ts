@@ -31,8 +31,14 @@ export class GridProgress {
   doneCount = 0;
   failedCount = 0;
 
-  constructor(private readonly slots: Slot[], private readonly total: number, private readonly run: string,
-    private readonly silent: boolean, plain: boolean | undefined, private readonly plainInterval: number) {
+  constructor(
+    private readonly slots: Slot[],
+    private readonly total: number,
+    private readonly run: string,
+    private readonly silent: boolean,
+    plain: boolean | undefined,
+    private readonly plainInterval: number,
+  ) {
     this.tty = !plain && Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
   }
 
@@ -50,13 +56,21 @@ export class GridProgress {
   /** A line that stays (point started / finished / failed). */
   event(line: string): void {
     if (this.silent) return;
-    if (this.tty) { this.clear(); process.stderr.write(line + '\n'); this.draw(); } else process.stderr.write(line + '\n');
+    if (this.tty) {
+      this.clear();
+      process.stderr.write(line + '\n');
+      this.draw();
+    } else process.stderr.write(line + '\n');
   }
 
   private tick(): void {
     this.pollLogs();
     if (this.silent) return;
-    if (this.tty) { this.clear(); this.draw(); return; }
+    if (this.tty) {
+      this.clear();
+      this.draw();
+      return;
+    }
     const now = Date.now();
     this.slots.forEach((s, i) => {
       if (s.name === null || now - s.lastPlain < this.plainInterval * 1000) return;
@@ -69,7 +83,8 @@ export class GridProgress {
     if (s.name === null) return 'idle';
     const el = fmtSeconds((Date.now() - s.started) / 1000);
     if (s.phase === 'evaluate') return `${s.name}: evaluating (${el})`;
-    const best = s.bestN > -Infinity ? ` | best valid NDCG ${s.bestN.toFixed(4)} test-list JSD ${s.bestJ.toFixed(4)}` : '';
+    const best =
+      s.bestN > -Infinity ? ` | best valid NDCG ${s.bestN.toFixed(4)} test-list JSD ${s.bestJ.toFixed(4)}` : '';
     return `${s.name}: epoch ${s.epoch}/${s.maxEpochs}${best} (${el})`;
   }
 
@@ -80,8 +95,10 @@ export class GridProgress {
 
   private draw(): void {
     const cols = process.stderr.columns ?? 120;
-    const lines = [`grid ${this.run}: ${this.doneCount} done, ${this.failedCount} failed of ${this.total} (${fmtSeconds((Date.now() - this.start) / 1000)})`,
-      ...this.slots.map((s, i) => `  [${i + 1}] ${this.slotText(s)}`)];
+    const lines = [
+      `grid ${this.run}: ${this.doneCount} done, ${this.failedCount} failed of ${this.total} (${fmtSeconds((Date.now() - this.start) / 1000)})`,
+      ...this.slots.map((s, i) => `  [${i + 1}] ${this.slotText(s)}`),
+    ];
     for (const l of lines) process.stderr.write(`${l.slice(0, cols - 1)}\n`);
     this.drawn = lines.length;
   }
@@ -92,13 +109,22 @@ export class GridProgress {
       if (s.name === null || s.phase !== 'finetune') continue;
       const p = experimentPaths(this.run, s.name).log;
       let size: number;
-      try { size = statSync(p).size; } catch { continue; }
+      try {
+        size = statSync(p).size;
+      } catch {
+        continue;
+      }
       if (size === s.logSize) continue;
       s.logSize = size;
       // The store's one reader; a log being written (or replaced on resume) may fail to read: skip this poll.
       let records: EpochLogRecord[];
-      try { records = readEpochLog(p); } catch { continue; }
-      s.bestN = -Infinity; s.bestJ = Infinity;
+      try {
+        records = readEpochLog(p);
+      } catch {
+        continue;
+      }
+      s.bestN = -Infinity;
+      s.bestJ = Infinity;
       for (const r of records) {
         s.epoch = r.epoch;
         if (r.epoch < 1) continue;

@@ -16,7 +16,7 @@
  *   the caller's Reporter.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,12 @@ import { postprocess, type PostprocessResult } from './postprocess.js';
 import { nestedReporter, silentReporter, type Reporter } from './reporter.js';
 import type { KeepPolicy } from '../calibration/checkpoints.js';
 import {
-  Registry, type CpRow, type EpochRow, type PointRow, type PointSummary, type SelectedSummary,
+  Registry,
+  type CpRow,
+  type EpochRow,
+  type PointRow,
+  type PointSummary,
+  type SelectedSummary,
 } from '../experiments/registry.js';
 import type { Plan, PlannedPoint } from '../experiments/grid.js';
 import type { WorkerJob, WorkerMessage } from './grid-worker.js';
@@ -91,11 +96,15 @@ export interface RunPlanResult {
   frontier: { name: string; epoch: number }[];
 }
 
-
 // ------------------------------------------------------------------ run lock
 
 function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** RUN/grid.lock: one grid/experiments runner per run directory. A stale lock (dead pid) is taken over. */
@@ -106,13 +115,25 @@ export function acquireRunLock(run: string): () => void {
       const fd = openSync(path, 'wx');
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
-      return () => { try { if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true }); } catch { /* gone */ } };
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+        } catch {
+          /* gone */
+        }
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let pid = NaN;
-      try { pid = Number(readFileSync(path, 'utf8').trim()); } catch { /* vanished */ }
+      try {
+        pid = Number(readFileSync(path, 'utf8').trim());
+      } catch {
+        /* vanished */
+      }
       if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
-        throw new UserError(`another grid or experiments run (pid ${pid}) is working in ${run}; wait for it or stop it (lock: ${path})`);
+        throw new UserError(
+          `another grid or experiments run (pid ${pid}) is working in ${run}; wait for it or stop it (lock: ${path})`,
+        );
       }
       rmSync(path, { force: true }); // stale: its process is gone
     }
@@ -127,7 +148,10 @@ function num(x: unknown): number | null {
 }
 
 /** Reads results/NAME.json and the experiment folder into the registry's summary rows. */
-export function collectPoint(run: string, name: string): { summary: PointSummary; epochs: Omit<EpochRow, 'name'>[]; cp: CpRow[] } {
+export function collectPoint(
+  run: string,
+  name: string,
+): { summary: PointSummary; epochs: Omit<EpochRow, 'name'>[]; cp: CpRow[] } {
   const rp = resultsPaths(run, name).json;
   const res = readResults(rp);
   const exp = findExperiment(run, name);
@@ -139,21 +163,34 @@ export function collectPoint(run: string, name: string): { summary: PointSummary
   for (const e of exp.epochs) {
     const m = res.finetuned?.[`epoch_${e.epoch}`];
     if (!m || !e.recorded) continue;
-    const tn = num(m.ndcg), tj = num(m.jsd);
+    const tn = num(m.ndcg),
+      tj = num(m.jsd);
     if (tn === null || tj === null) continue;
-    epochs.push({ epoch: e.epoch, valid_ndcg: e.recorded.valid_ndcg, jsd: e.recorded.jsd, tradeoff: e.recorded.tradeoff, test_ndcg: tn, test_jsd: tj });
+    epochs.push({
+      epoch: e.epoch,
+      valid_ndcg: e.recorded.valid_ndcg,
+      jsd: e.recorded.jsd,
+      tradeoff: e.recorded.tradeoff,
+      test_ndcg: tn,
+      test_jsd: tj,
+    });
   }
   const cp: CpRow[] = [];
   const b = res.base_recommendations;
   if (num(b.ndcg) !== null && num(b.jsd) !== null) cp.push({ lambda: '0', ndcg: b.ndcg!, jsd: b.jsd! });
-  for (const [l, m] of Object.entries(res.postprocessed ?? {})) if (num(m.ndcg) !== null && num(m.jsd) !== null) cp.push({ lambda: l, ndcg: m.ndcg!, jsd: m.jsd! });
+  for (const [l, m] of Object.entries(res.postprocessed ?? {}))
+    if (num(m.ndcg) !== null && num(m.jsd) !== null) cp.push({ lambda: l, ndcg: m.ndcg!, jsd: m.jsd! });
   const s = exp.summary ?? {};
   return {
     summary: {
-      epochs_run: num(s.epochsRun), stop_reason: typeof s.stopReason === 'string' ? s.stopReason : null,
-      base: b as PointSummary['base'], selected, results: rp,
+      epochs_run: num(s.epochsRun),
+      stop_reason: typeof s.stopReason === 'string' ? s.stopReason : null,
+      base: b as PointSummary['base'],
+      selected,
+      results: rp,
     },
-    epochs, cp,
+    epochs,
+    cp,
   };
 }
 
@@ -170,18 +207,34 @@ function f5(x: number | null | undefined): string {
 /** A run directory with a backbone and 'prepare' done; otherwise bad input naming the step to run. */
 function checkRunReady(runArg: string, run: string): void {
   if (!isRunDirectory(run)) {
-    throw new InputError((n) => `${runArg} is not a run directory (no run.json): run '${n.step('import')}' or '${n.step('train')}' first`, { field: 'run' });
+    throw new InputError(
+      (n) => `${runArg} is not a run directory (no run.json): run '${n.step('import')}' or '${n.step('train')}' first`,
+      { field: 'run' },
+    );
   }
   if (!hasModel(run)) {
-    throw new InputError((n) => `${runArg} has no backbone model yet: run '${n.step('train')}' or '${n.step('import')}' first`, { field: 'run' });
+    throw new InputError(
+      (n) => `${runArg} has no backbone model yet: run '${n.step('train')}' or '${n.step('import')}' first`,
+      { field: 'run' },
+    );
   }
-  if (!hasPrepared(run)) throw new InputError((n) => `${runArg} is not prepared: run '${n.step('prepare', { run: runArg })}' first`, { field: 'run' });
+  if (!hasPrepared(run))
+    throw new InputError((n) => `${runArg} is not prepared: run '${n.step('prepare', { run: runArg })}' first`, {
+      field: 'run',
+    });
 }
 
-interface Todo { point: PlannedPoint; resumed: boolean }
+interface Todo {
+  point: PlannedPoint;
+  resumed: boolean;
+}
 
 /** Registers every point of the plan; done ones are skipped, the others get their config file. */
-function planPoints(registry: Registry, run: string, plan: Plan): { todo: Todo[]; outcomes: PointOutcome[]; skipped: number } {
+function planPoints(
+  registry: Registry,
+  run: string,
+  plan: Plan,
+): { todo: Todo[]; outcomes: PointOutcome[]; skipped: number } {
   const source = resolve(plan.file);
   const todo: Todo[] = [];
   const outcomes: PointOutcome[] = [];
@@ -189,8 +242,15 @@ function planPoints(registry: Registry, run: string, plan: Plan): { todo: Todo[]
   const tx = registry.db.transaction(() => {
     for (const p of plan.points) {
       const a = registry.plan(p.name, p.config, p.varied, source);
-      if (a === 'skip') { skipped++; outcomes.push({ name: p.name, status: 'skipped', seconds: registry.get(p.name)?.seconds ?? null, resumed: false }); }
-      else todo.push({ point: p, resumed: a === 'resume' && existsSync(experimentPaths(run, p.name).resume) });
+      if (a === 'skip') {
+        skipped++;
+        outcomes.push({
+          name: p.name,
+          status: 'skipped',
+          seconds: registry.get(p.name)?.seconds ?? null,
+          resumed: false,
+        });
+      } else todo.push({ point: p, resumed: a === 'resume' && existsSync(experimentPaths(run, p.name).resume) });
     }
   });
   tx();
@@ -222,7 +282,13 @@ interface Lanes {
   outcomes: PointOutcome[];
 }
 
-interface WorkerExit { code: number | null; signal: NodeJS.Signals | null; finished: boolean; error?: string; stderr: string }
+interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  finished: boolean;
+  error?: string;
+  stderr: string;
+}
 
 /** Records a finished worker in the registry: done with its results, or failed with its error. */
 function finishPoint(l: Lanes, slotIdx: number, item: Todo, exit: WorkerExit): void {
@@ -231,16 +297,20 @@ function finishPoint(l: Lanes, slotIdx: number, item: Todo, exit: WorkerExit): v
   const secs = (Date.now() - slot.started) / 1000;
   let failure: string | undefined;
   if (!exit.finished || exit.code !== 0) {
-    failure = exit.error ??
-      (exit.signal ? `worker killed by ${exit.signal}` : `worker exited with code ${exit.code}`) + `: ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+    failure =
+      exit.error ??
+      (exit.signal ? `worker killed by ${exit.signal}` : `worker exited with code ${exit.code}`) +
+        `: ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`;
   } else {
     try {
       const c = collectPoint(l.run, point.name);
       l.registry.markDone(point.name, secs, c.summary, c.epochs, c.cp);
       const a = c.summary.selected.any;
       l.progress.doneCount++;
-      l.progress.event(`[worker ${slotIdx + 1}] done   ${point.name} in ${fmtSeconds(secs)}: ${c.summary.epochs_run ?? '?'} epochs (${c.summary.stop_reason ?? '?'})` +
-        (a ? `, selected epoch ${a.epoch}: test NDCG ${f5(a.test.ndcg)} JSD ${f5(a.test.jsd)}` : ''));
+      l.progress.event(
+        `[worker ${slotIdx + 1}] done   ${point.name} in ${fmtSeconds(secs)}: ${c.summary.epochs_run ?? '?'} epochs (${c.summary.stop_reason ?? '?'})` +
+          (a ? `, selected epoch ${a.epoch}: test NDCG ${f5(a.test.ndcg)} JSD ${f5(a.test.jsd)}` : ''),
+      );
       l.outcomes.push({ name: point.name, status: 'done', seconds: secs, resumed: item.resumed });
     } catch (e) {
       failure = `collecting results: ${(e as Error).message}`;
@@ -261,20 +331,37 @@ function runPoint(l: Lanes, slotIdx: number, item: Todo): Promise<void> {
     const { point } = item;
     const slot = l.slots[slotIdx]!;
     Object.assign(slot, {
-      name: point.name, started: Date.now(), phase: 'finetune', epoch: 0, maxEpochs: point.config.num_epochs,
-      bestN: -Infinity, bestJ: Infinity, logSize: -1, lastPlain: Date.now(),
+      name: point.name,
+      started: Date.now(),
+      phase: 'finetune',
+      epoch: 0,
+      maxEpochs: point.config.num_epochs,
+      bestN: -Infinity,
+      bestJ: Infinity,
+      logSize: -1,
+      lastPlain: Date.now(),
     });
     l.registry.markRunning(point.name);
     l.progress.event(`[worker ${slotIdx + 1}] ${item.resumed ? 'resume' : 'start '} ${point.name}`);
-    const job: WorkerJob = { run: l.run, name: point.name, configFile: gridConfigPath(l.run, point.name), keep: l.keep, threads: l.threads };
+    const job: WorkerJob = {
+      run: l.run,
+      name: point.name,
+      configFile: gridConfigPath(l.run, point.name),
+      keep: l.keep,
+      threads: l.threads,
+    };
     const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(l.threads), CALITUNE_QUIET: '1' };
     const child = fork(workerScript(), [JSON.stringify(job)], { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     l.children.add(child);
     const exit: WorkerExit = { code: null, signal: null, finished: false, stderr: '' };
-    child.stderr?.on('data', (d: Buffer) => { exit.stderr = (exit.stderr + d.toString('utf8')).slice(-4000); });
+    child.stderr?.on('data', (d: Buffer) => {
+      exit.stderr = (exit.stderr + d.toString('utf8')).slice(-4000);
+    });
     child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'phase') { l.progress.pollLogs(); slot.phase = m.phase; }
-      else if (m.type === 'error') exit.error = `${m.phase}: ${m.message}`;
+      if (m.type === 'phase') {
+        l.progress.pollLogs();
+        slot.phase = m.phase;
+      } else if (m.type === 'error') exit.error = `${m.phase}: ${m.message}`;
       else if (m.type === 'done') exit.finished = true;
     });
     child.on('exit', (code, signal) => {
@@ -288,13 +375,25 @@ function runPoint(l: Lanes, slotIdx: number, item: Todo): Promise<void> {
 /** Every point to run, at most one per lane at a time. */
 async function runPoints(l: Lanes, todo: readonly Todo[]): Promise<void> {
   let next = 0;
-  await Promise.all(l.slots.map(async (_s, i) => {
-    while (next < todo.length) await runPoint(l, i, todo[next++]!);
-  }));
+  await Promise.all(
+    l.slots.map(async (_s, i) => {
+      while (next < todo.length) await runPoint(l, i, todo[next++]!);
+    }),
+  );
 }
 
 function emptySlot(): Slot {
-  return { name: null, started: 0, phase: '', epoch: 0, maxEpochs: 0, bestN: -Infinity, bestJ: Infinity, logSize: -1, lastPlain: 0 };
+  return {
+    name: null,
+    started: 0,
+    phase: '',
+    epoch: 0,
+    maxEpochs: 0,
+    bestN: -Infinity,
+    bestJ: Infinity,
+    logSize: -1,
+    lastPlain: 0,
+  };
 }
 
 /** Runs the points of `plan` on the run (see the file comment); the run must have a backbone and be prepared. */
@@ -309,8 +408,18 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   let registry: Registry | undefined;
   const children = new Set<ChildProcess>();
   const onSignal = (sig: NodeJS.Signals) => {
-    for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-    try { registry?.close(); } catch { /* closing */ }
+    for (const c of children) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    try {
+      registry?.close();
+    } catch {
+      /* closing */
+    }
     release();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
@@ -318,35 +427,71 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   process.once('SIGTERM', onSignal);
   try {
     registry = Registry.open(run, { create: true });
-    for (const d of [runPaths(run).results, runPaths(run).lists, join(run, 'postprocess'), join(run, 'grid', 'configs')]) removeUnfinishedWrites(d);
+    for (const d of [
+      runPaths(run).results,
+      runPaths(run).lists,
+      join(run, 'postprocess'),
+      join(run, 'grid', 'configs'),
+    ])
+      removeUnfinishedWrites(d);
     const { todo, outcomes, skipped } = planPoints(registry, run, plan);
     const workers = Math.max(1, Math.min(o.workers ?? cores, Math.max(1, todo.length)));
     const threads = Math.max(1, Math.floor(cores / workers));
     if (workers > cores) reporter.warn(`note: ${workers} workers on ${cores} core(s): they will share cores`);
-    reporter.info(`${plan.kind} ${plan.file}: ${plan.points.length} point(s), ${skipped} already done, ${todo.length} to run ` +
-      `(${todo.filter((t) => t.resumed).length} resumed) with ${workers} worker process(es) × ${threads} BLAS thread(s) on ${cores} core(s)`);
+    reporter.info(
+      `${plan.kind} ${plan.file}: ${plan.points.length} point(s), ${skipped} already done, ${todo.length} to run ` +
+        `(${todo.filter((t) => t.resumed).length} resumed) with ${workers} worker process(es) × ${threads} BLAS thread(s) on ${cores} core(s)`,
+    );
     for (const n of plan.notes) reporter.warn(`note: ${n}`);
     if (todo.length > 0) await computeCpOnce(run, reporter, o.hooks ?? {});
 
     const slots = Array.from({ length: workers }, emptySlot);
-    const progress = new GridProgress(slots, todo.length, o.run, !(o.showProgress ?? false), o.plain, o.plainInterval ?? 10);
+    const progress = new GridProgress(
+      slots,
+      todo.length,
+      o.run,
+      !(o.showProgress ?? false),
+      o.plain,
+      o.plainInterval ?? 10,
+    );
     progress.begin();
     const keep = o.keep ?? plan.keep ?? 'frontier';
     await runPoints({ run, keep, threads, registry, slots, progress, children, outcomes }, todo);
     progress.stop();
     const front = registry.updateFrontier();
     const seconds = (performance.now() - t0) / 1000;
-    printSummaryTable(reporter, registry.list().filter((r) => plan.points.some((p) => p.name === r.name)));
+    printSummaryTable(
+      reporter,
+      registry.list().filter((r) => plan.points.some((p) => p.name === r.name)),
+    );
     return {
-      run: o.run, points: plan.points.length, ran: todo.length, skipped, done: outcomes.filter((x) => x.status === 'done').length,
+      run: o.run,
+      points: plan.points.length,
+      ran: todo.length,
+      skipped,
+      done: outcomes.filter((x) => x.status === 'done').length,
       failed: outcomes.filter((x) => x.status === 'failed').length,
-      workers, threadsPerWorker: threads, seconds, outcomes, frontier: front.map((f) => ({ name: f.name, epoch: f.epoch })),
+      workers,
+      threadsPerWorker: threads,
+      seconds,
+      outcomes,
+      frontier: front.map((f) => ({ name: f.name, epoch: f.epoch })),
     };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-    try { registry?.close(); } catch { /* closed */ }
+    for (const c of children) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    try {
+      registry?.close();
+    } catch {
+      /* closed */
+    }
     release();
   }
 }
@@ -359,13 +504,17 @@ export function printSummaryTable(ctx: Reporter, rows: readonly PointRow[]): voi
   ctx.info(`${'point'.padEnd(w)}  status  epochs  seconds  sel.epoch  test NDCG@10  test JSD@10  on front`);
   for (const r of rows) {
     const a = r.summary?.selected?.any;
-    ctx.info(`${r.name.padEnd(w)}  ${r.status.padEnd(6)}  ${String(r.summary?.epochs_run ?? '—').padStart(6)}  ` +
-      `${(r.seconds === null ? '—' : r.seconds.toFixed(1)).padStart(7)}  ${String(a?.epoch ?? '—').padStart(9)}  ` +
-      `${f5(a?.test.ndcg).padStart(12)}  ${f5(a?.test.jsd).padStart(11)}  ${frontCell(a?.epoch, r.frontEpochs)}`);
+    ctx.info(
+      `${r.name.padEnd(w)}  ${r.status.padEnd(6)}  ${String(r.summary?.epochs_run ?? '—').padStart(6)}  ` +
+        `${(r.seconds === null ? '—' : r.seconds.toFixed(1)).padStart(7)}  ${String(a?.epoch ?? '—').padStart(9)}  ` +
+        `${f5(a?.test.ndcg).padStart(12)}  ${f5(a?.test.jsd).padStart(11)}  ${frontCell(a?.epoch, r.frontEpochs)}`,
+    );
     if (r.status === 'failed' && r.error) ctx.info(`${''.padEnd(w)}  error: ${r.error.split('\n')[0]}`);
   }
-  ctx.info('on front: * when the selected epoch shown is on the validation Pareto front over all points; ' +
-    '(+N) counts the point\'s other epochs on it (the frontier report lists them).');
+  ctx.info(
+    'on front: * when the selected epoch shown is on the validation Pareto front over all points; ' +
+      "(+N) counts the point's other epochs on it (the frontier report lists them).",
+  );
   ctx.info('');
 }
 

@@ -36,13 +36,21 @@ export type WorkerMessage =
 
 function send(m: WorkerMessage): Promise<void> {
   return new Promise((res) => {
-    if (!process.send) { res(); return; }
+    if (!process.send) {
+      res();
+      return;
+    }
     process.send(m, undefined, {}, () => res());
   });
 }
 
 /** Notes and warnings go to stderr (the parent keeps its tail for failures); nothing else is shown. */
-const workerReporter: Reporter = { ...silentReporter, warn: (line) => { process.stderr.write(line + '\n'); } };
+const workerReporter: Reporter = {
+  ...silentReporter,
+  warn: (line) => {
+    process.stderr.write(line + '\n');
+  },
+};
 
 async function main(): Promise<number> {
   const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
@@ -51,11 +59,15 @@ async function main(): Promise<number> {
   const ep = experimentPaths(job.run, job.name);
   let phase = 'finetune';
   try {
-    let stopReason: string | null = null, epochsRun: number | null = null;
+    let stopReason: string | null = null,
+      epochsRun: number | null = null;
     if (!existsSync(ep.summary)) {
       const resumed = existsSync(ep.resume);
       await send({ type: 'phase', phase: 'finetune', resumed });
-      const s = await finetune({ run: job.run, experiment: job.name, configFile: job.configFile, keep: job.keep, resume: true }, workerReporter);
+      const s = await finetune(
+        { run: job.run, experiment: job.name, configFile: job.configFile, keep: job.keep, resume: true },
+        workerReporter,
+      );
       stopReason = s.stopReason;
       epochsRun = s.epochsRun;
     }

@@ -20,20 +20,24 @@ const runnerOptions = {
 };
 
 /** Options of {@link grid}: run, grid file, workers, checkpoint policy, and permission for more than 10,000 points. */
-export const gridOptionsSchema = z.object({
-  ...runnerOptions,
-  /** Grid file: a base config and lists of values for config keys. */
-  gridFile: z.string().min(1),
-  /** Allow a grid of more than 10,000 points. */
-  allowLarge: z.boolean().default(false),
-}).strict();
+export const gridOptionsSchema = z
+  .object({
+    ...runnerOptions,
+    /** Grid file: a base config and lists of values for config keys. */
+    gridFile: z.string().min(1),
+    /** Allow a grid of more than 10,000 points. */
+    allowLarge: z.boolean().default(false),
+  })
+  .strict();
 
 /** Options of {@link experiments}: run, experiments file, workers and checkpoint policy. */
-export const experimentsOptionsSchema = z.object({
-  ...runnerOptions,
-  /** A list of named experiments, each a name and a config. */
-  experimentsFile: z.string().min(1),
-}).strict();
+export const experimentsOptionsSchema = z
+  .object({
+    ...runnerOptions,
+    /** A list of named experiments, each a name and a config. */
+    experimentsFile: z.string().min(1),
+  })
+  .strict();
 
 /** What {@link grid} takes: `run` and `gridFile`, optionally `workers`, `keep`, `allowLarge`. */
 export type GridOptions = z.input<typeof gridOptionsSchema>;
@@ -52,15 +56,39 @@ export interface GridView extends RunPlanHooks {
  * Fine-tunes and evaluates every point of a grid file in worker processes, resumably, recording each in
  * the run's registry.
  */
-export async function grid(options: GridOptions, reporter: Reporter = silentReporter, view: GridView = {}): Promise<GridResult> {
+export async function grid(
+  options: GridOptions,
+  reporter: Reporter = silentReporter,
+  view: GridView = {},
+): Promise<GridResult> {
   const o = parseOptions(gridOptionsSchema, options);
   const plan = loadGridFile(o.gridFile, { allowLarge: o.allowLarge });
-  return runPlan({ run: o.run, plan, workers: o.workers, keep: o.keep, reporter, showProgress: view.showProgress, hooks: view });
+  return runPlan({
+    run: o.run,
+    plan,
+    workers: o.workers,
+    keep: o.keep,
+    reporter,
+    showProgress: view.showProgress,
+    hooks: view,
+  });
 }
 
 /** Like {@link grid}, for an explicit list of named experiments. */
-export async function experiments(options: ExperimentsOptions, reporter: Reporter = silentReporter, view: GridView = {}): Promise<GridResult> {
+export async function experiments(
+  options: ExperimentsOptions,
+  reporter: Reporter = silentReporter,
+  view: GridView = {},
+): Promise<GridResult> {
   const o = parseOptions(experimentsOptionsSchema, options);
   const plan = loadExperimentsFile(o.experimentsFile);
-  return runPlan({ run: o.run, plan, workers: o.workers, keep: o.keep, reporter, showProgress: view.showProgress, hooks: view });
+  return runPlan({
+    run: o.run,
+    plan,
+    workers: o.workers,
+    keep: o.keep,
+    reporter,
+    showProgress: view.showProgress,
+    hooks: view,
+  });
 }

@@ -7,18 +7,39 @@ export { silentReporter, consoleReporter, nestedReporter, type Reporter, type Pr
 export { InputError, UserError, LIBRARY_NAMING, type Naming } from '../util/errors.js';
 export { train, trainOptionsSchema, type TrainOptions, type TrainResult } from './train.js';
 export { DEFAULT_SEED } from '../util/seed.js';
-export { importReference, importReferenceOptionsSchema, type ImportReferenceOptions, type ImportReferenceResult } from './import-reference.js';
+export {
+  importReference,
+  importReferenceOptionsSchema,
+  type ImportReferenceOptions,
+  type ImportReferenceResult,
+} from './import-reference.js';
 export { prepare, prepareOptionsSchema, type PrepareOptions, type PrepareResult } from './prepare.js';
-export { postprocess, postprocessOptionsSchema, type PostprocessOptions, type PostprocessResult } from './postprocess.js';
+export {
+  postprocess,
+  postprocessOptionsSchema,
+  type PostprocessOptions,
+  type PostprocessResult,
+} from './postprocess.js';
 export { finetune, finetuneOptionsSchema, type FinetuneOptions, type FinetuneResult } from './finetune.js';
 export { evaluate, evaluateOptionsSchema, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 export { compare, compareOptionsSchema, type CompareOptions, type CompareResult } from './compare.js';
 export { report, reportOptionsSchema, type ReportOptions, type ReportResult } from './report.js';
 export {
-  grid, experiments, gridOptionsSchema, experimentsOptionsSchema,
-  type GridOptions, type ExperimentsOptions, type GridResult, type GridView,
+  grid,
+  experiments,
+  gridOptionsSchema,
+  experimentsOptionsSchema,
+  type GridOptions,
+  type ExperimentsOptions,
+  type GridResult,
+  type GridView,
 } from './grid.js';
 export { serve, serveOptionsSchema, type ServeOptions, type ServeHandle } from './serve.js';
 export { dataStats, dataStatsOptionsSchema, type DataStatsOptions, type DataStatsResult } from './data-stats.js';
-export { fetchDataset, fetchDatasetOptionsSchema, type FetchDatasetOptions, type FetchDatasetResult } from './fetch-dataset.js';
+export {
+  fetchDataset,
+  fetchDatasetOptionsSchema,
+  type FetchDatasetOptions,
+  type FetchDatasetResult,
+} from './fetch-dataset.js';
 export { demo, demoOptionsSchema, type DemoOptions, type DemoResult, type DemoStep } from './demo.js';

@@ -2,7 +2,7 @@
  * Validation of a use-case's options with its zod schema: the first problem becomes an
  * InputError naming the option field (the CLI shows it as its flag).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { InputError } from '../util/errors.js';
 
 /** Parses `input` with `schema` (which fills in the defaults); bad input → InputError. */
@@ -21,7 +21,8 @@ export function parseOptions<S extends z.ZodTypeAny>(schema: S, input: z.input<S
 
 function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
   let v = input;
-  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[p] : undefined;
+  for (const p of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[p] : undefined;
   return v;
 }
 

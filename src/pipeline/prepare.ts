@@ -15,17 +15,19 @@ import { silentReporter, type Reporter } from './reporter.js';
  * Options of {@link prepare}: group proportions, the popularity source, the tie order of user groups and
  * the reference files' stem.
  */
-export const prepareOptionsSchema = z.object({
-  run: z.string().min(1),
-  /** Popularity group shares of the interactions, head first; they sum to 1. */
-  proportions: z.array(z.number()).default([...DEFAULT_PROPORTIONS]),
-  /** Interactions counted for popularity: the train split only, or train+valid+test (the reference's). */
-  popularitySource: z.enum(['train', 'all']).default('train'),
-  /** Order of users with equal head share when forming user groups: lower or higher id first. */
-  userGroupTies: z.enum(['lower', 'higher']).default('lower'),
-  /** Stem of the reference-format files (default: from the run's source). */
-  dataset: z.string().min(1).optional(),
-}).strict();
+export const prepareOptionsSchema = z
+  .object({
+    run: z.string().min(1),
+    /** Popularity group shares of the interactions, head first; they sum to 1. */
+    proportions: z.array(z.number()).default([...DEFAULT_PROPORTIONS]),
+    /** Interactions counted for popularity: the train split only, or train+valid+test (the reference's). */
+    popularitySource: z.enum(['train', 'all']).default('train'),
+    /** Order of users with equal head share when forming user groups: lower or higher id first. */
+    userGroupTies: z.enum(['lower', 'higher']).default('lower'),
+    /** Stem of the reference-format files (default: from the run's source). */
+    dataset: z.string().min(1).optional(),
+  })
+  .strict();
 
 /**
  * What {@link prepare} takes: `run`, optionally `proportions` ([0.2, 0.6, 0.2]), `popularitySource`
@@ -51,15 +53,19 @@ export async function prepare(options: PrepareOptions, reporter: Reporter = sile
   const dataset = o.dataset ?? datasetNameFor(info.source.path);
   const t0 = performance.now();
   const prep = prepareRun(o.run, ds, {
-    proportions: o.proportions, popularitySource: o.popularitySource, dataset,
+    proportions: o.proportions,
+    popularitySource: o.popularitySource,
+    dataset,
     userGroupTieBreak: o.userGroupTies === 'lower' ? 'lowerIdFirst' : 'higherIdFirst',
   });
   const seconds = (performance.now() - t0) / 1000;
   const s = prep.summary;
   if (s.empty_users.length > 0) {
     const shown = s.empty_users.slice(0, 10).join(', ');
-    reporter.warn(`warning: ${s.empty_users.length} user(s) have no train items (${shown}${s.empty_users.length > 10 ? ', …' : ''}); ` +
-      'their target is undefined (zeros): they are left out of fine-tuning, get the plain top-n in CP, and are listed in summary.json');
+    reporter.warn(
+      `warning: ${s.empty_users.length} user(s) have no train items (${shown}${s.empty_users.length > 10 ? ', …' : ''}); ` +
+        'their target is undefined (zeros): they are left out of fine-tuning, get the plain top-n in CP, and are listed in summary.json',
+    );
   }
   return { run: o.run, dir: preparePaths(o.run).dir, seconds, ...s };
 }

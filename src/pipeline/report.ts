@@ -9,15 +9,18 @@ import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
 /** Options of {@link report}: the run, the output folder, PNG export and interactive tooltips. */
-export const reportOptionsSchema = z.object({
-  run: z.string().min(1),
-  /** Output folder (default RUN/report). */
-  outDir: z.string().min(1).optional(),
-  /** PNG exports beside the SVGs. */
-  png: z.boolean().default(true),
-  /** Inline JavaScript for tooltips (false: static SVG charts only). */
-  interactive: z.boolean().default(true),
-}).strict().transform((o) => ({ ...o, outDir: o.outDir ?? join(o.run, 'report') }));
+export const reportOptionsSchema = z
+  .object({
+    run: z.string().min(1),
+    /** Output folder (default RUN/report). */
+    outDir: z.string().min(1).optional(),
+    /** PNG exports beside the SVGs. */
+    png: z.boolean().default(true),
+    /** Inline JavaScript for tooltips (false: static SVG charts only). */
+    interactive: z.boolean().default(true),
+  })
+  .strict()
+  .transform((o) => ({ ...o, outDir: o.outDir ?? join(o.run, 'report') }));
 
 /** What {@link report} takes: `run`, optionally `outDir` (RUN/report), `png` (true), `interactive` (true). */
 export type ReportOptions = z.input<typeof reportOptionsSchema>;
@@ -39,8 +42,19 @@ export interface ReportResult {
 /** Writes the HTML report of a run from what the other steps stored; missing parts are listed, not fatal. */
 export async function report(options: ReportOptions, reporter: Reporter = silentReporter): Promise<ReportResult> {
   const o = parseOptions(reportOptionsSchema, options);
-  const r = await writeReport(o.run, o.outDir, { png: o.png, interactive: o.interactive, log: (l) => reporter.warn(l) });
+  const r = await writeReport(o.run, o.outDir, {
+    png: o.png,
+    interactive: o.interactive,
+    log: (l) => reporter.warn(l),
+  });
   for (const m of r.missing) reporter.warn(`missing: ${m}`);
   for (const w of r.warnings) reporter.warn(`warning: ${w}`);
-  return { index: r.index, charts: r.charts, missing: r.missing, warnings: r.warnings, findings: r.findings.sentences, summary: r.summary };
+  return {
+    index: r.index,
+    charts: r.charts,
+    missing: r.missing,
+    warnings: r.warnings,
+    findings: r.findings.sentences,
+    summary: r.summary,
+  };
 }

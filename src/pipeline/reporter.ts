@@ -45,8 +45,12 @@ export function consoleReporter(opts: ConsoleReporterOptions = {}): Reporter {
   const info = opts.info ?? true;
   const progress = opts.progress ?? true;
   return {
-    info: (line = '') => { if (info) process.stdout.write(line + '\n'); },
-    warn: (line) => { process.stderr.write(line + '\n'); },
+    info: (line = '') => {
+      if (info) process.stdout.write(line + '\n');
+    },
+    warn: (line) => {
+      process.stderr.write(line + '\n');
+    },
     progress: (label, total) => (progress ? new Progress(label, total) : NO_PROGRESS),
   };
 }

@@ -12,19 +12,21 @@ import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
 /** Options of {@link serve}: the run, the served model (backbone, an epoch or a selection mode), host and port. */
-export const serveOptionsSchema = z.object({
-  run: z.string().min(1),
-  /** Serve a checkpoint of this experiment (default: the backbone). */
-  experiment: z.string().min(1).optional(),
-  /** That epoch's checkpoint (its weights must have been kept)… */
-  epoch: z.number().int().min(0).optional(),
-  /** …or the validation-selected epoch of this mode (default any). */
-  mode: z.enum(SELECTION_MODES).optional(),
-  /** TCP port; 0 picks a free one. */
-  port: z.number().int().min(0).max(65535).default(8080),
-  /** Address to listen on. */
-  host: z.string().min(1).default('127.0.0.1'),
-}).strict();
+export const serveOptionsSchema = z
+  .object({
+    run: z.string().min(1),
+    /** Serve a checkpoint of this experiment (default: the backbone). */
+    experiment: z.string().min(1).optional(),
+    /** That epoch's checkpoint (its weights must have been kept)… */
+    epoch: z.number().int().min(0).optional(),
+    /** …or the validation-selected epoch of this mode (default any). */
+    mode: z.enum(SELECTION_MODES).optional(),
+    /** TCP port; 0 picks a free one. */
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Address to listen on. */
+    host: z.string().min(1).default('127.0.0.1'),
+  })
+  .strict();
 
 /** What {@link serve} takes: `run`, optionally `experiment` with `epoch` or `mode`, `port` (8080), `host`. */
 export type ServeOptions = z.input<typeof serveOptionsSchema>;
@@ -61,7 +63,13 @@ export async function serve(options: ServeOptions, reporter: Reporter = silentRe
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
-  reporter.warn(`serving ${sm.label} on http://${o.host}:${port} (${sm.ds.nUsers - 1} users, ${sm.ds.nItems - 1} items${prepared ? ', CP available' : ''})`);
-  const close = () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+  reporter.warn(
+    `serving ${sm.label} on http://${o.host}:${port} (${sm.ds.nUsers - 1} users, ${sm.ds.nItems - 1} items${prepared ? ', CP available' : ''})`,
+  );
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return { run: o.run, model: sm.label, host: o.host, port, server, close };
 }

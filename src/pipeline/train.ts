@@ -10,7 +10,14 @@ import { readInteractions, resolveInteractionFile, type ReadOptions } from '../d
 import { createRun, loadRunData, runPaths } from '../store/run.js';
 import { knownModelTypes, saveModel } from '../models/model-file.js';
 import { trainBackbone, type BackboneResult } from '../train/train-any.js';
-import { configKeys, DEFAULT_MODEL, isModelType, MODEL_TYPES, parseBackboneConfig, type BackboneConfig } from '../train/configs/index.js';
+import {
+  configKeys,
+  DEFAULT_MODEL,
+  isModelType,
+  MODEL_TYPES,
+  parseBackboneConfig,
+  type BackboneConfig,
+} from '../train/configs/index.js';
 import { DEFAULT_SEED } from '../util/seed.js';
 import { evaluateBase } from '../eval/base-eval.js';
 import type { SplitDataset } from '../data/types.js';
@@ -25,22 +32,26 @@ const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.i
  * Options of {@link train}: the run (created from `data` when given), read options, backbone, seeds and
  * the backbone's hyperparameters.
  */
-export const trainOptionsSchema = z.object({
-  /** Run directory: created from `data`, or reused when it exists. */
-  run: z.string().min(1),
-  /** Interaction file or dataset folder to create the run from. */
-  data: z.string().min(1).optional(),
-  /** How to read `data` (format, columns, separator, minimum rating, header). */
-  read: z.custom<ReadOptions>(isObject, { message: 'must be an object of read options' }).default({}),
-  /** Backbone: bpr, dmf, multivae, or the untrained baselines mostpop, random. */
-  model: z.string().default(DEFAULT_MODEL),
-  /** Training seed. */
-  seed: z.number().int().default(DEFAULT_SEED),
-  /** Seed of the 80/10/10 split when the run is created (default: seed). */
-  splitSeed: z.number().int().optional(),
-  /** The backbone's keys (src/train/configs: one schema per backbone); unset ones take its defaults. */
-  hyperparameters: z.custom<BackboneConfig>(isObject, { message: 'must be an object of hyperparameters' }).default({}),
-}).strict();
+export const trainOptionsSchema = z
+  .object({
+    /** Run directory: created from `data`, or reused when it exists. */
+    run: z.string().min(1),
+    /** Interaction file or dataset folder to create the run from. */
+    data: z.string().min(1).optional(),
+    /** How to read `data` (format, columns, separator, minimum rating, header). */
+    read: z.custom<ReadOptions>(isObject, { message: 'must be an object of read options' }).default({}),
+    /** Backbone: bpr, dmf, multivae, or the untrained baselines mostpop, random. */
+    model: z.string().default(DEFAULT_MODEL),
+    /** Training seed. */
+    seed: z.number().int().default(DEFAULT_SEED),
+    /** Seed of the 80/10/10 split when the run is created (default: seed). */
+    splitSeed: z.number().int().optional(),
+    /** The backbone's keys (src/train/configs: one schema per backbone); unset ones take its defaults. */
+    hyperparameters: z
+      .custom<BackboneConfig>(isObject, { message: 'must be an object of hyperparameters' })
+      .default({}),
+  })
+  .strict();
 
 /**
  * What {@link train} takes: `run`, optionally `data` and `read`, `model` ('bpr'), `seed`, `splitSeed`
@@ -64,8 +75,15 @@ function createRunFromData(o: Options, data: string, reporter: Reporter): void {
   const splitSeed = o.splitSeed ?? o.seed;
   const log = readInteractions(data, o.read);
   const ds = randomSplit(log, splitSeed);
-  createRun(o.run, ds, { kind: 'file', path: resolveInteractionFile(data), format: o.read.format ?? 'auto', options: { ...o.read } }, splitSeed);
-  reporter.warn(`train: ${log.users.length} interactions of ${ds.nUsers - 1} users × ${ds.nItems - 1} items from ${log.source}; split seed ${splitSeed}`);
+  createRun(
+    o.run,
+    ds,
+    { kind: 'file', path: resolveInteractionFile(data), format: o.read.format ?? 'auto', options: { ...o.read } },
+    splitSeed,
+  );
+  reporter.warn(
+    `train: ${log.users.length} interactions of ${ds.nUsers - 1} users × ${ds.nItems - 1} items from ${log.source}; split seed ${splitSeed}`,
+  );
 }
 
 /** The trainer with the epoch log (RUN/model/training_log.jsonl) and progress. */
@@ -80,17 +98,29 @@ function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): Backbon
     { ...o.hyperparameters, seed: o.seed },
     {
       onEpoch: (e) => {
-        appendFileSync(p.trainingLog, JSON.stringify({
-          epoch: e.epoch, loss: e.loss, valid_ndcg: e.validNdcg, improved: e.improved,
-          train_s: e.trainSeconds, eval_s: e.evalSeconds,
-        }) + '\n');
-        progress.update(e.epoch + 1, `loss ${e.loss.toFixed(4)} valid NDCG@10 ${e.validNdcg.toFixed(4)} (users with valid items)`);
+        appendFileSync(
+          p.trainingLog,
+          JSON.stringify({
+            epoch: e.epoch,
+            loss: e.loss,
+            valid_ndcg: e.validNdcg,
+            improved: e.improved,
+            train_s: e.trainSeconds,
+            eval_s: e.evalSeconds,
+          }) + '\n',
+        );
+        progress.update(
+          e.epoch + 1,
+          `loss ${e.loss.toFixed(4)} valid NDCG@10 ${e.validNdcg.toFixed(4)} (users with valid items)`,
+        );
       },
     },
   );
-  progress.done(`best epoch ${result.bestEpoch} (valid NDCG@10 ${result.bestValidNdcg.toFixed(5)} over users with valid items), ` +
-    `${result.epochsRun} epochs in ` +
-    `${result.seconds.toFixed(1)}s${result.stoppedEarly ? ', stopped early' : ''}`);
+  progress.done(
+    `best epoch ${result.bestEpoch} (valid NDCG@10 ${result.bestValidNdcg.toFixed(5)} over users with valid items), ` +
+      `${result.epochsRun} epochs in ` +
+      `${result.seconds.toFixed(1)}s${result.stoppedEarly ? ', stopped early' : ''}`,
+  );
   return result;
 }
 
@@ -115,14 +145,28 @@ export async function train(options: TrainOptions, reporter: Reporter = silentRe
   const result = trainWithLog(o, ds, reporter);
   const evaluation = evaluateBase(result.model, ds);
   saveModel(runPaths(run).model, result.model, {
-    idMaps: { user: { field: ds.userMap.field, tokens: [...ds.userMap.tokens] }, item: { field: ds.itemMap.field, tokens: [...ds.itemMap.tokens] } },
-    training: { ...result.config, best_epoch: result.bestEpoch, epochs_run: result.epochsRun, stopped_early: result.stoppedEarly, seconds: result.seconds },
+    idMaps: {
+      user: { field: ds.userMap.field, tokens: [...ds.userMap.tokens] },
+      item: { field: ds.itemMap.field, tokens: [...ds.itemMap.tokens] },
+    },
+    training: {
+      ...result.config,
+      best_epoch: result.bestEpoch,
+      epochs_run: result.epochsRun,
+      stopped_early: result.stoppedEarly,
+      seconds: result.seconds,
+    },
     dataFingerprint: info.fingerprint,
     metrics: { valid_ndcg10: evaluation.valid.ndcg, test_ndcg10: evaluation.test.ndcg },
   });
   const summary = writeBaseEvaluation(run, evaluation, modelName);
   return {
-    run, model: modelName, best_epoch: result.bestEpoch, epochs_run: result.epochsRun,
-    stopped_early: result.stoppedEarly, seconds: result.seconds, ...summary,
+    run,
+    model: modelName,
+    best_epoch: result.bestEpoch,
+    epochs_run: result.epochsRun,
+    stopped_early: result.stoppedEarly,
+    seconds: result.seconds,
+    ...summary,
   };
 }

@@ -5,7 +5,15 @@
 import { quantileSorted } from '../math/quantile.js';
 
 /** A Tukey box: count, quartiles, whisker ends and mean. */
-export interface BoxStats { n: number; q1: number; median: number; q3: number; lo: number; hi: number; mean: number }
+export interface BoxStats {
+  n: number;
+  q1: number;
+  median: number;
+  q3: number;
+  lo: number;
+  hi: number;
+  mean: number;
+}
 
 /**
  * Tukey box of the finite values: quartiles (linear interpolation), whiskers at the furthest
@@ -14,7 +22,9 @@ export interface BoxStats { n: number; q1: number; median: number; q3: number; l
 export function boxStats(values: number[]): BoxStats | null {
   const s = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (s.length === 0) return null;
-  const q1 = quantileSorted(s, 0.25), median = quantileSorted(s, 0.5), q3 = quantileSorted(s, 0.75);
+  const q1 = quantileSorted(s, 0.25),
+    median = quantileSorted(s, 0.5),
+    q3 = quantileSorted(s, 0.75);
   const iqr = q3 - q1;
   const lo = s.find((x) => x >= q1 - 1.5 * iqr) ?? s[0]!;
   const hi = [...s].reverse().find((x) => x <= q3 + 1.5 * iqr) ?? s[s.length - 1]!;

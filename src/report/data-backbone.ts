@@ -9,23 +9,30 @@ import { finiteOrNull } from './data-results.js';
 import type { BackbonePoint, ReportData } from './data-types.js';
 
 /** backbone_training.json of a reference run. */
-interface ImportedTrainingLog { history?: Record<string, unknown>[]; best_epoch_0based?: number }
+interface ImportedTrainingLog {
+  history?: Record<string, unknown>[];
+  best_epoch_0based?: number;
+}
 
 /** The reference's own training log of an imported backbone, when its source folder is still there. */
 function loadImportedBackboneLog(info: RunInfo | undefined): ReportData['backboneLog'] {
-  const src = info?.source.kind === 'import' && info.source.path
-    ? join(info.source.path, 'backbone_training.json') : undefined;
+  const src =
+    info?.source.kind === 'import' && info.source.path ? join(info.source.path, 'backbone_training.json') : undefined;
   if (src && existsSync(src)) {
     try {
       const j = JSON.parse(readFileSync(src, 'utf8')) as ImportedTrainingLog;
       const pts: BackbonePoint[] = (j.history ?? []).map((r) => ({
-        epoch: Number(r.epoch), validNdcg: finiteOrNull(r['valid_ndcg@10']), loss: finiteOrNull(r.loss_sum),
+        epoch: Number(r.epoch),
+        validNdcg: finiteOrNull(r['valid_ndcg@10']),
+        loss: finiteOrNull(r.loss_sum),
       }));
       if (pts.length) {
         const best = typeof j.best_epoch_0based === 'number' ? { bestEpoch: j.best_epoch_0based } : {};
         return { points: pts, source: src, ...best };
       }
-    } catch { /* fall through */ }
+    } catch {
+      /* fall through */
+    }
   }
   return undefined;
 }
@@ -35,21 +42,27 @@ function loadImportedBackboneLog(info: RunInfo | undefined): ReportData['backbon
  * RUN/model/training_log.jsonl, else from an imported backbone's backbone_training.json; notes in
  * `missing` when there is none.
  */
-export function loadBackboneLog(
-  run: string, info: RunInfo | undefined, missing: string[],
-): ReportData['backboneLog'] {
+export function loadBackboneLog(run: string, info: RunInfo | undefined, missing: string[]): ReportData['backboneLog'] {
   const p = runPaths(run).trainingLog;
   let records: Record<string, unknown>[] = [];
-  try { records = readTrainingLog(run); } catch (err) { if (!(err instanceof UserError)) throw err; }
+  try {
+    records = readTrainingLog(run);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+  }
   if (records.length) {
     const pts: BackbonePoint[] = [];
-    let best: number | undefined, bestV = -Infinity;
+    let best: number | undefined,
+      bestV = -Infinity;
     for (const r of records) {
       const ep = finiteOrNull(r.epoch);
       if (ep === null) continue;
       const v = finiteOrNull(r.valid_ndcg);
       pts.push({ epoch: ep, validNdcg: v, loss: finiteOrNull(r.loss) });
-      if (v !== null && v > bestV) { bestV = v; best = ep; }
+      if (v !== null && v > bestV) {
+        bestV = v;
+        best = ep;
+      }
     }
     if (pts.length) return { points: pts, source: p, ...(best !== undefined ? { bestEpoch: best } : {}) };
   }
@@ -63,7 +76,11 @@ export function loadBackboneLog(
 /** The backbone's type and NDCG@10 from results/base_model.json (optional: undefined when unreadable). */
 export function loadBackbone(run: string): ReportData['backbone'] {
   let j: Record<string, unknown> | undefined;
-  try { j = readBaseModelResults(run); } catch { return undefined; }
+  try {
+    j = readBaseModelResults(run);
+  } catch {
+    return undefined;
+  }
   if (j === undefined) return undefined;
   const pick = (o: unknown): number | undefined => {
     if (typeof o === 'number') return o;
@@ -73,7 +90,8 @@ export function loadBackbone(run: string): ReportData['backbone'] {
     }
     return undefined;
   };
-  const valid = pick(j.valid), test = pick(j.test);
+  const valid = pick(j.valid),
+    test = pick(j.test);
   return {
     ...(typeof j.model_type === 'string' ? { model: j.model_type } : {}),
     ...(valid !== undefined ? { validNdcg: valid } : {}),

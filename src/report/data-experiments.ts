@@ -35,20 +35,29 @@ function describeConfig(run: string, name: string): string | undefined {
     const fr = c.freeze_item_emb ?? c.freezeItemEmb;
     if (typeof fr === 'boolean') parts.push(fr ? 'item embeddings frozen' : 'all embeddings trained');
     return parts.length ? parts.join(', ') : undefined;
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** The fine-tuner's epoch log as chart points; a malformed log is reported and not drawn. */
 function loadEpochLog(path: string, warnings: string[]): LogPoint[] {
   let records: ReturnType<typeof readEpochLog>;
-  try { records = readEpochLog(path); } catch (err) {
-    if (err instanceof UserError) { warnings.push(`skipped: ${err.message}`); return []; }
+  try {
+    records = readEpochLog(path);
+  } catch (err) {
+    if (err instanceof UserError) {
+      warnings.push(`skipped: ${err.message}`);
+      return [];
+    }
     throw err;
   }
   const bad: number[] = [];
   const log = records.map((r) => {
     const pt: LogPoint = {
-      epoch: r.epoch, validNdcg: finiteOrNull(r.valid_ndcg), jsd: finiteOrNull(r.jsd),
+      epoch: r.epoch,
+      validNdcg: finiteOrNull(r.valid_ndcg),
+      jsd: finiteOrNull(r.jsd),
       tradeoff: finiteOrNull(r.tradeoff),
     };
     if (pt.validNdcg === null || pt.jsd === null) bad.push(r.epoch);
@@ -56,16 +65,16 @@ function loadEpochLog(path: string, warnings: string[]): LogPoint[] {
   });
   log.sort((a, b) => a.epoch - b.epoch);
   if (bad.length) {
-    warnings.push(`${path}: epoch(s) ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ', …' : ''}`
-      + ' have no finite valid NDCG / JSD (drawn as gaps)');
+    warnings.push(
+      `${path}: epoch(s) ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ', …' : ''}` +
+        ' have no finite valid NDCG / JSD (drawn as gaps)',
+    );
   }
   return log;
 }
 
 /** Fills e's evaluated epochs, selections and compared epoch from its results file `res` (read from `rp`). */
-function applyResults(
-  e: ExperimentData, res: ResultsFile, rp: string, warnings: string[], missing: string[],
-): void {
+function applyResults(e: ExperimentData, res: ResultsFile, rp: string, warnings: string[], missing: string[]): void {
   const name = e.name;
   e.results = res;
   e.resultsPath = rp;
@@ -78,8 +87,9 @@ function applyResults(
   e.epochs.sort((a, b) => a.epoch - b.epoch);
   if (bad.length) warnings.push(badValuesWarning(rp, bad));
   if (e.epochs.length === 0) {
-    missing.push(`experiment '${name}': the results file has no fine-tuned epochs`
-      + ' (evaluated before fine-tuning finished?)');
+    missing.push(
+      `experiment '${name}': the results file has no fine-tuned epochs` + ' (evaluated before fine-tuning finished?)',
+    );
   }
   for (const mode of SELECTION_MODES) {
     const s = res.calitune.selected?.[mode];
@@ -115,14 +125,19 @@ export function loadExperiment(run: string, name: string, warnings: string[], mi
   try {
     res = readResultsTolerant(rp, warnings);
   } catch (err) {
-    if (err instanceof UserError) { warnings.push(`skipped: ${err.message}`); return e; }
+    if (err instanceof UserError) {
+      warnings.push(`skipped: ${err.message}`);
+      return e;
+    }
     throw err;
   }
   applyResults(e, res, rp, warnings, missing);
   if (existsSync(pu)) e.perUserPath = pu;
   else {
-    missing.push(`experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; `
-      + 'run the evaluate step again');
+    missing.push(
+      `experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; ` +
+        'run the evaluate step again',
+    );
   }
   return e;
 }

@@ -23,14 +23,23 @@ export function loadLongTail(run: string, missing: string[], warnings: string[])
     const boundaries: number[] = [];
     for (let g = 0; g < G; g++) {
       let last = -1;
-      groups.forEach((x, r) => { if (x === g) last = r; });
+      groups.forEach((x, r) => {
+        if (x === g) last = r;
+      });
       boundaries.push(last + 1);
     }
     const total = counts.reduce((s, x) => s + x, 0);
     const massShare = Array.from(
-      { length: G }, (_, g) => counts.reduce((s, x, r) => s + (groups[r] === g ? x : 0), 0) / (total || 1));
+      { length: G },
+      (_, g) => counts.reduce((s, x, r) => s + (groups[r] === g ? x : 0), 0) / (total || 1),
+    );
     return {
-      counts, groups, groupNames: summary.group_names, boundaries, massShare, source: summary.popularity_source,
+      counts,
+      groups,
+      groupNames: summary.group_names,
+      boundaries,
+      massShare,
+      source: summary.popularity_source,
     };
   } catch (e) {
     warnings.push(`cannot read the popularity groups in ${preparePaths(run).dir}: ${(e as Error).message}`);

@@ -50,7 +50,12 @@ function closestLambda(res: ResultsFile, epoch: number): string | undefined {
  * missing), or undefined when either list file is not on disk or they do not fit.
  */
 function cpVsCalitune(
-  run: string, e: ExperimentData, res: ResultsFile, epoch: number, lam: string, nUsers: number,
+  run: string,
+  e: ExperimentData,
+  res: ResultsFile,
+  epoch: number,
+  lam: string,
+  nUsers: number,
 ): Float64Array | undefined {
   let cpVsCal: Float64Array | undefined;
   try {
@@ -59,7 +64,8 @@ function cpVsCalitune(
     const epPath = exp.epochs.find((x) => x.epoch === epoch)?.lists[split];
     const cpPath = res.calitune.postprocess?.files[lam];
     if (epPath && cpPath && existsSync(epPath) && existsSync(cpPath)) {
-      const a = readNpyMatrixI32(epPath), b = readNpyMatrixI32(cpPath);
+      const a = readNpyMatrixI32(epPath),
+        b = readNpyMatrixI32(cpPath);
       const k = res.calitune.k;
       if (a.rows === b.rows && a.cols === k && b.cols === k) {
         const r = rboPerUser(b.data, a.data, a.rows, k, k, res.calitune.rbo_p);
@@ -78,7 +84,9 @@ function cpVsCalitune(
  * JSD is closest (as `calitune compare`): the three RBO pairs of docs/numeric-contract.md §12.
  */
 export function loadPerUserComparison(
-  run: string, e: ExperimentData, warnings: string[],
+  run: string,
+  e: ExperimentData,
+  warnings: string[],
 ): PerUserComparison | undefined {
   if (!e.results || !e.perUserPath || !e.primary) return undefined;
   const res = e.results;
@@ -86,8 +94,13 @@ export function loadPerUserComparison(
   const lam = closestLambda(res, epoch);
   if (lam === undefined) return undefined;
   let table: PerUserRows;
-  try { table = readPerUserTable(e.perUserPath); } catch (err) {
-    if (err instanceof UserError) { warnings.push(`skipped: ${err.message}`); return undefined; }
+  try {
+    table = readPerUserTable(e.perUserPath);
+  } catch (err) {
+    if (err instanceof UserError) {
+      warnings.push(`skipped: ${err.message}`);
+      return undefined;
+    }
     throw err;
   }
   const userGroup = new Int32Array(table.nUsers).fill(-1);
@@ -106,8 +119,10 @@ export function loadPerUserComparison(
   ];
   if (cpVsCal) pairs.push({ label: 'CP vs CaliTune', values: cpVsCal });
   else {
-    warnings.push(`experiment '${e.name}': the lists of epoch ${epoch} or CP λ ${lam} are not on disk;`
-      + ' the CP vs CaliTune RBO box is left out');
+    warnings.push(
+      `experiment '${e.name}': the lists of epoch ${epoch} or CP λ ${lam} are not on disk;` +
+        ' the CP vs CaliTune RBO box is left out',
+    );
   }
   return { table, epoch, mode: e.primary.mode, lambda: lam, userGroup, rbo: { pairs, userGroup, epoch, lambda: lam } };
 }

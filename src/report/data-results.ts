@@ -25,7 +25,8 @@ export function metricSet(raw: unknown, where: string, bad: string[]): MetricSet
     return f;
   };
   return {
-    ndcg: get('ndcg'), jsd: get('jsd'),
+    ndcg: get('ndcg'),
+    jsd: get('jsd'),
     ndcgGroup: [1, 2, 3].map((g) => get(`ndcg_usergroup_${g}`)),
     jsdGroup: [1, 2, 3].map((g) => get(`jsd_usergroup_${g}`)),
   };
@@ -33,8 +34,10 @@ export function metricSet(raw: unknown, where: string, bad: string[]): MetricSet
 
 /** The warning for `bad` metric values of the file at `path` (they are drawn as gaps). */
 export function badValuesWarning(path: string, bad: readonly string[]): string {
-  return `${path}: ${bad.length} metric value(s) are NaN or missing (${bad.slice(0, 4).join(', ')}`
-    + `${bad.length > 4 ? ', …' : ''}); drawn as gaps`;
+  return (
+    `${path}: ${bad.length} metric value(s) are NaN or missing (${bad.slice(0, 4).join(', ')}` +
+    `${bad.length > 4 ? ', …' : ''}); drawn as gaps`
+  );
 }
 
 /** Reads a results file written by 'calitune evaluate', tolerating NaN values (reported in `warnings`). */
@@ -49,14 +52,19 @@ export function readResultsTolerant(path: string, warnings: string[]): ResultsFi
  * RUN/results/base.json. Base and CP are the same in every results file of a run.
  */
 function newestResults(
-  run: string, experiments: readonly ExperimentData[], warnings: string[],
+  run: string,
+  experiments: readonly ExperimentData[],
+  warnings: string[],
 ): { path: string; res: ResultsFile } | undefined {
   const candidates: { path: string; res: ResultsFile }[] = [];
   for (const e of experiments) if (e.results && e.resultsPath) candidates.push({ path: e.resultsPath, res: e.results });
   const bp = resultsPaths(run, BASE_RESULTS_NAME).json;
   if (existsSync(bp)) {
-    try { candidates.push({ path: bp, res: readResultsTolerant(bp, warnings) }); } catch (err) {
-      if (err instanceof UserError) warnings.push(`skipped: ${err.message}`); else throw err;
+    try {
+      candidates.push({ path: bp, res: readResultsTolerant(bp, warnings) });
+    } catch (err) {
+      if (err instanceof UserError) warnings.push(`skipped: ${err.message}`);
+      else throw err;
     }
   }
   candidates.sort((a, b) => String(b.res.calitune.created ?? '').localeCompare(String(a.res.calitune.created ?? '')));
@@ -71,8 +79,10 @@ export function loadBaseAndCp(data: ReportData): void {
   const { run, missing, warnings } = data;
   const src = newestResults(run, data.experiments, warnings);
   if (!src) {
-    missing.push(`no evaluated results in ${runPaths(run).results}: `
-      + 'run the evaluate step, with or without an experiment (the trade-off charts need them)');
+    missing.push(
+      `no evaluated results in ${runPaths(run).results}: ` +
+        'run the evaluate step, with or without an experiment (the trade-off charts need them)',
+    );
     return;
   }
   const res = src.res;
@@ -89,7 +99,9 @@ export function loadBaseAndCp(data: ReportData): void {
   data.cp.sort((a, b) => Number(a.lambda) - Number(b.lambda));
   if (bad.length) warnings.push(badValuesWarning(src.path, bad));
   if (!res.calitune.prepared) {
-    missing.push(`results evaluated without popularity groups: no JSD@${data.k}. Run the prepare step and evaluate again`);
+    missing.push(
+      `results evaluated without popularity groups: no JSD@${data.k}. Run the prepare step and evaluate again`,
+    );
   }
   if (data.cp.length === 0) {
     missing.push('no CP re-ranking results: run the postprocess step and evaluate again');

@@ -16,7 +16,12 @@ export interface MetricSet {
 }
 
 /** One epoch of the fine-tuner's validation log. */
-export interface LogPoint { epoch: number; validNdcg: Num; jsd: Num; tradeoff: Num }
+export interface LogPoint {
+  epoch: number;
+  validNdcg: Num;
+  jsd: Num;
+  tradeoff: Num;
+}
 
 /** One CaliTune experiment of the run: its evaluated epochs, validation log and selections. */
 export interface ExperimentData {
@@ -41,7 +46,10 @@ export interface ExperimentData {
 }
 
 /** CP re-ranking's metrics at one λ (as written in the results file). */
-export interface CpPoint { lambda: string; m: MetricSet }
+export interface CpPoint {
+  lambda: string;
+  m: MetricSet;
+}
 
 /** The item popularity long tail with its popularity groups (docs/numeric-contract.md §3). */
 export interface LongTail {
@@ -57,7 +65,11 @@ export interface LongTail {
 }
 
 /** One epoch of the backbone's training log. */
-export interface BackbonePoint { epoch: number; validNdcg: Num; loss: Num }
+export interface BackbonePoint {
+  epoch: number;
+  validNdcg: Num;
+  loss: Num;
+}
 
 /** Everything the report draws, gathered from one run directory by loadReportData. */
 export interface ReportData {

@@ -33,7 +33,14 @@ import type { ReportData } from './data-types.js';
 
 export { parseJsonLenient } from '../store/json-files.js';
 export type {
-  BackbonePoint, CpPoint, ExperimentData, LogPoint, LongTail, MetricSet, Num, ReportData,
+  BackbonePoint,
+  CpPoint,
+  ExperimentData,
+  LogPoint,
+  LongTail,
+  MetricSet,
+  Num,
+  ReportData,
 } from './data-types.js';
 export { listExperiments, validationParetoFront } from './data-experiments.js';
 export { loadPerUserComparison, type PerUserComparison, type RboUsers } from './data-per-user.js';
@@ -45,16 +52,29 @@ export { loadPerUserComparison, type PerUserComparison, type RboUsers } from './
 export function loadReportData(run: string): ReportData {
   if (!existsSync(run)) throw new UserError(`run directory ${run} does not exist`);
   if (!statSync(run).isDirectory()) throw new UserError(`${run} is not a directory`);
-  const missing: string[] = [], warnings: string[] = [];
+  const missing: string[] = [],
+    warnings: string[] = [];
   let info: RunInfo | undefined;
   if (!isRunDirectory(run)) {
     const how = (n: Naming) => `create one with '${n.step('train')}' or '${n.step('import')}'`;
     throw new InputError((n) => `${run} is not a run directory (no run.json); ${how(n)}`, { field: 'run' });
   }
-  try { info = readRunInfo(run); } catch (e) { if (e instanceof UserError) warnings.push(e.message); else throw e; }
+  try {
+    info = readRunInfo(run);
+  } catch (e) {
+    if (e instanceof UserError) warnings.push(e.message);
+    else throw e;
+  }
   const data: ReportData = {
-    run, ...(info ? { info } : {}), split: 'test', k: 10, cp: [], experiments: [],
-    userGroupNames: [...USER_GROUP_NAMES], missing, warnings,
+    run,
+    ...(info ? { info } : {}),
+    split: 'test',
+    k: 10,
+    cp: [],
+    experiments: [],
+    userGroupNames: [...USER_GROUP_NAMES],
+    missing,
+    warnings,
   };
 
   const backbone = loadBackbone(run);
@@ -63,8 +83,10 @@ export function loadReportData(run: string): ReportData {
   const names = listExperiments(run);
   for (const n of names) data.experiments.push(loadExperiment(run, n, warnings, missing));
   if (names.length === 0) {
-    missing.push(`no CaliTune experiments in ${experimentsDir(run)}: `
-      + 'run the finetune step (e.g. with examples/ml-100k-finetune.yaml), then the evaluate step on the experiment');
+    missing.push(
+      `no CaliTune experiments in ${experimentsDir(run)}: ` +
+        'run the finetune step (e.g. with examples/ml-100k-finetune.yaml), then the evaluate step on the experiment',
+    );
   }
 
   // base + CP: from the newest evaluated results file (they are the same for every experiment of a run)

@@ -2,7 +2,14 @@
  * What the trade-off chart says in words: for each CaliTune experiment's selected epoch, CP's NDCG
  * at the same JSD and the verdict, by the one rule in src/selection (docs/numeric-contract.md §13).
  */
-import { AHEAD_TOLERANCE, compareWithCp, cpCurve, type CpCurve, type CurvePosition, type Verdict } from '../selection/cp-curve.js';
+import {
+  AHEAD_TOLERANCE,
+  compareWithCp,
+  cpCurve,
+  type CpCurve,
+  type CurvePosition,
+  type Verdict,
+} from '../selection/cp-curve.js';
 import type { CpPoint, MetricSet, Num, ReportData } from './data.js';
 
 /** One selected epoch against CP at its JSD, overall or in one user group. */
@@ -39,10 +46,16 @@ export function tradeoffFindings(d: ReportData): Findings {
   const epochsAhead: Findings['epochsAhead'] = [];
   const sentences: string[] = [];
   if (!d.base && d.cp.length === 0) return { rows, epochsAhead, sentences };
-  const panels: [number, string][] = [[-1, 'all'], ...d.userGroupNames.slice(0, 3).map((n, i) => [i, n] as [number, string])];
+  const panels: [number, string][] = [
+    [-1, 'all'],
+    ...d.userGroupNames.slice(0, 3).map((n, i) => [i, n] as [number, string]),
+  ];
   const curve = (p: number): CpCurve => {
     const point = ([jsd, ndcg]: [Num, Num]) => ({ jsd, ndcg });
-    return cpCurve(d.base ? point(pick(d.base, p)) : null, d.cp.map((c: CpPoint) => ({ lambda: Number(c.lambda), ...point(pick(c.m, p)) })));
+    return cpCurve(
+      d.base ? point(pick(d.base, p)) : null,
+      d.cp.map((c: CpPoint) => ({ lambda: Number(c.lambda), ...point(pick(c.m, p)) })),
+    );
   };
   for (const e of d.experiments) {
     if (!e.primary) continue;
@@ -52,10 +65,23 @@ export function tradeoffFindings(d: ReportData): Findings {
       const [j, n] = pick(ep.m, p);
       if (j === null || n === null) continue;
       const r = compareWithCp({ ndcg: n, jsd: j }, curve(p));
-      rows.push({ experiment: e.name, epoch: ep.epoch, mode: e.primary.mode, panel: name, ndcg: n, jsd: j, cpNdcg: r.ndcg, where: r.where, delta: r.delta, verdict: r.verdict });
+      rows.push({
+        experiment: e.name,
+        epoch: ep.epoch,
+        mode: e.primary.mode,
+        panel: name,
+        ndcg: n,
+        jsd: j,
+        cpNdcg: r.ndcg,
+        where: r.where,
+        delta: r.delta,
+        verdict: r.verdict,
+      });
     }
     const c = curve(-1);
-    let ahead = 0, compared = 0, beyond = 0;
+    let ahead = 0,
+      compared = 0,
+      beyond = 0;
     for (const x of e.epochs) {
       if (x.m.jsd === null || x.m.ndcg === null) continue;
       const r = compareWithCp({ ndcg: x.m.ndcg, jsd: x.m.jsd }, c);
@@ -69,7 +95,15 @@ export function tradeoffFindings(d: ReportData): Findings {
   for (const e of d.experiments) {
     const all = rows.find((r) => r.experiment === e.name && r.panel === 'all');
     const ea = epochsAhead.find((x) => x.experiment === e.name);
-    if (all && ea) sentences.push(findingSentence(d, all, rows.filter((r) => r.experiment === e.name && r.panel !== 'all'), ea));
+    if (all && ea)
+      sentences.push(
+        findingSentence(
+          d,
+          all,
+          rows.filter((r) => r.experiment === e.name && r.panel !== 'all'),
+          ea,
+        ),
+      );
   }
   return { rows, epochsAhead, sentences };
 }
@@ -82,16 +116,29 @@ function verdictWords(r: Finding): string {
   if (r.where === 'beyond') return 'more calibrated than any CP λ reaches.';
   if (r.verdict === null || r.cpNdcg === null || r.delta === null) return 'no CP curve to compare with.';
   const where = r.where === 'above' ? ' (less calibrated than the backbone: compared with the backbone)' : '';
-  const verdict = r.verdict === 'level' ? `level with CP (Δ ${signed(r.delta)}, within ±${AHEAD_TOLERANCE})` : `${r.verdict} by ${signed(r.delta)}`;
+  const verdict =
+    r.verdict === 'level'
+      ? `level with CP (Δ ${signed(r.delta)}, within ±${AHEAD_TOLERANCE})`
+      : `${r.verdict} by ${signed(r.delta)}`;
   return `CP at the same JSD: NDCG ${f4(r.cpNdcg)}${where} → CaliTune ${verdict}.`;
 }
 
-function findingSentence(d: ReportData, all: Finding, groups: readonly Finding[], ea: Findings['epochsAhead'][number]): string {
-  let s = `${all.experiment}, epoch ${all.epoch} (selected on validation, ${all.mode}): ${d.split} NDCG@${d.k} ${f4(all.ndcg)} ` +
+function findingSentence(
+  d: ReportData,
+  all: Finding,
+  groups: readonly Finding[],
+  ea: Findings['epochsAhead'][number],
+): string {
+  let s =
+    `${all.experiment}, epoch ${all.epoch} (selected on validation, ${all.mode}): ${d.split} NDCG@${d.k} ${f4(all.ndcg)} ` +
     `at JSD@${d.k} ${f4(all.jsd)}; ${verdictWords(all)}`;
   const named = (v: Verdict) => groups.filter((r) => r.verdict === v).map((r) => r.panel);
-  const parts = (['ahead', 'level', 'behind'] as const).map((v) => [v, named(v)] as const).filter(([, g]) => g.length > 0);
-  if (parts.length) s += ` Per group: ${parts.map(([v, g]) => `${v === 'level' ? 'level with' : `${v} of`} CP for ${g.join(', ')}`).join('; ')}.`;
-  if (ea.compared) s += ` Over its evaluated epochs, ${ea.ahead} of ${ea.compared} lie above CP's curve by more than ${AHEAD_TOLERANCE}.`;
+  const parts = (['ahead', 'level', 'behind'] as const)
+    .map((v) => [v, named(v)] as const)
+    .filter(([, g]) => g.length > 0);
+  if (parts.length)
+    s += ` Per group: ${parts.map(([v, g]) => `${v === 'level' ? 'level with' : `${v} of`} CP for ${g.join(', ')}`).join('; ')}.`;
+  if (ea.compared)
+    s += ` Over its evaluated epochs, ${ea.ahead} of ${ea.compared} lie above CP's curve by more than ${AHEAD_TOLERANCE}.`;
   return s;
 }

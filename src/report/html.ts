@@ -14,7 +14,10 @@ export function esc(s: string): string {
 
 /** JSON safe inside a <script> element. */
 export function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** A chart on the page: its inline SVG, optional Vega spec for the interactive view, and its files. */
@@ -30,7 +33,11 @@ export interface PageChart {
 }
 
 /** A table on the page, in its section. */
-export interface PageTable { section: string; title: string; html: string }
+export interface PageTable {
+  section: string;
+  title: string;
+  html: string;
+}
 
 /** Everything the page shows: title, facts, sections, charts, tables, missing inputs, warnings, definitions. */
 export interface PageInput {
@@ -74,8 +81,9 @@ export function genericTable(caption: string, head: string[], rows: (string | nu
   };
   const headRow = head.map((h) => `<th>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n');
-  return `<table><caption>${esc(caption)}</caption><thead><tr>${headRow}</tr></thead>` +
-    `<tbody>\n${body}\n</tbody></table>`;
+  return (
+    `<table><caption>${esc(caption)}</caption><thead><tr>${headRow}</tr></thead>` + `<tbody>\n${body}\n</tbody></table>`
+  );
 }
 
 // Nothing may be wider than the window: charts scale down to the column's width (their SVGs keep
@@ -132,14 +140,17 @@ const RENDER_JS = `
 })();
 `;
 
-const STATIC_JS = "document.querySelectorAll('div.chart')" +
+const STATIC_JS =
+  "document.querySelectorAll('div.chart')" +
   ".forEach(function(c){c.setAttribute('data-rendered','static')});" +
   "document.body.setAttribute('data-report-ready','1');";
 
 function headHtml(title: string): string {
-  return '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+  return (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
-    `<title>${esc(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>`;
+    `<title>${esc(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>`
+  );
 }
 
 const listItems = (xs: string[]) => xs.map((m) => `<li>${esc(m)}</li>`).join('');
@@ -151,17 +162,24 @@ function introHtml(p: PageInput): string[] {
     `<dl class="facts">${p.facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`,
   ];
   if (p.missing.length) {
-    out.push('<div class="box missing" id="missing"><strong>Not in this report (missing inputs):</strong>' +
-      `<ul>${listItems(p.missing)}</ul></div>`);
+    out.push(
+      '<div class="box missing" id="missing"><strong>Not in this report (missing inputs):</strong>' +
+        `<ul>${listItems(p.missing)}</ul></div>`,
+    );
   }
   if (p.warnings.length) {
-    out.push('<div class="box warn" id="warnings"><strong>Warnings about the inputs:</strong>' +
-      `<ul>${listItems(p.warnings)}</ul></div>`);
+    out.push(
+      '<div class="box warn" id="warnings"><strong>Warnings about the inputs:</strong>' +
+        `<ul>${listItems(p.warnings)}</ul></div>`,
+    );
   }
   const contents = p.sections.map((s) => `<li><a href="#${esc(s.id)}">${esc(s.title)}</a></li>`).join('');
   const definitions = '<li><a href="#definitions">Metric definitions</a></li>';
   out.push(`<nav><strong>Contents</strong><ul>${contents}${definitions}</ul></nav>`);
-  const short = p.definitions.slice(0, 3).map(([k, v]) => `<b>${esc(k)}</b>: ${esc(v)}`).join(' ');
+  const short = p.definitions
+    .slice(0, 3)
+    .map(([k, v]) => `<b>${esc(k)}</b>: ${esc(v)}`)
+    .join(' ');
   out.push(`<section id="definitions-short" class="box"><strong>Reading the charts.</strong> ${short}</section>`);
   return out;
 }
@@ -173,10 +191,13 @@ function figureHtml(c: PageChart, interactive: boolean): string {
     `<a href="${esc(c.files.spec)}">Vega-Lite spec</a>`,
   ].join(' · ');
   const mode = interactive && c.vega ? 'interactive' : 'static';
-  const chart = `<div class="chart" data-chart="${esc(c.id)}" data-mode="${mode}" data-rendered="static">` +
+  const chart =
+    `<div class="chart" data-chart="${esc(c.id)}" data-mode="${mode}" data-rendered="static">` +
     `${c.svg.replace(/^<\?xml[^>]*>\s*/, '')}</div>`;
-  return `<figure id="fig-${esc(c.id)}"><h3>${esc(c.title)}</h3>${chart}` +
-    `<figcaption>${esc(c.caption)} <span class="files">(${links})</span></figcaption></figure>`;
+  return (
+    `<figure id="fig-${esc(c.id)}"><h3>${esc(c.title)}</h3>${chart}` +
+    `<figcaption>${esc(c.caption)} <span class="files">(${links})</span></figcaption></figure>`
+  );
 }
 
 function sectionsHtml(p: PageInput): string[] {

@@ -68,13 +68,17 @@ export function experimentLabels(names: readonly string[]): ExperimentLabels {
   const sharedKeys = new Set<string>();
   if (ok.length >= 2) {
     for (const c of ok[0]!) {
-      if (ok.every((p) => p.some((x) => x.key === c.key && x.text === c.text))) sharedKeys.add(`${c.key}\u0000${c.text}`);
+      if (ok.every((p) => p.some((x) => x.key === c.key && x.text === c.text)))
+        sharedKeys.add(`${c.key}\u0000${c.text}`);
     }
   }
   const map = new Map<string, string>();
   names.forEach((n, i) => {
     const p = parsed[i];
-    if (!p) { map.set(n, n); return; }
+    if (!p) {
+      map.set(n, n);
+      return;
+    }
     const kept = p.filter((c) => !sharedKeys.has(`${c.key}\u0000${c.text}`));
     map.set(n, (kept.length ? kept : p).map((c) => c.text).join(LABEL_SEPARATOR));
   });
@@ -83,6 +87,17 @@ export function experimentLabels(names: readonly string[]): ExperimentLabels {
   const count = new Map<string, number>();
   for (const n of new Set(names)) count.set(map.get(n)!, (count.get(map.get(n)!) ?? 0) + 1);
   for (const n of names) if ((count.get(map.get(n)!) ?? 0) > 1) map.set(n, n);
-  const shared = ok.length >= 2 ? ok[0]!.filter((c) => sharedKeys.has(`${c.key}\u0000${c.text}`)).map((c) => c.text).join(LABEL_SEPARATOR) : '';
-  return { label: (n) => map.get(n) ?? n, labels: names.map((n) => map.get(n)!), shared, allParsed: ok.length === names.length };
+  const shared =
+    ok.length >= 2
+      ? ok[0]!
+          .filter((c) => sharedKeys.has(`${c.key}\u0000${c.text}`))
+          .map((c) => c.text)
+          .join(LABEL_SEPARATOR)
+      : '';
+  return {
+    label: (n) => map.get(n) ?? n,
+    labels: names.map((n) => map.get(n)!),
+    shared,
+    allParsed: ok.length === names.length,
+  };
 }

@@ -17,22 +17,43 @@ export const REPORT_SECTIONS = [
 
 /** The metric and method definitions at the foot of the page. */
 export const DEFINITIONS: [string, string][] = [
-  ['NDCG@10', "normalised discounted cumulative gain of the top-10 list against the user's held-out items " +
-    '(binary relevance, DCG = Σ rel_i / log2(i+1), divided by the ideal DCG). 0–1, higher is more accurate. ' +
-    'Mean over all users.'],
-  ['JSD@10', "Jensen–Shannon divergence (log base 2, 0–1) between the user's popularity profile — the share of " +
-    'head / mid / tail items among their training items — and the same shares in the top-10 list. ' +
-    'Lower is better calibrated. Mean over users.'],
-  ['RBO@10', 'rank-biased overlap (extrapolated, p = 0.9) of two top-10 lists of the same user: ' +
-    '1 = identical, 0 = disjoint; top ranks weigh most.'],
-  ['Popularity groups', 'items sorted by popularity (distinct users): head = the most popular items holding 20% of ' +
-    'all interactions, tail = the least popular holding the last 20%, mid = the rest.'],
-  ['User groups', 'users sorted by the head share of their profile: the first 20% are mainstream, ' +
-    'the next 60% diverse, the last 20% niche.'],
-  ['CP', "calibrated-popularity re-ranking of the backbone's top-100 candidates: greedily maximises " +
-    '(1 − λ)·relevance − λ·JSD; λ = 0.1 … 0.9. Costs a re-ranking pass per request.'],
-  ['CaliTune', 'fine-tuning of the backbone with (1 − α)·accuracy loss + α·calibration loss, so its own top-10 ' +
-    'is calibrated: no extra cost at inference. Epochs are selected on validation metrics and reported on test.'],
+  [
+    'NDCG@10',
+    "normalised discounted cumulative gain of the top-10 list against the user's held-out items " +
+      '(binary relevance, DCG = Σ rel_i / log2(i+1), divided by the ideal DCG). 0–1, higher is more accurate. ' +
+      'Mean over all users.',
+  ],
+  [
+    'JSD@10',
+    "Jensen–Shannon divergence (log base 2, 0–1) between the user's popularity profile — the share of " +
+      'head / mid / tail items among their training items — and the same shares in the top-10 list. ' +
+      'Lower is better calibrated. Mean over users.',
+  ],
+  [
+    'RBO@10',
+    'rank-biased overlap (extrapolated, p = 0.9) of two top-10 lists of the same user: ' +
+      '1 = identical, 0 = disjoint; top ranks weigh most.',
+  ],
+  [
+    'Popularity groups',
+    'items sorted by popularity (distinct users): head = the most popular items holding 20% of ' +
+      'all interactions, tail = the least popular holding the last 20%, mid = the rest.',
+  ],
+  [
+    'User groups',
+    'users sorted by the head share of their profile: the first 20% are mainstream, ' +
+      'the next 60% diverse, the last 20% niche.',
+  ],
+  [
+    'CP',
+    "calibrated-popularity re-ranking of the backbone's top-100 candidates: greedily maximises " +
+      '(1 − λ)·relevance − λ·JSD; λ = 0.1 … 0.9. Costs a re-ranking pass per request.',
+  ],
+  [
+    'CaliTune',
+    'fine-tuning of the backbone with (1 − α)·accuracy loss + α·calibration loss, so its own top-10 ' +
+      'is calibrated: no extra cost at inference. Epochs are selected on validation metrics and reported on test.',
+  ],
 ];
 
 /** The page title: "CaliTune report — " and the run folder's name. */
@@ -42,9 +63,11 @@ export function pageTitle(run: string): string {
 
 /** The page subtitle: what is compared on which metrics, and when the page was generated. */
 export function pageSubtitle(d: ReportData, now: Date): string {
-  return 'Calibrated recommendations: the backbone, CP re-ranking and CaliTune fine-tuning compared on ' +
+  return (
+    'Calibrated recommendations: the backbone, CP re-ranking and CaliTune fine-tuning compared on ' +
     `accuracy (NDCG@${d.k}) and popularity calibration (JSD@${d.k}). ` +
-    `Generated ${now.toISOString().slice(0, 19).replace('T', ' ')} UTC.`;
+    `Generated ${now.toISOString().slice(0, 19).replace('T', ' ')} UTC.`
+  );
 }
 
 function dataFact(d: ReportData): [string, string][] {
@@ -59,16 +82,19 @@ function dataFact(d: ReportData): [string, string][] {
 function backboneFact(d: ReportData): [string, string][] {
   const b = d.backbone;
   if (!b) return [];
-  const valid = b.validNdcg?.toFixed(5) ?? '–', test = b.testNdcg?.toFixed(5) ?? '–';
+  const valid = b.validNdcg?.toFixed(5) ?? '–',
+    test = b.testNdcg?.toFixed(5) ?? '–';
   return [['backbone', `${b.model ?? '?'}: valid NDCG@${d.k} ${valid}, test NDCG@${d.k} ${test}`]];
 }
 
 function experimentsFact(d: ReportData): string {
   if (!d.experiments.length) return 'none';
-  return d.experiments.map((e) => {
-    const evaluated = e.epochs.length ? `: ${e.epochs.length} epochs evaluated` : ': not evaluated';
-    return `${e.name}${e.config ? ` (${e.config})` : ''}${evaluated}`;
-  }).join('; ');
+  return d.experiments
+    .map((e) => {
+      const evaluated = e.epochs.length ? `: ${e.epochs.length} epochs evaluated` : ': not evaluated';
+      return `${e.name}${e.config ? ` (${e.config})` : ''}${evaluated}`;
+    })
+    .join('; ');
 }
 
 /**

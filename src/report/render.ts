@@ -18,19 +18,22 @@ export interface RenderedChart {
 
 /** Counts the elements Vega drew inside its data-mark groups (`role-mark`) of an SVG string. */
 export function countSvgMarks(svg: string): { groups: number; elements: number } {
-  let groups = 0, elements = 0;
+  let groups = 0,
+    elements = 0;
   const re = /<g class="mark-(\w+) role-mark[^"]*"[^>]*>/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(svg)) !== null) {
+  for (const m of svg.matchAll(re)) {
     if (m[1] === 'group') continue; // layout groups, not data marks
     if (m[0].endsWith('/>')) continue; // an empty mark group, written self-closed
     // the children up to this group's closing tag (mark groups of these types hold no nested groups
     // except for 'text'/'symbol' which are flat too)
-    const start = re.lastIndex;
+    const start = (m.index ?? 0) + m[0].length;
     const end = svg.indexOf('</g>', start);
     const body = svg.slice(start, end < 0 ? svg.length : end);
     const n = (body.match(/<(path|line|rect|circle|text)\b/g) ?? []).length;
-    if (n > 0) { groups++; elements += n; }
+    if (n > 0) {
+      groups++;
+      elements += n;
+    }
   }
   return { groups, elements };
 }
@@ -46,8 +49,10 @@ export function compactSvg(svg: string): string {
     const r = Math.round(Number(n) * 100) / 100;
     return String(Object.is(r, -0) ? 0 : r);
   };
-  return svg.replace(GEOMETRY_ATTR, (_m, name: string, value: string) =>
-    ` ${name}="${value.replace(/-?\d*\.\d{3,}(?:e-?\d+)?/g, round2)}"`);
+  return svg.replace(
+    GEOMETRY_ATTR,
+    (_m, name: string, value: string) => ` ${name}="${value.replace(/-?\d*\.\d{3,}(?:e-?\d+)?/g, round2)}"`,
+  );
 }
 
 /** Compiles a Vega-Lite spec and renders it to SVG without a browser. */
@@ -62,7 +67,7 @@ export async function renderChart(spec: VlSpec): Promise<RenderedChart> {
   }
 }
 
-let fontWarned = false;
+const fontWarned = false;
 
 /** PNG of an SVG at `scale`× (white background; system fonts, default DejaVu Sans). */
 export function svgToPng(svg: string, scale = 2): Buffer {

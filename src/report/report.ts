@@ -72,29 +72,47 @@ function fsCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
-
 /** Creates OUT and OUT/charts and proves a file can be written there; UserError otherwise. */
 export function ensureWritableDir(dir: string): void {
   const explain = (e: unknown, what: string) => {
     const code = fsCode(e);
-    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-      : code === 'EROFS' ? 'read-only file system'
-        : code === 'ENOTDIR' ? 'a part of the path is a file, not a folder'
-          : code === 'EEXIST' ? 'a file with that name exists'
-            : code === 'ENOSPC' ? 'no space left on the device'
-              : (e as Error).message;
-    return new InputError((n) => `cannot write the report to ${dir}: ${what}: ${why}; choose another folder with ${n.option('outDir')}`,
-      { field: 'outDir' });
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'read-only file system'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is a file, not a folder'
+            : code === 'EEXIST'
+              ? 'a file with that name exists'
+              : code === 'ENOSPC'
+                ? 'no space left on the device'
+                : (e as Error).message;
+    return new InputError(
+      (n) => `cannot write the report to ${dir}: ${what}: ${why}; choose another folder with ${n.option('outDir')}`,
+      { field: 'outDir' },
+    );
   };
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new InputError((n) => `cannot write the report to ${dir}: it is a file, not a folder; choose another folder with ${n.option('outDir')}`,
-      { field: 'outDir' });
+    throw new InputError(
+      (n) =>
+        `cannot write the report to ${dir}: it is a file, not a folder; choose another folder with ${n.option('outDir')}`,
+      { field: 'outDir' },
+    );
   }
-  try { mkdirSync(join(dir, 'charts'), { recursive: true }); } catch (e) { throw explain(e, 'cannot create the folder'); }
+  try {
+    mkdirSync(join(dir, 'charts'), { recursive: true });
+  } catch (e) {
+    throw explain(e, 'cannot create the folder');
+  }
   const probe = join(dir, `.write-test-${process.pid}`);
   try {
     writeFileAtomic(probe, 'ok\n');
-  } catch (e) { throw explain(e, 'cannot create files'); } finally { rmSync(probe, { force: true }); }
+  } catch (e) {
+    throw explain(e, 'cannot create files');
+  } finally {
+    rmSync(probe, { force: true });
+  }
 }
 
 function vegaBundle(): string | undefined {
@@ -125,7 +143,10 @@ export function rboDotExperiments(d: ReportData, max = RBO_DOT_CHARTS): Set<stri
 }
 
 /** A chart and the page section it goes in. */
-interface PlacedChart { def: ChartDef; section: string }
+interface PlacedChart {
+  def: ChartDef;
+  section: string;
+}
 
 /** Everything the page shows, before rendering. */
 interface ReportContent {
@@ -141,8 +162,8 @@ interface ReportContent {
 /** The trade-off chart (when any JSD was measured) and the per-group one (when groups were). */
 function tradeoffCharts(d: ReportData): PlacedChart[] {
   if (!d.base) return [];
-  const hasJsd = d.base.jsd !== null || d.cp.some((c) => c.m.jsd !== null) ||
-    d.experiments.some((e) => e.epochs.length);
+  const hasJsd =
+    d.base.jsd !== null || d.cp.some((c) => c.m.jsd !== null) || d.experiments.some((e) => e.epochs.length);
   if (!hasJsd) return [];
   const metricSets = [d.base, ...d.cp.map((c) => c.m), ...d.experiments.flatMap((e) => e.epochs.map((x) => x.m))];
   const anyGroup = metricSets.some((m) => m && m.jsdGroup.some((x) => x !== null));
@@ -194,9 +215,18 @@ function collectContent(run: string, d: ReportData): ReportContent {
   return { charts, tables, comparisons: perExperiment.comparisons, perUserFiles: perExperiment.perUserFiles, findings };
 }
 
-interface RenderedCharts { page: PageChart[]; info: ReportChartInfo[]; written: string[] }
+interface RenderedCharts {
+  page: PageChart[];
+  info: ReportChartInfo[];
+  written: string[];
+}
 
-interface RenderSettings { outDir: string; pngScale?: number; log: (line: string) => void; warnings: string[] }
+interface RenderSettings {
+  outDir: string;
+  pngScale?: number;
+  log: (line: string) => void;
+  warnings: string[];
+}
 
 /** Renders one chart and writes its SVG, Vega-Lite spec and PNG (when asked) to OUT/charts. */
 async function renderAndWrite({ def, section }: PlacedChart, s: RenderSettings, out: RenderedCharts): Promise<void> {
@@ -219,12 +249,23 @@ async function renderAndWrite({ def, section }: PlacedChart, s: RenderSettings, 
   const rel = (p: string) => relative(s.outDir, p).split('\\').join('/');
   const files = { svg: rel(svgPath), spec: rel(specPath), ...(pngPath ? { png: rel(pngPath) } : {}) };
   out.page.push({
-    id: def.id, title: def.title, caption: def.caption, section, svg: r.svg,
-    ...(def.interactive ? { vega: r.vega } : {}), files,
+    id: def.id,
+    title: def.title,
+    caption: def.caption,
+    section,
+    svg: r.svg,
+    ...(def.interactive ? { vega: r.vega } : {}),
+    files,
   });
   out.info.push({
-    id: def.id, title: def.title, svg: svgPath, ...(pngPath ? { png: pngPath } : {}), spec: specPath,
-    markGroups: r.marks.groups, markElements: r.marks.elements, interactive: def.interactive,
+    id: def.id,
+    title: def.title,
+    svg: svgPath,
+    ...(pngPath ? { png: pngPath } : {}),
+    spec: specPath,
+    markGroups: r.marks.groups,
+    markElements: r.marks.elements,
+    interactive: def.interactive,
   });
 }
 
@@ -236,8 +277,13 @@ async function renderCharts(charts: PlacedChart[], s: RenderSettings): Promise<R
 
 /** Writes OUT/index.html; returns its path. Without vega.min.js the page is static (a warning). */
 function writePage(
-  run: string, outDir: string, d: ReportData, content: ReportContent, charts: PageChart[],
-  opts: WriteReportOptions, now: Date,
+  run: string,
+  outDir: string,
+  d: ReportData,
+  content: ReportContent,
+  charts: PageChart[],
+  opts: WriteReportOptions,
+  now: Date,
 ): string {
   const inSection = (id: string) =>
     charts.some((c) => c.section === id) || content.tables.some((t) => t.section === id);
@@ -250,7 +296,11 @@ function writePage(
     subtitle: pageSubtitle(d, now),
     facts: pageFacts(run, d, content.perUserFiles),
     sections: REPORT_SECTIONS.filter((s) => inSection(s.id)),
-    charts, tables: content.tables, missing: d.missing, warnings: d.warnings, definitions: DEFINITIONS,
+    charts,
+    tables: content.tables,
+    missing: d.missing,
+    warnings: d.warnings,
+    definitions: DEFINITIONS,
     ...(vegaJs ? { vegaJs } : {}),
   });
   const index = join(outDir, 'index.html');
@@ -260,7 +310,9 @@ function writePage(
 
 /** Writes the report of a run to `outDir` (default RUN/report); see the module comment for the layout. */
 export async function writeReport(
-  run: string, outDir: string = runPaths(run).report, opts: WriteReportOptions = {},
+  run: string,
+  outDir: string = runPaths(run).report,
+  opts: WriteReportOptions = {},
 ): Promise<WriteReportResult> {
   const scale = opts.pngScale ?? 2;
   if (!(scale > 0 && scale <= 8)) throw new UserError(`PNG scale must be in (0, 8], got ${scale}`);
@@ -274,13 +326,19 @@ export async function writeReport(
   const rendered = await renderCharts(content.charts, settings);
   const now = new Date();
   const index = writePage(run, outDir, d, content, rendered.page, opts, now);
-  const summary = `${rendered.page.length} chart(s), ${content.tables.length} table block(s)` +
+  const summary =
+    `${rendered.page.length} chart(s), ${content.tables.length} table block(s)` +
     (missing.length ? `, ${missing.length} missing input(s)` : '') +
     (warnings.length ? `, ${warnings.length} warning(s)` : '');
   const { findings } = content;
   writeJsonAtomic(join(outDir, 'report.json'), {
-    created: now.toISOString(), run: resolve(run), index,
-    charts: rendered.info, comparisons: content.comparisons, missing, warnings,
+    created: now.toISOString(),
+    run: resolve(run),
+    index,
+    charts: rendered.info,
+    comparisons: content.comparisons,
+    missing,
+    warnings,
     findings: { sentences: findings.sentences, rows: findings.rows, epochs_above_cp: findings.epochsAhead },
   });
   return { index, charts: rendered.written, chartInfo: rendered.info, warnings, missing, findings, summary };

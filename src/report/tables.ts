@@ -14,13 +14,24 @@ const orNull = (x: number | null | undefined) => (x === null || x === undefined 
 function metricsRows(d: ReportData): { head: string[]; rows: Cell[][] } {
   const g = d.userGroupNames.slice(0, 3);
   const head = [
-    'method', 'selection', `valid NDCG@${d.k}`, `test-list JSD@${d.k}`,
-    `${d.split} NDCG@${d.k}`, `${d.split} JSD@${d.k}`,
-    ...g.map((x) => `NDCG ${x}`), ...g.map((x) => `JSD ${x}`),
+    'method',
+    'selection',
+    `valid NDCG@${d.k}`,
+    `test-list JSD@${d.k}`,
+    `${d.split} NDCG@${d.k}`,
+    `${d.split} JSD@${d.k}`,
+    ...g.map((x) => `NDCG ${x}`),
+    ...g.map((x) => `JSD ${x}`),
   ];
   const row = (name: string, sel: string, m: MetricSet, v?: [number | null, number | null]): Cell[] => [
-    name, sel, orNull(v?.[0]), orNull(v?.[1]), m.ndcg, m.jsd,
-    ...g.map((_, i) => m.ndcgGroup[i] ?? null), ...g.map((_, i) => m.jsdGroup[i] ?? null),
+    name,
+    sel,
+    orNull(v?.[0]),
+    orNull(v?.[1]),
+    m.ndcg,
+    m.jsd,
+    ...g.map((_, i) => m.ndcgGroup[i] ?? null),
+    ...g.map((_, i) => m.jsdGroup[i] ?? null),
   ];
   const rows: Cell[][] = [];
   if (d.base) {
@@ -56,11 +67,17 @@ function improvementHtml(d: ReportData, e: ExperimentData, pu: PerUserComparison
     return r ? { ndcg: r.ndcg, jsd: r.jsd, head: r.headItems } : undefined;
   };
   const base = pick('base_recommendations');
-  const cal = pick(`finetuned_epoch_${pu.epoch}`), cp = pick(`postprocessed_${pu.lambda}`);
+  const cal = pick(`finetuned_epoch_${pu.epoch}`),
+    cp = pick(`postprocessed_${pu.lambda}`);
   if (!base || !cal || !cp) return [];
   const tabs = improvementTables({
-    base, calitune: cal, cp, userGroup: pu.userGroup, groupNames: d.userGroupNames.slice(0, 3),
-    calituneLabel: `${e.name} epoch ${pu.epoch}`, cpLabel: `CP λ=${pu.lambda}`,
+    base,
+    calitune: cal,
+    cp,
+    userGroup: pu.userGroup,
+    groupNames: d.userGroupNames.slice(0, 3),
+    calituneLabel: `${e.name} epoch ${pu.epoch}`,
+    cpLabel: `CP λ=${pu.lambda}`,
   });
   return [tabs.seedMetrics, tabs.seedHead, tabs.vsBase.calitune, tabs.vsBase.cp].map((x) => tableHtml(x));
 }
@@ -69,7 +86,8 @@ function improvementHtml(d: ReportData, e: ExperimentData, pu: PerUserComparison
 export function improvementTable(d: ReportData, e: ExperimentData, pu: PerUserComparison): PageTable | undefined {
   const html = improvementHtml(d, e, pu);
   if (!html.length) return undefined;
-  const heading = `<h3>${e.name}: epoch ${pu.epoch} (selected on validation, ${pu.mode}) ` +
+  const heading =
+    `<h3>${e.name}: epoch ${pu.epoch} (selected on validation, ${pu.mode}) ` +
     `vs CP λ ${pu.lambda} (closest JSD@${d.k})</h3>`;
   return { section: 'tables', title: e.name, html: heading + html.join('\n') };
 }
@@ -78,7 +96,8 @@ export function improvementTable(d: ReportData, e: ExperimentData, pu: PerUserCo
 export function findingsTable(findings: Findings): PageTable | undefined {
   if (!findings.sentences.length) return undefined;
   const items = findings.sentences.map((s) => `<li>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</li>`).join('');
-  const html = '<div class="box"><strong>Where CaliTune stands against CP</strong> ' +
+  const html =
+    '<div class="box"><strong>Where CaliTune stands against CP</strong> ' +
     "(CP's NDCG interpolated along its curve at CaliTune's JSD; the backbone counts as λ = 0):" +
     `<ul>${items}</ul></div>`;
   return { section: 'tradeoff', title: 'findings', html };

@@ -12,7 +12,23 @@ function run(task: CpWorkerTask): CpWorkerReply {
   const scratch = cpScratch(G, m);
   const lists = task.lambdas.map((lambda) => {
     const out = new Int32Array((u1 - u0) * n);
-    cpRerankRange(task.candIds, task.candScores, u0, m, task.itemGroup, task.targets, u0, G, lambda, n, u0, u1, out, u0, scratch);
+    cpRerankRange(
+      task.candIds,
+      task.candScores,
+      u0,
+      m,
+      task.itemGroup,
+      task.targets,
+      u0,
+      G,
+      lambda,
+      n,
+      u0,
+      u1,
+      out,
+      u0,
+      scratch,
+    );
     return out;
   });
   return { ok: true, lists };

@@ -74,11 +74,13 @@ export interface CpResult {
 
 /** Sets −∞ for user 0, item 0 and every (u, i) present in one of the mask matrices. */
 export function maskScores(scores: Float32Array, nUsers: number, nItems: number, masks: readonly Csr[]): void {
-  if (scores.length !== nUsers * nItems) throw new UserError(`scores have ${scores.length} entries, expected ${nUsers}×${nItems}`);
+  if (scores.length !== nUsers * nItems)
+    throw new UserError(`scores have ${scores.length} entries, expected ${nUsers}×${nItems}`);
   scores.fill(-Infinity, 0, nItems);
   for (let u = 0; u < nUsers; u++) scores[u * nItems] = -Infinity;
   for (const m of masks) {
-    if (m.nRows !== nUsers || m.nCols !== nItems) throw new UserError(`mask is ${m.nRows}×${m.nCols}, scores ${nUsers}×${nItems}`);
+    if (m.nRows !== nUsers || m.nCols !== nItems)
+      throw new UserError(`mask is ${m.nRows}×${m.nCols}, scores ${nUsers}×${nItems}`);
     for (let u = 0; u < nUsers; u++) {
       const off = u * nItems;
       for (let k = m.indptr[u]!; k < m.indptr[u + 1]!; k++) scores[off + m.indices[k]!] = -Infinity;
@@ -94,7 +96,10 @@ export function minMaxNormalizeFinite(scores: Float32Array): { min: number; max:
   let min = Infinity;
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i]!;
-    if (Number.isNaN(s)) { scores[i] = -Infinity; continue; }
+    if (Number.isNaN(s)) {
+      scores[i] = -Infinity;
+      continue;
+    }
     if (s > -Infinity && s < min) min = s;
   }
   if (min === Infinity) throw new UserError('no finite score to normalise (every item is masked)');
@@ -102,7 +107,11 @@ export function minMaxNormalizeFinite(scores: Float32Array): { min: number; max:
   let max = -Infinity;
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i]!;
-    if (s > -Infinity) { const v = Math.fround(s - min); scores[i] = v; if (v > max) max = v; }
+    if (s > -Infinity) {
+      const v = Math.fround(s - min);
+      scores[i] = v;
+      if (v > max) max = v;
+    }
   }
   if (max > 0) for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! / max; // stored as float32
   return { min, max };
@@ -110,7 +119,8 @@ export function minMaxNormalizeFinite(scores: Float32Array): { min: number; max:
 
 /** Top-m candidates per user of already-normalised masked scores (ties: lower item id first). */
 export function topCandidates(scores: Float32Array, nUsers: number, nItems: number, m: number): CpCandidates {
-  if (scores.length !== nUsers * nItems) throw new UserError(`scores have ${scores.length} entries, expected ${nUsers}×${nItems}`);
+  if (scores.length !== nUsers * nItems)
+    throw new UserError(`scores have ${scores.length} entries, expected ${nUsers}×${nItems}`);
   const ids = topkRows(scores, nUsers, nItems, m);
   const cs = new Float32Array(nUsers * m).fill(-Infinity);
   for (let u = 0; u < nUsers; u++) {
@@ -123,7 +133,12 @@ export function topCandidates(scores: Float32Array, nUsers: number, nItems: numb
 }
 
 /** Masked scores → normalised copy → top-m candidates (docs/numeric-contract.md §11 steps 1–2). */
-export function prepareCpCandidates(maskedScores: Float32Array, nUsers: number, nItems: number, m: number): CpCandidates {
+export function prepareCpCandidates(
+  maskedScores: Float32Array,
+  nUsers: number,
+  nItems: number,
+  m: number,
+): CpCandidates {
   const s = Float32Array.from(maskedScores);
   minMaxNormalizeFinite(s);
   return topCandidates(s, nUsers, nItems, m);
@@ -131,8 +146,12 @@ export function prepareCpCandidates(maskedScores: Float32Array, nUsers: number, 
 
 /** KL(a‖b) with the normalised-ε treatment, a and b given as float32-valued arrays of length G. */
 function klNormEps(a: Float64Array, b: Float64Array, G: number): number {
-  let sa = 0, sb = 0;
-  for (let g = 0; g < G; g++) { sa += a[g]! + CP_EPS; sb += b[g]! + CP_EPS; }
+  let sa = 0,
+    sb = 0;
+  for (let g = 0; g < G; g++) {
+    sa += a[g]! + CP_EPS;
+    sb += b[g]! + CP_EPS;
+  }
   let kl = 0;
   for (let g = 0; g < G; g++) {
     const x = (a[g]! + CP_EPS) / sa;
@@ -143,13 +162,26 @@ function klNormEps(a: Float64Array, b: Float64Array, G: number): number {
 }
 
 /** Scratch buffers for one thread. */
-export interface CpScratch { p: Float64Array; q: Float64Array; mid: Float64Array; jsd: Float64Array; counts: Int32Array; used: Uint8Array; groups: Int32Array }
+export interface CpScratch {
+  p: Float64Array;
+  q: Float64Array;
+  mid: Float64Array;
+  jsd: Float64Array;
+  counts: Int32Array;
+  used: Uint8Array;
+  groups: Int32Array;
+}
 
 /** Scratch buffers for G groups and m candidates. */
 export function cpScratch(G: number, m: number): CpScratch {
   return {
-    p: new Float64Array(G), q: new Float64Array(G), mid: new Float64Array(G), jsd: new Float64Array(G),
-    counts: new Int32Array(G), used: new Uint8Array(m), groups: new Int32Array(m),
+    p: new Float64Array(G),
+    q: new Float64Array(G),
+    mid: new Float64Array(G),
+    jsd: new Float64Array(G),
+    counts: new Int32Array(G),
+    used: new Uint8Array(m),
+    groups: new Int32Array(m),
   };
 }
 
@@ -170,7 +202,9 @@ function jsdForCounts(s: CpScratch, G: number, len: number): number {
 /** Normalised-ε JSD of two distributions (exported for tests). */
 export function jsdNormalizedEps(P: ArrayLike<number>, Q: ArrayLike<number>): number {
   const G = P.length;
-  const a = Float64Array.from(P), b = Float64Array.from(Q), m = new Float64Array(G);
+  const a = Float64Array.from(P),
+    b = Float64Array.from(Q),
+    m = new Float64Array(G);
   for (let g = 0; g < G; g++) m[g] = 0.5 * (a[g]! + b[g]!);
   return 0.5 * (klNormEps(a, m, G) + klNormEps(b, m, G));
 }
@@ -184,9 +218,21 @@ function validateLambda(l: number): void {
  * `candIds`/`candScores` rows are indexed by (u − candRow0).
  */
 export function cpRerankRange(
-  candIds: Int32Array, candScores: Float32Array, candRow0: number, m: number,
-  itemGroup: Int32Array, targets: Float64Array, targetRow0: number, G: number,
-  lambda: number, n: number, u0: number, u1: number, out: Int32Array, outRow0: number, scratch?: CpScratch,
+  candIds: Int32Array,
+  candScores: Float32Array,
+  candRow0: number,
+  m: number,
+  itemGroup: Int32Array,
+  targets: Float64Array,
+  targetRow0: number,
+  G: number,
+  lambda: number,
+  n: number,
+  u0: number,
+  u1: number,
+  out: Int32Array,
+  outRow0: number,
+  scratch?: CpScratch,
 ): void {
   validateLambda(lambda);
   const s = scratch ?? cpScratch(G, m);
@@ -201,7 +247,10 @@ export function cpRerankRange(
     let avail = 0;
     while (avail < m && candIds[cOff + avail]! >= 0) avail++;
     let pSum = 0;
-    for (let g = 0; g < G; g++) { p[g] = Math.fround(targets[tOff + g]!); pSum += p[g]!; }
+    for (let g = 0; g < G; g++) {
+      p[g] = Math.fround(targets[tOff + g]!);
+      pSum += p[g]!;
+    }
     if (pSum === 0) {
       // No target (no train items): plain top-n.
       for (let t = 0; t < n && t < avail; t++) out[outOff + t] = candIds[cOff + t]!;
@@ -223,11 +272,15 @@ export function cpRerankRange(
         jsd[g] = lambda * jsdForCounts(s, G, len);
         counts[g]!--;
       }
-      let best = -Infinity, bestC = -1;
+      let best = -Infinity,
+        bestC = -1;
       for (let c = 0; c < avail; c++) {
         if (used[c]) continue;
         const util = wRel * Math.fround(rel + candScores[cOff + c]!) - jsd[groups[c]!]!;
-        if (util > best) { best = util; bestC = c; }
+        if (util > best) {
+          best = util;
+          bestC = c;
+        }
       }
       if (bestC < 0) break;
       used[bestC] = 1;
@@ -242,22 +295,27 @@ function resolveCandidates(opts: CpOptions, m: number): CpCandidates {
   if (opts.candidates) {
     const c = opts.candidates;
     if (c.m < m) throw new UserError(`candidates hold ${c.m} per user, fewer than m = ${m}`);
-    if (c.ids.length !== c.nUsers * c.m || c.scores.length !== c.nUsers * c.m) throw new UserError('candidate arrays do not match nUsers × m');
+    if (c.ids.length !== c.nUsers * c.m || c.scores.length !== c.nUsers * c.m)
+      throw new UserError('candidate arrays do not match nUsers × m');
     return c;
   }
-  if (!opts.scores || opts.nItems === undefined) throw new UserError('cpRerank needs either scores (+ nItems) or candidates');
+  if (!opts.scores || opts.nItems === undefined)
+    throw new UserError('cpRerank needs either scores (+ nItems) or candidates');
   const nUsers = opts.scores.length / opts.nItems;
-  if (!Number.isInteger(nUsers)) throw new UserError(`scores length ${opts.scores.length} is not a multiple of nItems ${opts.nItems}`);
+  if (!Number.isInteger(nUsers))
+    throw new UserError(`scores length ${opts.scores.length} is not a multiple of nItems ${opts.nItems}`);
   return prepareCpCandidates(opts.scores, nUsers, opts.nItems, m);
 }
 
 function validate(opts: CpOptions): { m: number; n: number } {
-  const m = opts.m ?? 100, n = opts.n ?? 10;
+  const m = opts.m ?? 100,
+    n = opts.n ?? 10;
   if (!Number.isInteger(n) || n < 1) throw new UserError(`CP list length n must be a positive integer, got ${n}`);
   if (!Number.isInteger(m) || m < n) throw new UserError(`CP needs m ≥ n (m = ${m}, n = ${n})`);
   if (opts.lambdas.length === 0) throw new UserError('CP needs at least one λ');
   for (const l of opts.lambdas) validateLambda(l);
-  if (!Number.isInteger(opts.nGroups) || opts.nGroups < 1) throw new UserError(`nGroups must be a positive integer, got ${opts.nGroups}`);
+  if (!Number.isInteger(opts.nGroups) || opts.nGroups < 1)
+    throw new UserError(`nGroups must be a positive integer, got ${opts.nGroups}`);
   return { m, n };
 }
 
@@ -269,7 +327,23 @@ export function cpRerankSync(opts: CpOptions): CpResult {
   const scratch = cpScratch(opts.nGroups, c.m);
   const lists = opts.lambdas.map((lambda) => {
     const out = new Int32Array(c.nUsers * n);
-    cpRerankRange(c.ids, c.scores, 0, c.m, opts.itemGroup, opts.targets, 0, opts.nGroups, lambda, n, 0, c.nUsers, out, 0, scratch);
+    cpRerankRange(
+      c.ids,
+      c.scores,
+      0,
+      c.m,
+      opts.itemGroup,
+      opts.targets,
+      0,
+      opts.nGroups,
+      lambda,
+      n,
+      0,
+      c.nUsers,
+      out,
+      0,
+      scratch,
+    );
     return out;
   });
   return { lambdas: [...opts.lambdas], lists, n, workersUsed: 0 };
@@ -283,12 +357,24 @@ function checkTargets(opts: CpOptions, nUsers: number): void {
 
 /** Message a worker receives (see cp-worker.ts). */
 export interface CpWorkerTask {
-  u0: number; u1: number; m: number; n: number; G: number;
-  candIds: Int32Array; candScores: Float32Array; targets: Float64Array; itemGroup: Int32Array;
+  u0: number;
+  u1: number;
+  m: number;
+  n: number;
+  G: number;
+  candIds: Int32Array;
+  candScores: Float32Array;
+  targets: Float64Array;
+  itemGroup: Int32Array;
   lambdas: number[];
 }
 /** A worker's answer: the lists of its users per λ, or the error. */
-export interface CpWorkerReply { ok: boolean; lists?: Int32Array[]; error?: string; userError?: boolean }
+export interface CpWorkerReply {
+  ok: boolean;
+  lists?: Int32Array[];
+  error?: string;
+  userError?: boolean;
+}
 
 /** Work below this many user×λ greedy runs stays in this thread (worker start-up costs more). */
 const AUTO_WORKER_THRESHOLD = 20_000;
@@ -312,28 +398,43 @@ export async function cpRerank(opts: CpOptions): Promise<CpResult> {
   const url = new URL('./cp-worker.js', import.meta.url);
   const jobs: Promise<{ u0: number; lists: Int32Array[] }>[] = [];
   for (let w = 0; w < workers; w++) {
-    const u0 = w * per, u1 = Math.min(c.nUsers, u0 + per);
+    const u0 = w * per,
+      u1 = Math.min(c.nUsers, u0 + per);
     if (u0 >= u1) break;
     const task: CpWorkerTask = {
-      u0, u1, m: c.m, n, G,
+      u0,
+      u1,
+      m: c.m,
+      n,
+      G,
       candIds: c.ids.slice(u0 * c.m, u1 * c.m),
       candScores: c.scores.slice(u0 * c.m, u1 * c.m),
       targets: opts.targets.slice(u0 * G, u1 * G),
       itemGroup: opts.itemGroup,
       lambdas: [...opts.lambdas],
     };
-    jobs.push(new Promise((resolve, reject) => {
-      const worker = new Worker(url, { workerData: task });
-      let done = false;
-      worker.once('message', (r: CpWorkerReply) => {
-        done = true;
-        void worker.terminate();
-        if (r.ok && r.lists) resolve({ u0, lists: r.lists });
-        else reject(r.userError ? new UserError(r.error ?? 'CP worker failed') : new Error(r.error ?? 'CP worker failed'));
-      });
-      worker.once('error', (e) => { done = true; reject(e); });
-      worker.once('exit', (code) => { if (!done) reject(new Error(`CP worker exited with code ${code}`)); });
-    }));
+    jobs.push(
+      new Promise((resolve, reject) => {
+        const worker = new Worker(url, { workerData: task });
+        let done = false;
+        worker.once('message', (r: CpWorkerReply) => {
+          done = true;
+          void worker.terminate();
+          if (r.ok && r.lists) resolve({ u0, lists: r.lists });
+          else
+            reject(
+              r.userError ? new UserError(r.error ?? 'CP worker failed') : new Error(r.error ?? 'CP worker failed'),
+            );
+        });
+        worker.once('error', (e) => {
+          done = true;
+          reject(e);
+        });
+        worker.once('exit', (code) => {
+          if (!done) reject(new Error(`CP worker exited with code ${code}`));
+        });
+      }),
+    );
   }
   const parts = await Promise.all(jobs);
   const lists = opts.lambdas.map(() => new Int32Array(c.nUsers * n));

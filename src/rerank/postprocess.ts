@@ -33,12 +33,14 @@ export function lambdaKey(lambda: number): string {
 export function validateCpSettings(lambdas: readonly number[], m: number, n: number, nItems?: number): void {
   const fail = (field: string, message: (names: Naming) => string) => new InputError(message, { field });
   if (lambdas.length === 0) throw fail('lambdas', (o) => `${o.option('lambdas')} needs at least one value`);
-  for (const l of lambdas) if (!(l >= 0 && l <= 1)) throw fail('lambdas', (o) => `${o.option('lambdas')}: λ must be in [0, 1], got ${l}`);
+  for (const l of lambdas)
+    if (!(l >= 0 && l <= 1)) throw fail('lambdas', (o) => `${o.option('lambdas')}: λ must be in [0, 1], got ${l}`);
   if (new Set(lambdas.map(lambdaKey)).size !== lambdas.length) {
     throw fail('lambdas', (o) => `${o.option('lambdas')} has duplicates: ${lambdas.join(',')}`);
   }
   if (!Number.isInteger(n) || n < 1) throw fail('n', (o) => `${o.option('n')} must be a positive integer, got ${n}`);
-  if (!Number.isInteger(m) || m < n) throw fail('m', (o) => `${o.option('m')} (${m}) must be an integer ≥ ${o.option('n')} (${n})`);
+  if (!Number.isInteger(m) || m < n)
+    throw fail('m', (o) => `${o.option('m')} (${m}) must be an integer ≥ ${o.option('n')} (${n})`);
   if (nItems !== undefined && n > nItems - 1) {
     throw fail('n', (o) => `${o.option('n')} ${n} is more than the ${nItems - 1} items of the dataset`);
   }
@@ -48,22 +50,35 @@ export function validateCpSettings(lambdas: readonly number[], m: number, n: num
  * CP candidates for both modes from a model, blockwise (see the file comment). Row 0 (the
  * padding user) has no candidates. `m` is capped at the number of items.
  */
-export function cpCandidatesFromModel(model: Recommender, ds: SplitDataset, m: number, modes: readonly CpMode[], blockRows = 256): Record<CpMode, CpCandidates | undefined> {
-  const nU = ds.nUsers, nI = ds.nItems;
+export function cpCandidatesFromModel(
+  model: Recommender,
+  ds: SplitDataset,
+  m: number,
+  modes: readonly CpMode[],
+  blockRows = 256,
+): Record<CpMode, CpCandidates | undefined> {
+  const nU = ds.nUsers,
+    nI = ds.nItems;
   const mm = Math.min(m, nI);
   const users = new Int32Array(nU - 1);
   for (let i = 0; i < users.length; i++) users[i] = i + 1;
-  const scorer = (ub: Int32Array, out: Float32Array) => { model.scoreAll(ub, out); };
+  const scorer = (ub: Int32Array, out: Float32Array) => {
+    model.scoreAll(ub, out);
+  };
   const valid = ds.valid;
   // pass 1: ranges. The block from scoreTopKWith is train-masked (valid-time); test-time also masks valid items.
-  const lo = { valid: Infinity, test: Infinity }, hi = { valid: -Infinity, test: -Infinity };
+  const lo = { valid: Infinity, test: Infinity },
+    hi = { valid: -Infinity, test: -Infinity };
   const isValidItem = new Uint8Array(nI);
-  const markValid = (u: number, on: number) => { for (let q = valid.indptr[u]!; q < valid.indptr[u + 1]!; q++) isValidItem[valid.indices[q]!] = on; };
+  const markValid = (u: number, on: number) => {
+    for (let q = valid.indptr[u]!; q < valid.indptr[u + 1]!; q++) isValidItem[valid.indices[q]!] = on;
+  };
   scoreTopKWith(scorer, nI, users, 0, [ds.train], {
     blockRows,
     onBlock: (ub, sb) => {
       for (let r = 0; r < ub.length; r++) {
-        const u = ub[r]!, off = r * nI;
+        const u = ub[r]!,
+          off = r * nI;
         markValid(u, 1);
         for (let i = 0; i < nI; i++) {
           let s = sb[off + i]!;
@@ -83,7 +98,8 @@ export function cpCandidatesFromModel(model: Recommender, ds: SplitDataset, m: n
   const out: Record<CpMode, CpCandidates | undefined> = { valid: undefined, test: undefined };
   const bufs: Partial<Record<CpMode, { ids: Int32Array; scores: Float32Array; min: number; max: number }>> = {};
   for (const mode of modes) {
-    if (lo[mode] === Infinity) throw new UserError(`no finite score to normalise for ${mode}-time CP lists (every item is masked)`);
+    if (lo[mode] === Infinity)
+      throw new UserError(`no finite score to normalise for ${mode}-time CP lists (every item is masked)`);
     const min = lo[mode];
     const max = Math.fround(hi[mode] - min);
     bufs[mode] = { ids: new Int32Array(nU * mm).fill(-1), scores: new Float32Array(nU * mm).fill(-Infinity), min, max };
@@ -98,11 +114,15 @@ export function cpCandidatesFromModel(model: Recommender, ds: SplitDataset, m: n
         const buf = bufs[mode]!;
         const nb = norm.subarray(0, b * nI);
         for (let r = 0; r < b; r++) {
-          const u = ub[r]!, off = r * nI;
+          const u = ub[r]!,
+            off = r * nI;
           if (mode === 'test') markValid(u, 1);
           for (let i = 0; i < nI; i++) {
             const s = sb[off + i]!;
-            if (!(s > -Infinity) || (mode === 'test' && isValidItem[i])) { nb[off + i] = -Infinity; continue; }
+            if (!(s > -Infinity) || (mode === 'test' && isValidItem[i])) {
+              nb[off + i] = -Infinity;
+              continue;
+            }
             const v = Math.fround(s - buf.min);
             nb[off + i] = buf.max > 0 ? v / buf.max : v;
           }
@@ -114,7 +134,10 @@ export function cpCandidatesFromModel(model: Recommender, ds: SplitDataset, m: n
           const row = (r0 + r + 1) * mm; // users[r0 + r] = r0 + r + 1
           for (let j = 0; j < mm; j++) {
             const id = tb[r * mm + j]!;
-            if (id >= 0 && nb[r * nI + id]! > -Infinity) { buf.ids[row + j] = id; buf.scores[row + j] = nb[r * nI + id]!; }
+            if (id >= 0 && nb[r * nI + id]! > -Infinity) {
+              buf.ids[row + j] = id;
+              buf.scores[row + j] = nb[r * nI + id]!;
+            }
           }
         }
       }
@@ -147,7 +170,13 @@ export interface PostprocessSummary {
   n: number;
   modes: CpMode[];
   workers_used: number;
-  seconds: { candidates: number; rerank: Record<CpMode, number>; per_lambda: Record<CpMode, number>; write: number; total: number };
+  seconds: {
+    candidates: number;
+    rerank: Record<CpMode, number>;
+    per_lambda: Record<CpMode, number>;
+    write: number;
+    total: number;
+  };
   users: number;
   files: Record<string, Record<CpMode, string>>;
 }
@@ -161,7 +190,11 @@ export interface CpListsResult {
 }
 
 /** CP re-ranking of a model's lists for every λ and mode (the settings checked first). */
-export async function computeCpLists(model: Recommender, ds: SplitDataset, o: PostprocessOptions): Promise<CpListsResult> {
+export async function computeCpLists(
+  model: Recommender,
+  ds: SplitDataset,
+  o: PostprocessOptions,
+): Promise<CpListsResult> {
   validateCpSettings(o.lambdas, o.m, o.n, ds.nItems);
   const modes = [...(o.modes ?? (['test', 'valid'] as CpMode[]))];
   const t0 = performance.now();
@@ -173,8 +206,14 @@ export async function computeCpLists(model: Recommender, ds: SplitDataset, o: Po
   for (const mode of modes) {
     const t = performance.now();
     const r = await cpRerank({
-      candidates: cands[mode]!, itemGroup: o.itemGroup, targets: o.targets, nGroups: o.nGroups,
-      lambdas: o.lambdas, m: Math.min(o.m, cands[mode]!.m), n: o.n, workers: o.workers,
+      candidates: cands[mode]!,
+      itemGroup: o.itemGroup,
+      targets: o.targets,
+      nGroups: o.nGroups,
+      lambdas: o.lambdas,
+      m: Math.min(o.m, cands[mode]!.m),
+      n: o.n,
+      workers: o.workers,
     });
     rerankS[mode] = (performance.now() - t) / 1000;
     workersUsed = Math.max(workersUsed, r.workersUsed);
@@ -184,7 +223,14 @@ export async function computeCpLists(model: Recommender, ds: SplitDataset, o: Po
 }
 
 /** The summary of a postprocess run (`files`: λ key → mode → path of the stored list). */
-export function postprocessSummary(o: PostprocessOptions, r: CpListsResult, files: PostprocessSummary['files'], writeS: number, totalS: number, nUsers: number): PostprocessSummary {
+export function postprocessSummary(
+  o: PostprocessOptions,
+  r: CpListsResult,
+  files: PostprocessSummary['files'],
+  writeS: number,
+  totalS: number,
+  nUsers: number,
+): PostprocessSummary {
   const rerankS = r.seconds.rerank;
   return {
     format_version: 1,

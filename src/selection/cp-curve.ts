@@ -26,7 +26,9 @@ export function cpCurve(
 ): CpCurve {
   const all = [...(backbone ? [{ lambda: 0, ...backbone }] : []), ...cp];
   const finite = all.filter((p): p is CurvePoint => isFiniteNumber(p.ndcg) && isFiniteNumber(p.jsd));
-  return finite.map((p) => ({ lambda: p.lambda, ndcg: p.ndcg, jsd: p.jsd })).sort((a, b) => a.jsd - b.jsd || a.lambda - b.lambda);
+  return finite
+    .map((p) => ({ lambda: p.lambda, ndcg: p.ndcg, jsd: p.jsd }))
+    .sort((a, b) => a.jsd - b.jsd || a.lambda - b.lambda);
 }
 
 function isFiniteNumber(x: number | null): x is number {
@@ -103,7 +105,10 @@ export function closestCpLambda(cp: Readonly<Record<string, { jsd: number | null
   let bestDistance = Infinity;
   for (const lambda of Object.keys(cp).sort((a, b) => Number(a) - Number(b))) {
     const d = Math.abs((cp[lambda]?.jsd ?? Number.NaN) - jsd);
-    if (d < bestDistance) { bestDistance = d; best = lambda; }
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = lambda;
+    }
   }
   return best;
 }

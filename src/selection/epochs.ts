@@ -37,9 +37,18 @@ export function selectEpochs<T extends EpochPoint>(points: readonly T[]): EpochS
     if (Number.isFinite(p.jsd) && (bestJsd === null || p.jsd < bestJsd.jsd)) bestJsd = p;
     if (Number.isFinite(t) && (bestTrade === null || t > (bestTrade.tradeoff ?? Number.NaN))) bestTrade = p;
     let improved = false;
-    if (p.validNdcg > running.ndcg) { running.ndcg = p.validNdcg; improved = true; }
-    if (p.jsd < running.jsd) { running.jsd = p.jsd; improved = true; }
-    if (t > running.tradeoff) { running.tradeoff = t; improved = true; }
+    if (p.validNdcg > running.ndcg) {
+      running.ndcg = p.validNdcg;
+      improved = true;
+    }
+    if (p.jsd < running.jsd) {
+      running.jsd = p.jsd;
+      improved = true;
+    }
+    if (t > running.tradeoff) {
+      running.tradeoff = t;
+      improved = true;
+    }
     if (improved) any = p;
   }
   return { any, ndcg: bestNdcg, pop_jsd: bestJsd, tradeoff: bestTrade };

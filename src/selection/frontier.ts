@@ -77,7 +77,14 @@ function segmentsOf<T extends FrontCandidate>(comparable: readonly Compared<T>[]
       last.toJsd = r.test_jsd;
       if (Math.abs(r.delta) > Math.abs(last.maxDelta)) last.maxDelta = r.delta;
     } else {
-      segments.push({ verdict: r.verdict, fromJsd: r.test_jsd, toJsd: r.test_jsd, points: 1, meanDelta: r.delta, maxDelta: r.delta });
+      segments.push({
+        verdict: r.verdict,
+        fromJsd: r.test_jsd,
+        toJsd: r.test_jsd,
+        points: 1,
+        meanDelta: r.delta,
+        maxDelta: r.delta,
+      });
     }
   }
   return segments;

@@ -13,7 +13,9 @@ export interface TradeoffPoint {
 /** Indices sorted by JSD ascending, then NDCG descending; ties keep the input order. */
 function sweepOrder(points: readonly TradeoffPoint[]): number[] {
   const idx: number[] = [];
-  points.forEach((p, i) => { if (Number.isFinite(p.ndcg) && Number.isFinite(p.jsd)) idx.push(i); });
+  points.forEach((p, i) => {
+    if (Number.isFinite(p.ndcg) && Number.isFinite(p.jsd)) idx.push(i);
+  });
   return idx.sort((a, b) => points[a]!.jsd - points[b]!.jsd || points[b]!.ndcg - points[a]!.ndcg || a - b);
 }
 
@@ -44,5 +46,7 @@ export function onParetoFront(points: readonly TradeoffPoint[]): boolean[] {
 /** The front itself, duplicates collapsed (the first in input order kept), sorted by JSD ascending. */
 export function paretoFront<T extends TradeoffPoint>(points: readonly T[]): T[] {
   const status = paretoStatus(points);
-  return sweepOrder(points).filter((i) => status[i] === 'front').map((i) => points[i]!);
+  return sweepOrder(points)
+    .filter((i) => status[i] === 'front')
+    .map((i) => points[i]!);
 }

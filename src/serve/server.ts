@@ -10,18 +10,32 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isUserError } from '../util/errors.js';
 import { gemmBackend } from '../math/gemm.js';
-import { SPLIT_PARTS, type RecommendRequest, type RecommendationService, type ServeMethod, type SplitPart } from './service.js';
+import {
+  SPLIT_PARTS,
+  type RecommendRequest,
+  type RecommendationService,
+  type ServeMethod,
+  type SplitPart,
+} from './service.js';
 
 const MAX_BODY = 1 << 20;
 const MAX_BATCH = 10_000;
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -34,10 +48,16 @@ function parseNumber(v: string | null | undefined, name: string): number | undef
 
 function parseExclude(v: unknown): SplitPart[] | undefined {
   if (v === undefined || v === null) return undefined;
-  const parts = Array.isArray(v) ? v : String(v).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const parts = Array.isArray(v)
+    ? v
+    : String(v)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
   if (parts.length === 1 && parts[0] === 'none') return [];
   for (const p of parts) {
-    if (!SPLIT_PARTS.includes(p as SplitPart)) throw new HttpError(400, `exclude: unknown part '${String(p)}' (train, valid, test or none)`);
+    if (!SPLIT_PARTS.includes(p as SplitPart))
+      throw new HttpError(400, `exclude: unknown part '${String(p)}' (train, valid, test or none)`);
   }
   return parts as SplitPart[];
 }
@@ -48,7 +68,11 @@ function readBody(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) { reject(new HttpError(413, `request body over ${MAX_BODY} bytes`)); req.destroy(); return; }
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, `request body over ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
       chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -96,11 +120,16 @@ export function createRecommendationServer(service: RecommendationService, opts:
         const user = q.get('user');
         if (!user) throw new HttpError(400, 'query parameter user is required');
         const r: RecommendRequest = { user };
-        const k = parseNumber(q.get('k'), 'k'); if (k !== undefined) r.k = k;
-        const lambda = parseNumber(q.get('lambda'), 'lambda'); if (lambda !== undefined) r.lambda = lambda;
-        const m = parseNumber(q.get('m'), 'm'); if (m !== undefined) r.m = m;
-        const method = q.get('method'); if (method) r.method = method as ServeMethod;
-        const exclude = parseExclude(q.get('exclude') ?? undefined); if (exclude) r.exclude = exclude;
+        const k = parseNumber(q.get('k'), 'k');
+        if (k !== undefined) r.k = k;
+        const lambda = parseNumber(q.get('lambda'), 'lambda');
+        if (lambda !== undefined) r.lambda = lambda;
+        const m = parseNumber(q.get('m'), 'm');
+        if (m !== undefined) r.m = m;
+        const method = q.get('method');
+        if (method) r.method = method as ServeMethod;
+        const exclude = parseExclude(q.get('exclude') ?? undefined);
+        if (exclude) r.exclude = exclude;
         return send(res, 200, { ...one(service, r), took_ms: took() });
       }
       if (req.method === 'POST') {
@@ -111,20 +140,27 @@ export function createRecommendationServer(service: RecommendationService, opts:
           if (e instanceof HttpError) throw e;
           throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`);
         }
-        if (!Array.isArray(body.users) || body.users.length === 0) throw new HttpError(400, 'body.users must be a non-empty array of user ids');
+        if (!Array.isArray(body.users) || body.users.length === 0)
+          throw new HttpError(400, 'body.users must be a non-empty array of user ids');
         if (body.users.length > MAX_BATCH) throw new HttpError(400, `at most ${MAX_BATCH} users per request`);
-        for (const [name, v] of [['k', body.k], ['lambda', body.lambda], ['m', body.m]] as const) {
+        for (const [name, v] of [
+          ['k', body.k],
+          ['lambda', body.lambda],
+          ['m', body.m],
+        ] as const) {
           if (v !== undefined && typeof v !== 'number') throw new HttpError(400, `${name} must be a number`);
         }
         const exclude = parseExclude(body.exclude);
-        const results = body.users.map((u) => one(service, {
-          user: String(u),
-          ...(body.k !== undefined ? { k: body.k as number } : {}),
-          ...(body.method !== undefined ? { method: body.method as ServeMethod } : {}),
-          ...(body.lambda !== undefined ? { lambda: body.lambda as number } : {}),
-          ...(body.m !== undefined ? { m: body.m as number } : {}),
-          ...(exclude ? { exclude } : {}),
-        }));
+        const results = body.users.map((u) =>
+          one(service, {
+            user: String(u),
+            ...(body.k !== undefined ? { k: body.k as number } : {}),
+            ...(body.method !== undefined ? { method: body.method as ServeMethod } : {}),
+            ...(body.lambda !== undefined ? { lambda: body.lambda as number } : {}),
+            ...(body.m !== undefined ? { m: body.m as number } : {}),
+            ...(exclude ? { exclude } : {}),
+          }),
+        );
         return send(res, 200, { results, took_ms: took() });
       }
       throw new HttpError(405, `method ${req.method} not allowed on /recommend`);

@@ -32,7 +32,11 @@ export interface RecommendRequest {
 }
 
 /** A recommended item's token, its score and, when the run is prepared, its popularity group. */
-export interface RecommendedItem { item: string; score: number; group?: number }
+export interface RecommendedItem {
+  item: string;
+  score: number;
+  group?: number;
+}
 
 /** One user's answer: the items and how they were made. */
 export interface RecommendResponse {
@@ -52,12 +56,17 @@ export class RecommendationService {
   private cpNorm: { min: number; max: number } | undefined;
   private cpScratchBuf: CpScratch | undefined;
 
-  constructor(readonly sm: ServingModel, readonly prepared?: Prepared) {
+  constructor(
+    readonly sm: ServingModel,
+    readonly prepared?: Prepared,
+  ) {
     this.scores = new Float32Array(sm.ds.nItems);
     this.top = new Int32Array(sm.ds.nItems);
   }
 
-  get nItems(): number { return this.sm.ds.nItems; }
+  get nItems(): number {
+    return this.sm.ds.nItems;
+  }
 
   userId(token: string): number {
     const id = this.sm.ds.userMap.index.get(token);
@@ -69,15 +78,18 @@ export class RecommendationService {
     const method = req.method ?? 'model';
     const k = req.k ?? 10;
     const nItems = this.nItems;
-    if (!Number.isInteger(k) || k < 1 || k > nItems - 1) throw new UserError(`k must be an integer in 1..${nItems - 1}, got ${k}`);
-    if (method !== 'model' && method !== 'cp') throw new UserError(`method must be 'model' or 'cp', got '${String(method)}'`);
+    if (!Number.isInteger(k) || k < 1 || k > nItems - 1)
+      throw new UserError(`k must be an integer in 1..${nItems - 1}, got ${k}`);
+    if (method !== 'model' && method !== 'cp')
+      throw new UserError(`method must be 'model' or 'cp', got '${String(method)}'`);
     const u = this.userId(req.user);
     this.oneUser[0] = u;
     this.sm.model.scoreAll(this.oneUser, this.scores);
     const exclude = req.exclude ?? SPLIT_PARTS;
     const masks: Csr[] = [];
     for (const part of exclude) {
-      if (!SPLIT_PARTS.includes(part)) throw new UserError(`exclude: unknown part '${String(part)}' (train, valid, test)`);
+      if (!SPLIT_PARTS.includes(part))
+        throw new UserError(`exclude: unknown part '${String(part)}' (train, valid, test)`);
       masks.push(this.sm.ds[part]);
     }
     maskBlock(this.scores, this.oneUser, nItems, masks, { padding: true });
@@ -90,13 +102,21 @@ export class RecommendationService {
     if (method === 'model') {
       topkRow(this.scores, 0, nItems, k, this.top, 0);
       const items: RecommendedItem[] = [];
-      for (let j = 0; j < k; j++) { const i = this.top[j]!; if (i >= 0) items.push(item(i, this.scores[i]!)); }
+      for (let j = 0; j < k; j++) {
+        const i = this.top[j]!;
+        if (i >= 0) items.push(item(i, this.scores[i]!));
+      }
       return { user: req.user, method, k, items, model: this.sm.label };
     }
     return this.recommendCp(req, u, k, item);
   }
 
-  private recommendCp(req: RecommendRequest, u: number, k: number, item: (i: number, s: number) => RecommendedItem): RecommendResponse {
+  private recommendCp(
+    req: RecommendRequest,
+    u: number,
+    k: number,
+    item: (i: number, s: number) => RecommendedItem,
+  ): RecommendResponse {
     const prepared = this.prepared;
     if (!prepared) {
       const prepare = (n: Naming) => n.step('prepare');
@@ -107,8 +127,10 @@ export class RecommendationService {
     const lambda = req.lambda ?? 0.5;
     if (!(lambda >= 0 && lambda <= 1)) throw new UserError(`lambda must be in [0, 1], got ${lambda}`);
     const m = req.m ?? 100;
-    if (!Number.isInteger(m) || m < k || m > this.nItems - 1) throw new UserError(`m must be an integer in ${k}..${this.nItems - 1}, got ${m}`);
-    const norm = (this.cpNorm ??= this.globalNormalisation());
+    if (!Number.isInteger(m) || m < k || m > this.nItems - 1)
+      throw new UserError(`m must be an integer in ${k}..${this.nItems - 1}, got ${m}`);
+    this.cpNorm ??= this.globalNormalisation();
+    const norm = this.cpNorm;
     const s = this.scores;
     // The same float32 steps as offline CP (minMaxNormalizeFinite), with the global min/max.
     for (let i = 0; i < s.length; i++) {
@@ -120,12 +142,31 @@ export class RecommendationService {
     const candScores = new Float32Array(m);
     for (let j = 0; j < m; j++) candScores[j] = candIds[j]! >= 0 ? s[candIds[j]!]! : -Infinity;
     const G = prepared.nGroups;
-    const scratch = (this.cpScratchBuf ??= cpScratch(G, m));
-    const sc = scratch.used.length >= m ? scratch : (this.cpScratchBuf = cpScratch(G, m));
+    if (!this.cpScratchBuf || this.cpScratchBuf.used.length < m) this.cpScratchBuf = cpScratch(G, m);
+    const sc = this.cpScratchBuf;
     const out = new Int32Array(k);
-    cpRerankRange(candIds, candScores, u, m, prepared.itemGroup, prepared.targets, 0, G, lambda, k, u, u + 1, out, u, sc);
+    cpRerankRange(
+      candIds,
+      candScores,
+      u,
+      m,
+      prepared.itemGroup,
+      prepared.targets,
+      0,
+      G,
+      lambda,
+      k,
+      u,
+      u + 1,
+      out,
+      u,
+      sc,
+    );
     const items: RecommendedItem[] = [];
-    for (let j = 0; j < k; j++) { const i = out[j]!; if (i >= 0) items.push(item(i, s[i]!)); }
+    for (let j = 0; j < k; j++) {
+      const i = out[j]!;
+      if (i >= 0) items.push(item(i, s[i]!));
+    }
     return { user: req.user, method: 'cp', lambda, k, items, model: this.sm.label };
   }
 
@@ -144,16 +185,25 @@ export class RecommendationService {
       for (let u0 = 1; u0 < ds.nUsers; u0 += block) {
         const b = Math.min(block, ds.nUsers - u0);
         for (let r = 0; r < b; r++) users[r] = u0 + r;
-        const ub = users.subarray(0, b), sb = buf.subarray(0, b * ds.nItems);
+        const ub = users.subarray(0, b),
+          sb = buf.subarray(0, b * ds.nItems);
         model.scoreAll(ub, sb);
         maskBlock(sb, ub, ds.nItems, masks, { padding: true });
-        for (let i = 0; i < sb.length; i++) { const v = sb[i]!; if (v > -Infinity) fn(v); }
+        for (let i = 0; i < sb.length; i++) {
+          const v = sb[i]!;
+          if (v > -Infinity) fn(v);
+        }
       }
     };
-    pass((v) => { if (v < min) min = v; });
+    pass((v) => {
+      if (v < min) min = v;
+    });
     if (min === Infinity) throw new UserError('no finite score to normalise (every item is masked)');
     let max = -Infinity;
-    pass((v) => { const d = Math.fround(v - min); if (d > max) max = d; });
+    pass((v) => {
+      const d = Math.fround(v - min);
+      if (d > max) max = d;
+    });
     return { min, max };
   }
 }

@@ -32,11 +32,14 @@ export interface ServingModel {
 
 /** The run's backbone, or a kept checkpoint of an experiment (by epoch or selection mode) overlaid on it. */
 export function loadServingModel(
-  run: string, opts: { experiment?: string; epoch?: number; mode?: ServeSelection } = {},
+  run: string,
+  opts: { experiment?: string; epoch?: number; mode?: ServeSelection } = {},
 ): ServingModel {
   if (opts.experiment === undefined && (opts.epoch !== undefined || opts.mode !== undefined)) {
     const field = opts.epoch !== undefined ? 'epoch' : 'mode';
-    throw new InputError((n) => `${n.option('epoch')} and ${n.option('mode')} need ${n.option('experiment')}`, { field });
+    throw new InputError((n) => `${n.option('epoch')} and ${n.option('mode')} need ${n.option('experiment')}`, {
+      field,
+    });
   }
   const { info, ds } = loadRunData(run);
   const { model, sidecar } = loadModel(runPaths(run).model, undefined, { train: ds.train });
@@ -54,35 +57,59 @@ export function loadServingModel(
     const mode = opts.mode ?? 'any';
     const summaryPath = ep.summary;
     if (!existsSync(summaryPath)) {
-      throw new InputError((n) => `experiment '${opts.experiment}' has not finished (no summary.json): give ${n.option('epoch')} N`,
-        { field: 'epoch', file: dir });
+      throw new InputError(
+        (n) => `experiment '${opts.experiment}' has not finished (no summary.json): give ${n.option('epoch')} N`,
+        { field: 'epoch', file: dir },
+      );
     }
     const summary = readJsonFile(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
     const sel = summary.selected?.[mode];
-    if (!sel) throw new UserError(`experiment '${opts.experiment}' has no validation-selected epoch for mode '${mode}'`, summaryPath);
+    if (!sel)
+      throw new UserError(
+        `experiment '${opts.experiment}' has no validation-selected epoch for mode '${mode}'`,
+        summaryPath,
+      );
     epoch = sel.epoch;
   }
   const store = new CheckpointStore(ep.checkpoints);
   const weightsPath = store.weightsPath(epoch);
   if (weightsPath === undefined) {
-    const withWeights = store.records().filter((r) => r.weights).map((r) => r.epoch);
-    throw new InputError((n) => `epoch ${epoch} of '${opts.experiment}' has no stored weights (epochs with weights: ${withWeights.join(', ') || 'none'}; ` +
-      `fine-tune with ${n.option('keep')} all to keep every epoch)`, { field: 'epoch' });
+    const withWeights = store
+      .records()
+      .filter((r) => r.weights)
+      .map((r) => r.epoch);
+    throw new InputError(
+      (n) =>
+        `epoch ${epoch} of '${opts.experiment}' has no stored weights (epochs with weights: ${withWeights.join(', ') || 'none'}; ` +
+        `fine-tune with ${n.option('keep')} all to keep every epoch)`,
+      { field: 'epoch' },
+    );
   }
   const file = readSafetensors(weightsPath);
   // A checkpoint fine-tuned with user_adapter holds the adapter: the model needs it to score.
   if (file.tensors.has(USER_ADAPTER_TENSOR)) {
-    if (typeof model.enableUserAdapter !== 'function') throw new UserError(`checkpoint has a user adapter, the ${model.type} model cannot take one`, weightsPath);
+    if (typeof model.enableUserAdapter !== 'function')
+      throw new UserError(`checkpoint has a user adapter, the ${model.type} model cannot take one`, weightsPath);
     model.enableUserAdapter();
   }
   const params = new Map(model.parameters().map((p) => [p.name, p]));
   for (const [name, t] of file.tensors) {
     const p = params.get(name);
-    if (!p) throw new UserError(`checkpoint tensor '${name}' is not a parameter of the ${model.type} model`, weightsPath);
+    if (!p)
+      throw new UserError(`checkpoint tensor '${name}' is not a parameter of the ${model.type} model`, weightsPath);
     if (t.data.length !== p.value.length || !(t.data instanceof Float32Array)) {
-      throw new UserError(`checkpoint tensor '${name}' has ${t.data.length} values, the model ${p.value.length}`, weightsPath);
+      throw new UserError(
+        `checkpoint tensor '${name}' has ${t.data.length} values, the model ${p.value.length}`,
+        weightsPath,
+      );
     }
     p.value.set(t.data);
   }
-  return { model, ds, label: `${sidecar.model_type} + CaliTune ${opts.experiment} epoch ${epoch}`, experiment: opts.experiment, epoch };
+  return {
+    model,
+    ds,
+    label: `${sidecar.model_type} + CaliTune ${opts.experiment} epoch ${epoch}`,
+    experiment: opts.experiment,
+    epoch,
+  };
 }

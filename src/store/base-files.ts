@@ -35,7 +35,8 @@ export function hasBaseLists(run: string): boolean {
 export function readBaseList(run: string, split: BaseListSplit, nUsers: number, k: number): Int32Array {
   const p = baseListPath(run, split);
   const a = readNpyMatrixI32(p);
-  if (a.rows !== nUsers || a.cols !== k) throw new UserError(`expected ${nUsers}×${k} lists, got ${a.rows}×${a.cols}`, p);
+  if (a.rows !== nUsers || a.cols !== k)
+    throw new UserError(`expected ${nUsers}×${k} lists, got ${a.rows}×${a.cols}`, p);
   return a.data;
 }
 
@@ -52,7 +53,10 @@ export interface BaseModelResults {
 export function writeBaseEvaluation(run: string, e: BaseEvaluation, modelType: string): BaseModelResults {
   writeBaseLists(run, e.lists, e.k);
   const summary: BaseModelResults = {
-    model_type: modelType, k: e.k, valid: e.valid, test: e.test,
+    model_type: modelType,
+    k: e.k,
+    valid: e.valid,
+    test: e.test,
     lists: { valid: baseListPath(run, 'valid'), test: baseListPath(run, 'test') },
   };
   writeJsonAtomic(runPaths(run).baseResults, summary);

@@ -13,7 +13,13 @@ import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeNpy } from '../data/npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import type { CheckpointRecord, EpochLists, EpochMetrics, KeepPolicy, NamedTensor } from '../calibration/checkpoints.js';
+import type {
+  CheckpointRecord,
+  EpochLists,
+  EpochMetrics,
+  KeepPolicy,
+  NamedTensor,
+} from '../calibration/checkpoints.js';
 import { isJsonObject } from './json-files.js';
 
 /** The checkpoint index in an experiment's checkpoints folder. */
@@ -47,16 +53,22 @@ export function checkpointListsPath(dir: string, rel: string, split: ListSplit):
 }
 
 /** The checkpoint index: the keep policy and one record per stored epoch. */
-export interface CheckpointIndex { keep?: string; checkpoints: CheckpointRecord[] }
+export interface CheckpointIndex {
+  keep?: string;
+  checkpoints: CheckpointRecord[];
+}
 
 const numberOrNull = (v: unknown): boolean => v === null || typeof v === 'number';
 
 function recordProblem(r: unknown, i: number): string | undefined {
   if (!isJsonObject(r)) return `checkpoints[${i}] is not an object`;
-  if (typeof r.epoch !== 'number' || !Number.isInteger(r.epoch) || r.epoch < 0) return `checkpoints[${i}].epoch must be a whole number ≥ 0`;
-  if (typeof r.dir !== 'string' || !/^epoch_\d+$/.test(r.dir)) return `checkpoints[${i}].dir must be a folder name epoch_N`;
+  if (typeof r.epoch !== 'number' || !Number.isInteger(r.epoch) || r.epoch < 0)
+    return `checkpoints[${i}].epoch must be a whole number ≥ 0`;
+  if (typeof r.dir !== 'string' || !/^epoch_\d+$/.test(r.dir))
+    return `checkpoints[${i}].dir must be a folder name epoch_N`;
   if (typeof r.weights !== 'boolean') return `checkpoints[${i}].weights must be true or false`;
-  for (const k of ['validNdcg', 'jsd', 'tradeoff']) if (!numberOrNull(r[k])) return `checkpoints[${i}].${k} must be a number`;
+  for (const k of ['validNdcg', 'jsd', 'tradeoff'])
+    if (!numberOrNull(r[k])) return `checkpoints[${i}].${k} must be a number`;
   return undefined;
 }
 
@@ -65,11 +77,14 @@ export function readCheckpointIndex(dir: string): CheckpointIndex | undefined {
   const path = checkpointIndexPath(dir);
   if (!existsSync(path)) return undefined;
   let v: unknown;
-  try { v = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
     throw new UserError(`corrupt checkpoint index: ${(e as Error).message}`, path);
   }
   const recs = isJsonObject(v) ? (v.checkpoints ?? []) : undefined;
-  if (!Array.isArray(recs)) throw new UserError("corrupt checkpoint index: expected an object with a 'checkpoints' list", path);
+  if (!Array.isArray(recs))
+    throw new UserError("corrupt checkpoint index: expected an object with a 'checkpoints' list", path);
   recs.forEach((r, i) => {
     const problem = recordProblem(r, i);
     if (problem !== undefined) throw new UserError(`corrupt checkpoint index: ${problem}`, path);
@@ -84,15 +99,26 @@ export function writeCheckpointIndex(dir: string, keep: KeepPolicy, records: rea
 }
 
 /** Writes an epoch's folder (weights, lists, metrics); returns its name relative to `dir`. */
-export function writeCheckpointFolder(dir: string, epoch: number, tensors: readonly NamedTensor[], metrics: EpochMetrics, lists: EpochLists): string {
+export function writeCheckpointFolder(
+  dir: string,
+  epoch: number,
+  tensors: readonly NamedTensor[],
+  metrics: EpochMetrics,
+  lists: EpochLists,
+): string {
   const rel = checkpointFolderName(epoch);
   const d = join(dir, rel);
   const map = new Map<string, SafeTensor>();
   for (const t of tensors) map.set(t.name, { dtype: 'F32', shape: [...t.shape], data: t.data });
   writeSafetensors(join(d, CHECKPOINT_WEIGHTS_FILE), map, { epoch: String(epoch), format: 'calitune-checkpoint' });
-  if (lists.valid) writeNpy(checkpointListsPath(dir, rel, 'valid'), '<i4', [lists.valid.length / lists.k, lists.k], lists.valid);
-  if (lists.test) writeNpy(checkpointListsPath(dir, rel, 'test'), '<i4', [lists.test.length / lists.k, lists.k], lists.test);
-  writeJsonAtomic(join(d, CHECKPOINT_METRICS_FILE), { ...metrics, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })) });
+  if (lists.valid)
+    writeNpy(checkpointListsPath(dir, rel, 'valid'), '<i4', [lists.valid.length / lists.k, lists.k], lists.valid);
+  if (lists.test)
+    writeNpy(checkpointListsPath(dir, rel, 'test'), '<i4', [lists.test.length / lists.k, lists.k], lists.test);
+  writeJsonAtomic(join(d, CHECKPOINT_METRICS_FILE), {
+    ...metrics,
+    tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
+  });
   return rel;
 }
 

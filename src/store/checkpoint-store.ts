@@ -6,11 +6,21 @@
  */
 import { existsSync } from 'node:fs';
 import {
-  checkKeepPolicy, keptWeights, type CheckpointRecord, type EpochLists, type EpochMetrics, type ImprovementSink,
-  type KeepPolicy, type NamedTensor,
+  checkKeepPolicy,
+  keptWeights,
+  type CheckpointRecord,
+  type EpochLists,
+  type EpochMetrics,
+  type ImprovementSink,
+  type KeepPolicy,
+  type NamedTensor,
 } from '../calibration/checkpoints.js';
 import {
-  checkpointWeightsPath, readCheckpointIndex, removeCheckpointFolder, removeCheckpointWeights, writeCheckpointFolder,
+  checkpointWeightsPath,
+  readCheckpointIndex,
+  removeCheckpointFolder,
+  removeCheckpointWeights,
+  writeCheckpointFolder,
   writeCheckpointIndex,
 } from './checkpoint-files.js';
 
@@ -21,10 +31,17 @@ import {
 export class CheckpointStore implements ImprovementSink {
   private recs: CheckpointRecord[] = [];
 
-  constructor(readonly dir: string, readonly keep: KeepPolicy = 'frontier') {
+  constructor(
+    readonly dir: string,
+    readonly keep: KeepPolicy = 'frontier',
+  ) {
     checkKeepPolicy(keep);
     const index = readCheckpointIndex(dir);
-    if (index) this.recs = index.checkpoints.map((r) => ({ ...r, weights: r.weights && existsSync(checkpointWeightsPath(dir, r.dir)) }));
+    if (index)
+      this.recs = index.checkpoints.map((r) => ({
+        ...r,
+        weights: r.weights && existsSync(checkpointWeightsPath(dir, r.dir)),
+      }));
   }
 
   records(): CheckpointRecord[] {

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { EpochLogRecord } from '../calibration/finetuner.js';
 import { isJsonObject, readJsonLines } from './json-files.js';
 
-const numberOrNull = (v: unknown): boolean => v === null || (typeof v === 'number');
+const numberOrNull = (v: unknown): boolean => v === null || typeof v === 'number';
 
 /** The on-disk name of the record's `jsd`. */
 const DISK_JSD = 'test_list_jsd';
@@ -39,7 +39,8 @@ export function epochLogLineProblem(v: unknown): string | undefined {
   for (const key of ['valid_ndcg', jsdKey]) {
     if (!(key in v) || !numberOrNull(v[key])) return `'${key}' must be a number, got ${JSON.stringify(v[key])}`;
   }
-  if ('tradeoff' in v && !numberOrNull(v.tradeoff)) return `'tradeoff' must be a number or null, got ${JSON.stringify(v.tradeoff)}`;
+  if ('tradeoff' in v && !numberOrNull(v.tradeoff))
+    return `'tradeoff' must be a number or null, got ${JSON.stringify(v.tradeoff)}`;
   return undefined;
 }
 

@@ -64,7 +64,11 @@ export function experimentFolderNames(run: string): string[] {
   const dir = experimentsDir(run);
   const names: string[] = [];
   for (const f of experimentsDirEntries(run)) {
-    try { if (isValidExperimentName(f) && statSync(join(dir, f)).isDirectory()) names.push(f); } catch { /* vanished */ }
+    try {
+      if (isValidExperimentName(f) && statSync(join(dir, f)).isDirectory()) names.push(f);
+    } catch {
+      /* vanished */
+    }
   }
   return names;
 }

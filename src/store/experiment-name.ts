@@ -17,7 +17,7 @@ const NOT_A_NAME_CHAR = new RegExp(`[^${NAME_CHARS}]`, 'g');
 
 /** Names whose results files the run itself writes. */
 const RESERVED: ReadonlyMap<string, string> = new Map([
-  ['base', "results/base.json is what evaluate writes without an experiment"],
+  ['base', 'results/base.json is what evaluate writes without an experiment'],
   ['base_model', "results/base_model.json holds the backbone's metrics and would be overwritten"],
 ]);
 

@@ -28,7 +28,12 @@ export function parseJsonLenient(text: string): { value: unknown; replaced: numb
         continue;
       }
       const m = /^(-?Infinity|NaN)/.exec(text.slice(i, i + 9));
-      if (m) { out += 'null'; replaced++; i += m[0].length; continue; }
+      if (m) {
+        out += 'null';
+        replaced++;
+        i += m[0].length;
+        continue;
+      }
       out += c;
       i++;
     }
@@ -38,19 +43,31 @@ export function parseJsonLenient(text: string): { value: unknown; replaced: numb
 }
 
 function readText(path: string): string {
-  try { return readFileSync(path, 'utf8'); } catch (e) { throw new UserError(`cannot read: ${(e as Error).message}`, path); }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read: ${(e as Error).message}`, path);
+  }
 }
 
 /** A JSON file (UserError naming the file when it cannot be read or parsed). */
 export function readJsonFile(path: string): unknown {
   const text = readText(path);
-  try { return JSON.parse(text); } catch (e) { throw new UserError(`not valid JSON (${(e as Error).message})`, path); }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`not valid JSON (${(e as Error).message})`, path);
+  }
 }
 
 /** A JSON file that may hold bare NaN / Infinity tokens (read as null; `replaced` counts them). */
 export function readJsonFileLenient(path: string): { value: unknown; replaced: number } {
   const text = readText(path);
-  try { return parseJsonLenient(text); } catch (e) { throw new UserError(`not valid JSON (${(e as Error).message})`, path); }
+  try {
+    return parseJsonLenient(text);
+  } catch (e) {
+    throw new UserError(`not valid JSON (${(e as Error).message})`, path);
+  }
 }
 
 /** A JSON file if it exists, else undefined. */
@@ -64,7 +81,10 @@ export function readJsonIfExists(path: string): unknown {
  * dropped when it is not valid JSON, read otherwise. Any other line that is not valid JSON, or
  * that `check` refuses (it returns the problem), is a UserError naming the file and line.
  */
-export function readJsonLines<T>(path: string, check: (value: unknown) => string | undefined): { record: T; line: number }[] {
+export function readJsonLines<T>(
+  path: string,
+  check: (value: unknown) => string | undefined,
+): { record: T; line: number }[] {
   if (!existsSync(path)) return [];
   const lines = readText(path).split('\n');
   const out: { record: T; line: number }[] = [];
@@ -73,7 +93,9 @@ export function readJsonLines<T>(path: string, check: (value: unknown) => string
     if (text.trim() === '') continue;
     const unterminated = i === lines.length - 1;
     let value: unknown;
-    try { value = JSON.parse(text); } catch (e) {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
       if (unterminated) break;
       throw new UserError(`not a JSON line (${(e as Error).message})`, path, i + 1);
     }

@@ -13,7 +13,8 @@ export function writeListMatrix(path: string, lists: Int32Array, k: number): voi
 /** Reads lists that must have `nUsers` rows and at least `k` columns; keeps the first k. */
 export function readListMatrix(path: string, nUsers: number, k: number): Int32Array {
   const a = readNpyMatrixI32(path);
-  if (a.rows !== nUsers) throw new UserError(`has ${a.rows} rows, the run has ${nUsers} users (padding included)`, path);
+  if (a.rows !== nUsers)
+    throw new UserError(`has ${a.rows} rows, the run has ${nUsers} users (padding included)`, path);
   if (a.cols < k) throw new UserError(`has ${a.cols} columns, fewer than k = ${k}`, path);
   if (a.cols === k) return a.data;
   const out = new Int32Array(nUsers * k);

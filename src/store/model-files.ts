@@ -41,6 +41,9 @@ export function appendTrainingLog(run: string, record: Record<string, unknown>):
 
 /** The training log's records (a missing file has none; a malformed line names file:line). */
 export function readTrainingLog(run: string): Record<string, unknown>[] {
-  const check = (v: unknown) => (isJsonObject(v) && typeof v.epoch === 'number' ? undefined : "a training log line must be a JSON object with a numeric 'epoch'");
+  const check = (v: unknown) =>
+    isJsonObject(v) && typeof v.epoch === 'number'
+      ? undefined
+      : "a training log line must be a JSON object with a numeric 'epoch'";
   return readJsonLines<Record<string, unknown>>(modelPaths(run).trainingLog, check).map((l) => l.record);
 }

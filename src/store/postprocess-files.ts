@@ -9,7 +9,12 @@ import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import {
-  computeCpLists, lambdaKey, postprocessSummary, type CpListsResult, type CpMode, type PostprocessOptions,
+  computeCpLists,
+  lambdaKey,
+  postprocessSummary,
+  type CpListsResult,
+  type CpMode,
+  type PostprocessOptions,
   type PostprocessSummary,
 } from '../rerank/postprocess.js';
 import { readListMatrix, writeListMatrix } from './list-files.js';
@@ -21,12 +26,18 @@ export function postprocessPaths(run: string) {
     dir,
     summary: join(dir, 'summary.json'),
     /** CP's lists for a λ (a number, or its key as lambdaKey writes it) and a mode. */
-    cpList: (lambda: number | string, mode: CpMode) => join(dir, `cp_${typeof lambda === 'number' ? lambdaKey(lambda) : lambda}_${mode}.npy`),
+    cpList: (lambda: number | string, mode: CpMode) =>
+      join(dir, `cp_${typeof lambda === 'number' ? lambdaKey(lambda) : lambda}_${mode}.npy`),
   };
 }
 
 /** Writes every λ's lists; returns λ key → mode → path. */
-export function writeCpLists(run: string, lambdas: readonly number[], r: CpListsResult, n: number): PostprocessSummary['files'] {
+export function writeCpLists(
+  run: string,
+  lambdas: readonly number[],
+  r: CpListsResult,
+  n: number,
+): PostprocessSummary['files'] {
   const p = postprocessPaths(run);
   const files: PostprocessSummary['files'] = {};
   lambdas.forEach((l, li) => {
@@ -42,7 +53,12 @@ export function writeCpLists(run: string, lambdas: readonly number[], r: CpLists
 }
 
 /** CP re-ranking of the backbone (src/rerank/postprocess.ts), written into RUN/postprocess. */
-export async function postprocessRun(run: string, model: Recommender, ds: SplitDataset, o: PostprocessOptions): Promise<PostprocessSummary> {
+export async function postprocessRun(
+  run: string,
+  model: Recommender,
+  ds: SplitDataset,
+  o: PostprocessOptions,
+): Promise<PostprocessSummary> {
   const t0 = performance.now();
   const r = await computeCpLists(model, ds, o);
   const tw = performance.now();
@@ -75,5 +91,9 @@ export function readCpList(run: string, key: string, mode: CpMode, nUsers: numbe
 export function readPostprocessSummary(run: string): PostprocessSummary | undefined {
   const p = postprocessPaths(run).summary;
   if (!existsSync(p)) return undefined;
-  try { return JSON.parse(readFileSync(p, 'utf8')) as PostprocessSummary; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as PostprocessSummary;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,14 +16,22 @@ import { encodeNpy, readNpy, writeNpy } from '../data/npy.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { InputError, UserError, type Naming } from '../util/errors.js';
 import {
-  computePrepared, PREPARE_FORMAT_VERSION, userGroupsFromVector, type Prepared, type PreparedCore, type PrepareOptions,
+  computePrepared,
+  PREPARE_FORMAT_VERSION,
+  userGroupsFromVector,
+  type Prepared,
+  type PreparedCore,
+  type PrepareOptions,
   type PrepareSummary,
 } from '../calibration/prepare.js';
 import { writePopularityFile, writeUserBaselineFile } from '../calibration/reference-files.js';
 import { readJsonFile } from './json-files.js';
 
 const FILES = {
-  item_groups: 'item_groups.npy', item_popularity: 'item_popularity.npy', user_targets: 'user_targets.npy', user_groups: 'user_groups.npy',
+  item_groups: 'item_groups.npy',
+  item_popularity: 'item_popularity.npy',
+  user_targets: 'user_targets.npy',
+  user_groups: 'user_groups.npy',
 } as const;
 
 /** The prepare folder and its files (the reference-format ones are named after the dataset). */
@@ -52,7 +60,8 @@ export function datasetNameFor(sourcePath: string | undefined): string {
 }
 
 function checkDatasetName(dataset: string): void {
-  if (!/^[A-Za-z0-9._-]+$/.test(dataset)) throw new UserError(`dataset name '${dataset}' may only use letters, digits, '.', '_' and '-'`);
+  if (!/^[A-Za-z0-9._-]+$/.test(dataset))
+    throw new UserError(`dataset name '${dataset}' may only use letters, digits, '.', '_' and '-'`);
 }
 
 /** A float64 .npy (npy.ts writes f4/i4 only; targets are kept exact). */
@@ -79,7 +88,10 @@ export function writePrepared(run: string, ds: SplitDataset, core: PreparedCore)
   writeNpy(p.userGroups, '<i4', [ds.nUsers], core.userGroups.userGroup);
   writePopularityFile(p.popularityFile(dataset), core.itemGroup, G, ds.itemMap.tokens);
   writeUserBaselineFile(p.userBaselineFile(dataset), core.targets, G);
-  const summary: PrepareSummary = { ...core.summary, files: { ...FILES, popularity: `${dataset}.popularity`, userbaseline: `${dataset}.userbaseline` } };
+  const summary: PrepareSummary = {
+    ...core.summary,
+    files: { ...FILES, popularity: `${dataset}.popularity`, userbaseline: `${dataset}.userbaseline` },
+  };
   writeJsonAtomic(p.summary, summary);
   return { ...core, summary };
 }
@@ -102,7 +114,9 @@ const again = (n: Naming, run: string) => `re-run '${n.step('prepare', { run })}
 function readPrepareSummary(run: string): PrepareSummary {
   const p = preparePaths(run);
   if (!existsSync(p.summary)) {
-    throw new InputError((n) => `${run} has no popularity groups / user targets yet: run '${n.step('prepare', { run })}' first`);
+    throw new InputError(
+      (n) => `${run} has no popularity groups / user targets yet: run '${n.step('prepare', { run })}' first`,
+    );
   }
   let summary: PrepareSummary;
   try {
@@ -113,8 +127,11 @@ function readPrepareSummary(run: string): PrepareSummary {
   }
   if (summary.format_version !== PREPARE_FORMAT_VERSION) {
     const v = String(summary.format_version);
-    throw new InputError((n) => `prepare format_version ${v} is not supported (this version reads ${PREPARE_FORMAT_VERSION}); ${again(n, run)}`,
-      { file: p.summary });
+    throw new InputError(
+      (n) =>
+        `prepare format_version ${v} is not supported (this version reads ${PREPARE_FORMAT_VERSION}); ${again(n, run)}`,
+      { file: p.summary },
+    );
   }
   return summary;
 }
@@ -137,14 +154,22 @@ export function loadPrepared(run: string, expect?: { nUsers: number; nItems: num
   if (!(tg.data instanceof Float64Array) || tg.shape.length !== 2 || tg.shape[1] !== G) {
     throw new InputError((n) => `expected a float64 users × ${G} array; ${again(n, run)}`, { file: p.userTargets });
   }
-  const nUsers = tg.shape[0]!, nItems = ig.data.length;
+  const nUsers = tg.shape[0]!,
+    nItems = ig.data.length;
   if (expect && (expect.nUsers !== nUsers || expect.nItems !== nItems)) {
     const sizes = `${expect.nUsers}×${expect.nItems}`;
-    throw new InputError((n) => `prepared for ${nUsers}×${nItems} users×items, the run has ${sizes}: ${again(n, run)}`, { file: p.dir });
+    throw new InputError(
+      (n) => `prepared for ${nUsers}×${nItems} users×items, the run has ${sizes}: ${again(n, run)}`,
+      { file: p.dir },
+    );
   }
-  if (ugA.data.length !== nUsers) throw new UserError(`user groups cover ${ugA.data.length} users, targets ${nUsers}`, p.userGroups);
+  if (ugA.data.length !== nUsers)
+    throw new UserError(`user groups cover ${ugA.data.length} users, targets ${nUsers}`, p.userGroups);
   return {
-    itemGroup: ig.data, nGroups: G, targets: tg.data, popularity: pop.data,
+    itemGroup: ig.data,
+    nGroups: G,
+    targets: tg.data,
+    popularity: pop.data,
     userGroups: userGroupsFromVector(ugA.data, summary.user_groups.names.length),
     summary,
   };

@@ -41,15 +41,20 @@ function formatProblem(r: Record<string, unknown>): InputMessage | undefined {
   const c = r.calitune;
   const v = isJsonObject(c) ? c.format_version : undefined;
   if (typeof v !== 'number') {
-    const what = r.base_recommendations ? 'the reference implementation or an older calitune' : 'an older calitune (before evaluate wrote the reference shape)';
-    return (n) => `an older results format (no calitune.format_version; written by ${what}); `
-      + `re-run '${n.step('evaluate')}' to rewrite it in format ${RESULTS_FORMAT_VERSION}`;
+    const what = r.base_recommendations
+      ? 'the reference implementation or an older calitune'
+      : 'an older calitune (before evaluate wrote the reference shape)';
+    return (n) =>
+      `an older results format (no calitune.format_version; written by ${what}); ` +
+      `re-run '${n.step('evaluate')}' to rewrite it in format ${RESULTS_FORMAT_VERSION}`;
   }
   if (v < RESULTS_FORMAT_VERSION) {
-    return (n) => `an older results format (format_version ${v}, this calitune reads ${RESULTS_FORMAT_VERSION}); `
-      + `re-run '${n.step('evaluate')}'`;
+    return (n) =>
+      `an older results format (format_version ${v}, this calitune reads ${RESULTS_FORMAT_VERSION}); ` +
+      `re-run '${n.step('evaluate')}'`;
   }
-  if (v > RESULTS_FORMAT_VERSION) return `results format_version ${v} is newer than this calitune reads (${RESULTS_FORMAT_VERSION}); upgrade calitune`;
+  if (v > RESULTS_FORMAT_VERSION)
+    return `results format_version ${v} is newer than this calitune reads (${RESULTS_FORMAT_VERSION}); upgrade calitune`;
   return undefined;
 }
 
@@ -63,7 +68,8 @@ function shapeProblem(r: Record<string, unknown>): string | undefined {
     for (const [k, m] of Object.entries(block)) if (!isJsonObject(m)) return `${key}.${k} must be an object of metrics`;
   }
   const c = r.calitune as Record<string, unknown>;
-  if (c.split !== 'test' && c.split !== 'valid') return `calitune.split must be 'test' or 'valid', got ${JSON.stringify(c.split)}`;
+  if (c.split !== 'test' && c.split !== 'valid')
+    return `calitune.split must be 'test' or 'valid', got ${JSON.stringify(c.split)}`;
   if (typeof c.k !== 'number') return 'calitune.k must be a number';
   return undefined;
 }
@@ -73,7 +79,8 @@ export function readResults(path: string, opts: ReadResultsOptions = {}): Result
   if (!existsSync(path)) {
     throw new InputError((n) => `no results file; run '${n.step('evaluate')}' first`, { file: path });
   }
-  let value: unknown, replaced = 0;
+  let value: unknown,
+    replaced = 0;
   if (opts.onNonFinite) ({ value, replaced } = readJsonFileLenient(path));
   else value = readJsonFile(path);
   if (!isJsonObject(value)) throw new UserError('not a results object', path);

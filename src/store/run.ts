@@ -73,8 +73,11 @@ export function createRun(run: string, ds: SplitDataset, source: RunInfo['source
     source,
     split: { method: 'RS', ratios: [0.8, 0.1, 0.1], seed },
     sizes: {
-      users: ds.nUsers - 1, items: ds.nItems - 1,
-      train: csrNnz(ds.train), valid: csrNnz(ds.valid), test: csrNnz(ds.test),
+      users: ds.nUsers - 1,
+      items: ds.nItems - 1,
+      train: csrNnz(ds.train),
+      valid: csrNnz(ds.valid),
+      test: csrNnz(ds.test),
     },
     fingerprint: fp,
   };
@@ -96,7 +99,10 @@ export function readRunInfo(run: string): RunInfo {
     throw new UserError(`run.json is not valid JSON (${(e as Error).message})`, p.info);
   }
   if (info.format_version !== RUN_FORMAT_VERSION) {
-    throw new UserError(`run format_version ${String(info.format_version)} is not supported (this version reads ${RUN_FORMAT_VERSION})`, p.info);
+    throw new UserError(
+      `run format_version ${String(info.format_version)} is not supported (this version reads ${RUN_FORMAT_VERSION})`,
+      p.info,
+    );
   }
   return info;
 }
@@ -107,7 +113,9 @@ export function loadRunData(run: string): { info: RunInfo; ds: SplitDataset } {
   const ds = readSplitDir(runPaths(run).data);
   const fp = fingerprintSplit(ds);
   if (fp !== info.fingerprint) {
-    throw new UserError(`the split files in ${runPaths(run).data} do not match run.json's fingerprint (edited by hand?)`);
+    throw new UserError(
+      `the split files in ${runPaths(run).data} do not match run.json's fingerprint (edited by hand?)`,
+    );
   }
   return { info, ds };
 }

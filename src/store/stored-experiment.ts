@@ -6,7 +6,12 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 import type { EvalSplit, SelectionMetrics } from '../eval/results-format.js';
-import { checkpointFolderEpochs, checkpointFolderName, checkpointListsPath, readCheckpointIndex } from './checkpoint-files.js';
+import {
+  checkpointFolderEpochs,
+  checkpointFolderName,
+  checkpointListsPath,
+  readCheckpointIndex,
+} from './checkpoint-files.js';
 import { readEpochLog } from './epoch-log.js';
 import { experimentPaths, experimentsDir, experimentsDirEntries } from './experiment-files.js';
 import { readJsonIfExists } from './json-files.js';
@@ -32,9 +37,18 @@ export interface StoredExperiment {
 const finite = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
 
 /** Validation metrics from a record with these keys, when all three are finite (tradeoff may be null). */
-function recordedMetrics(epoch: unknown, validNdcg: unknown, jsd: unknown, tradeoff: unknown): { epoch: number; m: SelectionMetrics } | undefined {
-  const e = finite(epoch), v = finite(validNdcg), j = finite(jsd);
-  return e !== undefined && v !== undefined && j !== undefined ? { epoch: e, m: { valid_ndcg: v, jsd: j, tradeoff: finite(tradeoff) ?? null } } : undefined;
+function recordedMetrics(
+  epoch: unknown,
+  validNdcg: unknown,
+  jsd: unknown,
+  tradeoff: unknown,
+): { epoch: number; m: SelectionMetrics } | undefined {
+  const e = finite(epoch),
+    v = finite(validNdcg),
+    j = finite(jsd);
+  return e !== undefined && v !== undefined && j !== undefined
+    ? { epoch: e, m: { valid_ndcg: v, jsd: j, tradeoff: finite(tradeoff) ?? null } }
+    : undefined;
 }
 
 /** The stored epochs of experiment `name` (a UserError for a bad name, an InputError for a missing experiment). */
@@ -55,7 +69,10 @@ export function findExperiment(run: string, name: string): StoredExperiment {
     const s: StoredEpoch = { epoch: e, lists: {} };
     for (const split of ['valid', 'test'] as const) {
       const lp = checkpointListsPath(p.checkpoints, checkpointFolderName(e), split);
-      if (existsSync(lp)) { s.lists[split] = lp; layout = 'checkpoints'; }
+      if (existsSync(lp)) {
+        s.lists[split] = lp;
+        layout = 'checkpoints';
+      }
     }
     if (s.lists.valid || s.lists.test) byEpoch.set(e, s);
   }
@@ -63,7 +80,8 @@ export function findExperiment(run: string, name: string): StoredExperiment {
     const s = r && byEpoch.get(r.epoch);
     if (s) s.recorded = r.m;
   };
-  for (const r of readCheckpointIndex(p.checkpoints)?.checkpoints ?? []) record(recordedMetrics(r.epoch, r.validNdcg, r.jsd, r.tradeoff));
+  for (const r of readCheckpointIndex(p.checkpoints)?.checkpoints ?? [])
+    record(recordedMetrics(r.epoch, r.validNdcg, r.jsd, r.tradeoff));
   for (const r of readEpochLog(p.log)) record(recordedMetrics(r.epoch, r.valid_ndcg, r.jsd, r.tradeoff));
   const summary = readJsonIfExists(p.summary) as Record<string, unknown> | undefined;
   const epochs = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);

@@ -16,7 +16,10 @@ export function removeUnfinishedWrites(dir: string): number {
   if (!existsSync(dir)) return 0;
   let n = 0;
   for (const f of readdirSync(dir)) {
-    if (isUnfinishedWrite(f)) { rmSync(join(dir, f), { force: true }); n++; }
+    if (isUnfinishedWrite(f)) {
+      rmSync(join(dir, f), { force: true });
+      n++;
+    }
   }
   return n;
 }

@@ -88,8 +88,11 @@ class EpochTriples {
   readonly neg: Int32Array;
   private readonly order: Int32Array;
 
-  constructor(private readonly data: TrainData, private readonly pairs: { users: Int32Array; items: Int32Array },
-    private readonly rng: Rng) {
+  constructor(
+    private readonly data: TrainData,
+    private readonly pairs: { users: Int32Array; items: Int32Array },
+    private readonly rng: Rng,
+  ) {
     const n = pairs.users.length;
     this.order = new Int32Array(n);
     for (let i = 0; i < n; i++) this.order[i] = i;
@@ -112,7 +115,10 @@ class EpochTriples {
 
 /** One pass over the triples in batches of `batchSize`: fused forward/backward, then Adam. */
 function runBatches(exec: SplitStepper, n: number, batchSize: number) {
-  let lossSum = 0, nBatches = 0, fbMs = 0, adamMs = 0;
+  let lossSum = 0,
+    nBatches = 0,
+    fbMs = 0,
+    adamMs = 0;
   for (let s = 0; s < n; s += batchSize) {
     const e = Math.min(n, s + batchSize);
     const b0 = performance.now();
@@ -132,30 +138,43 @@ function sharedI32(n: number): Int32Array {
 
 // ---- the split batch step: two halves, two gradient buffers, optionally two threads ----
 
-const CMD_FB = 1, CMD_ADAM = 2, CMD_EXIT = 3;
+const CMD_FB = 1,
+  CMD_ADAM = 2,
+  CMD_EXIT = 3;
 // ctrl: [0] command sequence, [1] command, [2] last finished sequence, [3] worker error flag
 // f64:  [0] start, [1] end, [2] 1/batch, [3] worker loss out, [4..9] Adam coefficients
 
 interface StepBuffers {
   d: number;
-  U: Float32Array; I: Float32Array;
+  U: Float32Array;
+  I: Float32Array;
   /** The second half's gradients (the first half uses the model's grad buffers). */
-  gU2: Float32Array; gI2: Float32Array;
-  gU: Float32Array; gI: Float32Array;
-  mU: Float32Array; vU: Float32Array; mI: Float32Array; vI: Float32Array;
-  users: Int32Array; pos: Int32Array; neg: Int32Array;
-  ctrl: Int32Array; f64: Float64Array;
+  gU2: Float32Array;
+  gI2: Float32Array;
+  gU: Float32Array;
+  gI: Float32Array;
+  mU: Float32Array;
+  vU: Float32Array;
+  mI: Float32Array;
+  vI: Float32Array;
+  users: Int32Array;
+  pos: Int32Array;
+  neg: Int32Array;
+  ctrl: Int32Array;
+  f64: Float64Array;
 }
 
 function halfFb(b: StepBuffers, s: number, e: number, invB: number, second: boolean): number {
-  const gU = second ? b.gU2 : b.gU, gI = second ? b.gI2 : b.gI;
+  const gU = second ? b.gU2 : b.gU,
+    gI = second ? b.gI2 : b.gI;
   gU.fill(0);
   gI.fill(0);
   return bprKernel(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
 }
 
 function halfAdam(b: StepBuffers, c: AdamCoeffs, second: boolean): void {
-  const hu = b.U.length >> 1, hi = b.I.length >> 1;
+  const hu = b.U.length >> 1,
+    hi = b.I.length >> 1;
   if (second) {
     adamUpdate(b.U, b.gU, b.gU2, b.mU, b.vU, hu, b.U.length, c);
     adamUpdate(b.I, b.gI, b.gI2, b.mI, b.vI, hi, b.I.length, c);
@@ -166,7 +185,12 @@ function halfAdam(b: StepBuffers, c: AdamCoeffs, second: boolean): void {
 }
 
 function writeCoeffs(f: Float64Array, c: AdamCoeffs): void {
-  f[4] = c.beta1; f[5] = c.beta2; f[6] = c.stepSize; f[7] = c.invBc2Sqrt; f[8] = c.eps; f[9] = c.weightDecay;
+  f[4] = c.beta1;
+  f[5] = c.beta2;
+  f[6] = c.stepSize;
+  f[7] = c.invBc2Sqrt;
+  f[8] = c.eps;
+  f[9] = c.weightDecay;
 }
 
 function readCoeffs(f: Float64Array): AdamCoeffs {
@@ -184,17 +208,49 @@ class SplitStepper {
   private readonly worker: Worker | undefined;
   private seq = 0;
 
-  constructor(model: BprModel, private readonly adam: Adam, users: Int32Array, pos: Int32Array, neg: Int32Array, threads: number) {
+  constructor(
+    model: BprModel,
+    private readonly adam: Adam,
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    threads: number,
+  ) {
     const [pu, pi] = model.parameters() as [typeof model.userEmb, typeof model.itemEmb];
     if (pu !== model.userEmb || pi !== model.itemEmb) throw new Error('unexpected parameter order');
-    const mu = adam.moments(0), mi = adam.moments(1);
+    const mu = adam.moments(0),
+      mi = adam.moments(1);
     this.b = {
-      d: model.dim, U: pu.value, I: pi.value, gU: pu.grad, gI: pi.grad,
-      gU2: sharedF32(pu.value.length), gI2: sharedF32(pi.value.length),
-      mU: mu.m, vU: mu.v, mI: mi.m, vI: mi.v, users, pos, neg,
-      ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)), f64: new Float64Array(new SharedArrayBuffer(10 * 8)),
+      d: model.dim,
+      U: pu.value,
+      I: pi.value,
+      gU: pu.grad,
+      gI: pi.grad,
+      gU2: sharedF32(pu.value.length),
+      gI2: sharedF32(pi.value.length),
+      mU: mu.m,
+      vU: mu.v,
+      mI: mi.m,
+      vI: mi.v,
+      users,
+      pos,
+      neg,
+      ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)),
+      f64: new Float64Array(new SharedArrayBuffer(10 * 8)),
     };
-    for (const a of [this.b.U, this.b.I, this.b.gU, this.b.gI, this.b.mU, this.b.vU, this.b.mI, this.b.vI, users, pos, neg]) {
+    for (const a of [
+      this.b.U,
+      this.b.I,
+      this.b.gU,
+      this.b.gI,
+      this.b.mU,
+      this.b.vU,
+      this.b.mI,
+      this.b.vI,
+      users,
+      pos,
+      neg,
+    ]) {
       if (!(a.buffer instanceof SharedArrayBuffer)) threads = 1; // e.g. weights loaded into plain arrays
     }
     if (threads >= 2) {
@@ -208,7 +264,9 @@ class SplitStepper {
     const mid = s + ((e - s) >> 1);
     if (!this.worker) return halfFb(this.b, s, mid, invB, false) + halfFb(this.b, mid, e, invB, true);
     const f = this.b.f64;
-    f[0] = mid; f[1] = e; f[2] = invB;
+    f[0] = mid;
+    f[1] = e;
+    f[2] = invB;
     const seq = this.post(CMD_FB);
     const mine = halfFb(this.b, s, mid, invB, false);
     this.waitFor(seq);
@@ -257,7 +315,8 @@ class SplitStepper {
 }
 
 function runWorker(b: StepBuffers): void {
-  const ctrl = b.ctrl, f = b.f64;
+  const ctrl = b.ctrl,
+    f = b.f64;
   let seen = 0;
   for (;;) {
     Atomics.wait(ctrl, 0, seen);

@@ -22,13 +22,21 @@ export type { EpochInfo, TrainOptions, TrainResult } from './epoch-loop.js';
 export type { TrainData } from './train-data.js';
 
 /** Trains DMF (binary cross-entropy on positives and sampled negatives) with early stopping on valid NDCG. */
-export function trainDmf(data: TrainData, config: DmfConfigInput = {}, opts: TrainOptions<DmfModel> = {}): TrainResult<DmfModel, DmfConfig> {
+export function trainDmf(
+  data: TrainData,
+  config: DmfConfigInput = {},
+  opts: TrainOptions<DmfModel> = {},
+): TrainResult<DmfModel, DmfConfig> {
   const cfg = parseDmfConfig(config);
   const { nUsers, nItems, train, valid } = data;
   const nInter = checkTrainData(data, 'DMF');
   const hyper = resolveDmfHyper({
-    nUsers, nItems, userEmbeddingSize: cfg.embeddingSize, itemEmbeddingSize: cfg.embeddingSize,
-    userHidden: cfg.userHidden, itemHidden: cfg.itemHidden,
+    nUsers,
+    nItems,
+    userEmbeddingSize: cfg.embeddingSize,
+    itemEmbeddingSize: cfg.embeddingSize,
+    userHidden: cfg.userHidden,
+    itemHidden: cfg.itemHidden,
   });
   const { users: tUser, items: tPos } = positivePairs(data);
   const model = opts.model ?? new DmfModel(hyper, cfg.seed);
@@ -36,7 +44,8 @@ export function trainDmf(data: TrainData, config: DmfConfigInput = {}, opts: Tra
   model.setTrainMatrix(train);
   const rng = new Rng((cfg.seed ^ 0x2545f491) | 0);
   const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
-  const neg = cfg.negSamples, per = 1 + neg;
+  const neg = cfg.negSamples,
+    per = 1 + neg;
   const posPerBatch = Math.floor(cfg.batchSize / per);
   const order = new Int32Array(nInter);
   for (let i = 0; i < nInter; i++) order[i] = i;
@@ -51,18 +60,26 @@ export function trainDmf(data: TrainData, config: DmfConfigInput = {}, opts: Tra
       for (let r = 0; r < neg; r++) eUser[i * neg + r] = u;
     }
     sampleNegatives(train, eUser, eNeg, nItems, rng);
-    let lossSum = 0, nBatches = 0;
+    let lossSum = 0,
+      nBatches = 0;
     for (let s = 0; s < nInter; s += posPerBatch) {
       const e = Math.min(nInter, s + posPerBatch);
-      const m = e - s, B = m * per;
-      const bu = new Int32Array(B), bi = new Int32Array(B), bl = new Float32Array(B);
+      const m = e - s,
+        B = m * per;
+      const bu = new Int32Array(B),
+        bi = new Int32Array(B),
+        bl = new Float32Array(B);
       // positives first, then their negatives (RecBole's layout; the loss is a mean anyway)
       for (let t = 0; t < m; t++) {
         const o = order[s + t]!;
-        bu[t] = tUser[o]!; bi[t] = tPos[o]!; bl[t] = 1;
+        bu[t] = tUser[o]!;
+        bi[t] = tPos[o]!;
+        bl[t] = 1;
         for (let r = 0; r < neg; r++) {
           const q = m + t * neg + r;
-          bu[q] = tUser[o]!; bi[q] = eNeg[(s + t) * neg + r]!; bl[q] = 0;
+          bu[q] = tUser[o]!;
+          bi[q] = eNeg[(s + t) * neg + r]!;
+          bl[q] = 0;
         }
       }
       model.zeroGrad();

@@ -18,7 +18,8 @@ export class EarlyStopping {
   private steps = 0;
 
   constructor(patience: number) {
-    if (!Number.isInteger(patience) || patience < 0) throw new UserError(`patience must be an integer ≥ 0 (got ${patience})`);
+    if (!Number.isInteger(patience) || patience < 0)
+      throw new UserError(`patience must be an integer ≥ 0 (got ${patience})`);
     this.patience = patience;
   }
 

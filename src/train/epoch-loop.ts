@@ -45,7 +45,10 @@ export interface TrainResult<M, C, X extends object = object> {
   seconds: number;
 }
 
-type Trainable = Recommender & { snapshot(): Record<string, Float32Array>; loadWeights(w: Readonly<Record<string, Float32Array>>): void };
+type Trainable = Recommender & {
+  snapshot(): Record<string, Float32Array>;
+  loadWeights(w: Readonly<Record<string, Float32Array>>): void;
+};
 
 type LoopConfig = { patience: number; validK: number; epochs: number };
 
@@ -58,8 +61,12 @@ export class EpochLoop<M extends Trainable, C extends LoopConfig, X extends obje
   private stoppedEarly = false;
   private readonly t0 = performance.now();
 
-  constructor(private readonly model: M, private readonly data: { train: Csr; valid: Csr }, private readonly cfg: C,
-    private readonly opts: TrainOptions<M, X>) {
+  constructor(
+    private readonly model: M,
+    private readonly data: { train: Csr; valid: Csr },
+    private readonly cfg: C,
+    private readonly opts: TrainOptions<M, X>,
+  ) {
     this.stopper = new EarlyStopping(cfg.patience);
     this.bestWeights = model.snapshot();
   }
@@ -72,16 +79,29 @@ export class EpochLoop<M extends Trainable, C extends LoopConfig, X extends obje
   endEpoch(epoch: number, e0: number, loss: number, ...extra: object extends X ? [] : [X]): boolean {
     const { model, cfg, opts } = this;
     const e1 = performance.now();
-    let validNdcg = NaN, improved = false, stop = false;
+    let validNdcg = NaN,
+      improved = false,
+      stop = false;
     if (!opts.skipValidation) {
-      validNdcg = this.evaluator.evaluate(model, { mask: [this.data.train], target: this.data.valid, k: cfg.validK, skipEmpty: true }).ndcg;
+      validNdcg = this.evaluator.evaluate(model, {
+        mask: [this.data.train],
+        target: this.data.valid,
+        k: cfg.validK,
+        skipEmpty: true,
+      }).ndcg;
       ({ improved, stop } = this.stopper.update(validNdcg, epoch));
       if (improved) this.bestWeights = model.snapshot();
     }
     const e2 = performance.now();
     const info = {
-      epoch, loss, validNdcg, seconds: (e2 - e0) / 1000,
-      trainSeconds: (e1 - e0) / 1000, evalSeconds: (e2 - e1) / 1000, improved, ...extra[0],
+      epoch,
+      loss,
+      validNdcg,
+      seconds: (e2 - e0) / 1000,
+      trainSeconds: (e1 - e0) / 1000,
+      evalSeconds: (e2 - e1) / 1000,
+      improved,
+      ...extra[0],
     } as EpochInfo & X;
     this.history.push(info);
     opts.onEpoch?.(info, cfg.epochs);
@@ -95,9 +115,15 @@ export class EpochLoop<M extends Trainable, C extends LoopConfig, X extends obje
     if (opts.skipValidation) this.bestWeights = model.snapshot();
     if ((opts.restoreBest ?? true) && !opts.skipValidation) model.loadWeights(this.bestWeights);
     return {
-      model, history: this.history, bestEpoch: this.stopper.bestStep, bestValidNdcg: this.stopper.best,
-      bestWeights: this.bestWeights, stoppedEarly: this.stoppedEarly, epochsRun: this.history.length,
-      config: this.cfg, seconds: (performance.now() - this.t0) / 1000,
+      model,
+      history: this.history,
+      bestEpoch: this.stopper.bestStep,
+      bestValidNdcg: this.stopper.best,
+      bestWeights: this.bestWeights,
+      stoppedEarly: this.stoppedEarly,
+      epochsRun: this.history.length,
+      config: this.cfg,
+      seconds: (performance.now() - this.t0) / 1000,
     };
   }
 }

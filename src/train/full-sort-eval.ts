@@ -56,7 +56,8 @@ export class FullSortEvaluator {
     const k = opts.k ?? 10;
     const block = opts.blockSize ?? 256;
     const skipEmpty = opts.skipEmpty ?? true;
-    const ni = model.nItems, nu = model.nUsers;
+    const ni = model.nItems,
+      nu = model.nUsers;
     const target = opts.target;
     for (const m of opts.mask) {
       if (m.nCols !== ni) throw new RangeError(`fullSortEval: mask has ${m.nCols} items, model ${ni}`);
@@ -68,15 +69,27 @@ export class FullSortEvaluator {
       if (skipEmpty && target.indptr[u + 1]! === target.indptr[u]!) continue;
       users.push(u);
     }
-    if (this.scores.length < Math.min(block, Math.max(1, users.length)) * ni) this.scores = new Float32Array(block * ni);
+    if (this.scores.length < Math.min(block, Math.max(1, users.length)) * ni)
+      this.scores = new Float32Array(block * ni);
     if (this.topIdx.length < users.length * k) this.topIdx = new Int32Array(users.length * k);
     if (this.userBuf.length < users.length) this.userBuf = new Int32Array(users.length);
     const ub = this.userBuf.subarray(0, users.length);
     for (let r = 0; r < users.length; r++) ub[r] = users[r]!;
     // The shared block loop: score → mask (item 0 and opts.mask) → top-k, one reused buffer.
-    const top = scoreTopKWith((b, out) => { model.scoreAll(b, out); }, ni, ub, k, opts.mask, {
-      blockRows: block, out: this.topIdx.subarray(0, users.length * k), scratch: this.scores,
-    });
+    const top = scoreTopKWith(
+      (b, out) => {
+        model.scoreAll(b, out);
+      },
+      ni,
+      ub,
+      k,
+      opts.mask,
+      {
+        blockRows: block,
+        out: this.topIdx.subarray(0, users.length * k),
+        scratch: this.scores,
+      },
+    );
     const perUser = new Float64Array(nu).fill(NaN);
     const lists = opts.keepLists ? new Int32Array(nu * k).fill(-1) : undefined;
     let sum = 0;

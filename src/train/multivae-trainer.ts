@@ -20,12 +20,16 @@ import { checkTrainData, type TrainData } from './train-data.js';
 
 /** Trains MultiVAE (multinomial likelihood with annealed KL) with early stopping on valid NDCG. */
 export function trainMultiVae(
-  data: TrainData, config: MultiVaeConfigInput = {}, opts: TrainOptions<MultiVaeModel> = {},
+  data: TrainData,
+  config: MultiVaeConfigInput = {},
+  opts: TrainOptions<MultiVaeModel> = {},
 ): TrainResult<MultiVaeModel, MultiVaeConfig> {
   const cfg = parseMultiVaeConfig(config);
   const { nUsers, nItems, train, valid } = data;
   checkTrainData(data, 'MultiVAE');
-  const model = opts.model ?? new MultiVaeModel(resolveMultiVaeHyper({ nUsers, nItems, hidden: cfg.hidden, latent: cfg.latent }), cfg.seed);
+  const model =
+    opts.model ??
+    new MultiVaeModel(resolveMultiVaeHyper({ nUsers, nItems, hidden: cfg.hidden, latent: cfg.latent }), cfg.seed);
   if (model.nUsers !== nUsers || model.nItems !== nItems) throw new UserError('model sizes do not match the dataset');
   model.setTrainMatrix(train);
   const users: number[] = [];
@@ -38,7 +42,8 @@ export function trainMultiVae(
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const e0 = performance.now();
     rng.shuffle(order);
-    let lossSum = 0, nBatches = 0;
+    let lossSum = 0,
+      nBatches = 0;
     for (let s = 0; s < order.length; s += cfg.batchSize) {
       const batch = order.slice(s, Math.min(order.length, s + cfg.batchSize));
       step++;

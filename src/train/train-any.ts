@@ -55,7 +55,12 @@ function pick(config: BackboneConfig, keys: readonly string[]): Record<string, u
 }
 
 /** Trains (or builds) a backbone of the given type on the train split with validation early stopping. */
-export function trainBackbone(type: string, data: TrainData, config: BackboneConfig = {}, opts: BackboneOptions = {}): BackboneResult {
+export function trainBackbone(
+  type: string,
+  data: TrainData,
+  config: BackboneConfig = {},
+  opts: BackboneOptions = {},
+): BackboneResult {
   if (!isModelType(type)) throw new UserError(`unknown model '${type}' (known: ${MODEL_TYPES.join(', ')})`);
   const own = pick(config, configKeys(type));
   switch (type) {
@@ -81,12 +86,19 @@ export function trainBackbone(type: string, data: TrainData, config: BackboneCon
 function buildBaseline(type: 'mostpop' | 'random', data: TrainData, own: Record<string, unknown>): BackboneResult {
   const t0 = performance.now();
   const config = parseBackboneConfig(type, own);
-  const model = type === 'mostpop'
-    ? MostPopModel.fromTrain(data.train)
-    : new RandomModel({ nUsers: data.nUsers, nItems: data.nItems, seed: (config as RandomConfig).seed });
+  const model =
+    type === 'mostpop'
+      ? MostPopModel.fromTrain(data.train)
+      : new RandomModel({ nUsers: data.nUsers, nItems: data.nItems, seed: (config as RandomConfig).seed });
   return {
-    model, history: [], bestEpoch: -1, bestValidNdcg: NaN, stoppedEarly: false, epochsRun: 0,
-    config, seconds: (performance.now() - t0) / 1000,
+    model,
+    history: [],
+    bestEpoch: -1,
+    bestValidNdcg: NaN,
+    stoppedEarly: false,
+    epochsRun: 0,
+    config,
+    seconds: (performance.now() - t0) / 1000,
   };
 }
 

@@ -39,8 +39,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
   // fsync the folder so the rename itself survives a crash.
   try {
     const dfd = openSync(dirname(path), 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* not supported everywhere; the rename is still atomic */ }
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    /* not supported everywhere; the rename is still atomic */
+  }
 }
 
 /** Writes `value` as indented JSON with a final newline, atomically (temp file, fsync, rename). */

@@ -3,7 +3,11 @@
  * trace and exits with code 2. Everything else is a runtime failure (exit code 1).
  */
 export class UserError extends Error {
-  constructor(message: string, readonly file?: string, readonly line?: number) {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+  ) {
     super(located(message, file, line));
     this.name = 'UserError';
   }
@@ -35,7 +39,9 @@ export interface Naming {
 export const LIBRARY_NAMING: Naming = {
   option: (field) => field,
   step: (name, options = {}) => {
-    const args = Object.entries(options).map(([k, v]) => `${k}: ${String(v)}`).join(', ');
+    const args = Object.entries(options)
+      .map(([k, v]) => `${k}: ${String(v)}`)
+      .join(', ');
     return args ? `${name}(${args})` : name;
   },
 };

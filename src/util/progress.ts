@@ -21,7 +21,11 @@ export class Progress {
   private current = 0;
   private ended = false;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly opts: ProgressOptions = {}) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly opts: ProgressOptions = {},
+  ) {
     this.stream = opts.stream ?? process.stderr;
     this.tty = !opts.plain && Boolean(this.stream.isTTY) && process.env.CI !== 'true';
   }

@@ -33,10 +33,21 @@ import { ML100K_INTER, requireShared } from '../helpers/shared.js';
 
 process.env.CALITUNE_QUIET = '1';
 
-interface Metrics { ndcg: number; jsd: number }
+interface Metrics {
+  ndcg: number;
+  jsd: number;
+}
 /** Relative drops from the backbone's test metrics: 0.25 = 25% lower. */
-interface Window { jsdDrop: number; ndcgDrop: number }
-interface Setting { name: string; config: string; sets: string[]; window: Window }
+interface Window {
+  jsdDrop: number;
+  ndcgDrop: number;
+}
+interface Setting {
+  name: string;
+  config: string;
+  sets: string[];
+  window: Window;
+}
 
 const MULTIVAE: Setting = {
   name: 'a05',

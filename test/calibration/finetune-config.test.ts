@@ -4,8 +4,13 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_FINETUNE_CONFIG, loadFinetuneConfig, parseFinetuneConfigYaml, validateFinetuneConfig,
-  checkFinetuneConfigForData, calibrationAlpha, applyOverrides,
+  DEFAULT_FINETUNE_CONFIG,
+  loadFinetuneConfig,
+  parseFinetuneConfigYaml,
+  validateFinetuneConfig,
+  checkFinetuneConfigForData,
+  calibrationAlpha,
+  applyOverrides,
 } from '../../src/calibration/finetune-config.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -71,14 +76,26 @@ test('defaults fill missing keys; empty file is all defaults; loss_param is case
 });
 
 test('unknown key → UserError naming the key, its line and the allowed keys', () => {
-  userErr(() => parseFinetuneConfigYaml('num_epochs: 3\nlearning_rat: 0.1\n', 'c.yaml'), /c\.yaml:2: unknown config key 'learning_rat'; allowed keys: random_seed, num_epochs/);
+  userErr(
+    () => parseFinetuneConfigYaml('num_epochs: 3\nlearning_rat: 0.1\n', 'c.yaml'),
+    /c\.yaml:2: unknown config key 'learning_rat'; allowed keys: random_seed, num_epochs/,
+  );
 });
 
 test('wrong types and out-of-range values → UserError naming the key and the allowed values', () => {
-  userErr(() => parseFinetuneConfigYaml('target_metric: best\n', 'c.yaml'), /c\.yaml:1: config key 'target_metric': got 'best', expected one of 'any', 'ndcg', 'pop_jsd', 'tradeoff'/);
+  userErr(
+    () => parseFinetuneConfigYaml('target_metric: best\n', 'c.yaml'),
+    /c\.yaml:1: config key 'target_metric': got 'best', expected one of 'any', 'ndcg', 'pop_jsd', 'tradeoff'/,
+  );
   userErr(() => parseFinetuneConfigYaml('a: 1\nfreeze_item_emb: yes please\n', 'c.yaml'), /unknown config key 'a'/);
-  userErr(() => parseFinetuneConfigYaml('freeze_item_emb: "yes"\n', 'c.yaml'), /'freeze_item_emb': got 'yes', expected true or false/);
-  userErr(() => parseFinetuneConfigYaml('combined_mode_alpha: 1.5\n', 'c.yaml'), /'combined_mode_alpha': got 1\.5, expected a number ≥ 0 ≤ 1/);
+  userErr(
+    () => parseFinetuneConfigYaml('freeze_item_emb: "yes"\n', 'c.yaml'),
+    /'freeze_item_emb': got 'yes', expected true or false/,
+  );
+  userErr(
+    () => parseFinetuneConfigYaml('combined_mode_alpha: 1.5\n', 'c.yaml'),
+    /'combined_mode_alpha': got 1\.5, expected a number ≥ 0 ≤ 1/,
+  );
   userErr(() => parseFinetuneConfigYaml('combined_mode_alpha: -0.1\n'), /combined_mode_alpha/);
   userErr(() => parseFinetuneConfigYaml('train_batch_size: 0\n'), /'train_batch_size': got 0, expected an integer ≥ 1/);
   userErr(() => parseFinetuneConfigYaml('k_candidates: 2.5\n'), /'k_candidates': got 2\.5, expected an integer/);
@@ -93,7 +110,10 @@ test('wrong types and out-of-range values → UserError naming the key and the a
 test('missing file and unparsable YAML → UserError naming the file (and line)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ftcfg-'));
   try {
-    userErr(() => loadFinetuneConfig(join(dir, 'nope.yaml')), /nope\.yaml: cannot read the fine-tuning config: no such file/);
+    userErr(
+      () => loadFinetuneConfig(join(dir, 'nope.yaml')),
+      /nope\.yaml: cannot read the fine-tuning config: no such file/,
+    );
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'num_epochs: 3\nk_candidates: [1, 2\nseed: 4\n');
     userErr(() => loadFinetuneConfig(bad), /bad\.yaml:\d+: invalid YAML/);
@@ -112,7 +132,12 @@ test('--set overrides: YAML scalars, unknown key rejected, validated like the fi
   try {
     const f = join(dir, 'c.yaml');
     writeFileSync(f, 'combined_mode_alpha: 0.5\nfreeze_item_emb: true\n');
-    const { config } = loadFinetuneConfig(f, ['combined_mode_alpha=1.0', 'freeze_item_emb=false', 'candidate_selection=random', 'num_epochs=7']);
+    const { config } = loadFinetuneConfig(f, [
+      'combined_mode_alpha=1.0',
+      'freeze_item_emb=false',
+      'candidate_selection=random',
+      'num_epochs=7',
+    ]);
     assert.equal(config.combined_mode_alpha, 1);
     assert.equal(config.freeze_item_emb, false);
     assert.equal(config.candidate_selection, 'random');
@@ -129,7 +154,10 @@ test('--set overrides: YAML scalars, unknown key rejected, validated like the fi
 test('k_candidates ≤ number of items (given the dataset); modes map to α', () => {
   const c = { ...DEFAULT_FINETUNE_CONFIG };
   checkFinetuneConfigForData(c, 1683);
-  userErr(() => checkFinetuneConfigForData({ ...c, k_candidates: 1683 }, 1683), /'k_candidates': 1683 is more than the 1682 items/);
+  userErr(
+    () => checkFinetuneConfigForData({ ...c, k_candidates: 1683 }, 1683),
+    /'k_candidates': 1683 is more than the 1682 items/,
+  );
   checkFinetuneConfigForData({ ...c, k_candidates: 1682 }, 1683);
   assert.equal(calibrationAlpha({ finetuning_mode: 'rec', combined_mode_alpha: 0.5 }), 0);
   assert.equal(calibrationAlpha({ finetuning_mode: 'pop', combined_mode_alpha: 0.5 }), 1);

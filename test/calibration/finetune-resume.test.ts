@@ -14,7 +14,9 @@ import { restoreResumeState, writeResumeState } from '../../src/calibration/fine
 import type { FinetuneData, FinetuneJournal } from '../../src/calibration/finetune-types.js';
 import { UserError } from '../../src/util/errors.js';
 
-const N_USERS = 6, N_ITEMS = 9, G = 2;
+const N_USERS = 6,
+  N_ITEMS = 9,
+  G = 2;
 
 function data(): FinetuneData {
   const rows = [1, 1, 2, 2, 3, 4, 5, 5];
@@ -36,7 +38,9 @@ function memoryJournal(): FinetuneJournal & { bytes?: Uint8Array } {
     resumeName: 'memory/resume.safetensors',
     hasResume: () => j.bytes !== undefined,
     readResume: () => decodeSafetensors(j.bytes!),
-    writeResume: (tensors, metadata) => { j.bytes = encodeSafetensors(tensors, metadata); },
+    writeResume: (tensors, metadata) => {
+      j.bytes = encodeSafetensors(tensors, metadata);
+    },
     readLog: () => [],
     writeLog: () => {},
     appendLog: () => {},
@@ -57,8 +61,13 @@ function advancedState(cfg: FinetuneConfig): FinetuneState {
   s.rng.permutation(10);
   for (let i = 0; i < s.candidates.length; i++) s.candidates[i] = 1 + (i % (N_ITEMS - 1));
   Object.assign(s.progress, {
-    epoch: 3, best: { ndcg: 0.25, jsd: 0.125, tradeoff: 1.5 }, initial: { validNdcg: 0.2, jsd: 0.3 },
-    last: { validNdcg: 0.24, jsd: 0.13 }, lastImprovementEpoch: 2, improvementCounter: 1, identicalCounter: 1,
+    epoch: 3,
+    best: { ndcg: 0.25, jsd: 0.125, tradeoff: 1.5 },
+    initial: { validNdcg: 0.2, jsd: 0.3 },
+    last: { validNdcg: 0.24, jsd: 0.13 },
+    lastImprovementEpoch: 2,
+    improvementCounter: 1,
+    identicalCounter: 1,
   });
   return s;
 }
@@ -68,10 +77,18 @@ test('resume state layout: param/opt_m/opt_v per trainable tensor, then candidat
   const s = advancedState(config());
   writeResumeState(j, s);
   const file: SafeTensorsFile = j.readResume();
-  assert.deepEqual([...file.tensors.keys()], [
-    'param/user_embedding.weight', 'opt_m/user_embedding.weight', 'opt_v/user_embedding.weight',
-    'param/item_embedding.weight', 'opt_m/item_embedding.weight', 'opt_v/item_embedding.weight', 'candidates',
-  ]);
+  assert.deepEqual(
+    [...file.tensors.keys()],
+    [
+      'param/user_embedding.weight',
+      'opt_m/user_embedding.weight',
+      'opt_v/user_embedding.weight',
+      'param/item_embedding.weight',
+      'opt_m/item_embedding.weight',
+      'opt_v/item_embedding.weight',
+      'candidates',
+    ],
+  );
   assert.deepEqual(file.tensors.get('opt_v/item_embedding.weight')!.shape, [N_ITEMS, 4]);
   assert.equal(file.tensors.get('param/user_embedding.weight')!.dtype, 'F32');
   const cand = file.tensors.get('candidates')!;
@@ -80,8 +97,21 @@ test('resume state layout: param/opt_m/opt_v per trainable tensor, then candidat
   assert.deepEqual(Object.keys(file.metadata), ['calitune_resume']);
   const meta = JSON.parse(file.metadata.calitune_resume!) as Record<string, unknown>;
   assert.deepEqual(Object.keys(meta), [
-    'version', 'epoch', 'config', 'modelType', 'trainUsers', 'optimizer', 'schedule', 'rng', 'best', 'initial',
-    'last', 'lastImprovementEpoch', 'improvementCounter', 'identicalCounter', 'stopReason',
+    'version',
+    'epoch',
+    'config',
+    'modelType',
+    'trainUsers',
+    'optimizer',
+    'schedule',
+    'rng',
+    'best',
+    'initial',
+    'last',
+    'lastImprovementEpoch',
+    'improvementCounter',
+    'identicalCounter',
+    'stopReason',
   ]);
   assert.deepEqual(meta.optimizer, { step: 7, lr: s.optimizer.lr });
   assert.deepEqual(meta.best, { ndcg: 0.25, jsd: 0.125, tradeoff: 1.5 });
@@ -123,8 +153,10 @@ test('resume state: a saved interruption continues; other configuration, model o
   // num_epochs and early_stopping_patience may change; other keys may not.
   restoreResumeState(j, fresh(config({ num_epochs: 900, early_stopping_patience: 2 })));
   const changed = /different configuration: learning_rate \(0\.0001 → 0\.5\)/;
-  assert.throws(() => restoreResumeState(j, fresh(config({ learning_rate: 0.5 }))),
-    (e: unknown) => e instanceof UserError && changed.test(e.message));
+  assert.throws(
+    () => restoreResumeState(j, fresh(config({ learning_rate: 0.5 }))),
+    (e: unknown) => e instanceof UserError && changed.test(e.message),
+  );
   const other = createFinetuneState(new BprModel({ nUsers: N_USERS, nItems: N_ITEMS, dim: 5 }, 5), config(), data());
   assert.throws(() => restoreResumeState(j, other), /lacks tensor param\/user_embedding\.weight of 30 values/);
   const file = j.readResume();

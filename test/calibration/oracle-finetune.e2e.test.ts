@@ -38,7 +38,11 @@ function oracleEpochs(): Map<string, Map<number, { validNdcg: number; jsd: numbe
     const f = line.split('\t');
     const r = f[col('run')]!;
     if (!out.has(r)) out.set(r, new Map());
-    out.get(r)!.set(Number(f[col('epoch')]), { validNdcg: Number(f[col('valid_ndcg')]), jsd: Number(f[col('jsd')]), testNdcg: Number(f[col('test_ndcg')]) });
+    out.get(r)!.set(Number(f[col('epoch')]), {
+      validNdcg: Number(f[col('valid_ndcg')]),
+      jsd: Number(f[col('jsd')]),
+      testNdcg: Number(f[col('test_ndcg')]),
+    });
   }
   return out;
 }
@@ -54,13 +58,34 @@ before(() => {
   ready = true;
 });
 
-after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+after(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
 
-function finetune(name: string, sets: string[], extra: string[] = []): { summary: Record<string, unknown>; dir: string; seconds: number } {
+function finetune(
+  name: string,
+  sets: string[],
+  extra: string[] = [],
+): { summary: Record<string, unknown>; dir: string; seconds: number } {
   const t0 = performance.now();
-  const r = runCli(['finetune', '--run', run, '--config', CONFIG, '--name', name, '--json', ...sets.flatMap((s) => ['--set', s]), ...extra]);
+  const r = runCli([
+    'finetune',
+    '--run',
+    run,
+    '--config',
+    CONFIG,
+    '--name',
+    name,
+    '--json',
+    ...sets.flatMap((s) => ['--set', s]),
+    ...extra,
+  ]);
   assert.equal(r.status, 0, r.stderr);
-  return { summary: JSON.parse(r.stdout), dir: join(run, 'experiments', name), seconds: (performance.now() - t0) / 1000 };
+  return {
+    summary: JSON.parse(r.stdout),
+    dir: join(run, 'experiments', name),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 function checkEpoch(name: string, dir: string, oracleRun: string, epoch: number): void {
@@ -79,14 +104,22 @@ function checkEpoch(name: string, dir: string, oracleRun: string, epoch: number)
 
 test('oracle c0.5 frozen: epoch 100 within ±0.015 JSD / ±0.007 NDCG of the reference', (t) => {
   if (!requireShared(t, ORACLE_DIR) || !ready) return;
-  const { dir, seconds } = finetune('c0.5_frozen', ['combined_mode_alpha=0.5', 'freeze_item_emb=true', 'num_epochs=100']);
+  const { dir, seconds } = finetune('c0.5_frozen', [
+    'combined_mode_alpha=0.5',
+    'freeze_item_emb=true',
+    'num_epochs=100',
+  ]);
   console.log(`c0.5 frozen: 100 epochs in ${seconds.toFixed(1)} s`);
   checkEpoch('c0.5_frozen', dir, 'c0.5_frozen', 100);
 });
 
 test('oracle c1.0 unfrozen: epoch 50 within ±0.015 JSD / ±0.007 NDCG of the reference', (t) => {
   if (!requireShared(t, ORACLE_DIR) || !ready) return;
-  const { dir, seconds } = finetune('c1.0_unfrozen', ['combined_mode_alpha=1.0', 'freeze_item_emb=false', 'num_epochs=50']);
+  const { dir, seconds } = finetune('c1.0_unfrozen', [
+    'combined_mode_alpha=1.0',
+    'freeze_item_emb=false',
+    'num_epochs=50',
+  ]);
   console.log(`c1.0 unfrozen: 50 epochs in ${seconds.toFixed(1)} s`);
   checkEpoch('c1.0_unfrozen', dir, 'c1.0_unfrozen', 50);
 });
@@ -95,17 +128,26 @@ test('oracle c0.0 frozen: the checkpoint with valid JSD closest to 0.105 has tes
   if (!requireShared(t, ORACLE_DIR) || !ready) return;
   // The reference's run, cut at 400 epochs (JSD 0.105 is crossed around epoch 350; the oracle
   // reached it at 355), patience 25, every improvement checkpointed.
-  const { dir, summary, seconds } = finetune('c0.0_frozen', ['combined_mode_alpha=0.0', 'freeze_item_emb=true', 'num_epochs=400'], ['--keep', 'last']);
-  const idx = JSON.parse(readFileSync(join(dir, 'checkpoints', 'checkpoints.json'), 'utf8')) as { checkpoints: { epoch: number; jsd: number; validNdcg: number; dir: string }[] };
+  const { dir, summary, seconds } = finetune(
+    'c0.0_frozen',
+    ['combined_mode_alpha=0.0', 'freeze_item_emb=true', 'num_epochs=400'],
+    ['--keep', 'last'],
+  );
+  const idx = JSON.parse(readFileSync(join(dir, 'checkpoints', 'checkpoints.json'), 'utf8')) as {
+    checkpoints: { epoch: number; jsd: number; validNdcg: number; dir: string }[];
+  };
   const best = idx.checkpoints.reduce((a, b) => (Math.abs(b.jsd - 0.105) < Math.abs(a.jsd - 0.105) ? b : a));
   const { ds } = loadRunData(run);
   const lists = readNpy(join(dir, 'checkpoints', best.dir, 'test_lists.npy'));
   assert.deepEqual(lists.shape, [ds.nUsers, 10]);
   let sum = 0;
-  for (let u = 1; u < ds.nUsers; u++) sum += ndcgAtK(lists.data as Int32Array, u * 10, 10, ds.test.indices, ds.test.indptr[u]!, ds.test.indptr[u + 1]!);
+  for (let u = 1; u < ds.nUsers; u++)
+    sum += ndcgAtK(lists.data as Int32Array, u * 10, 10, ds.test.indices, ds.test.indptr[u]!, ds.test.indptr[u + 1]!);
   const testNdcg = sum / (ds.nUsers - 1);
-  console.log(`c0.0 frozen: ${String(summary.epochsRun)} epochs (${String(summary.stopReason)}) in ${seconds.toFixed(1)} s; ` +
-    `checkpoint epoch ${best.epoch}: valid JSD ${best.jsd.toFixed(5)}, valid NDCG ${best.validNdcg.toFixed(5)}, test NDCG ${testNdcg.toFixed(5)} (oracle 0.2675 at epoch 355)`);
+  console.log(
+    `c0.0 frozen: ${String(summary.epochsRun)} epochs (${String(summary.stopReason)}) in ${seconds.toFixed(1)} s; ` +
+      `checkpoint epoch ${best.epoch}: valid JSD ${best.jsd.toFixed(5)}, valid NDCG ${best.validNdcg.toFixed(5)}, test NDCG ${testNdcg.toFixed(5)} (oracle 0.2675 at epoch 355)`,
+  );
   assert.ok(Math.abs(best.jsd - 0.105) < 0.005, `no checkpoint near JSD 0.105 (closest ${best.jsd})`);
   assert.ok(testNdcg >= 0.262, `test NDCG@10 ${testNdcg}`);
 });

@@ -4,11 +4,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Csr } from '../../src/math/csr.js';
-import { itemPopularity, popularityGroups, popularityGroupsFromSplit, validateProportions } from '../../src/calibration/popularity.js';
+import {
+  itemPopularity,
+  popularityGroups,
+  popularityGroupsFromSplit,
+  validateProportions,
+} from '../../src/calibration/popularity.js';
 import { userTargets } from '../../src/calibration/user-targets.js';
 import {
-  formatPopularityFile, formatUserBaselineFile, pyFloatRepr, readPopularityFile, readUserBaselineFile,
-  writePopularityFile, writeUserBaselineFile,
+  formatPopularityFile,
+  formatUserBaselineFile,
+  pyFloatRepr,
+  readPopularityFile,
+  readUserBaselineFile,
+  writePopularityFile,
+  writeUserBaselineFile,
 } from '../../src/calibration/reference-files.js';
 import { UserError } from '../../src/util/errors.js';
 import { requireShared } from '../helpers/shared.js';
@@ -18,7 +28,10 @@ import { oraclePath, oracleSplit, oracleTokens } from '../eval/oracle-fixture.js
 function csr(rows: number[][], nCols: number): Csr {
   const indptr = new Int32Array(rows.length + 1);
   const idx: number[] = [];
-  rows.forEach((r, i) => { idx.push(...r); indptr[i + 1] = idx.length; });
+  rows.forEach((r, i) => {
+    idx.push(...r);
+    indptr[i + 1] = idx.length;
+  });
   return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx) };
 }
 
@@ -84,9 +97,18 @@ test('user targets: fractions of train items per group; empty users flagged with
 
 test('pyFloatRepr matches Python repr(float)', () => {
   const cases: [number, string][] = [
-    [0, '0.0'], [1, '1.0'], [0.375, '0.375'], [0.18181818181818182, '0.18181818181818182'],
-    [5e-5, '5e-05'], [0.0001, '0.0001'], [1.5e-7, '1.5e-07'], [123.25, '123.25'], [1e16, '1e+16'],
-    [-0.5, '-0.5'], [2 / 3, '0.6666666666666666'], [100, '100.0'],
+    [0, '0.0'],
+    [1, '1.0'],
+    [0.375, '0.375'],
+    [0.18181818181818182, '0.18181818181818182'],
+    [5e-5, '5e-05'],
+    [0.0001, '0.0001'],
+    [1.5e-7, '1.5e-07'],
+    [123.25, '123.25'],
+    [1e16, '1e+16'],
+    [-0.5, '-0.5'],
+    [2 / 3, '0.6666666666666666'],
+    [100, '100.0'],
   ];
   for (const [x, s] of cases) assert.equal(pyFloatRepr(x), s, String(x));
 });
@@ -96,26 +118,40 @@ test('reference files: write → read round trip, bad files are UserErrors', () 
   try {
     const itemGroup = Int32Array.from([-1, 0, 2, 1]);
     writePopularityFile(join(dir, 'x.popularity'), itemGroup, 3, ['[PAD]', 'a', 'b', 'c']);
-    assert.equal(readFileSync(join(dir, 'x.popularity'), 'utf8'),
-      'item\tGroup_1\tGroup_2\tGroup_3\n[PAD]\t0\t0\t0\na\t1\t0\t0\nb\t0\t0\t1\nc\t0\t1\t0\n');
+    assert.equal(
+      readFileSync(join(dir, 'x.popularity'), 'utf8'),
+      'item\tGroup_1\tGroup_2\tGroup_3\n[PAD]\t0\t0\t0\na\t1\t0\t0\nb\t0\t0\t1\nc\t0\t1\t0\n',
+    );
     const p = readPopularityFile(join(dir, 'x.popularity'));
     assert.deepEqual(Array.from(p.itemGroup), Array.from(itemGroup));
     assert.deepEqual(p.tokens, ['[PAD]', 'a', 'b', 'c']);
     const targets = Float64Array.from([0, 0, 0, 0.25, 0.5, 0.25, 1 / 3, 2 / 3, 0]);
     writeUserBaselineFile(join(dir, 'x.userbaseline'), targets, 3, ['[PAD]', 'u1', 'u2']);
     assert.ok(formatUserBaselineFile(targets, 3).includes('\n1\t0.25\t0.5\t0.25\n2\t'));
-    assert.equal(readFileSync(join(dir, 'x.userbaseline'), 'utf8'),
-      'user_id\tGroup_1\tGroup_2\tGroup_3\n[PAD]\t0.0\t0.0\t0.0\nu1\t0.25\t0.5\t0.25\nu2\t0.3333333333333333\t0.6666666666666666\t0.0\n');
+    assert.equal(
+      readFileSync(join(dir, 'x.userbaseline'), 'utf8'),
+      'user_id\tGroup_1\tGroup_2\tGroup_3\n[PAD]\t0.0\t0.0\t0.0\nu1\t0.25\t0.5\t0.25\nu2\t0.3333333333333333\t0.6666666666666666\t0.0\n',
+    );
     assert.deepEqual(Array.from(readUserBaselineFile(join(dir, 'x.userbaseline')).targets), Array.from(targets));
     const text = readFileSync(join(dir, 'x.popularity'), 'utf8');
     const f = join(dir, 'broken.popularity');
-    for (const broken of [text.replace('a\t1\t0\t0', 'a\t1\t1\t0'), text.replace('Group_2', 'G2'), text.replace('[PAD]', 'x'),
-      text.replace('b\t0\t0\t1', 'b\t0\t0'), text.replace('c\t0\t1\t0', 'c\t0\tx\t0'), 'item\n']) {
+    for (const broken of [
+      text.replace('a\t1\t0\t0', 'a\t1\t1\t0'),
+      text.replace('Group_2', 'G2'),
+      text.replace('[PAD]', 'x'),
+      text.replace('b\t0\t0\t1', 'b\t0\t0'),
+      text.replace('c\t0\t1\t0', 'c\t0\tx\t0'),
+      'item\n',
+    ]) {
       writeFileSync(f, broken);
       assert.throws(() => readPopularityFile(f), UserError, JSON.stringify(broken));
     }
     const ub = readFileSync(join(dir, 'x.userbaseline'), 'utf8');
-    for (const broken of [ub.replace('0.25\t0.5', 'abc\t0.5'), ub.replace('0.5', '1.5'), ub.replace('user_id', 'user')]) {
+    for (const broken of [
+      ub.replace('0.25\t0.5', 'abc\t0.5'),
+      ub.replace('0.5', '1.5'),
+      ub.replace('user_id', 'user'),
+    ]) {
       writeFileSync(f, broken);
       assert.throws(() => readUserBaselineFile(f), UserError, JSON.stringify(broken));
     }
@@ -128,9 +164,12 @@ test('reference files: write → read round trip, bad files are UserErrors', () 
 /** Byte equality with a short message (first differing line) instead of a huge diff. */
 function sameText(actual: string, expected: string): void {
   if (actual === expected) return;
-  const a = actual.split('\n'), e = expected.split('\n');
+  const a = actual.split('\n'),
+    e = expected.split('\n');
   const i = a.findIndex((l, k) => l !== e[k]);
-  assert.fail(`texts differ at line ${i + 1}: ${JSON.stringify(a[i])} vs ${JSON.stringify(e[i])} (${a.length} vs ${e.length} lines)`);
+  assert.fail(
+    `texts differ at line ${i + 1}: ${JSON.stringify(a[i])} vs ${JSON.stringify(e[i])} (${a.length} vs ${e.length} lines)`,
+  );
 }
 
 test('oracle: popularity on all splits reproduces ml-100k.popularity and .userbaseline', (t) => {
@@ -149,15 +188,22 @@ test('oracle: popularity on all splits reproduces ml-100k.popularity and .userba
   assert.equal(pg.itemGroup[119], 0);
   assert.equal(pg.itemGroup[361], 1);
   assert.deepEqual(pg.summary.itemsPerGroup, [59, 477, 1146]);
-  assert.deepEqual(pg.summary.massPerGroup.map((m) => Math.round(m * 1e5) / 1e5), [0.2025, 0.59798, 0.19952]);
-  assert.deepEqual([pg.summary.minCount[0], pg.summary.maxCount[1], pg.summary.minCount[1], pg.summary.maxCount[2]], [259, 259, 60, 59]);
+  assert.deepEqual(
+    pg.summary.massPerGroup.map((m) => Math.round(m * 1e5) / 1e5),
+    [0.2025, 0.59798, 0.19952],
+  );
+  assert.deepEqual(
+    [pg.summary.minCount[0], pg.summary.maxCount[1], pg.summary.minCount[1], pg.summary.maxCount[2]],
+    [259, 259, 60, 59],
+  );
 
   const targets = userTargets(split.train, pg.itemGroup, 3);
   assert.equal(targets.emptyUsers.length, 0);
   const refT = readUserBaselineFile(oraclePath('ml-100k.userbaseline'));
   assert.equal(refT.targets.length, targets.targets.length);
   let maxErr = 0;
-  for (let i = 0; i < refT.targets.length; i++) maxErr = Math.max(maxErr, Math.abs(refT.targets[i]! - targets.targets[i]!));
+  for (let i = 0; i < refT.targets.length; i++)
+    maxErr = Math.max(maxErr, Math.abs(refT.targets[i]! - targets.targets[i]!));
   assert.ok(maxErr <= 1e-6, `max target error ${maxErr}`);
 
   // Our writers produce the reference's files byte for byte.

@@ -87,7 +87,10 @@ test('non-numeric rating with --min-rating names file and line', () => {
 
 test('unknown model name and non-positive sizes: exit 2 before any work', () => {
   const f = join(tmp, 'tiny.inter');
-  writeFileSync(f, 'user_id:token\titem_id:token\n' + Array.from({ length: 40 }, (_, i) => `${i % 5}\t${i % 8}`).join('\n') + '\n');
+  writeFileSync(
+    f,
+    'user_id:token\titem_id:token\n' + Array.from({ length: 40 }, (_, i) => `${i % 5}\t${i % 8}`).join('\n') + '\n',
+  );
   const run = join(tmp, 'r-bad');
   let r = runCli(['train', '--data', f, '--run', run, '--model', 'svd']);
   assert.equal(r.status, 2);
@@ -121,7 +124,12 @@ test('train → evaluate on a tiny file end to end (users with a single interact
 
 test('truncated safetensors: evaluate exits 2 naming the file', () => {
   const f = join(tmp, 'small2.inter');
-  writeFileSync(f, 'user_id:token\titem_id:token\n' + Array.from({ length: 60 }, (_, i) => `${i % 6}\t${(i * 7) % 13}`).join('\n') + '\n');
+  writeFileSync(
+    f,
+    'user_id:token\titem_id:token\n' +
+      Array.from({ length: 60 }, (_, i) => `${i % 6}\t${(i * 7) % 13}`).join('\n') +
+      '\n',
+  );
   const run = join(tmp, 'r-trunc');
   assert.equal(runCli(['train', '--data', f, '--run', run, '--dim', '4', '--epochs', '1']).status, 0);
   const st = join(run, 'model', 'model.safetensors');
@@ -134,4 +142,6 @@ test('truncated safetensors: evaluate exits 2 naming the file', () => {
 });
 
 import { readFileSync } from 'node:fs';
-function require_read(p: string): Buffer { return readFileSync(p); }
+function require_read(p: string): Buffer {
+  return readFileSync(p);
+}

@@ -18,18 +18,22 @@ const LAMBDAS = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9'];
 type Ref = Record<string, number>;
 
 function maxDiff(a: Ref, b: Ref): { key: string; d: number } {
-  let key = '', d = 0;
+  let key = '',
+    d = 0;
   for (const k of Object.keys(b)) {
     assert.ok(typeof a[k] === 'number', `missing ${k}`);
     const x = Math.abs(a[k]! - b[k]!);
-    if (x > d) { d = x; key = k; }
+    if (x > d) {
+      d = x;
+      key = k;
+    }
   }
   return { key, d };
 }
 
 function noNaNDeep(x: unknown, path = ''): void {
   if (typeof x === 'number') assert.ok(Number.isFinite(x), `${path} is ${x}`);
-  else if (Array.isArray(x)) x.forEach((v, i) => noNaNDeep(v, `${path}[${i}]`));
+  else if (Array.isArray(x)) for (const [i, v] of x.entries()) noNaNDeep(v, `${path}[${i}]`);
   else if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) noNaNDeep(v, `${path}.${k}`);
 }
 
@@ -52,16 +56,20 @@ test('evaluate on the oracle run: base, CP and a fine-tuned epoch reproduce the 
   assert.equal(r1.code, 2);
   assert.match(r1.err, /run 'calitune prepare --run .*' first/);
 
-  assert.equal((await cli(['prepare', '--run', R, '--popularity-source', 'all', '--user-group-ties', 'higher'])).code, 0);
+  assert.equal(
+    (await cli(['prepare', '--run', R, '--popularity-source', 'all', '--user-group-ties', 'higher'])).code,
+    0,
+  );
   // The oracle's CP lists, copied into the run's postprocess folder.
   mkdirSync(join(R, 'postprocess'), { recursive: true });
-  for (const l of LAMBDAS) copyFileSync(join(ORACLE_DIR, 'lists', `cp_result_${l}_test.npy`), join(R, 'postprocess', `cp_${l}_test.npy`));
+  for (const l of LAMBDAS)
+    copyFileSync(join(ORACLE_DIR, 'lists', `cp_result_${l}_test.npy`), join(R, 'postprocess', `cp_${l}_test.npy`));
   // A fine-tuned epoch: lists from the oracle's checkpoint embeddings (epoch 184 of c0.5 unfrozen).
   const ds = readSplitDir(join(R, 'data'));
   const U = readNpyMatrixF32(join(ORACLE_DIR, 'finetuned', 'c0.5_unfrozen_epoch184_user_emb.npy'));
   const I = readNpyMatrixF32(join(ORACLE_DIR, 'finetuned', 'c0.5_unfrozen_epoch184_item_emb.npy'));
   const users = Int32Array.from({ length: ds.nUsers - 1 }, (_, i) => i + 1);
-  const lists = (masks: typeof ds.train[]) => {
+  const lists = (masks: (typeof ds.train)[]) => {
     const top = scoreTopK(matrix(U.rows, U.cols, U.data), matrix(I.rows, I.cols, I.data), users, 10, masks);
     const out = new Int32Array(ds.nUsers * 10).fill(-1);
     out.set(top, 10);
@@ -111,7 +119,10 @@ test('evaluate on the oracle run: base, CP and a fine-tuned epoch reproduce the 
 
   // per-user TSV
   const tsv = readFileSync(join(R, 'results', 'ft_per_user.tsv'), 'utf8').split('\n');
-  assert.equal(tsv[0], 'model\tuser_id\tuserbaseline_group_1\tuserbaseline_group_2\tuserbaseline_group_3\tndcg\tjsd\tuser_group\thead_items\trbo_vs_base');
+  assert.equal(
+    tsv[0],
+    'model\tuser_id\tuserbaseline_group_1\tuserbaseline_group_2\tuserbaseline_group_3\tndcg\tjsd\tuser_group\thead_items\trbo_vs_base',
+  );
   assert.equal(tsv.filter((l) => l !== '').length, 1 + 943 * (1 + 9 + 2));
   assert.ok(!tsv.some((l) => /NaN|undefined/.test(l)));
   const row1 = tsv[1]!.split('\t');
@@ -152,7 +163,10 @@ test('older or foreign results formats are refused with a clear message', async 
   assert.equal(r.code, 2);
   assert.match(r.err, /older results format.*re-run 'calitune evaluate'/);
   // a lower format_version
-  writeFileSync(join(R, 'results', 'y.json'), JSON.stringify({ base_recommendations: { ndcg: 0.1 }, calitune: { format_version: 0 } }));
+  writeFileSync(
+    join(R, 'results', 'y.json'),
+    JSON.stringify({ base_recommendations: { ndcg: 0.1 }, calitune: { format_version: 0 } }),
+  );
   r = await cli(['compare', '--run', R, '--experiment', 'y']);
   assert.equal(r.code, 2);
   assert.match(r.err, /older results format \(format_version 0/);

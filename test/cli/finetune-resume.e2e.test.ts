@@ -16,19 +16,34 @@ import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
 
 const CONFIG = join(process.cwd(), 'examples', 'ml-100k-finetune.yaml');
 const EPOCHS = 14;
-const SETS = ['--set', `num_epochs=${EPOCHS}`, '--set', 'freeze_item_emb=false', '--set', 'combined_mode_alpha=0.5', '--keep', 'all'];
+const SETS = [
+  '--set',
+  `num_epochs=${EPOCHS}`,
+  '--set',
+  'freeze_item_emb=false',
+  '--set',
+  'combined_mode_alpha=0.5',
+  '--keep',
+  'all',
+];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function logLines(dir: string): string[] {
   const p = join(dir, 'log.jsonl');
-  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter((l) => l.length > 0) : [];
+  return existsSync(p)
+    ? readFileSync(p, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0)
+    : [];
 }
 
 /** A log record without its timings (they differ between runs). */
 function strip(line: string): Record<string, unknown> {
   const r = JSON.parse(line) as Record<string, unknown>;
-  delete r.train_s; delete r.regen_s; delete r.valid_s;
+  delete r.train_s;
+  delete r.regen_s;
+  delete r.valid_s;
   return r;
 }
 
@@ -57,14 +72,25 @@ test('kill -9 mid fine-tuning, then --resume: same log, checkpoints and summary 
 
     // Interrupted run: SIGKILL once a few epochs are logged.
     const dir = join(run, 'experiments', 'killed');
-    const child = spawn(process.execPath, [CLI, 'finetune', '--run', run, '--config', CONFIG, '--name', 'killed', ...SETS], {
-      env: { ...process.env, CALITUNE_QUIET: '1' }, stdio: 'ignore',
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+    const child = spawn(
+      process.execPath,
+      [CLI, 'finetune', '--run', run, '--config', CONFIG, '--name', 'killed', ...SETS],
+      {
+        env: { ...process.env, CALITUNE_QUIET: '1' },
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+      child.on('exit', (code, signal) => res({ code, signal })),
+    );
     let killedAt = -1;
     for (let i = 0; i < 3000; i++) {
       const n = logLines(dir).length;
-      if (n >= 5) { child.kill('SIGKILL'); killedAt = n - 1; break; }
+      if (n >= 5) {
+        child.kill('SIGKILL');
+        killedAt = n - 1;
+        break;
+      }
       await sleep(5);
     }
     const ex = await exited;
@@ -74,23 +100,50 @@ test('kill -9 mid fine-tuning, then --resume: same log, checkpoints and summary 
     const before = logLines(dir).length;
     console.log(`killed after ${before - 1} logged epochs (of ${EPOCHS})`);
 
-    const res = runCli(['finetune', '--run', run, '--config', CONFIG, '--name', 'killed', '--resume', '--json', ...SETS]);
+    const res = runCli([
+      'finetune',
+      '--run',
+      run,
+      '--config',
+      CONFIG,
+      '--name',
+      'killed',
+      '--resume',
+      '--json',
+      ...SETS,
+    ]);
     assert.equal(res.status, 0, res.stderr);
 
     // Log: epochs 0..EPOCHS once each, equal to the reference's line by line (timings aside).
-    const a = logLines(refDir), b = logLines(dir);
-    assert.deepEqual(b.map((l) => JSON.parse(l).epoch), Array.from({ length: EPOCHS + 1 }, (_, i) => i));
+    const a = logLines(refDir),
+      b = logLines(dir);
+    assert.deepEqual(
+      b.map((l) => JSON.parse(l).epoch),
+      Array.from({ length: EPOCHS + 1 }, (_, i) => i),
+    );
     assert.deepEqual(b.map(strip), a.map(strip));
     // Checkpoints: the same epochs, byte-identical weights, lists and metrics.
-    const ca = checkpointFiles(refDir), cb = checkpointFiles(dir);
+    const ca = checkpointFiles(refDir),
+      cb = checkpointFiles(dir);
     assert.ok(ca.size > 0, 'the reference run saved checkpoints (else there is nothing to compare)');
     assert.deepEqual([...cb.keys()], [...ca.keys()]);
     for (const [k, buf] of ca) assert.ok(buf.equals(cb.get(k)!), `${k} differs`);
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'checkpoints', 'checkpoints.json'), 'utf8')),
-      JSON.parse(readFileSync(join(refDir, 'checkpoints', 'checkpoints.json'), 'utf8')));
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(dir, 'checkpoints', 'checkpoints.json'), 'utf8')),
+      JSON.parse(readFileSync(join(refDir, 'checkpoints', 'checkpoints.json'), 'utf8')),
+    );
     // Summary and final metrics.
-    const sa = JSON.parse(ref.stdout), sb = JSON.parse(res.stdout);
-    for (const k of ['epochsRun', 'stopReason', 'initial', 'final', 'selected', 'checkpointEpochs', 'trainableTensors']) {
+    const sa = JSON.parse(ref.stdout),
+      sb = JSON.parse(res.stdout);
+    for (const k of [
+      'epochsRun',
+      'stopReason',
+      'initial',
+      'final',
+      'selected',
+      'checkpointEpochs',
+      'trainableTensors',
+    ]) {
       assert.deepEqual(sb[k], sa[k], k);
     }
     // No stray temp files from the kill (atomic writes leave .tmp files only if killed mid-write;

@@ -44,10 +44,21 @@ function makeRun(name: string, prepare = true): { run: string; ds: SplitDataset 
 }
 
 const CONFIG = join(tmp, 'ft.yaml');
-writeFileSync(CONFIG, [
-  'random_seed: 111', 'num_epochs: 4', 'train_batch_size: 16', 'learning_rate: 0.01', 'freeze_item_emb: true',
-  'combined_mode_alpha: 0.5', 'k_candidates: 20', 'early_stopping_patience: 25', 'device: cpu', '',
-].join('\n'));
+writeFileSync(
+  CONFIG,
+  [
+    'random_seed: 111',
+    'num_epochs: 4',
+    'train_batch_size: 16',
+    'learning_rate: 0.01',
+    'freeze_item_emb: true',
+    'combined_mode_alpha: 0.5',
+    'k_candidates: 20',
+    'early_stopping_patience: 25',
+    'device: cpu',
+    '',
+  ].join('\n'),
+);
 
 const main = makeRun('main');
 
@@ -60,7 +71,8 @@ test('Validator equals the evaluation module: valid NDCG (train masked) and JSD 
   // top 20 plus 5 per group outside them: the fused pass must pick what relevanceCandidates picks
   const picker = new CandidatePicker(ds.nItems, 20, 5, prep.itemGroup, prep.nGroups);
   const cand = new Int32Array(users.length * picker.width);
-  for (let rep = 0; rep < 2; rep++) { // buffers are reused: a second call gives the same answer
+  for (let rep = 0; rep < 2; rep++) {
+    // buffers are reused: a second call gives the same answer
     const r = v.run(model, rep === 1 ? { users, picker, out: cand } : undefined);
     const validLists = recommendationLists(model, ds, 'valid', 10);
     const testLists = recommendationLists(model, ds, 'test', 10);
@@ -79,7 +91,10 @@ test('Validator equals the evaluation module: valid NDCG (train masked) and JSD 
   // and their first 20 of each row are the plain top 20
   const plain = relevanceCandidates(model, users, 20);
   for (let i = 0; i < users.length; i++) {
-    assert.deepEqual(Array.from(cand.subarray(i * picker.width, i * picker.width + 20)), Array.from(plain.subarray(i * 20, i * 20 + 20)));
+    assert.deepEqual(
+      Array.from(cand.subarray(i * picker.width, i * picker.width + 20)),
+      Array.from(plain.subarray(i * 20, i * 20 + 20)),
+    );
   }
 });
 
@@ -95,13 +110,23 @@ test('finetune: log, checkpoints (lists + weights), summary, --json; then the sa
   assert.equal(s.trainUsers, finetuneUsers(ds.train).length);
   const dir = join(run, 'experiments', 'a');
   const log = readEpochLog(join(dir, 'log.jsonl'));
-  assert.deepEqual(log.map((l) => l.epoch), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    log.map((l) => l.epoch),
+    [0, 1, 2, 3, 4],
+  );
   // epoch 0 is the backbone: the run's own base evaluation gives the same valid NDCG
   {
     const { model: backbone } = loadModel(runPaths(run).model);
     const validLists = recommendationLists(backbone, ds, 'valid', 10);
     const pr = loadPrepared(run);
-    const pv = perUserMetrics({ k: 10, itemGroup: pr.itemGroup, targets: pr.targets, nGroups: pr.nGroups, lists: validLists, relevant: ds.valid });
+    const pv = perUserMetrics({
+      k: 10,
+      itemGroup: pr.itemGroup,
+      targets: pr.targets,
+      nGroups: pr.nGroups,
+      lists: validLists,
+      relevant: ds.valid,
+    });
     const mean = pv.ndcg.slice(1).reduce((a, b) => a + b, 0) / (ds.nUsers - 1);
     assert.ok(Math.abs(log[0]!.valid_ndcg - mean) < 1e-12);
   }
@@ -124,7 +149,11 @@ test('finetune: log, checkpoints (lists + weights), summary, --json; then the sa
     assert.equal(m.validNdcg, rec.valid_ndcg);
     assert.equal(m.jsd, rec.jsd);
   }
-  assert.ok(existsSync(join(dir, 'summary.json')) && existsSync(join(dir, 'experiment.json')) && existsSync(join(dir, 'config.json')));
+  assert.ok(
+    existsSync(join(dir, 'summary.json')) &&
+      existsSync(join(dir, 'experiment.json')) &&
+      existsSync(join(dir, 'config.json')),
+  );
   // re-evaluating a checkpoint's weights reproduces its logged metrics
   const last = s.checkpointEpochs[s.checkpointEpochs.length - 1] as number;
   const { model } = loadModel(runPaths(run).model);
@@ -144,7 +173,22 @@ test('finetune: log, checkpoints (lists + weights), summary, --json; then the sa
 
 test('finetune --resume of a finished run changes nothing; unfrozen run trains item embeddings', async () => {
   const { run } = main;
-  const r = await cli(['finetune', '--run', run, '--config', CONFIG, '--name', 'u', '--set', 'freeze_item_emb=false', '--set', 'num_epochs=2', '--keep', 'last', '--json']);
+  const r = await cli([
+    'finetune',
+    '--run',
+    run,
+    '--config',
+    CONFIG,
+    '--name',
+    'u',
+    '--set',
+    'freeze_item_emb=false',
+    '--set',
+    'num_epochs=2',
+    '--keep',
+    'last',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.err);
   const s = JSON.parse(r.out);
   assert.deepEqual(s.trainableTensors, ['user_embedding.weight', 'item_embedding.weight']);
@@ -169,14 +213,20 @@ test('finetune bad input → exit 2 with a clear message', async () => {
     return r;
   };
   const base = ['--run', run, '--name', 'bad'];
-  await bad([...base, '--config', join(tmp, 'missing.yaml')], /missing\.yaml: cannot read the fine-tuning config: no such file/);
+  await bad(
+    [...base, '--config', join(tmp, 'missing.yaml')],
+    /missing\.yaml: cannot read the fine-tuning config: no such file/,
+  );
   await bad(['--run', run, '--name', 'bad'], /--config is required/);
   const broken = join(tmp, 'broken.yaml');
   writeFileSync(broken, 'num_epochs: 3\nlearning_rate: [0.1\n');
   await bad([...base, '--config', broken], /broken\.yaml:\d+: invalid YAML/);
   const unknown = join(tmp, 'unknown.yaml');
   writeFileSync(unknown, 'num_epochs: 3\nlearnin_rate: 0.1\n');
-  await bad([...base, '--config', unknown], /unknown\.yaml:2: unknown config key 'learnin_rate'; allowed keys: .*learning_rate/);
+  await bad(
+    [...base, '--config', unknown],
+    /unknown\.yaml:2: unknown config key 'learnin_rate'; allowed keys: .*learning_rate/,
+  );
   await bad([...base, '--config', CONFIG, '--set', 'combined_mode_alpha=1.5'], /combined_mode_alpha.*1\.5.*≤ 1/);
   await bad([...base, '--config', CONFIG, '--set', 'combined_mode_alpha=-0.1'], /combined_mode_alpha.*≥ 0/);
   await bad([...base, '--config', CONFIG, '--set', 'k_candidates=500'], /k_candidates.*500 is more than the \d+ items/);
@@ -184,13 +234,22 @@ test('finetune bad input → exit 2 with a clear message', async () => {
   await bad([...base, '--config', CONFIG, '--set', 'freeze_item_emb=maybe'], /freeze_item_emb.*true or false/);
   await bad([...base, '--config', CONFIG, '--set', 'nope'], /--set expects key=value/);
   await bad([...base, '--config', CONFIG, '--set', 'user_adapter=true'], /user_adapter.*the bpr model has none/);
-  await bad([...base, '--config', CONFIG, '--set', 'candidate_selection=random', '--set', 'candidates_per_group=3'], /candidates_per_group.*relevance candidates only/);
+  await bad(
+    [...base, '--config', CONFIG, '--set', 'candidate_selection=random', '--set', 'candidates_per_group=3'],
+    /candidates_per_group.*relevance candidates only/,
+  );
   await bad([...base, '--config', CONFIG, '--keep', 'some'], /--keep must be one of all, frontier, last/);
-  await bad([...base, '--config', CONFIG, '--popularity-source', 'all'], /prepared with --popularity-source train, not all/);
+  await bad(
+    [...base, '--config', CONFIG, '--popularity-source', 'all'],
+    /prepared with --popularity-source train, not all/,
+  );
   await bad(['--run', run, '--name', '../x', '--config', CONFIG], /--name '\.\.\/x' may only use/);
   await bad(['--run', join(tmp, 'nowhere'), '--name', 'x', '--config', CONFIG], /not a run directory/);
   const unprepared = makeRun('unprepared', false);
-  await bad(['--run', unprepared.run, '--name', 'x', '--config', CONFIG], /no popularity groups \/ user targets yet: run 'calitune prepare/);
+  await bad(
+    ['--run', unprepared.run, '--name', 'x', '--config', CONFIG],
+    /no popularity groups \/ user targets yet: run 'calitune prepare/,
+  );
   // nothing was written for the refused runs
   assert.ok(!existsSync(join(run, 'experiments', 'bad')));
   assert.ok(!existsSync(join(unprepared.run, 'experiments')));
@@ -201,18 +260,35 @@ test('users without train items are left out of fine-tuning with a warning', asy
   const { run, ds } = makeRun('empty-user');
   // drop every train item of user 1 by rewriting the split through the run API
   const train = ds.train;
-  const rows: number[] = [], cols: number[] = [];
+  const rows: number[] = [],
+    cols: number[] = [];
   for (let u = 0; u < train.nRows; u++) {
     if (u === 1) continue;
-    for (let p = train.indptr[u]!; p < train.indptr[u + 1]!; p++) { rows.push(u); cols.push(train.indices[p]!); }
+    for (let p = train.indptr[u]!; p < train.indptr[u + 1]!; p++) {
+      rows.push(u);
+      cols.push(train.indices[p]!);
+    }
   }
   const { csrFromCoo } = await import('../../src/math/csr.js');
   const ds2: SplitDataset = { ...ds, train: csrFromCoo(rows, cols, train.nRows, train.nCols) };
   const run2 = join(tmp, 'empty-user2');
   const info = createRun(run2, ds2, { kind: 'synthetic' }, 3);
-  saveModel(runPaths(run2).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 5), { dataFingerprint: info.fingerprint });
+  saveModel(runPaths(run2).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 5), {
+    dataFingerprint: info.fingerprint,
+  });
   prepareRun(run2, ds2, { dataset: 'synth' });
-  const r = await cli(['finetune', '--run', run2, '--config', CONFIG, '--name', 'e', '--set', 'num_epochs=1', '--json']);
+  const r = await cli([
+    'finetune',
+    '--run',
+    run2,
+    '--config',
+    CONFIG,
+    '--name',
+    'e',
+    '--set',
+    'num_epochs=1',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /warning: 1 user\(s\) have no train items: they are left out of fine-tuning/);
   assert.equal(JSON.parse(r.out).trainUsers, finetuneUsers(ds.train).length - 1);
@@ -226,8 +302,11 @@ test('BPR candidate path used by finetune: batched scores/gradients equal naive 
   const k = 4;
   const cands = new Int32Array([2, 5, 5, 11, 0, 2, 7, 9, 11, 3, 2, 8]); // duplicates within and across users
   const dS = new Float32Array(users.length * k).map((_, i) => Math.sin(i + 1));
-  const U = m.userEmb.value, I = m.itemEmb.value, d = 5;
-  const eU = new Float64Array(U.length), eI = new Float64Array(I.length);
+  const U = m.userEmb.value,
+    I = m.itemEmb.value,
+    d = 5;
+  const eU = new Float64Array(U.length),
+    eI = new Float64Array(I.length);
   const s = m.forwardCandidates(users, cands, k);
   for (let r = 0; r < users.length; r++) {
     for (let c = 0; c < k; c++) {
@@ -244,7 +323,10 @@ test('BPR candidate path used by finetune: batched scores/gradients equal naive 
   m.backwardCandidates(dS);
   for (let i = 0; i < U.length; i++) assert.ok(Math.abs(m.userEmb.grad[i]! - eU[i]!) < 1e-5);
   for (let i = 0; i < I.length; i++) assert.ok(Math.abs(m.itemEmb.grad[i]! - eI[i]!) < 1e-5);
-  assert.deepEqual(Array.from(m.candidateGradRows(m.itemEmb.name)!).sort((a, b) => a - b), [0, 2, 3, 5, 7, 8, 9, 11]);
+  assert.deepEqual(
+    Array.from(m.candidateGradRows(m.itemEmb.name)!).sort((a, b) => a - b),
+    [0, 2, 3, 5, 7, 8, 9, 11],
+  );
   assert.deepEqual(Array.from(m.candidateGradRows(m.userEmb.name)!), [3, 1, 6]);
   // frozen: same user gradient, no item gradient, no item rows to update
   m.setItemsFrozen(true);

@@ -23,7 +23,11 @@ test('import the oracle run: test NDCG@10 = 0.27832 ± 1e-5 and top-10 lists equ
     assert.deepEqual([ours.rows, ours.cols], [944, 10]);
     let differing = 0;
     for (let u = 1; u < 944; u++) {
-      for (let i = 0; i < 10; i++) if (ours.data[u * 10 + i] !== ref.data[u * 10 + i]) { differing++; break; }
+      for (let i = 0; i < 10; i++)
+        if (ours.data[u * 10 + i] !== ref.data[u * 10 + i]) {
+          differing++;
+          break;
+        }
     }
     assert.equal(differing, 0, `${differing} users' lists differ`);
     // evaluate reproduces the same number from the saved model

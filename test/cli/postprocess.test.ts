@@ -13,7 +13,7 @@ const cli = runCaptured;
 
 const LAMBDAS = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9'];
 
-test('postprocess from the oracle embeddings: CP lists equal the oracle\'s for ≥ 99% of users at every λ', async (t) => {
+test("postprocess from the oracle embeddings: CP lists equal the oracle's for ≥ 99% of users at every λ", async (t) => {
   if (!requireShared(t, ORACLE_DIR)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-pp-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -33,7 +33,11 @@ test('postprocess from the oracle embeddings: CP lists equal the oracle\'s for �
     let same = 0;
     for (let u = 1; u < 944; u++) {
       let eq = true;
-      for (let j = 0; j < 10; j++) if (ours.data[u * 10 + j] !== ref.data[u * 10 + j]) { eq = false; break; }
+      for (let j = 0; j < 10; j++)
+        if (ours.data[u * 10 + j] !== ref.data[u * 10 + j]) {
+          eq = false;
+          break;
+        }
       if (eq) same++;
     }
     assert.ok(same / 943 >= 0.99, `λ ${l}: ${same}/943 identical`);
@@ -45,7 +49,8 @@ test('postprocess from the oracle embeddings: CP lists equal the oracle\'s for �
   // λ = 0 is the base model's order (CP with no calibration weight = top-n by score)
   const r0 = await cli(['postprocess', '--run', R, '--lambdas', '0', '--modes', 'test']);
   assert.equal(r0.code, 0, r0.err);
-  const z = readNpyMatrixI32(join(R, 'postprocess', 'cp_0_test.npy')), b = readNpyMatrixI32(join(R, 'lists', 'base_test.npy'));
+  const z = readNpyMatrixI32(join(R, 'postprocess', 'cp_0_test.npy')),
+    b = readNpyMatrixI32(join(R, 'lists', 'base_test.npy'));
   assert.deepEqual(Array.from(z.data), Array.from(b.data));
 });
 
@@ -74,13 +79,52 @@ test('postprocess + evaluate on a tiny run: a user without train items and lists
   const src = join(tmp, 'src');
   mkdirSync(join(src, 'splits'), { recursive: true });
   const pairs = (rows: [number, number][]) => 'user_id\titem_id\n' + rows.map(([u, i]) => `${u}\t${i}\n`).join('');
-  writeFileSync(join(src, 'splits', 'train_split.tsv'), pairs([[1, 1], [1, 2], [1, 3], [2, 1], [2, 4], [4, 1], [4, 2], [4, 3], [4, 4], [4, 5]]));
-  writeFileSync(join(src, 'splits', 'valid_split.tsv'), pairs([[1, 4], [3, 2]]));
-  writeFileSync(join(src, 'splits', 'test_split.tsv'), pairs([[1, 5], [2, 6], [3, 1], [4, 6]]));
-  writeFileSync(join(src, 'user_id_map.tsv'), 'user_id:token\tinternal_id\n' + [1, 2, 3, 4].map((u) => `u${u}\t${u}\n`).join(''));
-  writeFileSync(join(src, 'item_id_map.tsv'), 'item_id:token\tinternal_id\n' + [1, 2, 3, 4, 5, 6].map((i) => `i${i}\t${i}\n`).join(''));
+  writeFileSync(
+    join(src, 'splits', 'train_split.tsv'),
+    pairs([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [2, 1],
+      [2, 4],
+      [4, 1],
+      [4, 2],
+      [4, 3],
+      [4, 4],
+      [4, 5],
+    ]),
+  );
+  writeFileSync(
+    join(src, 'splits', 'valid_split.tsv'),
+    pairs([
+      [1, 4],
+      [3, 2],
+    ]),
+  );
+  writeFileSync(
+    join(src, 'splits', 'test_split.tsv'),
+    pairs([
+      [1, 5],
+      [2, 6],
+      [3, 1],
+      [4, 6],
+    ]),
+  );
+  writeFileSync(
+    join(src, 'user_id_map.tsv'),
+    'user_id:token\tinternal_id\n' + [1, 2, 3, 4].map((u) => `u${u}\t${u}\n`).join(''),
+  );
+  writeFileSync(
+    join(src, 'item_id_map.tsv'),
+    'item_id:token\tinternal_id\n' + [1, 2, 3, 4, 5, 6].map((i) => `i${i}\t${i}\n`).join(''),
+  );
   writeNpy(join(src, 'user_emb.npy'), '<f4', [5, 2], Float32Array.from([0, 0, 1, 0.5, 0.2, 1, 0.7, 0.7, -1, 0.3]));
-  writeNpy(join(src, 'item_emb.npy'), '<f4', [7, 2], Float32Array.from([0, 0, 1, 0, 0.9, 0.1, 0.3, 0.8, 0.5, 0.5, 0.1, 0.95, 0.6, 0.4]));
+  writeNpy(
+    join(src, 'item_emb.npy'),
+    '<f4',
+    [7, 2],
+    Float32Array.from([0, 0, 1, 0, 0.9, 0.1, 0.3, 0.8, 0.5, 0.5, 0.1, 0.95, 0.6, 0.4]),
+  );
   const R = join(tmp, 'tiny');
   assert.equal((await cli(['import', '--from', src, '--run', R])).code, 0);
   assert.equal((await cli(['prepare', '--run', R])).code, 0);

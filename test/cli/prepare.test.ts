@@ -23,13 +23,52 @@ export async function tinyRun(dir: string): Promise<string> {
   const src = join(dir, 'src');
   mkdirSync(join(src, 'splits'), { recursive: true });
   const pairs = (rows: [number, number][]) => 'user_id\titem_id\n' + rows.map(([u, i]) => `${u}\t${i}\n`).join('');
-  writeFileSync(join(src, 'splits', 'train_split.tsv'), pairs([[1, 1], [1, 2], [1, 3], [2, 1], [2, 4], [4, 1], [4, 2], [4, 3], [4, 4], [4, 5]]));
-  writeFileSync(join(src, 'splits', 'valid_split.tsv'), pairs([[1, 4], [3, 2]]));
-  writeFileSync(join(src, 'splits', 'test_split.tsv'), pairs([[1, 5], [2, 6], [3, 1], [4, 6]]));
-  writeFileSync(join(src, 'user_id_map.tsv'), 'user_id:token\tinternal_id\n' + [1, 2, 3, 4].map((u) => `u${u}\t${u}\n`).join(''));
-  writeFileSync(join(src, 'item_id_map.tsv'), 'item_id:token\tinternal_id\n' + [1, 2, 3, 4, 5, 6].map((i) => `i${i}\t${i}\n`).join(''));
+  writeFileSync(
+    join(src, 'splits', 'train_split.tsv'),
+    pairs([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [2, 1],
+      [2, 4],
+      [4, 1],
+      [4, 2],
+      [4, 3],
+      [4, 4],
+      [4, 5],
+    ]),
+  );
+  writeFileSync(
+    join(src, 'splits', 'valid_split.tsv'),
+    pairs([
+      [1, 4],
+      [3, 2],
+    ]),
+  );
+  writeFileSync(
+    join(src, 'splits', 'test_split.tsv'),
+    pairs([
+      [1, 5],
+      [2, 6],
+      [3, 1],
+      [4, 6],
+    ]),
+  );
+  writeFileSync(
+    join(src, 'user_id_map.tsv'),
+    'user_id:token\tinternal_id\n' + [1, 2, 3, 4].map((u) => `u${u}\t${u}\n`).join(''),
+  );
+  writeFileSync(
+    join(src, 'item_id_map.tsv'),
+    'item_id:token\tinternal_id\n' + [1, 2, 3, 4, 5, 6].map((i) => `i${i}\t${i}\n`).join(''),
+  );
   writeNpy(join(src, 'user_emb.npy'), '<f4', [5, 2], Float32Array.from([0, 0, 1, 0.5, 0.2, 1, 0.7, 0.7, -1, 0.3]));
-  writeNpy(join(src, 'item_emb.npy'), '<f4', [7, 2], Float32Array.from([0, 0, 1, 0, 0.9, 0.1, 0.3, 0.8, 0.5, 0.5, 0.1, 0.95, 0.6, 0.4]));
+  writeNpy(
+    join(src, 'item_emb.npy'),
+    '<f4',
+    [7, 2],
+    Float32Array.from([0, 0, 1, 0, 0.9, 0.1, 0.3, 0.8, 0.5, 0.5, 0.1, 0.95, 0.6, 0.4]),
+  );
   const R = join(dir, 'tiny');
   const r = await cli(['import', '--from', src, '--run', R]);
   assert.equal(r.code, 0, r.err);
@@ -47,7 +86,11 @@ test('prepare on the oracle run with --popularity-source all reproduces the orac
   assert.match(r.out, /head\s+59 items\s+20\.25%/);
   assert.match(r.out, /mainstream 189, diverse 565, niche 189/);
   for (const ext of ['popularity', 'userbaseline']) {
-    assert.equal(readFileSync(join(R, 'prepare', `ml-100k.${ext}`), 'utf8'), readFileSync(join(ORACLE_DIR, `ml-100k.${ext}`), 'utf8'), `${ext} differs`);
+    assert.equal(
+      readFileSync(join(R, 'prepare', `ml-100k.${ext}`), 'utf8'),
+      readFileSync(join(ORACLE_DIR, `ml-100k.${ext}`), 'utf8'),
+      `${ext} differs`,
+    );
   }
   const p = loadPrepared(R, { nUsers: 944, nItems: 1683 });
   assert.equal(p.nGroups, 3);
@@ -61,7 +104,10 @@ test('prepare on the oracle run with --popularity-source all reproduces the orac
   const j = JSON.parse(r2.out);
   assert.equal(j.popularity_source, 'train');
   assert.equal(j.dataset, 'ml-100k-bpr');
-  assert.equal(j.items_per_group.reduce((a: number, b: number) => a + b, 0), 1682);
+  assert.equal(
+    j.items_per_group.reduce((a: number, b: number) => a + b, 0),
+    1682,
+  );
 });
 
 test('prepare on a tiny run: known groups and targets; a user without train items is warned about and recorded', async (t) => {

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 
 export const CLI = join(process.cwd(), 'bin', 'calitune.js');
 
-export interface CliResult { status: number; stdout: string; stderr: string }
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {

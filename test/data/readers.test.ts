@@ -27,8 +27,10 @@ function userError(fn: () => unknown, re: RegExp): void {
 }
 
 test('RecBole .inter: ids by first appearance, duplicates collapse to the first', () => {
-  const p = file('x.inter', 'user_id:token\titem_id:token\trating:float\n' +
-    'u7\ti3\t4\nu2\ti3\t1\nu7\ti9\t5\nu7\ti3\t2\nu2\ti1\t3\n\n\n');
+  const p = file(
+    'x.inter',
+    'user_id:token\titem_id:token\trating:float\n' + 'u7\ti3\t4\nu2\ti3\t1\nu7\ti9\t5\nu7\ti3\t2\nu2\ti1\t3\n\n\n',
+  );
   const log = readInteractions(p);
   assert.deepEqual([...log.users], [1, 2, 1, 2]);
   assert.deepEqual([...log.items], [1, 1, 2, 3]);
@@ -68,7 +70,11 @@ test('MovieLens u.data, ratings.dat, csv and tsv', () => {
   assert.deepEqual([...d.items], [1, 1]);
   // Columns by index, custom separator, explicit header, format override.
   const e = readInteractions(file('data.txt', 'x;item;user\n0;i1;u1\n0;i2;u1\n'), {
-    format: 'csv', sep: ';', header: true, userCol: 'user', itemCol: 1,
+    format: 'csv',
+    sep: ';',
+    header: true,
+    userCol: 'user',
+    itemCol: 1,
   });
   assert.deepEqual(e.userMap.tokens, ['[PAD]', 'u1']);
   assert.deepEqual(e.itemMap.tokens, ['[PAD]', 'i1', 'i2']);

@@ -41,17 +41,35 @@ test('split TSV and id map validation: unknown ids, bad lines, duplicates, overl
     writeFileSync(p, text);
     return p;
   };
-  userError(() => readSplitTsv(f('a.tsv', 'user_id\titem_id\n1\t2\n5\t1\n'), 4, 3), /a\.tsv:3: unknown user id 5 \(the user map has ids 1\.\.3\)/);
+  userError(
+    () => readSplitTsv(f('a.tsv', 'user_id\titem_id\n1\t2\n5\t1\n'), 4, 3),
+    /a\.tsv:3: unknown user id 5 \(the user map has ids 1\.\.3\)/,
+  );
   userError(() => readSplitTsv(f('b.tsv', 'user_id\titem_id\n1\t3\n'), 4, 3), /b\.tsv:2: unknown item id 3/);
   userError(() => readSplitTsv(f('c.tsv', 'user_id\titem_id\n1\n'), 4, 3), /c\.tsv:2: expected 2 tab-separated fields/);
-  userError(() => readSplitTsv(f('d.tsv', 'user_id\titem_id\n1\tx\n'), 4, 3), /d\.tsv:2: item id 'x' is not an integer/);
+  userError(
+    () => readSplitTsv(f('d.tsv', 'user_id\titem_id\n1\tx\n'), 4, 3),
+    /d\.tsv:2: item id 'x' is not an integer/,
+  );
   userError(() => readSplitTsv(f('e.tsv', 'u\ti\n1\t1\n'), 4, 3), /e\.tsv:1: expected the header/);
-  userError(() => readSplitTsv(f('g.tsv', 'user_id\titem_id\n1\t1\n1\t1\n'), 4, 3), /pair \(1, 1\) appears more than once/);
+  userError(
+    () => readSplitTsv(f('g.tsv', 'user_id\titem_id\n1\t1\n1\t1\n'), 4, 3),
+    /pair \(1, 1\) appears more than once/,
+  );
   userError(() => readSplitTsv(join(dir, 'missing.tsv'), 4, 3), /missing\.tsv: no such file/);
-  userError(() => readIdMapTsv(f('m1.tsv', 'user_id:token\tinternal_id\na\t1\nb\t3\n')), /ids must be 1\.\.2 without gaps; id 2 is missing/);
-  userError(() => readIdMapTsv(f('m2.tsv', 'user_id:token\tinternal_id\na\t1\na\t2\n')), /m2\.tsv:3: token 'a' appears twice/);
+  userError(
+    () => readIdMapTsv(f('m1.tsv', 'user_id:token\tinternal_id\na\t1\nb\t3\n')),
+    /ids must be 1\.\.2 without gaps; id 2 is missing/,
+  );
+  userError(
+    () => readIdMapTsv(f('m2.tsv', 'user_id:token\tinternal_id\na\t1\na\t2\n')),
+    /m2\.tsv:3: token 'a' appears twice/,
+  );
   userError(() => readIdMapTsv(f('m3.tsv', 'user_id:token\tinternal_id\na\tz\n')), /m3\.tsv:2: internal id 'z'/);
-  userError(() => readIdMapTsv(f('m4.tsv', 'item_id:token\tinternal_id\na\t1\n'), 'user_id'), /expected an id map for 'user_id'/);
+  userError(
+    () => readIdMapTsv(f('m4.tsv', 'item_id:token\tinternal_id\na\t1\n'), 'user_id'),
+    /expected an id map for 'user_id'/,
+  );
   const m = readIdMapTsv(f('m5.tsv', 'user_id:token\tinternal_id\nb\t2\na\t1\n'));
   assert.deepEqual(m.tokens, ['[PAD]', 'a', 'b']);
   // Overlap between train and test.
@@ -83,7 +101,9 @@ test('oracle split: sizes, id maps, and the same per-user sizes as our split of 
   assert.deepEqual(
     { users: st.users, items: st.items, interactions: st.interactions, perUser: st.perUser, split: st.split },
     {
-      users: 943, items: 1682, interactions: 100_000,
+      users: 943,
+      items: 1682,
+      interactions: 100_000,
       perUser: { min: 20, median: 65, mean: 100_000 / 943, max: 737 },
       split: { train: 80_808, valid: 9_596, test: 9_596, usersWithValid: 943, usersWithTest: 943 },
     },

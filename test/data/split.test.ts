@@ -24,10 +24,11 @@ test('split sizes: the check values of the numeric contract §2', () => {
 function makeLog(counts: number[], seed = 7): InteractionLog {
   const us: number[] = [];
   const is: number[] = [];
-  for (let u = 0; u < counts.length; u++) for (let j = 0; j < counts[u]!; j++) {
-    us.push(u + 1);
-    is.push(j + 1);
-  }
+  for (let u = 0; u < counts.length; u++)
+    for (let j = 0; j < counts[u]!; j++) {
+      us.push(u + 1);
+      is.push(j + 1);
+    }
   // Shuffle the file order so users are interleaved.
   const p = new Rng(seed).permutation(us.length);
   const users = Int32Array.from(p, (k) => us[k]!);
@@ -36,8 +37,14 @@ function makeLog(counts: number[], seed = 7): InteractionLog {
   return {
     users,
     items,
-    userMap: idMapFromTokens('user_id', counts.map((_, u) => `u${u + 1}`)),
-    itemMap: idMapFromTokens('item_id', Array.from({ length: maxItems }, (_, j) => `i${j + 1}`)),
+    userMap: idMapFromTokens(
+      'user_id',
+      counts.map((_, u) => `u${u + 1}`),
+    ),
+    itemMap: idMapFromTokens(
+      'item_id',
+      Array.from({ length: maxItems }, (_, j) => `i${j + 1}`),
+    ),
     source: 'test',
   };
 }
@@ -66,7 +73,11 @@ test('property: for n = 1…60 sizes follow the rule; partition disjoint and com
     assert.deepEqual(sizes, expectedSizes(n), `n = ${n}`);
     assert.deepEqual(sizes, splitSizes(n));
     const all = [...csrRow(ds.train, n), ...csrRow(ds.valid, n), ...csrRow(ds.test, n)].sort((a, b) => a - b);
-    assert.deepEqual(all, Array.from({ length: n }, (_, j) => j + 1), `partition of user ${n}`);
+    assert.deepEqual(
+      all,
+      Array.from({ length: n }, (_, j) => j + 1),
+      `partition of user ${n}`,
+    );
   }
   assert.equal(csrNnz(ds.train) + csrNnz(ds.valid) + csrNnz(ds.test), log.users.length);
   assert.equal(csrRowLength(ds.train, 0), 0);
@@ -74,17 +85,24 @@ test('property: for n = 1…60 sizes follow the rule; partition disjoint and com
 
 test('property: random logs — same seed same split, different seed different split', () => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 15 }), fc.integer(), (counts, seed) => {
-      const log = makeLog(counts, seed);
-      const a = assignSplit(log, seed);
-      const b = assignSplit(log, seed);
-      assert.deepEqual(a, b);
-      const ds = randomSplit(log, seed);
-      for (let u = 1; u <= counts.length; u++) {
-        assert.deepEqual([csrRowLength(ds.train, u), csrRowLength(ds.valid, u), csrRowLength(ds.test, u)], splitSizes(counts[u - 1]!));
-      }
-      assert.equal(fingerprintSplit(ds), fingerprintSplit(randomSplit(log, seed)));
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 15 }),
+      fc.integer(),
+      (counts, seed) => {
+        const log = makeLog(counts, seed);
+        const a = assignSplit(log, seed);
+        const b = assignSplit(log, seed);
+        assert.deepEqual(a, b);
+        const ds = randomSplit(log, seed);
+        for (let u = 1; u <= counts.length; u++) {
+          assert.deepEqual(
+            [csrRowLength(ds.train, u), csrRowLength(ds.valid, u), csrRowLength(ds.test, u)],
+            splitSizes(counts[u - 1]!),
+          );
+        }
+        assert.equal(fingerprintSplit(ds), fingerprintSplit(randomSplit(log, seed)));
+      },
+    ),
     { numRuns: 100 },
   );
   const log = makeLog(Array.from({ length: 30 }, () => 40));
@@ -98,7 +116,10 @@ test('order within a user: shuffled sequence → train, then valid, then test', 
     users: new Int32Array(10).fill(1),
     items: Int32Array.from({ length: 10 }, (_, k) => k + 1),
     userMap: idMapFromTokens('user_id', ['a']),
-    itemMap: idMapFromTokens('item_id', Array.from({ length: 10 }, (_, k) => String(k + 1))),
+    itemMap: idMapFromTokens(
+      'item_id',
+      Array.from({ length: 10 }, (_, k) => String(k + 1)),
+    ),
     source: 'test',
   };
   const perm = new Rng(5).permutation(10);

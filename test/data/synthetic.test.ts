@@ -58,13 +58,23 @@ test('long-tailed popularity and users who differ in head share', () => {
   const q90 = sorted[Math.floor(0.9 * sorted.length)]!;
   assert.ok(q90 - q10 > 0.25, `head share q10 ${q10}, q90 ${q90}`);
   // Correlation between taste and head share.
-  let mx = 0, my = 0;
-  for (let u = 1; u < nU; u++) { mx += taste[u]!; my += shares[u - 1]!; }
-  mx /= nU - 1; my /= nU - 1;
-  let sxy = 0, sxx = 0, syy = 0;
+  let mx = 0,
+    my = 0;
   for (let u = 1; u < nU; u++) {
-    const dx = taste[u]! - mx, dy = shares[u - 1]! - my;
-    sxy += dx * dy; sxx += dx * dx; syy += dy * dy;
+    mx += taste[u]!;
+    my += shares[u - 1]!;
+  }
+  mx /= nU - 1;
+  my /= nU - 1;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
+  for (let u = 1; u < nU; u++) {
+    const dx = taste[u]! - mx,
+      dy = shares[u - 1]! - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
   }
   assert.ok(sxy / Math.sqrt(sxx * syy) > 0.6, `corr ${sxy / Math.sqrt(sxx * syy)}`);
 });
@@ -99,8 +109,16 @@ test('a seed fixes the written bytes (golden SHA-256 of the .inter file)', () =>
     );
     // Strong latent pull and no niche head: the sampler's running mass collapses and is rebuilt.
     const steep = {
-      users: 50, items: 60, interactions: 1500, seed: 3, nicheHeadWeight: 0, latentStrength: 3,
-      activitySigma: 2, maxUserFraction: 0.9, popularityExponent: 0, latentDim: 3,
+      users: 50,
+      items: 60,
+      interactions: 1500,
+      seed: 3,
+      nicheHeadWeight: 0,
+      latentStrength: 3,
+      activitySigma: 2,
+      maxUserFraction: 0.9,
+      popularityExponent: 0,
+      latentDim: 3,
     };
     assert.equal(digest(steep), 'fa0ff7396c3a3ab89c2aabfec522ee211b28e4e854a9b5fc5f1d149fdc6136c4');
   } finally {

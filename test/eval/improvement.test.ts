@@ -13,7 +13,8 @@ const cp = { ndcg: [0, 0.4, 0.3, 0.1, 0.1, 1.0], jsd: [0, 0.2, 0.1, 0.1, 0.3, 0.
 
 test('improvement tables: hand-computed known answers', () => {
   const t = improvementTables({ base, calitune: cal, cp, userGroup, groupNames: NAMES });
-  const row = (tab: { rows: { group: string; users: number; values: number[] }[] }, g: string) => tab.rows.find((r) => r.group === g)!;
+  const row = (tab: { rows: { group: string; users: number; values: number[] }[] }, g: string) =>
+    tab.rows.find((r) => r.group === g)!;
   // CaliTune vs base. NDCG: u1 better, u2 same, u3 worse, u4 same, u5 worse.
   // JSD: u1 better, u2 same, u3 worse, u4 better, u5 better. Head: u1 fewer, u2 same, u3 more, u4 fewer, u5 same.
   const c = t.vsBase.calitune;
@@ -22,7 +23,10 @@ test('improvement tables: hand-computed known answers', () => {
   assert.deepEqual(row(c, 'diverse').values, [0, 0, 100, 0, 0, 100, 0, 0, 100]);
   assert.deepEqual(row(c, 'niche').values, [0, 50, 50, 100, 0, 0, 50, 50, 0]);
   assert.deepEqual(row(c, 'all').values, [20, 40, 40, 60, 20, 20, 40, 40, 20]);
-  assert.deepEqual(t.vsBase.calitune.rows.map((r) => r.users), [2, 1, 2, 5]);
+  assert.deepEqual(
+    t.vsBase.calitune.rows.map((r) => r.users),
+    [2, 1, 2, 5],
+  );
   // Seed table 1: CaliTune>base NDCG: u1 → 1/5; CaliTune<base JSD: u1,u4,u5 → 3/5;
   // CaliTune>CP NDCG: u1 → 1/5 (u3 0.1 vs 0.1 same); CaliTune<CP JSD: u1, u4, u5 → 3/5;
   // CP>base NDCG: u2, u4 → 2/5; CP<base JSD: u1, u2, u3, u4 → 4/5.
@@ -35,7 +39,10 @@ test('improvement tables: hand-computed known answers', () => {
 
 test('improvement: empty groups give 0 (no NaN), NaN users are skipped, tolerance for "same"', () => {
   const rows = sharesByGroup(3, [-1, 0, 0], ['a', 'b'], [(u) => u === 1, (u) => (u === 2 ? undefined : true)]);
-  assert.deepEqual(rows.map((r) => r.group), ['a', 'b', 'all']);
+  assert.deepEqual(
+    rows.map((r) => r.group),
+    ['a', 'b', 'all'],
+  );
   assert.deepEqual(rows[0]!.values, [50, 100]);
   assert.deepEqual(rows[1]!.values, [0, 0]);
   assert.equal(rows[1]!.users, 0);
@@ -43,7 +50,8 @@ test('improvement: empty groups give 0 (no NaN), NaN users are skipped, toleranc
     base: { ndcg: [0, 0.3, NaN], jsd: [0, 0.1, 0.1], head: [0, 1, 1] },
     calitune: { ndcg: [0, 0.3 + 1e-15, 0.5], jsd: [0, 0.1, 0.1], head: [0, 1, 1] },
     cp: { ndcg: [0, 0.3, 0.5], jsd: [0, 0.1, 0.1], head: [0, 1, 1] },
-    userGroup: [-1, 0, 0], groupNames: ['a'],
+    userGroup: [-1, 0, 0],
+    groupNames: ['a'],
   });
   const a = t.vsBase.calitune.rows[0]!;
   assert.deepEqual(a.values.slice(0, 3), [0, 100, 0]); // u2 skipped for NDCG; 1e-15 counts as same
@@ -56,7 +64,14 @@ test('closest CP by JSD and table formatting', () => {
   assert.equal(closestCpLambda(cpRes, 1), '0.1');
   assert.equal(closestCpLambda({ '0.2': { jsd: 0.1 }, '0.1': { jsd: 0.3 } }, 0.2), '0.1'); // tie → smaller λ
   assert.equal(closestCpLambda({}, 0.2), undefined);
-  const txt = formatTable({ title: 'T', columns: ['x', 'longer column'], rows: [{ group: 'mainstream', users: 12, values: [1, 22.25] }, { group: 'all', users: 100, values: [100, 0] }] });
+  const txt = formatTable({
+    title: 'T',
+    columns: ['x', 'longer column'],
+    rows: [
+      { group: 'mainstream', users: 12, values: [1, 22.25] },
+      { group: 'all', users: 100, values: [100, 0] },
+    ],
+  });
   const lines = txt.split('\n');
   assert.equal(lines[0], 'T');
   assert.equal(lines[1], 'user group  users      x  longer column');

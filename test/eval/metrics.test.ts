@@ -15,7 +15,10 @@ import { ORACLE_LAMBDAS, oraclePath, oracleResults, oracleSplit, type RefRecord 
 function csr(rows: number[][], nCols: number): Csr {
   const indptr = new Int32Array(rows.length + 1);
   const idx: number[] = [];
-  rows.forEach((r, i) => { idx.push(...r); indptr[i + 1] = idx.length; });
+  rows.forEach((r, i) => {
+    idx.push(...r);
+    indptr[i + 1] = idx.length;
+  });
   return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(idx) };
 }
 
@@ -48,10 +51,18 @@ test('per-user NDCG/JSD and group means: hand-computed', () => {
   const itemGroup = Int32Array.from([-1, 0, 0, 1, 1, 2]);
   const relevant = csr([[], [1, 3], [], [5]], 6);
   const lists = Int32Array.from([
-    -1, -1, -1,
-    3, 2, 1, // hits at ranks 1 and 3: DCG = 1 + 1/2; IDCG = 1 + 1/log2(3)
-    1, 2, 3, // no relevant items → NDCG 0, still averaged
-    5, -1, -1, // tiny catalogue: one valid item, hit at rank 1 → 1
+    -1,
+    -1,
+    -1,
+    3,
+    2,
+    1, // hits at ranks 1 and 3: DCG = 1 + 1/2; IDCG = 1 + 1/log2(3)
+    1,
+    2,
+    3, // no relevant items → NDCG 0, still averaged
+    5,
+    -1,
+    -1, // tiny catalogue: one valid item, hit at rank 1 → 1
   ]);
   const targets = Float64Array.from([0, 0, 0, 1 / 3, 2 / 3, 0, 0.5, 0.5, 0, 0, 0, 1]);
   const groups = userGroups(targets, 4, 3, { proportions: [1 / 3, 1 / 3, 1 / 3] });
@@ -77,18 +88,41 @@ test('metrics input validation', () => {
   const relevant = csr([[], [1]], 3);
   const itemGroup = Int32Array.from([-1, 0, 1]);
   const targets = new Float64Array(4);
-  assert.throws(() => perUserMetrics({ lists: new Int32Array(3), k: 2, relevant, itemGroup, targets, nGroups: 2 }), UserError);
-  assert.throws(() => perUserMetrics({ lists: new Int32Array(4), k: 3, width: 2, relevant, itemGroup, targets, nGroups: 2 }), UserError);
-  assert.throws(() => perUserMetrics({ lists: new Int32Array(4), k: 2, relevant, itemGroup, targets: new Float64Array(5), nGroups: 2 }), UserError);
+  assert.throws(
+    () => perUserMetrics({ lists: new Int32Array(3), k: 2, relevant, itemGroup, targets, nGroups: 2 }),
+    UserError,
+  );
+  assert.throws(
+    () => perUserMetrics({ lists: new Int32Array(4), k: 3, width: 2, relevant, itemGroup, targets, nGroups: 2 }),
+    UserError,
+  );
+  assert.throws(
+    () =>
+      perUserMetrics({ lists: new Int32Array(4), k: 2, relevant, itemGroup, targets: new Float64Array(5), nGroups: 2 }),
+    UserError,
+  );
 });
 
-const KEYS = ['ndcg', 'jsd', 'ndcg_usergroup_1', 'jsd_usergroup_1', 'ndcg_usergroup_2', 'jsd_usergroup_2', 'ndcg_usergroup_3', 'jsd_usergroup_3'];
+const KEYS = [
+  'ndcg',
+  'jsd',
+  'ndcg_usergroup_1',
+  'jsd_usergroup_1',
+  'ndcg_usergroup_2',
+  'jsd_usergroup_2',
+  'ndcg_usergroup_3',
+  'jsd_usergroup_3',
+];
 
 function maxDiff(a: RefRecord, b: RefRecord, keys = KEYS): { max: number; key: string } {
-  let max = 0, key = '';
+  let max = 0,
+    key = '';
   for (const k of keys) {
     const d = Math.abs(a[k]! - b[k]!);
-    if (!(d <= max)) { max = d; key = k; }
+    if (!(d <= max)) {
+      max = d;
+      key = k;
+    }
   }
   return { max, key };
 }
@@ -104,7 +138,10 @@ test('oracle: evaluating the oracle lists reproduces results/c0.5_unfrozen_resul
   // id first. Our default (lower id first, docs/numeric-contract.md §8) moves exactly those two users.
   const gRef = userGroups(base.targets, split.nUsers, 3, { tieBreak: 'higherIdFirst' });
   const gDefault = userGroups(base.targets, split.nUsers, 3);
-  assert.deepEqual(gRef.members.map((m) => m.length), [189, 565, 189]);
+  assert.deepEqual(
+    gRef.members.map((m) => m.length),
+    [189, 565, 189],
+  );
   const moved: number[] = [];
   for (let u = 1; u < split.nUsers; u++) if (gRef.userGroup[u] !== gDefault.userGroup[u]) moved.push(u);
   assert.deepEqual(moved, [159, 318]);
@@ -112,7 +149,15 @@ test('oracle: evaluating the oracle lists reproduces results/c0.5_unfrozen_resul
   for (const l of ORACLE_LAMBDAS) runs.push([`cp ${l}`, `lists/cp_result_${l}_test.npy`, res.postprocessed[l]!]);
   for (const [name, file, expected] of runs) {
     const L = readNpyMatrixI32(oraclePath(file));
-    const input = { lists: L.data, width: L.cols, k: 10, relevant: split.test, itemGroup: pop.itemGroup, targets: base.targets, nGroups: 3 };
+    const input = {
+      lists: L.data,
+      width: L.cols,
+      k: 10,
+      relevant: split.test,
+      itemGroup: pop.itemGroup,
+      targets: base.targets,
+      nGroups: 3,
+    };
     const r = evaluateLists(input, gRef);
     const d = maxDiff(r.reference, expected);
     assert.ok(d.max <= 1e-5, `${name}: ${d.key} differs by ${d.max}`);
@@ -130,9 +175,23 @@ test('oracle: our own prepare output (popularity on all splits) gives the same m
   const tg = userTargets(split.train, pg.itemGroup, 3);
   const groups = userGroups(tg.targets, split.nUsers, 3, { tieBreak: 'higherIdFirst' });
   const res = oracleResults('c0.5_unfrozen');
-  for (const [file, expected] of [['lists/base_recs_test.npy', res.base_recommendations], ['lists/cp_result_0.5_test.npy', res.postprocessed['0.5']!]] as const) {
+  for (const [file, expected] of [
+    ['lists/base_recs_test.npy', res.base_recommendations],
+    ['lists/cp_result_0.5_test.npy', res.postprocessed['0.5']!],
+  ] as const) {
     const L = readNpyMatrixI32(oraclePath(file));
-    const r = evaluateLists({ lists: L.data, width: L.cols, k: 10, relevant: split.test, itemGroup: pg.itemGroup, targets: tg.targets, nGroups: 3 }, groups);
+    const r = evaluateLists(
+      {
+        lists: L.data,
+        width: L.cols,
+        k: 10,
+        relevant: split.test,
+        itemGroup: pg.itemGroup,
+        targets: tg.targets,
+        nGroups: 3,
+      },
+      groups,
+    );
     const d = maxDiff(r.reference, expected);
     assert.ok(d.max <= 1e-5, `${file}: ${d.key} differs by ${d.max}`);
   }

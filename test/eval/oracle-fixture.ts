@@ -18,7 +18,8 @@ export function oraclePath(...parts: string[]): string {
 /** Reads `user_id\titem_id` rows into a CSR with sorted, deduplicated rows. */
 export function loadPairsCsr(path: string, nRows: number, nCols: number): Csr {
   const lines = readFileSync(path, 'utf8').split('\n');
-  const rows: number[] = [], cols: number[] = [];
+  const rows: number[] = [],
+    cols: number[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line === '') continue;
@@ -43,7 +44,13 @@ export function loadPairsCsr(path: string, nRows: number, nCols: number): Csr {
   return { nRows, nCols, indptr: outPtr, indices: Int32Array.from(outIdx) };
 }
 
-export interface OracleSplit { train: Csr; valid: Csr; test: Csr; nUsers: number; nItems: number }
+export interface OracleSplit {
+  train: Csr;
+  valid: Csr;
+  test: Csr;
+  nUsers: number;
+  nItems: number;
+}
 
 let cached: OracleSplit | undefined;
 export function oracleSplit(): OracleSplit {

@@ -41,7 +41,10 @@ test('per-user RBO and summaries overall and per user group', () => {
   const g = userGroups(targets, 5, 2, { proportions: [0.5, 0.5] });
   const sp = summarizePerUser(r, g);
   assert.equal(sp.overall.n, 4);
-  assert.deepEqual(sp.byGroup.map((x) => x.n), [2, 2]);
+  assert.deepEqual(
+    sp.byGroup.map((x) => x.n),
+    [2, 2],
+  );
   assert.ok(Math.abs(sp.byGroup[0]!.mean - (r[1]! + r[2]!) / 2) < 1e-12);
   // RBO of a list matrix with itself is 1 for every user with a full list
   const self = rboPerUser(base, base, 5, 3);

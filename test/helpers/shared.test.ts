@@ -16,7 +16,12 @@ import type { SkipContext } from './ci.js';
 /** A test context that records its skip reasons. */
 function fakeContext(): SkipContext & { skips: string[] } {
   const skips: string[] = [];
-  return { skips, skip: (msg?: string) => { skips.push(msg ?? ''); } };
+  return {
+    skips,
+    skip: (msg?: string) => {
+      skips.push(msg ?? '');
+    },
+  };
 }
 
 /** Runs `fn` with CI set to `ci` (or unset), restoring the caller's value. */
@@ -37,7 +42,10 @@ test('requireShared: an existing path runs the test, with or without CI', () => 
   try {
     for (const ci of [undefined, 'true']) {
       const t = fakeContext();
-      assert.equal(withCi(ci, () => requireShared(t, dir)), true);
+      assert.equal(
+        withCi(ci, () => requireShared(t, dir)),
+        true,
+      );
       assert.deepEqual(t.skips, []);
     }
   } finally {
@@ -48,11 +56,17 @@ test('requireShared: an existing path runs the test, with or without CI', () => 
 test('requireShared: an absent path skips locally (naming the path) and throws under CI=true', () => {
   const absent = join(tmpdir(), `calitune-no-shared-${process.pid}`, 'oracle');
   const local = fakeContext();
-  assert.equal(withCi(undefined, () => requireShared(local, absent)), false);
+  assert.equal(
+    withCi(undefined, () => requireShared(local, absent)),
+    false,
+  );
   assert.equal(local.skips.length, 1);
   assert.ok(local.skips[0]!.includes(absent), local.skips[0]);
   // any value but 'true' is a local run
-  assert.equal(withCi('false', () => requireShared(fakeContext(), absent)), false);
+  assert.equal(
+    withCi('false', () => requireShared(fakeContext(), absent)),
+    false,
+  );
   const ci = fakeContext();
   const namesPath = (e: unknown) => e instanceof Error && e.message.includes(absent);
   assert.throws(() => withCi('true', () => requireShared(ci, absent)), namesPath);

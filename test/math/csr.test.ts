@@ -2,7 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  csrColCounts, csrContains, csrFromCoo, csrNnz, csrRow, csrRowLength, csrRowLengths, csrToCoo, csrTranspose, csrUnion,
+  csrColCounts,
+  csrContains,
+  csrFromCoo,
+  csrNnz,
+  csrRow,
+  csrRowLength,
+  csrRowLengths,
+  csrToCoo,
+  csrTranspose,
+  csrUnion,
   sortedContains,
 } from '../../src/math/csr.js';
 
@@ -55,7 +64,10 @@ test('property: CSR round-trips the set of pairs; transpose twice is identity', 
         const want = new Set(rows.map((r, k) => r * nc + cols[k]!));
         const { rows: rr, cols: cc } = csrToCoo(m);
         const got = [...rr].map((r, k) => r * nc + cc[k]!);
-        assert.deepEqual(got, [...want].sort((a, b) => a - b));
+        assert.deepEqual(
+          got,
+          [...want].sort((a, b) => a - b),
+        );
         for (const key of want) assert.ok(csrContains(m, Math.floor(key / nc), key % nc));
         const tt = csrTranspose(csrTranspose(m));
         assert.deepEqual([...tt.indptr], [...m.indptr]);
@@ -78,7 +90,8 @@ test('sortedContains finds exactly the values of a sorted slice [lo, hi)', () =>
         const lo = arr.length ? a % (arr.length + 1) : 0;
         const hi = lo + (arr.length ? b % (arr.length - lo + 1) : 0);
         assert.equal(sortedContains(arr, lo, hi, x), [...arr.subarray(lo, hi)].includes(x));
-      }),
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -20,15 +20,27 @@ const backends: Array<[string, Sgemm | undefined]> = [
 
 /** Naive float64 reference of row-major C = alpha·op(A)·op(B) + beta·C (beta 0 ignores C). */
 function refGemm(
-  tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number,
-  A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number,
+  tA: boolean,
+  tB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  ldc: number,
 ): { out: Float64Array; scale: Float64Array } {
   const out = new Float64Array(M * N);
   // scale = what the rounding error of each entry is proportional to.
   const scale = new Float64Array(M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
-      let s = 0, a = 0;
+      let s = 0,
+        a = 0;
       for (let k = 0; k < K; k++) {
         const x = tA ? A[k * lda + i]! : A[i * lda + k]!;
         const y = tB ? B[j * ldb + k]! : B[k * ldb + j]!;
@@ -49,14 +61,30 @@ function randomArray(rng: Rng, n: number): Float32Array {
   return a;
 }
 
-interface Case { tA: boolean; tB: boolean; M: number; N: number; K: number; alpha: number; beta: number; padA: number; padB: number; padC: number; seed: number }
+interface Case {
+  tA: boolean;
+  tB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  alpha: number;
+  beta: number;
+  padA: number;
+  padB: number;
+  padC: number;
+  seed: number;
+}
 
 /** Runs one case on `f` and checks every entry of C, and that padding columns are untouched. */
 function check(f: Sgemm, c: Case): void {
   const rng = new Rng(c.seed);
-  const aRows = c.tA ? c.K : c.M, aCols = c.tA ? c.M : c.K;
-  const bRows = c.tB ? c.N : c.K, bCols = c.tB ? c.K : c.N;
-  const lda = aCols + c.padA, ldb = bCols + c.padB, ldc = c.N + c.padC;
+  const aRows = c.tA ? c.K : c.M,
+    aCols = c.tA ? c.M : c.K;
+  const bRows = c.tB ? c.N : c.K,
+    bCols = c.tB ? c.K : c.N;
+  const lda = aCols + c.padA,
+    ldb = bCols + c.padB,
+    ldc = c.N + c.padC;
   const A = randomArray(rng, Math.max(1, aRows * lda));
   const B = randomArray(rng, Math.max(1, bRows * ldb));
   const C = randomArray(rng, Math.max(1, c.M * ldc));
@@ -78,11 +106,17 @@ function check(f: Sgemm, c: Case): void {
   }
 }
 
-const transposes: Array<[boolean, boolean]> = [[false, false], [false, true], [true, false], [true, true]];
+const transposes: Array<[boolean, boolean]> = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
 
 for (const [name, f] of backends) {
   describe(`sgemm backend ${name}`, () => {
-    const skip = f === undefined && process.env.CI !== 'true' ? `binding not built: ${native.ok ? '' : native.detail}` : false;
+    const skip =
+      f === undefined && process.env.CI !== 'true' ? `binding not built: ${native.ok ? '' : native.detail}` : false;
     const run = (c: Case) => {
       if (!f) throw new Error(`openblas binding unavailable: ${native.ok ? '' : native.detail}`);
       check(f, c);
@@ -93,7 +127,16 @@ for (const [name, f] of backends) {
     it('matches the float64 reference for all four transpose combinations on odd shapes', { skip }, () => {
       let seed = 1;
       for (const [tA, tB] of transposes) {
-        for (const [M, N, K] of [[1, 1, 1], [7, 5, 3], [13, 11, 17], [5, 9, 1], [33, 2, 65], [3, 37, 8], [9, 67, 130], [131, 70, 9]] as const) {
+        for (const [M, N, K] of [
+          [1, 1, 1],
+          [7, 5, 3],
+          [13, 11, 17],
+          [5, 9, 1],
+          [33, 2, 65],
+          [3, 37, 8],
+          [9, 67, 130],
+          [131, 70, 9],
+        ] as const) {
           run({ tA, tB, M, N, K, alpha: 1, beta: 0, padA: 0, padB: 0, padC: 0, seed: seed++ });
         }
       }
@@ -110,7 +153,14 @@ for (const [name, f] of backends) {
     it('beta = 0 overwrites NaN, beta = 1 accumulates, other beta scales; alpha scales the product', { skip }, () => {
       let seed = 200;
       for (const [tA, tB] of transposes) {
-        for (const [alpha, beta] of [[1, 0], [1, 1], [1, -0.75], [2.5, 0], [-3, 0.5], [0, 2]] as const) {
+        for (const [alpha, beta] of [
+          [1, 0],
+          [1, 1],
+          [1, -0.75],
+          [2.5, 0],
+          [-3, 0.5],
+          [0, 2],
+        ] as const) {
           run({ tA, tB, M: 10, N: 6, K: 9, alpha, beta, padA: 0, padB: 0, padC: 1, seed: seed++ });
         }
       }
@@ -140,27 +190,42 @@ for (const [name, f] of backends) {
     });
 
     it('property: random shapes, transposes, strides and alpha/beta match the reference', { skip }, () => {
-      fc.assert(fc.property(
-        fc.record({
-          tA: fc.boolean(), tB: fc.boolean(),
-          M: fc.integer({ min: 1, max: 23 }), N: fc.integer({ min: 1, max: 23 }), K: fc.integer({ min: 1, max: 40 }),
-          alpha: fc.constantFrom(1, -1, 0.5, 3), beta: fc.constantFrom(0, 1, -2, 0.25),
-          padA: fc.integer({ min: 0, max: 3 }), padB: fc.integer({ min: 0, max: 3 }), padC: fc.integer({ min: 0, max: 3 }),
-          seed: fc.integer({ min: 1, max: 1 << 30 }),
-        }),
-        (c) => { run(c); },
-      ), { numRuns: 150, seed: 42 });
+      fc.assert(
+        fc.property(
+          fc.record({
+            tA: fc.boolean(),
+            tB: fc.boolean(),
+            M: fc.integer({ min: 1, max: 23 }),
+            N: fc.integer({ min: 1, max: 23 }),
+            K: fc.integer({ min: 1, max: 40 }),
+            alpha: fc.constantFrom(1, -1, 0.5, 3),
+            beta: fc.constantFrom(0, 1, -2, 0.25),
+            padA: fc.integer({ min: 0, max: 3 }),
+            padB: fc.integer({ min: 0, max: 3 }),
+            padC: fc.integer({ min: 0, max: 3 }),
+            seed: fc.integer({ min: 1, max: 1 << 30 }),
+          }),
+          (c) => {
+            run(c);
+          },
+        ),
+        { numRuns: 150, seed: 42 },
+      );
     });
   });
 }
 
 describe('sgemm seam (src/math/gemm.ts)', () => {
   const initial = gemmBackend().name;
-  after(() => { setGemmBackend(initial); });
+  after(() => {
+    setGemmBackend(initial);
+  });
 
   it('rejects leading dimensions smaller than the width', () => {
     setGemmBackend('typescript');
-    const A = new Float32Array(12), B = new Float32Array(12), C = new Float32Array(9);
+    const A = new Float32Array(12),
+      B = new Float32Array(12),
+      C = new Float32Array(9);
     assert.throws(() => sgemm(false, false, 3, 3, 4, 1, A, 3, B, 3, 0, C, 3), RangeError); // lda 3 < K 4
     assert.throws(() => sgemm(false, true, 3, 3, 4, 1, A, 4, B, 3, 0, C, 3), RangeError); // ldb 3 < K 4
     assert.throws(() => sgemm(false, true, 3, 3, 4, 1, A, 4, B, 4, 0, C, 2), RangeError); // ldc 2 < N 3
@@ -168,7 +233,9 @@ describe('sgemm seam (src/math/gemm.ts)', () => {
 
   it('rejects buffers too small for the shape', () => {
     setGemmBackend('typescript');
-    const A = new Float32Array(12), B = new Float32Array(12), C = new Float32Array(9);
+    const A = new Float32Array(12),
+      B = new Float32Array(12),
+      C = new Float32Array(9);
     assert.throws(() => sgemm(false, true, 4, 3, 4, 1, A, 4, B, 4, 0, C, 3), RangeError); // A needs 16, C 12
     assert.throws(() => sgemm(false, true, 3, 4, 4, 1, A, 4, B, 4, 0, new Float32Array(12), 4), RangeError); // B needs 16
     assert.throws(() => sgemm(false, true, 3, 3, 4, 1, A, 4, B, 4, 0, new Float32Array(8), 3), RangeError); // C needs 9
@@ -180,7 +247,9 @@ describe('sgemm seam (src/math/gemm.ts)', () => {
       t.skip(native.detail);
       return;
     }
-    const A = new Float32Array(12), B = new Float32Array(12), C = new Float32Array(9);
+    const A = new Float32Array(12),
+      B = new Float32Array(12),
+      C = new Float32Array(9);
     assert.throws(() => native.blas.sgemm(false, true, 4, 3, 4, 1, A, 4, B, 4, 0, C, 3), RangeError);
     assert.throws(() => native.blas.sgemm(false, true, -1, 3, 4, 1, A, 4, B, 4, 0, C, 3), RangeError);
   });
@@ -192,8 +261,10 @@ describe('sgemm seam (src/math/gemm.ts)', () => {
       return;
     }
     const rng = new Rng(7);
-    const A = randomArray(rng, 37 * 19), B = randomArray(rng, 41 * 19);
-    const C1 = new Float32Array(37 * 41), C2 = new Float32Array(37 * 41);
+    const A = randomArray(rng, 37 * 19),
+      B = randomArray(rng, 41 * 19);
+    const C1 = new Float32Array(37 * 41),
+      C2 = new Float32Array(37 * 41);
     setGemmBackend('openblas');
     sgemm(false, true, 37, 41, 19, 1, A, 19, B, 19, 0, C1, 41);
     setGemmBackend('typescript');

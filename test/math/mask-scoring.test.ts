@@ -15,7 +15,10 @@ import { Rng } from '../../src/math/rng.js';
 function csr(rows: number[][], nCols: number): Csr {
   const indptr = new Int32Array(rows.length + 1);
   const flat: number[] = [];
-  rows.forEach((r, i) => { flat.push(...[...r].sort((a, b) => a - b)); indptr[i + 1] = flat.length; });
+  rows.forEach((r, i) => {
+    flat.push(...[...r].sort((a, b) => a - b));
+    indptr[i + 1] = flat.length;
+  });
   return { nRows: rows.length, nCols, indptr, indices: Int32Array.from(flat) };
 }
 
@@ -23,7 +26,7 @@ describe('maskBlock', () => {
   const train = csr([[], [1, 3], [2], [4, 5]], 6);
   const valid = csr([[], [5], [], [1]], 6);
 
-  it('sets the users\' train and valid items and item 0 to −Infinity, nothing else', () => {
+  it("sets the users' train and valid items and item 0 to −Infinity, nothing else", () => {
     const users = Int32Array.of(3, 1);
     const s = new Float32Array(12).fill(1);
     maskBlock(s, users, 6, [train, valid]);
@@ -57,7 +60,7 @@ function refTopK(U: Matrix, V: Matrix, users: Int32Array, k: number, masks: Csr[
       for (let d = 0; d < U.cols; d++) s += U.data[u * U.cols + d]! * V.data[i * V.cols + d]!;
       cand.push([s, i]);
     }
-    cand.sort((a, b) => (b[0] - a[0]) || (a[1] - b[1]));
+    cand.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
     for (let j = 0; j < k; j++) out.push(j < cand.length ? cand[j]![1] : -1);
   }
   return out;
@@ -72,7 +75,9 @@ function intMatrix(rng: Rng, rows: number, cols: number): Matrix {
 
 describe('scoreTopK', () => {
   const initial = gemmBackend().name;
-  after(() => { setGemmBackend(initial); });
+  after(() => {
+    setGemmBackend(initial);
+  });
   const backends: Array<'typescript' | 'openblas'> = loadNativeBlas().ok ? ['typescript', 'openblas'] : ['typescript'];
 
   it('hand example: dot scores, train masked, padding item never returned', () => {
@@ -91,24 +96,34 @@ describe('scoreTopK', () => {
     it(`matches a full-sort reference across uneven blocks (${backend})`, () => {
       setGemmBackend(backend);
       const rng = new Rng(11);
-      const nUsers = 23, nItems = 41, dim = 6;
-      const U = intMatrix(rng, nUsers, dim), V = intMatrix(rng, nItems, dim);
-      const rows = (p: number) => Array.from({ length: nUsers }, () => {
-        const r: number[] = [];
-        for (let i = 1; i < nItems; i++) if (rng.nextFloat() < p) r.push(i);
-        return r;
-      });
-      const train = csr(rows(0.3), nItems), valid = csr(rows(0.1), nItems);
+      const nUsers = 23,
+        nItems = 41,
+        dim = 6;
+      const U = intMatrix(rng, nUsers, dim),
+        V = intMatrix(rng, nItems, dim);
+      const rows = (p: number) =>
+        Array.from({ length: nUsers }, () => {
+          const r: number[] = [];
+          for (let i = 1; i < nItems; i++) if (rng.nextFloat() < p) r.push(i);
+          return r;
+        });
+      const train = csr(rows(0.3), nItems),
+        valid = csr(rows(0.1), nItems);
       const users = Int32Array.from({ length: 17 }, (_, i) => (i * 7 + 3) % nUsers);
       const want = refTopK(U, V, users, 10, [train, valid]);
       for (const blockRows of [1, 4, 5, 256]) {
-        assert.deepEqual([...scoreTopK(U, V, users, 10, [train, valid], { blockRows })], want, `blockRows ${blockRows}`);
+        assert.deepEqual(
+          [...scoreTopK(U, V, users, 10, [train, valid], { blockRows })],
+          want,
+          `blockRows ${blockRows}`,
+        );
       }
     });
   }
 
   it('rejects mismatched dimensions, bad k and bad block sizes', () => {
-    const U = matrix(2, 3), V = matrix(4, 2);
+    const U = matrix(2, 3),
+      V = matrix(4, 2);
     assert.throws(() => scoreTopK(U, V, Int32Array.of(0), 1, []), RangeError);
     const W = matrix(4, 3);
     assert.throws(() => scoreTopK(U, W, Int32Array.of(5), 1, []), RangeError);
@@ -146,7 +161,15 @@ describe('scoreTopKWith (generic block scorer)', () => {
   });
 
   it('handles no users', () => {
-    const top = scoreTopKWith(() => { throw new Error('not called'); }, 5, new Int32Array(0), 3, []);
+    const top = scoreTopKWith(
+      () => {
+        throw new Error('not called');
+      },
+      5,
+      new Int32Array(0),
+      3,
+      [],
+    );
     assert.equal(top.length, 0);
   });
 });

@@ -11,7 +11,11 @@ function randomRows(rng: Rng, n: number, nFeat: number, density: number, withVal
   const idx: number[] = [];
   const vals: number[] = [];
   for (let r = 0; r < n; r++) {
-    for (let j = 0; j < nFeat; j++) if (rng.nextFloat() < density) { idx.push(j); vals.push(rng.normal()); }
+    for (let j = 0; j < nFeat; j++)
+      if (rng.nextFloat() < density) {
+        idx.push(j);
+        vals.push(rng.normal());
+      }
     indptr[r + 1] = idx.length;
   }
   return { n, indptr, indices: Int32Array.from(idx), ...(withValues ? { values: Float32Array.from(vals) } : {}) };
@@ -22,7 +26,8 @@ function dense(x: SparseRows, W: Float32Array, outF: number): Float64Array {
   const y = new Float64Array(x.n * outF);
   for (let r = 0; r < x.n; r++) {
     for (let q = x.indptr[r]!; q < x.indptr[r + 1]!; q++) {
-      const v = x.values ? x.values[q]! : 1, j = x.indices[q]!;
+      const v = x.values ? x.values[q]! : 1,
+        j = x.indices[q]!;
       for (let c = 0; c < outF; c++) y[r * outF + c]! += v * W[j * outF + c]!;
     }
   }
@@ -36,7 +41,10 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: st
   }
 }
 
-const hasNative = (() => { const l = loadNativeBlas(); return l.ok && typeof l.blas.spmmRows === 'function'; })();
+const hasNative = (() => {
+  const l = loadNativeBlas();
+  return l.ok && typeof l.blas.spmmRows === 'function';
+})();
 
 test('spmmRows TypeScript = dense reference (forward, mapped accumulate), odd widths', () => {
   const rng = new Rng(3);
@@ -50,17 +58,31 @@ test('spmmRows TypeScript = dense reference (forward, mapped accumulate), odd wi
       const map = Int32Array.from([10, 0, 5, 3, 7, 1, 2, 8, 4]);
       const dst = new Float32Array(11 * outF).fill(1);
       spmmRowsTs(x, W, 13, outF, dst, map, true);
-      for (let k = 0; k < 9; k++) close(dst.subarray(map[k]! * outF, (map[k]! + 1) * outF), Array.from(y.subarray(k * outF, (k + 1) * outF), (v) => v + 1), 1e-5, 'mapped');
+      for (let k = 0; k < 9; k++)
+        close(
+          dst.subarray(map[k]! * outF, (map[k]! + 1) * outF),
+          Array.from(y.subarray(k * outF, (k + 1) * outF), (v) => v + 1),
+          1e-5,
+          'mapped',
+        );
       close(dst.subarray(6 * outF, 7 * outF), new Float32Array(outF).fill(1), 0, 'untouched row 6');
     }
   }
 });
 
 test('native spmmRows (2 threads) agrees with the TypeScript kernel', (t) => {
-  if (!hasNative) { skipOrFailOnCi(t, 'native binding without spmmRows (npm run build:native)'); return; }
+  if (!hasNative) {
+    skipOrFailOnCi(t, 'native binding without spmmRows (npm run build:native)');
+    return;
+  }
   const rng = new Rng(11);
   try {
-    for (const [n, nFeat, density, outF] of [[300, 500, 0.05, 256], [64, 40, 0.5, 37], [1, 10, 0.5, 64], [5, 3000, 0.02, 96]] as const) {
+    for (const [n, nFeat, density, outF] of [
+      [300, 500, 0.05, 256],
+      [64, 40, 0.5, 37],
+      [1, 10, 0.5, 64],
+      [5, 3000, 0.02, 96],
+    ] as const) {
       for (const wv of [false, true]) {
         const x = randomRows(rng, n, nFeat, density, wv);
         const W = new Float32Array(nFeat * outF).map(() => rng.normal());
@@ -73,7 +95,8 @@ test('native spmmRows (2 threads) agrees with the TypeScript kernel', (t) => {
         close(b, a, 1e-5, `forward n ${n} outF ${outF}`);
         // backward through the layer: native and TypeScript scatter-add agree
         const dy = new Float32Array(n * outF).map(() => rng.normal());
-        const g1 = new Float32Array(nFeat * outF).fill(0.5), g2 = g1.slice();
+        const g1 = new Float32Array(nFeat * outF).fill(0.5),
+          g2 = g1.slice();
         sparseLinearBackward(x, dy, outF, g1, undefined);
         setSpmmBackend('typescript');
         sparseLinearBackward(x, dy, outF, g2, undefined);
@@ -92,14 +115,23 @@ test('native spmmRows (2 threads) agrees with the TypeScript kernel', (t) => {
 });
 
 test('native spmmRows rejects out-of-range input instead of reading past buffers', (t) => {
-  if (!hasNative) { skipOrFailOnCi(t, 'native binding without spmmRows (npm run build:native)'); return; }
+  if (!hasNative) {
+    skipOrFailOnCi(t, 'native binding without spmmRows (npm run build:native)');
+    return;
+  }
   setSpmmBackend('native');
   const x = { n: 1, indptr: Int32Array.from([0, 1]), indices: Int32Array.from([5]) };
   assert.throws(() => spmmRows(x, new Float32Array(4 * 2), 4, 2, new Float32Array(2)), /out of range/);
   const y = { n: 2, indptr: Int32Array.from([0, 1, 2]), indices: Int32Array.from([0, 1]) };
   assert.throws(() => spmmRows(y, new Float32Array(4 * 2), 4, 2, new Float32Array(2)), /more rows|too small/);
-  assert.throws(() => spmmRows(x, new Float32Array(4 * 2), 4, 2, new Float32Array(4), { map: Int32Array.from([2]) }), /RangeError|out of range/);
-  assert.throws(() => spmmRowsTs(x, new Float32Array(4 * 2), 4, 2, new Float32Array(2), undefined, false), /out of range/);
+  assert.throws(
+    () => spmmRows(x, new Float32Array(4 * 2), 4, 2, new Float32Array(4), { map: Int32Array.from([2]) }),
+    /RangeError|out of range/,
+  );
+  assert.throws(
+    () => spmmRowsTs(x, new Float32Array(4 * 2), 4, 2, new Float32Array(2), undefined, false),
+    /out of range/,
+  );
 });
 
 test('row-selected views and the transposed product: native = TypeScript = dense', (t) => {
@@ -111,16 +143,21 @@ test('row-selected views and the transposed product: native = TypeScript = dense
   const W = new Float32Array(70 * outF).map(() => rng.normal());
   // reference: gather the rows, then dense
   const gathered: SparseRows = (() => {
-    const ip = new Int32Array(rows.length + 1); const ix: number[] = [];
-    rows.forEach((r, k) => { for (let q = full.indptr[r]!; q < full.indptr[r + 1]!; q++) ix.push(full.indices[q]!); ip[k + 1] = ix.length; });
+    const ip = new Int32Array(rows.length + 1);
+    const ix: number[] = [];
+    rows.forEach((r, k) => {
+      for (let q = full.indptr[r]!; q < full.indptr[r + 1]!; q++) ix.push(full.indices[q]!);
+      ip[k + 1] = ix.length;
+    });
     return { n: rows.length, indptr: ip, indices: Int32Array.from(ix) };
   })();
   const ref = dense(gathered, W, outF);
   const dy = new Float32Array(rows.length * outF).map(() => rng.normal());
   const refT = new Float64Array(70 * outF);
-  for (let k = 0; k < gathered.n; k++) for (let q = gathered.indptr[k]!; q < gathered.indptr[k + 1]!; q++) {
-    for (let c = 0; c < outF; c++) refT[gathered.indices[q]! * outF + c]! += dy[k * outF + c]!;
-  }
+  for (let k = 0; k < gathered.n; k++)
+    for (let q = gathered.indptr[k]!; q < gathered.indptr[k + 1]!; q++) {
+      for (let c = 0; c < outF; c++) refT[gathered.indices[q]! * outF + c]! += dy[k * outF + c]!;
+    }
   const backends: ('typescript' | 'native')[] = hasNative ? ['typescript', 'native'] : ['typescript'];
   if (!hasNative) t.diagnostic('native spmmRows unavailable: TypeScript only');
   try {

@@ -10,7 +10,7 @@ import { topkRow, topkRows } from '../../src/math/topk.js';
 function refTopk(row: ArrayLike<number>, k: number): number[] {
   const idx: number[] = [];
   for (let j = 0; j < row.length; j++) if (row[j]! > -Infinity) idx.push(j);
-  idx.sort((a, b) => (row[b]! - row[a]!) || (a - b));
+  idx.sort((a, b) => row[b]! - row[a]! || a - b);
   const out = idx.slice(0, k);
   while (out.length < k) out.push(-1);
   return out;
@@ -45,11 +45,7 @@ describe('topkRow / topkRows', () => {
   });
 
   it('handles several rows, offsets into larger buffers and k = 0', () => {
-    const s = Float32Array.of(
-      3, 1, 2, 0,
-      0, 0, 5, -Infinity,
-      -1, -2, -3, -4,
-    );
+    const s = Float32Array.of(3, 1, 2, 0, 0, 0, 5, -Infinity, -1, -2, -3, -4);
     assert.deepEqual([...topkRows(s, 3, 4, 2)], [0, 2, 2, 0, 0, 1]);
     const out = new Int32Array(7).fill(99);
     topkRow(s, 4, 4, 2, out, 3);
@@ -70,27 +66,35 @@ describe('topkRow / topkRows', () => {
       { weight: 3, arbitrary: fc.float({ min: -100, max: 100, noNaN: true }) },
       { weight: 1, arbitrary: fc.constantFrom(-Infinity, NaN, Infinity) },
     );
-    fc.assert(fc.property(
-      fc.array(fc.array(value, { minLength: 0, maxLength: 60 }), { minLength: 1, maxLength: 5 }),
-      fc.integer({ min: 1, max: 15 }),
-      (rowsArr, k) => {
-        const n = Math.max(...rowsArr.map((r) => r.length));
-        const s = new Float32Array(rowsArr.length * n).fill(-Infinity);
-        rowsArr.forEach((r, i) => s.set(r, i * n));
-        const got = topkRows(s, rowsArr.length, n, k);
-        for (let i = 0; i < rowsArr.length; i++) {
-          const want = refTopk(s.subarray(i * n, (i + 1) * n), k);
-          assert.deepEqual([...got.subarray(i * k, (i + 1) * k)], want);
-        }
-      },
-    ), { numRuns: 400, seed: 7 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(value, { minLength: 0, maxLength: 60 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 15 }),
+        (rowsArr, k) => {
+          const n = Math.max(...rowsArr.map((r) => r.length));
+          const s = new Float32Array(rowsArr.length * n).fill(-Infinity);
+          for (const [i, r] of rowsArr.entries()) s.set(r, i * n);
+          const got = topkRows(s, rowsArr.length, n, k);
+          for (let i = 0; i < rowsArr.length; i++) {
+            const want = refTopk(s.subarray(i * n, (i + 1) * n), k);
+            assert.deepEqual([...got.subarray(i * k, (i + 1) * k)], want);
+          }
+        },
+      ),
+      { numRuns: 400, seed: 7 },
+    );
   });
 
   it('is fast on 6,040 × 3,706 scores (k = 10) and agrees with a sort on sampled rows', () => {
-    const rows = 6040, n = 3706, k = 10;
+    const rows = 6040,
+      n = 3706,
+      k = 10;
     const s = new Float32Array(rows * n);
     let x = 12345;
-    for (let i = 0; i < s.length; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; s[i] = x / 4294967296; }
+    for (let i = 0; i < s.length; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      s[i] = x / 4294967296;
+    }
     const t0 = performance.now();
     const out = topkRows(s, rows, n, k);
     const ms = performance.now() - t0;

@@ -37,7 +37,10 @@ test('Random: seeded, deterministic per (user, item), uniform in [0, 1)', () => 
   // block-independent: user 7 alone gets the same row
   assert.deepEqual(a.scoreAll(new Int32Array([7])), sa.subarray(7 * 400, 8 * 400));
   let mean = 0;
-  for (const v of sa) { assert.ok(v >= 0 && v < 1); mean += v; }
+  for (const v of sa) {
+    assert.ok(v >= 0 && v < 1);
+    mean += v;
+  }
   mean /= sa.length;
   assert.ok(Math.abs(mean - 0.5) < 0.01, `mean ${mean}`);
   // rows differ between users

@@ -6,17 +6,28 @@ import { Rng } from '../../src/math/rng.js';
 import { UserError } from '../../src/util/errors.js';
 
 test('xavier-normal uses PyTorch fans: std = sqrt(2 / (rows + cols))', () => {
-  const rows = 1500, cols = 100;
+  const rows = 1500,
+    cols = 100;
   const w = xavierNormal(new Float32Array(rows * cols), rows, cols, new Rng(3));
-  let s = 0, s2 = 0;
-  for (const x of w) { s += x; s2 += x * x; }
-  const mean = s / w.length, std = Math.sqrt(s2 / w.length - mean * mean);
+  let s = 0,
+    s2 = 0;
+  for (const x of w) {
+    s += x;
+    s2 += x * x;
+  }
+  const mean = s / w.length,
+    std = Math.sqrt(s2 / w.length - mean * mean);
   const want = Math.sqrt(2 / 1600); // 0.035355
   assert.ok(Math.abs(std - want) / want < 0.01, `std ${std} vs ${want}`);
   assert.ok(Math.abs(mean) < 3e-4);
   const m = new BprModel({ nUsers: 7, nItems: 9, dim: 4 }, 1);
-  assert.deepEqual(m.parameters().map((p) => [p.name, p.shape, p.itemSide]),
-    [['user_embedding.weight', [7, 4], false], ['item_embedding.weight', [9, 4], true]]);
+  assert.deepEqual(
+    m.parameters().map((p) => [p.name, p.shape, p.itemSide]),
+    [
+      ['user_embedding.weight', [7, 4], false],
+      ['item_embedding.weight', [9, 4], true],
+    ],
+  );
   assert.deepEqual(m.hyper, { nUsers: 7, nItems: 9, dim: 4 });
 });
 
@@ -40,7 +51,8 @@ test('scoreAll = dot products (sgemm NT), any user order, several blocks', () =>
   const users = Int32Array.from({ length: 600 }, (_, i) => (i * 37) % 600);
   const s = m.scoreAll(users);
   assert.equal(s.length, 600 * 13);
-  const U = m.userEmb.value, I = m.itemEmb.value;
+  const U = m.userEmb.value,
+    I = m.itemEmb.value;
   for (const r of [0, 1, 299, 511, 512, 599]) {
     for (let j = 0; j < 13; j++) {
       let d = 0;
@@ -49,7 +61,8 @@ test('scoreAll = dot products (sgemm NT), any user order, several blocks', () =>
     }
   }
   // hand-made 1-d case
-  m.userEmb.value.fill(0); m.itemEmb.value.fill(0);
+  m.userEmb.value.fill(0);
+  m.itemEmb.value.fill(0);
   m.userEmb.value.set([1, 2, 0, 0, 0], 5 * 3);
   m.itemEmb.value.set([3, -1, 0, 0, 0], 5 * 2);
   assert.equal(m.scoreAll(new Int32Array([3]))[2], 1);
@@ -75,9 +88,14 @@ test('fused BPR forward/backward passes the finite-difference check', () => {
   const pos = new Int32Array([1, 2, 5, 4, 1]);
   const neg = new Int32Array([3, 4, 1, 2, 5]); // item 1 both as pos and neg; user 1 repeated
   let fusedLoss = 0;
-  const r = gradCheck(m.parameters(), () => m.bprLoss(users, pos, neg), () => {
-    fusedLoss = m.bprForwardBackward(users, pos, neg, 0, users.length);
-  }, { h: 1e-2, rtol: 2e-3, atol: 1e-6 });
+  const r = gradCheck(
+    m.parameters(),
+    () => m.bprLoss(users, pos, neg),
+    () => {
+      fusedLoss = m.bprForwardBackward(users, pos, neg, 0, users.length);
+    },
+    { h: 1e-2, rtol: 2e-3, atol: 1e-6 },
+  );
   assert.ok(r.ok, formatGradCheck(r));
   assert.ok(Math.abs(fusedLoss - m.bprLoss(users, pos, neg)) < 1e-6);
   // padding rows and unused rows get no gradient
@@ -98,22 +116,29 @@ test('forwardCandidates / backwardCandidates pass the finite-difference check', 
     return l;
   };
   // loss in float64 from the float32 weights, for the numeric side
-  const U = m.userEmb.value, I = m.itemEmb.value;
+  const U = m.userEmb.value,
+    I = m.itemEmb.value;
   const loss64 = () => {
     let l = 0;
-    for (let r = 0; r < 3; r++) for (let c = 0; c < k; c++) {
-      let s = 0;
-      for (let q = 0; q < 6; q++) s += U[users[r]! * 6 + q]! * I[cands[r * k + c]! * 6 + q]!;
-      l += w[r * k + c]! * s + 0.5 * s * s;
-    }
+    for (let r = 0; r < 3; r++)
+      for (let c = 0; c < k; c++) {
+        let s = 0;
+        for (let q = 0; q < 6; q++) s += U[users[r]! * 6 + q]! * I[cands[r * k + c]! * 6 + q]!;
+        l += w[r * k + c]! * s + 0.5 * s * s;
+      }
     return l;
   };
-  const r = gradCheck(m.parameters(), loss64, () => {
-    const s = m.forwardCandidates(users, cands, k);
-    const d = new Float32Array(s.length);
-    for (let i = 0; i < s.length; i++) d[i] = w[i]! + s[i]!;
-    m.backwardCandidates(d);
-  }, { h: 1e-2, rtol: 1e-3, atol: 1e-5 });
+  const r = gradCheck(
+    m.parameters(),
+    loss64,
+    () => {
+      const s = m.forwardCandidates(users, cands, k);
+      const d = new Float32Array(s.length);
+      for (let i = 0; i < s.length; i++) d[i] = w[i]! + s[i]!;
+      m.backwardCandidates(d);
+    },
+    { h: 1e-2, rtol: 1e-3, atol: 1e-5 },
+  );
   assert.ok(r.ok, formatGradCheck(r));
   assert.ok(Math.abs(lossOf() - loss64()) < 1e-4);
   assert.throws(() => m.forwardCandidates(users, cands, 2), RangeError);

@@ -21,30 +21,49 @@ function model(seed = 1, scale = 30): DmfModel {
   const m = new DmfModel(hyper, seed);
   // N(0, 0.01) weights make every score ≈ 0: scale up (and give biases values) for the checks
   const rng = new Rng(seed + 100);
-  for (const p of m.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] = p.name.endsWith('.bias') ? 0.2 * rng.normal() : p.value[i]! * scale;
+  for (const p of m.parameters())
+    for (let i = 0; i < p.value.length; i++)
+      p.value[i] = p.name.endsWith('.bias') ? 0.2 * rng.normal() : p.value[i]! * scale;
   m.setTrainMatrix(train);
   return m;
 }
 
 test('DMF parameters: RecBole names, shapes, item-side flags, N(0, 0.01) init with zero biases', () => {
-  const m = new DmfModel({ nUsers: 300, nItems: 400, userEmbeddingSize: 64, itemEmbeddingSize: 64, userHidden: [32, 16], itemHidden: [16] }, 3);
-  assert.deepEqual(m.parameters().map((p) => [p.name, p.shape.join('x'), p.itemSide]), [
-    ['user_linear.weight', '400x64', false],
-    ['user_fc_layers.mlp_layers.1.weight', '32x64', false], ['user_fc_layers.mlp_layers.1.bias', '32', false],
-    ['user_fc_layers.mlp_layers.4.weight', '16x32', false], ['user_fc_layers.mlp_layers.4.bias', '16', false],
-    ['item_linear.weight', '300x64', true],
-    ['item_fc_layers.mlp_layers.1.weight', '16x64', true], ['item_fc_layers.mlp_layers.1.bias', '16', true],
-  ]);
+  const m = new DmfModel(
+    { nUsers: 300, nItems: 400, userEmbeddingSize: 64, itemEmbeddingSize: 64, userHidden: [32, 16], itemHidden: [16] },
+    3,
+  );
+  assert.deepEqual(
+    m.parameters().map((p) => [p.name, p.shape.join('x'), p.itemSide]),
+    [
+      ['user_linear.weight', '400x64', false],
+      ['user_fc_layers.mlp_layers.1.weight', '32x64', false],
+      ['user_fc_layers.mlp_layers.1.bias', '32', false],
+      ['user_fc_layers.mlp_layers.4.weight', '16x32', false],
+      ['user_fc_layers.mlp_layers.4.bias', '16', false],
+      ['item_linear.weight', '300x64', true],
+      ['item_fc_layers.mlp_layers.1.weight', '16x64', true],
+      ['item_fc_layers.mlp_layers.1.bias', '16', true],
+    ],
+  );
   const w = m.parameters()[0]!.value;
   let s2 = 0;
   for (const v of w) s2 += v * v;
   assert.ok(Math.abs(Math.sqrt(s2 / w.length) - 0.01) < 0.0005);
-  assert.ok(m.parameters().filter((p) => p.name.endsWith('.bias')).every((p) => p.value.every((v) => v === 0)));
+  assert.ok(
+    m
+      .parameters()
+      .filter((p) => p.name.endsWith('.bias'))
+      .every((p) => p.value.every((v) => v === 0)),
+  );
   assert.equal(m.dim, 16);
 });
 
 test('hidden sizes that do not chain or are not positive are UserErrors', () => {
-  assert.throws(() => new DmfModel({ ...hyper, itemHidden: [4] }), (e: unknown) => e instanceof UserError && /do not chain/.test(e.message));
+  assert.throws(
+    () => new DmfModel({ ...hyper, itemHidden: [4] }),
+    (e: unknown) => e instanceof UserError && /do not chain/.test(e.message),
+  );
   assert.throws(() => new DmfModel({ ...hyper, userHidden: [4, 0] }), UserError);
   assert.throws(() => new DmfModel({ ...hyper, userHidden: [] }), UserError);
   assert.throws(() => new DmfModel({ ...hyper, userEmbeddingSize: -1 }), UserError);
@@ -80,9 +99,14 @@ test('pointwise BCE-with-logits forward/backward passes the finite-difference ch
   const items = new Int32Array([2, 4, 6, 5, 1, 3]);
   const labels = new Float32Array([1, 1, 0, 1, 0, 1]);
   let loss = 0;
-  const r = gradCheck(m.parameters(), () => m.pointwiseLoss(users, items, labels), () => {
-    loss = m.pointwiseForwardBackward(users, items, labels);
-  }, { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  const r = gradCheck(
+    m.parameters(),
+    () => m.pointwiseLoss(users, items, labels),
+    () => {
+      loss = m.pointwiseForwardBackward(users, items, labels);
+    },
+    { h: 1e-3, rtol: 1e-2, atol: 1e-4 },
+  );
   assert.ok(r.ok, formatGradCheck(r));
   assert.ok(Math.abs(loss - m.pointwiseLoss(users, items, labels)) < 1e-5);
   assert.ok(Math.abs(bceWithLogits(0, 1) - Math.LN2) < 1e-12);
@@ -111,10 +135,15 @@ test('candidate path (logits) gradient check; freezing the item tower', () => {
     }
     return v;
   };
-  const r = gradCheck(m.parameters(), lossFn, () => {
-    m.forwardCandidates(users, cands, k);
-    m.backwardCandidates(c);
-  }, { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  const r = gradCheck(
+    m.parameters(),
+    lossFn,
+    () => {
+      m.forwardCandidates(users, cands, k);
+      m.backwardCandidates(c);
+    },
+    { h: 1e-3, rtol: 1e-2, atol: 1e-4 },
+  );
   assert.ok(r.ok, formatGradCheck(r));
   m.setItemsFrozen(true);
   m.zeroGrad();
@@ -154,7 +183,8 @@ test('user adapter: a zero offset changes nothing; gradient check with the tower
       for (let q = 0; q < k; q++) {
         const it = cands[r * k + q]!;
         let dot = 0;
-        for (let j = 0; j < m.dim; j++) dot += (U[r * m.dim + j]! + a.value[users[r]! * m.dim + j]!) * I[it * m.dim + j]!;
+        for (let j = 0; j < m.dim; j++)
+          dot += (U[r * m.dim + j]! + a.value[users[r]! * m.dim + j]!) * I[it * m.dim + j]!;
         v += c[r * k + q]! * dot;
       }
     }
@@ -162,17 +192,24 @@ test('user adapter: a zero offset changes nothing; gradient check with the tower
   };
   // the adapter and the item tower get exact gradients; the user tower gets none (frozen)
   const trained = m.parameters().filter((p) => p === a || p.itemSide);
-  const r = gradCheck(trained, lossFn, () => {
-    m.forwardCandidates(users, cands, k);
-    m.backwardCandidates(c.slice());
-  }, { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  const r = gradCheck(
+    trained,
+    lossFn,
+    () => {
+      m.forwardCandidates(users, cands, k);
+      m.backwardCandidates(c.slice());
+    },
+    { h: 1e-3, rtol: 1e-2, atol: 1e-4 },
+  );
   assert.ok(r.ok, formatGradCheck(r));
   m.zeroGrad();
   m.forwardCandidates(users, cands, k);
   m.backwardCandidates(c.slice());
-  for (const p of m.parameters()) if (!p.itemSide && p !== a) assert.ok(!p.grad.some((v) => v !== 0), `${p.name} has a gradient`);
+  for (const p of m.parameters())
+    if (!p.itemSide && p !== a) assert.ok(!p.grad.some((v) => v !== 0), `${p.name} has a gradient`);
   assert.ok(a.grad.some((v) => v !== 0));
-  for (const u of [0, 3]) assert.ok(!a.grad.subarray(u * m.dim, (u + 1) * m.dim).some((v) => v !== 0), `user ${u} is not in the batch`);
+  for (const u of [0, 3])
+    assert.ok(!a.grad.subarray(u * m.dim, (u + 1) * m.dim).some((v) => v !== 0), `user ${u} is not in the batch`);
   assert.deepEqual([...m.candidateGradRows(USER_ADAPTER_TENSOR)!].sort(), [1, 2, 4]);
   // full-sort scores = σ((tower + offset) · item)
   const s = m.scoreAll(new Int32Array([2]));
@@ -183,7 +220,10 @@ test('user adapter: a zero offset changes nothing; gradient check with the tower
     for (let j = 0; j < m.dim; j++) dot += (U[j]! + a.value[2 * m.dim + j]!) * I[it * m.dim + j]!;
     assert.ok(Math.abs(s[it]! - 1 / (1 + Math.exp(-dot))) < 1e-5);
   }
-  assert.throws(() => m.pointwiseForwardBackward(new Int32Array([1]), new Int32Array([2]), new Float32Array([1])), /not for backbone training/);
+  assert.throws(
+    () => m.pointwiseForwardBackward(new Int32Array([1]), new Int32Array([2]), new Float32Array([1])),
+    /not for backbone training/,
+  );
 });
 
 test('save/load round trip; a sidecar of another type is a UserError', () => {
@@ -198,7 +238,10 @@ test('save/load round trip; a sidecar of another type is a UserError', () => {
     (back as DmfModel).setTrainMatrix(train);
     const users = new Int32Array([1, 2, 3, 4]);
     assert.deepEqual(back.scoreAll(users), m.scoreAll(users));
-    assert.throws(() => loadModel(dir, 'bpr'), (e: unknown) => e instanceof UserError && /dmf model, not bpr/.test(e.message));
+    assert.throws(
+      () => loadModel(dir, 'bpr'),
+      (e: unknown) => e instanceof UserError && /dmf model, not bpr/.test(e.message),
+    );
     assert.throws(() => loadModel(dir, 'multivae'), UserError);
   } finally {
     rmSync(dir, { recursive: true, force: true });

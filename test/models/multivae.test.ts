@@ -17,19 +17,27 @@ const hyper = { nUsers: 6, nItems: 8, hidden: [5], latent: 3 };
 function model(seed = 1): MultiVaeModel {
   const m = new MultiVaeModel(hyper, seed);
   const rng = new Rng(seed + 50);
-  for (const p of m.parameters()) if (p.name.endsWith('.bias')) for (let i = 0; i < p.value.length; i++) p.value[i] = 0.1 * rng.normal();
+  for (const p of m.parameters())
+    if (p.name.endsWith('.bias')) for (let i = 0; i < p.value.length; i++) p.value[i] = 0.1 * rng.normal();
   m.setTrainMatrix(train);
   return m;
 }
 
 test('MultiVAE parameters: RecBole names, shapes, item side = decoder output layer, xavier init', () => {
   const m = new MultiVaeModel({ nUsers: 10, nItems: 500, hidden: [600], latent: 64 }, 2);
-  assert.deepEqual(m.parameters().map((p) => [p.name, p.shape.join('x'), p.itemSide]), [
-    ['encoder.0.weight', '500x600', false], ['encoder.0.bias', '600', false],
-    ['encoder.2.weight', '128x600', false], ['encoder.2.bias', '128', false],
-    ['decoder.0.weight', '600x64', false], ['decoder.0.bias', '600', false],
-    ['decoder.2.weight', '500x600', true], ['decoder.2.bias', '500', true],
-  ]);
+  assert.deepEqual(
+    m.parameters().map((p) => [p.name, p.shape.join('x'), p.itemSide]),
+    [
+      ['encoder.0.weight', '500x600', false],
+      ['encoder.0.bias', '600', false],
+      ['encoder.2.weight', '128x600', false],
+      ['encoder.2.bias', '128', false],
+      ['decoder.0.weight', '600x64', false],
+      ['decoder.0.bias', '600', false],
+      ['decoder.2.weight', '500x600', true],
+      ['decoder.2.bias', '500', true],
+    ],
+  );
   const w = m.parameters()[0]!.value;
   let s2 = 0;
   for (const v of w) s2 += v * v;
@@ -55,7 +63,10 @@ test('input: L2-normalised row, inverted dropout on the non-zeros; empty rows st
   const rows = new Int32Array(2000).fill(4);
   const d = m.buildInput(rows, 0.5, new Rng(3));
   let kept = 0;
-  for (const v of d.values!) { assert.ok(v === 0 || v === 1); if (v === 1) kept++; }
+  for (const v of d.values!) {
+    assert.ok(v === 0 || v === 1);
+    if (v === 1) kept++;
+  }
   assert.ok(Math.abs(kept / 8000 - 0.5) < 0.03);
   // an empty user scores finite values
   for (const v of m.scoreAll(new Int32Array([5, 0]))) assert.ok(Number.isFinite(v));
@@ -82,8 +93,14 @@ test('loss = CE + β·KL: value by hand and finite-difference gradients (noise a
   // with noise: the same seed gives the same ε in both evaluations
   const lossFn = () => m.lossOnInput(users, x, beta, new Rng(21), false).loss;
   let got = 0;
-  const r = gradCheck(m.parameters(), lossFn, () => { got = m.lossOnInput(users, x, beta, new Rng(21), true).loss; },
-    { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  const r = gradCheck(
+    m.parameters(),
+    lossFn,
+    () => {
+      got = m.lossOnInput(users, x, beta, new Rng(21), true).loss;
+    },
+    { h: 1e-3, rtol: 1e-2, atol: 1e-4 },
+  );
   assert.ok(r.ok, formatGradCheck(r));
   assert.ok(Math.abs(got - lossFn()) < 1e-6);
 });
@@ -96,21 +113,34 @@ test('candidate path: decoder logits at μ, gradient check, frozen output layer'
   const c = new Float32Array([0.3, -1, 2, 0.5, 1, -0.7, 1.5, 0.2, -2]);
   const s = m.forwardCandidates(users, cands, k);
   const all = m.scoreAll(users);
-  for (let r = 0; r < 3; r++) for (let q = 0; q < k; q++) assert.ok(Math.abs(s[r * k + q]! - all[r * 8 + cands[r * k + q]!]!) < 1e-5);
+  for (let r = 0; r < 3; r++)
+    for (let q = 0; q < k; q++) assert.ok(Math.abs(s[r * k + q]! - all[r * 8 + cands[r * k + q]!]!) < 1e-5);
   const lossFn = () => {
     const a = m.scoreAll(users);
     let v = 0;
     for (let r = 0; r < 3; r++) for (let q = 0; q < k; q++) v += c[r * k + q]! * a[r * 8 + cands[r * k + q]!]!;
     return v;
   };
-  const g = gradCheck(m.parameters(), lossFn, () => { m.forwardCandidates(users, cands, k); m.backwardCandidates(c); },
-    { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  const g = gradCheck(
+    m.parameters(),
+    lossFn,
+    () => {
+      m.forwardCandidates(users, cands, k);
+      m.backwardCandidates(c);
+    },
+    { h: 1e-3, rtol: 1e-2, atol: 1e-4 },
+  );
   assert.ok(g.ok, formatGradCheck(g));
   m.setItemsFrozen(true);
   m.zeroGrad();
   m.forwardCandidates(users, cands, k);
   m.backwardCandidates(c);
-  for (const p of m.parameters()) assert.equal(p.grad.some((v) => v !== 0), !p.itemSide, p.name);
+  for (const p of m.parameters())
+    assert.equal(
+      p.grad.some((v) => v !== 0),
+      !p.itemSide,
+      p.name,
+    );
 });
 
 test('save/load round trip; a sidecar of another type is a UserError', () => {
@@ -122,7 +152,10 @@ test('save/load round trip; a sidecar of another type is a UserError', () => {
     (back as MultiVaeModel).setTrainMatrix(train);
     const users = new Int32Array([1, 2, 3, 4]);
     assert.deepEqual(back.scoreAll(users), m.scoreAll(users));
-    assert.throws(() => loadModel(dir, 'dmf'), (e: unknown) => e instanceof UserError && /multivae model, not dmf/.test(e.message));
+    assert.throws(
+      () => loadModel(dir, 'dmf'),
+      (e: unknown) => e instanceof UserError && /multivae model, not dmf/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -137,9 +170,15 @@ test('nativeAccuracyLoss (CaliTune accuracy term): own CE + 0.2·KL at μ, scale
   const evalLoss = () => m.lossOnInput(users, m.buildInput(users, 0, undefined), 0.2, undefined, false).loss;
   m.forwardCandidates(users, cands, 2);
   assert.ok(Math.abs(m.nativeAccuracyLoss(users, { scale, grad: false }) - evalLoss()) < 1e-6);
-  const r = gradCheck(m.parameters(), () => scale * evalLoss(),
-    () => { m.forwardCandidates(users, cands, 2); m.nativeAccuracyLoss(users, { scale, grad: true }); },
-    { h: 1e-3, rtol: 1e-2, atol: 1e-4 });
+  const r = gradCheck(
+    m.parameters(),
+    () => scale * evalLoss(),
+    () => {
+      m.forwardCandidates(users, cands, 2);
+      m.nativeAccuracyLoss(users, { scale, grad: true });
+    },
+    { h: 1e-3, rtol: 1e-2, atol: 1e-4 },
+  );
   assert.ok(r.ok, formatGradCheck(r));
   // frozen: the decoder's output layer gets no gradient, the rest does
   m.setItemsFrozen(true);
@@ -152,5 +191,8 @@ test('nativeAccuracyLoss (CaliTune accuracy term): own CE + 0.2·KL at μ, scale
   assert.ok(byName.get('encoder.0.weight')!.grad.some((g) => g !== 0));
   m.setItemsFrozen(false);
   assert.throws(() => m.nativeAccuracyLoss(new Int32Array([1, 4, 3]), { scale, grad: false }), /users differ/);
-  assert.throws(() => new MultiVaeModel(hyper).nativeAccuracyLoss(users, { scale, grad: false }), /without forwardCandidates/);
+  assert.throws(
+    () => new MultiVaeModel(hyper).nativeAccuracyLoss(users, { scale, grad: false }),
+    /without forwardCandidates/,
+  );
 });

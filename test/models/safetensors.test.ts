@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from '../../src/models/safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+} from '../../src/models/safetensors.js';
 import { UserError } from '../../src/util/errors.js';
 
 /** Builds a file by hand from a header object and raw data bytes. */
@@ -33,12 +38,16 @@ test('round trip of F32 and I32 tensors with metadata, header aligned to 8', () 
     const path = join(dir, 'm.safetensors');
     const big = Float32Array.from({ length: 3 * 5 }, (_, i) => i / 7 - 1);
     const sub = new Float32Array(20).subarray(3, 9).fill(2.5); // non-zero byteOffset view
-    writeSafetensors(path, new Map([
-      ['user_embedding.weight', { dtype: 'F32' as const, shape: [3, 5], data: big }],
-      ['ids', { dtype: 'I32' as const, shape: [2, 2], data: new Int32Array([1, -7, 2 ** 31 - 1, 0]) }],
-      ['sub', { dtype: 'F32' as const, shape: [6], data: sub }],
-      ['empty', { dtype: 'F32' as const, shape: [0, 4], data: new Float32Array(0) }],
-    ]), { format: 'pt', note: 'ünïcode' });
+    writeSafetensors(
+      path,
+      new Map([
+        ['user_embedding.weight', { dtype: 'F32' as const, shape: [3, 5], data: big }],
+        ['ids', { dtype: 'I32' as const, shape: [2, 2], data: new Int32Array([1, -7, 2 ** 31 - 1, 0]) }],
+        ['sub', { dtype: 'F32' as const, shape: [6], data: sub }],
+        ['empty', { dtype: 'F32' as const, shape: [0, 4], data: new Float32Array(0) }],
+      ]),
+      { format: 'pt', note: 'ünïcode' },
+    );
     assert.deepEqual(readdirSync(dir), ['m.safetensors']); // no temp file left
     const bytes = readFileSync(path);
     assert.equal(Number(bytes.readBigUInt64LE(0)) % 8, 0);
@@ -64,24 +73,42 @@ test('invalid files are UserErrors naming the file', () => {
     ['hdrlen', rawFile({}, new Uint8Array(0), 1000), /header length 1000 runs past the end/],
     ['notjson', rawFile({}, new Uint8Array(0)).map((b, i) => (i === 8 ? 0x41 : b)), /not JSON/],
     ['dtype', rawFile({ a: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /dtype "F64"/],
-    ['size', rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /8 bytes for shape \[3\]/],
+    [
+      'size',
+      rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)),
+      /8 bytes for shape \[3\]/,
+    ],
     ['range', rawFile({ a: { dtype: 'F32', shape: [4], data_offsets: [4, 20] } }, new Uint8Array(16)), /past the end/],
-    ['overlap', rawFile({
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
-    }, new Uint8Array(12)), /overlap/],
+    [
+      'overlap',
+      rawFile(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+        },
+        new Uint8Array(12),
+      ),
+      /overlap/,
+    ],
     ['gap', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), /gap/],
-    ['tail', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(8)), /4 bytes after the last tensor/],
+    [
+      'tail',
+      rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(8)),
+      /4 bytes after the last tensor/,
+    ],
     ['meta', rawFile({ __metadata__: { x: 1 } }, new Uint8Array(0)), /not a string/],
     ['shape', rawFile({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)), /bad shape/],
   ];
   for (const [name, bytes, re] of cases) {
-    assert.throws(() => decodeSafetensors(bytes, `/x/${name}.safetensors`), (e: unknown) => {
-      assert.ok(e instanceof UserError, `${name}: ${String(e)}`);
-      assert.match(e.message, new RegExp(`^/x/${name}\\.safetensors: `));
-      assert.match(e.message, re, name);
-      return true;
-    });
+    assert.throws(
+      () => decodeSafetensors(bytes, `/x/${name}.safetensors`),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError, `${name}: ${String(e)}`);
+        assert.match(e.message, new RegExp(`^/x/${name}\\.safetensors: `));
+        assert.match(e.message, re, name);
+        return true;
+      },
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'st-'));
   try {
@@ -95,6 +122,9 @@ test('invalid files are UserErrors naming the file', () => {
 });
 
 test('encode refuses inconsistent tensors', () => {
-  assert.throws(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }), /2 values for shape/);
+  assert.throws(
+    () => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }),
+    /2 values for shape/,
+  );
   assert.throws(() => encodeSafetensors({ a: { dtype: 'I32', shape: [2], data: new Float32Array(2) } }), /must be I32/);
 });

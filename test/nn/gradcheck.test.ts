@@ -16,13 +16,18 @@ function setup() {
 
 test('gradCheck accepts a correct backward', () => {
   const { x, y, loss } = setup();
-  const r = gradCheck([x, y], loss, () => {
-    for (let i = 0; i < 4; i++) {
-      x.grad[i]! += 2 * x.value[i]! * y.value[i]!;
-      y.grad[i]! += x.value[i]! ** 2;
-    }
-    x.grad[0]! += Math.cos(x.value[0]!);
-  }, { h: 1e-2, rtol: 1e-4 });
+  const r = gradCheck(
+    [x, y],
+    loss,
+    () => {
+      for (let i = 0; i < 4; i++) {
+        x.grad[i]! += 2 * x.value[i]! * y.value[i]!;
+        y.grad[i]! += x.value[i]! ** 2;
+      }
+      x.grad[0]! += Math.cos(x.value[0]!);
+    },
+    { h: 1e-2, rtol: 1e-4 },
+  );
   assert.ok(r.ok, formatGradCheck(r));
   assert.equal(r.checked, 8);
   assert.ok(r.maxRelError < 1e-4, formatGradCheck(r));
@@ -32,13 +37,18 @@ test('gradCheck accepts a correct backward', () => {
 
 test('gradCheck rejects a wrong backward and names the entry', () => {
   const { x, y, loss } = setup();
-  const r = gradCheck([x, y], loss, () => {
-    for (let i = 0; i < 4; i++) {
-      x.grad[i]! += 2 * x.value[i]! * y.value[i]!;
-      y.grad[i]! += x.value[i]! ** 2;
-    }
-    // cos term forgotten
-  }, { h: 1e-2 });
+  const r = gradCheck(
+    [x, y],
+    loss,
+    () => {
+      for (let i = 0; i < 4; i++) {
+        x.grad[i]! += 2 * x.value[i]! * y.value[i]!;
+        y.grad[i]! += x.value[i]! ** 2;
+      }
+      // cos term forgotten
+    },
+    { h: 1e-2 },
+  );
   assert.equal(r.ok, false);
   assert.equal(r.failures.length, 1);
   assert.equal(r.failures[0]!.param, 'x');
@@ -49,10 +59,18 @@ test('gradCheck rejects a wrong backward and names the entry', () => {
 test('gradCheck samples entries and restores parameter values', () => {
   const { x, y, loss } = setup();
   const before = [...x.value, ...y.value];
-  const r = gradCheck([x, y], loss, () => {
-    for (let i = 0; i < 4; i++) { x.grad[i]! += 2 * x.value[i]! * y.value[i]!; y.grad[i]! += x.value[i]! ** 2; }
-    x.grad[0]! += Math.cos(x.value[0]!);
-  }, { maxPerParam: 2 });
+  const r = gradCheck(
+    [x, y],
+    loss,
+    () => {
+      for (let i = 0; i < 4; i++) {
+        x.grad[i]! += 2 * x.value[i]! * y.value[i]!;
+        y.grad[i]! += x.value[i]! ** 2;
+      }
+      x.grad[0]! += Math.cos(x.value[0]!);
+    },
+    { maxPerParam: 2 },
+  );
   assert.equal(r.checked, 4);
   assert.deepEqual([...x.value, ...y.value], before);
 });

@@ -5,7 +5,13 @@ import { StepLR } from '../../src/nn/lr-schedule.js';
 import type { Parameter } from '../../src/nn/parameter.js';
 
 function param(name: string, values: number[]): Parameter {
-  return { name, shape: [values.length], value: Float32Array.from(values), grad: new Float32Array(values.length), itemSide: false };
+  return {
+    name,
+    shape: [values.length],
+    value: Float32Array.from(values),
+    grad: new Float32Array(values.length),
+    itemSide: false,
+  };
 }
 
 /** The gradient fed at step t (1-based) for element i: varied signs and scales. */
@@ -14,7 +20,8 @@ const gradAt = (t: number, i: number) => Math.sin(1.3 * t + i) * (i + 1) * 0.5 +
 /** Float64 reference of torch.optim.RAdam written straight from the paper / PyTorch docs. */
 function reference(p0: number[], steps: number, lr: number, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0): number[][] {
   const p = [...p0];
-  const m = p.map(() => 0), v = p.map(() => 0);
+  const m = p.map(() => 0),
+    v = p.map(() => 0);
   const rhoInf = 2 / (1 - b2) - 1;
   const out: number[][] = [];
   for (let t = 1; t <= steps; t++) {
@@ -53,7 +60,10 @@ test('RAdam known answer: 10 steps (1–5 un-rectified, 6–10 rectified) equal 
     for (let i = 0; i < p0.length; i++) w.grad[i] = gradAt(t, i);
     opt.step();
     for (let i = 0; i < p0.length; i++) {
-      assert.ok(Math.abs(w.value[i]! - ref[t - 1]![i]!) < 2e-6, `step ${t} elem ${i}: ${w.value[i]} vs ${ref[t - 1]![i]}`);
+      assert.ok(
+        Math.abs(w.value[i]! - ref[t - 1]![i]!) < 2e-6,
+        `step ${t} elem ${i}: ${w.value[i]} vs ${ref[t - 1]![i]}`,
+      );
     }
   }
   // Step 1 by hand: m̂ = g, so p = p0 − lr·g (un-rectified branch).
@@ -80,7 +90,8 @@ test('RAdam with weight decay follows the L2 form (grad + wd·p)', () => {
 
 test('RAdam state()/loadState(): resumed run equals an uninterrupted one bit for bit', () => {
   const run = (split: number | undefined) => {
-    const a = param('a', [0.1, 0.2, 0.3]), b = param('b', [-1, 1]);
+    const a = param('a', [0.1, 0.2, 0.3]),
+      b = param('b', [-1, 1]);
     let opt = new RAdam([a, b], { lr: 0.02 });
     for (let t = 1; t <= 12; t++) {
       if (split !== undefined && t === split) {
@@ -103,7 +114,8 @@ test('RAdam state()/loadState(): resumed run equals an uninterrupted one bit for
 });
 
 test('only the given parameters move (frozen tensors are not passed in)', () => {
-  const a = param('a', [1, 2]), frozen = param('item', [3, 4]);
+  const a = param('a', [1, 2]),
+    frozen = param('item', [3, 4]);
   frozen.grad.fill(5);
   a.grad.fill(1);
   const opt = new RAdam([a], { lr: 0.1 });
@@ -116,7 +128,10 @@ test('StepLR: lr = base·γ^floor(epoch/step), state for resume', () => {
   const opt = { lr: 1e-4 };
   const s = new StepLR(opt, 20, 0.9);
   const seen: number[] = [];
-  for (let e = 0; e < 45; e++) { seen.push(opt.lr); s.step(); }
+  for (let e = 0; e < 45; e++) {
+    seen.push(opt.lr);
+    s.step();
+  }
   assert.equal(seen[0], 1e-4);
   assert.equal(seen[19], 1e-4);
   assert.equal(seen[20], 1e-4 * 0.9);

@@ -25,11 +25,16 @@ test('RowSparseRAdam matches dense RAdam (PyTorch) on row-sparse gradients, and 
   const sparse = new RowSparseRAdam(b, { lr: 0.01, consumeGrads: true });
   let resumed: RowSparseRAdam | undefined;
   for (let step = 1; step <= 300; step++) {
-    if (step === 120) { dense.lr = 0.005; sparse.lr = 0.005; }
+    if (step === 120) {
+      dense.lr = 0.005;
+      sparse.lr = 0.005;
+    }
     for (let k = 0; k < 2; k++) {
-      const rows = a[k]!.shape[0]!, cols = a[k]!.shape[1]!;
+      const rows = a[k]!.shape[0]!,
+        cols = a[k]!.shape[1]!;
       a[k]!.grad.fill(0);
-      for (let n = 0; n < 3; n++) { // 3 random rows get a gradient; the rest stay zero
+      for (let n = 0; n < 3; n++) {
+        // 3 random rows get a gradient; the rest stay zero
         const r = rng.nextInt(rows);
         for (let j = 0; j < cols; j++) a[k]!.grad[r * cols + j] = rng.normal() * 0.1;
       }
@@ -38,7 +43,11 @@ test('RowSparseRAdam matches dense RAdam (PyTorch) on row-sparse gradients, and 
     }
     dense.step();
     sparse.step();
-    for (const p of b) assert.ok(p.grad.every((x) => x === 0), 'consumed gradients are zeroed');
+    for (const p of b)
+      assert.ok(
+        p.grad.every((x) => x === 0),
+        'consumed gradients are zeroed',
+      );
     if (step === 150) {
       // a flushed state loaded into a fresh optimizer continues identically
       sparse.flush();
@@ -51,19 +60,23 @@ test('RowSparseRAdam matches dense RAdam (PyTorch) on row-sparse gradients, and 
   }
   sparse.flush();
   resumed!.flush();
-  let maxDiff = 0, maxMove = 0;
+  let maxDiff = 0,
+    maxMove = 0;
   for (let k = 0; k < 2; k++) {
     for (let i = 0; i < a[k]!.value.length; i++) {
       maxDiff = Math.max(maxDiff, Math.abs(a[k]!.value[i]! - b[k]!.value[i]!));
       assert.equal(c[k]!.value[i], b[k]!.value[i]);
     }
   }
-  const st = dense.state(), ss = sparse.state();
+  const st = dense.state(),
+    ss = sparse.state();
   for (const n of ['u', 'i']) {
     for (let i = 0; i < st.buffers[n]!.m!.length; i++) {
       maxMove = Math.max(maxMove, Math.abs(st.buffers[n]!.m![i]!));
-      const dm = st.buffers[n]!.m![i]!, sm = ss.buffers[n]!.m![i]!;
-      const dv = st.buffers[n]!.v![i]!, sv = ss.buffers[n]!.v![i]!;
+      const dm = st.buffers[n]!.m![i]!,
+        sm = ss.buffers[n]!.m![i]!;
+      const dv = st.buffers[n]!.v![i]!,
+        sv = ss.buffers[n]!.v![i]!;
       assert.ok(Math.abs(dm - sm) <= 1e-4 * Math.abs(dm) + 1e-30);
       assert.ok(Math.abs(dv - sv) <= 1e-4 * Math.abs(dv) + 1e-30);
     }

@@ -74,13 +74,23 @@ test('checks inside the use-cases name their field, in library words and in CLI 
 
   const name = await inputError(finetune({ run, experiment: 'a b', configFile: writeFinetuneConfig(tmp) }));
   assert.equal(name.field, 'experiment');
-  assert.equal(name.render(cliNaming(command('finetune'), commands())), "--name 'a b' may only use letters, digits, '.', '_' and '-'");
+  assert.equal(
+    name.render(cliNaming(command('finetune'), commands())),
+    "--name 'a b' may only use letters, digits, '.', '_' and '-'",
+  );
 
-  const source = await inputError(finetune({ run, experiment: 'e', configFile: writeFinetuneConfig(tmp), popularitySource: 'all' }));
+  const source = await inputError(
+    finetune({ run, experiment: 'e', configFile: writeFinetuneConfig(tmp), popularitySource: 'all' }),
+  );
   assert.equal(source.field, 'popularitySource');
-  assert.equal(source.message, `the run was prepared with popularitySource train, not all: re-run 'prepare(run: ${run}, popularitySource: all)'`);
-  assert.equal(source.render(cliNaming(command('finetune'), commands())),
-    `the run was prepared with --popularity-source train, not all: re-run 'calitune prepare --run ${run} --popularity-source all'`);
+  assert.equal(
+    source.message,
+    `the run was prepared with popularitySource train, not all: re-run 'prepare(run: ${run}, popularitySource: all)'`,
+  );
+  assert.equal(
+    source.render(cliNaming(command('finetune'), commands())),
+    `the run was prepared with --popularity-source train, not all: re-run 'calitune prepare --run ${run} --popularity-source all'`,
+  );
 
   const both = await inputError(compare({ run, experiment: 'e', mode: 'any', epoch: 1 }));
   assert.equal(both.field, 'epoch');
@@ -99,7 +109,17 @@ test('the CLI prints InputErrors with its flags and exits 2', async () => {
   const s = await runCaptured(['serve', '--run', run, '--mode', 'any']);
   assert.equal(s.code, 2);
   assert.equal(s.err, 'calitune serve: --epoch and --mode need --experiment\n');
-  const f = await runCaptured(['finetune', '--run', run, '--name', 'x', '--config', writeFinetuneConfig(tmp), '--set', 'nope']);
+  const f = await runCaptured([
+    'finetune',
+    '--run',
+    run,
+    '--name',
+    'x',
+    '--config',
+    writeFinetuneConfig(tmp),
+    '--set',
+    'nope',
+  ]);
   assert.equal(f.code, 2);
   assert.equal(f.err, "calitune finetune: --set expects key=value, got 'nope'\n");
 });

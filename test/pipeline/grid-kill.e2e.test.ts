@@ -24,12 +24,20 @@ grid:
   combined_mode_alpha: [0.5, 1.0]
   freeze_item_emb: [true, false]
 `;
-const NAMES = ['c0.5__frozen_itememb__selection_relevance__k50__lr0.0001', 'c0.5__unfrozen_itememb__selection_relevance__k50__lr0.0001',
-  'c1.0__frozen_itememb__selection_relevance__k50__lr0.0001', 'c1.0__unfrozen_itememb__selection_relevance__k50__lr0.0001'];
+const NAMES = [
+  'c0.5__frozen_itememb__selection_relevance__k50__lr0.0001',
+  'c0.5__unfrozen_itememb__selection_relevance__k50__lr0.0001',
+  'c1.0__frozen_itememb__selection_relevance__k50__lr0.0001',
+  'c1.0__unfrozen_itememb__selection_relevance__k50__lr0.0001',
+];
 
 function logEpochs(run: string, name: string): number {
   const p = join(run, 'experiments', name, 'log.jsonl');
-  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter((l) => l.length > 0).length - 1 : -1;
+  return existsSync(p)
+    ? readFileSync(p, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0).length - 1
+    : -1;
 }
 
 /** Points the registry records as done (read-only; the grid is the writer). */
@@ -38,27 +46,49 @@ function registryDone(run: string): string[] {
   if (!existsSync(p)) return [];
   try {
     const db = new Database(p, { readonly: true, fileMustExist: true });
-    try { return (db.prepare(`SELECT name FROM points WHERE status = 'done'`).all() as { name: string }[]).map((r) => r.name); } finally { db.close(); }
-  } catch { return []; }
+    try {
+      return (db.prepare(`SELECT name FROM points WHERE status = 'done'`).all() as { name: string }[]).map(
+        (r) => r.name,
+      );
+    } finally {
+      db.close();
+    }
+  } catch {
+    return [];
+  }
 }
 
 function stripLog(run: string, name: string): unknown[] {
-  return readFileSync(join(run, 'experiments', name, 'log.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => {
-    const r = JSON.parse(l) as Record<string, unknown>;
-    delete r.train_s; delete r.regen_s; delete r.valid_s;
-    return r;
-  });
+  return readFileSync(join(run, 'experiments', name, 'log.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => {
+      const r = JSON.parse(l) as Record<string, unknown>;
+      delete r.train_s;
+      delete r.regen_s;
+      delete r.valid_s;
+      return r;
+    });
 }
 
 function comparable(run: string, name: string): unknown {
-  const r = JSON.parse(readFileSync(join(run, 'results', `${name}.json`), 'utf8')) as Record<string, unknown> & { calitune: Record<string, unknown> };
-  return { base: r.base_recommendations, cp: r.postprocessed, finetuned: r.finetuned, selected: r.calitune.selected, rbo: r.calitune.rbo };
+  const r = JSON.parse(readFileSync(join(run, 'results', `${name}.json`), 'utf8')) as Record<string, unknown> & {
+    calitune: Record<string, unknown>;
+  };
+  return {
+    base: r.base_recommendations,
+    cp: r.postprocessed,
+    finetuned: r.finetuned,
+    selected: r.calitune.selected,
+    rbo: r.calitune.rbo,
+  };
 }
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const f of readdirSync(dir)) {
     const p = join(dir, f);
-    if (statSync(p).isDirectory()) walk(p, out); else out.push(p);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else out.push(p);
   }
   return out;
 }
@@ -74,19 +104,26 @@ test('kill -9 of the grid process tree, then re-run: finished point skipped, oth
   try {
     const grid = join(tmp, 'grid.yaml');
     writeFileSync(grid, GRID);
-    const ref = join(tmp, 'ref'), run = join(tmp, 'killed');
+    const ref = join(tmp, 'ref'),
+      run = join(tmp, 'killed');
     setupRun(ref);
     setupRun(run);
 
     const t0 = Date.now();
     const a = runCli(['grid', '--run', ref, '--grid', grid, '--workers', '2']);
     assert.equal(a.status, 0, a.stderr);
-    t.diagnostic(`uninterrupted grid (4 points × ${EPOCHS} epochs, 2 workers): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    t.diagnostic(
+      `uninterrupted grid (4 points × ${EPOCHS} epochs, 2 workers): ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     const child = spawn(process.execPath, [CLI, 'grid', '--run', run, '--grid', grid, '--workers', '2'], {
-      env: { ...process.env, CALITUNE_QUIET: '1' }, stdio: 'ignore', detached: true,
+      env: { ...process.env, CALITUNE_QUIET: '1' },
+      stdio: 'ignore',
+      detached: true,
     });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+      child.on('exit', (code, signal) => res({ code, signal })),
+    );
     let state = '';
     for (let i = 0; i < 12_000; i++) {
       const done = registryDone(run);
@@ -110,7 +147,10 @@ test('kill -9 of the grid process tree, then re-run: finished point skipped, oth
     }
     const db = new Database(join(run, 'registry.sqlite'), { readonly: true });
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
-    const statuses = db.prepare('SELECT status, COUNT(*) AS n FROM points GROUP BY status').all() as { status: string; n: number }[];
+    const statuses = db.prepare('SELECT status, COUNT(*) AS n FROM points GROUP BY status').all() as {
+      status: string;
+      n: number;
+    }[];
     db.close();
     const st = Object.fromEntries(statuses.map((s) => [s.status, s.n]));
     assert.ok((st.done ?? 0) >= 1 && (st.running ?? 0) >= 1, `registry after the kill: ${JSON.stringify(st)}`);
@@ -118,22 +158,42 @@ test('kill -9 of the grid process tree, then re-run: finished point skipped, oth
     // Re-run the same grid.
     const b = runCli(['grid', '--run', run, '--grid', grid, '--workers', '2', '--json']);
     assert.equal(b.status, 0, b.stderr);
-    const summary = JSON.parse(b.stdout) as { skipped: number; ran: number; done: number; outcomes: { name: string; resumed: boolean }[] };
+    const summary = JSON.parse(b.stdout) as {
+      skipped: number;
+      ran: number;
+      done: number;
+      outcomes: { name: string; resumed: boolean }[];
+    };
     assert.equal(summary.skipped, st.done);
     assert.equal(summary.done, 4 - st.done!);
-    assert.ok(summary.outcomes.some((o) => o.resumed), 'an interrupted point was resumed from its resume state');
+    assert.ok(
+      summary.outcomes.some((o) => o.resumed),
+      'an interrupted point was resumed from its resume state',
+    );
 
     for (const name of NAMES) {
-      assert.deepEqual(comparable(run, name), comparable(ref, name), `${name}: results differ from the uninterrupted grid`);
+      assert.deepEqual(
+        comparable(run, name),
+        comparable(ref, name),
+        `${name}: results differ from the uninterrupted grid`,
+      );
       assert.deepEqual(stripLog(run, name), stripLog(ref, name), `${name}: epoch log differs`);
     }
     const db2 = new Database(join(run, 'registry.sqlite'), { readonly: true });
-    const rows = db2.prepare('SELECT name, status, attempts FROM points ORDER BY name').all() as { name: string; status: string; attempts: number }[];
+    const rows = db2.prepare('SELECT name, status, attempts FROM points ORDER BY name').all() as {
+      name: string;
+      status: string;
+      attempts: number;
+    }[];
     db2.close();
     assert.ok(rows.every((r) => r.status === 'done'));
     assert.ok(rows.some((r) => r.attempts === 2));
     assert.ok(!existsSync(join(run, 'grid.lock')));
-    assert.deepEqual(walk(join(run, 'results')).filter((f) => f.includes('.tmp-')), [], 'temp files of killed writes are cleaned up');
+    assert.deepEqual(
+      walk(join(run, 'results')).filter((f) => f.includes('.tmp-')),
+      [],
+      'temp files of killed writes are cleaned up',
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

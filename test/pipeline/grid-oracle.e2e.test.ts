@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../cli/run-cli.js';
 import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
-import { Registry } from '../../src/experiments/registry.js';
+import { Registry, type PointRow } from '../../src/experiments/registry.js';
 import { readEpochLog } from '../../src/store/epoch-log.js';
 
 const EPOCHS = 30;
@@ -28,7 +28,10 @@ function oracleEpochs(): Map<string, Map<number, { valid: number; jsd: number }>
     const f = l.split('\t');
     const run = f[head.indexOf('run')]!;
     if (!out.has(run)) out.set(run, new Map());
-    out.get(run)!.set(Number(f[head.indexOf('epoch')]), { valid: Number(f[head.indexOf('valid_ndcg')]), jsd: Number(f[head.indexOf('jsd')]) });
+    out.get(run)!.set(Number(f[head.indexOf('epoch')]), {
+      valid: Number(f[head.indexOf('valid_ndcg')]),
+      jsd: Number(f[head.indexOf('jsd')]),
+    });
   }
   return out;
 }
@@ -41,24 +44,43 @@ test('12-point grid on the oracle backbone with 2 workers: all done, CP once, tr
     assert.equal(runCli(['import', '--from', ORACLE_DIR, '--run', run]).status, 0);
     assert.equal(runCli(['prepare', '--run', run, '--popularity-source', 'all']).status, 0);
     const grid = join(tmp, 'grid.yaml');
-    writeFileSync(grid, readFileSync(join(process.cwd(), 'examples', 'ml-100k-grid.yaml'), 'utf8')
-      .replace('base: ml-100k-finetune.yaml', `base:\n  num_epochs: ${EPOCHS}`));
+    writeFileSync(
+      grid,
+      readFileSync(join(process.cwd(), 'examples', 'ml-100k-grid.yaml'), 'utf8').replace(
+        'base: ml-100k-finetune.yaml',
+        `base:\n  num_epochs: ${EPOCHS}`,
+      ),
+    );
     const t0 = Date.now();
     const r = runCli(['grid', '--run', run, '--grid', grid, '--workers', '2', '--json']);
     const wall = (Date.now() - t0) / 1000;
     assert.equal(r.status, 0, r.stderr);
-    const s = JSON.parse(r.stdout) as { done: number; failed: number; workers: number; threadsPerWorker: number; seconds: number };
+    const s = JSON.parse(r.stdout) as {
+      done: number;
+      failed: number;
+      workers: number;
+      threadsPerWorker: number;
+      seconds: number;
+    };
     assert.equal(s.done, 12);
     assert.equal(s.failed, 0);
     assert.equal(s.workers, 2);
-    t.diagnostic(`12 points × ${EPOCHS} epochs, 2 workers: ${wall.toFixed(1)} s wall (grid's own ${s.seconds.toFixed(1)} s)`);
+    t.diagnostic(
+      `12 points × ${EPOCHS} epochs, 2 workers: ${wall.toFixed(1)} s wall (grid's own ${s.seconds.toFixed(1)} s)`,
+    );
 
     const reg = Registry.open(run, { readonly: true });
-    let rows;
-    try { rows = reg.list(); } finally { reg.close(); }
+    let rows: PointRow[];
+    try {
+      rows = reg.list();
+    } finally {
+      reg.close();
+    }
     const names = rows.map((p) => p.name).sort();
     const expected: string[] = [];
-    for (const a of ['0.0', '0.5', '1.0']) for (const f of ['frozen', 'unfrozen']) for (const k of [50, 100]) expected.push(`c${a}__${f}_itememb__selection_relevance__k${k}__lr0.0001`);
+    for (const a of ['0.0', '0.5', '1.0'])
+      for (const f of ['frozen', 'unfrozen'])
+        for (const k of [50, 100]) expected.push(`c${a}__${f}_itememb__selection_relevance__k${k}__lr0.0001`);
     assert.deepEqual(names, expected.sort());
     // CP once, before the first point started
     const cpTime = statSync(join(run, 'postprocess', 'summary.json')).mtimeMs;
@@ -80,10 +102,17 @@ test('12-point grid on the oracle backbone with 2 workers: all done, CP once, tr
       const ref = oracle.get(`c${m[1]}_${m[2]}`)!;
       const log = readEpochLog(join(run, 'experiments', p.name, 'log.jsonl'));
       for (const e of [1, EPOCHS]) {
-        const ours = log.find((x) => x.epoch === e)!, theirs = ref.get(e)!;
+        const ours = log.find((x) => x.epoch === e)!,
+          theirs = ref.get(e)!;
         const tol = e === 1 ? 0.002 : 0.01;
-        assert.ok(Math.abs(ours.valid_ndcg - theirs.valid) < tol, `${p.name} epoch ${e}: valid NDCG ${ours.valid_ndcg} vs reference ${theirs.valid}`);
-        assert.ok(Math.abs(ours.jsd - theirs.jsd) < tol, `${p.name} epoch ${e}: JSD ${ours.jsd} vs reference ${theirs.jsd}`);
+        assert.ok(
+          Math.abs(ours.valid_ndcg - theirs.valid) < tol,
+          `${p.name} epoch ${e}: valid NDCG ${ours.valid_ndcg} vs reference ${theirs.valid}`,
+        );
+        assert.ok(
+          Math.abs(ours.jsd - theirs.jsd) < tol,
+          `${p.name} epoch ${e}: JSD ${ours.jsd} vs reference ${theirs.jsd}`,
+        );
       }
     }
 
@@ -92,8 +121,17 @@ test('12-point grid on the oracle backbone with 2 workers: all done, CP once, tr
     assert.match(fr.stdout, /CP curve \(test; λ 0 = the base model\)/);
     assert.match(fr.stdout, /0\.5\s+0\.25465\s+0\.07728/); // CP λ 0.5 as the oracle: 0.2546 / 0.0773
     assert.match(fr.stdout, /Pareto front/);
-    t.diagnostic(fr.stdout.split('\n').filter((l) => /^(CaliTune is|  JSD@10 0|  the curves)/.test(l)).join('\n'));
-    const frj = JSON.parse(runCli(['runs', 'frontier', '--run', run, '--json']).stdout) as { rows: { delta: number | null }[]; aheadFromJsd: number | null; meanGainAhead: number | null };
+    t.diagnostic(
+      fr.stdout
+        .split('\n')
+        .filter((l) => /^(CaliTune is| {2}JSD@10 0| {2}the curves)/.test(l))
+        .join('\n'),
+    );
+    const frj = JSON.parse(runCli(['runs', 'frontier', '--run', run, '--json']).stdout) as {
+      rows: { delta: number | null }[];
+      aheadFromJsd: number | null;
+      meanGainAhead: number | null;
+    };
     assert.ok(frj.rows.length > 0);
     // already after 30 epochs the validation-selected front is ahead of CP from JSD ≈ 0.104 up (0.1044 measured)
     assert.ok(frj.aheadFromJsd !== null && frj.aheadFromJsd < 0.11, `ahead from JSD ${frj.aheadFromJsd}`);

@@ -34,14 +34,25 @@ function makeRun(name: string): string {
   const log = generateSynthetic({ users: 120, items: 90, interactions: 2400, seed: 7 });
   const ds = randomSplit(log, 3);
   const info = createRun(run, ds, { kind: 'synthetic' }, 3);
-  saveModel(runPaths(run).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 5), { dataFingerprint: info.fingerprint });
+  saveModel(runPaths(run).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 5), {
+    dataFingerprint: info.fingerprint,
+  });
   prepareRun(run, ds, { dataset: 'synth', popularitySource: 'train' });
   return run;
 }
 
 function quietCtx(): Reporter & { out: string[] } {
   const out: string[] = [];
-  return { info: (l = '') => { out.push(l); }, warn: (l) => { out.push(l); }, progress: () => ({ update: () => {}, done: () => {} }), out };
+  return {
+    info: (l = '') => {
+      out.push(l);
+    },
+    warn: (l) => {
+      out.push(l);
+    },
+    progress: () => ({ update: () => {}, done: () => {} }),
+    out,
+  };
 }
 
 const GRID = `base:
@@ -53,8 +64,14 @@ grid:
   combined_mode_alpha: [0.0, 0.5]
   learning_rate: [0.01, 1.0e+18]
 `;
-const OK = ['c0.5__unfrozen_itememb__selection_relevance__k20__lr0.01', 'c0.0__unfrozen_itememb__selection_relevance__k20__lr0.01'];
-const BAD = ['c0.5__unfrozen_itememb__selection_relevance__k20__lr1e18', 'c0.0__unfrozen_itememb__selection_relevance__k20__lr1e18'];
+const OK = [
+  'c0.5__unfrozen_itememb__selection_relevance__k20__lr0.01',
+  'c0.0__unfrozen_itememb__selection_relevance__k20__lr0.01',
+];
+const BAD = [
+  'c0.5__unfrozen_itememb__selection_relevance__k20__lr1e18',
+  'c0.0__unfrozen_itememb__selection_relevance__k20__lr1e18',
+];
 
 test('grid: parallel workers, CP once, diverging points failed with their error, registry = results files; re-run skips / resumes', async () => {
   const run = makeRun('grid');
@@ -82,7 +99,10 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
       assert.equal(p.attempts, 1);
       assert.ok(p.started_at! <= p.finished_at!);
       const res = readResults(resultsPaths(run, name).json);
-      assert.ok(res.postprocessed && Object.keys(res.postprocessed).length === 9, 'every point is evaluated against the run\'s CP lists');
+      assert.ok(
+        res.postprocessed && Object.keys(res.postprocessed).length === 9,
+        "every point is evaluated against the run's CP lists",
+      );
       assert.equal(p.summary!.base!.ndcg, res.base_recommendations.ndcg);
       for (const mode of ['any', 'ndcg', 'pop_jsd', 'tradeoff']) {
         const sel = res.calitune.selected![mode]!;
@@ -90,13 +110,18 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
         assert.deepEqual(p.summary!.selected[mode]!.test, sel.test);
       }
       const ep = reg.epochs(name);
-      assert.deepEqual(ep.map((e) => `epoch_${e.epoch}`), Object.keys(res.finetuned!));
+      assert.deepEqual(
+        ep.map((e) => `epoch_${e.epoch}`),
+        Object.keys(res.finetuned!),
+      );
       for (const e of ep) assert.equal(e.test_ndcg, res.finetuned![`epoch_${e.epoch}`]!.ndcg);
       assert.equal(p.summary!.epochs_run, 4);
     }
     assert.equal(reg.cp().length, 10); // base (λ 0) + 9 λ
     assert.ok(reg.list().some((p) => p.frontier));
-  } finally { reg.close(); }
+  } finally {
+    reg.close();
+  }
   assert.ok(!existsSync(join(run, 'grid.lock')), 'the lock is released');
 
   // Re-run: done points skipped, failed ones tried again (and fail again).
@@ -125,8 +150,16 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
   reg2.close();
 
   // The same name with another configuration is refused.
-  await assert.rejects(runPlan({ run, plan: parseGridText(GRID.replace('num_epochs: 4', 'num_epochs: 5'), 'g2.yaml'), reporter: quietCtx() }),
-    (e: unknown) => e instanceof UserError && /already in the registry with another configuration \(num_epochs: 4 → 5\)/.test(e.message));
+  await assert.rejects(
+    runPlan({
+      run,
+      plan: parseGridText(GRID.replace('num_epochs: 4', 'num_epochs: 5'), 'g2.yaml'),
+      reporter: quietCtx(),
+    }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /already in the registry with another configuration \(num_epochs: 4 → 5\)/.test(e.message),
+  );
 
   // `runs` commands read it.
   const list = await runCaptured(['runs', 'list', '--run', run]);
@@ -138,7 +171,9 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
   assert.match(show.out, /combined_mode_alpha=0, k_candidates=20/);
   const cmp = await runCaptured(['runs', 'compare', '--run', run, OK[0]!, OK[1]!, '--json']);
   assert.equal(cmp.code, 0, cmp.err);
-  assert.deepEqual((JSON.parse(cmp.out) as { config_differences: string[] }).config_differences, ['combined_mode_alpha']);
+  assert.deepEqual((JSON.parse(cmp.out) as { config_differences: string[] }).config_differences, [
+    'combined_mode_alpha',
+  ]);
   const fr = await runCaptured(['runs', 'frontier', '--run', run]);
   assert.equal(fr.code, 0, fr.err);
   assert.match(fr.out, /CP curve/);
@@ -152,8 +187,15 @@ test('run lock: a second runner on the same run is refused while the first is al
   const run = makeRun('lock');
   const release = acquireRunLock(run);
   try {
-    assert.throws(() => acquireRunLock(run), (e: unknown) => e instanceof UserError && e.message.includes(`another grid or experiments run (pid ${process.pid}) is working in`));
-  } finally { release(); }
+    assert.throws(
+      () => acquireRunLock(run),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message.includes(`another grid or experiments run (pid ${process.pid}) is working in`),
+    );
+  } finally {
+    release();
+  }
   writeFileSync(join(run, 'grid.lock'), '999999999\n'); // no such process
   const rel2 = acquireRunLock(run);
   assert.equal(readFileSync(join(run, 'grid.lock'), 'utf8').trim(), String(process.pid));
@@ -164,7 +206,10 @@ test('run lock: a second runner on the same run is refused while the first is al
 test('CLI bad input: grid of > 10,000 points without --yes, bad grid key, newer registry, duplicate experiment names → exit 2', async () => {
   const run = makeRun('cli');
   const big = join(tmp, 'big.yaml');
-  writeFileSync(big, `grid:\n  random_seed: [${Array.from({ length: 101 }, (_, i) => i).join(', ')}]\n  k_candidates: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}]\n`);
+  writeFileSync(
+    big,
+    `grid:\n  random_seed: [${Array.from({ length: 101 }, (_, i) => i).join(', ')}]\n  k_candidates: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}]\n`,
+  );
   const r1 = await runCaptured(['grid', '--run', run, '--grid', big]);
   assert.equal(r1.code, 2);
   assert.match(r1.err, /10,100 points .* pass --yes/);

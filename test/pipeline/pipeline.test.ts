@@ -26,10 +26,12 @@ const config = writeFinetuneConfig(tmp);
 
 /** Results JSON without what differs between two runs of the same steps: timings, dates, paths. */
 function comparable(json: unknown, run: string): unknown {
-  return JSON.parse(JSON.stringify(json, (k, v) => {
-    if (k === 'seconds' || k === 'created') return undefined;
-    return typeof v === 'string' ? v.split(run).join('RUN') : v;
-  }));
+  return JSON.parse(
+    JSON.stringify(json, (k, v) => {
+      if (k === 'seconds' || k === 'created') return undefined;
+      return typeof v === 'string' ? v.split(run).join('RUN') : v;
+    }),
+  );
 }
 
 async function cli(args: string[]): Promise<unknown> {
@@ -39,7 +41,8 @@ async function cli(args: string[]): Promise<unknown> {
 }
 
 test('pipeline API = CLI: same results file, per-user table and typed results', async () => {
-  const api = join(tmp, 'api'), viaCli = join(tmp, 'cli');
+  const api = join(tmp, 'api'),
+    viaCli = join(tmp, 'cli');
   const trained = await train({ run: api, data, hyperparameters: { dim: 8, epochs: 2 } });
   await cli(['train', '--run', viaCli, '--data', data, '--dim', '8', '--epochs', '2']);
   assert.equal(trained.model, 'bpr');
@@ -50,7 +53,10 @@ test('pipeline API = CLI: same results file, per-user table and typed results', 
   assert.equal(prepared.popularity_source, 'train');
   assert.deepEqual(prepared.proportions, [0.2, 0.6, 0.2]);
   assert.equal(prepared.users, 120);
-  assert.equal(prepared.user_groups.sizes.reduce((a, b) => a + b, 0), 120);
+  assert.equal(
+    prepared.user_groups.sizes.reduce((a, b) => a + b, 0),
+    120,
+  );
 
   const cp = await postprocess({ run: api, lambdas: [0.3, 0.6], m: 30 });
   await cli(['postprocess', '--run', viaCli, '--lambdas', '0.3,0.6', '--m', '30']);
@@ -75,7 +81,18 @@ test('pipeline API = CLI: same results file, per-user table and typed results', 
   assert.deepEqual(comparable(evJson, api), comparable(evCli, viaCli));
   // The typed result is the results file.
   const file = JSON.parse(readFileSync(ev.results, 'utf8'));
-  assert.deepEqual(comparable(file, api), comparable({ base_recommendations: ev.base_recommendations, postprocessed: ev.postprocessed, finetuned: ev.finetuned, calitune: ev.calitune }, api));
+  assert.deepEqual(
+    comparable(file, api),
+    comparable(
+      {
+        base_recommendations: ev.base_recommendations,
+        postprocessed: ev.postprocessed,
+        finetuned: ev.finetuned,
+        calitune: ev.calitune,
+      },
+      api,
+    ),
+  );
   assert.deepEqual(Object.keys(ev.finetuned!).sort(), ['epoch_1', 'epoch_2']);
   assert.deepEqual(Object.keys(ev.postprocessed!), ['0.3', '0.6']);
   assert.ok(ev.base_recommendations.ndcg! > 0 && ev.base_recommendations.jsd! > 0);
@@ -87,7 +104,10 @@ test('pipeline API = CLI: same results file, per-user table and typed results', 
   const { k, rbo_p: rboP, ...cmpJson } = cmp;
   assert.equal(k, 10);
   assert.equal(rboP, 0.9);
-  assert.deepEqual(comparable(cmpJson, api), comparable(await cli(['compare', '--run', viaCli, '--experiment', 'e', '--epoch', '2']), viaCli));
+  assert.deepEqual(
+    comparable(cmpJson, api),
+    comparable(await cli(['compare', '--run', viaCli, '--experiment', 'e', '--epoch', '2']), viaCli),
+  );
   assert.equal(cmp.metrics.calitune.ndcg, ev.finetuned!.epoch_2!.ndcg);
   assert.ok(['0.3', '0.6'].includes(cmp.cp_lambda));
   assert.equal(cmp.rbo['backbone vs CaliTune']!.overall.n, 120);

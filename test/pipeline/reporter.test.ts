@@ -17,26 +17,50 @@ const data = writeInteractions(tmp);
 /** Runs `fn` with stdout and stderr captured. */
 async function captured(fn: () => Promise<unknown>): Promise<string> {
   let out = '';
-  const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
-  const capture = ((s: string | Uint8Array) => { out += String(s); return true; }) as typeof process.stdout.write;
+  const ow = process.stdout.write.bind(process.stdout),
+    ew = process.stderr.write.bind(process.stderr);
+  const capture = ((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  }) as typeof process.stdout.write;
   process.stdout.write = capture;
   process.stderr.write = capture;
-  try { await fn(); } finally { process.stdout.write = ow; process.stderr.write = ew; }
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
   return out;
 }
 
-interface Recorded { info: string[]; warn: string[]; progress: { label: string; total: number; updates: number[]; done: (string | undefined)[] }[] }
+interface Recorded {
+  info: string[];
+  warn: string[];
+  progress: { label: string; total: number; updates: number[]; done: (string | undefined)[] }[];
+}
 
 function recorder(): Reporter & { seen: Recorded } {
   const seen: Recorded = { info: [], warn: [], progress: [] };
   return {
     seen,
-    info: (line = '') => { seen.info.push(line); },
-    warn: (line) => { seen.warn.push(line); },
+    info: (line = '') => {
+      seen.info.push(line);
+    },
+    warn: (line) => {
+      seen.warn.push(line);
+    },
     progress: (label, total) => {
       const p = { label, total, updates: [] as number[], done: [] as (string | undefined)[] };
       seen.progress.push(p);
-      return { update: (i) => { p.updates.push(i); }, done: (m) => { p.done.push(m); } };
+      return {
+        update: (i) => {
+          p.updates.push(i);
+        },
+        done: (m) => {
+          p.done.push(m);
+        },
+      };
     },
   };
 }
@@ -57,9 +81,18 @@ test('a reporter of its own gets the warnings, log lines and every epoch as prog
   const rec = recorder();
   await train({ run, data, hyperparameters: { dim: 8, epochs: 3 } }, rec);
   assert.equal(rec.seen.warn.length, 1);
-  assert.match(rec.seen.warn[0]!, /^train: 2400 interactions of 120 users × 90 items from .*synth\.inter; split seed 920$/);
-  assert.deepEqual(rec.seen.progress.map((p) => [p.label, p.total, p.updates]), [['train bpr', 3, [1, 2, 3]]]);
-  assert.match(rec.seen.progress[0]!.done[0]!, /^best epoch \d \(valid NDCG@10 0\.\d{5} over users with valid items\), 3 epochs in /);
+  assert.match(
+    rec.seen.warn[0]!,
+    /^train: 2400 interactions of 120 users × 90 items from .*synth\.inter; split seed 920$/,
+  );
+  assert.deepEqual(
+    rec.seen.progress.map((p) => [p.label, p.total, p.updates]),
+    [['train bpr', 3, [1, 2, 3]]],
+  );
+  assert.match(
+    rec.seen.progress[0]!.done[0]!,
+    /^best epoch \d \(valid NDCG@10 0\.\d{5} over users with valid items\), 3 epochs in /,
+  );
 
   await prepare({ run }, rec);
   const ft = recorder();
@@ -67,7 +100,10 @@ test('a reporter of its own gets the warnings, log lines and every epoch as prog
   assert.deepEqual(ft.seen.warn, ["note: config key 'device' is ignored: we run on the CPU"]);
   assert.equal(ft.seen.info.length, 2);
   assert.match(ft.seen.info[0]!, /^fine-tuning bpr on .* → .*experiments\/e$/);
-  assert.deepEqual(ft.seen.progress.map((p) => [p.label, p.total, p.updates]), [['finetune e', 2, [0, 1, 2]]]);
+  assert.deepEqual(
+    ft.seen.progress.map((p) => [p.label, p.total, p.updates]),
+    [['finetune e', 2, [0, 1, 2]]],
+  );
 
   const nested = recorder();
   const inner = nestedReporter(nested, '    ');

@@ -16,10 +16,16 @@ test('serve: a free port, /info and /recommend of a MostPop run, then close', as
     assert.equal(handle.host, '127.0.0.1');
     assert.ok(handle.port > 0);
     const base = `http://127.0.0.1:${handle.port}`;
-    const info = await (await fetch(`${base}/info`)).json() as { users: number; items: number; cp_available: boolean };
+    const info = (await (await fetch(`${base}/info`)).json()) as {
+      users: number;
+      items: number;
+      cp_available: boolean;
+    };
     assert.deepEqual([info.users, info.items, info.cp_available], [120, 90, false]);
     const top = async (user: string) => {
-      const r = await (await fetch(`${base}/recommend?user=${user}&k=5&exclude=none`)).json() as { items: { item: string }[] };
+      const r = (await (await fetch(`${base}/recommend?user=${user}&k=5&exclude=none`)).json()) as {
+        items: { item: string }[];
+      };
       return r.items.map((x) => x.item);
     };
     const a = await top('1');

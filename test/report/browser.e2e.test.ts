@@ -35,7 +35,12 @@ interface Layout {
 /** The page's width against the window's, and the chart legends that stick out of their chart's box. */
 function pageLayout(page: Page): Promise<Layout> {
   return page.evaluate(() => {
-    interface Rect { left: number; right: number; top: number; bottom: number }
+    interface Rect {
+      left: number;
+      right: number;
+      top: number;
+      bottom: number;
+    }
     interface El {
       getBoundingClientRect(): Rect;
       getAttribute(name: string): string | null;
@@ -49,7 +54,8 @@ function pageLayout(page: Page): Promise<Layout> {
       a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
     const px = (r: Rect) =>
       `x ${Math.round(r.left)}–${Math.round(r.right)}, y ${Math.round(r.top)}–${Math.round(r.bottom)}`;
-    const withLegend: string[] = [], legendsOutside: string[] = [];
+    const withLegend: string[] = [],
+      legendsOutside: string[] = [];
     for (const chart of w.document.querySelectorAll('div.chart[data-chart]')) {
       const id = chart.getAttribute('data-chart') ?? '?';
       const box = chart.getBoundingClientRect();
@@ -91,15 +97,23 @@ test('index.html renders every chart in headless Chromium, without console error
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   });
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const problems: string[] = [];
   const requests: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   await page.route('**/*', (route) => {
     const url = route.request().url();
@@ -110,13 +124,18 @@ test('index.html renders every chart in headless Chromium, without console error
   await page.goto(pathToFileURL(r.index).href, { waitUntil: 'load' });
   await page.waitForSelector('body[data-report-ready="1"]', { timeout: 30_000 });
 
-  const charts = await page.$$eval('div.chart[data-chart]', (divs, DATA_MARKS) => divs.map((d) => ({
-    id: d.getAttribute('data-chart'),
-    rendered: d.getAttribute('data-rendered'),
-    marks: d.querySelectorAll(DATA_MARKS).length,
-    width: d.getBoundingClientRect().width,
-    height: d.getBoundingClientRect().height,
-  })), DATA_MARKS);
+  const charts = await page.$$eval(
+    'div.chart[data-chart]',
+    (divs, DATA_MARKS) =>
+      divs.map((d) => ({
+        id: d.getAttribute('data-chart'),
+        rendered: d.getAttribute('data-rendered'),
+        marks: d.querySelectorAll(DATA_MARKS).length,
+        width: d.getBoundingClientRect().width,
+        height: d.getBoundingClientRect().height,
+      })),
+    DATA_MARKS,
+  );
   assert.deepEqual(charts.map((c) => c.id).sort(), r.chartInfo.map((c) => c.id).sort());
   for (const c of charts) {
     const want = r.chartInfo.find((x) => x.id === c.id)!.interactive ? 'interactive' : 'static';
@@ -143,12 +162,19 @@ test('index.html renders every chart in headless Chromium, without console error
   // tooltips: hovering the backbone cross of the trade-off chart shows its metrics (Vega's default handler sets title)
   const cross = page.locator('div.chart[data-chart="tradeoff"] g.mark-symbol.role-mark path').last();
   await cross.hover({ force: true });
-  const title = await page.waitForFunction(() => {
-    type Doc = { querySelector(s: string): { getAttribute(n: string): string | null } | null };
-    const doc = (globalThis as unknown as { document: Doc }).document;
-    const host = doc.querySelector('div.chart[data-chart="tradeoff"] .vega-host');
-    return host?.getAttribute('title') || null;
-  }, undefined, { timeout: 5000 }).then((h) => h.jsonValue()).catch(() => null);
+  const title = await page
+    .waitForFunction(
+      () => {
+        type Doc = { querySelector(s: string): { getAttribute(n: string): string | null } | null };
+        const doc = (globalThis as unknown as { document: Doc }).document;
+        const host = doc.querySelector('div.chart[data-chart="tradeoff"] .vega-host');
+        return host?.getAttribute('title') || null;
+      },
+      undefined,
+      { timeout: 5000 },
+    )
+    .then((h) => h.jsonValue())
+    .catch(() => null);
   assert.ok(title && /NDCG@10/.test(title), `no tooltip on hover (title: ${String(title)})`);
 
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -18,7 +18,12 @@ async function ok(args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`calitune ${args.join(' ')} failed (${r.code}): ${r.err}`);
 }
 
-export interface Fixture { tmp: string; run: string; bare: string; cleanup(): void }
+export interface Fixture {
+  tmp: string;
+  run: string;
+  bare: string;
+  cleanup(): void;
+}
 
 /**
  * `run`: the full pipeline with one experiment 'a'. `bare`: trained and prepared, nothing else
@@ -29,10 +34,36 @@ export async function buildFixture(prefix = 'calitune-report-'): Promise<Fixture
   const data = join(tmp, 'synth.inter');
   writeInterFile(data, generateSynthetic({ users: 150, items: 120, interactions: 3600, seed: 11 }));
   const cfg = join(tmp, 'ft.yaml');
-  writeFileSync(cfg, ['random_seed: 111', 'num_epochs: 5', 'train_batch_size: 16', 'learning_rate: 0.01', 'freeze_item_emb: true',
-    'combined_mode_alpha: 0.5', 'k_candidates: 20', 'early_stopping_patience: 25', ''].join('\n'));
+  writeFileSync(
+    cfg,
+    [
+      'random_seed: 111',
+      'num_epochs: 5',
+      'train_batch_size: 16',
+      'learning_rate: 0.01',
+      'freeze_item_emb: true',
+      'combined_mode_alpha: 0.5',
+      'k_candidates: 20',
+      'early_stopping_patience: 25',
+      '',
+    ].join('\n'),
+  );
   const run = join(tmp, 'run');
-  await ok(['train', '--data', data, '--run', run, '--epochs', '6', '--dim', '16', '--lr', '0.01', '--batch-size', '512']);
+  await ok([
+    'train',
+    '--data',
+    data,
+    '--run',
+    run,
+    '--epochs',
+    '6',
+    '--dim',
+    '16',
+    '--lr',
+    '0.01',
+    '--batch-size',
+    '512',
+  ]);
   await ok(['prepare', '--run', run]);
   const bare = join(tmp, 'bare');
   mkdirSync(bare);

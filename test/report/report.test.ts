@@ -12,7 +12,11 @@ import { Resvg } from '@resvg/resvg-js';
 import { buildFixture, cli, gridCopy, GRID_NAMES, type Fixture } from './fixture.js';
 import { writeReport } from '../../src/report/report.js';
 import {
-  listExperiments, loadReportData, parseJsonLenient, validationParetoFront, type ExperimentData,
+  listExperiments,
+  loadReportData,
+  parseJsonLenient,
+  validationParetoFront,
+  type ExperimentData,
 } from '../../src/report/data.js';
 import { MAX_PATH_POINTS, thinEpochs } from '../../src/report/charts/tradeoff-rows.js';
 import { niceDomain, placeLabels } from '../../src/report/charts/label-geometry.js';
@@ -24,7 +28,9 @@ import { decodePng, pngInk } from '../../src/report/png.js';
 import { UserError } from '../../src/util/errors.js';
 
 let fx: Fixture;
-before(async () => { fx = await buildFixture(); });
+before(async () => {
+  fx = await buildFixture();
+});
 after(() => fx?.cleanup());
 
 test('writeReport on a run with one experiment: every chart drawn, PNGs not blank, page self-contained', async () => {
@@ -51,7 +57,10 @@ test('writeReport on a run with one experiment: every chart drawn, PNGs not blan
   const byLayer = (l: string) => spec.data.values.filter((v) => v.layer === l);
   assert.equal(byLayer('base').length, 1);
   assert.equal(byLayer('cp').length, 3);
-  assert.deepEqual(byLayer('path').map((v) => v.epoch), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    byLayer('path').map((v) => v.epoch),
+    [1, 2, 3, 4, 5],
+  );
   assert.ok(byLayer('front').length >= 1);
   const html = readFileSync(r.index, 'utf8');
   assert.doesNotMatch(html, /<script[^>]+src=/i, 'no external scripts');
@@ -62,7 +71,10 @@ test('writeReport on a run with one experiment: every chart drawn, PNGs not blan
   assert.match(html, /Percentage of users for which the number of popular \(head\) items was decreased/);
   assert.equal((html.match(/data-chart="/g) ?? []).length, 6);
   // every user as a dot: the RBO chart is static SVG only; the others get an interactive view
-  assert.deepEqual(r.chartInfo.filter((c) => !c.interactive).map((c) => c.id), ['rbo_a']);
+  assert.deepEqual(
+    r.chartInfo.filter((c) => !c.interactive).map((c) => c.id),
+    ['rbo_a'],
+  );
   assert.equal((html.match(/<script type="application\/json" id="spec-/g) ?? []).length, 5);
   assert.doesNotMatch(html, /id="spec-rbo_a"/);
   assert.match(html, /data-chart="rbo_a" data-mode="static"/);
@@ -120,8 +132,14 @@ test('a results file with NaN values: read, drawn as a gap, reported', async () 
   assert.equal(d.cp.find((c) => c.lambda === '0.5')!.m.ndcg, null);
   const out = join(fx.tmp, 'report-nan');
   const r = await writeReport(run, out, { png: false });
-  assert.ok(r.warnings.some((w) => /NaN\/Infinity value\(s\)/.test(w)), r.warnings.join('\n'));
-  assert.ok(r.warnings.some((w) => /finetuned\.epoch_3\.ndcg/.test(w) && /gaps/.test(w)), r.warnings.join('\n'));
+  assert.ok(
+    r.warnings.some((w) => /NaN\/Infinity value\(s\)/.test(w)),
+    r.warnings.join('\n'),
+  );
+  assert.ok(
+    r.warnings.some((w) => /finetuned\.epoch_3\.ndcg/.test(w) && /gaps/.test(w)),
+    r.warnings.join('\n'),
+  );
   const spec = JSON.parse(readFileSync(join(out, 'charts', 'tradeoff.vl.json'), 'utf8')) as {
     data: { values: { layer: string; epoch?: number; ndcg: number | null }[] };
     layer: { mark: { invalid?: string } }[];
@@ -133,8 +151,9 @@ test('a results file with NaN values: read, drawn as a gap, reported', async () 
   assert.ok(r.chartInfo.find((c) => c.id === 'tradeoff')!.markElements > 0);
   assert.match(readFileSync(r.index, 'utf8'), /id="warnings"/);
   // CP (NaN at λ 0.5) and the path of 'a' (NaN at epoch 3) are each broken into two segments
-  const lines = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*><path[^>]* d="([^"]+)"/g)]
-    .map((m) => (m[1]!.match(/M/g) ?? []).length);
+  const lines = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*><path[^>]* d="([^"]+)"/g)].map(
+    (m) => (m[1]!.match(/M/g) ?? []).length,
+  );
   assert.deepEqual(lines.slice(0, 2), [2, 2], `segments per line: ${lines.join(', ')}`);
   const cliR = await cli(['report', '--run', run, '--out', join(fx.tmp, 'report-nan2'), '--no-png']);
   assert.equal(cliR.code, 0, cliR.err);
@@ -143,8 +162,17 @@ test('a results file with NaN values: read, drawn as a gap, reported', async () 
 
 test('a path with a missing value is drawn with a gap (two line segments)', async () => {
   const spec = {
-    width: 200, height: 100,
-    data: { values: [{ x: 1, y: 1 }, { x: 2, y: 2 }, { x: 3, y: null }, { x: 4, y: 1 }, { x: 5, y: 2 }] },
+    width: 200,
+    height: 100,
+    data: {
+      values: [
+        { x: 1, y: 1 },
+        { x: 2, y: 2 },
+        { x: 3, y: null },
+        { x: 4, y: 1 },
+        { x: 5, y: 2 },
+      ],
+    },
     mark: { type: 'line', invalid: 'break-paths-filter-domains' },
     encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
   };
@@ -172,7 +200,9 @@ test('an unwritable output folder is a clear error with exit code 2', async () =
       const r3 = await cli(['report', '--run', fx.run, '--out', join(ro, 'report')]);
       assert.equal(r3.code, 2);
       assert.match(r3.err, /permission denied/);
-    } finally { chmodSync(ro, 0o700); }
+    } finally {
+      chmodSync(ro, 0o700);
+    }
   }
 });
 
@@ -195,8 +225,12 @@ test('parseJsonLenient: NaN / Infinity tokens become null, strings untouched', (
   assert.throws(() => parseJsonLenient('{"a": }'));
 });
 
-test('the report\'s findings use the selection module\'s CP rule (backbone = λ 0; above the backbone compares with it)', () => {
-  const curve = cpCurve({ jsd: 0.24, ndcg: 0.28 }, [{ lambda: 0.1, jsd: 0.2, ndcg: 0.27 }, { lambda: 0.5, jsd: 0.1, ndcg: 0.25 }, { lambda: 0.9, jsd: 0.05, ndcg: 0.2 }]);
+test("the report's findings use the selection module's CP rule (backbone = λ 0; above the backbone compares with it)", () => {
+  const curve = cpCurve({ jsd: 0.24, ndcg: 0.28 }, [
+    { lambda: 0.1, jsd: 0.2, ndcg: 0.27 },
+    { lambda: 0.5, jsd: 0.1, ndcg: 0.25 },
+    { lambda: 0.9, jsd: 0.05, ndcg: 0.2 },
+  ]);
   assert.ok(Math.abs(cpAtJsd(curve, 0.15).ndcg! - 0.26) < 1e-12);
   assert.ok(Math.abs(cpAtJsd(curve, 0.22).ndcg! - 0.275) < 1e-12);
   assert.deepEqual(cpAtJsd(curve, 0.01), { ndcg: null, where: 'beyond' });
@@ -219,20 +253,42 @@ test('boxStats: quartiles (linear interpolation) and Tukey whiskers', () => {
 
 test('validationParetoFront: non-dominated epochs on valid NDCG (max) and JSD (min), evaluated epochs only', () => {
   const mk = (name: string, pts: [number, number, number][], evaluated: number[]): ExperimentData => ({
-    name, hasDir: true, selected: {},
+    name,
+    hasDir: true,
+    selected: {},
     log: pts.map(([epoch, v, j]) => ({ epoch, validNdcg: v, jsd: j, tradeoff: null })),
     epochs: evaluated.map((epoch) => ({ epoch, m: { ndcg: 0, jsd: 0, ndcgGroup: [], jsdGroup: [] } })),
   });
   const front = validationParetoFront([
-    mk('a', [[0, 0.3, 0.3], [1, 0.29, 0.2], [2, 0.25, 0.25], [3, 0.2, 0.1]], [1, 2, 3]),
-    mk('b', [[1, 0.28, 0.15], [2, 0.28, 0.15]], [1, 2]),
+    mk(
+      'a',
+      [
+        [0, 0.3, 0.3],
+        [1, 0.29, 0.2],
+        [2, 0.25, 0.25],
+        [3, 0.2, 0.1],
+      ],
+      [1, 2, 3],
+    ),
+    mk(
+      'b',
+      [
+        [1, 0.28, 0.15],
+        [2, 0.28, 0.15],
+      ],
+      [1, 2],
+    ),
   ]);
   // epoch 0 of 'a' is not evaluated; a/2 is dominated by b/1; b/2 duplicates b/1
-  assert.deepEqual(front.map((f) => `${f.experiment}/${f.epoch}`), ['a/3', 'b/1', 'a/1']);
+  assert.deepEqual(
+    front.map((f) => `${f.experiment}/${f.epoch}`),
+    ['a/3', 'b/1', 'a/1'],
+  );
 });
 
 test('countSvgMarks and decodePng on a known picture', async () => {
-  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">' +
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">' +
     '<rect width="20" height="10" fill="#ffffff"/><rect x="10" width="10" height="10" fill="#ff0000"/></svg>';
   const png = decodePng(new Resvg(svg).render().asPng());
   assert.equal(png.width, 20);
@@ -241,12 +297,13 @@ test('countSvgMarks and decodePng on a known picture', async () => {
   assert.deepEqual(px(2, 5), [255, 255, 255, 255]);
   assert.deepEqual(px(15, 5), [255, 0, 0, 255]);
   assert.equal(pngInk(png).share, 0.5);
-  const blankSvg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">' +
-    '<rect width="8" height="8" fill="#fff"/></svg>';
+  const blankSvg =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">' + '<rect width="8" height="8" fill="#fff"/></svg>';
   const blank = decodePng(new Resvg(blankSvg).render().asPng());
   assert.equal(pngInk(blank).nonBackground, 0);
   assert.throws(() => decodePng(new Uint8Array([1, 2, 3])), /not a PNG/);
-  const marks = '<g class="mark-symbol role-mark x"><path d="M0"/><path d="M1"/></g>' +
+  const marks =
+    '<g class="mark-symbol role-mark x"><path d="M0"/><path d="M1"/></g>' +
     '<g class="mark-rule role-axis-tick"><line/></g><g class="mark-line role-mark y"></g>';
   assert.deepEqual(countSvgMarks(marks), { groups: 1, elements: 2 });
   // an empty mark group written self-closed does not count the next group's elements
@@ -272,12 +329,19 @@ test('grid-named experiments: short labels, full names in tooltips, per-user dot
   };
   // 'a' does not follow the pattern: shown as is; the grid names lose what they all share
   const lookup = spec.transform[0]!.from.data.values;
-  assert.deepEqual(lookup.map((v) => v.experiment), ['a', ...GRID_NAMES]);
-  assert.deepEqual(lookup.map((v) => v.elabel), [
-    'a', 'α 0.5 · frozen', 'α 0.5 · unfrozen', 'α 1.0 · frozen', 'α 1.0 · unfrozen',
-  ]);
+  assert.deepEqual(
+    lookup.map((v) => v.experiment),
+    ['a', ...GRID_NAMES],
+  );
+  assert.deepEqual(
+    lookup.map((v) => v.elabel),
+    ['a', 'α 0.5 · frozen', 'α 0.5 · unfrozen', 'α 1.0 · frozen', 'α 1.0 · unfrozen'],
+  );
   const colour = spec.layer[1]!.encoding!.color!;
-  assert.deepEqual(colour.scale.domain, lookup.map((v) => v.elabel));
+  assert.deepEqual(
+    colour.scale.domain,
+    lookup.map((v) => v.elabel),
+  );
   assert.deepEqual(colour.title, ['CaliTune experiment', '(grid names: sel. relevance · k 50 · lr 0.0001)']);
   // one end label per experiment; rows carry an index, not the long name
   assert.equal(spec.data.values.filter((v) => v.layer === 'label').length, 5);
@@ -312,11 +376,23 @@ test('grid-named experiments: short labels, full names in tooltips, per-user dot
 
 test('parseExperimentName / experimentLabels: grid names shortened, shared parts dropped, other names kept', () => {
   const texts = (name: string) => parseExperimentName(name)!.map((c) => c.text);
-  assert.deepEqual(texts('c0.5__frozen_itememb__selection_relevance__k100__lr0.0001'),
-    ['α 0.5', 'frozen', 'sel. relevance', 'k 100', 'lr 0.0001']);
+  assert.deepEqual(texts('c0.5__frozen_itememb__selection_relevance__k100__lr0.0001'), [
+    'α 0.5',
+    'frozen',
+    'sel. relevance',
+    'k 100',
+    'lr 0.0001',
+  ]);
   const long = 'c1e-05__unfrozen_itememb__selection_random__k50__lr1e-05__random_seed7__finetuning_modecombined';
-  assert.deepEqual(texts(long),
-    ['α 1e-05', 'unfrozen', 'sel. random', 'k 50', 'lr 1e-05', 'random_seed 7', 'finetuning_modecombined']);
+  assert.deepEqual(texts(long), [
+    'α 1e-05',
+    'unfrozen',
+    'sel. random',
+    'k 50',
+    'lr 1e-05',
+    'random_seed 7',
+    'finetuning_modecombined',
+  ]);
   assert.equal(parseExperimentName('a'), undefined);
   assert.equal(parseExperimentName('c0.5__frozen__selection_relevance__k100__lr0.0001'), undefined);
   const names = [
@@ -349,12 +425,16 @@ test('placeLabels: crowded points get labels inside the plot without overlaps', 
   }
   for (let i = 0; i < placed.length; i++) {
     for (let j = i + 1; j < placed.length; j++) {
-      const a = placed[i]!.box, b = placed[j]!.box;
+      const a = placed[i]!.box,
+        b = placed[j]!.box;
       const overlap = Math.min(a.x1, b.x1) > Math.max(a.x0, b.x0) && Math.min(a.y1, b.y1) > Math.max(a.y0, b.y0);
       assert.ok(!overlap, `labels ${i} and ${j} overlap`);
     }
   }
-  assert.ok(placed.some((p) => p.leader), 'displaced labels get a leader line');
+  assert.ok(
+    placed.some((p) => p.leader),
+    'displaced labels get a leader line',
+  );
   // a lone point: right of it, no leader
   const [one] = placeLabels([{ x: 100, y: 100, width: 50 }], 640, 420);
   assert.deepEqual([one!.ax, one!.ay, one!.align, one!.leader], [108, 100, 'left', false]);
@@ -367,16 +447,21 @@ test('thinEpochs, niceDomain, compactSvg', () => {
   const kept = thinEpochs(all, new Set([123, 377]));
   assert.ok(kept.length <= MAX_PATH_POINTS + 3, String(kept.length));
   for (const e of [1, 123, 377, 500]) assert.ok(kept.includes(e), `epoch ${e} kept`);
-  assert.deepEqual(kept, [...kept].sort((a, b) => a - b));
+  assert.deepEqual(
+    kept,
+    [...kept].sort((a, b) => a - b),
+  );
   assert.deepEqual(thinEpochs([1, 2, 3], new Set()), [1, 2, 3]);
   assert.deepEqual(niceDomain(0.031, 0.239), [0, 0.25]);
   assert.deepEqual(niceDomain(0.1736, 0.2835), [0.16, 0.3]);
   const d = niceDomain(0.5, 0.5);
   assert.ok(d[0] < 0.5 && d[1] > 0.5);
   assert.equal(
-    compactSvg('<path transform="translate(94.12266666666666,342.18)" ' +
-      'd="M0.3804994054696789,45.499999999999986h-0.0001v2Z" aria-label="lr 0.00012345"/>' +
-      '<text x="1.23456">0.00012345</text>'),
+    compactSvg(
+      '<path transform="translate(94.12266666666666,342.18)" ' +
+        'd="M0.3804994054696789,45.499999999999986h-0.0001v2Z" aria-label="lr 0.00012345"/>' +
+        '<text x="1.23456">0.00012345</text>',
+    ),
     '<path transform="translate(94.12,342.18)" d="M0.38,45.5h0v2Z" aria-label="lr 0.00012345"/>' +
       '<text x="1.23">0.00012345</text>',
   );

@@ -44,16 +44,45 @@ before(async () => {
   const data = join(tmp, 'synth.inter');
   writeInterFile(data, generateSynthetic({ users: 150, items: 120, interactions: 3600, seed: 11 }));
   run = join(tmp, 'run');
-  await ok(['train', '--data', data, '--run', run, '--epochs', '6', '--dim', '16', '--lr', '0.01', '--batch-size', '512']);
+  await ok([
+    'train',
+    '--data',
+    data,
+    '--run',
+    run,
+    '--epochs',
+    '6',
+    '--dim',
+    '16',
+    '--lr',
+    '0.01',
+    '--batch-size',
+    '512',
+  ]);
   await ok(['prepare', '--run', run]);
   await ok(['postprocess', '--run', run, '--lambdas', '0.2,0.5,0.8', '--workers', '1']);
   const grid = join(tmp, 'grid.yaml');
-  writeFileSync(grid, ['base:', '  random_seed: 111', '  num_epochs: 6', '  train_batch_size: 16', '  learning_rate: 0.01',
-    '  freeze_item_emb: true', '  k_candidates: 20', '  early_stopping_patience: 25', 'experiments:',
-    ...POINTS.map((p) => `  - { name: ${p}, config: { combined_mode_alpha: ${p.slice(1)} } }`), ''].join('\n'));
+  writeFileSync(
+    grid,
+    [
+      'base:',
+      '  random_seed: 111',
+      '  num_epochs: 6',
+      '  train_batch_size: 16',
+      '  learning_rate: 0.01',
+      '  freeze_item_emb: true',
+      '  k_candidates: 20',
+      '  early_stopping_patience: 25',
+      'experiments:',
+      ...POINTS.map((p) => `  - { name: ${p}, config: { combined_mode_alpha: ${p.slice(1)} } }`),
+      '',
+    ].join('\n'),
+  );
   await ok(['experiments', '--run', run, '--file', grid, '--workers', '1']);
 });
-after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+after(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
 
 test('evaluate stores, per selected epoch, the verdict compare prints for that epoch', async () => {
   let compared = 0;
@@ -64,7 +93,10 @@ test('evaluate stores, per selected epoch, the verdict compare prints for that e
       const selected = r.calitune.selected[mode];
       assert.equal(stored?.epoch ?? null, selected?.epoch ?? null, `${name} ${mode}`);
       if (!stored) continue;
-      const c = await json(['compare', '--run', run, '--experiment', name, '--mode', mode]) as { epoch: number; vs_cp_curve: { delta: number | null; verdict: string | null } };
+      const c = (await json(['compare', '--run', run, '--experiment', name, '--mode', mode])) as {
+        epoch: number;
+        vs_cp_curve: { delta: number | null; verdict: string | null };
+      };
       assert.equal(c.epoch, stored.epoch);
       assert.deepEqual([c.vs_cp_curve.verdict, c.vs_cp_curve.delta], [stored.verdict, stored.delta], `${name} ${mode}`);
       compared++;
@@ -74,23 +106,44 @@ test('evaluate stores, per selected epoch, the verdict compare prints for that e
 });
 
 test('runs frontier and compare --epoch give every front point the same verdict', async () => {
-  const f = await json(['runs', 'frontier', '--run', run]) as { rows: { name: string; epoch: number; delta: number | null; verdict: string | null }[] };
+  const f = (await json(['runs', 'frontier', '--run', run])) as {
+    rows: { name: string; epoch: number; delta: number | null; verdict: string | null }[];
+  };
   assert.ok(f.rows.length > 0, 'an empty front');
   for (const row of f.rows) {
     const r = results(row.name);
     const m = r.finetuned[`epoch_${row.epoch}`]!;
-    const direct = compareWithCp({ ndcg: m.ndcg!, jsd: m.jsd! }, resultsCpCurve(r.base_recommendations, r.postprocessed));
+    const direct = compareWithCp(
+      { ndcg: m.ndcg!, jsd: m.jsd! },
+      resultsCpCurve(r.base_recommendations, r.postprocessed),
+    );
     assert.deepEqual([row.verdict, row.delta], [direct.verdict, direct.delta], `${row.name} epoch ${row.epoch}`);
-    const c = await json(['compare', '--run', run, '--experiment', row.name, '--epoch', String(row.epoch)]) as { vs_cp_curve: { delta: number | null; verdict: string | null } };
-    assert.deepEqual([c.vs_cp_curve.verdict, c.vs_cp_curve.delta], [row.verdict, row.delta], `${row.name} epoch ${row.epoch}`);
+    const c = (await json(['compare', '--run', run, '--experiment', row.name, '--epoch', String(row.epoch)])) as {
+      vs_cp_curve: { delta: number | null; verdict: string | null };
+    };
+    assert.deepEqual(
+      [c.vs_cp_curve.verdict, c.vs_cp_curve.delta],
+      [row.verdict, row.delta],
+      `${row.name} epoch ${row.epoch}`,
+    );
   }
 });
 
-test('the report\'s findings state the verdict evaluate stored for each experiment\'s compared epoch', async () => {
+test("the report's findings state the verdict evaluate stored for each experiment's compared epoch", async () => {
   const out = join(tmp, 'report');
   await ok(['report', '--run', run, '--out', out]);
   const rj = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
-    findings: { rows: { experiment: string; epoch: number; mode: string; panel: string; delta: number | null; verdict: string | null }[]; sentences: string[] };
+    findings: {
+      rows: {
+        experiment: string;
+        epoch: number;
+        mode: string;
+        panel: string;
+        delta: number | null;
+        verdict: string | null;
+      }[];
+      sentences: string[];
+    };
   };
   const overall = rj.findings.rows.filter((x) => x.panel === 'all');
   assert.deepEqual(overall.map((x) => x.experiment).sort(), POINTS);
@@ -99,6 +152,7 @@ test('the report\'s findings state the verdict evaluate stored for each experime
     assert.equal(row.epoch, stored.epoch);
     assert.deepEqual([row.verdict, row.delta], [stored.verdict, stored.delta], row.experiment);
     const sentence = rj.findings.sentences.find((s) => s.startsWith(`${row.experiment},`))!;
-    if (stored.verdict !== null) assert.match(sentence, new RegExp(`CaliTune ${stored.verdict === 'level' ? 'level with CP' : stored.verdict}`));
+    if (stored.verdict !== null)
+      assert.match(sentence, new RegExp(`CaliTune ${stored.verdict === 'level' ? 'level with CP' : stored.verdict}`));
   }
 });

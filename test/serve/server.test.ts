@@ -35,10 +35,12 @@ before(() => {
   const sm = loadServingModel(run);
   const service = new RecommendationService(sm, loadPrepared(run));
   server = createRecommendationServer(service, { onError: () => {} });
-  return new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => {
-    base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
-    resolve();
-  }));
+  return new Promise<void>((resolve) =>
+    server!.listen(0, '127.0.0.1', () => {
+      base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+      resolve();
+    }),
+  );
 });
 
 after(() => {
@@ -46,6 +48,7 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read whatever JSON the server answers
 async function get(path: string): Promise<{ status: number; body: any }> {
   const r = await fetch(base + path);
   return { status: r.status, body: await r.json() };
@@ -70,7 +73,11 @@ test('served top-10 (train and valid excluded) equals the offline test-time list
     const r = await get(`/recommend?user=${token}&k=10&exclude=train,valid`);
     assert.equal(r.status, 200);
     const expected = Array.from(lists.data.subarray(u * 10, u * 10 + 10), (i) => sm.ds.itemMap.tokens[i]);
-    assert.deepEqual(r.body.items.map((x: { item: string }) => x.item), expected, `user ${token}`);
+    assert.deepEqual(
+      r.body.items.map((x: { item: string }) => x.item),
+      expected,
+      `user ${token}`,
+    );
     assert.ok(r.body.items.every((x: { group: number }) => x.group >= 1 && x.group <= 3));
     assert.ok(typeof r.body.took_ms === 'number');
   }
@@ -80,7 +87,8 @@ test('served CP (λ 0.5, m 100) equals the offline CP lists', async (t) => {
   if (!requireShared(t, ORACLE_DIR)) return;
   const cp = readNpyMatrixI32(join(run, 'postprocess', 'cp_0.5_test.npy'));
   const sm = loadServingModel(run);
-  let same = 0, total = 0;
+  let same = 0,
+    total = 0;
   for (let u = 1; u < 944; u += 23) {
     const token = sm.ds.userMap.tokens[u]!;
     const r = await get(`/recommend?user=${token}&method=cp&lambda=0.5&m=100&exclude=train,valid`);
@@ -95,7 +103,8 @@ test('served CP (λ 0.5, m 100) equals the offline CP lists', async (t) => {
 test('default excludes every known interaction; POST batches', async (t) => {
   if (!requireShared(t, ORACLE_DIR)) return;
   const sm = loadServingModel(run);
-  const u = 5, token = sm.ds.userMap.tokens[u]!;
+  const u = 5,
+    token = sm.ds.userMap.tokens[u]!;
   const r = await get(`/recommend?user=${token}&k=50`);
   const seen = new Set<string>();
   for (const part of [sm.ds.train, sm.ds.valid, sm.ds.test]) {
@@ -105,8 +114,14 @@ test('default excludes every known interaction; POST batches', async (t) => {
   assert.ok(r.body.items.every((x: { item: string }) => !seen.has(x.item)));
   const p = await fetch(`${base}/recommend`, { method: 'POST', body: JSON.stringify({ users: ['196', '186'], k: 3 }) });
   assert.equal(p.status, 200);
-  const body = await p.json() as { results: { user: string; items: unknown[] }[] };
-  assert.deepEqual(body.results.map((x) => [x.user, x.items.length]), [['196', 3], ['186', 3]]);
+  const body = (await p.json()) as { results: { user: string; items: unknown[] }[] };
+  assert.deepEqual(
+    body.results.map((x) => [x.user, x.items.length]),
+    [
+      ['196', 3],
+      ['186', 3],
+    ],
+  );
 });
 
 test('bad requests: 404 unknown user, 400 bad k / λ / method / body', async (t) => {

@@ -9,45 +9,110 @@ import { isInputError, isUserError } from '../../src/util/errors.js';
 import { cliNaming } from '../../src/cli/naming.js';
 import { commands } from '../../src/cli/registry.js';
 
-const calitune = (extra: Record<string, unknown> = {}) => ({ format_version: RESULTS_FORMAT_VERSION, split: 'test', k: 10, ...extra });
+const calitune = (extra: Record<string, unknown> = {}) => ({
+  format_version: RESULTS_FORMAT_VERSION,
+  split: 'test',
+  k: 10,
+  ...extra,
+});
 
 test('readResults: current format accepted; missing, older, newer formats refused with a clear message', (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-results-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const w = (name: string, v: unknown) => { const p = join(tmp, name); writeFileSync(p, JSON.stringify(v)); return p; };
-  const ok = readResults(w('ok.json', { base_recommendations: { ndcg: 0.2 }, finetuned: { epoch_3: { ndcg: 0.25, jsd: 0.1 } }, calitune: calitune() }));
+  const w = (name: string, v: unknown) => {
+    const p = join(tmp, name);
+    writeFileSync(p, JSON.stringify(v));
+    return p;
+  };
+  const ok = readResults(
+    w('ok.json', {
+      base_recommendations: { ndcg: 0.2 },
+      finetuned: { epoch_3: { ndcg: 0.25, jsd: 0.1 } },
+      calitune: calitune(),
+    }),
+  );
   assert.equal(ok.base_recommendations.ndcg, 0.2);
   assert.equal(ok.finetuned!.epoch_3!.jsd, 0.1);
   const cases: [string, unknown, RegExp][] = [
-    ['ref.json', { base_recommendations: { ndcg: 0.2 }, postprocessed: {} }, /ref\.json: an older results format \(no calitune\.format_version; written by the reference implementation or an older calitune\); re-run 'evaluate'/],
-    ['old.json', { model_type: 'bpr', valid: {}, test: {} }, /older results format .*before evaluate wrote the reference shape/],
-    ['v0.json', { base_recommendations: {}, calitune: { format_version: 0 } }, /older results format \(format_version 0, this calitune reads 1\)/],
-    ['v9.json', { base_recommendations: {}, calitune: { format_version: 9 } }, /format_version 9 is newer than this calitune reads \(1\); upgrade calitune/],
+    [
+      'ref.json',
+      { base_recommendations: { ndcg: 0.2 }, postprocessed: {} },
+      /ref\.json: an older results format \(no calitune\.format_version; written by the reference implementation or an older calitune\); re-run 'evaluate'/,
+    ],
+    [
+      'old.json',
+      { model_type: 'bpr', valid: {}, test: {} },
+      /older results format .*before evaluate wrote the reference shape/,
+    ],
+    [
+      'v0.json',
+      { base_recommendations: {}, calitune: { format_version: 0 } },
+      /older results format \(format_version 0, this calitune reads 1\)/,
+    ],
+    [
+      'v9.json',
+      { base_recommendations: {}, calitune: { format_version: 9 } },
+      /format_version 9 is newer than this calitune reads \(1\); upgrade calitune/,
+    ],
     ['nobase.json', { calitune: calitune() }, /nobase\.json: results file has no base_recommendations/],
-    ['base-num.json', { base_recommendations: 0.2, calitune: calitune() }, /base_recommendations must be an object of metrics/],
-    ['ft.json', { base_recommendations: {}, finetuned: { epoch_1: 0.3 }, calitune: calitune() }, /finetuned\.epoch_1 must be an object of metrics/],
-    ['split.json', { base_recommendations: {}, calitune: calitune({ split: 'train' }) }, /calitune\.split must be 'test' or 'valid', got "train"/],
+    [
+      'base-num.json',
+      { base_recommendations: 0.2, calitune: calitune() },
+      /base_recommendations must be an object of metrics/,
+    ],
+    [
+      'ft.json',
+      { base_recommendations: {}, finetuned: { epoch_1: 0.3 }, calitune: calitune() },
+      /finetuned\.epoch_1 must be an object of metrics/,
+    ],
+    [
+      'split.json',
+      { base_recommendations: {}, calitune: calitune({ split: 'train' }) },
+      /calitune\.split must be 'test' or 'valid', got "train"/,
+    ],
     ['k.json', { base_recommendations: {}, calitune: calitune({ k: '10' }) }, /calitune\.k must be a number/],
     ['array.json', [1, 2], /not a results object/],
   ];
   for (const [name, v, re] of cases) {
-    assert.throws(() => readResults(w(name, v)), (e) => isUserError(e) && re.test((e as Error).message), name);
+    assert.throws(
+      () => readResults(w(name, v)),
+      (e) => isUserError(e) && re.test((e as Error).message),
+      name,
+    );
   }
-  assert.throws(() => readResults(join(tmp, 'missing.json')), (e) => isUserError(e) && /run 'evaluate' first/.test((e as Error).message));
+  assert.throws(
+    () => readResults(join(tmp, 'missing.json')),
+    (e) => isUserError(e) && /run 'evaluate' first/.test((e as Error).message),
+  );
   // The CLI names the command to run.
   const cli = cliNaming(commands().find((c) => c.name === 'compare')!, commands());
-  assert.throws(() => readResults(w('ref2.json', { base_recommendations: {} })), (e) => isInputError(e) &&
-    /^.*ref2\.json: an older results format .*; re-run 'calitune evaluate' to rewrite it in format 1$/.test(e.render(cli)));
+  assert.throws(
+    () => readResults(w('ref2.json', { base_recommendations: {} })),
+    (e) =>
+      isInputError(e) &&
+      /^.*ref2\.json: an older results format .*; re-run 'calitune evaluate' to rewrite it in format 1$/.test(
+        e.render(cli),
+      ),
+  );
   writeFileSync(join(tmp, 'bad.json'), '{');
-  assert.throws(() => readResults(join(tmp, 'bad.json')), (e) => isUserError(e) && /bad\.json: not valid JSON/.test((e as Error).message));
+  assert.throws(
+    () => readResults(join(tmp, 'bad.json')),
+    (e) => isUserError(e) && /bad\.json: not valid JSON/.test((e as Error).message),
+  );
 });
 
 test("readResults: Python's NaN tokens only when asked for, counted, read as null", (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-results-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const p = join(tmp, 'nan.json');
-  writeFileSync(p, `{"base_recommendations": {"ndcg": NaN, "jsd": 0.3}, "postprocessed": {"0.5": {"ndcg": Infinity}}, "calitune": {"format_version": 1, "split": "valid", "k": 10}}`);
-  assert.throws(() => readResults(p), (e) => isUserError(e) && /not valid JSON/.test((e as Error).message));
+  writeFileSync(
+    p,
+    `{"base_recommendations": {"ndcg": NaN, "jsd": 0.3}, "postprocessed": {"0.5": {"ndcg": Infinity}}, "calitune": {"format_version": 1, "split": "valid", "k": 10}}`,
+  );
+  assert.throws(
+    () => readResults(p),
+    (e) => isUserError(e) && /not valid JSON/.test((e as Error).message),
+  );
   const seen: number[] = [];
   const r = readResults(p, { onNonFinite: (n) => seen.push(n) });
   assert.deepEqual(seen, [2]);
@@ -64,7 +129,14 @@ test('results paths and the experiment names found in RUN/results', (t) => {
   assert.equal(p.perUser, join(tmp, 'results', 'c0.5_frozen_per_user.tsv'));
   assert.deepEqual(resultsExperimentNames(tmp), [], 'no results folder');
   mkdirSync(join(tmp, 'results'));
-  for (const f of ['c0.5_frozen.json', 'c0.5_frozen_per_user.tsv', 'base.json', 'base_model.json', '.x.json.tmp-1-2', 'other.json']) {
+  for (const f of [
+    'c0.5_frozen.json',
+    'c0.5_frozen_per_user.tsv',
+    'base.json',
+    'base_model.json',
+    '.x.json.tmp-1-2',
+    'other.json',
+  ]) {
     writeFileSync(join(tmp, 'results', f), '{}');
   }
   assert.deepEqual(resultsExperimentNames(tmp).sort(), ['c0.5_frozen', 'other']);

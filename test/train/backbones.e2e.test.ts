@@ -30,11 +30,15 @@ test('ML-100K: MultiVAE ≥ 0.95 × BPR, well above MostPop and Random; DMF lear
   assert.ok(rnd < 0.03, `Random ${rnd}`);
   const vae = trainBackbone('multivae', ds);
   const v = testNdcg(vae.model);
-  t.diagnostic(`MostPop ${pop.toFixed(4)}, Random ${rnd.toFixed(4)}, MultiVAE ${v.toFixed(4)} (best epoch ${vae.bestEpoch}, ${vae.epochsRun} epochs, ${vae.seconds.toFixed(0)} s)`);
+  t.diagnostic(
+    `MostPop ${pop.toFixed(4)}, Random ${rnd.toFixed(4)}, MultiVAE ${v.toFixed(4)} (best epoch ${vae.bestEpoch}, ${vae.epochsRun} epochs, ${vae.seconds.toFixed(0)} s)`,
+  );
   assert.ok(v >= 0.95 * BPR_REFERENCE_TEST_NDCG, `MultiVAE test NDCG@10 ${v}`);
   assert.ok(v > pop * 1.5, `MultiVAE ${v} vs MostPop ${pop}`);
   const dmf = trainBackbone('dmf', ds, { epochs: 12 });
   const d = testNdcg(dmf.model);
-  t.diagnostic(`DMF after 12 epochs: ${d.toFixed(4)} (valid ${dmf.bestValidNdcg.toFixed(4)}, ${dmf.seconds.toFixed(0)} s)`);
+  t.diagnostic(
+    `DMF after 12 epochs: ${d.toFixed(4)} (valid ${dmf.bestValidNdcg.toFixed(4)}, ${dmf.seconds.toFixed(0)} s)`,
+  );
   assert.ok(d > 5 * rnd && d > 0.1, `DMF ${d}`);
 });

@@ -9,9 +9,11 @@ import { csr } from '../helpers/csr.js';
 
 /** Two taste clusters: users 1..40 like items 1..20, users 41..80 like items 21..40. */
 function synthetic() {
-  const nUsers = 81, nItems = 41;
+  const nUsers = 81,
+    nItems = 41;
   const rng = new Rng(5);
-  const train: number[][] = [[]], valid: number[][] = [[]];
+  const train: number[][] = [[]],
+    valid: number[][] = [[]];
   for (let u = 1; u < nUsers; u++) {
     const base = u <= 40 ? 1 : 21;
     const perm = rng.permutation(20);
@@ -32,7 +34,7 @@ test('negatives: never 0, never a train item, uniform over the rest', () => {
   const neg = new Int32Array(users.length);
   sampleNegatives(train, users, neg, 6, new Rng(1));
   const counts = [new Array(6).fill(0), new Array(6).fill(0)];
-  users.forEach((u, i) => counts[u - 1]![neg[i]!]++);
+  for (const [i, u] of users.entries()) counts[u - 1]![neg[i]!]!++;
   assert.equal(counts[0]![0] + counts[1]![0], 0); // item 0 never drawn
   assert.equal(counts[0]![1] + counts[0]![2], 0);
   assert.equal(counts[1]![5], 0);
@@ -43,7 +45,12 @@ test('negatives: never 0, never a train item, uniform over the rest', () => {
 test('training learns, is deterministic, and keeps a copy of the best weights', () => {
   const data = synthetic();
   const seen: BprEpochInfo[] = [];
-  const a = trainBpr(data, cfg, { onEpoch: (e, total) => { seen.push(e); assert.equal(total, 25); } });
+  const a = trainBpr(data, cfg, {
+    onEpoch: (e, total) => {
+      seen.push(e);
+      assert.equal(total, 25);
+    },
+  });
   const b = trainBpr(data, cfg);
   assert.equal(seen.length, a.epochsRun);
   assert.equal(a.epochsRun, 25);
@@ -51,7 +58,10 @@ test('training learns, is deterministic, and keeps a copy of the best weights', 
   // deterministic: identical weights and history
   assert.deepEqual(a.model.userEmb.value, b.model.userEmb.value);
   assert.deepEqual(a.model.itemEmb.value, b.model.itemEmb.value);
-  assert.deepEqual(a.history.map((h) => [h.loss, h.validNdcg]), b.history.map((h) => [h.loss, h.validNdcg]));
+  assert.deepEqual(
+    a.history.map((h) => [h.loss, h.validNdcg]),
+    b.history.map((h) => [h.loss, h.validNdcg]),
+  );
   // another seed gives other weights
   const c = trainBpr(data, { ...cfg, seed: 4, epochs: 2 });
   assert.notDeepEqual(c.model.userEmb.value, a.model.userEmb.value);
@@ -83,7 +93,10 @@ test('one thread and two threads give bit-identical training', () => {
   const two = trainBpr(data, { ...cfg, epochs: 4, batchSize: 100 }, { threads: 2 });
   assert.deepEqual(one.model.userEmb.value, two.model.userEmb.value);
   assert.deepEqual(one.model.itemEmb.value, two.model.itemEmb.value);
-  assert.deepEqual(one.history.map((h) => h.loss), two.history.map((h) => h.loss));
+  assert.deepEqual(
+    one.history.map((h) => h.loss),
+    two.history.map((h) => h.loss),
+  );
 });
 
 test('early stopping after patience + 1 evaluations without improvement; restoreBest=false keeps the last', () => {

@@ -17,11 +17,23 @@ test('DMF towers that end at different sizes are a UserError', () => {
 
 test('DMF training learns the clusters, deterministically, with finite scores for the unseen item', () => {
   const data = clusters();
-  const cfg = { embeddingSize: 16, userHidden: [16, 8], itemHidden: [8], lr: 0.03, batchSize: 128, epochs: 20, patience: 20, seed: 3 };
+  const cfg = {
+    embeddingSize: 16,
+    userHidden: [16, 8],
+    itemHidden: [8],
+    lr: 0.03,
+    batchSize: 128,
+    epochs: 20,
+    patience: 20,
+    seed: 3,
+  };
   const a = trainDmf(data, cfg);
   const b = trainDmf(data, cfg);
   assert.deepEqual(a.model.parameters()[0]!.value, b.model.parameters()[0]!.value);
-  assert.deepEqual(a.history.map((h) => h.loss), b.history.map((h) => h.loss));
+  assert.deepEqual(
+    a.history.map((h) => h.loss),
+    b.history.map((h) => h.loss),
+  );
   const h = a.history;
   assert.ok(Math.abs(h[0]!.loss - Math.LN2) < 0.05, `first loss ${h[0]!.loss}`);
   assert.ok(h[h.length - 1]!.loss < h[0]!.loss - 0.02, `loss ${h[0]!.loss} → ${h[h.length - 1]!.loss}`);
@@ -30,7 +42,8 @@ test('DMF training learns the clusters, deterministically, with finite scores fo
   const s = a.model.scoreAll(new Int32Array([1, 50]));
   for (const v of s) assert.ok(Number.isFinite(v) && v >= 0 && v <= 1);
   // user 1 (cluster A) prefers cluster-A items on average
-  let inA = 0, inB = 0;
+  let inA = 0,
+    inB = 0;
   for (let j = 1; j <= 20; j++) inA += s[j]!;
   for (let j = 21; j <= 40; j++) inB += s[j]!;
   assert.ok(inA > inB);
@@ -40,7 +53,14 @@ test('DMF training learns the clusters, deterministically, with finite scores fo
 
 test('trainBackbone dispatches; attachTrainData makes a loaded model usable', () => {
   const data = clusters();
-  const r = trainBackbone('dmf', data, { embeddingSize: 8, userHidden: [8], lr: 0.01, batchSize: 256, epochs: 2, seed: 1 });
+  const r = trainBackbone('dmf', data, {
+    embeddingSize: 8,
+    userHidden: [8],
+    lr: 0.01,
+    batchSize: 256,
+    epochs: 2,
+    seed: 1,
+  });
   assert.equal(r.model.type, 'dmf');
   assert.equal(r.epochsRun, 2);
   const fresh = new DmfModel(r.model.hyper, 0);
@@ -74,9 +94,15 @@ test('CLI: a tiny DMF and MultiVAE train, evaluate, fine-tune and load for servi
     const data = join(tmp, 'tiny.inter');
     writeFileSync(data, lines.join('\n') + '\n');
     const cfg = join(tmp, 'ft.yaml');
-    writeFileSync(cfg, 'random_seed: 1\nnum_epochs: 2\ntrain_batch_size: 16\nlearning_rate: 0.001\nfreeze_item_emb: false\n' +
-      'finetuning_mode: combined\ncombined_mode_alpha: 0.5\nk_candidates: 10\nearly_stopping_patience: 5\n');
-    for (const [type, extra] of [['dmf', ['--embedding-size', '8', '--hidden', '8']], ['multivae', ['--hidden', '8', '--latent', '4']]] as const) {
+    writeFileSync(
+      cfg,
+      'random_seed: 1\nnum_epochs: 2\ntrain_batch_size: 16\nlearning_rate: 0.001\nfreeze_item_emb: false\n' +
+        'finetuning_mode: combined\ncombined_mode_alpha: 0.5\nk_candidates: 10\nearly_stopping_patience: 5\n',
+    );
+    for (const [type, extra] of [
+      ['dmf', ['--embedding-size', '8', '--hidden', '8']],
+      ['multivae', ['--hidden', '8', '--latent', '4']],
+    ] as const) {
       const run = join(tmp, type);
       let r = await runCaptured(['train', '--run', run, '--data', data, '--model', type, '--epochs', '2', ...extra]);
       assert.equal(r.code, 0, r.err);
@@ -88,7 +114,10 @@ test('CLI: a tiny DMF and MultiVAE train, evaluate, fine-tune and load for servi
       assert.equal(r.code, 0, `${type} finetune: ${r.err}`);
       r = await runCaptured(['evaluate', '--run', run, '--experiment', 'ft']);
       assert.equal(r.code, 0, `${type} evaluate --experiment: ${r.err}`);
-      const res = JSON.parse(readFileSync(join(run, 'results', 'ft.json'), 'utf8')) as { base_recommendations: { ndcg: number }; finetuned: Record<string, { ndcg: number; jsd: number }> };
+      const res = JSON.parse(readFileSync(join(run, 'results', 'ft.json'), 'utf8')) as {
+        base_recommendations: { ndcg: number };
+        finetuned: Record<string, { ndcg: number; jsd: number }>;
+      };
       assert.ok(Number.isFinite(res.base_recommendations.ndcg));
       assert.ok(Object.keys(res.finetuned).length >= 1);
       for (const v of Object.values(res.finetuned)) assert.ok(Number.isFinite(v.ndcg) && Number.isFinite(v.jsd));
@@ -101,7 +130,22 @@ test('CLI: a tiny DMF and MultiVAE train, evaluate, fine-tune and load for servi
       }
       // user_adapter: DMF trains a per-user offset (the checkpoint holds it, serving applies it);
       // MultiVAE has none and says so
-      r = await runCaptured(['finetune', '--run', run, '--config', cfg, '--name', 'ad', '--keep', 'all', '--set', 'user_adapter=true', '--set', 'learning_rate=0.01', '--json']);
+      r = await runCaptured([
+        'finetune',
+        '--run',
+        run,
+        '--config',
+        cfg,
+        '--name',
+        'ad',
+        '--keep',
+        'all',
+        '--set',
+        'user_adapter=true',
+        '--set',
+        'learning_rate=0.01',
+        '--json',
+      ]);
       if (type === 'multivae') {
         assert.equal(r.code, 2, r.err);
         assert.match(r.err, /user_adapter.*multivae model has none/);
@@ -109,14 +153,21 @@ test('CLI: a tiny DMF and MultiVAE train, evaluate, fine-tune and load for servi
       }
       assert.equal(r.code, 0, `${type} finetune --set user_adapter=true: ${r.err}`);
       const summary = JSON.parse(r.out) as { trainableTensors: string[]; selected: { any: { epoch: number } } };
-      assert.deepEqual(summary.trainableTensors.filter((n) => !n.startsWith('item')), [USER_ADAPTER_TENSOR]);
+      assert.deepEqual(
+        summary.trainableTensors.filter((n) => !n.startsWith('item')),
+        [USER_ADAPTER_TENSOR],
+      );
       const ep = summary.selected.any.epoch;
       const ck = readSafetensors(join(run, 'experiments', 'ad', 'checkpoints', `epoch_${ep}`, 'weights.safetensors'));
       assert.ok(ck.tensors.has(USER_ADAPTER_TENSOR) && !ck.tensors.has('user_linear.weight'));
       const sm = loadServingModel(run, { experiment: 'ad', mode: 'any' });
       const served = recommendationLists(sm.model, sm.ds, 'test', 10);
       const stored = readNpy(join(run, 'experiments', 'ad', 'checkpoints', `epoch_${ep}`, 'test_lists.npy'));
-      assert.deepEqual(Array.from(served), Array.from(stored.data as Int32Array), 'served lists = the lists stored at fine-tuning time');
+      assert.deepEqual(
+        Array.from(served),
+        Array.from(stored.data as Int32Array),
+        'served lists = the lists stored at fine-tuning time',
+      );
       const baseLists = recommendationLists(loadServingModel(run).model, sm.ds, 'test', 10);
       assert.notDeepEqual(Array.from(served), Array.from(baseLists), 'the adapter changed the lists');
     }

@@ -7,8 +7,14 @@ test('ties count as improvements; stop after patience + 1 evaluations without', 
   const es = new EarlyStopping(2);
   const seq = [0.1, 0.2, 0.2, 0.15, 0.19, 0.18];
   const out = seq.map((s) => es.update(s));
-  assert.deepEqual(out.map((o) => o.improved), [true, true, true, false, false, false]);
-  assert.deepEqual(out.map((o) => o.stop), [false, false, false, false, false, true]);
+  assert.deepEqual(
+    out.map((o) => o.improved),
+    [true, true, true, false, false, false],
+  );
+  assert.deepEqual(
+    out.map((o) => o.stop),
+    [false, false, false, false, false, true],
+  );
   assert.equal(es.best, 0.2);
   assert.equal(es.bestStep, 2); // the tie at index 2 became the best
 });

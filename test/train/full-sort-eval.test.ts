@@ -18,7 +18,8 @@ const valid = csr(6, [[], [3], [], [1, 5]]);
 test('hand-computed NDCG@3 with train masking; empty users skipped as RecBole does', () => {
   // user 1: list 2,3,4 → hit at rank 2 → 1/log2(3) = 0.630930
   // user 3: list 1,4,5 → hits at ranks 1, 3 → (1 + 1/2) / (1 + 1/log2(3)) = 0.919721
-  const u1 = 1 / Math.log2(3), u3 = 1.5 / (1 + 1 / Math.log2(3));
+  const u1 = 1 / Math.log2(3),
+    u3 = 1.5 / (1 + 1 / Math.log2(3));
   for (const blockSize of [1, 2, 256]) {
     const r = fullSortEval(fixedModel(), { mask: [train], target: valid, k: 3, blockSize, keepLists: true });
     assert.equal(r.nEvaluated, 2);

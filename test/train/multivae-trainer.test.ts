@@ -6,7 +6,16 @@ import { clusters } from '../helpers/csr.js';
 
 test('MultiVAE training learns the clusters, deterministically', () => {
   const data = clusters();
-  const cfg = { hidden: [32], latent: 8, batchSize: 16, epochs: 20, patience: 20, seed: 3, lr: 0.003, totalAnnealSteps: 100 };
+  const cfg = {
+    hidden: [32],
+    latent: 8,
+    batchSize: 16,
+    epochs: 20,
+    patience: 20,
+    seed: 3,
+    lr: 0.003,
+    totalAnnealSteps: 100,
+  };
   const a = trainMultiVae(data, cfg);
   const b = trainMultiVae(data, cfg);
   assert.deepEqual(a.model.parameters()[0]!.value, b.model.parameters()[0]!.value);
@@ -14,7 +23,8 @@ test('MultiVAE training learns the clusters, deterministically', () => {
   assert.ok(h[h.length - 1]!.loss < h[0]!.loss - 1, `loss ${h[0]!.loss} → ${h[h.length - 1]!.loss}`);
   assert.ok(a.bestValidNdcg > 0.3, `best valid NDCG ${a.bestValidNdcg}`);
   const s = a.model.scoreAll(new Int32Array([1]));
-  let inA = 0, inB = 0;
+  let inA = 0,
+    inB = 0;
   for (let j = 1; j <= 20; j++) inA += s[j]!;
   for (let j = 21; j <= 40; j++) inB += s[j]!;
   assert.ok(inA > inB);

@@ -12,7 +12,13 @@ test('fmtSeconds: seconds below a minute, then m/ss without a 60s overflow', () 
 
 test('plain progress lines (not a terminal): first, rate-limited, last', () => {
   const lines: string[] = [];
-  const stream = { isTTY: false, write: (s: string) => { lines.push(s); return true; } } as unknown as NodeJS.WriteStream;
+  const stream = {
+    isTTY: false,
+    write: (s: string) => {
+      lines.push(s);
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
   const p = new Progress('work', 3, { stream, plainInterval: 3600 });
   p.update(1, 'a');
   p.update(2, 'b'); // rate-limited away

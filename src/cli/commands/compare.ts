@@ -13,7 +13,13 @@ function printRboTable(r: CompareResult, out: Reporter): void {
   for (const [label, s] of Object.entries(r.rbo)) {
     if (!s) continue;
     const o = s.overall;
-    const values = [o.mean, o.q1, o.median, o.q3, ...USER_GROUP_NAMES.map((n) => (s.by_group[n]!.n ? s.by_group[n]!.mean : 0))];
+    const values = [
+      o.mean,
+      o.q1,
+      o.median,
+      o.q3,
+      ...USER_GROUP_NAMES.map((n) => (s.by_group[n]!.n ? s.by_group[n]!.mean : 0)),
+    ];
     body.push([label, String(o.n), ...values.map((x) => x.toFixed(4))]);
   }
   const head = ['pair', 'users', ...columns];
@@ -29,17 +35,26 @@ function printRboTable(r: CompareResult, out: Reporter): void {
 /** Prints {@link CompareResult} as text: metrics, the verdict against CP's curve and the improvement tables. */
 export function printCompare(r: CompareResult, out: Reporter): void {
   const { base, calitune, cp } = r.metrics;
-  out.info(`${r.experiment} on ${r.run} (${r.split} split, k ${r.k}): CaliTune epoch ${r.epoch} ${r.selection} — NDCG ${calitune.ndcg!.toFixed(5)} JSD ${calitune.jsd!.toFixed(5)}`);
-  out.info(`closest CP by JSD: λ ${r.cp_lambda} — NDCG ${cp!.ndcg!.toFixed(5)} JSD ${cp!.jsd!.toFixed(5)}; backbone NDCG ${base.ndcg!.toFixed(5)} JSD ${base.jsd!.toFixed(5)}`);
+  out.info(
+    `${r.experiment} on ${r.run} (${r.split} split, k ${r.k}): CaliTune epoch ${r.epoch} ${r.selection} — NDCG ${calitune.ndcg!.toFixed(5)} JSD ${calitune.jsd!.toFixed(5)}`,
+  );
+  out.info(
+    `closest CP by JSD: λ ${r.cp_lambda} — NDCG ${cp!.ndcg!.toFixed(5)} JSD ${cp!.jsd!.toFixed(5)}; backbone NDCG ${base.ndcg!.toFixed(5)} JSD ${base.jsd!.toFixed(5)}`,
+  );
   const vs = r.vs_cp_curve;
   if (vs.delta !== null) {
-    out.info(`at equal calibration (CP interpolated along its λ curve, backbone = λ 0): CP NDCG ${vs.cp_ndcg!.toFixed(5)} → ` +
-      `CaliTune ${vs.verdict} (Δ ${vs.delta >= 0 ? '+' : ''}${vs.delta.toFixed(5)})`);
+    out.info(
+      `at equal calibration (CP interpolated along its λ curve, backbone = λ 0): CP NDCG ${vs.cp_ndcg!.toFixed(5)} → ` +
+        `CaliTune ${vs.verdict} (Δ ${vs.delta >= 0 ? '+' : ''}${vs.delta.toFixed(5)})`,
+    );
   } else {
     out.info('at equal calibration: more calibrated than any CP λ reaches (no comparison)');
   }
   const t = r.tables;
-  for (const table of [t.vsBase.calitune, t.vsBase.cp, t.seedMetrics, t.seedHead]) { out.info(''); out.info(formatTable(table)); }
+  for (const table of [t.vsBase.calitune, t.vsBase.cp, t.seedMetrics, t.seedHead]) {
+    out.info('');
+    out.info(formatTable(table));
+  }
   out.info('');
   printRboTable(r, out);
 }
@@ -47,9 +62,14 @@ export function printCompare(r: CompareResult, out: Reporter): void {
 /** `calitune compare`: improvement tables of an experiment's epoch against the backbone and CP. */
 export const compareCommand: Command = {
   name: 'compare',
-  summary: 'Improvement tables: CaliTune\'s selected epoch vs the backbone and vs CP at the closest JSD',
+  summary: "Improvement tables: CaliTune's selected epoch vs the backbone and vs CP at the closest JSD",
   usage: 'compare --run RUN --experiment NAME [--mode any|ndcg|pop_jsd|tradeoff | --epoch N] [--json]',
-  options: { run: { type: 'string' }, experiment: { type: 'string' }, mode: { type: 'string' }, epoch: { type: 'string' } },
+  options: {
+    run: { type: 'string' },
+    experiment: { type: 'string' },
+    mode: { type: 'string' },
+    epoch: { type: 'string' },
+  },
   help: `Options:
   --run DIR           run directory
   --experiment NAME   an experiment evaluated with 'calitune evaluate --experiment NAME'
@@ -68,10 +88,15 @@ backbone vs CP and CP vs CaliTune.
 Example:
   calitune compare --run runs/ml-100k --experiment c0.5_frozen`,
   async run(v, _pos, ctx) {
-    const r = await compare({
-      run: requireStr(v, 'run'), experiment: requireStr(v, 'experiment'),
-      mode: choice(v, 'mode', SELECTION_MODES), epoch: int(v, 'epoch', { min: 0 }),
-    }, ctx);
+    const r = await compare(
+      {
+        run: requireStr(v, 'run'),
+        experiment: requireStr(v, 'experiment'),
+        mode: choice(v, 'mode', SELECTION_MODES),
+        epoch: int(v, 'epoch', { min: 0 }),
+      },
+      ctx,
+    );
     printCompare(r, ctx);
     const { k: _k, rbo_p: _rboP, ...json } = r;
     return json;

@@ -18,7 +18,9 @@ export function printDataStats(stats: DataStatsResult, out: Reporter): void {
   out.info(`per item      ${c(stats.perItem)}`);
   if (stats.split) {
     out.info(`split         train ${stats.split.train}  valid ${stats.split.valid}  test ${stats.split.test}`);
-    out.info(`              users with valid items ${stats.split.usersWithValid}, with test items ${stats.split.usersWithTest}`);
+    out.info(
+      `              users with valid items ${stats.split.usersWithValid}, with test items ${stats.split.usersWithTest}`,
+    );
   }
 }
 
@@ -38,9 +40,15 @@ Example:
   async run(v, _pos, ctx) {
     const run = str(v, 'run');
     const data = str(v, 'data');
-    const stats = await dataStats({
-      run, data, read: run === undefined && data !== undefined ? readOptionsFrom(v) : undefined, seed: int(v, 'seed'),
-    }, ctx);
+    const stats = await dataStats(
+      {
+        run,
+        data,
+        read: run === undefined && data !== undefined ? readOptionsFrom(v) : undefined,
+        seed: int(v, 'seed'),
+      },
+      ctx,
+    );
     printDataStats(stats, ctx);
     return stats;
   },

@@ -12,11 +12,21 @@ import { DEFAULT_SEED } from '../../util/seed.js';
 /** Each step's result, printed as its own command prints it. */
 function printStep(step: DemoStep, out: Reporter): void {
   switch (step.kind) {
-    case 'train': printTrain(step.result, out); break;
-    case 'prepare': printPrepare(step.result, out); break;
-    case 'postprocess': printPostprocess(step.result, out); break;
-    case 'finetune': printFinetune(step.result, out); break;
-    case 'evaluate': printEvaluate(step.result, out); break;
+    case 'train':
+      printTrain(step.result, out);
+      break;
+    case 'prepare':
+      printPrepare(step.result, out);
+      break;
+    case 'postprocess':
+      printPostprocess(step.result, out);
+      break;
+    case 'finetune':
+      printFinetune(step.result, out);
+      break;
+    case 'evaluate':
+      printEvaluate(step.result, out);
+      break;
   }
 }
 
@@ -26,7 +36,9 @@ export const demoCommand: Command = {
   summary: 'The whole pipeline on the built-in default dataset: backbone, CaliTune, CP, evaluation, report',
   usage: 'demo [--run DIR] [--epochs N] [--finetune-epochs N] [--no-download]',
   options: {
-    run: { type: 'string' }, epochs: { type: 'string' }, 'finetune-epochs': { type: 'string' },
+    run: { type: 'string' },
+    epochs: { type: 'string' },
+    'finetune-epochs': { type: 'string' },
     'no-download': { type: 'boolean' },
   },
   optionFlags: { backboneEpochs: 'epochs' },
@@ -47,9 +59,15 @@ download from GroupLens, else a bundled synthetic ML-100K-like dataset.
 Example:
   calitune demo`,
   async run(v, _pos, ctx) {
-    return demo({
-      run: str(v, 'run'), backboneEpochs: positiveInt(v, 'epochs'), finetuneEpochs: positiveInt(v, 'finetune-epochs'),
-      allowDownload: !bool(v, 'no-download'),
-    }, ctx, (step) => printStep(step, ctx));
+    return demo(
+      {
+        run: str(v, 'run'),
+        backboneEpochs: positiveInt(v, 'epochs'),
+        finetuneEpochs: positiveInt(v, 'finetune-epochs'),
+        allowDownload: !bool(v, 'no-download'),
+      },
+      ctx,
+      (step) => printStep(step, ctx),
+    );
   },
 };

@@ -23,7 +23,9 @@ Example:
     ctx.info(`node         ${r.node}`);
     ctx.info(`GEMM path    ${r.backend}`);
     ctx.info(`detail       ${r.detail}`);
-    ctx.info(`active       ${r.active.gflops.toFixed(1)} GFLOP/s  (${shape(r.active.shape)}, ${r.active.repeats} runs)`);
+    ctx.info(
+      `active       ${r.active.gflops.toFixed(1)} GFLOP/s  (${shape(r.active.shape)}, ${r.active.repeats} runs)`,
+    );
     ctx.info(`fallback     ${r.fallback.gflops.toFixed(2)} GFLOP/s  (TypeScript, ${shape(r.fallback.shape)})`);
     return r;
   },

@@ -20,21 +20,31 @@ function printMetricsTable(r: EvaluateResult, out: Reporter): void {
   for (const [l, m] of Object.entries(r.postprocessed ?? {})) entries.push([`CP λ=${l}`, m]);
   const ft = Object.entries(r.finetuned ?? {});
   const sel = r.calitune.selected ?? {};
-  const selEpochs = new Set(Object.values(sel).filter((s) => s !== null).map((s) => `epoch_${s!.epoch}`));
+  const selEpochs = new Set(
+    Object.values(sel)
+      .filter((s) => s !== null)
+      .map((s) => `epoch_${s!.epoch}`),
+  );
   // Print at most the first, selected and last epochs; the JSON has all.
-  ft.forEach(([e, m], i) => { if (i === 0 || i === ft.length - 1 || selEpochs.has(e)) entries.push([e.replace('_', ' '), m]); });
+  ft.forEach(([e, m], i) => {
+    if (i === 0 || i === ft.length - 1 || selEpochs.has(e)) entries.push([e.replace('_', ' '), m]);
+  });
   const w = Math.max(12, ...entries.map(([l]) => l.length));
   const g = USER_GROUP_NAMES.map((n) => n.slice(0, 5));
   out.info(`${split} metrics @${k} (groups ${USER_GROUP_NAMES.join(' / ')}):`);
-  out.info([''.padEnd(w), '   NDCG', '    JSD', ...g.flatMap((n) => [`N ${n}`.padStart(7), `J ${n}`.padStart(7)])].join('  '));
+  out.info(
+    [''.padEnd(w), '   NDCG', '    JSD', ...g.flatMap((n) => [`N ${n}`.padStart(7), `J ${n}`.padStart(7)])].join('  '),
+  );
   for (const [l, m] of entries) out.info(metricsLine(l, m, w));
   if (!ft.length) return;
   out.info(`${ft.length} stored epoch(s) evaluated; selected on validation:`);
   for (const [mode, s] of Object.entries(sel)) {
     if (!s) continue;
-    const m = (s[split === 'test' ? 'test' : 'valid_lists'] as ReferenceMetrics);
-    out.info(`  ${mode.padEnd(8)} epoch ${String(s.epoch).padStart(4)}  valid NDCG ${s.valid.valid_ndcg.toFixed(5)} test-list JSD ${s.valid.jsd.toFixed(5)}  →  ` +
-      `${split} NDCG ${m.ndcg!.toFixed(5)} JSD ${m.jsd!.toFixed(5)}${vsCpWords(r.calitune.vs_cp?.[mode])}`);
+    const m = s[split === 'test' ? 'test' : 'valid_lists'] as ReferenceMetrics;
+    out.info(
+      `  ${mode.padEnd(8)} epoch ${String(s.epoch).padStart(4)}  valid NDCG ${s.valid.valid_ndcg.toFixed(5)} test-list JSD ${s.valid.jsd.toFixed(5)}  →  ` +
+        `${split} NDCG ${m.ndcg!.toFixed(5)} JSD ${m.jsd!.toFixed(5)}${vsCpWords(r.calitune.vs_cp?.[mode])}`,
+    );
   }
 }
 
@@ -62,7 +72,13 @@ export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'Evaluate the backbone, every CP λ and every stored fine-tuning epoch: NDCG@10, JSD@10, user groups, RBO',
   usage: 'evaluate --run RUN [--experiment NAME] [--split test|valid] [--rbo-p 0.9] [--k 10]',
-  options: { run: { type: 'string' }, k: { type: 'string' }, experiment: { type: 'string' }, split: { type: 'string' }, 'rbo-p': { type: 'string' } },
+  options: {
+    run: { type: 'string' },
+    k: { type: 'string' },
+    experiment: { type: 'string' },
+    split: { type: 'string' },
+    'rbo-p': { type: 'string' },
+  },
   help: `Options:
   --run DIR           run directory with a trained or imported model
   --experiment NAME   also evaluate every stored epoch of RUN/experiments/NAME (needs prepare)
@@ -86,13 +102,16 @@ Examples:
   calitune evaluate --run runs/ml-100k
   calitune evaluate --run runs/ml-100k --experiment c0.5_frozen`,
   async run(v, _pos, ctx) {
-    const r = await evaluate({
-      run: requireStr(v, 'run'),
-      k: positiveInt(v, 'k'),
-      split: choice(v, 'split', ['test', 'valid'] as const),
-      rboP: float(v, 'rbo-p'),
-      experiment: str(v, 'experiment'),
-    }, ctx);
+    const r = await evaluate(
+      {
+        run: requireStr(v, 'run'),
+        k: positiveInt(v, 'k'),
+        split: choice(v, 'split', ['test', 'valid'] as const),
+        rboP: float(v, 'rbo-p'),
+        experiment: str(v, 'experiment'),
+      },
+      ctx,
+    );
     printEvaluate(r, ctx);
     const { users: _users, items: _items, ...json } = r;
     return json;

@@ -7,7 +7,8 @@ import { finishGrid, gridView, WORKERS_HELP } from './grid.js';
 /** `calitune experiments`: a list of named fine-tuning experiments, run like a grid. */
 export const experimentsCommand: Command = {
   name: 'experiments',
-  summary: 'Run a list of named fine-tuning experiments (the reference\'s multi-experiment mode), in parallel, resumable',
+  summary:
+    "Run a list of named fine-tuning experiments (the reference's multi-experiment mode), in parallel, resumable",
   usage: 'experiments --run RUN --file EXPERIMENTS.yaml [--workers N] [--keep all|frontier|last]',
   options: { run: { type: 'string' }, file: { type: 'string' }, workers: { type: 'string' }, keep: { type: 'string' } },
   optionFlags: { experimentsFile: 'file' },
@@ -32,11 +33,16 @@ Example:
   calitune experiments --run runs/oracle --file examples/ml-100k-experiments.yaml`,
   async run(v, _pos, ctx) {
     const run = requireStr(v, 'run');
-    const r = await experiments({
-      run, experimentsFile: requireStr(v, 'file'),
-      workers: int(v, 'workers', { min: 1, max: 256 }),
-      keep: choice(v, 'keep', KEEP_POLICIES),
-    }, ctx, gridView(run, ctx));
+    const r = await experiments(
+      {
+        run,
+        experimentsFile: requireStr(v, 'file'),
+        workers: int(v, 'workers', { min: 1, max: 256 }),
+        keep: choice(v, 'keep', KEEP_POLICIES),
+      },
+      ctx,
+      gridView(run, ctx),
+    );
     return finishGrid(run, r, ctx);
   },
 };

@@ -27,7 +27,10 @@ Example:
   async run(v, pos, ctx) {
     if (pos.length !== 1) throw new UserError(`give exactly one dataset name (${Object.keys(DATASETS).join(', ')})`);
     const name = pos[0]!;
-    const r = await fetchDataset({ name, outDir: requireStr(v, 'out'), baseUrl: str(v, 'base-url'), overwrite: bool(v, 'force') }, ctx);
+    const r = await fetchDataset(
+      { name, outDir: requireStr(v, 'out'), baseUrl: str(v, 'base-url'), overwrite: bool(v, 'force') },
+      ctx,
+    );
     ctx.info(`${name}: ${r.bytes} bytes, sha256 ${r.sha256} verified`);
     ctx.info(`extracted ${r.files.length} files into ${r.dir}; interactions: ${r.interactions}`);
     return r;

@@ -22,8 +22,10 @@ export function printFinetune(r: FinetuneResult, out: Reporter): void {
   const f4 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(5));
   out.info(`stopped: ${r.stopReason} after epoch ${r.epochsRun} (${r.seconds.toFixed(1)} s this session)`);
   out.info(`before fine-tuning: valid NDCG@${k} ${f4(r.initial.validNdcg)}, test-list JSD@${k} ${f4(r.initial.jsd)}`);
-  out.info(`last epoch:         valid NDCG@${k} ${f4(r.final.validNdcg)}, test-list JSD@${k} ${f4(r.final.jsd)}, ` +
-    `trade-off ${f4(r.final.tradeoff)}`);
+  out.info(
+    `last epoch:         valid NDCG@${k} ${f4(r.final.validNdcg)}, test-list JSD@${k} ${f4(r.final.jsd)}, ` +
+      `trade-off ${f4(r.final.tradeoff)}`,
+  );
   out.info(`(test-list JSD: JSD@${k} of the test-time lists against the user targets — no test labels)`);
   out.info('selected on validation:');
   for (const mode of SELECTION_MODES) {
@@ -33,18 +35,24 @@ export function printFinetune(r: FinetuneResult, out: Reporter): void {
       : '—';
     out.info(`  ${SELECTION_MODE_LABELS[mode].padEnd(22)} ${text}`);
   }
-  out.info(`checkpoints: ${r.checkpointEpochs.length} epochs with lists and metrics, weights kept for ${r.weights_kept.length} (--keep ${r.keep})`);
+  out.info(
+    `checkpoints: ${r.checkpointEpochs.length} epochs with lists and metrics, weights kept for ${r.weights_kept.length} (--keep ${r.keep})`,
+  );
   out.info(`wrote ${r.dir}`);
 }
 
 /** `calitune finetune`: CaliTune fine-tuning of a run's backbone. */
 export const finetuneCommand: Command = {
   name: 'finetune',
-  summary: 'CaliTune fine-tuning of the run\'s backbone (checkpoints, epoch log, validation-selected epochs)',
+  summary: "CaliTune fine-tuning of the run's backbone (checkpoints, epoch log, validation-selected epochs)",
   usage: 'finetune --run RUN --config FILE.yaml --name NAME [--set key=value …] [--keep all|frontier|last] [--resume]',
   options: {
-    run: { type: 'string' }, config: { type: 'string' }, name: { type: 'string' },
-    set: { type: 'string', multiple: true }, keep: { type: 'string' }, resume: { type: 'boolean' },
+    run: { type: 'string' },
+    config: { type: 'string' },
+    name: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    keep: { type: 'string' },
+    resume: { type: 'boolean' },
     'popularity-source': { type: 'string' },
   },
   optionFlags: { experiment: 'name', configFile: 'config', overrides: 'set' },
@@ -80,14 +88,18 @@ Example:
   async run(v, _pos, ctx) {
     const run = requireStr(v, 'run');
     const experiment = requireStr(v, 'name');
-    const r = await finetune({
-      run, experiment,
-      resume: bool(v, 'resume'),
-      keep: choice(v, 'keep', KEEP_POLICIES),
-      popularitySource: choice(v, 'popularity-source', ['train', 'all'] as const),
-      overrides: sets(v),
-      configFile: str(v, 'config'),
-    }, ctx);
+    const r = await finetune(
+      {
+        run,
+        experiment,
+        resume: bool(v, 'resume'),
+        keep: choice(v, 'keep', KEEP_POLICIES),
+        popularitySource: choice(v, 'popularity-source', ['train', 'all'] as const),
+        overrides: sets(v),
+        configFile: str(v, 'config'),
+      },
+      ctx,
+    );
     printFinetune(r, ctx);
     return r;
   },

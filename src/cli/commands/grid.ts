@@ -17,7 +17,13 @@ export const gridCommand: Command = {
   name: 'grid',
   summary: 'Grid search: fine-tune and evaluate every combination of config values, in parallel, resumable',
   usage: 'grid --run RUN --grid GRID.yaml [--workers N] [--keep all|frontier|last] [--yes]',
-  options: { run: { type: 'string' }, grid: { type: 'string' }, workers: { type: 'string' }, yes: { type: 'boolean' }, keep: { type: 'string' } },
+  options: {
+    run: { type: 'string' },
+    grid: { type: 'string' },
+    workers: { type: 'string' },
+    yes: { type: 'boolean' },
+    keep: { type: 'string' },
+  },
   optionFlags: { gridFile: 'grid', allowLarge: 'yes' },
   help: `Options:
   --run DIR          run directory with a backbone and 'calitune prepare' done
@@ -46,12 +52,17 @@ Example:
   calitune runs frontier --run runs/oracle`,
   async run(v, _pos, ctx) {
     const run = requireStr(v, 'run');
-    const r = await grid({
-      run, gridFile: requireStr(v, 'grid'),
-      workers: int(v, 'workers', { min: 1, max: 256 }),
-      keep: choice(v, 'keep', KEEP_POLICIES),
-      allowLarge: bool(v, 'yes'),
-    }, ctx, gridView(run, ctx));
+    const r = await grid(
+      {
+        run,
+        gridFile: requireStr(v, 'grid'),
+        workers: int(v, 'workers', { min: 1, max: 256 }),
+        keep: choice(v, 'keep', KEEP_POLICIES),
+        allowLarge: bool(v, 'yes'),
+      },
+      ctx,
+      gridView(run, ctx),
+    );
     return finishGrid(run, r, ctx);
   },
 };
@@ -67,8 +78,13 @@ export function gridView(run: string, ctx: CommandContext): GridView {
 
 /** The closing line; failed points make the command fail (exit code 1) once everything is recorded. */
 export function finishGrid(run: string, r: GridResult, ctx: CommandContext): GridResult {
-  ctx.info(`${r.done} done, ${r.skipped} skipped (done before), ${r.failed} failed; wall time ${r.seconds.toFixed(1)} s` +
-    `; registry ${registryPath(resolve(run))}; 'calitune runs frontier --run ${run}' compares with CP`);
-  if (r.failed > 0) throw new Error(`${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`);
+  ctx.info(
+    `${r.done} done, ${r.skipped} skipped (done before), ${r.failed} failed; wall time ${r.seconds.toFixed(1)} s` +
+      `; registry ${registryPath(resolve(run))}; 'calitune runs frontier --run ${run}' compares with CP`,
+  );
+  if (r.failed > 0)
+    throw new Error(
+      `${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`,
+    );
   return r;
 }

@@ -12,13 +12,19 @@ export function printImport(r: ImportReferenceResult, out: Reporter): void {
 /** `calitune import`: a run from the reference implementation's files. */
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Build a run directory from embedding .npy files, split TSVs and id maps (the reference\'s format)',
-  usage: 'import --run RUN --from DIR | --user-emb F --item-emb F --train F --valid F --test F --user-map F --item-map F',
+  summary: "Build a run directory from embedding .npy files, split TSVs and id maps (the reference's format)",
+  usage:
+    'import --run RUN --from DIR | --user-emb F --item-emb F --train F --valid F --test F --user-map F --item-map F',
   options: {
-    run: { type: 'string' }, from: { type: 'string' },
-    'user-emb': { type: 'string' }, 'item-emb': { type: 'string' },
-    train: { type: 'string' }, valid: { type: 'string' }, test: { type: 'string' },
-    'user-map': { type: 'string' }, 'item-map': { type: 'string' },
+    run: { type: 'string' },
+    from: { type: 'string' },
+    'user-emb': { type: 'string' },
+    'item-emb': { type: 'string' },
+    train: { type: 'string' },
+    valid: { type: 'string' },
+    test: { type: 'string' },
+    'user-map': { type: 'string' },
+    'item-map': { type: 'string' },
   },
   optionFlags: { userEmbeddings: 'user-emb', itemEmbeddings: 'item-emb' },
   help: `Options:
@@ -36,12 +42,20 @@ The embeddings become a BPR model (score = dot product); the run is evaluated ri
 Example:
   calitune import --from ../shared/oracle/ml-100k-bpr --run runs/oracle`,
   async run(v, _pos, ctx) {
-    const r = await importReference({
-      run: requireStr(v, 'run'), from: str(v, 'from'),
-      userEmbeddings: str(v, 'user-emb'), itemEmbeddings: str(v, 'item-emb'),
-      train: str(v, 'train'), valid: str(v, 'valid'), test: str(v, 'test'),
-      userMap: str(v, 'user-map'), itemMap: str(v, 'item-map'),
-    }, ctx);
+    const r = await importReference(
+      {
+        run: requireStr(v, 'run'),
+        from: str(v, 'from'),
+        userEmbeddings: str(v, 'user-emb'),
+        itemEmbeddings: str(v, 'item-emb'),
+        train: str(v, 'train'),
+        valid: str(v, 'valid'),
+        test: str(v, 'test'),
+        userMap: str(v, 'user-map'),
+        itemMap: str(v, 'item-map'),
+      },
+      ctx,
+    );
     printImport(r, ctx);
     const { users: _users, items: _items, dim: _dim, ...json } = r;
     return json;

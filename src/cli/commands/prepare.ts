@@ -7,13 +7,21 @@ import type { Command } from '../command.js';
 /** Prints a prepare result: the popularity groups, user groups and users without train items. */
 export function printPrepare(r: PrepareResult, out: Reporter): void {
   const ties = r.user_groups.tie_break === 'lowerIdFirst' ? 'lower' : 'higher';
-  out.info(`popularity groups (${r.popularity_source === 'all' ? 'train+valid+test' : 'train only'}, proportions ${r.proportions.join('/')}):`);
+  out.info(
+    `popularity groups (${r.popularity_source === 'all' ? 'train+valid+test' : 'train only'}, proportions ${r.proportions.join('/')}):`,
+  );
   for (let g = 0; g < r.n_groups; g++) {
-    out.info(`  ${r.group_names[g]!.padEnd(5)} ${String(r.items_per_group[g]).padStart(7)} items  ${(100 * r.interaction_mass_per_group[g]!).toFixed(2).padStart(6)}% of interactions  ` +
-      `popularity ${r.max_count_per_group[g]}…${r.min_count_per_group[g]}`);
+    out.info(
+      `  ${r.group_names[g]!.padEnd(5)} ${String(r.items_per_group[g]).padStart(7)} items  ${(100 * r.interaction_mass_per_group[g]!).toFixed(2).padStart(6)}% of interactions  ` +
+        `popularity ${r.max_count_per_group[g]}…${r.min_count_per_group[g]}`,
+    );
   }
-  out.info(`user targets: ${r.users} users, mean ${r.target_mean.map((x) => x.toFixed(4)).join(' / ')}; ${r.empty_users.length} without train items`);
-  out.info(`user groups (${ties} id first on ties): ${USER_GROUP_NAMES.map((n, g) => `${n} ${r.user_groups.sizes[g]}`).join(', ')}`);
+  out.info(
+    `user targets: ${r.users} users, mean ${r.target_mean.map((x) => x.toFixed(4)).join(' / ')}; ${r.empty_users.length} without train items`,
+  );
+  out.info(
+    `user groups (${ties} id first on ties): ${USER_GROUP_NAMES.map((n, g) => `${n} ${r.user_groups.sizes[g]}`).join(', ')}`,
+  );
   out.info(`wrote ${r.dir} (${r.files.popularity}, ${r.files.userbaseline}, …) in ${r.seconds.toFixed(2)} s`);
 }
 
@@ -21,10 +29,14 @@ export function printPrepare(r: PrepareResult, out: Reporter): void {
 export const prepareCommand: Command = {
   name: 'prepare',
   summary: 'Item popularity groups, per-user target distributions and user groups of a run',
-  usage: 'prepare --run RUN [--proportions 0.2,0.6,0.2] [--popularity-source train|all] [--user-group-ties lower|higher] [--dataset NAME]',
+  usage:
+    'prepare --run RUN [--proportions 0.2,0.6,0.2] [--popularity-source train|all] [--user-group-ties lower|higher] [--dataset NAME]',
   options: {
-    run: { type: 'string' }, proportions: { type: 'string' }, 'popularity-source': { type: 'string' },
-    'user-group-ties': { type: 'string' }, dataset: { type: 'string' },
+    run: { type: 'string' },
+    proportions: { type: 'string' },
+    'popularity-source': { type: 'string' },
+    'user-group-ties': { type: 'string' },
+    dataset: { type: 'string' },
   },
   help: `Options:
   --run DIR                 run directory (from 'calitune train' or 'calitune import')
@@ -45,13 +57,16 @@ summary.json ('empty_users') and are left out of fine-tuning (a warning names th
 Example:
   calitune prepare --run runs/oracle --popularity-source all`,
   async run(v, _pos, ctx) {
-    const r = await prepare({
-      run: requireStr(v, 'run'),
-      proportions: floatList(v, 'proportions'),
-      popularitySource: choice(v, 'popularity-source', ['train', 'all'] as const),
-      userGroupTies: choice(v, 'user-group-ties', ['lower', 'higher'] as const),
-      dataset: str(v, 'dataset'),
-    }, ctx);
+    const r = await prepare(
+      {
+        run: requireStr(v, 'run'),
+        proportions: floatList(v, 'proportions'),
+        popularitySource: choice(v, 'popularity-source', ['train', 'all'] as const),
+        userGroupTies: choice(v, 'user-group-ties', ['lower', 'higher'] as const),
+        dataset: str(v, 'dataset'),
+      },
+      ctx,
+    );
     printPrepare(r, ctx);
     return r;
   },

@@ -7,7 +7,12 @@ export const reportCommand: Command = {
   name: 'report',
   summary: 'Charts and an HTML report of a run: trade-off, user groups, RBO, tables, training curves',
   usage: 'report --run RUN [--out DIR] [--no-png] [--static] [--json]',
-  options: { run: { type: 'string' }, out: { type: 'string' }, 'no-png': { type: 'boolean' }, static: { type: 'boolean' } },
+  options: {
+    run: { type: 'string' },
+    out: { type: 'string' },
+    'no-png': { type: 'boolean' },
+    static: { type: 'boolean' },
+  },
   optionFlags: { outDir: 'out' },
   help: `Options:
   --run DIR     run directory
@@ -36,7 +41,10 @@ Example:
   calitune report --run runs/ml-100k
   calitune report --run runs/ml-100k --out /tmp/ml-100k-report`,
   async run(v, _pos, ctx) {
-    const r = await report({ run: requireStr(v, 'run'), outDir: str(v, 'out'), png: !bool(v, 'no-png'), interactive: !bool(v, 'static') }, ctx);
+    const r = await report(
+      { run: requireStr(v, 'run'), outDir: str(v, 'out'), png: !bool(v, 'no-png'), interactive: !bool(v, 'static') },
+      ctx,
+    );
     for (const s of r.findings) ctx.info(s);
     ctx.info(`report: ${r.summary}`);
     ctx.info(`wrote ${r.index}`);

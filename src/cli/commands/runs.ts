@@ -7,26 +7,36 @@ import { UserError } from '../../util/errors.js';
 import { requireStr } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 
-const f5 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(5));
-const sgn = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(5)}`);
+const f5 = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(5);
+const sgn = (x: number | null | undefined) =>
+  x === null || x === undefined ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(5)}`;
 
 function withRegistry<T>(run: string, fn: (r: Registry) => T): T {
   const reg = Registry.open(run, { readonly: true });
-  try { return fn(reg); } finally { reg.close(); }
+  try {
+    return fn(reg);
+  } finally {
+    reg.close();
+  }
 }
 
 function getPoint(reg: Registry, name: string): PointRow {
   const p = reg.get(name);
   if (!p) {
     const names = reg.list().map((r) => r.name);
-    throw new UserError(`no point '${name}' in the registry${names.length ? ` (points: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})` : ''}`);
+    throw new UserError(
+      `no point '${name}' in the registry${names.length ? ` (points: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})` : ''}`,
+    );
   }
   return p;
 }
 
 function configDiff(c: Record<string, unknown>): string[] {
   const d = DEFAULT_FINETUNE_CONFIG as Record<string, unknown>;
-  return Object.keys(c).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(d[k])).map((k) => `${k}=${JSON.stringify(c[k])}`);
+  return Object.keys(c)
+    .filter((k) => JSON.stringify(c[k]) !== JSON.stringify(d[k]))
+    .map((k) => `${k}=${JSON.stringify(c[k])}`);
 }
 
 const MODES = SELECTION_MODES;
@@ -34,7 +44,7 @@ const MODES = SELECTION_MODES;
 /** `calitune runs list`: every point of the run registry. */
 export const runsListCommand: Command = {
   name: 'runs list',
-  summary: 'List the points of the run registry: status, epochs, seconds, selected epoch\'s test metrics',
+  summary: "List the points of the run registry: status, epochs, seconds, selected epoch's test metrics",
   usage: 'runs list --run RUN',
   options: { run: { type: 'string' } },
   help: `Options:
@@ -48,9 +58,24 @@ Example:
       const rows = reg.list();
       const counts: Record<string, number> = { queued: 0, running: 0, done: 0, failed: 0 };
       for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
-      ctx.info(`${rows.length} point(s): ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')} (running = interrupted unless a grid is running now)`);
+      ctx.info(
+        `${rows.length} point(s): ${Object.entries(counts)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')} (running = interrupted unless a grid is running now)`,
+      );
       printSummaryTable(ctx, rows);
-      return { run, counts, points: rows.map((r) => ({ name: r.name, status: r.status, seconds: r.seconds, error: r.error, frontier: r.frontier, selected: r.summary?.selected ?? null })) };
+      return {
+        run,
+        counts,
+        points: rows.map((r) => ({
+          name: r.name,
+          status: r.status,
+          seconds: r.seconds,
+          error: r.error,
+          frontier: r.frontier,
+          selected: r.summary?.selected ?? null,
+        })),
+      };
     });
   },
 };
@@ -76,16 +101,22 @@ Example:
       ctx.info(`${p.name}: ${p.status}${p.attempts > 1 ? ` (${p.attempts} attempts)` : ''}`);
       ctx.info(`  from        ${p.source}`);
       ctx.info(`  config      ${configDiff(p.config).join(', ') || '(the defaults)'}`);
-      ctx.info(`  started     ${p.started_at ?? '—'}   finished ${p.finished_at ?? '—'}   seconds ${p.seconds?.toFixed(1) ?? '—'}`);
+      ctx.info(
+        `  started     ${p.started_at ?? '—'}   finished ${p.finished_at ?? '—'}   seconds ${p.seconds?.toFixed(1) ?? '—'}`,
+      );
       if (p.error) ctx.info(`  error       ${p.error}`);
       const s = p.summary;
       if (s) {
-        ctx.info(`  epochs      ${s.epochs_run ?? '—'} (${s.stop_reason ?? '—'}), ${ep.length} stored; frontier ${p.frontier ? 'yes' : 'no'}`);
+        ctx.info(
+          `  epochs      ${s.epochs_run ?? '—'} (${s.stop_reason ?? '—'}), ${ep.length} stored; frontier ${p.frontier ? 'yes' : 'no'}`,
+        );
         ctx.info(`  base        test NDCG@10 ${f5(s.base?.ndcg)}  JSD@10 ${f5(s.base?.jsd)}`);
         ctx.info('  selected on validation → test:');
         for (const m of MODES) {
           const x = s.selected[m];
-          ctx.info(`    ${m.padEnd(9)} ${x ? `epoch ${String(x.epoch).padStart(4)}  valid NDCG ${f5(x.valid.valid_ndcg)} test-list JSD ${f5(x.valid.jsd)}  →  test NDCG ${f5(x.test.ndcg)} JSD ${f5(x.test.jsd)}` : '—'}`);
+          ctx.info(
+            `    ${m.padEnd(9)} ${x ? `epoch ${String(x.epoch).padStart(4)}  valid NDCG ${f5(x.valid.valid_ndcg)} test-list JSD ${f5(x.valid.jsd)}  →  test NDCG ${f5(x.test.ndcg)} JSD ${f5(x.test.jsd)}` : '—'}`,
+          );
         }
         ctx.info(`  results     ${s.results}`);
       }
@@ -97,7 +128,7 @@ Example:
 /** `calitune runs compare`: two points of the run registry side by side. */
 export const runsCompareCommand: Command = {
   name: 'runs compare',
-  summary: 'Two points side by side: configuration differences and selected epochs\' test metrics',
+  summary: "Two points side by side: configuration differences and selected epochs' test metrics",
   usage: 'runs compare --run RUN A B',
   options: { run: { type: 'string' } },
   positionals: true,
@@ -110,18 +141,31 @@ Example:
     const run = requireStr(v, 'run');
     if (pos.length !== 2) throw new UserError('runs compare needs two point names');
     return withRegistry(run, (reg) => {
-      const a = getPoint(reg, pos[0]!), b = getPoint(reg, pos[1]!);
-      const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].filter((k) => JSON.stringify(a.config[k]) !== JSON.stringify(b.config[k]));
+      const a = getPoint(reg, pos[0]!),
+        b = getPoint(reg, pos[1]!);
+      const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].filter(
+        (k) => JSON.stringify(a.config[k]) !== JSON.stringify(b.config[k]),
+      );
       ctx.info(`A = ${a.name} (${a.status})`);
       ctx.info(`B = ${b.name} (${b.status})`);
-      ctx.info(`config differences: ${keys.length ? keys.map((k) => `${k} ${JSON.stringify(a.config[k])} → ${JSON.stringify(b.config[k])}`).join(', ') : 'none'}`);
-      ctx.info(`seconds: ${a.seconds?.toFixed(1) ?? '—'} vs ${b.seconds?.toFixed(1) ?? '—'}; epochs ${a.summary?.epochs_run ?? '—'} vs ${b.summary?.epochs_run ?? '—'}`);
-      ctx.info('selected on validation (test metrics):   epoch A / B     NDCG A    NDCG B    ΔNDCG      JSD A     JSD B     ΔJSD');
+      ctx.info(
+        `config differences: ${keys.length ? keys.map((k) => `${k} ${JSON.stringify(a.config[k])} → ${JSON.stringify(b.config[k])}`).join(', ') : 'none'}`,
+      );
+      ctx.info(
+        `seconds: ${a.seconds?.toFixed(1) ?? '—'} vs ${b.seconds?.toFixed(1) ?? '—'}; epochs ${a.summary?.epochs_run ?? '—'} vs ${b.summary?.epochs_run ?? '—'}`,
+      );
+      ctx.info(
+        'selected on validation (test metrics):   epoch A / B     NDCG A    NDCG B    ΔNDCG      JSD A     JSD B     ΔJSD',
+      );
       const modes: Record<string, unknown> = {};
       for (const m of MODES) {
-        const x = a.summary?.selected[m], y = b.summary?.selected[m];
-        const dn = x && y ? y.test.ndcg - x.test.ndcg : null, dj = x && y ? y.test.jsd - x.test.jsd : null;
-        ctx.info(`  ${m.padEnd(38)} ${String(x?.epoch ?? '—').padStart(5)} / ${String(y?.epoch ?? '—').padEnd(5)}  ${f5(x?.test.ndcg)}  ${f5(y?.test.ndcg)}  ${sgn(dn)}  ${f5(x?.test.jsd)}  ${f5(y?.test.jsd)}  ${sgn(dj)}`);
+        const x = a.summary?.selected[m],
+          y = b.summary?.selected[m];
+        const dn = x && y ? y.test.ndcg - x.test.ndcg : null,
+          dj = x && y ? y.test.jsd - x.test.jsd : null;
+        ctx.info(
+          `  ${m.padEnd(38)} ${String(x?.epoch ?? '—').padStart(5)} / ${String(y?.epoch ?? '—').padEnd(5)}  ${f5(x?.test.ndcg)}  ${f5(y?.test.ndcg)}  ${sgn(dn)}  ${f5(x?.test.jsd)}  ${f5(y?.test.jsd)}  ${sgn(dj)}`,
+        );
         modes[m] = { a: x ?? null, b: y ?? null, delta_ndcg: dn, delta_jsd: dj };
       }
       return { run, a: a.name, b: b.name, config_differences: keys, modes };
@@ -131,34 +175,48 @@ Example:
 
 const VERDICT_CELL = { ahead: '  ahead', level: '  level', behind: '  behind', none: '  —' } as const;
 const SEGMENT_WORDS = {
-  ahead: 'CaliTune ahead of CP', level: `CaliTune level with CP (within ±${AHEAD_TOLERANCE})`, behind: 'CP ahead of CaliTune',
+  ahead: 'CaliTune ahead of CP',
+  level: `CaliTune level with CP (within ±${AHEAD_TOLERANCE})`,
+  behind: 'CP ahead of CaliTune',
 } as const;
 
 /** Prints CP's curve and the validation-selected front with each point's verdict against CP. */
 export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>): void {
   ctx.info('CP curve (test; λ 0 = the base model):');
   ctx.info('     λ   NDCG@10   JSD@10');
-  for (const c of [...f.cp].sort((a, b) => a.lambda - b.lambda)) ctx.info(`  ${String(c.lambda).padStart(4)}  ${f5(c.ndcg)}  ${f5(c.jsd)}`);
+  for (const c of [...f.cp].sort((a, b) => a.lambda - b.lambda))
+    ctx.info(`  ${String(c.lambda).padStart(4)}  ${f5(c.ndcg)}  ${f5(c.jsd)}`);
   ctx.info('');
-  ctx.info('CaliTune Pareto front chosen without test labels (valid NDCG@10 vs test-list JSD@10, over all points; test metrics shown):');
+  ctx.info(
+    'CaliTune Pareto front chosen without test labels (valid NDCG@10 vs test-list JSD@10, over all points; test metrics shown):',
+  );
   const w = Math.max(5, ...f.rows.map((r) => r.name.length));
   ctx.info(`  ${'point'.padEnd(w)}  epoch  valid NDCG  test NDCG@10  test JSD@10  CP NDCG@same JSD     Δ NDCG  vs CP`);
   for (const r of [...f.rows].sort((a, b) => b.test_jsd - a.test_jsd)) {
-    ctx.info(`  ${r.name.padEnd(w)}  ${String(r.epoch).padStart(5)}  ${f5(r.valid_ndcg).padStart(10)}  ${f5(r.test_ndcg).padStart(12)}  ${f5(r.test_jsd).padStart(11)}  ${f5(r.cp_ndcg).padStart(16)}  ${sgn(r.delta).padStart(9)}  ${VERDICT_CELL[r.verdict ?? 'none']}`);
+    ctx.info(
+      `  ${r.name.padEnd(w)}  ${String(r.epoch).padStart(5)}  ${f5(r.valid_ndcg).padStart(10)}  ${f5(r.test_ndcg).padStart(12)}  ${f5(r.test_jsd).padStart(11)}  ${f5(r.cp_ndcg).padStart(16)}  ${sgn(r.delta).padStart(9)}  ${VERDICT_CELL[r.verdict ?? 'none']}`,
+    );
   }
   ctx.info('');
   if (f.rows.length === 0) ctx.info('no evaluated epochs in the registry yet');
   for (const g of f.segments) {
-    ctx.info(`  JSD@10 ${g.fromJsd.toFixed(4)}–${g.toJsd.toFixed(4)}: ${SEGMENT_WORDS[g.verdict]} at ${g.points} front point(s), ` +
-      `Δ NDCG@10 mean ${sgn(g.meanDelta)}, largest ${sgn(g.maxDelta)}`);
+    ctx.info(
+      `  JSD@10 ${g.fromJsd.toFixed(4)}–${g.toJsd.toFixed(4)}: ${SEGMENT_WORDS[g.verdict]} at ${g.points} front point(s), ` +
+        `Δ NDCG@10 mean ${sgn(g.meanDelta)}, largest ${sgn(g.maxDelta)}`,
+    );
   }
   if (f.crossings.length) ctx.info(`  the curves cross at JSD@10 ≈ ${f.crossings.map((c) => c.toFixed(4)).join(', ')}`);
   if (f.rows.length > 0) {
-    if (f.aheadFromJsd === null) ctx.info('CaliTune\'s front is not ahead of CP at its highest JSD values (nor anywhere below them).');
-    else ctx.info(`CaliTune is ahead of CP for JSD@10 ≥ ${f.aheadFromJsd.toFixed(4)}: ${f.aheadPoints} of ${f.rangePoints} front points there are ahead ` +
-      `(the rest within ${AHEAD_TOLERANCE}), by ${sgn(f.meanGainAhead)} NDCG@10 on average, up to ${sgn(f.maxGainAhead)}.`);
+    if (f.aheadFromJsd === null)
+      ctx.info("CaliTune's front is not ahead of CP at its highest JSD values (nor anywhere below them).");
+    else
+      ctx.info(
+        `CaliTune is ahead of CP for JSD@10 ≥ ${f.aheadFromJsd.toFixed(4)}: ${f.aheadPoints} of ${f.rangePoints} front points there are ahead ` +
+          `(the rest within ${AHEAD_TOLERANCE}), by ${sgn(f.meanGainAhead)} NDCG@10 on average, up to ${sgn(f.maxGainAhead)}.`,
+      );
   }
-  if (f.beyondCp > 0) ctx.info(`${f.beyondCp} front point(s) have a lower JSD than CP's lowest (λ 0.9): no comparison.`);
+  if (f.beyondCp > 0)
+    ctx.info(`${f.beyondCp} front point(s) have a lower JSD than CP's lowest (λ 0.9): no comparison.`);
 }
 
 /** `calitune runs frontier`: the validation-selected Pareto front over all points, next to CP's curve. */
@@ -184,7 +242,8 @@ Example:
     const run = requireStr(v, 'run');
     return withRegistry(run, (reg) => {
       const f = registryFrontier(reg);
-      if (reg.cp().length <= 1) ctx.warn(`note: no CP results in the registry (run 'calitune postprocess --run ${run}' before the grid)`);
+      if (reg.cp().length <= 1)
+        ctx.warn(`note: no CP results in the registry (run 'calitune postprocess --run ${run}' before the grid)`);
       printFrontier(ctx, f);
       return { run, ...f, cp: reg.cp() };
     });

@@ -7,10 +7,15 @@ import type { Command } from '../command.js';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'HTTP inference API for the backbone or a CaliTune checkpoint (with on-the-fly CP for comparison)',
-  usage: 'serve --run RUN [--experiment NAME [--epoch N | --mode any|ndcg|pop_jsd|tradeoff]] [--port 8080] [--host 127.0.0.1]',
+  usage:
+    'serve --run RUN [--experiment NAME [--epoch N | --mode any|ndcg|pop_jsd|tradeoff]] [--port 8080] [--host 127.0.0.1]',
   options: {
-    run: { type: 'string' }, experiment: { type: 'string' }, epoch: { type: 'string' }, mode: { type: 'string' },
-    port: { type: 'string' }, host: { type: 'string' },
+    run: { type: 'string' },
+    experiment: { type: 'string' },
+    epoch: { type: 'string' },
+    mode: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
   },
   help: `Options:
   --run DIR           run directory
@@ -33,13 +38,21 @@ Example:
   calitune serve --run runs/demo --experiment c0.5 --mode any --port 8080
   curl 'http://127.0.0.1:8080/recommend?user=196&k=10'`,
   async run(v, _pos, ctx) {
-    const handle = await serve({
-      run: requireStr(v, 'run'), experiment: str(v, 'experiment'),
-      epoch: int(v, 'epoch', { min: 0 }), mode: choice(v, 'mode', SELECTION_MODES),
-      port: int(v, 'port', { min: 0, max: 65535 }), host: str(v, 'host'),
-    }, ctx);
+    const handle = await serve(
+      {
+        run: requireStr(v, 'run'),
+        experiment: str(v, 'experiment'),
+        epoch: int(v, 'epoch', { min: 0 }),
+        mode: choice(v, 'mode', SELECTION_MODES),
+        port: int(v, 'port', { min: 0, max: 65535 }),
+        host: str(v, 'host'),
+      },
+      ctx,
+    );
     await new Promise<void>((resolve) => {
-      const stop = () => { void handle.close().then(resolve); };
+      const stop = () => {
+        void handle.close().then(resolve);
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });

@@ -1,7 +1,6 @@
 import { runPaths } from '../../store/run.js';
-import { train, trainOptionsSchema, type TrainResult } from '../../pipeline/train.js';
+import { train, type TrainResult } from '../../pipeline/train.js';
 import type { Reporter } from '../../pipeline/reporter.js';
-import { UserError } from '../../util/errors.js';
 import { requireStr, str } from '../args.js';
 import { readTrainSettings, trainOptions, trainOptionsHelp, TRAIN_USAGE } from '../train-flags.js';
 import { DATA_HELP, DATA_OPTIONS, readOptionsFrom } from '../data-options.js';
@@ -12,15 +11,18 @@ export function printTrain(r: TrainResult, out: Reporter): void {
   out.info(`model saved in ${runPaths(r.run).model}`);
   // Two averages of one metric: over every user (the reference's evaluation, used everywhere else) and over
   // the users with valid items (RecBole's, which early stopping follows).
-  out.info(`valid NDCG@10 ${r.valid.ndcg.toFixed(5)} over all users ` +
-    `(${r.valid.ndcg_users_with_items.toFixed(5)} over users with valid items: the early-stopping metric)`);
+  out.info(
+    `valid NDCG@10 ${r.valid.ndcg.toFixed(5)} over all users ` +
+      `(${r.valid.ndcg_users_with_items.toFixed(5)} over users with valid items: the early-stopping metric)`,
+  );
   out.info(`test NDCG@10  ${r.test.ndcg.toFixed(5)} over all users`);
 }
 
 /** `calitune train`: trains a backbone, creating the run from an interaction file when needed. */
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'Train a backbone (BPR, DMF, MultiVAE; or build MostPop / Random) with early stopping on validation NDCG@10, then evaluate it',
+  summary:
+    'Train a backbone (BPR, DMF, MultiVAE; or build MostPop / Random) with early stopping on validation NDCG@10, then evaluate it',
   usage: TRAIN_USAGE,
   options: { ...DATA_OPTIONS, ...trainOptions() },
   help: `${trainOptionsHelp()}
@@ -34,15 +36,18 @@ Example:
   async run(v, _pos, ctx) {
     const { model, config, seed, splitSeed } = readTrainSettings(v);
     const data = str(v, 'data');
-    const r = await train({
-      run: requireStr(v, 'run'),
-      model,
-      seed,
-      splitSeed,
-      hyperparameters: config,
-      data,
-      read: data !== undefined ? readOptionsFrom(v) : undefined,
-    }, ctx);
+    const r = await train(
+      {
+        run: requireStr(v, 'run'),
+        model,
+        seed,
+        splitSeed,
+        hyperparameters: config,
+        data,
+        read: data !== undefined ? readOptionsFrom(v) : undefined,
+      },
+      ctx,
+    );
     printTrain(r, ctx);
     return r;
   },

@@ -4,8 +4,15 @@
  */
 import type { BackbonePoint, ReportData } from '../data.js';
 import {
-  BASE_CONFIG, EXPERIMENT_PALETTE, experimentLegendTitle, experimentLookup, reportLabels, round6, VEGA_LITE_SCHEMA,
-  type ChartDef, type VlSpec,
+  BASE_CONFIG,
+  EXPERIMENT_PALETTE,
+  experimentLegendTitle,
+  experimentLookup,
+  reportLabels,
+  round6,
+  VEGA_LITE_SCHEMA,
+  type ChartDef,
+  type VlSpec,
 } from './spec-common.js';
 
 /** Valid NDCG@k and JSD@k per fine-tuning epoch of every experiment with an epoch log; undefined when none has one. */
@@ -16,7 +23,8 @@ export function finetuneCurvesChart(d: ReportData): ChartDef | undefined {
   const names = exps.map((e) => e.name);
   // one compact row per epoch (experiment index, both metrics); folded into one row per metric in the spec
   const rows: Record<string, unknown>[] = [];
-  const mN = `valid NDCG@${d.k}`, mJ = `test-list JSD@${d.k}`;
+  const mN = `valid NDCG@${d.k}`,
+    mJ = `test-list JSD@${d.k}`;
   exps.forEach((e, ei) => {
     for (const l of e.log) {
       const sel = l.epoch === e.primary?.epoch ? { sel: true } : {};
@@ -24,19 +32,29 @@ export function finetuneCurvesChart(d: ReportData): ChartDef | undefined {
     }
   });
   const colour = {
-    field: 'elabel', type: 'nominal', title: experimentLegendTitle(labels, 'experiment'),
-    scale: { domain: names.map((n) => labels.label(n)), range: EXPERIMENT_PALETTE }, legend: { labelLimit: 240 },
+    field: 'elabel',
+    type: 'nominal',
+    title: experimentLegendTitle(labels, 'experiment'),
+    scale: { domain: names.map((n) => labels.label(n)), range: EXPERIMENT_PALETTE },
+    legend: { labelLimit: 240 },
   };
   const x = { field: 'epoch', type: 'quantitative', title: 'fine-tuning epoch (0 = before fine-tuning)' };
   const y = { field: 'value', type: 'quantitative', title: 'metric value (0–1)', scale: { zero: false } };
   const tip = [{ field: 'experiment' }, { field: 'epoch' }, { field: 'metric' }, { field: 'value', format: '.5f' }];
   const selectedMark = {
-    type: 'point', shape: 'diamond', filled: true, size: 90, stroke: '#000', strokeWidth: 0.8, invalid: 'filter',
+    type: 'point',
+    shape: 'diamond',
+    filled: true,
+    size: 90,
+    stroke: '#000',
+    strokeWidth: 0.8,
+    invalid: 'filter',
   };
   return {
     id: 'finetune_curves',
     title: 'CaliTune fine-tuning: validation metrics per epoch',
-    caption: `From each experiment's epoch log: validation NDCG@${d.k} (train items masked; higher is better) ` +
+    caption:
+      `From each experiment's epoch log: validation NDCG@${d.k} (train items masked; higher is better) ` +
       `and JSD@${d.k} of the test-time lists (lower is better). ` +
       'Filled diamonds: the epoch the report compares (selected on validation).',
     interactive: true,
@@ -50,7 +68,8 @@ export function finetuneCurvesChart(d: ReportData): ChartDef | undefined {
       ],
       facet: { column: { field: 'metric', type: 'nominal', sort: [mN, mJ], title: null } },
       spec: {
-        width: 330, height: 240,
+        width: 330,
+        height: 240,
         layer: [
           {
             mark: { type: 'line', strokeWidth: 1.6, invalid: 'break-paths-filter-domains' },
@@ -69,7 +88,8 @@ export function finetuneCurvesChart(d: ReportData): ChartDef | undefined {
 export function backboneCurveChart(d: ReportData): ChartDef | undefined {
   const bl = d.backboneLog;
   if (!bl) return undefined;
-  const mN = `valid NDCG@${d.k}`, mL = 'training loss (sum over batches)';
+  const mN = `valid NDCG@${d.k}`,
+    mL = 'training loss (sum over batches)';
   const rows: Record<string, unknown>[] = [];
   const hasLoss = bl.points.some((p: BackbonePoint) => p.loss !== null);
   for (const p of bl.points) {
@@ -80,10 +100,12 @@ export function backboneCurveChart(d: ReportData): ChartDef | undefined {
   }
   const x = { field: 'epoch', type: 'quantitative', title: 'backbone training epoch' };
   const y = { field: 'value', type: 'quantitative', title: null, scale: { zero: false } };
-  const layers: VlSpec[] = [{
-    mark: { type: 'line', color: '#0072B2', strokeWidth: 1.8, invalid: 'break-paths-filter-domains' },
-    encoding: { x, y, tooltip: [{ field: 'epoch' }, { field: 'metric' }, { field: 'value', format: '.5f' }] },
-  }];
+  const layers: VlSpec[] = [
+    {
+      mark: { type: 'line', color: '#0072B2', strokeWidth: 1.8, invalid: 'break-paths-filter-domains' },
+      encoding: { x, y, tooltip: [{ field: 'epoch' }, { field: 'metric' }, { field: 'value', format: '.5f' }] },
+    },
+  ];
   if (bl.bestEpoch !== undefined) {
     rows.push({ epoch: bl.bestEpoch, metric: mN, best: true });
     if (hasLoss) rows.push({ epoch: bl.bestEpoch, metric: mL, best: true });
@@ -97,7 +119,8 @@ export function backboneCurveChart(d: ReportData): ChartDef | undefined {
   return {
     id: 'backbone_curve',
     title: `Backbone training (${model}): validation NDCG@${d.k}${hasLoss ? ' and loss' : ''} per epoch`,
-    caption: `The backbone's training log (${bl.source}). ` +
+    caption:
+      `The backbone's training log (${bl.source}). ` +
       `The dashed orange line marks the epoch kept by early stopping (best validation NDCG@${d.k}).`,
     interactive: true,
     spec: {

@@ -24,7 +24,8 @@ function longTailRows(lt: LongTail, glabel: string[]): Record<string, unknown>[]
   const rows: Record<string, unknown>[] = [];
   let seg = -1;
   for (let r = 0; r < lt.counts.length; r++) {
-    const c = lt.counts[r]!, g = lt.groups[r]!;
+    const c = lt.counts[r]!,
+      g = lt.groups[r]!;
     const group = glabel[g] ?? `group ${g + 1}`;
     const newSeg = r === 0 || g !== lt.groups[r - 1];
     if (newSeg) seg++;
@@ -45,39 +46,55 @@ export function longTailChart(lt: LongTail): ChartDef {
   const rows = longTailRows(lt, glabel);
   const max = Math.max(1, ...lt.counts);
   const x = {
-    type: 'quantitative', title: `item rank by popularity (1 = most popular; ${lt.counts.length} items)`,
+    type: 'quantitative',
+    title: `item rank by popularity (1 = most popular; ${lt.counts.length} items)`,
     scale: { domain: [0, lt.counts.length], nice: false },
   };
   const colour = {
-    field: 'group', type: 'nominal', title: 'popularity group',
+    field: 'group',
+    type: 'nominal',
+    title: 'popularity group',
     scale: { domain: glabel, range: POP_COLOURS.slice(0, lt.groupNames.length) },
     legend: {
-      orient: 'top-right', direction: 'vertical', labelLimit: 0, fillColor: 'white', strokeColor: '#ccc', padding: 6,
+      orient: 'top-right',
+      direction: 'vertical',
+      labelLimit: 0,
+      fillColor: 'white',
+      strokeColor: '#ccc',
+      padding: 6,
     },
   };
   const y = {
-    field: 'count', type: 'quantitative', title: 'popularity (distinct users)',
-    scale: { domain: [0, max] }, stack: null,
+    field: 'count',
+    type: 'quantitative',
+    title: 'popularity (distinct users)',
+    scale: { domain: [0, max] },
+    stack: null,
   };
   const boundaries = { filter: "datum.kind === 'boundary'" };
   const counted = lt.source === 'all' ? 'train + valid + test, as the reference' : 'the train split';
   return {
     id: 'long_tail',
     title: 'Item popularity: the long tail and the popularity groups',
-    caption: `Each item's popularity (number of distinct users, counted on ${counted}), most popular first. ` +
+    caption:
+      `Each item's popularity (number of distinct users, counted on ${counted}), most popular first. ` +
       'Dashed lines: the group boundaries (head = the most popular items holding 20% of all interactions, ' +
       'tail = the least popular holding the last 20%).',
     interactive: true,
     spec: {
       $schema: VEGA_LITE_SCHEMA,
-      width: 640, height: 300,
+      width: 640,
+      height: 300,
       data: { values: rows },
       layer: [
         {
           transform: [{ filter: "datum.kind === 'step'" }],
           mark: { type: 'area', interpolate: 'step-after', line: false },
           encoding: {
-            x: { ...x, field: 'r0' }, y, color: colour, detail: { field: 'seg', type: 'nominal' },
+            x: { ...x, field: 'r0' },
+            y,
+            color: colour,
+            detail: { field: 'seg', type: 'nominal' },
             tooltip: [{ field: 'group', title: 'popularity group' }],
           },
         },
@@ -90,7 +107,9 @@ export function longTailChart(lt: LongTail): ChartDef {
           transform: [boundaries],
           mark: { type: 'text', fontSize: 10, align: 'left', dx: 4, baseline: 'top', color: '#000', angle: 0 },
           encoding: {
-            x: { ...x, field: 'rank' }, y: { datum: max * 0.55, type: 'quantitative' }, text: { field: 'rank' },
+            x: { ...x, field: 'rank' },
+            y: { datum: max * 0.55, type: 'quantitative' },
+            text: { field: 'rank' },
           },
         },
       ],

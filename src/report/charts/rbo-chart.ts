@@ -24,7 +24,9 @@ export const RBO_INTERACTIVE_MAX_DOTS = 500;
 /** Deterministic jitter in [−1, 1] from a user id (no Math.random: reproducible SVGs). */
 function jitter(u: number, salt: number): number {
   let h = (u * 2654435761 + salt * 40503) >>> 0;
-  h ^= h >>> 15; h = Math.imul(h, 2246822507) >>> 0; h ^= h >>> 13;
+  h ^= h >>> 15;
+  h = Math.imul(h, 2246822507) >>> 0;
+  h ^= h >>> 13;
   return ((h % 10000) / 10000) * 2 - 1;
 }
 
@@ -33,7 +35,10 @@ const BOX_HALF = 0.075;
 
 const round5 = (v: number) => Math.round(v * 1e5) / 1e5;
 
-interface RboRows { dots: Record<string, unknown>[]; boxes: Record<string, unknown>[] }
+interface RboRows {
+  dots: Record<string, unknown>[];
+  boxes: Record<string, unknown>[];
+}
 
 /** One pair's values split by slot (0 = all users, g + 1 = user group g) and its grouped users. */
 function pairValues(values: Float64Array, userGroup: Int32Array, nGroups: number) {
@@ -83,15 +88,23 @@ function rboRows(groups: string[], pu: PerUserComparison, allDots: boolean): Rbo
 
 /** Dots, whiskers, boxes and medians over the pairs (x: pair index, labelled by the pair). */
 function rboLayers(
-  d: ReportData, e: ExperimentData, groups: string[], pairLabels: string[], allDots: boolean,
+  d: ReportData,
+  e: ExperimentData,
+  groups: string[],
+  pairLabels: string[],
+  allDots: boolean,
 ): VlSpec[] {
   const x = {
-    type: 'quantitative', title: null,
+    type: 'quantitative',
+    title: null,
     scale: { domain: [-0.5, pairLabels.length - 0.5], nice: false, zero: false },
     axis: {
-      labelLimit: 400, values: pairLabels.map((_, i) => i),
+      labelLimit: 400,
+      values: pairLabels.map((_, i) => i),
       labelExpr: `[${pairLabels.map((l) => `'${l}'`).join(',')}][round(datum.value)]`,
-      grid: false, labelFontSize: 12, labelFontWeight: 'bold',
+      grid: false,
+      labelFontSize: 12,
+      labelFontWeight: 'bold',
     },
   };
   const y = {
@@ -104,14 +117,22 @@ function rboLayers(
   const colour = { field: 'group', type: 'nominal', title: 'user group', scale: { domain: gDomain, range: gRange } };
   const f3 = (field: string, title: string) => ({ field, title, format: '.3f' });
   const boxTip = [
-    { field: 'pair', title: 'pair' }, { field: 'group', title: 'users' }, { field: 'n', title: 'n' },
-    f3('median', 'median'), f3('q1', 'Q1'), f3('q3', 'Q3'), f3('mean', 'mean'),
+    { field: 'pair', title: 'pair' },
+    { field: 'group', title: 'users' },
+    { field: 'n', title: 'n' },
+    f3('median', 'median'),
+    f3('q1', 'Q1'),
+    f3('q3', 'Q3'),
+    f3('mean', 'mean'),
   ];
   const dotTip = [
-    { field: 'user', title: 'user id' }, { field: 'group', title: 'group' }, { field: 'pair', title: 'pair' },
+    { field: 'user', title: 'user id' },
+    { field: 'group', title: 'group' },
+    { field: 'pair', title: 'pair' },
     f3('rbo', 'RBO'),
   ];
-  const dots = { filter: "datum.kind === 'dot'" }, boxes = { filter: "datum.kind === 'box'" };
+  const dots = { filter: "datum.kind === 'dot'" },
+    boxes = { filter: "datum.kind === 'box'" };
   return [
     {
       transform: [dots],
@@ -127,8 +148,13 @@ function rboLayers(
       transform: [boxes],
       mark: { type: 'rect', fillOpacity: 0.18, strokeWidth: 1.6 },
       encoding: {
-        x: { ...x, field: 'x0' }, x2: { field: 'x1' }, y: { ...y, field: 'q1' }, y2: { field: 'q3' },
-        color: colour, stroke: colour, tooltip: boxTip,
+        x: { ...x, field: 'x0' },
+        x2: { field: 'x1' },
+        y: { ...y, field: 'q1' },
+        y2: { field: 'q3' },
+        color: colour,
+        stroke: colour,
+        tooltip: boxTip,
       },
     },
     {
@@ -141,7 +167,10 @@ function rboLayers(
 
 /** One experiment's RBO chart: boxes per method pair and user group, with users as dots. */
 export function rboChart(
-  d: ReportData, e: ExperimentData, pu: PerUserComparison, opts: RboChartOptions = { dots: true },
+  d: ReportData,
+  e: ExperimentData,
+  pu: PerUserComparison,
+  opts: RboChartOptions = { dots: true },
 ): ChartDef {
   const groups = d.userGroupNames.slice(0, 3);
   const { dots, boxes } = rboRows(groups, pu, opts.dots);
@@ -154,15 +183,18 @@ export function rboChart(
   return {
     id: `rbo_${e.name}`,
     title: `Rank-biased overlap over users — ${label}, epoch ${pu.epoch} vs CP λ ${pu.lambda}`,
-    caption: `For each user, how similar two top-${d.k} lists are (RBO, top-weighted). ` +
+    caption:
+      `For each user, how similar two top-${d.k} lists are (RBO, top-weighted). ` +
       `CaliTune: epoch ${pu.epoch} of '${e.name}', selected on validation (${pu.mode}); ` +
       `CP: λ ${pu.lambda}, the λ whose overall JSD@${d.k} is closest to that epoch's. ` +
       'Per pair one box for all users and one per user group ' +
-      '(box: quartiles, bar: median, whiskers: 1.5 × IQR); ' + dotsNote,
+      '(box: quartiles, bar: median, whiskers: 1.5 × IQR); ' +
+      dotsNote,
     interactive: !opts.dots && dots.length <= RBO_INTERACTIVE_MAX_DOTS,
     spec: {
       $schema: VEGA_LITE_SCHEMA,
-      width: 640, height: 360,
+      width: 640,
+      height: 360,
       data: { values: [...dots, ...boxes] },
       layer: rboLayers(d, e, groups, pairLabels, opts.dots),
       config: BASE_CONFIG,

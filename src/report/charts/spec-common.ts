@@ -36,12 +36,25 @@ export const FONT = 'DejaVu Sans, Verdana, Arial, sans-serif';
 
 /** Okabe–Ito (without yellow, which vanishes in print) + darker extras for many experiments. */
 export const EXPERIMENT_PALETTE = [
-  '#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9',
-  '#7F3C8D', '#8C564B', '#3969AC', '#11A579', '#B8860B', '#E73F74',
+  '#0072B2',
+  '#D55E00',
+  '#009E73',
+  '#CC79A7',
+  '#E69F00',
+  '#56B4E9',
+  '#7F3C8D',
+  '#8C564B',
+  '#3969AC',
+  '#11A579',
+  '#B8860B',
+  '#E73F74',
 ];
 /** Colour of each user group and of "all". */
 export const GROUP_COLOURS: Record<string, string> = {
-  all: '#555555', mainstream: '#D55E00', diverse: '#0072B2', niche: '#009E73',
+  all: '#555555',
+  mainstream: '#D55E00',
+  diverse: '#0072B2',
+  niche: '#009E73',
 };
 /** Colours of the popularity groups, head first. */
 export const POP_COLOURS = ['#D55E00', '#0072B2', '#009E73', '#CC79A7', '#E69F00'];
@@ -52,8 +65,14 @@ export const BASE_CONFIG = {
   background: 'white',
   padding: 8,
   axis: {
-    labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'bold', gridColor: '#e3e3e3',
-    domainColor: '#666', tickColor: '#666', labelColor: '#222', titleColor: '#111',
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 'bold',
+    gridColor: '#e3e3e3',
+    domainColor: '#666',
+    tickColor: '#666',
+    labelColor: '#222',
+    titleColor: '#111',
   },
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260, titleLimit: 400 },
   header: { labelFontSize: 13, labelFontWeight: 'bold', titleFontSize: 12 },

@@ -38,7 +38,11 @@ export interface TradeRow {
 }
 
 /** The experiments drawn (those with evaluated epochs) and the epochs drawn of each. */
-export interface PathPlan { names: string[]; epochs: Map<string, Set<number>>; thinned: number }
+export interface PathPlan {
+  names: string[];
+  epochs: Map<string, Set<number>>;
+  thinned: number;
+}
 
 /** Which experiments and epochs the trade-off charts draw (long paths thinned, selected and front epochs kept). */
 export function pathPlan(d: ReportData): PathPlan {
@@ -72,7 +76,10 @@ function pathRows(d: ReportData, plan: PathPlan, p: { panel?: string }, pick: Me
       rows.push({ layer: 'path', ...p, jsd: round6(j), ndcg: round6(n), ei, epoch: ep.epoch, selected });
     }
     // the labelled end point: the last epoch with finite metrics
-    const last = [...e.epochs].reverse().find((ep) => { const [j, n] = pick(ep.m); return j !== null && n !== null; });
+    const last = [...e.epochs].reverse().find((ep) => {
+      const [j, n] = pick(ep.m);
+      return j !== null && n !== null;
+    });
     if (last) {
       const [j, n] = pick(last.m);
       rows.push({ layer: 'end', ...p, jsd: round6(j), ndcg: round6(n), ei, epoch: last.epoch });
@@ -89,8 +96,15 @@ function frontRows(d: ReportData, plan: PathPlan, p: { panel?: string }, pick: M
     if (!ep || ei < 0) return;
     const [j, n] = pick(ep.m);
     rows.push({
-      layer: 'front', ...p, jsd: round6(j), ndcg: round6(n), ei, epoch: f.epoch, order: i,
-      valid_ndcg: round6(f.validNdcg), valid_jsd: round6(f.jsd),
+      layer: 'front',
+      ...p,
+      jsd: round6(j),
+      ndcg: round6(n),
+      ei,
+      epoch: f.epoch,
+      order: i,
+      valid_ndcg: round6(f.validNdcg),
+      valid_jsd: round6(f.jsd),
     });
   });
   return rows;
@@ -107,7 +121,13 @@ export function panelRows(d: ReportData, plan: PathPlan, panel: string | undefin
   d.cp.forEach((c, i) => {
     const [j, n] = pick(c.m);
     rows.push({
-      layer: 'cp', ...p, jsd: round6(j), ndcg: round6(n), lambda: c.lambda, label: `λ ${c.lambda}`, order: i,
+      layer: 'cp',
+      ...p,
+      jsd: round6(j),
+      ndcg: round6(n),
+      lambda: c.lambda,
+      label: `λ ${c.lambda}`,
+      order: i,
     });
   });
   rows.push(...pathRows(d, plan, p, pick), ...frontRows(d, plan, p, pick));
@@ -115,7 +135,12 @@ export function panelRows(d: ReportData, plan: PathPlan, panel: string | undefin
 }
 
 /** The plot's axis domains and its size in pixels: how data maps to pixels for label placement. */
-export interface TradeScales { x: [number, number]; y: [number, number]; W: number; H: number }
+export interface TradeScales {
+  x: [number, number];
+  y: [number, number];
+  W: number;
+  H: number;
+}
 
 const isFinitePoint = (r: TradeRow) => r.jsd !== null && r.ndcg !== null;
 
