@@ -14,7 +14,7 @@
 // Registers every model type, so that createModel and loadModel know them all.
 import './models/all.js';
 
-// ── Pipeline: one function per use-case, with its options schema, options and result ──────────────
+// ── Pipeline: one function per use-case, with its options schema, options and result
 export {
   train,
   trainOptionsSchema,
@@ -78,7 +78,7 @@ export type { PointOutcome, RunPlanResult } from './pipeline/grid-runner.js';
 export type { BaseSummary } from './pipeline/evaluate.js';
 export type { RboPairSummary } from './pipeline/compare.js';
 
-// ── Reporter: where a use-case's log lines, warnings and progress go ────────────────────────────────
+// ── Reporter: where a use-case's log lines, warnings and progress go
 export {
   silentReporter,
   consoleReporter,
@@ -88,7 +88,7 @@ export {
   type ConsoleReporterOptions,
 } from './pipeline/reporter.js';
 
-// ── Errors ──────────────────────────────────────────────────────────────────────────────────────────
+// ── Errors
 export {
   UserError,
   InputError,
@@ -101,7 +101,7 @@ export {
 } from './util/errors.js';
 export { DEFAULT_SEED } from './util/seed.js';
 
-// ── Selection: epoch selection, Pareto front, CP's curve and the verdict against CP ─────────────────
+// ── Selection: epoch selection, Pareto front, CP's curve and the verdict against CP
 export {
   SELECTION_MODES,
   SELECTION_MODE_LABELS,
@@ -136,7 +136,7 @@ export {
   type FrontierReport,
 } from './selection/index.js';
 
-// ── Data: interaction logs, the synthetic generator, the split ──────────────────────────────────────
+// ── Data: interaction logs, the synthetic generator, the split
 export type { IdMap, InteractionLog, SplitDataset } from './data/types.js';
 export type { Csr } from './math/csr.js';
 export {
@@ -163,7 +163,7 @@ export { PAD_TOKEN, idOf, tokenOf } from './data/idmap.js';
 export { logStats, splitStats, type DataStats, type CountSummary, type SplitSizes } from './data/stats.js';
 export type { FetchResult, DatasetName } from './data/fetch.js';
 
-// ── Models and backbone training ────────────────────────────────────────────────────────────────────
+// ── Models and backbone training
 export { MODEL_TYPES, type ModelType, type Recommender } from './models/recommender.js';
 export type { Parameter } from './nn/parameter.js';
 export {
@@ -191,7 +191,7 @@ export { multiVaeConfigSchema, DEFAULT_MULTIVAE_CONFIG, type MultiVaeConfig } fr
 export type { TrainData } from './train/train-data.js';
 export type { EpochInfo } from './train/epoch-loop.js';
 
-// ── Calibration: popularity groups, user targets, the CaliTune loss ─────────────────────────────────
+// ── Calibration: popularity groups, user targets, the CaliTune loss
 export {
   itemPopularity,
   popularityGroups,
@@ -226,7 +226,7 @@ export {
 export { KEEP_POLICIES, type KeepPolicy } from './calibration/checkpoints.js';
 export type { FinetuneSummary, SelectedEpoch, StopReason, EpochLogRecord } from './calibration/finetuner.js';
 
-// ── Evaluation: NDCG, JSD, RBO, user groups ─────────────────────────────────────────────────────────
+// ── Evaluation: NDCG, JSD, RBO, user groups
 export { ndcgAtK } from './eval/ndcg.js';
 export { JSD_EPS, jsdMetric, listGroupDistribution } from './eval/jsd.js';
 export { rbo, rboOf, rboPerUser, summarize, type DistributionSummary } from './eval/rbo.js';
@@ -255,7 +255,7 @@ export {
 export type { StoredCpVerdict } from './eval/cp-verdicts.js';
 export type { ImprovementTables, Table, Row } from './eval/improvement.js';
 
-// ── CP re-ranking ───────────────────────────────────────────────────────────────────────────────────
+// ── CP re-ranking
 export {
   cpRerank,
   cpRerankSync,
@@ -273,7 +273,7 @@ export {
   type PostprocessSummary,
 } from './rerank/postprocess.js';
 
-// ── Run store: reading what the pipeline wrote ──────────────────────────────────────────────────────
+// ── Run store: reading what the pipeline wrote
 export {
   runPaths,
   isRunDirectory,

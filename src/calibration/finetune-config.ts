@@ -150,12 +150,14 @@ export function validateFinetuneConfig(
     }
     if (!KNOWN_KEYS.includes(key)) {
       throw new UserError(
-        `unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')} (ignored: ${Object.keys(IGNORED_KEYS).join(', ')})`,
+        `unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')} ` +
+          `(ignored: ${Object.keys(IGNORED_KEYS).join(', ')})`,
         file,
         lines?.get(key),
       );
     }
-    merged[key] = key === 'loss_param' && typeof value === 'string' ? value.toLowerCase() : value; // the reference casefolds it
+    // the reference casefolds it
+    merged[key] = key === 'loss_param' && typeof value === 'string' ? value.toLowerCase() : value;
   }
   const r = finetuneConfigSchema.safeParse(merged);
   if (!r.success) {
@@ -169,7 +171,8 @@ export function validateFinetuneConfig(
   }
   if (r.data.candidates_per_group > 0 && r.data.candidate_selection !== 'relevance') {
     throw new UserError(
-      `config key 'candidates_per_group': ${r.data.candidates_per_group} applies to relevance candidates only (candidate_selection is '${r.data.candidate_selection}')`,
+      `config key 'candidates_per_group': ${r.data.candidates_per_group} applies to relevance candidates only ` +
+        `(candidate_selection is '${r.data.candidate_selection}')`,
       file,
       lines?.get('candidates_per_group'),
     );
@@ -184,7 +187,8 @@ export function loadFinetuneConfig(path: string, overrides: readonly string[] = 
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new UserError(
-      `cannot read the fine-tuning config: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      `cannot read the fine-tuning config: ` +
+        `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
       path,
     );
   }

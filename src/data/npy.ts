@@ -91,7 +91,8 @@ export function readNpyMatrixI32(path: string): { rows: number; cols: number; da
 
 /** Encodes an array as .npy format 1.0 bytes, C order, header padded to a multiple of 64 bytes. */
 export function encodeNpy(dtype: '<f4' | '<i4', shape: number[], data: Float32Array | Int32Array): Uint8Array {
-  let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const shapeText = `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+  let header = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
   const out = new Uint8Array(10 + header.length + data.byteLength);

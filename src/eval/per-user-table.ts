@@ -76,7 +76,9 @@ export function formatPerUserTable(t: PerUserTableInput): string[] {
   for (const b of t.blocks) {
     let out = '';
     for (let u = 1; u < t.nUsers; u++) {
-      out += `${b.model}\t${prefix[u]}\t${f(b.ndcg[u])}\t${b.jsd ? f(b.jsd[u]) : ''}\t${names[u]}\t${b.headItems ? b.headItems[u] : ''}\t${b.rboVsBase ? f(b.rboVsBase[u]) : ''}\n`;
+      out +=
+        `${b.model}\t${prefix[u]}\t${f(b.ndcg[u])}\t${b.jsd ? f(b.jsd[u]) : ''}\t${names[u]}\t` +
+        `${b.headItems ? b.headItems[u] : ''}\t${b.rboVsBase ? f(b.rboVsBase[u]) : ''}\n`;
     }
     chunks.push(out);
   }

@@ -213,7 +213,8 @@ export function addGroupFacts(ev: Evaluation, prep: Prepared): void {
   if (prep.targets.length !== nU * prep.nGroups || prep.itemGroup.length !== o.ds.nItems) {
     throw new InputError(
       (n) =>
-        `the prepared groups do not match the run's ${nU} users × ${o.ds.nItems} items: re-run '${n.step('prepare', { run: o.run })}'`,
+        `the prepared groups do not match the run's ${nU} users × ${o.ds.nItems} items: ` +
+        `re-run '${n.step('prepare', { run: o.run })}'`,
     );
   }
   calitune.user_group_sizes = prep.userGroups.members.map((m) => m.length);

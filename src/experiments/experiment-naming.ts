@@ -3,8 +3,9 @@
  *   c0.5__frozen_itememb__selection_relevance__k100__lr0.0001
  * = α (combined_mode_alpha), frozen/unfrozen item embeddings, candidate selection, number of
  * candidates and learning rate, numbers written as Python's str() writes floats (0 → "0.0",
- * 1e-5 → "1e-05"; a '+' in an exponent is dropped: 1e+30 → "1e30"), since the reference builds the name with an f-string. Any other key that a
- * grid varies is appended as `__key{value}` so that every point of a grid gets its own name.
+ * 1e-5 → "1e-05"; a '+' in an exponent is dropped: 1e+30 → "1e30"), since the reference builds the name
+ * with an f-string. Any other key that a grid varies is appended as `__key{value}` so that every point of
+ * a grid gets its own name.
  */
 import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from '../calibration/finetune-config.js';
 import { withNameCharsOnly } from '../store/experiment-name.js';

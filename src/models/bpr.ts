@@ -307,7 +307,8 @@ export class BprModel implements Recommender {
       for (let j = 0; j < d; j++) gU[uo + j]! += T[to + j]!;
     }
     if (this.itemsFrozen) return;
-    withSingleBlasThread(() => sgemm(true, false, nD, d, b, 1, D, nD, this.userBuf, d, 0, T, d)); // dG = Dᵀ · U_batch
+    // dG = Dᵀ · U_batch
+    withSingleBlasThread(() => sgemm(true, false, nD, d, b, 1, D, nD, this.userBuf, d, 0, T, d));
     for (let q = 0; q < nD; q++) {
       const io = this.distinct[q]! * d,
         to = q * d;

@@ -104,7 +104,8 @@ export function saveModel(dir: string, model: Recommender, info: ModelInfo = {})
   if (info.idMaps) {
     if (info.idMaps.user.tokens.length !== model.nUsers || info.idMaps.item.tokens.length !== model.nItems) {
       throw new RangeError(
-        `saveModel: id maps have ${info.idMaps.user.tokens.length} users / ${info.idMaps.item.tokens.length} items, model ${model.nUsers} / ${model.nItems}`,
+        `saveModel: id maps have ${info.idMaps.user.tokens.length} users / ${info.idMaps.item.tokens.length} items, ` +
+          `model ${model.nUsers} / ${model.nItems}`,
       );
     }
   }
@@ -176,7 +177,8 @@ export function loadModel(dir: string, expectedType?: string, opts: { train?: Cs
     if (!want) throw new UserError(`sidecar lists no tensor ${p.name}`, sidePath);
     if (!sameShape(want, p.shape)) {
       throw new UserError(
-        `sidecar shape of ${p.name} is [${want.join(', ')}], the ${sidecar.model_type} sizes give [${p.shape.join(', ')}]`,
+        `sidecar shape of ${p.name} is [${want.join(', ')}], ` +
+          `the ${sidecar.model_type} sizes give [${p.shape.join(', ')}]`,
         sidePath,
       );
     }

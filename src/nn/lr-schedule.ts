@@ -59,7 +59,8 @@ export class StepLR {
   loadState(s: StepLRState): void {
     if (s.kind !== 'step' || s.stepSize !== this.stepSize || s.gamma !== this.gamma || s.baseLr !== this.baseLr) {
       throw new UserError(
-        `LR schedule state (step ${s.stepSize}, γ ${s.gamma}, base ${s.baseLr}) does not match this run's (step ${this.stepSize}, γ ${this.gamma}, base ${this.baseLr})`,
+        `LR schedule state (step ${s.stepSize}, γ ${s.gamma}, base ${s.baseLr}) does not match ` +
+          `this run's (step ${this.stepSize}, γ ${this.gamma}, base ${this.baseLr})`,
       );
     }
     if (!Number.isInteger(s.epoch) || s.epoch < 0) throw new UserError(`LR schedule state: bad epoch ${s.epoch}`);

@@ -85,7 +85,8 @@ function loadResults(o: Options) {
   if (Object.keys(ft).length === 0) {
     throw new InputError(
       (n) =>
-        `${paths.json} has no fine-tuned epochs; run '${n.step('evaluate', { run, experiment: name })}' after fine-tuning`,
+        `${paths.json} has no fine-tuned epochs; ` +
+        `run '${n.step('evaluate', { run, experiment: name })}' after fine-tuning`,
     );
   }
   if (Object.keys(cp).length === 0) {

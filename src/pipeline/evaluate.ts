@@ -118,7 +118,8 @@ function loadInputs(o: z.output<typeof evaluateOptionsSchema>) {
     const name = o.experiment;
     throw new InputError(
       (n) =>
-        `evaluating experiment '${name}' needs JSD@${o.k} and user groups: run '${n.step('prepare', { run: o.run })}' first`,
+        `evaluating experiment '${name}' needs JSD@${o.k} and user groups: ` +
+        `run '${n.step('prepare', { run: o.run })}' first`,
       { field: 'experiment' },
     );
   }

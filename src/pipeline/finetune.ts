@@ -99,7 +99,8 @@ function loadConfiguration(o: Options, savedConfig: string): LoadedFinetuneConfi
     if (o.overrides.length) {
       throw new InputError(
         (n) =>
-          `${n.option('overrides')} needs ${n.option('configFile')} (the saved configuration of a resumed run is used as is)`,
+          `${n.option('overrides')} needs ${n.option('configFile')} ` +
+          '(the saved configuration of a resumed run is used as is)',
         { field: 'overrides' },
       );
     }
@@ -145,7 +146,8 @@ function loadInputs(o: Options, config: FinetuneConfig, reporter: Reporter): Inp
   const emptyUsers = ds.nUsers - 1 - users.length;
   if (emptyUsers > 0) {
     reporter.warn(
-      `warning: ${emptyUsers} user(s) have no train items: they are left out of fine-tuning (still evaluated, with P = 0)`,
+      `warning: ${emptyUsers} user(s) have no train items: ` +
+        'they are left out of fine-tuning (still evaluated, with P = 0)',
     );
   }
   return { info, ds, prep, model, users, emptyUsers };
@@ -198,10 +200,12 @@ function removeIncompleteWrites(dir: string, ckDir: string, indexed: readonly nu
 function announce(o: Options, config: FinetuneConfig, model: Recommender, dir: string, reporter: Reporter): void {
   reporter.info(`fine-tuning ${model.type} on ${o.run} → ${dir}`);
   reporter.info(
-    `  α ${calibrationAlpha(config)} (${config.finetuning_mode}), ${config.freeze_item_emb ? 'item embeddings frozen' : 'item embeddings trained'}, ` +
+    `  α ${calibrationAlpha(config)} (${config.finetuning_mode}), ` +
+      `${config.freeze_item_emb ? 'item embeddings frozen' : 'item embeddings trained'}, ` +
       `${config.user_adapter ? 'per-user adapter trained in place of the user-side tensors, ' : ''}` +
-      `k ${config.k_candidates} ${config.candidate_selection} candidates, lr ${config.learning_rate}, batch ${config.train_batch_size}, ` +
-      `seed ${config.random_seed}, up to ${config.num_epochs} epochs (patience ${config.early_stopping_patience}, target ${config.target_metric})`,
+      `k ${config.k_candidates} ${config.candidate_selection} candidates, lr ${config.learning_rate}, ` +
+      `batch ${config.train_batch_size}, seed ${config.random_seed}, up to ${config.num_epochs} epochs ` +
+      `(patience ${config.early_stopping_patience}, target ${config.target_metric})`,
   );
 }
 
@@ -275,7 +279,8 @@ export async function finetune(options: FinetuneOptions, reporter: Reporter = si
   if (!o.resume && existsSync(ep.resume)) {
     throw new InputError(
       (n) =>
-        `experiment '${name}' already exists in ${ep.dir}: resume it with ${n.option('resume')} or choose another ${n.option('experiment')}`,
+        `experiment '${name}' already exists in ${ep.dir}: ` +
+        `resume it with ${n.option('resume')} or choose another ${n.option('experiment')}`,
       { field: 'experiment' },
     );
   }

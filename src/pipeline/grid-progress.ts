@@ -96,7 +96,8 @@ export class GridProgress {
   private draw(): void {
     const cols = process.stderr.columns ?? 120;
     const lines = [
-      `grid ${this.run}: ${this.doneCount} done, ${this.failedCount} failed of ${this.total} (${fmtSeconds((Date.now() - this.start) / 1000)})`,
+      `grid ${this.run}: ${this.doneCount} done, ${this.failedCount} failed of ${this.total} ` +
+        `(${fmtSeconds((Date.now() - this.start) / 1000)})`,
       ...this.slots.map((s, i) => `  [${i + 1}] ${this.slotText(s)}`),
     ];
     for (const l of lines) process.stderr.write(`${l.slice(0, cols - 1)}\n`);

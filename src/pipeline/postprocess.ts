@@ -52,7 +52,8 @@ export async function postprocess(
   const { model } = loadRunModel(o.run, info, ds, 'model');
   if (prep.summary.empty_users.length > 0) {
     reporter.warn(
-      `note: ${prep.summary.empty_users.length} user(s) without train items get the plain top-${o.n} (no target to calibrate to)`,
+      `note: ${prep.summary.empty_users.length} user(s) without train items get the plain top-${o.n} ` +
+        '(no target to calibrate to)',
     );
   }
   const s = await postprocessRun(o.run, model, ds, {

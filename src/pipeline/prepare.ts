@@ -63,8 +63,10 @@ export async function prepare(options: PrepareOptions, reporter: Reporter = sile
   if (s.empty_users.length > 0) {
     const shown = s.empty_users.slice(0, 10).join(', ');
     reporter.warn(
-      `warning: ${s.empty_users.length} user(s) have no train items (${shown}${s.empty_users.length > 10 ? ', …' : ''}); ` +
-        'their target is undefined (zeros): they are left out of fine-tuning, get the plain top-n in CP, and are listed in summary.json',
+      `warning: ${s.empty_users.length} user(s) have no train items ` +
+        `(${shown}${s.empty_users.length > 10 ? ', …' : ''}); ` +
+        'their target is undefined (zeros): they are left out of fine-tuning, ' +
+        'get the plain top-n in CP, and are listed in summary.json',
     );
   }
   return { run: o.run, dir: preparePaths(o.run).dir, seconds, ...s };

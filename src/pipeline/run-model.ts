@@ -19,7 +19,8 @@ export function loadRunModel(run: string, info: RunInfo, ds: SplitDataset, noun:
   }
   if (model.nUsers !== ds.nUsers || model.nItems !== ds.nItems) {
     const what = noun === 'model' ? 'model' : 'the backbone';
-    throw new UserError(`${what} has ${model.nUsers}×${model.nItems} users×items, the run ${ds.nUsers}×${ds.nItems}`);
+    const sizes = `${model.nUsers}×${model.nItems} users×items, the run ${ds.nUsers}×${ds.nItems}`;
+    throw new UserError(`${what} has ${sizes}`);
   }
   return loaded;
 }

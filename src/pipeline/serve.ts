@@ -64,7 +64,8 @@ export async function serve(options: ServeOptions, reporter: Reporter = silentRe
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   reporter.warn(
-    `serving ${sm.label} on http://${o.host}:${port} (${sm.ds.nUsers - 1} users, ${sm.ds.nItems - 1} items${prepared ? ', CP available' : ''})`,
+    `serving ${sm.label} on http://${o.host}:${port} ` +
+      `(${sm.ds.nUsers - 1} users, ${sm.ds.nItems - 1} items${prepared ? ', CP available' : ''})`,
   );
   const close = () =>
     new Promise<void>((resolve) => {

@@ -82,7 +82,8 @@ function createRunFromData(o: Options, data: string, reporter: Reporter): void {
     splitSeed,
   );
   reporter.warn(
-    `train: ${log.users.length} interactions of ${ds.nUsers - 1} users × ${ds.nItems - 1} items from ${log.source}; split seed ${splitSeed}`,
+    `train: ${log.users.length} interactions of ${ds.nUsers - 1} users × ${ds.nItems - 1} items ` +
+      `from ${log.source}; split seed ${splitSeed}`,
   );
 }
 

@@ -130,15 +130,18 @@ function findingSentence(
   ea: Findings['epochsAhead'][number],
 ): string {
   let s =
-    `${all.experiment}, epoch ${all.epoch} (selected on validation, ${all.mode}): ${d.split} NDCG@${d.k} ${f4(all.ndcg)} ` +
+    `${all.experiment}, epoch ${all.epoch} (selected on validation, ${all.mode}): ` +
+    `${d.split} NDCG@${d.k} ${f4(all.ndcg)} ` +
     `at JSD@${d.k} ${f4(all.jsd)}; ${verdictWords(all)}`;
   const named = (v: Verdict) => groups.filter((r) => r.verdict === v).map((r) => r.panel);
   const parts = (['ahead', 'level', 'behind'] as const)
     .map((v) => [v, named(v)] as const)
     .filter(([, g]) => g.length > 0);
-  if (parts.length)
-    s += ` Per group: ${parts.map(([v, g]) => `${v === 'level' ? 'level with' : `${v} of`} CP for ${g.join(', ')}`).join('; ')}.`;
+  const groupWords = parts.map(([v, g]) => `${v === 'level' ? 'level with' : `${v} of`} CP for ${g.join(', ')}`);
+  if (parts.length) s += ` Per group: ${groupWords.join('; ')}.`;
   if (ea.compared)
-    s += ` Over its evaluated epochs, ${ea.ahead} of ${ea.compared} lie above CP's curve by more than ${AHEAD_TOLERANCE}.`;
+    s +=
+      ` Over its evaluated epochs, ${ea.ahead} of ${ea.compared} ` +
+      `lie above CP's curve by more than ${AHEAD_TOLERANCE}.`;
   return s;
 }

@@ -96,7 +96,8 @@ export function ensureWritableDir(dir: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new InputError(
       (n) =>
-        `cannot write the report to ${dir}: it is a file, not a folder; choose another folder with ${n.option('outDir')}`,
+        `cannot write the report to ${dir}: it is a file, not a folder; ` +
+        `choose another folder with ${n.option('outDir')}`,
       { field: 'outDir' },
     );
   }

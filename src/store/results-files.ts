@@ -54,7 +54,11 @@ function formatProblem(r: Record<string, unknown>): InputMessage | undefined {
       `re-run '${n.step('evaluate')}'`;
   }
   if (v > RESULTS_FORMAT_VERSION)
-    return `results format_version ${v} is newer than this calitune reads (${RESULTS_FORMAT_VERSION}); upgrade calitune`;
+    return (
+      `results format_version ${v} is newer than this calitune reads ` +
+      `(${RESULTS_FORMAT_VERSION}); ` +
+      'upgrade calitune'
+    );
   return undefined;
 }
 

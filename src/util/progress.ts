@@ -40,7 +40,8 @@ export class Progress {
       const frac = this.total > 0 ? Math.min(1, done / this.total) : 0;
       const fill = Math.round(frac * width);
       const eta = done > 0 && done < this.total ? ` eta ${fmtSeconds((elapsed / done) * (this.total - done))}` : '';
-      const line = `${this.label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${this.total} ${status}${eta}`;
+      const bar = `${'#'.repeat(fill)}${'.'.repeat(width - fill)}`;
+      const line = `${this.label} [${bar}] ${done}/${this.total} ${status}${eta}`;
       const cols = this.stream.columns ?? 120;
       this.stream.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length + 8))}`);
     } else {

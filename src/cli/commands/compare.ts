@@ -36,16 +36,19 @@ function printRboTable(r: CompareResult, out: Reporter): void {
 export function printCompare(r: CompareResult, out: Reporter): void {
   const { base, calitune, cp } = r.metrics;
   out.info(
-    `${r.experiment} on ${r.run} (${r.split} split, k ${r.k}): CaliTune epoch ${r.epoch} ${r.selection} — NDCG ${calitune.ndcg!.toFixed(5)} JSD ${calitune.jsd!.toFixed(5)}`,
+    `${r.experiment} on ${r.run} (${r.split} split, k ${r.k}): CaliTune epoch ${r.epoch} ${r.selection} — ` +
+      `NDCG ${calitune.ndcg!.toFixed(5)} JSD ${calitune.jsd!.toFixed(5)}`,
   );
   out.info(
-    `closest CP by JSD: λ ${r.cp_lambda} — NDCG ${cp!.ndcg!.toFixed(5)} JSD ${cp!.jsd!.toFixed(5)}; backbone NDCG ${base.ndcg!.toFixed(5)} JSD ${base.jsd!.toFixed(5)}`,
+    `closest CP by JSD: λ ${r.cp_lambda} — NDCG ${cp!.ndcg!.toFixed(5)} JSD ${cp!.jsd!.toFixed(5)}; ` +
+      `backbone NDCG ${base.ndcg!.toFixed(5)} JSD ${base.jsd!.toFixed(5)}`,
   );
   const vs = r.vs_cp_curve;
   if (vs.delta !== null) {
     out.info(
-      `at equal calibration (CP interpolated along its λ curve, backbone = λ 0): CP NDCG ${vs.cp_ndcg!.toFixed(5)} → ` +
-        `CaliTune ${vs.verdict} (Δ ${vs.delta >= 0 ? '+' : ''}${vs.delta.toFixed(5)})`,
+      `at equal calibration (CP interpolated along its λ curve, backbone = λ 0): ` +
+        `CP NDCG ${vs.cp_ndcg!.toFixed(5)} → CaliTune ${vs.verdict} ` +
+        `(Δ ${vs.delta >= 0 ? '+' : ''}${vs.delta.toFixed(5)})`,
     );
   } else {
     out.info('at equal calibration: more calibrated than any CP λ reaches (no comparison)');

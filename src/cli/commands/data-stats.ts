@@ -19,7 +19,8 @@ export function printDataStats(stats: DataStatsResult, out: Reporter): void {
   if (stats.split) {
     out.info(`split         train ${stats.split.train}  valid ${stats.split.valid}  test ${stats.split.test}`);
     out.info(
-      `              users with valid items ${stats.split.usersWithValid}, with test items ${stats.split.usersWithTest}`,
+      `              users with valid items ${stats.split.usersWithValid}, ` +
+        `with test items ${stats.split.usersWithTest}`,
     );
   }
 }

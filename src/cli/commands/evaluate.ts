@@ -42,7 +42,8 @@ function printMetricsTable(r: EvaluateResult, out: Reporter): void {
     if (!s) continue;
     const m = s[split === 'test' ? 'test' : 'valid_lists'] as ReferenceMetrics;
     out.info(
-      `  ${mode.padEnd(8)} epoch ${String(s.epoch).padStart(4)}  valid NDCG ${s.valid.valid_ndcg.toFixed(5)} test-list JSD ${s.valid.jsd.toFixed(5)}  →  ` +
+      `  ${mode.padEnd(8)} epoch ${String(s.epoch).padStart(4)}  valid NDCG ${s.valid.valid_ndcg.toFixed(5)} ` +
+        `test-list JSD ${s.valid.jsd.toFixed(5)}  →  ` +
         `${split} NDCG ${m.ndcg!.toFixed(5)} JSD ${m.jsd!.toFixed(5)}${vsCpWords(r.calitune.vs_cp?.[mode])}`,
     );
   }

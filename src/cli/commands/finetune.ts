@@ -31,12 +31,14 @@ export function printFinetune(r: FinetuneResult, out: Reporter): void {
   for (const mode of SELECTION_MODES) {
     const s = r.selected[mode];
     const text = s
-      ? `epoch ${String(s.epoch).padStart(4)}  valid NDCG ${f4(s.validNdcg)}  test-list JSD ${f4(s.jsd)}  trade-off ${f4(s.tradeoff)}${s.checkpoint ? '' : '  (no checkpoint)'}`
+      ? `epoch ${String(s.epoch).padStart(4)}  valid NDCG ${f4(s.validNdcg)}  test-list JSD ${f4(s.jsd)}  ` +
+        `trade-off ${f4(s.tradeoff)}${s.checkpoint ? '' : '  (no checkpoint)'}`
       : '—';
     out.info(`  ${SELECTION_MODE_LABELS[mode].padEnd(22)} ${text}`);
   }
   out.info(
-    `checkpoints: ${r.checkpointEpochs.length} epochs with lists and metrics, weights kept for ${r.weights_kept.length} (--keep ${r.keep})`,
+    `checkpoints: ${r.checkpointEpochs.length} epochs with lists and metrics, ` +
+      `weights kept for ${r.weights_kept.length} (--keep ${r.keep})`,
   );
   out.info(`wrote ${r.dir}`);
 }
@@ -45,7 +47,10 @@ export function printFinetune(r: FinetuneResult, out: Reporter): void {
 export const finetuneCommand: Command = {
   name: 'finetune',
   summary: "CaliTune fine-tuning of the run's backbone (checkpoints, epoch log, validation-selected epochs)",
-  usage: 'finetune --run RUN --config FILE.yaml --name NAME [--set key=value …] [--keep all|frontier|last] [--resume]',
+  usage:
+    'finetune --run RUN --config FILE.yaml --name NAME ' +
+    '[--set key=value …] ' +
+    '[--keep all|frontier|last] [--resume]',
   options: {
     run: { type: 'string' },
     config: { type: 'string' },

@@ -9,8 +9,9 @@ import type { Command, CommandContext } from '../command.js';
 import { printPostprocess } from './postprocess.js';
 
 /** Help text of `--workers`, shared by grid and experiments. */
-export const WORKERS_HELP = `  --workers N        worker processes, one point each (default: one per core = ${availableParallelism()});
-                     OpenBLAS threads per worker = max(1, cores / workers)`;
+export const WORKERS_HELP =
+  `  --workers N        worker processes, one point each (default: one per core = ${availableParallelism()});\n` +
+  `                     OpenBLAS threads per worker = max(1, cores / workers)`;
 
 /** `calitune grid`: grid search over fine-tuning configurations. */
 export const gridCommand: Command = {
@@ -84,7 +85,8 @@ export function finishGrid(run: string, r: GridResult, ctx: CommandContext): Gri
   );
   if (r.failed > 0)
     throw new Error(
-      `${r.failed} of ${r.ran} point(s) failed (recorded in the registry: 'calitune runs list --run ${run}'); the others finished`,
+      `${r.failed} of ${r.ran} point(s) failed ` +
+        `(recorded in the registry: 'calitune runs list --run ${run}'); the others finished`,
     );
   return r;
 }

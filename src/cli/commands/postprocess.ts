@@ -8,7 +8,8 @@ import type { Command, ParsedValues } from '../command.js';
 export function printPostprocess(s: PostprocessResult, out: Reporter): void {
   const ms = (x: number) => `${(x * 1000).toFixed(1)} ms`;
   out.info(
-    `CP on ${s.run}: ${s.users} users, λ ${s.lambda_keys.join(', ')}, m ${s.m}, n ${s.n}, ${s.workers_used || 1} thread(s)`,
+    `CP on ${s.run}: ${s.users} users, λ ${s.lambda_keys.join(', ')}, m ${s.m}, n ${s.n}, ` +
+      `${s.workers_used || 1} thread(s)`,
   );
   out.info(`  candidates (2 scoring passes, normalise, top-${s.m}): ${ms(s.seconds.candidates)}`);
   for (const md of s.modes)

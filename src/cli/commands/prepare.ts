@@ -8,19 +8,23 @@ import type { Command } from '../command.js';
 export function printPrepare(r: PrepareResult, out: Reporter): void {
   const ties = r.user_groups.tie_break === 'lowerIdFirst' ? 'lower' : 'higher';
   out.info(
-    `popularity groups (${r.popularity_source === 'all' ? 'train+valid+test' : 'train only'}, proportions ${r.proportions.join('/')}):`,
+    `popularity groups (${r.popularity_source === 'all' ? 'train+valid+test' : 'train only'}, ` +
+      `proportions ${r.proportions.join('/')}):`,
   );
   for (let g = 0; g < r.n_groups; g++) {
     out.info(
-      `  ${r.group_names[g]!.padEnd(5)} ${String(r.items_per_group[g]).padStart(7)} items  ${(100 * r.interaction_mass_per_group[g]!).toFixed(2).padStart(6)}% of interactions  ` +
+      `  ${r.group_names[g]!.padEnd(5)} ${String(r.items_per_group[g]).padStart(7)} items  ` +
+        `${(100 * r.interaction_mass_per_group[g]!).toFixed(2).padStart(6)}% of interactions  ` +
         `popularity ${r.max_count_per_group[g]}…${r.min_count_per_group[g]}`,
     );
   }
   out.info(
-    `user targets: ${r.users} users, mean ${r.target_mean.map((x) => x.toFixed(4)).join(' / ')}; ${r.empty_users.length} without train items`,
+    `user targets: ${r.users} users, mean ${r.target_mean.map((x) => x.toFixed(4)).join(' / ')}; ` +
+      `${r.empty_users.length} without train items`,
   );
   out.info(
-    `user groups (${ties} id first on ties): ${USER_GROUP_NAMES.map((n, g) => `${n} ${r.user_groups.sizes[g]}`).join(', ')}`,
+    `user groups (${ties} id first on ties): ` +
+      `${USER_GROUP_NAMES.map((n, g) => `${n} ${r.user_groups.sizes[g]}`).join(', ')}`,
   );
   out.info(`wrote ${r.dir} (${r.files.popularity}, ${r.files.userbaseline}, …) in ${r.seconds.toFixed(2)} s`);
 }
@@ -30,7 +34,8 @@ export const prepareCommand: Command = {
   name: 'prepare',
   summary: 'Item popularity groups, per-user target distributions and user groups of a run',
   usage:
-    'prepare --run RUN [--proportions 0.2,0.6,0.2] [--popularity-source train|all] [--user-group-ties lower|higher] [--dataset NAME]',
+    'prepare --run RUN [--proportions 0.2,0.6,0.2] [--popularity-source train|all] ' +
+    '[--user-group-ties lower|higher] [--dataset NAME]',
   options: {
     run: { type: 'string' },
     proportions: { type: 'string' },

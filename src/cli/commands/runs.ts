@@ -25,9 +25,8 @@ function getPoint(reg: Registry, name: string): PointRow {
   const p = reg.get(name);
   if (!p) {
     const names = reg.list().map((r) => r.name);
-    throw new UserError(
-      `no point '${name}' in the registry${names.length ? ` (points: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})` : ''}`,
-    );
+    const shown = names.length ? ` (points: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})` : '';
+    throw new UserError(`no point '${name}' in the registry${shown}`);
   }
   return p;
 }
@@ -102,21 +101,26 @@ Example:
       ctx.info(`  from        ${p.source}`);
       ctx.info(`  config      ${configDiff(p.config).join(', ') || '(the defaults)'}`);
       ctx.info(
-        `  started     ${p.started_at ?? '—'}   finished ${p.finished_at ?? '—'}   seconds ${p.seconds?.toFixed(1) ?? '—'}`,
+        `  started     ${p.started_at ?? '—'}   finished ${p.finished_at ?? '—'}   ` +
+          `seconds ${p.seconds?.toFixed(1) ?? '—'}`,
       );
       if (p.error) ctx.info(`  error       ${p.error}`);
       const s = p.summary;
       if (s) {
         ctx.info(
-          `  epochs      ${s.epochs_run ?? '—'} (${s.stop_reason ?? '—'}), ${ep.length} stored; frontier ${p.frontier ? 'yes' : 'no'}`,
+          `  epochs      ${s.epochs_run ?? '—'} (${s.stop_reason ?? '—'}), ${ep.length} stored; ` +
+            `frontier ${p.frontier ? 'yes' : 'no'}`,
         );
         ctx.info(`  base        test NDCG@10 ${f5(s.base?.ndcg)}  JSD@10 ${f5(s.base?.jsd)}`);
         ctx.info('  selected on validation → test:');
         for (const m of MODES) {
           const x = s.selected[m];
-          ctx.info(
-            `    ${m.padEnd(9)} ${x ? `epoch ${String(x.epoch).padStart(4)}  valid NDCG ${f5(x.valid.valid_ndcg)} test-list JSD ${f5(x.valid.jsd)}  →  test NDCG ${f5(x.test.ndcg)} JSD ${f5(x.test.jsd)}` : '—'}`,
-          );
+          const row = x
+            ? `epoch ${String(x.epoch).padStart(4)}  valid NDCG ${f5(x.valid.valid_ndcg)} ` +
+              `test-list JSD ${f5(x.valid.jsd)}  →  ` +
+              `test NDCG ${f5(x.test.ndcg)} JSD ${f5(x.test.jsd)}`
+            : '—';
+          ctx.info(`    ${m.padEnd(9)} ${row}`);
         }
         ctx.info(`  results     ${s.results}`);
       }
@@ -132,11 +136,13 @@ export const runsCompareCommand: Command = {
   usage: 'runs compare --run RUN A B',
   options: { run: { type: 'string' } },
   positionals: true,
-  help: `Options:
+  help:
+    `Options:
   --run DIR   run directory with a registry
 
 Example:
-  calitune runs compare --run runs/oracle c0.5__frozen_itememb__selection_relevance__k50__lr0.0001 c0.5__unfrozen_itememb__selection_relevance__k50__lr0.0001`,
+  calitune runs compare --run runs/oracle c0.5__frozen_itememb__selection_relevance__k50__lr0.0001 ` +
+    'c0.5__unfrozen_itememb__selection_relevance__k50__lr0.0001',
   async run(v, pos, ctx) {
     const run = requireStr(v, 'run');
     if (pos.length !== 2) throw new UserError('runs compare needs two point names');
@@ -148,14 +154,15 @@ Example:
       );
       ctx.info(`A = ${a.name} (${a.status})`);
       ctx.info(`B = ${b.name} (${b.status})`);
+      const diffs = keys.map((k) => `${k} ${JSON.stringify(a.config[k])} → ${JSON.stringify(b.config[k])}`);
+      ctx.info(`config differences: ${keys.length ? diffs.join(', ') : 'none'}`);
       ctx.info(
-        `config differences: ${keys.length ? keys.map((k) => `${k} ${JSON.stringify(a.config[k])} → ${JSON.stringify(b.config[k])}`).join(', ') : 'none'}`,
+        `seconds: ${a.seconds?.toFixed(1) ?? '—'} vs ${b.seconds?.toFixed(1) ?? '—'}; ` +
+          `epochs ${a.summary?.epochs_run ?? '—'} vs ${b.summary?.epochs_run ?? '—'}`,
       );
       ctx.info(
-        `seconds: ${a.seconds?.toFixed(1) ?? '—'} vs ${b.seconds?.toFixed(1) ?? '—'}; epochs ${a.summary?.epochs_run ?? '—'} vs ${b.summary?.epochs_run ?? '—'}`,
-      );
-      ctx.info(
-        'selected on validation (test metrics):   epoch A / B     NDCG A    NDCG B    ΔNDCG      JSD A     JSD B     ΔJSD',
+        'selected on validation (test metrics):   epoch A / B     ' +
+          'NDCG A    NDCG B    ΔNDCG      JSD A     JSD B     ΔJSD',
       );
       const modes: Record<string, unknown> = {};
       for (const m of MODES) {
@@ -164,7 +171,8 @@ Example:
         const dn = x && y ? y.test.ndcg - x.test.ndcg : null,
           dj = x && y ? y.test.jsd - x.test.jsd : null;
         ctx.info(
-          `  ${m.padEnd(38)} ${String(x?.epoch ?? '—').padStart(5)} / ${String(y?.epoch ?? '—').padEnd(5)}  ${f5(x?.test.ndcg)}  ${f5(y?.test.ndcg)}  ${sgn(dn)}  ${f5(x?.test.jsd)}  ${f5(y?.test.jsd)}  ${sgn(dj)}`,
+          `  ${m.padEnd(38)} ${String(x?.epoch ?? '—').padStart(5)} / ${String(y?.epoch ?? '—').padEnd(5)}  ` +
+            `${f5(x?.test.ndcg)}  ${f5(y?.test.ndcg)}  ${sgn(dn)}  ${f5(x?.test.jsd)}  ${f5(y?.test.jsd)}  ${sgn(dj)}`,
         );
         modes[m] = { a: x ?? null, b: y ?? null, delta_ndcg: dn, delta_jsd: dj };
       }
@@ -188,31 +196,39 @@ export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>):
     ctx.info(`  ${String(c.lambda).padStart(4)}  ${f5(c.ndcg)}  ${f5(c.jsd)}`);
   ctx.info('');
   ctx.info(
-    'CaliTune Pareto front chosen without test labels (valid NDCG@10 vs test-list JSD@10, over all points; test metrics shown):',
+    'CaliTune Pareto front chosen without test labels ' +
+      '(valid NDCG@10 vs test-list JSD@10, over all points; test metrics shown):',
   );
   const w = Math.max(5, ...f.rows.map((r) => r.name.length));
   ctx.info(`  ${'point'.padEnd(w)}  epoch  valid NDCG  test NDCG@10  test JSD@10  CP NDCG@same JSD     Δ NDCG  vs CP`);
   for (const r of [...f.rows].sort((a, b) => b.test_jsd - a.test_jsd)) {
     ctx.info(
-      `  ${r.name.padEnd(w)}  ${String(r.epoch).padStart(5)}  ${f5(r.valid_ndcg).padStart(10)}  ${f5(r.test_ndcg).padStart(12)}  ${f5(r.test_jsd).padStart(11)}  ${f5(r.cp_ndcg).padStart(16)}  ${sgn(r.delta).padStart(9)}  ${VERDICT_CELL[r.verdict ?? 'none']}`,
+      `  ${r.name.padEnd(w)}  ${String(r.epoch).padStart(5)}  ${f5(r.valid_ndcg).padStart(10)}  ` +
+        `${f5(r.test_ndcg).padStart(12)}  ${f5(r.test_jsd).padStart(11)}  ${f5(r.cp_ndcg).padStart(16)}  ` +
+        `${sgn(r.delta).padStart(9)}  ${VERDICT_CELL[r.verdict ?? 'none']}`,
     );
   }
   ctx.info('');
   if (f.rows.length === 0) ctx.info('no evaluated epochs in the registry yet');
   for (const g of f.segments) {
     ctx.info(
-      `  JSD@10 ${g.fromJsd.toFixed(4)}–${g.toJsd.toFixed(4)}: ${SEGMENT_WORDS[g.verdict]} at ${g.points} front point(s), ` +
+      `  JSD@10 ${g.fromJsd.toFixed(4)}–${g.toJsd.toFixed(4)}: ` +
+        `${SEGMENT_WORDS[g.verdict]} at ${g.points} front point(s), ` +
         `Δ NDCG@10 mean ${sgn(g.meanDelta)}, largest ${sgn(g.maxDelta)}`,
     );
   }
-  if (f.crossings.length) ctx.info(`  the curves cross at JSD@10 ≈ ${f.crossings.map((c) => c.toFixed(4)).join(', ')}`);
+  if (f.crossings.length) {
+    ctx.info(`  the curves cross at JSD@10 ≈ ${f.crossings.map((c) => c.toFixed(4)).join(', ')}`);
+  }
   if (f.rows.length > 0) {
     if (f.aheadFromJsd === null)
       ctx.info("CaliTune's front is not ahead of CP at its highest JSD values (nor anywhere below them).");
     else
       ctx.info(
-        `CaliTune is ahead of CP for JSD@10 ≥ ${f.aheadFromJsd.toFixed(4)}: ${f.aheadPoints} of ${f.rangePoints} front points there are ahead ` +
-          `(the rest within ${AHEAD_TOLERANCE}), by ${sgn(f.meanGainAhead)} NDCG@10 on average, up to ${sgn(f.maxGainAhead)}.`,
+        `CaliTune is ahead of CP for JSD@10 ≥ ${f.aheadFromJsd.toFixed(4)}: ` +
+          `${f.aheadPoints} of ${f.rangePoints} front points there are ahead ` +
+          `(the rest within ${AHEAD_TOLERANCE}), by ${sgn(f.meanGainAhead)} NDCG@10 on average, ` +
+          `up to ${sgn(f.maxGainAhead)}.`,
       );
   }
   if (f.beyondCp > 0)

@@ -8,7 +8,8 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'HTTP inference API for the backbone or a CaliTune checkpoint (with on-the-fly CP for comparison)',
   usage:
-    'serve --run RUN [--experiment NAME [--epoch N | --mode any|ndcg|pop_jsd|tradeoff]] [--port 8080] [--host 127.0.0.1]',
+    'serve --run RUN [--experiment NAME [--epoch N | --mode any|ndcg|pop_jsd|tradeoff]] ' +
+    '[--port 8080] [--host 127.0.0.1]',
   options: {
     run: { type: 'string' },
     experiment: { type: 'string' },

@@ -22,7 +22,8 @@ export function printTrain(r: TrainResult, out: Reporter): void {
 export const trainCommand: Command = {
   name: 'train',
   summary:
-    'Train a backbone (BPR, DMF, MultiVAE; or build MostPop / Random) with early stopping on validation NDCG@10, then evaluate it',
+    'Train a backbone (BPR, DMF, MultiVAE; or build MostPop / Random) ' +
+    'with early stopping on validation NDCG@10, then evaluate it',
   usage: TRAIN_USAGE,
   options: { ...DATA_OPTIONS, ...trainOptions() },
   help: `${trainOptionsHelp()}

@@ -35,7 +35,10 @@ function mirrorItemTower(input: unknown): unknown {
   return o.userHidden !== undefined && o.itemHidden === undefined ? { ...o, itemHidden: o.userHidden } : o;
 }
 
-/** DMF's configuration: its keys, the item tower mirroring the user tower, a batch holding a positive and its negatives. */
+/**
+ * DMF's configuration: its keys, the item tower mirroring the user tower, a batch holding a positive and its
+ * negatives.
+ */
 export const dmfConfigSchema = z.preprocess(
   mirrorItemTower,
   dmfFieldsSchema.superRefine((c, ctx) => {
