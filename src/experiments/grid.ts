@@ -74,10 +74,8 @@ function readYaml(path: string, what: string): YamlFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(
-      `cannot read the ${what}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-      path,
-    );
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new UserError(`cannot read the ${what}: ${why}`, path);
   }
   return parseYamlText(text, path);
 }
@@ -178,12 +176,30 @@ export function parseGridText(text: string, file = '<grid>', opts: { allowLarge?
   return parseGrid(parseYamlText(text, file), opts);
 }
 
+/** One grid key and its values, in file order. */
+interface Axis {
+  key: string;
+  values: unknown[];
+}
+
 function parseGrid(y: YamlFile, opts: { allowLarge?: boolean }): Plan {
   const top = topLevel(y, ['base', 'grid', 'keep'], 'grid file');
   const notes: string[] = [];
   const base = baseRaw(y, top.get('base')?.value, notes, 'base');
   const keep = keepOf(y, top.get('keep')?.value);
-  const g = top.get('grid');
+  const axes = gridAxes(y, top.get('grid'), base);
+  const count = axes.reduce((n, a) => n * a.values.length, 1);
+  checkPointCount(y, axes, count, opts);
+  const points = expandGrid(y, axes, count, base);
+  return { kind: 'grid', file: y.file, points, keep, notes: [...new Set(notes)], axes };
+}
+
+/** The axes of `grid:`, each key a config key and each value valid for it on top of the base. */
+function gridAxes(
+  y: YamlFile,
+  g: { key: YamlNode; value: unknown } | undefined,
+  base: Record<string, unknown>,
+): Axis[] {
   if (!g || g.value === null || g.value === undefined)
     throw new UserError(
       `the grid file needs 'grid:', a mapping of config keys to lists of values`,
@@ -192,35 +208,10 @@ function parseGrid(y: YamlFile, opts: { allowLarge?: boolean }): Plan {
     );
   if (!isMap(g.value))
     throw new UserError(`'grid' must be a mapping of config keys to lists of values`, y.file, lineOf(y, g.value));
-  const axes: { key: string; values: unknown[] }[] = [];
+  const axes: Axis[] = [];
   for (const pair of g.value.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    const line = lineOf(y, pair.key);
-    if (!KNOWN_KEYS.includes(key)) {
-      const why = key in IGNORED_KEYS ? ` ('${key}' is a reference key we ignore: ${IGNORED_KEYS[key]})` : '';
-      throw new UserError(
-        `grid key '${key}' is not a fine-tuning config key${why}; allowed: ${KNOWN_KEYS.join(', ')}`,
-        y.file,
-        line,
-      );
-    }
-    const vn = pair.value;
-    let values: unknown[];
-    if (isSeq(vn)) values = toJs(y, vn) as unknown[];
-    else if (isScalar(vn) && vn.value !== null) values = [vn.value];
-    else throw new UserError(`grid key '${key}' needs a list of values`, y.file, line);
-    if (values.length === 0) throw new UserError(`grid key '${key}' has an empty list of values`, y.file, line);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v !== null && typeof v === 'object')
-        throw new UserError(`grid key '${key}': value ${i + 1} is not a scalar`, y.file, line);
-      for (let j = 0; j < i; j++)
-        if (sameValue(values[j], v))
-          throw new UserError(`grid key '${key}' lists ${JSON.stringify(v)} twice`, y.file, line);
-      // each value must be valid for its key on top of the base
-      validateFinetuneConfig({ ...base, [key]: v }, y.file, new Map([[key, line ?? 0]]));
-    }
-    axes.push({ key, values });
+    axes.push({ key, values: axisValues(y, key, lineOf(y, pair.key), pair.value, base) });
   }
   if (axes.length === 0)
     throw new UserError(
@@ -228,16 +219,59 @@ function parseGrid(y: YamlFile, opts: { allowLarge?: boolean }): Plan {
       y.file,
       lineOf(y, g.key),
     );
-  const count = axes.reduce((n, a) => n * a.values.length, 1);
+  return axes;
+}
+
+/** The values of grid key `key` (a list or one scalar): distinct scalars, each valid on top of the base. */
+function axisValues(
+  y: YamlFile,
+  key: string,
+  line: number | undefined,
+  vn: unknown,
+  base: Record<string, unknown>,
+): unknown[] {
+  if (!KNOWN_KEYS.includes(key)) {
+    const why = key in IGNORED_KEYS ? ` ('${key}' is a reference key we ignore: ${IGNORED_KEYS[key]})` : '';
+    throw new UserError(
+      `grid key '${key}' is not a fine-tuning config key${why}; allowed: ${KNOWN_KEYS.join(', ')}`,
+      y.file,
+      line,
+    );
+  }
+  let values: unknown[];
+  if (isSeq(vn)) values = toJs(y, vn) as unknown[];
+  else if (isScalar(vn) && vn.value !== null) values = [vn.value];
+  else throw new UserError(`grid key '${key}' needs a list of values`, y.file, line);
+  if (values.length === 0) throw new UserError(`grid key '${key}' has an empty list of values`, y.file, line);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && typeof v === 'object')
+      throw new UserError(`grid key '${key}': value ${i + 1} is not a scalar`, y.file, line);
+    for (let j = 0; j < i; j++)
+      if (sameValue(values[j], v))
+        throw new UserError(`grid key '${key}' lists ${JSON.stringify(v)} twice`, y.file, line);
+    // each value must be valid for its key on top of the base
+    validateFinetuneConfig({ ...base, [key]: v }, y.file, new Map([[key, line ?? 0]]));
+  }
+  return values;
+}
+
+/** More than MAX_POINTS points without `allowLarge` → InputError naming the option. */
+function checkPointCount(y: YamlFile, axes: readonly Axis[], count: number, opts: { allowLarge?: boolean }): void {
   if (count > MAX_POINTS && !opts.allowLarge) {
     const sizes = axes.map((a) => a.values.length).join(' × ');
     throw new InputError(
       (n) =>
-        `the grid has ${count.toLocaleString('en')} points (${sizes}), more than ${MAX_POINTS.toLocaleString('en')}: ` +
+        `the grid has ${count.toLocaleString('en')} points (${sizes}), ` +
+        `more than ${MAX_POINTS.toLocaleString('en')}: ` +
         `pass ${n.option('allowLarge')} to run it anyway`,
       { field: 'allowLarge', file: y.file },
     );
   }
+}
+
+/** Every combination of the axes' values as a named point, the last axis moving fastest. */
+function expandGrid(y: YamlFile, axes: readonly Axis[], count: number, base: Record<string, unknown>): PlannedPoint[] {
   const points: PlannedPoint[] = [];
   const byName = new Map<string, PlannedPoint>();
   // A key with one value is a setting shared by every point, not a dimension: it stays out of the names.
@@ -265,7 +299,7 @@ function parseGrid(y: YamlFile, opts: { allowLarge?: boolean }): Plan {
       idx[i] = 0;
     }
   }
-  return { kind: 'grid', file: y.file, points, keep, notes: [...new Set(notes)], axes };
+  return points;
 }
 
 /** Reads an experiments file (list of name + config) and plans its points. */

@@ -18,160 +18,31 @@ import { InputError, UserError, type Naming } from '../util/errors.js';
 import { DEFAULT_FINETUNE_CONFIG } from '../calibration/finetune-config.js';
 import { cpCurve, frontierReport, validationFront, type CpCurve, type FrontierReport } from '../selection/index.js';
 import { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
+import {
+  rowOf,
+  type CpRow,
+  type EpochRow,
+  type PointRow,
+  type PointStatus,
+  type PointSummary,
+  type RawPoint,
+} from './registry-rows.js';
+import { initRegistrySchema } from './registry-schema.js';
 
 export { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
-
-/** Version of the registry's SQLite schema; a registry of another version is refused. */
-export const REGISTRY_SCHEMA_VERSION = 1;
-/** The states of a point in the registry, in the order a point goes through them. */
-export const POINT_STATUSES = ['queued', 'running', 'done', 'failed'] as const;
-/** One of {@link POINT_STATUSES}. */
-export type PointStatus = (typeof POINT_STATUSES)[number];
-
-/** NDCG@k and JSD@k of one list set. */
-export interface MetricPair {
-  ndcg: number;
-  jsd: number;
-}
-
-/** A point's validation-selected epoch: its validation metrics and its test metrics. */
-export interface SelectedSummary {
-  epoch: number;
-  valid: { valid_ndcg: number; jsd: number; tradeoff: number | null };
-  test: MetricPair & Record<string, number>;
-}
-
-/** What the registry keeps of a finished point: epochs run, why it stopped, backbone and selected metrics. */
-export interface PointSummary {
-  epochs_run: number | null;
-  stop_reason: string | null;
-  base: (MetricPair & Record<string, number>) | null;
-  selected: Record<string, SelectedSummary | null>;
-  results: string;
-}
-
-/** One stored epoch of a point with its validation and test metrics. */
-export interface EpochRow {
-  name: string;
-  epoch: number;
-  valid_ndcg: number;
-  jsd: number;
-  tradeoff: number | null;
-  test_ndcg: number;
-  test_jsd: number;
-}
-
-/** A point as the registry holds it: configuration, status, attempts, times, error and summary. */
-export interface PointRow {
-  name: string;
-  source: string;
-  config: Record<string, unknown>;
-  varied: Record<string, unknown>;
-  status: PointStatus;
-  attempts: number;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  seconds: number | null;
-  error: string | null;
-  summary: PointSummary | null;
-  /** Whether any stored epoch of the point is on the validation front over all points. */
-  frontier: boolean;
-  /** Those epochs, ascending (the front is over epochs, not points: see frontEpochs in `runs list`). */
-  frontEpochs: number[];
-}
-
-/** One CP λ's test metrics in the registry. */
-export interface CpRow {
-  lambda: string;
-  ndcg: number;
-  jsd: number;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS schema_version (
-  version INTEGER NOT NULL,
-  written_by TEXT NOT NULL,
-  created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS points (
-  name TEXT PRIMARY KEY,
-  source TEXT NOT NULL,
-  config TEXT NOT NULL,
-  varied TEXT NOT NULL DEFAULT '{}',
-  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
-  attempts INTEGER NOT NULL DEFAULT 0,
-  queued_at TEXT,
-  started_at TEXT,
-  finished_at TEXT,
-  seconds REAL,
-  error TEXT,
-  summary TEXT,
-  frontier INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS epochs (
-  name TEXT NOT NULL REFERENCES points(name) ON DELETE CASCADE,
-  epoch INTEGER NOT NULL,
-  valid_ndcg REAL NOT NULL,
-  jsd REAL NOT NULL,
-  tradeoff REAL,
-  test_ndcg REAL NOT NULL,
-  test_jsd REAL NOT NULL,
-  frontier INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (name, epoch)
-);
-CREATE TABLE IF NOT EXISTS cp (
-  lambda TEXT PRIMARY KEY,
-  ndcg REAL NOT NULL,
-  jsd REAL NOT NULL
-);
-`;
+export { REGISTRY_SCHEMA_VERSION } from './registry-schema.js';
+export {
+  POINT_STATUSES,
+  type CpRow,
+  type EpochRow,
+  type MetricPair,
+  type PointRow,
+  type PointStatus,
+  type PointSummary,
+  type SelectedSummary,
+} from './registry-rows.js';
 
 const now = () => new Date().toISOString();
-
-function parseJson<T>(s: string | null): T | null {
-  if (s === null || s === undefined) return null;
-  try {
-    return JSON.parse(s) as T;
-  } catch {
-    return null;
-  }
-}
-
-interface RawPoint {
-  name: string;
-  source: string;
-  config: string;
-  varied: string;
-  status: PointStatus;
-  attempts: number;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  seconds: number | null;
-  error: string | null;
-  summary: string | null;
-  frontier: number;
-}
-
-function rowOf(r: RawPoint, frontEpochs: readonly number[] = []): PointRow {
-  return {
-    name: r.name,
-    source: r.source,
-    config: parseJson(r.config) ?? {},
-    varied: parseJson(r.varied) ?? {},
-    status: r.status,
-    attempts: r.attempts,
-    queued_at: r.queued_at,
-    started_at: r.started_at,
-    finished_at: r.finished_at,
-    seconds: r.seconds,
-    error: r.error,
-    summary: parseJson<PointSummary>(r.summary),
-    frontier: r.frontier === 1,
-    frontEpochs: [...frontEpochs],
-  };
-}
 
 /** The run's registry (SQLite): grid points, their status and metrics, the epochs and CP's points. */
 export class Registry {
@@ -204,7 +75,7 @@ export class Registry {
     }
     const reg = new Registry(db, path, opts.readonly === true);
     try {
-      reg.init();
+      initRegistrySchema(db, path, opts.readonly === true);
     } catch (e) {
       db.close();
       if (e instanceof UserError) throw e;
@@ -214,50 +85,6 @@ export class Registry {
       throw e;
     }
     return reg;
-  }
-
-  private init(): void {
-    const db = this.db;
-    db.pragma('busy_timeout = 5000');
-    const hasVersion =
-      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).get() !== undefined;
-    if (hasVersion) {
-      const v = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
-      const row = db.prepare('SELECT written_by FROM schema_version ORDER BY version DESC LIMIT 1').get() as
-        | { written_by: string }
-        | undefined;
-      if (v.v !== null && v.v > REGISTRY_SCHEMA_VERSION) {
-        throw new UserError(
-          `the registry was written by a newer calitune (schema version ${v.v}${row ? `, ${row.written_by}` : ''}); this calitune reads version ${REGISTRY_SCHEMA_VERSION}: upgrade calitune or use another run directory`,
-          this.path,
-        );
-      }
-      if (v.v !== null && v.v < REGISTRY_SCHEMA_VERSION) {
-        throw new UserError(
-          `the registry has schema version ${v.v}, older than this calitune's ${REGISTRY_SCHEMA_VERSION}, and no migration exists`,
-          this.path,
-        );
-      }
-    } else {
-      const tables = db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'`).get() as { n: number };
-      if (tables.n > 0)
-        throw new UserError(
-          'an SQLite database without a calitune schema_version table: not a calitune registry',
-          this.path,
-        );
-      if (this.readonly) throw new UserError('the registry is empty', this.path);
-    }
-    if (this.readonly) return;
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.exec(SCHEMA);
-    if (!hasVersion)
-      db.prepare('INSERT INTO schema_version (version, written_by, created) VALUES (?, ?, ?)').run(
-        REGISTRY_SCHEMA_VERSION,
-        'calitune 0.1.0',
-        now(),
-      );
   }
 
   close(): void {
@@ -316,8 +143,10 @@ export class Registry {
         this.db.prepare('UPDATE points SET config = ? WHERE name = ?').run(cfg, name);
         return this.plan(name, config, varied, source);
       }
+      const changes = diff.map((k) => `${k}: ${JSON.stringify(was(k))} → ${JSON.stringify(b[k])}`).join(', ');
       throw new UserError(
-        `point '${name}' is already in the registry with another configuration (${diff.map((k) => `${k}: ${JSON.stringify(was(k))} → ${JSON.stringify(b[k])}`).join(', ')}); use another run directory or name`,
+        `point '${name}' is already in the registry with another configuration (${changes}); ` +
+          'use another run directory or name',
       );
     }
     if (old.status === 'done') return 'skip';
@@ -330,7 +159,8 @@ export class Registry {
   markRunning(name: string): void {
     this.db
       .prepare(
-        `UPDATE points SET status = 'running', started_at = ?, finished_at = NULL, error = NULL, attempts = attempts + 1 WHERE name = ?`,
+        `UPDATE points SET status = 'running', started_at = ?, finished_at = NULL, error = NULL, ` +
+          'attempts = attempts + 1 WHERE name = ?',
       )
       .run(now(), name);
   }
@@ -350,7 +180,8 @@ export class Registry {
       );
       for (const e of epochs) ins.run(name, e.epoch, e.valid_ndcg, e.jsd, e.tradeoff, e.test_ndcg, e.test_jsd);
       const cpIns = this.db.prepare(
-        'INSERT INTO cp (lambda, ndcg, jsd) VALUES (?, ?, ?) ON CONFLICT(lambda) DO UPDATE SET ndcg = excluded.ndcg, jsd = excluded.jsd',
+        'INSERT INTO cp (lambda, ndcg, jsd) VALUES (?, ?, ?) ' +
+          'ON CONFLICT(lambda) DO UPDATE SET ndcg = excluded.ndcg, jsd = excluded.jsd',
       );
       for (const c of cp) cpIns.run(c.lambda, c.ndcg, c.jsd);
       this.db
@@ -367,7 +198,8 @@ export class Registry {
       name === undefined
         ? this.db
             .prepare(
-              `SELECT e.* FROM epochs e JOIN points p ON p.name = e.name WHERE p.status = 'done' ORDER BY e.name, e.epoch`,
+              'SELECT e.* FROM epochs e JOIN points p ON p.name = e.name ' +
+                `WHERE p.status = 'done' ORDER BY e.name, e.epoch`,
             )
             .all()
         : this.db.prepare('SELECT * FROM epochs WHERE name = ? ORDER BY epoch').all(name);
