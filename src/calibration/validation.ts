@@ -59,6 +59,21 @@ export interface ValidationTiming {
   listS: number;
 }
 
+/** Running sums over users of valid NDCG@k and test-list JSD@k, added in user order. */
+interface MetricSums {
+  ndcg: number;
+  jsd: number;
+}
+
+/** Whether the k items of `list` from `off` include one of `items[lo..hi)`. */
+function listHoldsAny(list: Int32Array, off: number, k: number, items: Int32Array, lo: number, hi: number): boolean {
+  for (let i = 0; i < k; i++) {
+    const it = list[off + i]!;
+    for (let p = lo; p < hi; p++) if (items[p] === it) return true;
+  }
+  return false;
+}
+
 /**
  * CaliTune's per-epoch validation in one scoring pass: valid NDCG@k, JSD@k of the test-time lists and,
  * optionally, the next epoch's relevance candidates.
@@ -128,20 +143,13 @@ export class Validator {
         `model is ${model.nUsers}×${model.nItems} users×items, the run ${this.nUsers}×${this.nItems}`,
       );
     }
-    const { nItems, k, G } = this;
+    const { nItems } = this;
     const n = this.users.length;
     if (cand) this.prepareCandidates(cand);
     let scoreS = 0,
       candS = 0,
       listS = 0;
-    let ndcgSum = 0,
-      jsdSum = 0;
-    const train = this.train,
-      valid = this.valid;
-    const vInd = valid.indices,
-      vPtr = valid.indptr,
-      tInd = train.indices,
-      tPtr = train.indptr;
+    const sums: MetricSums = { ndcg: 0, jsd: 0 };
     for (let r0 = 0; r0 < n; r0 += this.blockRows) {
       const b = Math.min(this.blockRows, n - r0);
       const ub = this.users.subarray(r0, r0 + b);
@@ -153,62 +161,71 @@ export class Validator {
       scoreS += t2 - t;
       t = t2;
       if (cand) {
-        // Candidate rows of this block's users, ranked with only item 0 masked.
-        for (let r = 0; r < b; r++) {
-          const row = this.candRow[ub[r]!]!;
-          if (row < 0) continue;
-          cand.picker.pick(sb, r * nItems, cand.out, row * cand.picker.width);
-        }
+        this.pickCandidates(cand, ub, sb);
         t2 = performance.now();
         candS += t2 - t;
         t = t2;
       }
-      // Valid-time lists: train masked.
-      for (let r = 0; r < b; r++) {
-        const u = ub[r]!,
-          row = r * nItems;
-        for (let p = tPtr[u]!, e = tPtr[u + 1]!; p < e; p++) sb[row + tInd[p]!] = -Infinity;
-      }
-      const vl = this.validLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
-      topkRows(sb, b, nItems, k, vl);
-      // Test-time lists: valid also masked. Only users whose valid-time list holds a valid
-      // item can differ; the rest keep the same top-k (masking items outside it changes nothing).
-      const tl = this.testLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
-      for (let r = 0; r < b; r++) {
-        const u = ub[r]!,
-          row = r * nItems,
-          lo = vPtr[u]!,
-          hi = vPtr[u + 1]!;
-        ndcgSum += ndcgAtK(vl, r * k, k, vInd, lo, hi);
-        let hit = false;
-        if (this.removeValid && hi > lo) {
-          for (let i = 0; i < k && !hit; i++) {
-            const it = vl[r * k + i]!;
-            for (let p = lo; p < hi; p++)
-              if (vInd[p] === it) {
-                hit = true;
-                break;
-              }
-          }
-        }
-        if (hit) {
-          for (let p = lo; p < hi; p++) sb[row + vInd[p]!] = -Infinity;
-          topkRow(sb, row, nItems, k, tl, r * k);
-        } else {
-          tl.set(vl.subarray(r * k, (r + 1) * k), r * k);
-        }
-        listGroupDistribution(tl, r * k, k, this.itemGroups, G, this.q, 0);
-        jsdSum += jsdMetric(this.targets, u * G, this.q, 0, G);
-      }
+      this.blockListsAndMetrics(ub, sb, r0, sums);
       listS += performance.now() - t;
     }
     this.lastTiming = { scoreS: scoreS / 1000, candS: candS / 1000, listS: listS / 1000 };
-    const res: ValidationResult = { validNdcg: n > 0 ? ndcgSum / n : 0, jsd: n > 0 ? jsdSum / n : 0 };
+    const res: ValidationResult = { validNdcg: n > 0 ? sums.ndcg / n : 0, jsd: n > 0 ? sums.jsd / n : 0 };
     if (this.keepLists) {
       res.validLists = this.validLists.slice();
       res.testLists = this.testLists.slice();
     }
     return res;
+  }
+
+  /** Candidate rows of a block's users, ranked with only item 0 masked. */
+  private pickCandidates(cand: CandidateRequest, ub: Int32Array, sb: Float32Array): void {
+    const nItems = this.nItems;
+    for (let r = 0; r < ub.length; r++) {
+      const row = this.candRow[ub[r]!]!;
+      if (row < 0) continue;
+      cand.picker.pick(sb, r * nItems, cand.out, row * cand.picker.width);
+    }
+  }
+
+  /**
+   * The valid-time and test-time lists of a block of users (first row r0 of `users`), masking
+   * `sb` in place; adds each user's NDCG and JSD to `sums` in user order.
+   */
+  private blockListsAndMetrics(ub: Int32Array, sb: Float32Array, r0: number, sums: MetricSums): void {
+    const { nItems, k, G } = this;
+    const b = ub.length;
+    const vInd = this.valid.indices,
+      vPtr = this.valid.indptr,
+      tInd = this.train.indices,
+      tPtr = this.train.indptr;
+    // Valid-time lists: train masked.
+    for (let r = 0; r < b; r++) {
+      const u = ub[r]!,
+        row = r * nItems;
+      for (let p = tPtr[u]!, e = tPtr[u + 1]!; p < e; p++) sb[row + tInd[p]!] = -Infinity;
+    }
+    const vl = this.validLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
+    topkRows(sb, b, nItems, k, vl);
+    // Test-time lists: valid also masked. Only users whose valid-time list holds a valid
+    // item can differ; the rest keep the same top-k (masking items outside it changes nothing).
+    const tl = this.testLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
+    for (let r = 0; r < b; r++) {
+      const u = ub[r]!,
+        row = r * nItems,
+        lo = vPtr[u]!,
+        hi = vPtr[u + 1]!;
+      sums.ndcg += ndcgAtK(vl, r * k, k, vInd, lo, hi);
+      const hit = this.removeValid && hi > lo && listHoldsAny(vl, r * k, k, vInd, lo, hi);
+      if (hit) {
+        for (let p = lo; p < hi; p++) sb[row + vInd[p]!] = -Infinity;
+        topkRow(sb, row, nItems, k, tl, r * k);
+      } else {
+        tl.set(vl.subarray(r * k, (r + 1) * k), r * k);
+      }
+      listGroupDistribution(tl, r * k, k, this.itemGroups, G, this.q, 0);
+      sums.jsd += jsdMetric(this.targets, u * G, this.q, 0, G);
+    }
   }
 
   private prepareCandidates(cand: CandidateRequest): void {

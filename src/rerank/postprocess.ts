@@ -13,8 +13,9 @@
  * `postprocessed` and in the lists' file names.
  */
 import type { SplitDataset } from '../data/types.js';
+import type { Csr } from '../math/csr.js';
 import type { Recommender } from '../models/recommender.js';
-import { scoreTopKWith } from '../math/scoring.js';
+import { scoreTopKWith, type BlockScorer } from '../math/scoring.js';
 import { topkRows } from '../math/topk.js';
 import { InputError, UserError, type Naming } from '../util/errors.js';
 import { cpRerank, type CpCandidates } from './cp.js';
@@ -29,7 +30,10 @@ export function lambdaKey(lambda: number): string {
   return String(lambda);
 }
 
-/** Checks λ values, m and n (InputError naming the field): λ in [0, 1] without duplicates, 1 ≤ n ≤ m, n below the item count. */
+/**
+ * Checks λ values, m and n (InputError naming the field): λ in [0, 1] without duplicates,
+ * 1 ≤ n ≤ m, n below the item count.
+ */
 export function validateCpSettings(lambdas: readonly number[], m: number, n: number, nItems?: number): void {
   const fail = (field: string, message: (names: Naming) => string) => new InputError(message, { field });
   if (lambdas.length === 0) throw fail('lambdas', (o) => `${o.option('lambdas')} needs at least one value`);
@@ -46,33 +50,47 @@ export function validateCpSettings(lambdas: readonly number[], m: number, n: num
   }
 }
 
-/**
- * CP candidates for both modes from a model, blockwise (see the file comment). Row 0 (the
- * padding user) has no candidates. `m` is capped at the number of items.
- */
-export function cpCandidatesFromModel(
-  model: Recommender,
-  ds: SplitDataset,
-  m: number,
-  modes: readonly CpMode[],
-  blockRows = 256,
-): Record<CpMode, CpCandidates | undefined> {
-  const nU = ds.nUsers,
-    nI = ds.nItems;
-  const mm = Math.min(m, nI);
-  const users = new Int32Array(nU - 1);
-  for (let i = 0; i < users.length; i++) users[i] = i + 1;
-  const scorer = (ub: Int32Array, out: Float32Array) => {
-    model.scoreAll(ub, out);
-  };
-  const valid = ds.valid;
-  // pass 1: ranges. The block from scoreTopKWith is train-masked (valid-time); test-time also masks valid items.
-  const lo = { valid: Infinity, test: Infinity },
-    hi = { valid: -Infinity, test: -Infinity };
-  const isValidItem = new Uint8Array(nI);
-  const markValid = (u: number, on: number) => {
+/** Per-item flags of one user's valid items: `mark(u, 1)` sets them, `mark(u, 0)` clears them again. */
+interface ValidItemMarker {
+  readonly isValidItem: Uint8Array;
+  readonly mark: (u: number, on: number) => void;
+}
+
+function validItemMarker(valid: Csr, nItems: number): ValidItemMarker {
+  const isValidItem = new Uint8Array(nItems);
+  const mark = (u: number, on: number) => {
     for (let q = valid.indptr[u]!; q < valid.indptr[u + 1]!; q++) isValidItem[valid.indices[q]!] = on;
   };
+  return { isValidItem, mark };
+}
+
+/** Range of the finite masked scores per mode (Infinity / −Infinity when there is none). */
+interface ScoreRanges {
+  lo: Record<CpMode, number>;
+  hi: Record<CpMode, number>;
+}
+
+/** Candidate buffers of one mode (nUsers × m) and the normalisation it uses: (s − min) / max. */
+interface ModeBuffers {
+  ids: Int32Array;
+  scores: Float32Array;
+  min: number;
+  max: number;
+}
+
+/** Pass 1: the min and max of the finite masked scores of each mode. */
+function finiteScoreRanges(
+  scorer: BlockScorer,
+  ds: SplitDataset,
+  users: Int32Array,
+  blockRows: number,
+  valid: ValidItemMarker,
+): ScoreRanges {
+  const nI = ds.nItems;
+  // The block from scoreTopKWith is train-masked (valid-time); test-time also masks valid items.
+  const lo = { valid: Infinity, test: Infinity },
+    hi = { valid: -Infinity, test: -Infinity };
+  const { isValidItem, mark: markValid } = valid;
   scoreTopKWith(scorer, nI, users, 0, [ds.train], {
     blockRows,
     onBlock: (ub, sb) => {
@@ -95,15 +113,22 @@ export function cpCandidatesFromModel(
       }
     },
   });
-  const out: Record<CpMode, CpCandidates | undefined> = { valid: undefined, test: undefined };
-  const bufs: Partial<Record<CpMode, { ids: Int32Array; scores: Float32Array; min: number; max: number }>> = {};
-  for (const mode of modes) {
-    if (lo[mode] === Infinity)
-      throw new UserError(`no finite score to normalise for ${mode}-time CP lists (every item is masked)`);
-    const min = lo[mode];
-    const max = Math.fround(hi[mode] - min);
-    bufs[mode] = { ids: new Int32Array(nU * mm).fill(-1), scores: new Float32Array(nU * mm).fill(-Infinity), min, max };
-  }
+  return { lo, hi };
+}
+
+/** Pass 2: scores again, normalises each block per mode and keeps each user's top-m in the mode's buffers. */
+function fillNormalisedTopM(
+  scorer: BlockScorer,
+  ds: SplitDataset,
+  users: Int32Array,
+  blockRows: number,
+  valid: ValidItemMarker,
+  mm: number,
+  modes: readonly CpMode[],
+  bufs: Partial<Record<CpMode, ModeBuffers>>,
+): void {
+  const nI = ds.nItems;
+  const { isValidItem, mark: markValid } = valid;
   const norm = new Float32Array(Math.min(blockRows, Math.max(1, users.length)) * nI);
   const top = new Int32Array(Math.min(blockRows, Math.max(1, users.length)) * mm);
   scoreTopKWith(scorer, nI, users, 0, [ds.train], {
@@ -143,6 +168,39 @@ export function cpCandidatesFromModel(
       }
     },
   });
+}
+
+/**
+ * CP candidates for both modes from a model, blockwise (see the file comment). Row 0 (the
+ * padding user) has no candidates. `m` is capped at the number of items.
+ */
+export function cpCandidatesFromModel(
+  model: Recommender,
+  ds: SplitDataset,
+  m: number,
+  modes: readonly CpMode[],
+  blockRows = 256,
+): Record<CpMode, CpCandidates | undefined> {
+  const nU = ds.nUsers,
+    nI = ds.nItems;
+  const mm = Math.min(m, nI);
+  const users = new Int32Array(nU - 1);
+  for (let i = 0; i < users.length; i++) users[i] = i + 1;
+  const scorer: BlockScorer = (ub, out) => {
+    model.scoreAll(ub, out);
+  };
+  const valid = validItemMarker(ds.valid, nI);
+  const { lo, hi } = finiteScoreRanges(scorer, ds, users, blockRows, valid);
+  const out: Record<CpMode, CpCandidates | undefined> = { valid: undefined, test: undefined };
+  const bufs: Partial<Record<CpMode, ModeBuffers>> = {};
+  for (const mode of modes) {
+    if (lo[mode] === Infinity)
+      throw new UserError(`no finite score to normalise for ${mode}-time CP lists (every item is masked)`);
+    const min = lo[mode];
+    const max = Math.fround(hi[mode] - min);
+    bufs[mode] = { ids: new Int32Array(nU * mm).fill(-1), scores: new Float32Array(nU * mm).fill(-Infinity), min, max };
+  }
+  fillNormalisedTopM(scorer, ds, users, blockRows, valid, mm, modes, bufs);
   for (const mode of modes) out[mode] = { nUsers: nU, m: mm, ids: bufs[mode]!.ids, scores: bufs[mode]!.scores };
   return out;
 }

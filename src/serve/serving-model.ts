@@ -17,6 +17,8 @@ import { CheckpointStore } from '../store/checkpoint-store.js';
 import { SELECTION_MODES, type SelectionMode } from '../selection/modes.js';
 
 export { SELECTION_MODES };
+
+type ExperimentPaths = ReturnType<typeof experimentPaths>;
 /** A selection mode whose validation-selected epoch can be served. */
 export type ServeSelection = SelectionMode;
 
@@ -49,28 +51,39 @@ export function loadServingModel(
   if (opts.experiment === undefined) {
     return { model, ds, label: `${sidecar.model_type} base` };
   }
-  const ep = experimentPaths(run, opts.experiment);
+  const experiment = opts.experiment;
+  const ep = experimentPaths(run, experiment);
   const dir = ep.dir;
-  if (!existsSync(dir)) throw new UserError(`no experiment '${opts.experiment}' in ${run} (expected ${dir})`);
-  let epoch = opts.epoch;
-  if (epoch === undefined) {
-    const mode = opts.mode ?? 'any';
-    const summaryPath = ep.summary;
-    if (!existsSync(summaryPath)) {
-      throw new InputError(
-        (n) => `experiment '${opts.experiment}' has not finished (no summary.json): give ${n.option('epoch')} N`,
-        { field: 'epoch', file: dir },
-      );
-    }
-    const summary = readJsonFile(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
-    const sel = summary.selected?.[mode];
-    if (!sel)
-      throw new UserError(
-        `experiment '${opts.experiment}' has no validation-selected epoch for mode '${mode}'`,
-        summaryPath,
-      );
-    epoch = sel.epoch;
+  if (!existsSync(dir)) throw new UserError(`no experiment '${experiment}' in ${run} (expected ${dir})`);
+  const epoch = opts.epoch ?? selectedEpoch(ep, experiment, opts.mode ?? 'any');
+  overlayCheckpoint(model, checkpointWeightsPath(ep, experiment, epoch));
+  return {
+    model,
+    ds,
+    label: `${sidecar.model_type} + CaliTune ${experiment} epoch ${epoch}`,
+    experiment,
+    epoch,
+  };
+}
+
+/** The epoch an experiment's summary selected on validation for a mode (the experiment must have finished). */
+function selectedEpoch(ep: ExperimentPaths, experiment: string, mode: ServeSelection): number {
+  const summaryPath = ep.summary;
+  if (!existsSync(summaryPath)) {
+    throw new InputError(
+      (n) => `experiment '${experiment}' has not finished (no summary.json): give ${n.option('epoch')} N`,
+      { field: 'epoch', file: ep.dir },
+    );
   }
+  const summary = readJsonFile(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
+  const sel = summary.selected?.[mode];
+  if (!sel)
+    throw new UserError(`experiment '${experiment}' has no validation-selected epoch for mode '${mode}'`, summaryPath);
+  return sel.epoch;
+}
+
+/** The weights file of a kept checkpoint; an InputError listing the epochs with weights when it has none. */
+function checkpointWeightsPath(ep: ExperimentPaths, experiment: string, epoch: number): string {
   const store = new CheckpointStore(ep.checkpoints);
   const weightsPath = store.weightsPath(epoch);
   if (weightsPath === undefined) {
@@ -80,11 +93,17 @@ export function loadServingModel(
       .map((r) => r.epoch);
     throw new InputError(
       (n) =>
-        `epoch ${epoch} of '${opts.experiment}' has no stored weights (epochs with weights: ${withWeights.join(', ') || 'none'}; ` +
+        `epoch ${epoch} of '${experiment}' has no stored weights ` +
+        `(epochs with weights: ${withWeights.join(', ') || 'none'}; ` +
         `fine-tune with ${n.option('keep')} all to keep every epoch)`,
       { field: 'epoch' },
     );
   }
+  return weightsPath;
+}
+
+/** Sets the model's parameters from a checkpoint's tensors (enabling the user adapter when it holds one). */
+function overlayCheckpoint(model: Recommender, weightsPath: string): void {
   const file = readSafetensors(weightsPath);
   // A checkpoint fine-tuned with user_adapter holds the adapter: the model needs it to score.
   if (file.tensors.has(USER_ADAPTER_TENSOR)) {
@@ -105,11 +124,4 @@ export function loadServingModel(
     }
     p.value.set(t.data);
   }
-  return {
-    model,
-    ds,
-    label: `${sidecar.model_type} + CaliTune ${opts.experiment} epoch ${epoch}`,
-    experiment: opts.experiment,
-    epoch,
-  };
 }
