@@ -140,7 +140,12 @@ function ntKernel(
   }
 }
 
-/** The rows [ib, ie) × columns [jb, je) of the NT product (4×4 register blocks, then edges). */
+/**
+ * The rows [ib, ie) × columns [jb, je) of the NT product: full 4×4 register tiles, then the
+ * edges (4 rows × 1 column, 1 row × 4 columns, 1 × 1). Each helper runs its own K loop over
+ * float64 accumulators and adds alpha · sum into C once, so splitting them keeps every sum
+ * and its order.
+ */
 function ntBlock(
   ib: number,
   ie: number,
@@ -159,129 +164,179 @@ function ntBlock(
   const je4 = jb + (je - jb - ((je - jb) % 4));
   for (let i = ib; i < M4; i += 4) {
     const a0 = i * lda,
-      a1 = a0 + lda,
-      a2 = a1 + lda,
-      a3 = a2 + lda;
-    const c0 = i * ldc,
-      c1 = c0 + ldc,
-      c2 = c1 + ldc,
-      c3 = c2 + ldc;
-    let j = jb;
-    for (; j < je4; j += 4) {
-      const b0 = j * ldb,
-        b1 = b0 + ldb,
-        b2 = b1 + ldb,
-        b3 = b2 + ldb;
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      let s20 = 0,
-        s21 = 0,
-        s22 = 0,
-        s23 = 0,
-        s30 = 0,
-        s31 = 0,
-        s32 = 0,
-        s33 = 0;
-      for (let k = 0; k < K; k++) {
-        const p = B[b0 + k]!,
-          q = B[b1 + k]!,
-          r = B[b2 + k]!,
-          t = B[b3 + k]!;
-        let x = A[a0 + k]!;
-        s00 += x * p;
-        s01 += x * q;
-        s02 += x * r;
-        s03 += x * t;
-        x = A[a1 + k]!;
-        s10 += x * p;
-        s11 += x * q;
-        s12 += x * r;
-        s13 += x * t;
-        x = A[a2 + k]!;
-        s20 += x * p;
-        s21 += x * q;
-        s22 += x * r;
-        s23 += x * t;
-        x = A[a3 + k]!;
-        s30 += x * p;
-        s31 += x * q;
-        s32 += x * r;
-        s33 += x * t;
-      }
-      C[c0 + j]! += alpha * s00;
-      C[c0 + j + 1]! += alpha * s01;
-      C[c0 + j + 2]! += alpha * s02;
-      C[c0 + j + 3]! += alpha * s03;
-      C[c1 + j]! += alpha * s10;
-      C[c1 + j + 1]! += alpha * s11;
-      C[c1 + j + 2]! += alpha * s12;
-      C[c1 + j + 3]! += alpha * s13;
-      C[c2 + j]! += alpha * s20;
-      C[c2 + j + 1]! += alpha * s21;
-      C[c2 + j + 2]! += alpha * s22;
-      C[c2 + j + 3]! += alpha * s23;
-      C[c3 + j]! += alpha * s30;
-      C[c3 + j + 1]! += alpha * s31;
-      C[c3 + j + 2]! += alpha * s32;
-      C[c3 + j + 3]! += alpha * s33;
-    }
+      c0 = i * ldc;
+    ntStrip4(K, alpha, A, a0, lda, B, ldb, C, c0, ldc, jb, je4);
     // Leftover columns of this block: 4 rows × 1 column.
-    for (; j < je; j++) {
-      const b0 = j * ldb;
-      let s0 = 0,
-        s1 = 0,
-        s2 = 0,
-        s3 = 0;
-      for (let k = 0; k < K; k++) {
-        const p = B[b0 + k]!;
-        s0 += A[a0 + k]! * p;
-        s1 += A[a1 + k]! * p;
-        s2 += A[a2 + k]! * p;
-        s3 += A[a3 + k]! * p;
-      }
-      C[c0 + j]! += alpha * s0;
-      C[c1 + j]! += alpha * s1;
-      C[c2 + j]! += alpha * s2;
-      C[c3 + j]! += alpha * s3;
-    }
+    for (let j = je4; j < je; j++) ntEdge4x1(K, alpha, A, a0, lda, B, j * ldb, C, c0 + j, ldc);
   }
   // Leftover rows: 1 row × 4 columns, then 1 × 1.
   for (let i = M4; i < ie; i++) {
     const a0 = i * lda,
       c0 = i * ldc;
     let j = jb;
-    for (; j < je4; j += 4) {
-      const b0 = j * ldb,
-        b1 = b0 + ldb,
-        b2 = b1 + ldb,
-        b3 = b2 + ldb;
-      let s0 = 0,
-        s1 = 0,
-        s2 = 0,
-        s3 = 0;
-      for (let k = 0; k < K; k++) {
-        const x = A[a0 + k]!;
-        s0 += x * B[b0 + k]!;
-        s1 += x * B[b1 + k]!;
-        s2 += x * B[b2 + k]!;
-        s3 += x * B[b3 + k]!;
-      }
-      C[c0 + j]! += alpha * s0;
-      C[c0 + j + 1]! += alpha * s1;
-      C[c0 + j + 2]! += alpha * s2;
-      C[c0 + j + 3]! += alpha * s3;
-    }
-    for (; j < je; j++) {
-      const b0 = j * ldb;
-      let s = 0;
-      for (let k = 0; k < K; k++) s += A[a0 + k]! * B[b0 + k]!;
-      C[c0 + j]! += alpha * s;
-    }
+    for (; j < je4; j += 4) ntEdge1x4(K, alpha, A, a0, B, j * ldb, ldb, C, c0 + j);
+    for (; j < je; j++) ntEdge1x1(K, alpha, A, a0, B, j * ldb, C, c0 + j);
   }
+}
+
+/** C[c..c+3] += alpha · (s0, s1, s2, s3): one row of a tile, written once after its K loop. */
+function addScaled4(C: Float32Array, c: number, alpha: number, s0: number, s1: number, s2: number, s3: number): void {
+  C[c]! += alpha * s0;
+  C[c + 1]! += alpha * s1;
+  C[c + 2]! += alpha * s2;
+  C[c + 3]! += alpha * s3;
+}
+
+/**
+ * The micro-kernel: the 4×4 tiles of the columns [jb, je4) of the four rows of C at c0, c0 + ldc, …
+ * += alpha · the dot products of the A' rows at a0, a0 + lda, … with the B' rows j, j + 1, …
+ * Every loaded value is used four times; the 16 sums of a tile stay in registers.
+ */
+function ntStrip4(
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  a0: number,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  C: Float32Array,
+  c0: number,
+  ldc: number,
+  jb: number,
+  je4: number,
+): void {
+  const a1 = a0 + lda,
+    a2 = a1 + lda,
+    a3 = a2 + lda;
+  for (let j = jb; j < je4; j += 4) {
+    const b0 = j * ldb,
+      b1 = b0 + ldb,
+      b2 = b1 + ldb,
+      b3 = b2 + ldb;
+    let s00 = 0,
+      s01 = 0,
+      s02 = 0,
+      s03 = 0,
+      s10 = 0,
+      s11 = 0,
+      s12 = 0,
+      s13 = 0;
+    let s20 = 0,
+      s21 = 0,
+      s22 = 0,
+      s23 = 0,
+      s30 = 0,
+      s31 = 0,
+      s32 = 0,
+      s33 = 0;
+    for (let k = 0; k < K; k++) {
+      const p = B[b0 + k]!,
+        q = B[b1 + k]!,
+        r = B[b2 + k]!,
+        t = B[b3 + k]!;
+      let x = A[a0 + k]!;
+      s00 += x * p;
+      s01 += x * q;
+      s02 += x * r;
+      s03 += x * t;
+      x = A[a1 + k]!;
+      s10 += x * p;
+      s11 += x * q;
+      s12 += x * r;
+      s13 += x * t;
+      x = A[a2 + k]!;
+      s20 += x * p;
+      s21 += x * q;
+      s22 += x * r;
+      s23 += x * t;
+      x = A[a3 + k]!;
+      s30 += x * p;
+      s31 += x * q;
+      s32 += x * r;
+      s33 += x * t;
+    }
+    addScaled4(C, c0 + j, alpha, s00, s01, s02, s03);
+    addScaled4(C, c0 + ldc + j, alpha, s10, s11, s12, s13);
+    addScaled4(C, c0 + 2 * ldc + j, alpha, s20, s21, s22, s23);
+    addScaled4(C, c0 + 3 * ldc + j, alpha, s30, s31, s32, s33);
+  }
+}
+
+/** Right edge: the 4 rows of A' at a, a + lda, … against the one B' row at b, into C[c], C[c + ldc], … */
+function ntEdge4x1(
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  a: number,
+  lda: number,
+  B: Float32Array,
+  b: number,
+  C: Float32Array,
+  c: number,
+  ldc: number,
+): void {
+  const a1 = a + lda,
+    a2 = a1 + lda,
+    a3 = a2 + lda;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
+  for (let k = 0; k < K; k++) {
+    const p = B[b + k]!;
+    s0 += A[a + k]! * p;
+    s1 += A[a1 + k]! * p;
+    s2 += A[a2 + k]! * p;
+    s3 += A[a3 + k]! * p;
+  }
+  C[c]! += alpha * s0;
+  C[c + ldc]! += alpha * s1;
+  C[c + 2 * ldc]! += alpha * s2;
+  C[c + 3 * ldc]! += alpha * s3;
+}
+
+/** Bottom edge: the one A' row at a against the 4 rows of B' at b, b + ldb, …, into C[c..c+3]. */
+function ntEdge1x4(
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  a: number,
+  B: Float32Array,
+  b: number,
+  ldb: number,
+  C: Float32Array,
+  c: number,
+): void {
+  const b1 = b + ldb,
+    b2 = b1 + ldb,
+    b3 = b2 + ldb;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
+  for (let k = 0; k < K; k++) {
+    const x = A[a + k]!;
+    s0 += x * B[b + k]!;
+    s1 += x * B[b1 + k]!;
+    s2 += x * B[b2 + k]!;
+    s3 += x * B[b3 + k]!;
+  }
+  addScaled4(C, c, alpha, s0, s1, s2, s3);
+}
+
+/** Corner: one dot product of the A' row at a and the B' row at b, into C[c]. */
+function ntEdge1x1(
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  a: number,
+  B: Float32Array,
+  b: number,
+  C: Float32Array,
+  c: number,
+): void {
+  let s = 0;
+  for (let k = 0; k < K; k++) s += A[a + k]! * B[b + k]!;
+  C[c]! += alpha * s;
 }

@@ -133,15 +133,10 @@ export function spmmRowsTs(
   const c8 = outF - (outF % 8);
   for (let k = 0; k < n; k++) {
     const rr = rows ? rows[k]! : k;
-    if (!(rr >= 0 && rr + 1 < indptr.length)) throw new RangeError(`spmmRows: row ${rr} out of range`);
+    const d = map ? map[k]! : k;
+    checkSparseRow(x, rr, d, dstRows, srcRows);
     const lo = indptr[rr]!,
       hi = indptr[rr + 1]!;
-    const d = map ? map[k]! : k;
-    if (!(d >= 0 && d < dstRows)) throw new RangeError(`spmmRows: destination row ${d} out of range`);
-    for (let q = lo; q < hi; q++) {
-      const j = indices[q]!;
-      if (!(j >= 0 && j < srcRows)) throw new RangeError(`spmmRows: index ${j} out of range`);
-    }
     const yo = d * outF;
     for (let c = 0; c < c8; c += 8) {
       let a0 = 0,
@@ -178,25 +173,8 @@ export function spmmRowsTs(
           a7 += src[o + 7]!;
         }
       }
-      if (accumulate) {
-        dst[yo + c]! += a0;
-        dst[yo + c + 1]! += a1;
-        dst[yo + c + 2]! += a2;
-        dst[yo + c + 3]! += a3;
-        dst[yo + c + 4]! += a4;
-        dst[yo + c + 5]! += a5;
-        dst[yo + c + 6]! += a6;
-        dst[yo + c + 7]! += a7;
-      } else {
-        dst[yo + c] = a0;
-        dst[yo + c + 1] = a1;
-        dst[yo + c + 2] = a2;
-        dst[yo + c + 3] = a3;
-        dst[yo + c + 4] = a4;
-        dst[yo + c + 5] = a5;
-        dst[yo + c + 6] = a6;
-        dst[yo + c + 7] = a7;
-      }
+      store4(dst, yo + c, accumulate, a0, a1, a2, a3);
+      store4(dst, yo + c + 4, accumulate, a4, a5, a6, a7);
     }
     for (let c = c8; c < outF; c++) {
       let a = 0;
@@ -206,6 +184,43 @@ export function spmmRowsTs(
     }
   }
   return dst;
+}
+
+/**
+ * The range checks of spmmRowsTs for its sparse row k: the CSR row rr it reads, the destination
+ * row d it writes and every column index of that row (RangeError naming the first bad one).
+ */
+function checkSparseRow(x: SparseRowsLike, rr: number, d: number, dstRows: number, srcRows: number): void {
+  const { indptr, indices } = x;
+  if (!(rr >= 0 && rr + 1 < indptr.length)) throw new RangeError(`spmmRows: row ${rr} out of range`);
+  if (!(d >= 0 && d < dstRows)) throw new RangeError(`spmmRows: destination row ${d} out of range`);
+  for (let q = indptr[rr]!, hi = indptr[rr + 1]!; q < hi; q++) {
+    const j = indices[q]!;
+    if (!(j >= 0 && j < srcRows)) throw new RangeError(`spmmRows: index ${j} out of range`);
+  }
+}
+
+/** dst[o..o+3] = (or += with `accumulate`) the four sums of a register block. */
+function store4(
+  dst: Float32Array,
+  o: number,
+  accumulate: boolean,
+  a0: number,
+  a1: number,
+  a2: number,
+  a3: number,
+): void {
+  if (accumulate) {
+    dst[o]! += a0;
+    dst[o + 1]! += a1;
+    dst[o + 2]! += a2;
+    dst[o + 3]! += a3;
+  } else {
+    dst[o] = a0;
+    dst[o + 1] = a1;
+    dst[o + 2] = a2;
+    dst[o + 3] = a3;
+  }
 }
 
 /**

@@ -17,31 +17,7 @@ const SIG = [137, 80, 78, 71, 13, 10, 26, 10];
 /** Decodes a non-interlaced 8-bit PNG to RGBA (UserError naming `file` otherwise). */
 export function decodePng(buf: Uint8Array, file = '<png>'): DecodedPng {
   if (buf.length < 8 || SIG.some((b, i) => buf[i] !== b)) throw new UserError('not a PNG file (bad signature)', file);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let off = 8;
-  let width = 0,
-    height = 0,
-    depth = 0,
-    colour = 0,
-    interlace = 0;
-  let palette: Uint8Array | undefined, trns: Uint8Array | undefined;
-  const idat: Uint8Array[] = [];
-  while (off + 8 <= buf.length) {
-    const len = dv.getUint32(off);
-    const type = String.fromCharCode(buf[off + 4]!, buf[off + 5]!, buf[off + 6]!, buf[off + 7]!);
-    const data = buf.subarray(off + 8, off + 8 + len);
-    if (type === 'IHDR') {
-      width = dv.getUint32(off + 8);
-      height = dv.getUint32(off + 12);
-      depth = buf[off + 16]!;
-      colour = buf[off + 17]!;
-      interlace = buf[off + 20]!;
-    } else if (type === 'PLTE') palette = data;
-    else if (type === 'tRNS') trns = data;
-    else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') break;
-    off += 12 + len;
-  }
+  const { width, height, depth, colour, interlace, palette, trns, idat } = readChunks(buf);
   if (!width || !height) throw new UserError('PNG without IHDR', file);
   if (depth !== 8 || interlace !== 0)
     throw new UserError(`unsupported PNG (bit depth ${depth}, interlace ${interlace})`, file);
@@ -50,6 +26,64 @@ export function decodePng(buf: Uint8Array, file = '<png>'): DecodedPng {
   const raw = inflateSync(Buffer.concat(idat));
   const stride = width * channels;
   if (raw.length < height * (stride + 1)) throw new UserError('truncated PNG data', file);
+  const px = unfilterScanlines(raw, height, stride, channels, file);
+  const rgba = toRgba(px, width * height, colour, palette, trns);
+  return { width, height, rgba };
+}
+
+/** The chunks a decoder needs: the IHDR fields, PLTE, tRNS and the IDAT pieces (up to IEND). */
+interface PngChunks {
+  width: number;
+  height: number;
+  depth: number;
+  colour: number;
+  interlace: number;
+  palette: Uint8Array | undefined;
+  trns: Uint8Array | undefined;
+  idat: Uint8Array[];
+}
+
+/** Walks the chunk list after the signature (zeros for a missing IHDR; CRCs are not checked). */
+function readChunks(buf: Uint8Array): PngChunks {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: PngChunks = {
+    width: 0,
+    height: 0,
+    depth: 0,
+    colour: 0,
+    interlace: 0,
+    palette: undefined,
+    trns: undefined,
+    idat: [],
+  };
+  let off = 8;
+  while (off + 8 <= buf.length) {
+    const len = dv.getUint32(off);
+    const type = String.fromCharCode(buf[off + 4]!, buf[off + 5]!, buf[off + 6]!, buf[off + 7]!);
+    const data = buf.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      out.width = dv.getUint32(off + 8);
+      out.height = dv.getUint32(off + 12);
+      out.depth = buf[off + 16]!;
+      out.colour = buf[off + 17]!;
+      out.interlace = buf[off + 20]!;
+    } else if (type === 'PLTE') out.palette = data;
+    else if (type === 'tRNS') out.trns = data;
+    else if (type === 'IDAT') out.idat.push(data);
+    else if (type === 'IEND') break;
+    off += 12 + len;
+  }
+  return out;
+}
+
+/** Undoes the per-row filters (none, sub, up, average, Paeth) of the inflated IDAT stream. */
+function unfilterScanlines(
+  raw: Uint8Array,
+  height: number,
+  stride: number,
+  channels: number,
+  file: string,
+): Uint8Array {
   const px = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
     const f = raw[y * (stride + 1)]!;
@@ -86,8 +120,19 @@ export function decodePng(buf: Uint8Array, file = '<png>'): DecodedPng {
       px[dst + x] = v & 255;
     }
   }
-  const rgba = new Uint8Array(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
+  return px;
+}
+
+/** Expands unfiltered pixels of the given colour type to RGBA (palette entries missing → black, opaque). */
+function toRgba(
+  px: Uint8Array,
+  pixels: number,
+  colour: number,
+  palette: Uint8Array | undefined,
+  trns: Uint8Array | undefined,
+): Uint8Array {
+  const rgba = new Uint8Array(pixels * 4);
+  for (let i = 0; i < pixels; i++) {
     let r: number,
       g: number,
       bl: number,
@@ -118,7 +163,7 @@ export function decodePng(buf: Uint8Array, file = '<png>'): DecodedPng {
     rgba[4 * i + 2] = bl;
     rgba[4 * i + 3] = al;
   }
-  return { width, height, rgba };
+  return rgba;
 }
 
 /** Pixel statistics: how many distinct colours and how many pixels differ from the top-left one. */
