@@ -44,7 +44,8 @@ function load(name: string): SplitDataset {
       : generateSynthetic(SYNTHETIC_PRESETS['ml-1m-like']);
   const ds = randomSplit(log, DEFAULT_SEED);
   console.log(
-    `\n${name}: ${ds.nUsers - 1} users × ${ds.nItems - 1} items, ${ds.train.indptr[ds.nUsers]} train interactions (${((performance.now() - t0) / 1000).toFixed(1)} s to build)`,
+    `\n${name}: ${ds.nUsers - 1} users × ${ds.nItems - 1} items, ` +
+      `${ds.train.indptr[ds.nUsers]} train interactions (${((performance.now() - t0) / 1000).toFixed(1)} s to build)`,
   );
   return ds;
 }
@@ -65,7 +66,8 @@ for (const dname of datasets) {
       c0 = process.cpuUsage();
       cpu.push((c.user + c.system) / 1e6);
       console.log(
-        `  ${m} epoch ${e.epoch + 1}/${n}: train ${e.trainSeconds.toFixed(2)} s (process CPU ${cpu[cpu.length - 1]!.toFixed(2)} s incl. validation), loss ${e.loss.toFixed(5)}`,
+        `  ${m} epoch ${e.epoch + 1}/${n}: train ${e.trainSeconds.toFixed(2)} s ` +
+          `(process CPU ${cpu[cpu.length - 1]!.toFixed(2)} s incl. validation), loss ${e.loss.toFixed(5)}`,
       );
     };
     let model: Recommender;

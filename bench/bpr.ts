@@ -35,7 +35,8 @@ const tLoad = (performance.now() - t0) / 1000;
 const nnz = (m: { indptr: Int32Array; nRows: number }) => m.indptr[m.nRows]!;
 console.log(`data: ${dataPath}`);
 console.log(
-  `  ${ds.nUsers - 1} users, ${ds.nItems - 1} items; train ${nnz(ds.train)} / valid ${nnz(ds.valid)} / test ${nnz(ds.test)} (load + split ${tLoad.toFixed(3)} s)`,
+  `  ${ds.nUsers - 1} users, ${ds.nItems - 1} items; ` +
+    `train ${nnz(ds.train)} / valid ${nnz(ds.valid)} / test ${nnz(ds.test)} (load + split ${tLoad.toFixed(3)} s)`,
 );
 const be = gemmBackend();
 console.log(`gemm: ${be.name} — ${be.detail}`);
@@ -61,7 +62,8 @@ if (full) {
       onEpoch: (e, total) => {
         if (e.epoch % 10 === 0) {
           console.log(
-            `  epoch ${e.epoch + 1}/${total}: loss ${e.loss.toFixed(5)} valid NDCG@10 ${e.validNdcg.toFixed(5)} (${e.seconds.toFixed(3)} s)`,
+            `  epoch ${e.epoch + 1}/${total}: loss ${e.loss.toFixed(5)} ` +
+              `valid NDCG@10 ${e.validNdcg.toFixed(5)} (${e.seconds.toFixed(3)} s)`,
           );
         }
       },
@@ -78,7 +80,8 @@ if (full) {
 }
 
 console.log(
-  `\ntiming: ${warmup} warm-up + ${timedEpochs} timed epochs (dim ${DEFAULT_BPR_CONFIG.dim}, batch ${DEFAULT_BPR_CONFIG.batchSize})`,
+  `\ntiming: ${warmup} warm-up + ${timedEpochs} timed epochs ` +
+    `(dim ${DEFAULT_BPR_CONFIG.dim}, batch ${DEFAULT_BPR_CONFIG.batchSize})`,
 );
 const r = trainBpr(ds, { epochs: warmup + timedEpochs, patience: 1e6 }, threads ? { threads } : {});
 const timed = r.history.slice(warmup);

@@ -126,7 +126,8 @@ console.log(`median of ${reps} repetitions:`);
 console.log(`  scoring (GEMM + mask)            ${ms(score)}`);
 console.log(`  candidates (normalise + top-${m})  ${ms(prep)}`);
 console.log(
-  `  greedy, 9 λ, this thread         ${ms(sync)}  (${ms(sync / lambdas.length)} per λ, ${((sync / lambdas.length / users) * 1e6).toFixed(1)} µs per user)`,
+  `  greedy, 9 λ, this thread         ${ms(sync)}  ` +
+    `(${ms(sync / lambdas.length)} per λ, ${((sync / lambdas.length / users) * 1e6).toFixed(1)} µs per user)`,
 );
 console.log(`  greedy, 9 λ, ${parWorkers} workers          ${ms(par)}  (incl. worker start-up)`);
 console.log(`oracle agreement: ${same}/${total} user-λ lists identical to lists/cp_result_{λ}_test.npy`);

@@ -71,7 +71,8 @@ try {
     }
   }
   console.log(
-    `setup (import, prepare, CP, ${nEpochs} synthetic epochs): ${((performance.now() - tSetup) / 1000).toFixed(2)} s — not timed`,
+    `setup (import, prepare, CP, ${nEpochs} synthetic epochs): ` +
+      `${((performance.now() - tSetup) / 1000).toFixed(2)} s — not timed`,
   );
   const times: number[] = [];
   let last: Record<string, unknown> = {};
@@ -88,10 +89,12 @@ try {
   };
   const ms = (s: number | undefined) => `${((s ?? 0) * 1000).toFixed(0)} ms`;
   console.log(
-    `evaluated ${c.experiment.epochs.length} epochs + ${Object.keys((last.postprocessed as object) ?? {}).length} CP λ + base on ${R}`,
+    `evaluated ${c.experiment.epochs.length} epochs + ` +
+      `${Object.keys((last.postprocessed as object) ?? {}).length} CP λ + base on ${R}`,
   );
   console.log(
-    `last run: base lists ${ms(c.seconds.base_lists)}, CP ${ms(c.seconds.postprocessed)}, epochs ${ms(c.seconds.finetuned)}, per-user TSV ${ms(c.seconds.per_user_table)}`,
+    `last run: base lists ${ms(c.seconds.base_lists)}, CP ${ms(c.seconds.postprocessed)}, ` +
+      `epochs ${ms(c.seconds.finetuned)}, per-user TSV ${ms(c.seconds.per_user_table)}`,
   );
   console.log(
     `selected epochs: ${Object.entries(c.selected)

@@ -50,7 +50,8 @@ const pg = popularityGroupsFromSplit(ds, 'all', [0.2, 0.6, 0.2]);
 const tg = userTargets(ds.train, pg.itemGroup, pg.nGroups);
 console.log(`oracle: ${oracle}`);
 console.log(
-  `  ${ds.nUsers - 1} users × ${ds.nItems - 1} items, dim ${ue.cols} (load + prepare ${((performance.now() - t0) / 1000).toFixed(2)} s)`,
+  `  ${ds.nUsers - 1} users × ${ds.nItems - 1} items, dim ${ue.cols} ` +
+    `(load + prepare ${((performance.now() - t0) / 1000).toFixed(2)} s)`,
 );
 const be = gemmBackend();
 console.log(`gemm: ${be.name} — ${be.detail}`);
@@ -122,7 +123,8 @@ function benchOne(frozen: boolean, perGroup = 0): number {
   const phases = median(recs.map((r) => r.train_s + r.regen_s + r.valid_s));
   const lastRec = recs[recs.length - 1]!;
   console.log(
-    `\n${frozen ? 'frozen' : 'unfrozen'} item embeddings${perGroup ? `, + ${perGroup} candidates per group` : ''}: ${recs.length} timed epochs after ${warmup} warm-up (medians)`,
+    `\n${frozen ? 'frozen' : 'unfrozen'} item embeddings${perGroup ? `, + ${perGroup} candidates per group` : ''}: ` +
+      `${recs.length} timed epochs after ${warmup} warm-up (medians)`,
   );
   console.log(`  train (forward, loss, backward, RAdam) : ${ms(train)}`);
   console.log(
@@ -132,7 +134,8 @@ function benchOne(frozen: boolean, perGroup = 0): number {
   console.log(`  phases: train + regen + validation     : ${ms(phases)}`);
   console.log(`  bookkeeping (log line, resume state)   : ${ms(Math.max(0, wall - phases))}`);
   console.log(
-    `  epoch wall clock                       : ${ms(wall)}   ← RESULT (mean ${ms(walls.reduce((a, b) => a + b, 0) / walls.length)})`,
+    `  epoch wall clock                       : ${ms(wall)}   ← RESULT ` +
+      `(mean ${ms(walls.reduce((a, b) => a + b, 0) / walls.length)})`,
   );
   console.log(`  process CPU per epoch (all threads)    : ${ms(median(cpus))}`);
   console.log(

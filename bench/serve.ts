@@ -96,7 +96,8 @@ try {
   console.log(`  base model            ${baseUs.toFixed(1)} µs/request`);
   console.log(`  CaliTune (epoch 184)  ${ftUs.toFixed(1)} µs/request   (${(ftUs / baseUs).toFixed(2)}× base)`);
   console.log(
-    `  CP λ 0.5, m 100       ${cpUs.toFixed(1)} µs/request   (${(cpUs / baseUs).toFixed(2)}× base; + ${cpStartup.toFixed(0)} ms once for the global normalisation)`,
+    `  CP λ 0.5, m 100       ${cpUs.toFixed(1)} µs/request   ` +
+      `(${(cpUs / baseUs).toFixed(2)}× base; + ${cpStartup.toFixed(0)} ms once for the global normalisation)`,
   );
   console.log(`  HTTP GET (CaliTune)   ${httpMs.toFixed(3)} ms/request round trip on loopback, sequential`);
   console.log(`RESULT serve_base_us ${baseUs.toFixed(1)} us`);

@@ -239,7 +239,7 @@ test('finetuneUsers leaves out the padding user and users without train items; t
   assert.equal(tradeoffScore(0.2, 0, 0.25, 0.2), null);
 });
 
-test('candidates: relevance = top-k with item 0 masked and train items kept; random = distinct non-padding items; labels', () => {
+test('candidates: relevance = top-k, item 0 masked, train items kept; random = distinct non-pad items; labels', () => {
   const w = makeWorld();
   const m = new DotModel(N_USERS, N_ITEMS, 4, 3);
   const users = Int32Array.from([1, 2, 3]);

@@ -96,7 +96,9 @@ function checkEpoch(name: string, dir: string, oracleRun: string, epoch: number)
   // epoch 0 = the backbone: valid NDCG 0.23510 (train masked), JSD 0.23925 (test-time lists)
   assert.ok(Math.abs(log[0]!.valid_ndcg - 0.2351014) < 1e-6, `epoch 0 valid NDCG ${log[0]!.valid_ndcg}`);
   assert.ok(Math.abs(log[0]!.jsd - 0.2392499) < 1e-6, `epoch 0 JSD ${log[0]!.jsd}`);
-  const msg = `${name} epoch ${epoch}: ours NDCG ${ours.valid_ndcg.toFixed(5)} JSD ${ours.jsd.toFixed(5)}, oracle ${ref.validNdcg.toFixed(5)} / ${ref.jsd.toFixed(5)}`;
+  const msg =
+    `${name} epoch ${epoch}: ours NDCG ${ours.valid_ndcg.toFixed(5)} JSD ${ours.jsd.toFixed(5)}, ` +
+    `oracle ${ref.validNdcg.toFixed(5)} / ${ref.jsd.toFixed(5)}`;
   console.log(msg);
   assert.ok(Math.abs(ours.jsd - ref.jsd) <= 0.015, msg);
   assert.ok(Math.abs(ours.valid_ndcg - ref.validNdcg) <= 0.007, msg);
@@ -146,7 +148,8 @@ test('oracle c0.0 frozen: the checkpoint with valid JSD closest to 0.105 has tes
   const testNdcg = sum / (ds.nUsers - 1);
   console.log(
     `c0.0 frozen: ${String(summary.epochsRun)} epochs (${String(summary.stopReason)}) in ${seconds.toFixed(1)} s; ` +
-      `checkpoint epoch ${best.epoch}: valid JSD ${best.jsd.toFixed(5)}, valid NDCG ${best.validNdcg.toFixed(5)}, test NDCG ${testNdcg.toFixed(5)} (oracle 0.2675 at epoch 355)`,
+      `checkpoint epoch ${best.epoch}: valid JSD ${best.jsd.toFixed(5)}, valid NDCG ${best.validNdcg.toFixed(5)}, ` +
+      `test NDCG ${testNdcg.toFixed(5)} (oracle 0.2675 at epoch 355)`,
   );
   assert.ok(Math.abs(best.jsd - 0.105) < 0.005, `no checkpoint near JSD 0.105 (closest ${best.jsd})`);
   assert.ok(testNdcg >= 0.262, `test NDCG@10 ${testNdcg}`);

@@ -130,7 +130,8 @@ test('reference files: write → read round trip, bad files are UserErrors', () 
     assert.ok(formatUserBaselineFile(targets, 3).includes('\n1\t0.25\t0.5\t0.25\n2\t'));
     assert.equal(
       readFileSync(join(dir, 'x.userbaseline'), 'utf8'),
-      'user_id\tGroup_1\tGroup_2\tGroup_3\n[PAD]\t0.0\t0.0\t0.0\nu1\t0.25\t0.5\t0.25\nu2\t0.3333333333333333\t0.6666666666666666\t0.0\n',
+      'user_id\tGroup_1\tGroup_2\tGroup_3\n[PAD]\t0.0\t0.0\t0.0\nu1\t0.25\t0.5\t0.25\n' +
+        'u2\t0.3333333333333333\t0.6666666666666666\t0.0\n',
     );
     assert.deepEqual(Array.from(readUserBaselineFile(join(dir, 'x.userbaseline')).targets), Array.from(targets));
     const text = readFileSync(join(dir, 'x.popularity'), 'utf8');
@@ -168,7 +169,8 @@ function sameText(actual: string, expected: string): void {
     e = expected.split('\n');
   const i = a.findIndex((l, k) => l !== e[k]);
   assert.fail(
-    `texts differ at line ${i + 1}: ${JSON.stringify(a[i])} vs ${JSON.stringify(e[i])} (${a.length} vs ${e.length} lines)`,
+    `texts differ at line ${i + 1}: ${JSON.stringify(a[i])} vs ${JSON.stringify(e[i])} ` +
+      `(${a.length} vs ${e.length} lines)`,
   );
 }
 

@@ -37,7 +37,7 @@ function noNaNDeep(x: unknown, path = ''): void {
   else if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) noNaNDeep(v, `${path}.${k}`);
 }
 
-test('evaluate on the oracle run: base, CP and a fine-tuned epoch reproduce the reference results to 1e-5', async (t) => {
+test('evaluate on the oracle run: base, CP and a fine-tuned epoch match the reference results to 1e-5', async (t) => {
   if (!requireShared(t, ORACLE_DIR)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-eval-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -121,7 +121,8 @@ test('evaluate on the oracle run: base, CP and a fine-tuned epoch reproduce the 
   const tsv = readFileSync(join(R, 'results', 'ft_per_user.tsv'), 'utf8').split('\n');
   assert.equal(
     tsv[0],
-    'model\tuser_id\tuserbaseline_group_1\tuserbaseline_group_2\tuserbaseline_group_3\tndcg\tjsd\tuser_group\thead_items\trbo_vs_base',
+    'model\tuser_id\tuserbaseline_group_1\tuserbaseline_group_2\tuserbaseline_group_3\t' +
+      'ndcg\tjsd\tuser_group\thead_items\trbo_vs_base',
   );
   assert.equal(tsv.filter((l) => l !== '').length, 1 + 943 * (1 + 9 + 2));
   assert.ok(!tsv.some((l) => /NaN|undefined/.test(l)));

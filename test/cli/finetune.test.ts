@@ -62,7 +62,7 @@ writeFileSync(
 
 const main = makeRun('main');
 
-test('Validator equals the evaluation module: valid NDCG (train masked) and JSD of test-time lists, users 1..n−1', () => {
+test('Validator = the evaluation module: valid NDCG (train masked) and JSD of test-time lists, users 1..n−1', () => {
   const { run, ds } = main;
   const { model } = loadModel(runPaths(run).model);
   const prep = loadPrepared(run);
@@ -296,7 +296,7 @@ test('users without train items are left out of fine-tuning with a warning', asy
   void readdirSync;
 });
 
-test('BPR candidate path used by finetune: batched scores/gradients equal naive loops; frozen items get no gradient; row hints', () => {
+test('finetune BPR candidates: batched scores/gradients = naive loops; frozen items: no gradient; row hints', () => {
   const m = new BprModel({ nUsers: 7, nItems: 12, dim: 5 }, 9);
   const users = new Int32Array([3, 1, 6]);
   const k = 4;

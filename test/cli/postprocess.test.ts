@@ -73,7 +73,7 @@ test('postprocess: bad λ, m < n, bad workers/modes are UserErrors (exit 2)', as
   }
 });
 
-test('postprocess + evaluate on a tiny run: a user without train items and lists shorter than n give no NaN', async (t) => {
+test('postprocess + evaluate, tiny run: a user with no train items and lists shorter than n give no NaN', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-pp-tiny-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const src = join(tmp, 'src');

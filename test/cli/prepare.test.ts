@@ -75,7 +75,7 @@ export async function tinyRun(dir: string): Promise<string> {
   return R;
 }
 
-test('prepare on the oracle run with --popularity-source all reproduces the oracle .popularity and .userbaseline', async (t) => {
+test('prepare on the oracle run, --popularity-source all: the oracle .popularity and .userbaseline', async (t) => {
   if (!requireShared(t, ORACLE_DIR)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-prep-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -110,7 +110,7 @@ test('prepare on the oracle run with --popularity-source all reproduces the orac
   );
 });
 
-test('prepare on a tiny run: known groups and targets; a user without train items is warned about and recorded', async (t) => {
+test('prepare, tiny run: known groups and targets; a user with no train items is warned about, recorded', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-prep-tiny-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const R = await tinyRun(tmp);

@@ -41,7 +41,8 @@ test('train help: one line per flag, defaults from the schemas', () => {
     '  --epochs N           maximum epochs (default 300)',
     '  --patience N         early stopping: stop after patience+1 evaluations without improvement (default 10; dmf 25)',
     '  --dim N              embedding size (default 256)',
-    "  --hidden A,B,…       user tower MLP sizes (default 256,256; also the item tower's unless --item-hidden is given)",
+    '  --hidden A,B,…       user tower MLP sizes ' +
+      "(default 256,256; also the item tower's unless --item-hidden is given)",
     '  --hidden A,B,…       encoder hidden sizes (default 600; the decoder mirrors them)',
     '  --neg-samples N      uniform negatives per positive (default 1)',
     "  --latent N           size of μ (default 64; RecBole's latent_dimension = 2·latent)",

@@ -20,7 +20,8 @@ test('train BPR with default settings on ML-100K: test NDCG@10 ≥ 0.27', { time
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     t.diagnostic(
-      `test NDCG@10 ${out.test.ndcg.toFixed(5)}, valid ${out.valid.ndcg.toFixed(5)}, best epoch ${out.best_epoch}, ${out.epochs_run} epochs in ${out.seconds.toFixed(1)} s`,
+      `test NDCG@10 ${out.test.ndcg.toFixed(5)}, valid ${out.valid.ndcg.toFixed(5)}, ` +
+        `best epoch ${out.best_epoch}, ${out.epochs_run} epochs in ${out.seconds.toFixed(1)} s`,
     );
     assert.ok(out.test.ndcg >= 0.27, `test NDCG@10 ${out.test.ndcg} < 0.27`);
     const log = readFileSync(join(run, 'model', 'training_log.jsonl'), 'utf8')

@@ -86,7 +86,8 @@ test('the example grid expands to its 12 points on top of the example config', (
 
 test('grid: inline base, a scalar as a one-value list (config, not name), base file relative to the grid file', () => {
   const plan = parseGridText(
-    'base:\n  num_epochs: 7\n  device: cpu\ngrid:\n  learning_rate: [0.001, 0.01]\n  train_batch_size: 32\n  num_epochs: [300]\n',
+    'base:\n  num_epochs: 7\n  device: cpu\n' +
+      'grid:\n  learning_rate: [0.001, 0.01]\n  train_batch_size: 32\n  num_epochs: [300]\n',
   );
   assert.equal(plan.points.length, 2);
   assert.equal(plan.points[0]!.config.num_epochs, 300);
@@ -136,7 +137,9 @@ test('grid bad input: unknown key, empty list, bad value, duplicates, too many p
   );
   userError(() => loadGridFile(join(tmp, 'missing.yaml')), /cannot read the grid file: no such file/);
   // 101 × 100 = 10,100 points > MAX_POINTS
-  const big = `grid:\n  random_seed: [${Array.from({ length: 101 }, (_, i) => i).join(', ')}]\n  k_candidates: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}]\n`;
+  const big =
+    `grid:\n  random_seed: [${Array.from({ length: 101 }, (_, i) => i).join(', ')}]\n` +
+    `  k_candidates: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}]\n`;
   userError(
     () => parseGridText(big, 'big.yaml'),
     /the grid has 10,100 points \(101 × 100\), more than 10,000: pass allowLarge to run it anyway/,
@@ -159,7 +162,8 @@ test('experiments file: names, file and inline configs, set overrides; duplicate
     freeze_item_emb: false,
   });
   const p2 = parseExperimentsText(
-    'base:\n  num_epochs: 9\nexperiments:\n  - name: a\n  - name: b\n    config: {combined_mode_alpha: 0.2}\n    set: {num_epochs: 4}\n',
+    'base:\n  num_epochs: 9\nexperiments:\n  - name: a\n' +
+      '  - name: b\n    config: {combined_mode_alpha: 0.2}\n    set: {num_epochs: 4}\n',
   );
   assert.deepEqual(
     p2.points.map((p) => [p.name, p.config.num_epochs, p.config.combined_mode_alpha]),

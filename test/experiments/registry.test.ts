@@ -137,9 +137,10 @@ test('registry bad input: written by a newer version, not a registry, missing', 
       () => Registry.open(run, opts),
       (e: unknown) =>
         e instanceof UserError &&
-        /registry\.sqlite: the registry was written by a newer calitune \(schema version 2, calitune 9\.0\.0\); this calitune reads version 1/.test(
-          e.message,
-        ),
+        new RegExp(
+          /registry\.sqlite: the registry was written by a newer calitune /.source +
+            /\(schema version 2, calitune 9\.0\.0\); this calitune reads version 1/.source,
+        ).test(e.message),
     );
   }
   const other = newRun('other');

@@ -161,7 +161,7 @@ test('save/load round trip; a sidecar of another type is a UserError', () => {
   }
 });
 
-test('nativeAccuracyLoss (CaliTune accuracy term): own CE + 0.2·KL at μ, scaled gradient check, frozen output layer', () => {
+test('nativeAccuracyLoss (CaliTune accuracy term): CE + 0.2·KL at μ, scaled gradient check, frozen output', () => {
   const m = model(9);
   const users = new Int32Array([1, 4, 2]);
   const cands = new Int32Array([1, 2, 3, 4, 5, 6]);

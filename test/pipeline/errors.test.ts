@@ -89,7 +89,8 @@ test('checks inside the use-cases name their field, in library words and in CLI 
   );
   assert.equal(
     source.render(cliNaming(command('finetune'), commands())),
-    `the run was prepared with --popularity-source train, not all: re-run 'calitune prepare --run ${run} --popularity-source all'`,
+    'the run was prepared with --popularity-source train, not all: ' +
+      `re-run 'calitune prepare --run ${run} --popularity-source all'`,
   );
 
   const both = await inputError(compare({ run, experiment: 'e', mode: 'any', epoch: 1 }));

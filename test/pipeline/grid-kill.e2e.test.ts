@@ -98,7 +98,7 @@ function setupRun(run: string): void {
   assert.equal(runCli(['prepare', '--run', run, '--popularity-source', 'all']).status, 0);
 }
 
-test('kill -9 of the grid process tree, then re-run: finished point skipped, others resumed, results equal an uninterrupted grid', async (t) => {
+test('kill -9 of grid tree, re-run: finished point skipped, others resumed, results = uninterrupted run', async (t) => {
   if (!requireShared(t, ORACLE_DIR)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-gridkill-'));
   try {
@@ -130,7 +130,9 @@ test('kill -9 of the grid process tree, then re-run: finished point skipped, oth
       const mid = NAMES.filter((n) => !done.includes(n) && logEpochs(run, n) >= 3 && logEpochs(run, n) < EPOCHS - 2);
       if (done.length >= 1 && mid.length >= 1) {
         process.kill(-child.pid!, 'SIGKILL'); // the whole process group: the grid and its workers
-        state = `done ${done.length}, mid-fine-tuning ${mid.map((n) => `${n.slice(0, 18)}… epoch ${logEpochs(run, n)}`).join(', ')}`;
+        state =
+          `done ${done.length}, ` +
+          `mid-fine-tuning ${mid.map((n) => `${n.slice(0, 18)}… epoch ${logEpochs(run, n)}`).join(', ')}`;
         break;
       }
       await sleep(10);

@@ -36,7 +36,7 @@ function oracleEpochs(): Map<string, Map<number, { valid: number; jsd: number }>
   return out;
 }
 
-test('12-point grid on the oracle backbone with 2 workers: all done, CP once, trajectories as the reference, frontier table', async (t) => {
+test('12-point oracle grid, 2 workers: all done, CP once, trajectories as the reference, frontier table', async (t) => {
   if (!requireShared(t, ORACLE_DIR)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-gridoracle-'));
   try {

@@ -73,7 +73,7 @@ const BAD = [
   'c0.0__unfrozen_itememb__selection_relevance__k20__lr1e18',
 ];
 
-test('grid: parallel workers, CP once, diverging points failed with their error, registry = results files; re-run skips / resumes', async () => {
+test('grid: 2 workers, CP once, diverging points fail w/ error, registry = results, re-run skips/resumes', async () => {
   const run = makeRun('grid');
   const plan = parseGridText(GRID, join(tmp, 'grid.yaml'));
   assert.deepEqual(plan.points.map((p) => p.name).sort(), [...OK, ...BAD].sort());
@@ -183,7 +183,7 @@ test('grid: parallel workers, CP once, diverging points failed with their error,
   assert.match(missing.err, /no point 'nope' in the registry/);
 });
 
-test('run lock: a second runner on the same run is refused while the first is alive; a stale lock is taken over', async () => {
+test('run lock: a second runner is refused while the first is alive; a stale lock is taken over', async () => {
   const run = makeRun('lock');
   const release = acquireRunLock(run);
   try {
@@ -203,12 +203,13 @@ test('run lock: a second runner on the same run is refused while the first is al
   assert.ok(!existsSync(join(run, 'grid.lock')));
 });
 
-test('CLI bad input: grid of > 10,000 points without --yes, bad grid key, newer registry, duplicate experiment names → exit 2', async () => {
+test('CLI bad input: > 10,000 points w/o --yes, bad grid key, newer registry, duplicate names → exit 2', async () => {
   const run = makeRun('cli');
   const big = join(tmp, 'big.yaml');
   writeFileSync(
     big,
-    `grid:\n  random_seed: [${Array.from({ length: 101 }, (_, i) => i).join(', ')}]\n  k_candidates: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}]\n`,
+    `grid:\n  random_seed: [${Array.from({ length: 101 }, (_, i) => i).join(', ')}]\n` +
+      `  k_candidates: [${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}]\n`,
   );
   const r1 = await runCaptured(['grid', '--run', run, '--grid', big]);
   assert.equal(r1.code, 2);

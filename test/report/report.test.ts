@@ -225,7 +225,7 @@ test('parseJsonLenient: NaN / Infinity tokens become null, strings untouched', (
   assert.throws(() => parseJsonLenient('{"a": }'));
 });
 
-test("the report's findings use the selection module's CP rule (backbone = λ 0; above the backbone compares with it)", () => {
+test("report findings use the selection module's CP rule (backbone = λ 0; above the backbone compares with it)", () => {
   const curve = cpCurve({ jsd: 0.24, ndcg: 0.28 }, [
     { lambda: 0.1, jsd: 0.2, ndcg: 0.27 },
     { lambda: 0.5, jsd: 0.1, ndcg: 0.25 },

@@ -34,7 +34,7 @@ const point = (epoch: number, validNdcg: number, jsd: number, tradeoff: number |
   tradeoff,
 });
 
-test('selectEpochs: best per metric (first on ties), "any" = the last epoch improving any running best; epoch 0 never', () => {
+test('selectEpochs: best per metric (first on ties), "any" = last epoch improving a running best; not epoch 0', () => {
   const t = (n: number, j: number) => Math.sqrt(n / 0.3) * Math.sqrt(0.3 / j);
   const pts = [
     point(0, 0.5, 0.01, 9),
@@ -149,7 +149,8 @@ test('the verdict: one tolerance, ahead / level / behind, no comparison beyond C
   assert.equal(c.verdict, 'ahead');
   assert.ok(Math.abs(c.delta! - 0.005) < 1e-12);
   assert.equal(compareWithCp({ ndcg: 0.2652, jsd: 0.16 }, curve).verdict, 'level');
-  assert.equal(compareWithCp({ ndcg: 0.27, jsd: 0.3 }, curve).verdict, 'behind'); // less calibrated than the backbone, lower NDCG
+  // less calibrated than the backbone, lower NDCG
+  assert.equal(compareWithCp({ ndcg: 0.27, jsd: 0.3 }, curve).verdict, 'behind');
   assert.deepEqual(compareWithCp({ ndcg: 0.5, jsd: 0.01 }, curve), {
     ndcg: null,
     where: 'beyond',
@@ -287,6 +288,7 @@ test("frontier on the oracle's own runs: validation-selected front ahead of CP f
       `${r.name} ${r.epoch}: ${r.test_ndcg} vs CP ${r.cp_ndcg}`,
     );
   t.diagnostic(
-    `oracle front: ${f.rows.length} points; ahead from JSD ${f.aheadFromJsd!.toFixed(4)} (mean Δ ${f.meanGainAhead!.toFixed(4)})`,
+    `oracle front: ${f.rows.length} points; ` +
+      `ahead from JSD ${f.aheadFromJsd!.toFixed(4)} (mean Δ ${f.meanGainAhead!.toFixed(4)})`,
   );
 });

@@ -59,9 +59,10 @@ test("experiment names: 'base_model' and 'base' are refused: their results files
     () => checkExperimentName('base_model'),
     (e) =>
       isUserError(e) &&
-      /experiment name 'base_model' is reserved: results\/base_model\.json holds the backbone's metrics and would be overwritten/.test(
-        (e as Error).message,
-      ),
+      new RegExp(
+        /experiment name 'base_model' is reserved: /.source +
+          /results\/base_model\.json holds the backbone's metrics and would be overwritten/.source,
+      ).test((e as Error).message),
   );
   assert.match(
     experimentNameProblem('base')!,

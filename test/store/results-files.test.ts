@@ -37,7 +37,10 @@ test('readResults: current format accepted; missing, older, newer formats refuse
     [
       'ref.json',
       { base_recommendations: { ndcg: 0.2 }, postprocessed: {} },
-      /ref\.json: an older results format \(no calitune\.format_version; written by the reference implementation or an older calitune\); re-run 'evaluate'/,
+      new RegExp(
+        /ref\.json: an older results format \(no calitune\.format_version; /.source +
+          /written by the reference implementation or an older calitune\); re-run 'evaluate'/.source,
+      ),
     ],
     [
       'old.json',
@@ -107,7 +110,8 @@ test("readResults: Python's NaN tokens only when asked for, counted, read as nul
   const p = join(tmp, 'nan.json');
   writeFileSync(
     p,
-    `{"base_recommendations": {"ndcg": NaN, "jsd": 0.3}, "postprocessed": {"0.5": {"ndcg": Infinity}}, "calitune": {"format_version": 1, "split": "valid", "k": 10}}`,
+    '{"base_recommendations": {"ndcg": NaN, "jsd": 0.3}, "postprocessed": {"0.5": {"ndcg": Infinity}}, ' +
+      '"calitune": {"format_version": 1, "split": "valid", "k": 10}}',
   );
   assert.throws(
     () => readResults(p),

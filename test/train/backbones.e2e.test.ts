@@ -31,7 +31,8 @@ test('ML-100K: MultiVAE ≥ 0.95 × BPR, well above MostPop and Random; DMF lear
   const vae = trainBackbone('multivae', ds);
   const v = testNdcg(vae.model);
   t.diagnostic(
-    `MostPop ${pop.toFixed(4)}, Random ${rnd.toFixed(4)}, MultiVAE ${v.toFixed(4)} (best epoch ${vae.bestEpoch}, ${vae.epochsRun} epochs, ${vae.seconds.toFixed(0)} s)`,
+    `MostPop ${pop.toFixed(4)}, Random ${rnd.toFixed(4)}, MultiVAE ${v.toFixed(4)} ` +
+      `(best epoch ${vae.bestEpoch}, ${vae.epochsRun} epochs, ${vae.seconds.toFixed(0)} s)`,
   );
   assert.ok(v >= 0.95 * BPR_REFERENCE_TEST_NDCG, `MultiVAE test NDCG@10 ${v}`);
   assert.ok(v > pop * 1.5, `MultiVAE ${v} vs MostPop ${pop}`);

@@ -75,7 +75,7 @@ test('trainBackbone dispatches; attachTrainData makes a loaded model usable', ()
   assert.throws(() => trainBackbone('nope', data), UserError);
 });
 
-test('CLI: a tiny DMF and MultiVAE train, evaluate, fine-tune and load for serving with no model-specific call', async () => {
+test('CLI: tiny DMF and MultiVAE train, evaluate, fine-tune, load for serving, no model-specific call', async () => {
   const { mkdtempSync, rmSync, writeFileSync, readFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');

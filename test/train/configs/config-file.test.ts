@@ -41,7 +41,8 @@ test("a configuration file: only its own keys, checked against the model's schem
 test('configuration file errors name the file, the line, the key and the rule', () => {
   failsWith(
     () => parseBackboneConfigYaml('model: bpr\nbogus: 1\n', 'c.yaml'),
-    "c.yaml:2: unknown key 'bogus' for model bpr (allowed: model, dim, lr, weightDecay, batchSize, epochs, patience, seed)",
+    "c.yaml:2: unknown key 'bogus' for model bpr " +
+      '(allowed: model, dim, lr, weightDecay, batchSize, epochs, patience, seed)',
   );
   failsWith(
     () => parseBackboneConfigYaml('dim: 8\nlr: -1\n', 'c.yaml'),
@@ -57,7 +58,8 @@ test('configuration file errors name the file, the line, the key and the rule', 
   );
   failsWith(
     () => parseBackboneConfigYaml('validK: 5\n', 'c.yaml'),
-    "c.yaml:1: unknown key 'validK' for model bpr (allowed: model, dim, lr, weightDecay, batchSize, epochs, patience, seed)",
+    "c.yaml:1: unknown key 'validK' for model bpr " +
+      '(allowed: model, dim, lr, weightDecay, batchSize, epochs, patience, seed)',
   );
   failsWith(
     () => parseBackboneConfigYaml('- dim\n', 'c.yaml'),
