@@ -97,10 +97,7 @@ function benchOne(frozen: boolean, perGroup = 0): number {
       journal: experimentJournal(dir),
       data: { train: ds.train, itemGroups: pg.itemGroup, nGroups: pg.nGroups, userTargets: tg.targets },
       validate: validator.validate,
-      fusedValidate: (m, cand) => {
-        const result = validator.run(m, cand);
-        return { result, regenS: validator.lastTiming.candS };
-      },
+      fusedValidate: validator.fused,
       onEpoch: (r) => {
         const now = performance.now();
         const cpu = process.cpuUsage();

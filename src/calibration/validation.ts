@@ -19,7 +19,7 @@ import type { Recommender } from '../models/recommender.js';
 import { topkRow, topkRows } from '../math/topk.js';
 import { ndcgAtK } from '../eval/ndcg.js';
 import { jsdMetric, listGroupDistribution } from '../eval/jsd.js';
-import type { ValidationResult } from './finetuner.js';
+import type { FusedValidate, ValidationResult } from './finetune-types.js';
 import { UserError } from '../util/errors.js';
 import type { CandidatePicker } from './candidates.js';
 
@@ -131,6 +131,12 @@ export class Validator {
 
   /** The callback the fine-tuner takes. */
   readonly validate = (model: Recommender): ValidationResult => this.run(model);
+
+  /** The fine-tuner's fused callback: validation plus candidates, with the seconds the candidates took. */
+  readonly fused: FusedValidate = (model, cand) => {
+    const result = this.run(model, cand);
+    return { result, regenS: this.lastTiming.candS };
+  };
 
   /**
    * One pass: metrics (and lists) of the current model; with `cand`, also the relevance

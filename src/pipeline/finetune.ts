@@ -239,10 +239,7 @@ function runEpochs(
       journal: experimentJournal(experimentPaths(o.run, o.experiment).dir),
       data: { train: ds.train, itemGroups: prep.itemGroup, nGroups: prep.nGroups, userTargets: prep.targets },
       validate: validator.validate,
-      fusedValidate: (m, cand) => {
-        const result = validator.run(m, cand);
-        return { result, regenS: validator.lastTiming.candS };
-      },
+      fusedValidate: validator.fused,
       onEpoch: (r) => {
         if (r.epoch >= 1) {
           bestN = Math.max(bestN, r.valid_ndcg);

@@ -7,6 +7,8 @@ import { runCaptured } from '../../src/cli/run-captured.js';
 import { readNpyMatrixI32, writeNpy } from '../../src/data/npy.js';
 import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
 
+import { tinyRun } from '../helpers/tiny-run.js';
+
 process.env.CALITUNE_QUIET = '1';
 
 const cli = runCaptured;
@@ -76,57 +78,7 @@ test('postprocess: bad λ, m < n, bad workers/modes are UserErrors (exit 2)', as
 test('postprocess + evaluate, tiny run: a user with no train items and lists shorter than n give no NaN', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'calitune-pp-tiny-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const src = join(tmp, 'src');
-  mkdirSync(join(src, 'splits'), { recursive: true });
-  const pairs = (rows: [number, number][]) => 'user_id\titem_id\n' + rows.map(([u, i]) => `${u}\t${i}\n`).join('');
-  writeFileSync(
-    join(src, 'splits', 'train_split.tsv'),
-    pairs([
-      [1, 1],
-      [1, 2],
-      [1, 3],
-      [2, 1],
-      [2, 4],
-      [4, 1],
-      [4, 2],
-      [4, 3],
-      [4, 4],
-      [4, 5],
-    ]),
-  );
-  writeFileSync(
-    join(src, 'splits', 'valid_split.tsv'),
-    pairs([
-      [1, 4],
-      [3, 2],
-    ]),
-  );
-  writeFileSync(
-    join(src, 'splits', 'test_split.tsv'),
-    pairs([
-      [1, 5],
-      [2, 6],
-      [3, 1],
-      [4, 6],
-    ]),
-  );
-  writeFileSync(
-    join(src, 'user_id_map.tsv'),
-    'user_id:token\tinternal_id\n' + [1, 2, 3, 4].map((u) => `u${u}\t${u}\n`).join(''),
-  );
-  writeFileSync(
-    join(src, 'item_id_map.tsv'),
-    'item_id:token\tinternal_id\n' + [1, 2, 3, 4, 5, 6].map((i) => `i${i}\t${i}\n`).join(''),
-  );
-  writeNpy(join(src, 'user_emb.npy'), '<f4', [5, 2], Float32Array.from([0, 0, 1, 0.5, 0.2, 1, 0.7, 0.7, -1, 0.3]));
-  writeNpy(
-    join(src, 'item_emb.npy'),
-    '<f4',
-    [7, 2],
-    Float32Array.from([0, 0, 1, 0, 0.9, 0.1, 0.3, 0.8, 0.5, 0.5, 0.1, 0.95, 0.6, 0.4]),
-  );
-  const R = join(tmp, 'tiny');
-  assert.equal((await cli(['import', '--from', src, '--run', R])).code, 0);
+  const R = await tinyRun(tmp);
   assert.equal((await cli(['prepare', '--run', R])).code, 0);
   const r = await cli(['postprocess', '--run', R, '--lambdas', '0.5,1', '--m', '4', '--n', '3']);
   assert.equal(r.code, 0, r.err);

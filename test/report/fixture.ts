@@ -18,37 +18,15 @@ async function ok(args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`calitune ${args.join(' ')} failed (${r.code}): ${r.err}`);
 }
 
-export interface Fixture {
-  tmp: string;
-  run: string;
-  bare: string;
-  cleanup(): void;
-}
-
-/**
- * `run`: the full pipeline with one experiment 'a'. `bare`: trained and prepared, nothing else
- * (no experiments, no CP, not evaluated).
- */
-export async function buildFixture(prefix = 'calitune-report-'): Promise<Fixture> {
-  const tmp = mkdtempSync(join(tmpdir(), prefix));
+/** The fixture's synthetic interactions (150 users × 120 items, seed 11) as tmp/synth.inter. */
+export function writeFixtureData(tmp: string): string {
   const data = join(tmp, 'synth.inter');
   writeInterFile(data, generateSynthetic({ users: 150, items: 120, interactions: 3600, seed: 11 }));
-  const cfg = join(tmp, 'ft.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'random_seed: 111',
-      'num_epochs: 5',
-      'train_batch_size: 16',
-      'learning_rate: 0.01',
-      'freeze_item_emb: true',
-      'combined_mode_alpha: 0.5',
-      'k_candidates: 20',
-      'early_stopping_patience: 25',
-      '',
-    ].join('\n'),
-  );
-  const run = join(tmp, 'run');
+  return data;
+}
+
+/** A BPR run (dim 16, 6 epochs) on `data`, prepared: the start of every fixture run. */
+export async function trainedRun(data: string, run: string): Promise<string> {
   await ok([
     'train',
     '--data',
@@ -65,6 +43,39 @@ export async function buildFixture(prefix = 'calitune-report-'): Promise<Fixture
     '512',
   ]);
   await ok(['prepare', '--run', run]);
+  return run;
+}
+
+export interface Fixture {
+  tmp: string;
+  run: string;
+  bare: string;
+  cleanup(): void;
+}
+
+/**
+ * `run`: the full pipeline with one experiment 'a'. `bare`: trained and prepared, nothing else
+ * (no experiments, no CP, not evaluated).
+ */
+export async function buildFixture(prefix = 'calitune-report-'): Promise<Fixture> {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const data = writeFixtureData(tmp);
+  const cfg = join(tmp, 'ft.yaml');
+  writeFileSync(
+    cfg,
+    [
+      'random_seed: 111',
+      'num_epochs: 5',
+      'train_batch_size: 16',
+      'learning_rate: 0.01',
+      'freeze_item_emb: true',
+      'combined_mode_alpha: 0.5',
+      'k_candidates: 20',
+      'early_stopping_patience: 25',
+      '',
+    ].join('\n'),
+  );
+  const run = await trainedRun(data, join(tmp, 'run'));
   const bare = join(tmp, 'bare');
   mkdirSync(bare);
   await ok(['train', '--data', data, '--run', bare, '--epochs', '3', '--dim', '8', '--batch-size', '512']);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCaptured } from '../../src/cli/run-captured.js';
-import { generateSynthetic, writeInterFile } from '../../src/data/synthetic.js';
+import { trainedRun, writeFixtureData } from '../report/fixture.js';
 import { resultsCpCurve, type StoredCpVerdict } from '../../src/eval/cp-verdicts.js';
 import type { ReferenceMetrics } from '../../src/eval/metrics.js';
 import { compareWithCp, SELECTION_MODES } from '../../src/selection/index.js';
@@ -41,25 +41,7 @@ const results = (name: string) => JSON.parse(readFileSync(join(run, 'results', `
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'calitune-consistency-'));
-  const data = join(tmp, 'synth.inter');
-  writeInterFile(data, generateSynthetic({ users: 150, items: 120, interactions: 3600, seed: 11 }));
-  run = join(tmp, 'run');
-  await ok([
-    'train',
-    '--data',
-    data,
-    '--run',
-    run,
-    '--epochs',
-    '6',
-    '--dim',
-    '16',
-    '--lr',
-    '0.01',
-    '--batch-size',
-    '512',
-  ]);
-  await ok(['prepare', '--run', run]);
+  run = await trainedRun(writeFixtureData(tmp), join(tmp, 'run'));
   await ok(['postprocess', '--run', run, '--lambdas', '0.2,0.5,0.8', '--workers', '1']);
   const grid = join(tmp, 'grid.yaml');
   writeFileSync(
