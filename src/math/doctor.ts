@@ -6,6 +6,7 @@ import { gemmBackend } from './gemm.js';
 import { tsSgemm } from './gemm-ts.js';
 import { loadNativeBlas } from './native.js';
 import { Rng } from './rng.js';
+import { type NodeSupport, nodeSupport } from '../util/node-support.js';
 
 type SgemmFn = typeof tsSgemm;
 
@@ -30,6 +31,8 @@ export interface DoctorReport {
   /** The TypeScript fallback on a smaller product (it is ~30–50× slower). */
   readonly fallback: GemmMeasurement;
   readonly node: string;
+  /** The running Node against the supported lines (end of life, what to install). */
+  readonly nodeSupport: NodeSupport;
 }
 
 /** Time budget and product shapes of {@link doctorReport}'s measurements. */
@@ -86,5 +89,6 @@ export function doctorReport(opts: DoctorOptions = {}): DoctorReport {
     active,
     fallback,
     node: process.version,
+    nodeSupport: nodeSupport(),
   };
 }

@@ -17,6 +17,8 @@ describe('doctorReport', () => {
       assert.ok(m.repeats >= 1 && m.seconds >= 0.05);
     }
     assert.deepEqual(r.active.shape, [128, 128, 64]);
+    assert.equal(r.nodeSupport.version, process.versions.node);
+    assert.equal(r.nodeSupport.major, Number(process.versions.node.split('.')[0]));
   });
 
   it('computes GFLOP/s as 2·M·N·K·repeats / seconds', () => {

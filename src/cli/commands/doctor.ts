@@ -5,7 +5,8 @@ import type { Command } from '../command.js';
 /** `calitune doctor`: the active GEMM path and its measured speed. */
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'Show the active GEMM path (OpenBLAS binding or TypeScript fallback) and its measured GFLOP/s',
+  summary:
+    'Show the Node.js line and its end of life, the active GEMM path (OpenBLAS binding or TypeScript fallback) and its measured GFLOP/s',
   usage: 'doctor [--seconds S]',
   options: { seconds: { type: 'string' } },
   help: `Options:
@@ -20,7 +21,7 @@ Example:
     const seconds = float(v, 'seconds', { min: 0.01, max: 60 }) ?? 0.5;
     const r = doctorReport({ seconds });
     const shape = (s: readonly number[]) => s.join(' × ');
-    ctx.info(`node         ${r.node}`);
+    ctx.info(`node         ${r.node}  (${r.nodeSupport.advice})`);
     ctx.info(`GEMM path    ${r.backend}`);
     ctx.info(`detail       ${r.detail}`);
     ctx.info(
