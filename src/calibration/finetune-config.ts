@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parse as parseYamlValue, parseDocument, isMap, isScalar } from 'yaml';
 import { z } from 'zod';
 import { SELECTION_MODES } from '../selection/modes.js';
+import { DEFAULT_ACCURACY_FLOOR } from '../selection/epochs.js';
 import { InputError, UserError, type Naming } from '../util/errors.js';
 
 const MODES = ['combined', 'pop', 'rec'] as const;
@@ -42,6 +43,9 @@ export const finetuneConfigSchema = z
     early_stopping_patience: int(1),
     target_metric: z.enum(SELECTION_MODES),
     model_save_interval: int(0),
+    accuracy_floor: z.number().min(0).max(1),
+    collapse_guard: z.boolean(),
+    collapse_max_rollbacks: int(0),
   })
   .strict();
 
@@ -50,7 +54,13 @@ export type FinetuneConfig = z.infer<typeof finetuneConfigSchema>;
 /** Which improvement early stopping and checkpointing count: a {@link SelectionMode}. */
 export type TargetMetric = FinetuneConfig['target_metric'];
 
-/** The reference's ML-100K configuration (CaliTune_config_ml-100k.yaml). */
+/**
+ * The reference's ML-100K configuration (CaliTune_config_ml-100k.yaml), plus our collapse guard
+ * (the reference has none; docs/numeric-contract.md §10): an epoch whose valid NDCG@k falls
+ * below `accuracy_floor` × epoch 0's is never selected, and with `collapse_guard` the run rolls
+ * back to the epoch before it with half the learning rate, at most `collapse_max_rollbacks`
+ * times before it stops with the reason `collapse`.
+ */
 export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   random_seed: 111,
   num_epochs: 500,
@@ -73,6 +83,9 @@ export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   early_stopping_patience: 25,
   target_metric: 'any',
   model_save_interval: 1,
+  accuracy_floor: DEFAULT_ACCURACY_FLOOR,
+  collapse_guard: true,
+  collapse_max_rollbacks: 3,
 });
 
 /** Keys the reference has that we accept and ignore, with the reason given in the note. */

@@ -34,22 +34,29 @@ interface ResumeMeta {
   improvementCounter: number;
   identicalCounter: number;
   stopReason: StopReason | null;
+  /** Absent in states saved before the collapse guard existed (0 then). */
+  rollbacks?: number;
 }
 
 /** Keys that may change between a run and its resumption. */
 const CONFIG_KEYS_FREE_ON_RESUME = new Set(['num_epochs', 'early_stopping_patience']);
 
-/** Writes the state after its last finished epoch (the optimizer is flushed first by state()). */
-export function writeResumeState(journal: FinetuneJournal, state: FinetuneState): void {
+/**
+ * The resume state as tensors and metadata (the optimizer is flushed first by state()). With
+ * `copy` the arrays are copies, so the snapshot outlives further training (a rollback point).
+ */
+export function resumeSnapshot(state: FinetuneState, copy = false): SafeTensorsFile {
   const { params, optimizer, progress: st } = state;
   const tensors = new Map<string, SafeTensor>();
   const os = optimizer.state();
+  const own = <T extends Float32Array | Int32Array>(a: T): T => (copy ? (a.slice() as T) : a);
   for (const p of params) {
-    tensors.set(`param/${p.name}`, { dtype: 'F32', shape: [...p.shape], data: p.value });
-    tensors.set(`opt_m/${p.name}`, { dtype: 'F32', shape: [...p.shape], data: os.buffers[p.name]!.m! });
-    tensors.set(`opt_v/${p.name}`, { dtype: 'F32', shape: [...p.shape], data: os.buffers[p.name]!.v! });
+    tensors.set(`param/${p.name}`, { dtype: 'F32', shape: [...p.shape], data: own(p.value) });
+    tensors.set(`opt_m/${p.name}`, { dtype: 'F32', shape: [...p.shape], data: own(os.buffers[p.name]!.m!) });
+    tensors.set(`opt_v/${p.name}`, { dtype: 'F32', shape: [...p.shape], data: own(os.buffers[p.name]!.v!) });
   }
-  tensors.set('candidates', { dtype: 'I32', shape: [state.users.length, state.width], data: state.candidates });
+  const cand = own(state.candidates);
+  tensors.set('candidates', { dtype: 'I32', shape: [state.users.length, state.width], data: cand });
   const meta: ResumeMeta = {
     version: RESUME_VERSION,
     epoch: st.epoch,
@@ -67,7 +74,14 @@ export function writeResumeState(journal: FinetuneJournal, state: FinetuneState)
     identicalCounter: st.identicalCounter,
     stopReason: st.stopReason,
   };
-  journal.writeResume(tensors, { calitune_resume: JSON.stringify(meta) });
+  if (st.rollbacks > 0) meta.rollbacks = st.rollbacks;
+  return { tensors, metadata: { calitune_resume: JSON.stringify(meta) } };
+}
+
+/** Writes the state after its last finished epoch. */
+export function writeResumeState(journal: FinetuneJournal, state: FinetuneState): void {
+  const snap = resumeSnapshot(state);
+  journal.writeResume(snap.tensors, snap.metadata);
 }
 
 function readResumeMeta(file: SafeTensorsFile, where: string): ResumeMeta {
@@ -119,13 +133,11 @@ function restoreTensors(file: SafeTensorsFile, meta: ResumeMeta, state: Finetune
 }
 
 /**
- * Restores `state` (created for the same run) from the journal's resume state: weights,
- * optimizer, schedule, RNG, candidates with their labels, and the selection progress. A run
- * saved as interrupted continues; UserError when the saved state does not fit.
+ * Restores `state` (created for the same run) from a resume state: weights, optimizer,
+ * schedule, RNG, candidates with their labels, and the selection progress. A run saved as
+ * interrupted continues; UserError (naming `where`) when the saved state does not fit.
  */
-export function restoreResumeState(journal: FinetuneJournal, state: FinetuneState): void {
-  const where = journal.resumeName;
-  const file = journal.readResume();
+export function restoreSnapshot(file: SafeTensorsFile, state: FinetuneState, where: string): void {
   const meta = readResumeMeta(file, where);
   checkResumeFits(meta, state, where);
   restoreTensors(file, meta, state, where);
@@ -146,5 +158,11 @@ export function restoreResumeState(journal: FinetuneJournal, state: FinetuneStat
     improvementCounter: meta.improvementCounter,
     identicalCounter: meta.identicalCounter,
     stopReason: meta.stopReason === 'interrupted' ? null : meta.stopReason,
+    rollbacks: meta.rollbacks ?? 0,
   });
+}
+
+/** Restores `state` from the journal's resume state (see {@link restoreSnapshot}). */
+export function restoreResumeState(journal: FinetuneJournal, state: FinetuneState): void {
+  restoreSnapshot(journal.readResume(), state, journal.resumeName);
 }

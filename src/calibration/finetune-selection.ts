@@ -13,11 +13,23 @@ import type { ImprovementSink, NamedTensor } from './checkpoints.js';
 import type { EpochLosses } from './finetune-epoch.js';
 import type { FinetuneState } from './finetune-state.js';
 import type { EpochLogRecord, FusedValidate, ValidationResult } from './finetune-types.js';
+import { accuracyFloorNdcg } from '../selection/epochs.js';
+import type { FinetuneConfig } from './finetune-config.js';
 
 /** (ndcg/ndcg₀)^0.5 · (jsd₀/jsd)^0.5; null when undefined (a zero denominator). */
 export function tradeoffScore(ndcg: number, jsd: number, ndcg0: number, jsd0: number): number | null {
   const t = Math.sqrt(ndcg / ndcg0) * Math.sqrt(jsd0 / jsd);
   return Number.isFinite(t) ? t : null;
+}
+
+/** Whether the guard rolls back collapsed epochs under this configuration. */
+export function collapseGuardOn(cfg: Pick<FinetuneConfig, 'collapse_guard' | 'accuracy_floor'>): boolean {
+  return cfg.collapse_guard && cfg.accuracy_floor > 0;
+}
+
+/** Whether valid NDCG@k `ndcg` is below the run's accuracy floor (epoch 0's NDCG × `accuracy_floor`). */
+export function belowAccuracyFloor(state: FinetuneState, ndcg: number): boolean {
+  return ndcg < accuracyFloorNdcg(state.progress.initial.validNdcg, state.config.accuracy_floor);
 }
 
 /** How the model is validated between epochs. */
@@ -141,15 +153,21 @@ function handOverCheckpoint(
 
 /** Records `epoch` as finished and sets the stop reason when a stop rule fires. */
 function applyStopRules(state: FinetuneState, epoch: number, val: ValidationResult): void {
-  const st = state.progress,
-    cfg = state.config;
+  const st = state.progress;
   const identical = Math.abs(val.validNdcg - st.last.validNdcg) < 1e-6 && Math.abs(val.jsd - st.last.jsd) < 1e-6;
   if (identical) st.identicalCounter++;
   else st.identicalCounter = 0;
   st.last = { validNdcg: val.validNdcg, jsd: val.jsd };
   st.epoch = epoch;
   if (st.identicalCounter >= 3) st.stopReason = 'identical_metrics';
-  else if (epoch - st.lastImprovementEpoch >= cfg.early_stopping_patience) st.stopReason = 'early_stopping';
+  else applyPatienceAndLimit(state, epoch);
+}
+
+/** The stop rules after the identical-metrics one: patience without improvement, then `num_epochs`. */
+export function applyPatienceAndLimit(state: FinetuneState, epoch: number): void {
+  const st = state.progress,
+    cfg = state.config;
+  if (epoch - st.lastImprovementEpoch >= cfg.early_stopping_patience) st.stopReason = 'early_stopping';
   else if (epoch >= cfg.num_epochs) st.stopReason = 'max_epochs';
 }
 
@@ -177,14 +195,17 @@ export function validateAndSelect(
     alpha = state.alpha;
   const { val, regenS, validS } = validateAndRegenerate(state, v, state.config.regenerate_candidates);
   const trade = tradeoffScore(val.validNdcg, val.jsd, st.initial.validNdcg, st.initial.jsd);
-  const improved = improvedMetrics(state, val, trade);
+  // A collapsed epoch under the guard changes no running best and leaves no checkpoint: the
+  // fine-tuner rolls it back (src/calibration/collapse-guard.ts).
+  const collapsed = collapseGuardOn(state.config) && belowAccuracyFloor(state, val.validNdcg);
+  const improved = collapsed ? [] : improvedMetrics(state, val, trade);
   if (improved.length) {
     st.lastImprovementEpoch = epoch;
     st.improvementCounter += improved.length;
   }
-  const saved = handOverCheckpoint(state, epoch, val, trade, sink);
+  const saved = !collapsed && handOverCheckpoint(state, epoch, val, trade, sink);
   applyStopRules(state, epoch, val);
-  return {
+  const rec: EpochLogRecord = {
     epoch,
     lr: t.lr,
     acc_loss: alpha < 1 ? losses.accSum / losses.nBatches : null,
@@ -198,4 +219,6 @@ export function validateAndSelect(
     regen_s: regenS,
     valid_s: validS,
   };
+  if (collapsed) rec.rolled_back = true;
+  return rec;
 }

@@ -63,6 +63,8 @@ export interface FinetuneProgress {
   improvementCounter: number;
   identicalCounter: number;
   stopReason: StopReason | null;
+  /** How often the collapse guard has rolled the run back. */
+  rollbacks: number;
 }
 
 /** Everything a fine-tuning works with between epochs; `progress`, `rng` and the arrays change. */
@@ -182,6 +184,7 @@ export function createFinetuneState(model: Recommender, cfg: FinetuneConfig, dat
       improvementCounter: 0,
       identicalCounter: 0,
       stopReason: null,
+      rollbacks: 0,
     },
   };
 }

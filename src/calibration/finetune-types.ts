@@ -59,10 +59,18 @@ export interface EpochLogRecord {
   train_s: number;
   regen_s: number;
   valid_s: number;
+  /**
+   * Set on an epoch whose valid NDCG@k fell below the accuracy floor while the collapse guard
+   * was on: the run went back to the weights before it, so it is never selected (absent otherwise).
+   */
+  rolled_back?: true;
 }
 
-/** Why a fine-tuning ended; `interrupted` runs can be resumed. */
-export type StopReason = 'max_epochs' | 'early_stopping' | 'identical_metrics' | 'interrupted';
+/**
+ * Why a fine-tuning ended; `interrupted` runs can be resumed; `collapse`: the collapse guard
+ * rolled back more often than `collapse_max_rollbacks` allows.
+ */
+export type StopReason = 'max_epochs' | 'early_stopping' | 'identical_metrics' | 'collapse' | 'interrupted';
 
 /** The epoch one selection mode chose, with its validation metrics. */
 export interface SelectedEpoch {
@@ -78,6 +86,8 @@ export interface SelectedEpoch {
 export interface FinetuneSummary {
   epochsRun: number;
   stopReason: StopReason;
+  /** How often the collapse guard rolled the run back (epochs marked `rolled_back` in the log). */
+  rollbacks: number;
   initial: { validNdcg: number; jsd: number };
   final: { validNdcg: number; jsd: number; tradeoff: number | null };
   targetMetric: TargetMetric;

@@ -11,7 +11,8 @@
  *     bookkeeping, checkpoint hand-over, stop rules.
  *
  * Epoch 0 validates the backbone; then each epoch trains, validates and selects, until a stop
- * rule fires. Unlike the reference we checkpoint copies of the weights.
+ * rule fires. Unlike the reference we checkpoint copies of the weights, and a collapsed epoch
+ * is rolled back (src/calibration/collapse-guard.ts).
  *
  * What it keeps goes through a FinetuneJournal (the run store's experiment folder implements
  * it): the epoch log (one record per epoch, epoch 0 = before fine-tuning), the resume state
@@ -22,13 +23,25 @@
 import type { Recommender } from '../models/recommender.js';
 import { RowSparseRAdam } from '../nn/row-sparse-radam.js';
 import type { ImprovementSink } from './checkpoints.js';
-import { SELECTION_MODES, selectEpochs as selectEpochPoints, type SelectionMode } from '../selection/index.js';
+import {
+  accuracyFloorNdcg,
+  DEFAULT_ACCURACY_FLOOR,
+  SELECTION_MODES,
+  selectEpochs as selectEpochPoints,
+  type SelectionMode,
+} from '../selection/index.js';
+import { captureRollbackPoint, rollBack } from './collapse-guard.js';
 import type { FinetuneConfig } from './finetune-config.js';
 import { InputError } from '../util/errors.js';
 import { createFinetuneState, type FinetuneState } from './finetune-state.js';
 import { restoreResumeState, writeResumeState } from './finetune-resume.js';
 import { createBatchBuffers, trainEpoch, type BatchBuffers } from './finetune-epoch.js';
-import { validateAndSelect, validateBeforeFinetuning, type EpochValidator } from './finetune-selection.js';
+import {
+  collapseGuardOn,
+  validateAndSelect,
+  validateBeforeFinetuning,
+  type EpochValidator,
+} from './finetune-selection.js';
 import type {
   EpochLogRecord,
   FinetuneData,
@@ -86,14 +99,23 @@ export interface FinetuneOptions {
   scoreBlockUsers?: number;
 }
 
-/** Validation-based selection per mode over epoch records (the one rule: src/selection). */
+/**
+ * Validation-based selection per mode over epoch records (the one rule: src/selection): never
+ * epoch 0, a rolled-back epoch, or one below `accuracyFloor` × epoch 0's valid NDCG@k.
+ */
 export function selectEpochs(
   records: readonly EpochLogRecord[],
   checkpointEpochs: readonly number[] = [],
+  accuracyFloor = DEFAULT_ACCURACY_FLOOR,
 ): Record<SelectionMode, SelectedEpoch | null> {
   const has = new Set(checkpointEpochs);
   const points = records.map((r) => ({ epoch: r.epoch, validNdcg: r.valid_ndcg, jsd: r.jsd, tradeoff: r.tradeoff }));
-  const chosen = selectEpochPoints(points);
+  const rolledBack = new Set(records.filter((r) => r.rolled_back).map((r) => r.epoch));
+  const epoch0 = records.find((r) => r.epoch === 0);
+  const chosen = selectEpochPoints(points, {
+    minValidNdcg: epoch0 ? accuracyFloorNdcg(epoch0.valid_ndcg, accuracyFloor) : 0,
+    isRolledBack: (e) => rolledBack.has(e),
+  });
   const out = {} as Record<SelectionMode, SelectedEpoch | null>;
   for (const mode of SELECTION_MODES) {
     const p = chosen[mode];
@@ -163,10 +185,11 @@ function summarize(
   return {
     epochsRun: state.progress.epoch,
     stopReason,
+    rollbacks: state.progress.rollbacks,
     initial: state.progress.initial,
     final: { validNdcg: lastRec.valid_ndcg, jsd: lastRec.jsd, tradeoff: lastRec.tradeoff },
     targetMetric: state.config.target_metric,
-    selected: selectEpochs(history, ckEpochs),
+    selected: selectEpochs(history, ckEpochs, state.config.accuracy_floor),
     checkpointEpochs: ckEpochs,
     trainableTensors: state.params.map((p) => p.name),
     trainUsers: state.users.length,
@@ -194,7 +217,9 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
       st.stopReason = 'interrupted';
       break;
     }
+    const before = collapseGuardOn(cfg) ? captureRollbackPoint(state) : undefined;
     const rec = runEpoch(state, batch, validator, opts.sink);
+    if (before && rec.rolled_back) rollBack(state, before, rec.epoch);
     journal.appendLog(rec);
     history.push(rec);
     writeResumeState(journal, state);

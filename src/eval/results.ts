@@ -63,12 +63,17 @@ export interface SelectionPoint {
   source: 'recorded' | 'lists';
 }
 
-/** The validation-selected stored epoch per mode (the one rule: src/selection). */
+/**
+ * The validation-selected stored epoch per mode (the one rule: src/selection); epochs with valid
+ * NDCG@k below `minValidNdcg` (the accuracy floor) are never selected.
+ */
 export function selectStoredEpochs(
   points: readonly SelectionPoint[],
+  minValidNdcg = 0,
 ): Record<SelectionModeName, SelectionPoint | null> {
   const chosen = selectEpochs(
     points.map((p) => ({ epoch: p.epoch, validNdcg: p.m.valid_ndcg, jsd: p.m.jsd, tradeoff: p.m.tradeoff, p })),
+    { minValidNdcg },
   );
   const out = {} as Record<SelectionModeName, SelectionPoint | null>;
   for (const mode of SELECTION_MODES) out[mode] = chosen[mode]?.p ?? null;
@@ -271,8 +276,9 @@ export function selectedPerMode(
   points: readonly SelectionPoint[],
   byEpoch: ReadonlyMap<number, ReferenceMetrics>,
   split: EvalSplit,
+  minValidNdcg = 0,
 ): Record<string, SelectedOut | null> {
-  const sel = selectStoredEpochs(points);
+  const sel = selectStoredEpochs(points, minValidNdcg);
   const selected: Record<string, SelectedOut | null> = {};
   for (const mode of SELECTION_MODES) {
     const s = sel[mode];

@@ -4,6 +4,7 @@
  * the store write RUN/results/NAME.json and RUN/results/NAME_per_user.tsv (NAME = the
  * experiment's name, or "base" without one).
  */
+import { accuracyFloorNdcg } from '../selection/index.js';
 import { InputError, type Naming } from '../util/errors.js';
 import type { Prepared } from '../calibration/prepare.js';
 import type { ReferenceMetrics } from '../eval/metrics.js';
@@ -136,7 +137,8 @@ function evaluateExperiment(
     const shown = `${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', …' : ''}`;
     warn(`note: ${skipped.length} stored epoch(s) have no ${split} lists and are skipped: ${shown}`);
   }
-  calitune.selected = selectedPerMode(points, byEpoch, split);
+  const floor = accuracyFloorNdcg(before.validNdcg, exp.accuracyFloor);
+  calitune.selected = selectedPerMode(points, byEpoch, split, floor);
   calitune.experiment = experimentFacts(exp, byEpoch, skipped);
   calitune.seconds.finetuned = (performance.now() - tFt) / 1000;
   return finetuned;

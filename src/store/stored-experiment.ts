@@ -13,7 +13,8 @@ import {
   readCheckpointIndex,
 } from './checkpoint-files.js';
 import { readEpochLog } from './epoch-log.js';
-import { experimentPaths, experimentsDir, experimentsDirEntries } from './experiment-files.js';
+import { experimentPaths, experimentsDir, experimentsDirEntries, readExperimentConfig } from './experiment-files.js';
+import { DEFAULT_ACCURACY_FLOOR } from '../selection/epochs.js';
 import { readJsonIfExists } from './json-files.js';
 
 /** A stored epoch: its list files per split and, when recorded, the fine-tuner's validation metrics. */
@@ -32,6 +33,17 @@ export interface StoredExperiment {
   epochs: StoredEpoch[];
   summary?: Record<string, unknown>;
   logFile?: string;
+  /**
+   * The configuration's `accuracy_floor` (the default for experiments stored before the key
+   * existed): selection never takes an epoch below this fraction of the backbone's valid NDCG@k.
+   */
+  accuracyFloor: number;
+}
+
+/** `accuracy_floor` of a stored configuration, or the default when it has none. */
+function storedAccuracyFloor(config: unknown): number {
+  const f = (config as { accuracy_floor?: unknown } | undefined)?.accuracy_floor;
+  return typeof f === 'number' && f >= 0 && f <= 1 ? f : DEFAULT_ACCURACY_FLOOR;
 }
 
 const finite = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
@@ -85,5 +97,6 @@ export function findExperiment(run: string, name: string): StoredExperiment {
   for (const r of readEpochLog(p.log)) record(recordedMetrics(r.epoch, r.valid_ndcg, r.jsd, r.tradeoff));
   const summary = readJsonIfExists(p.summary) as Record<string, unknown> | undefined;
   const epochs = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
-  return { dir: p.dir, layout, epochs, summary, ...(existsSync(p.log) ? { logFile: p.log } : {}) };
+  const accuracyFloor = storedAccuracyFloor(readExperimentConfig(run, name));
+  return { dir: p.dir, layout, epochs, summary, accuracyFloor, ...(existsSync(p.log) ? { logFile: p.log } : {}) };
 }

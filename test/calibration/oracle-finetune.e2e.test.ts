@@ -121,6 +121,8 @@ test('oracle c1.0 unfrozen: epoch 50 within ±0.015 JSD / ±0.007 NDCG of the re
     'combined_mode_alpha=1.0',
     'freeze_item_emb=false',
     'num_epochs=50',
+    // The reference has no collapse guard; this run falls to ~0.76 of epoch 0's valid NDCG by epoch 50.
+    'accuracy_floor=0',
   ]);
   console.log(`c1.0 unfrozen: 50 epochs in ${seconds.toFixed(1)} s`);
   checkEpoch('c1.0_unfrozen', dir, 'c1.0_unfrozen', 50);

@@ -84,6 +84,8 @@ test('evaluate on the oracle run: base, CP and a fine-tuned epoch match the refe
   copyFileSync(join(R, 'lists', 'base_test.npy'), join(ck, 'epoch_1', 'test_lists.npy'));
   copyFileSync(join(R, 'lists', 'base_valid.npy'), join(ck, 'epoch_1', 'valid_lists.npy'));
 
+  // The reference's selection: no accuracy floor (ours is 0.8 × the backbone's valid NDCG by default).
+  writeFileSync(join(R, 'experiments', 'ft', 'config.json'), JSON.stringify({ accuracy_floor: 0 }));
   const r2 = await cli(['evaluate', '--run', R, '--experiment', 'ft']);
   assert.equal(r2.code, 0, r2.err);
   const res = JSON.parse(readFileSync(join(R, 'results', 'ft.json'), 'utf8'));
@@ -149,6 +151,15 @@ test('evaluate on the oracle run: base, CP and a fine-tuned epoch match the refe
   assert.equal(txt.code, 0);
   assert.match(txt.out, /Percentage of users for which metrics were improved/);
   assert.match(txt.out, /CP vs CaliTune/);
+
+  // With the default accuracy floor, epoch 184 (valid NDCG@10 below 0.8 × the backbone's) is
+  // never selected: every mode falls back to epoch 1.
+  rmSync(join(R, 'experiments', 'ft', 'config.json'));
+  const r3 = await cli(['evaluate', '--run', R, '--experiment', 'ft']);
+  assert.equal(r3.code, 0, r3.err);
+  const floored = JSON.parse(readFileSync(join(R, 'results', 'ft.json'), 'utf8')).calitune;
+  assert.ok(c.selected.pop_jsd.valid.valid_ndcg < 0.8 * floored.selected.ndcg.valid.valid_ndcg);
+  for (const mode of ['any', 'ndcg', 'pop_jsd', 'tradeoff']) assert.equal(floored.selected[mode].epoch, 1, mode);
 });
 
 test('older or foreign results formats are refused with a clear message', async (t) => {

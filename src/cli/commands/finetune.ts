@@ -21,6 +21,10 @@ export function printFinetune(r: FinetuneResult, out: Reporter): void {
   const k = r.config.top_k_ndcg;
   const f4 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(5));
   out.info(`stopped: ${r.stopReason} after epoch ${r.epochsRun} (${r.seconds.toFixed(1)} s this session)`);
+  if (r.rollbacks > 0) {
+    const floor = `below ${r.config.accuracy_floor} × epoch 0's valid NDCG@${k}`;
+    out.info(`collapse guard: ${r.rollbacks} epoch(s) fell ${floor}, were rolled back and are never selected`);
+  }
   out.info(`before fine-tuning: valid NDCG@${k} ${f4(r.initial.validNdcg)}, test-list JSD@${k} ${f4(r.initial.jsd)}`);
   out.info(
     `last epoch:         valid NDCG@${k} ${f4(r.final.validNdcg)}, test-list JSD@${k} ${f4(r.final.jsd)}, ` +
