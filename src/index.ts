@@ -137,6 +137,11 @@ export {
   type FrontierRow,
   type FrontierSegment,
   type FrontierReport,
+  DEFAULT_MARGIN_TARGETS,
+  frontEnvelope,
+  envelopeAt,
+  marginsAtTargets,
+  type MarginsAtTargets,
 } from './selection/index.js';
 
 // ── Data: interaction logs, the synthetic generator, the split

@@ -13,6 +13,8 @@ import { experimentPaths } from '../store/experiment-files.js';
 import { gemmBackend } from '../math/gemm.js';
 import { projectRoot } from '../math/native.js';
 import { writeReport } from '../report/report.js';
+import { marginInline } from '../report/margins.js';
+import type { MarginsAtTargets } from '../selection/margins.js';
 import type { StoredCpVerdict } from '../eval/cp-verdicts.js';
 import { UserError } from '../util/errors.js';
 import { defaultDataset } from './default-dataset.js';
@@ -72,6 +74,8 @@ export interface DemoResult {
   calitune?: { epoch: number } & Metrics;
   /** CP's NDCG interpolated at CaliTune's JSD. */
   cp_ndcg_at_same_jsd?: number;
+  /** The margin over CP at fixed calibration levels (the report's table). */
+  margins?: MarginsAtTargets;
 }
 
 type Options = z.output<typeof demoOptionsSchema>;
@@ -177,6 +181,10 @@ export async function demo(
     report: written.index,
   };
   answer(results, summary, reporter);
+  if (written.margins) {
+    summary.margins = written.margins;
+    reporter.info(`  margin over CP at fixed JSD@10 (front's NDCG@10 − CP's): ${marginInline(written.margins)}`);
+  }
   reporter.info(`\nrun directory: ${run}`);
   reporter.info(`report: ${written.index}`);
   return summary;

@@ -6,7 +6,8 @@
  *   OUT/index.html               the page (inline SVGs + inline vega.min.js for tooltips on the
  *                                light charts; heavy per-user dot charts stay static SVG)
  *   OUT/charts/ID.svg|png        each chart; ID.vl.json its Vega-Lite specification
- *   OUT/report.json              what was drawn, what is missing, warnings, trade-off findings
+ *   OUT/report.json              what was drawn, what is missing, warnings, trade-off findings,
+ *                                the margin over CP at fixed calibration levels
  *
  * Every file is written atomically. An output folder that cannot be written is a UserError
  * (exit 2) raised before any chart is rendered.
@@ -27,6 +28,8 @@ import { renderChart, svgToPng } from './render.js';
 import { pageHtml, type PageChart, type PageTable } from './html.js';
 import { tradeoffFindings, type Findings } from './findings.js';
 import { findingsTable, improvementTable, metricsTable } from './tables.js';
+import { marginTable, reportMargins } from './margins.js';
+import type { MarginsAtTargets } from '../selection/margins.js';
 import { DEFINITIONS, pageFacts, pageSubtitle, pageTitle, REPORT_SECTIONS } from './page-content.js';
 
 /** Options of {@link writeReport}. */
@@ -65,6 +68,8 @@ export interface WriteReportResult {
   warnings: string[];
   missing: string[];
   findings: Findings;
+  /** The margin over CP at the default calibration levels; undefined without a front or a CP curve. */
+  margins?: MarginsAtTargets;
   summary: string;
 }
 
@@ -158,6 +163,7 @@ interface ReportContent {
   /** The per-user tables read for them. */
   perUserFiles: string[];
   findings: Findings;
+  margins?: MarginsAtTargets;
 }
 
 /** The trade-off chart (when any JSD was measured) and the per-group one (when groups were). */
@@ -212,8 +218,15 @@ function collectContent(run: string, d: ReportData): ReportContent {
   const charts = [...tradeoff, ...perExperiment.charts, ...trainingCharts(d)];
   const findings = tradeoffFindings(d);
   const findingsBox = findingsTable(findings);
-  const tables = [...(metrics ? [metrics] : []), ...perExperiment.tables, ...(findingsBox ? [findingsBox] : [])];
-  return { charts, tables, comparisons: perExperiment.comparisons, perUserFiles: perExperiment.perUserFiles, findings };
+  const margins = reportMargins(d);
+  const tables = [
+    ...(metrics ? [metrics] : []),
+    ...perExperiment.tables,
+    ...(findingsBox ? [findingsBox] : []),
+    ...(margins ? [marginTable(d, margins)] : []),
+  ];
+  const { comparisons, perUserFiles } = perExperiment;
+  return { charts, tables, comparisons, perUserFiles, findings, ...(margins ? { margins } : {}) };
 }
 
 interface RenderedCharts {
@@ -331,7 +344,7 @@ export async function writeReport(
     `${rendered.page.length} chart(s), ${content.tables.length} table block(s)` +
     (missing.length ? `, ${missing.length} missing input(s)` : '') +
     (warnings.length ? `, ${warnings.length} warning(s)` : '');
-  const { findings } = content;
+  const { findings, margins } = content;
   writeJsonAtomic(join(outDir, 'report.json'), {
     created: now.toISOString(),
     run: resolve(run),
@@ -341,6 +354,16 @@ export async function writeReport(
     missing,
     warnings,
     findings: { sentences: findings.sentences, rows: findings.rows, epochs_above_cp: findings.epochsAhead },
+    ...(margins ? { margins } : {}),
   });
-  return { index, charts: rendered.written, chartInfo: rendered.info, warnings, missing, findings, summary };
+  return {
+    index,
+    charts: rendered.written,
+    chartInfo: rendered.info,
+    warnings,
+    missing,
+    findings,
+    summary,
+    ...(margins ? { margins } : {}),
+  };
 }

@@ -4,6 +4,7 @@
  * interpolation along it. This is the one rule behind `evaluate`, `compare`, `runs frontier`, the
  * report's findings and the demo's summary.
  */
+import type { TradeoffPoint } from './pareto.js';
 
 /** Δ NDCG@k within ± this counts as level with CP: float noise near the backbone's point. */
 export const AHEAD_TOLERANCE = 5e-4;
@@ -50,8 +51,12 @@ export interface CpAtJsd {
   where: CurvePosition;
 }
 
-/** CP's NDCG at `jsd` by linear interpolation along the curve; the best point where several share that JSD. */
-export function cpAtJsd(curve: CpCurve, jsd: number): CpAtJsd {
+/**
+ * CP's NDCG at `jsd` by linear interpolation along the curve; the best point where several share
+ * that JSD. Any curve sorted by JSD ascending is read the same way (the front's upper envelope in
+ * margins.ts is).
+ */
+export function cpAtJsd(curve: readonly TradeoffPoint[], jsd: number): CpAtJsd {
   if (curve.length === 0 || !Number.isFinite(jsd)) return { ndcg: null, where: 'none' };
   const last = curve[curve.length - 1]!;
   if (jsd < curve[0]!.jsd) return { ndcg: null, where: 'beyond' };

@@ -4,3 +4,4 @@ export * from './epochs.js';
 export * from './pareto.js';
 export * from './cp-curve.js';
 export * from './frontier.js';
+export * from './margins.js';

@@ -1,7 +1,8 @@
 /**
  * One answer to "is CaliTune ahead of CP?": on one small real run with a two-point grid, the
  * verdicts that `evaluate` stores, `compare` prints, `runs frontier` lists and the report's
- * findings state agree epoch by epoch (they all go through src/selection).
+ * findings state agree epoch by epoch (they all go through src/selection); so do the margins over
+ * CP at fixed calibration that `runs frontier` and the report give.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,13 @@ import { runCaptured } from '../../src/cli/run-captured.js';
 import { trainedRun, writeFixtureData } from '../report/fixture.js';
 import { resultsCpCurve, type StoredCpVerdict } from '../../src/eval/cp-verdicts.js';
 import type { ReferenceMetrics } from '../../src/eval/metrics.js';
-import { compareWithCp, SELECTION_MODES } from '../../src/selection/index.js';
+import {
+  compareWithCp,
+  DEFAULT_MARGIN_TARGETS,
+  marginsAtTargets,
+  SELECTION_MODES,
+  type MarginsAtTargets,
+} from '../../src/selection/index.js';
 
 process.env.CALITUNE_QUIET = '1';
 
@@ -137,4 +144,45 @@ test("the report's findings state the verdict evaluate stored for each experimen
     if (stored.verdict !== null)
       assert.match(sentence, new RegExp(`CaliTune ${stored.verdict === 'level' ? 'level with CP' : stored.verdict}`));
   }
+});
+
+interface FrontierJson {
+  run: string;
+  backbone: string;
+  rows: { name: string; epoch: number; test_ndcg: number; test_jsd: number }[];
+  margins: MarginsAtTargets;
+}
+
+test('runs frontier --json: margins from the front and the results files; the report agrees', async () => {
+  const f = (await json(['runs', 'frontier', '--run', run])) as FrontierJson;
+  assert.equal(f.backbone, 'bpr');
+  const r = results(POINTS[0]!);
+  const curve = resultsCpCurve(r.base_recommendations, r.postprocessed);
+  const front = f.rows.map((x) => ({ ndcg: x.test_ndcg, jsd: x.test_jsd }));
+  assert.deepEqual(f.margins, marginsAtTargets(front, curve, DEFAULT_MARGIN_TARGETS));
+  assert.equal(f.margins.values.length, DEFAULT_MARGIN_TARGETS.length);
+  // targets at front points inside CP's range: each margin is a number, the envelope's NDCG − CP's
+  const inside = f.rows.filter((x) => x.test_jsd >= curve[0]!.jsd).map((x) => x.test_jsd);
+  assert.ok(inside.length > 0, 'no front point inside CP range');
+  const targets = [curve[0]!.jsd / 2, ...inside];
+  const g = (await json(['runs', 'frontier', '--run', run, '--targets', targets.join(',')])) as FrontierJson;
+  assert.deepEqual(g.margins.targets, targets);
+  assert.equal(g.margins.values[0], null, 'below CP and the front: n/a');
+  g.margins.values.slice(1).forEach((v, i) => {
+    assert.equal(typeof v, 'number', `target ${inside[i]}`);
+  });
+  // several runs: one object each, same margins
+  const both = (await json(['runs', 'frontier', '--run', run, '--run', run])) as { runs: FrontierJson[] };
+  assert.deepEqual(
+    both.runs.map((x) => x.margins),
+    [f.margins, f.margins],
+  );
+  const text = await ok(['runs', 'frontier', '--run', run]);
+  assert.match(text, /Margin over CP at fixed calibration/);
+  assert.match(text, /\n {2}bpr( +(n\/a|[+-]\d\.\d{4})){7}\n/);
+  const out = join(tmp, 'report-margins');
+  await ok(['report', '--run', run, '--out', out, '--no-png']);
+  const rj = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { margins: MarginsAtTargets };
+  assert.deepEqual(rj.margins, f.margins);
+  assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /Margin over CP at fixed calibration/);
 });

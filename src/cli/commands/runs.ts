@@ -1,11 +1,20 @@
 /** `calitune runs list | show NAME | compare A B | frontier`: read the run registry (read-only). */
 import { DEFAULT_FINETUNE_CONFIG } from '../../calibration/finetune-config.js';
 import { Registry, registryFrontier, type EpochRow, type PointRow } from '../../experiments/registry.js';
-import { AHEAD_TOLERANCE, SELECTION_MODES, type FrontierReport } from '../../selection/index.js';
+import {
+  AHEAD_TOLERANCE,
+  DEFAULT_MARGIN_TARGETS,
+  marginsAtTargets,
+  SELECTION_MODES,
+  type FrontierReport,
+  type MarginsAtTargets,
+} from '../../selection/index.js';
 import { printSummaryTable } from '../../pipeline/grid-runner.js';
+import { marginTextLines } from '../../report/margins.js';
+import { readBaseModelResults } from '../../store/base-files.js';
 import { UserError } from '../../util/errors.js';
-import { requireStr } from '../args.js';
-import type { Command, CommandContext } from '../command.js';
+import { floatList, requireStr } from '../args.js';
+import type { Command, CommandContext, ParsedValues } from '../command.js';
 
 const f5 = (x: number | null | undefined) =>
   x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(5);
@@ -235,14 +244,48 @@ export function printFrontier(ctx: CommandContext, f: FrontierReport<EpochRow>):
     ctx.info(`${f.beyondCp} front point(s) have a lower JSD than CP's lowest (λ 0.9): no comparison.`);
 }
 
+/** The runs named by the repeatable `--run` flag, in the order given. */
+function runList(v: ParsedValues): string[] {
+  const given = v.run;
+  const runs = (Array.isArray(given) ? given : given === undefined ? [] : [given]).filter(
+    (r): r is string => typeof r === 'string' && r !== '',
+  );
+  if (runs.length === 0) throw new UserError('--run is required');
+  return runs;
+}
+
+/** The backbone's model type as base_model.json names it, else '?'. */
+function runBackbone(run: string): string {
+  try {
+    const t = readBaseModelResults(run)?.model_type;
+    return typeof t === 'string' ? t : '?';
+  } catch {
+    return '?';
+  }
+}
+
+/** One run's frontier against CP, with its backbone and the margin over CP at the targets. */
+function runFrontier(run: string, targets: readonly number[], ctx: CommandContext) {
+  return withRegistry(run, (reg) => {
+    const f = registryFrontier(reg);
+    if (reg.cp().length <= 1)
+      ctx.warn(`note: no CP results in the registry (run 'calitune postprocess --run ${run}' before the grid)`);
+    const front = f.rows.map((r) => ({ ndcg: r.test_ndcg, jsd: r.test_jsd }));
+    const margins: MarginsAtTargets = marginsAtTargets(front, f.cp, targets);
+    return { frontier: f, json: { run, ...f, cp: reg.cp(), backbone: runBackbone(run), margins } };
+  });
+}
+
 /** `calitune runs frontier`: the validation-selected Pareto front over all points, next to CP's curve. */
 export const runsFrontierCommand: Command = {
   name: 'runs frontier',
   summary: 'The Pareto front of all points (valid NDCG@10, test-list JSD@10) next to the CP curve, with test metrics',
-  usage: 'runs frontier --run RUN',
-  options: { run: { type: 'string' } },
+  usage: 'runs frontier --run RUN [--run RUN2 …] [--targets T1,T2,…]',
+  options: { run: { type: 'string', multiple: true }, targets: { type: 'string' } },
   help: `Options:
-  --run DIR   run directory with a registry
+  --run DIR        run directory with a registry; repeat it to list several runs (one backbone each)
+  --targets LIST   comma-separated JSD@10 levels for the margin line
+                   (default ${DEFAULT_MARGIN_TARGETS.join(',')})
 
 Candidates are every stored (checkpointed) epoch of every done point. An epoch is on the front
 when no other has a higher valid NDCG@10 at a test-list JSD@10 as low (test-list JSD@10 = the
@@ -252,16 +295,30 @@ the same JSD is interpolated linearly along its λ curve (the base model is λ =
 base model's JSD the base NDCG is used). The verdict: ahead when Δ NDCG > ${AHEAD_TOLERANCE},
 behind when Δ NDCG < −${AHEAD_TOLERANCE}, level in between (docs/numeric-contract.md §13).
 
+The margin line, one per run: at each target JSD@10 t, the upper envelope of the front's test
+NDCG@10 (the front points no other beats on test, joined by straight lines) minus CP's test
+NDCG@10 at t; n/a where the front or CP's curve does not reach t (t below its most calibrated
+point). --json gives it as 'margins' (targets, values with null for n/a, front, cp); with
+several runs, --json gives { runs: [one object per run] }.
+
 Example:
-  calitune runs frontier --run runs/oracle`,
+  calitune runs frontier --run runs/oracle
+  calitune runs frontier --run runs/bpr --run runs/multivae --targets 0.05,0.1,0.15`,
   async run(v, _pos, ctx) {
-    const run = requireStr(v, 'run');
-    return withRegistry(run, (reg) => {
-      const f = registryFrontier(reg);
-      if (reg.cp().length <= 1)
-        ctx.warn(`note: no CP results in the registry (run 'calitune postprocess --run ${run}' before the grid)`);
-      printFrontier(ctx, f);
-      return { run, ...f, cp: reg.cp() };
+    const runs = runList(v);
+    const targets = floatList(v, 'targets', { min: 0 }) ?? DEFAULT_MARGIN_TARGETS;
+    const out = runs.map((run) => {
+      if (runs.length > 1) ctx.info(`\n== ${run}`);
+      const r = runFrontier(run, targets, ctx);
+      printFrontier(ctx, r.frontier);
+      return r.json;
     });
+    ctx.info('');
+    const rows = out.map((r) => ({
+      label: runs.length > 1 ? `${r.backbone} ${r.run}` : r.backbone,
+      margins: r.margins,
+    }));
+    for (const line of marginTextLines(rows)) ctx.info(line);
+    return runs.length === 1 ? out[0] : { runs: out };
   },
 };
