@@ -14,6 +14,16 @@
 // Registers every model type, so that createModel and loadModel know them all.
 import './models/all.js';
 
+// ── How a backbone's training ended (train's result; demo, runs frontier and the report warn on it)
+export {
+  type BackboneConvergence,
+  type ConvergenceStatus,
+  backboneConvergence,
+  convergenceSentence,
+  stillImprovingAtCap,
+  underTrainedWarning,
+} from './train/convergence.js';
+
 // ── Pipeline: one function per use-case, with its options schema, options and result
 export {
   train,

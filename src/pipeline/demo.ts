@@ -4,6 +4,7 @@
  * and the HTML report, then a three-line answer to "did it work". Step headings and the
  * answer go to the reporter; each step's result to `onStep`.
  */
+import { runUnderTrainedWarning } from '../store/backbone-convergence.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -181,6 +182,8 @@ export async function demo(
     report: written.index,
   };
   answer(results, summary, reporter);
+  const underTrained = runUnderTrainedWarning(run);
+  if (underTrained) reporter.warn(underTrained);
   if (written.margins) {
     summary.margins = written.margins;
     reporter.info(`  margin over CP at fixed JSD@10 (front's NDCG@10 − CP's): ${marginInline(written.margins)}`);

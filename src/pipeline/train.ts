@@ -3,6 +3,7 @@
  * on validation NDCG@10, then evaluate it; a run is created from an interaction file first
  * when one is given.
  */
+import { backboneConvergence, type BackboneConvergence } from '../train/convergence.js';
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import { randomSplit } from '../data/split.js';
@@ -67,6 +68,8 @@ export type TrainResult = {
   best_epoch: number;
   epochs_run: number;
   stopped_early: boolean;
+  /** How training ended (early stopping, or the epoch cap still improving or not); null for baselines. */
+  convergence: BackboneConvergence | null;
   seconds: number;
 } & ReturnType<typeof writeBaseEvaluation>;
 
@@ -167,6 +170,11 @@ export async function train(options: TrainOptions, reporter: Reporter = silentRe
     best_epoch: result.bestEpoch,
     epochs_run: result.epochsRun,
     stopped_early: result.stoppedEarly,
+    convergence: backboneConvergence({
+      epochs_run: result.epochsRun,
+      best_epoch: result.bestEpoch,
+      stopped_early: result.stoppedEarly,
+    }),
     seconds: result.seconds,
     ...summary,
   };

@@ -12,6 +12,7 @@
  * Every file is written atomically. An output folder that cannot be written is a UserError
  * (exit 2) raised before any chart is rendered.
  */
+import { runUnderTrainedWarning } from '../store/backbone-convergence.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -217,6 +218,8 @@ function collectContent(run: string, d: ReportData): ReportContent {
   const metrics = metricsTable(d);
   const charts = [...tradeoff, ...perExperiment.charts, ...trainingCharts(d)];
   const findings = tradeoffFindings(d);
+  const underTrained = runUnderTrainedWarning(run);
+  if (underTrained) findings.sentences.unshift(underTrained.replace(/^warning: /, 'Warning: '));
   const findingsBox = findingsTable(findings);
   const margins = reportMargins(d);
   const tables = [

@@ -1,3 +1,4 @@
+import { runUnderTrainedWarning } from '../../store/backbone-convergence.js';
 /** `calitune runs list | show NAME | compare A B | frontier`: read the run registry (read-only). */
 import { DEFAULT_FINETUNE_CONFIG } from '../../calibration/finetune-config.js';
 import { Registry, registryFrontier, type EpochRow, type PointRow } from '../../experiments/registry.js';
@@ -319,6 +320,10 @@ Example:
       margins: r.margins,
     }));
     for (const line of marginTextLines(rows)) ctx.info(line);
+    for (const run of runs) {
+      const underTrained = runUnderTrainedWarning(run);
+      if (underTrained) ctx.warn(underTrained);
+    }
     return runs.length === 1 ? out[0] : { runs: out };
   },
 };

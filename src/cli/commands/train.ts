@@ -1,3 +1,4 @@
+import { convergenceSentence } from '../../train/convergence.js';
 import { runPaths } from '../../store/run.js';
 import { train, type TrainResult } from '../../pipeline/train.js';
 import type { Reporter } from '../../pipeline/reporter.js';
@@ -16,6 +17,7 @@ export function printTrain(r: TrainResult, out: Reporter): void {
       `(${r.valid.ndcg_users_with_items.toFixed(5)} over users with valid items: the early-stopping metric)`,
   );
   out.info(`test NDCG@10  ${r.test.ndcg.toFixed(5)} over all users`);
+  if (r.convergence) out.info(convergenceSentence(r.convergence));
 }
 
 /** `calitune train`: trains a backbone, creating the run from an interaction file when needed. */
