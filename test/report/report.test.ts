@@ -26,6 +26,7 @@ import { cpAtJsd, cpCurve } from '../../src/selection/cp-curve.js';
 import { compactSvg, countSvgMarks, renderChart } from '../../src/report/render.js';
 import { decodePng, pngInk } from '../../src/report/png.js';
 import { UserError } from '../../src/util/errors.js';
+import { runUnderTrainedWarning } from '../../src/store/backbone-convergence.js';
 
 let fx: Fixture;
 before(async () => {
@@ -92,7 +93,11 @@ test('writeReport on a run with one experiment: every chart drawn, PNGs not blan
     findings: { sentences: string[] };
     comparisons: Record<string, unknown>;
   };
-  assert.equal(rj.findings.sentences.length, 1);
+  // The fixture's backbone trains a few epochs and stops at its cap still improving: the
+  // findings open with the under-trained warning (src/train/convergence.ts).
+  assert.ok(runUnderTrainedWarning(fx.run));
+  assert.equal(rj.findings.sentences.length, 2);
+  assert.match(rj.findings.sentences[0]!, /^Warning: the bpr backbone of .* hit its epoch cap \(6\) while still improving/);
   assert.ok('a' in rj.comparisons);
 });
 
