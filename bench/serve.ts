@@ -83,14 +83,14 @@ try {
   const ftUs = timePerRequest(ftSvc, users, {});
   const cpUs = timePerRequest(baseSvc, users, { method: 'cp', lambda: 0.5, m: 100 });
 
-  const server = createRecommendationServer(ftSvc);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await createRecommendationServer(ftSvc);
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   for (const u of users.slice(0, 50)) await (await fetch(`${url}/recommend?user=${u}`)).json();
   const h0 = performance.now();
   for (const u of users) await (await fetch(`${url}/recommend?user=${u}`)).json();
   const httpMs = (performance.now() - h0) / users.length;
-  server.close();
+  await server.close();
 
   console.log(`ML-100K, ${users.length} users, top-10, GEMM ${gemmBackend().name}; median of ${reps} passes`);
   console.log(`  base model            ${baseUs.toFixed(1)} µs/request`);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
 import { runCli } from '../cli/run-cli.js';
 import { readNpyMatrixI32 } from '../../src/data/npy.js';
@@ -19,10 +19,10 @@ import { loadPrepared } from '../../src/store/prepare-files.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-serve-'));
 const run = join(tmp, 'oracle');
-let server: Server | undefined;
+let server: FastifyInstance | undefined;
 let base = '';
 
-before(() => {
+before(async () => {
   if (!existsSync(ORACLE_DIR)) return;
   for (const args of [
     ['import', '--from', ORACLE_DIR, '--run', run],
@@ -34,17 +34,13 @@ before(() => {
   }
   const sm = loadServingModel(run);
   const service = new RecommendationService(sm, loadPrepared(run));
-  server = createRecommendationServer(service, { onError: () => {} });
-  return new Promise<void>((resolve) =>
-    server!.listen(0, '127.0.0.1', () => {
-      base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
-      resolve();
-    }),
-  );
+  server = await createRecommendationServer(service);
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 });
 
-after(() => {
-  server?.close();
+after(async () => {
+  await server?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
