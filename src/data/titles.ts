@@ -14,9 +14,9 @@ const TITLE_FILE_NAMES = ['u.item', 'movies.dat'] as const;
 export function readItemTitles(file: string): Map<string, string> {
   if (!existsSync(file)) throw new UserError('no such file', file);
   const name = basename(file).toLowerCase();
-  if (name.endsWith('.item')) return readAtomicItemFile(file);
   if (name === 'u.item') return readSeparated(file, '|');
   if (name === 'movies.dat') return readSeparated(file, '::');
+  if (name.endsWith('.item')) return readAtomicItemFile(file);
   throw new UserError(`cannot tell the titles format from the name '${basename(file)}' (*.item, u.item, movies.dat)`);
 }
 
