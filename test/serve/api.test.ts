@@ -5,19 +5,23 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { train } from '../../src/pipeline/train.js';
 import { prepare } from '../../src/pipeline/prepare.js';
 import { serve, type ServeHandle } from '../../src/pipeline/serve.js';
 import { MAX_BODY_BYTES, MAX_ITEMS_PER_REQUEST } from '../../src/serve/schemas.js';
 import { tempDir, writeInteractions } from '../pipeline/fixture.js';
+import { CLI } from '../cli/run-cli.js';
 
 let handle: ServeHandle;
 let base = '';
+let run = '';
 
 before(async () => {
   const tmp = tempDir('calitune-serve-api-');
-  const run = join(tmp, 'run');
+  run = join(tmp, 'run');
   await train({ run, data: writeInteractions(tmp), model: 'mostpop' });
   await prepare({ run });
   handle = await serve({ run, port: 0, logLevel: 'silent' });
@@ -200,4 +204,31 @@ test('close lets a batch in flight finish, then refuses new connections', { time
   assert.equal(body.results.length, 2_000);
   await closed;
   await assert.rejects(fetch(`${url}/health`));
+});
+
+test('calitune serve: SIGTERM lets the batch in flight finish, then exits 0', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, [CLI, 'serve', '--run', run, '--port', '0', '--log-level', 'silent'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /serving mostpop base on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  const users = Array.from({ length: 2_000 }, (_, i) => String((i % 120) + 1));
+  const r = await fetch(`http://127.0.0.1:${port}/recommend`, {
+    method: 'POST',
+    body: JSON.stringify({ users, k: 90 }),
+  });
+  assert.equal(r.status, 200); // streaming: the batch is in flight
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const body = (await r.json()) as { results: unknown[] };
+  assert.equal(body.results.length, 2_000);
+  const [code] = await exited;
+  assert.equal(code, 0, stderr);
 });
