@@ -95,7 +95,6 @@ export function replyWithError(e: FastifyError | Error, request: FastifyRequest,
   }
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   if (status >= 400 && status < 500) {
-    if (status === 413) request.raw.resume(); // read the rest of the body so that the client sees the answer
     void reply.code(status).send({ error: fe.message });
     return;
   }

@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { train } from '../../src/pipeline/train.js';
 import { prepare } from '../../src/pipeline/prepare.js';
@@ -133,6 +134,26 @@ test('413 as JSON for a body over 1 MiB and for users × k over the limit, befor
   assert.equal(over.body.field, 'users');
   assert.match(over.body.error, new RegExp(`207000 items: at most ${MAX_ITEMS_PER_REQUEST} per request`));
   assert.equal((await get('/health')).status, 200); // the connection-level answer left the server healthy
+});
+
+test('413 as JSON for an oversized chunked body (no content-length)', async () => {
+  const req = httpRequest(`${base}/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  // A reset before the answer fails the test; a write error after it (the server closed) does not.
+  const answered = new Promise<IncomingMessage>((resolve, reject) => {
+    req.once('response', (res) => {
+      req.on('error', () => {});
+      resolve(res);
+    });
+    req.once('error', reject);
+  });
+  const piece = Buffer.alloc(64 * 1024, 0x20);
+  for (let sent = 0; sent <= MAX_BODY_BYTES; sent += piece.length) req.write(piece);
+  req.end();
+  const res = await answered;
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  assert.equal(res.statusCode, 413);
+  assert.match(JSON.parse(text).error, /body is too large/i);
 });
 
 test('HEAD and GET /health and /ready; unknown routes are JSON 404s', async () => {
