@@ -3,18 +3,22 @@
  * on-the-fly CP for comparison when the run is prepared. Returns once listening.
  */
 import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findTitlesFile, readItemTitles } from '../data/titles.js';
 import type { SplitDataset } from '../data/types.js';
 import type { Prepared } from '../calibration/prepare.js';
 import { hasPrepared, loadPrepared } from '../store/prepare-files.js';
+import { readPostprocessSummary } from '../store/postprocess-files.js';
 import { readRunInfo } from '../store/run.js';
 import { isLoopbackAddress } from '../serve/admin-routes.js';
 import { loadServingModel, SELECTION_MODES } from '../serve/serving-model.js';
 import { RecommendationService } from '../serve/service.js';
 import { createRecommendationServer, LOG_LEVELS } from '../serve/server.js';
 import type { ReloadTarget } from '../serve/service-slot.js';
+import { Explorer, type TradeoffPoint } from '../serve/explorer.js';
+import { loadReportData, validationParetoFront } from '../report/data.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
@@ -71,6 +75,31 @@ function serviceLoader(run: string, prepared: Prepared | undefined, titles: (str
   return (target: ReloadTarget) => new RecommendationService(loadServingModel(run, target), prepared, titles);
 }
 
+/** The built explorer page: dist/web beside dist/src (scripts/build-web.mjs writes it). */
+const EXPLORER_ASSETS = fileURLToPath(new URL('../../web/', import.meta.url));
+
+/** The trade-off chart's points from the run's evaluation results (none before 'evaluate'). */
+function tradeoffPoints(run: string): TradeoffPoint[] {
+  const data = loadReportData(run);
+  const points: TradeoffPoint[] = [];
+  const ok = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
+  if (data.base && ok(data.base.ndcg) && ok(data.base.jsd))
+    points.push({ kind: 'base', ndcg: data.base.ndcg, jsd: data.base.jsd });
+  for (const c of data.cp) {
+    if (ok(c.m.ndcg) && ok(c.m.jsd))
+      points.push({ kind: 'cp', lambda: Number(c.lambda), ndcg: c.m.ndcg, jsd: c.m.jsd });
+  }
+  const front = new Set(validationParetoFront(data.experiments).map((p) => `${p.experiment}@${p.epoch}`));
+  for (const e of data.experiments) {
+    for (const { epoch, m } of e.epochs) {
+      if (!ok(m.ndcg) || !ok(m.jsd)) continue;
+      const onFront = front.has(`${e.name}@${epoch}`);
+      points.push({ kind: 'epoch', experiment: e.name, epoch, ndcg: m.ndcg, jsd: m.jsd, front: onFront });
+    }
+  }
+  return points;
+}
+
 /**
  * Starts the HTTP recommendation API for a run's backbone or a kept CaliTune checkpoint; resolves once
  * listening. CP on the fly needs {@link prepare}.
@@ -86,9 +115,12 @@ export async function serve(options: ServeOptions, reporter: Reporter = silentRe
   const prepared = hasPrepared(o.run) ? loadPrepared(o.run, { nUsers: sm.ds.nUsers, nItems: sm.ds.nItems }) : undefined;
   const titles = itemTitles(o.run, sm.ds, o.titles);
   const load = serviceLoader(o.run, prepared, titles);
+  const cpM = readPostprocessSummary(o.run)?.m ?? Math.min(100, sm.ds.nItems - 1);
+  const explorer = prepared && new Explorer(load({}), prepared, load, tradeoffPoints(o.run), cpM);
   const app = await createRecommendationServer(new RecommendationService(sm, prepared, titles), {
     logLevel: o.logLevel,
     reload: load,
+    ...(explorer ? { explorer: { explorer, assetsDir: EXPLORER_ASSETS } } : {}),
   });
   await app.listen({ port: o.port, host: o.host });
   const addr = app.server.address();

@@ -8,6 +8,7 @@
  *   POST /admin/reload      {"backbone": true} or {"experiment": E, "epoch": N | "mode": M} (loopback only)
  *   GET  /metrics           Prometheus text
  *   GET  /openapi.json      the OpenAPI 3 document
+ *   GET  /, /explorer/*     the explorer page and its data (a prepared run; src/serve/explorer-routes.ts)
  * Bad input → 400 naming the field, unknown user → 404, body over 1 MiB or a batch over
  * MAX_ITEMS_PER_REQUEST → 413, anything else → 500 (logged). Answers carry `took_ms`.
  */
@@ -17,6 +18,8 @@ import { gemmBackend } from '../math/gemm.js';
 import { adminRoutes } from './admin-routes.js';
 import { HttpError, replyWithError } from './http-errors.js';
 import { createServerMetrics, instrument } from './metrics.js';
+import type { Explorer } from './explorer.js';
+import { explorerRoutes } from './explorer-routes.js';
 import { recommendRoutes } from './recommend-routes.js';
 import { MAX_BODY_BYTES } from './schemas.js';
 import type { RecommendationService } from './service.js';
@@ -33,6 +36,8 @@ export interface ServerOptions {
   logLevel?: LogLevel;
   /** Builds the service of a reload target; without it POST /admin/reload is not offered. */
   reload?: ServiceLoader;
+  /** The explorer's data and the folder of its built page (index.html, explorer.js); none without it. */
+  explorer?: { explorer: Explorer; assetsDir: string };
 }
 
 /** A JSON body parser for every content type (clients need not send application/json). */
@@ -104,7 +109,7 @@ export async function createRecommendationServer(
     openapi: {
       openapi: '3.0.3',
       info: { title: 'CaliTune recommendation API', version: '1.0.0' },
-      tags: [{ name: 'recommend' }, { name: 'operations' }, { name: 'admin' }],
+      tags: [{ name: 'recommend' }, { name: 'operations' }, { name: 'admin' }, { name: 'explorer' }],
     },
   });
   const slot = new ServiceSlot(service, opts.reload);
@@ -112,6 +117,7 @@ export async function createRecommendationServer(
   operationRoutes(app, slot, () => closing);
   recommendRoutes(app, slot);
   if (opts.reload) adminRoutes(app, slot);
+  if (opts.explorer) explorerRoutes(app, opts.explorer.explorer, opts.explorer.assetsDir);
   await app.ready();
   return app;
 }

@@ -6,58 +6,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
-import { train } from '../../src/pipeline/train.js';
-import { prepare } from '../../src/pipeline/prepare.js';
-import { postprocess } from '../../src/pipeline/postprocess.js';
-import { finetune } from '../../src/pipeline/finetune.js';
 import { serve, type ServeHandle } from '../../src/pipeline/serve.js';
 import { silentReporter } from '../../src/pipeline/reporter.js';
-import { loadRunData, runPaths } from '../../src/store/run.js';
-import { readListMatrix } from '../../src/store/list-files.js';
-import { readCpList } from '../../src/store/postprocess-files.js';
-import { findExperiment } from '../../src/store/stored-experiment.js';
-import { tempDir, writeFinetuneConfig, writeInteractions } from '../pipeline/fixture.js';
+import { BASE, EPOCH, K, trainedRun } from './trained-run.js';
 
-const K = 10;
 let run = '';
 let handle: ServeHandle;
 let base = '';
 let users: string[] = [];
 /** Offline test-time lists (item tokens) per model label, then per user token. */
-const offline = new Map<string, Map<string, string[]>>();
-const BASE = 'bpr base',
-  EPOCH = 'bpr + CaliTune e epoch 2';
-
-function byUser(lists: Int32Array): Map<string, string[]> {
-  const { ds } = loadRunData(run);
-  const m = new Map<string, string[]>();
-  for (let u = 1; u < ds.nUsers; u++) {
-    const row = Array.from(lists.subarray(u * K, u * K + K)).filter((i) => i > 0);
-    m.set(
-      ds.userMap.tokens[u]!,
-      row.map((i) => ds.itemMap.tokens[i]!),
-    );
-  }
-  return m;
-}
+let offline = new Map<string, Map<string, string[]>>();
 
 before(async () => {
-  const tmp = tempDir('calitune-serve-reload-');
-  run = join(tmp, 'run');
-  await train({ run, data: writeInteractions(tmp), hyperparameters: { dim: 8, epochs: 2 } });
-  await prepare({ run });
-  await postprocess({ run, lambdas: [0.5], m: 30, modes: ['test'], workers: 1 });
-  await finetune({ run, experiment: 'e', configFile: writeFinetuneConfig(tmp), keep: 'all' });
-  const { ds } = loadRunData(run);
-  users = ds.userMap.tokens.slice(1) as string[];
-  offline.set(BASE, byUser(readListMatrix(runPaths(run).baseList('test'), ds.nUsers, K)));
-  offline.set('cp', byUser(readCpList(run, '0.5', 'test', ds.nUsers, K)));
-  for (const epoch of findExperiment(run, 'e').epochs) {
-    if (epoch.lists.test && epoch.epoch > 0)
-      offline.set(`bpr + CaliTune e epoch ${epoch.epoch}`, byUser(readListMatrix(epoch.lists.test, ds.nUsers, K)));
-  }
-  assert.ok(offline.has(EPOCH));
+  ({ run, users, offline } = await trainedRun());
   handle = await serve({ run, port: 0, logLevel: 'silent' });
   base = `http://127.0.0.1:${handle.port}`;
 });
