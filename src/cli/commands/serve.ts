@@ -39,6 +39,7 @@ Endpoints (JSON; the OpenAPI document at /openapi.json):
   POST /recommend   {"users": ["U1", "U2"], "k": 10}   (users × k at most 200,000; body at most 1 MiB)
   POST /admin/reload {"backbone": true} | {"experiment": "E", "epoch": N | "mode": "any"}  (loopback only)
   GET  /metrics     Prometheus text
+  GET  /            the explorer page (a prepared run; its chart needs 'calitune evaluate --experiment')
 User and item ids are the dataset's own tokens. method=cp re-ranks the model's top-m with
 calibrated popularity (needs 'calitune prepare'); a CaliTune model needs no re-ranking.
 Stops on Ctrl-C (SIGINT) or SIGTERM, after the requests in flight.
