@@ -31,11 +31,20 @@ export interface RecommendRequest {
   exclude?: readonly SplitPart[];
 }
 
-/** A recommended item's token, its score and, when the run is prepared, its popularity group. */
+/** A recommended item's token, its score, its popularity group when the run is prepared, its title when known. */
 export interface RecommendedItem {
   item: string;
   score: number;
   group?: number;
+  title?: string;
+}
+
+/** A request whose parameters have been checked: defaults filled in, the user's internal id. */
+interface CheckedRequest {
+  method: ServeMethod;
+  k: number;
+  u: number;
+  masks: Csr[];
 }
 
 /** One user's answer: the items and how they were made. */
@@ -56,48 +65,56 @@ export class RecommendationService {
   private cpNorm: { min: number; max: number } | undefined;
   private cpScratchBuf: CpScratch | undefined;
 
+  /**
+   * @param titles item titles by internal item id (index 0 the padding), when the dataset has them
+   */
   constructor(
     readonly sm: ServingModel,
     readonly prepared?: Prepared,
+    readonly titles?: readonly (string | undefined)[],
   ) {
     this.scores = new Float32Array(sm.ds.nItems);
     this.top = new Int32Array(sm.ds.nItems);
   }
 
+  /** The number of item ids including the padding id 0 (k is at most nItems - 1). */
   get nItems(): number {
     return this.sm.ds.nItems;
   }
 
+  /** The internal id of a user token (UserError "unknown user" when the run has no such user). */
   userId(token: string): number {
     const id = this.sm.ds.userMap.index.get(token);
     if (id === undefined || id === 0) throw new UserError(`unknown user '${token}'`);
     return id;
   }
 
+  /** Checks a request without doing its work: a UserError for what {@link recommend} would refuse. */
+  check(req: RecommendRequest): void {
+    const c = this.checked(req);
+    if (c.method === 'cp') this.cpParameters(req, c.k);
+  }
+
+  /** Computes CP's global score normalisation now rather than on the first CP request. */
+  prepareCp(): void {
+    if (this.prepared) this.cpNorm ??= this.globalNormalisation();
+  }
+
+  /** One user's list: the model's top-k or CP's re-ranking, the user's known items excluded. */
   recommend(req: RecommendRequest): RecommendResponse {
-    const method = req.method ?? 'model';
-    const k = req.k ?? 10;
+    const { method, k, u, masks } = this.checked(req);
     const nItems = this.nItems;
-    if (!Number.isInteger(k) || k < 1 || k > nItems - 1)
-      throw new UserError(`k must be an integer in 1..${nItems - 1}, got ${k}`);
-    if (method !== 'model' && method !== 'cp')
-      throw new UserError(`method must be 'model' or 'cp', got '${String(method)}'`);
-    const u = this.userId(req.user);
     this.oneUser[0] = u;
     this.sm.model.scoreAll(this.oneUser, this.scores);
-    const exclude = req.exclude ?? SPLIT_PARTS;
-    const masks: Csr[] = [];
-    for (const part of exclude) {
-      if (!SPLIT_PARTS.includes(part))
-        throw new UserError(`exclude: unknown part '${String(part)}' (train, valid, test)`);
-      masks.push(this.sm.ds[part]);
-    }
     maskBlock(this.scores, this.oneUser, nItems, masks, { padding: true });
     const tokens = this.sm.ds.itemMap.tokens;
     const groupOf = (i: number) => (this.prepared ? this.prepared.itemGroup[i]! + 1 : undefined);
     const item = (i: number, score: number): RecommendedItem => {
       const g = groupOf(i);
-      return g === undefined ? { item: tokens[i]!, score } : { item: tokens[i]!, score, group: g };
+      const it: RecommendedItem = g === undefined ? { item: tokens[i]!, score } : { item: tokens[i]!, score, group: g };
+      const title = this.titles?.[i];
+      if (title !== undefined) it.title = title;
+      return it;
     };
     if (method === 'model') {
       topkRow(this.scores, 0, nItems, k, this.top, 0);
@@ -111,12 +128,27 @@ export class RecommendationService {
     return this.recommendCp(req, u, k, item);
   }
 
-  private recommendCp(
-    req: RecommendRequest,
-    u: number,
-    k: number,
-    item: (i: number, s: number) => RecommendedItem,
-  ): RecommendResponse {
+  /** The request's method, k, user and exclusion masks, checked in the order the messages promise. */
+  private checked(req: RecommendRequest): CheckedRequest {
+    const method = req.method ?? 'model';
+    const k = req.k ?? 10;
+    const nItems = this.nItems;
+    if (!Number.isInteger(k) || k < 1 || k > nItems - 1)
+      throw new UserError(`k must be an integer in 1..${nItems - 1}, got ${k}`);
+    if (method !== 'model' && method !== 'cp')
+      throw new UserError(`method must be 'model' or 'cp', got '${String(method)}'`);
+    const u = this.userId(req.user);
+    const masks: Csr[] = [];
+    for (const part of req.exclude ?? SPLIT_PARTS) {
+      if (!SPLIT_PARTS.includes(part))
+        throw new UserError(`exclude: unknown part '${String(part)}' (train, valid, test)`);
+      masks.push(this.sm.ds[part]);
+    }
+    return { method, k, u, masks };
+  }
+
+  /** CP's popularity groups, λ and m, checked. */
+  private cpParameters(req: RecommendRequest, k: number): { prepared: Prepared; lambda: number; m: number } {
     const prepared = this.prepared;
     if (!prepared) {
       const prepare = (n: Naming) => n.step('prepare');
@@ -129,6 +161,16 @@ export class RecommendationService {
     const m = req.m ?? 100;
     if (!Number.isInteger(m) || m < k || m > this.nItems - 1)
       throw new UserError(`m must be an integer in ${k}..${this.nItems - 1}, got ${m}`);
+    return { prepared, lambda, m };
+  }
+
+  private recommendCp(
+    req: RecommendRequest,
+    u: number,
+    k: number,
+    item: (i: number, s: number) => RecommendedItem,
+  ): RecommendResponse {
+    const { prepared, lambda, m } = this.cpParameters(req, k);
     this.cpNorm ??= this.globalNormalisation();
     const norm = this.cpNorm;
     const s = this.scores;

@@ -1,6 +1,8 @@
 /**
  * The HTTP API on the oracle run: served lists equal the offline lists (base model top-10 and
- * CP λ 0.5), errors map to 400/404, batch requests work.
+ * CP λ 0.5), errors map to 400/404, batch requests work, items carry their ML-100K titles, and
+ * the probe's 10,000 users × k 1682 is refused while the largest allowed batch leaves /health
+ * answering.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,21 +10,23 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { ORACLE_DIR, requireShared } from '../helpers/shared.js';
+import type { FastifyInstance } from 'fastify';
+import { ML100K_INTER, ORACLE_DIR, requireShared } from '../helpers/shared.js';
 import { runCli } from '../cli/run-cli.js';
 import { readNpyMatrixI32 } from '../../src/data/npy.js';
 import { loadServingModel } from '../../src/serve/serving-model.js';
 import { RecommendationService } from '../../src/serve/service.js';
 import { createRecommendationServer } from '../../src/serve/server.js';
 import { loadPrepared } from '../../src/store/prepare-files.js';
+import { findTitlesFile, readItemTitles } from '../../src/data/titles.js';
+import { MAX_ITEMS_PER_REQUEST } from '../../src/serve/schemas.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-serve-'));
 const run = join(tmp, 'oracle');
-let server: Server | undefined;
+let server: FastifyInstance | undefined;
 let base = '';
 
-before(() => {
+before(async () => {
   if (!existsSync(ORACLE_DIR)) return;
   for (const args of [
     ['import', '--from', ORACLE_DIR, '--run', run],
@@ -33,18 +37,17 @@ before(() => {
     assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
   }
   const sm = loadServingModel(run);
-  const service = new RecommendationService(sm, loadPrepared(run));
-  server = createRecommendationServer(service, { onError: () => {} });
-  return new Promise<void>((resolve) =>
-    server!.listen(0, '127.0.0.1', () => {
-      base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
-      resolve();
-    }),
-  );
+  const titlesFile = findTitlesFile(ML100K_INTER);
+  const byToken = titlesFile === undefined ? new Map<string, string>() : readItemTitles(titlesFile);
+  const titles = sm.ds.itemMap.tokens.map((token) => byToken.get(token));
+  const service = new RecommendationService(sm, loadPrepared(run), titles);
+  server = await createRecommendationServer(service);
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 });
 
-after(() => {
-  server?.close();
+after(async () => {
+  await server?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -140,4 +143,65 @@ test('bad requests: 404 unknown user, 400 bad k / λ / method / body', async (t)
   assert.equal(p.status, 400);
   const q = await fetch(`${base}/recommend`, { method: 'POST', body: JSON.stringify({ users: [] }) });
   assert.equal(q.status, 400);
+});
+
+test("items carry their titles from the dataset's ml-100k.item", async (t) => {
+  if (!requireShared(t, ORACLE_DIR) || !requireShared(t, ML100K_INTER)) return;
+  const r = await get('/recommend?user=196&k=20&exclude=none');
+  assert.equal(r.status, 200);
+  const titles = readItemTitles(findTitlesFile(ML100K_INTER)!);
+  for (const x of r.body.items as { item: string; title: string }[]) {
+    assert.equal(typeof x.title, 'string');
+    assert.equal(x.title, titles.get(x.item));
+  }
+  assert.equal(titles.get('1'), 'Toy Story');
+});
+
+test("the probe's 10,000 users × k 1682 is a 413 before any work", async (t) => {
+  if (!requireShared(t, ORACLE_DIR)) return;
+  const sm = loadServingModel(run);
+  const users = Array.from({ length: 10_000 }, (_, i) => sm.ds.userMap.tokens[(i % 943) + 1]!);
+  const t0 = performance.now();
+  const r = await fetch(`${base}/recommend`, { method: 'POST', body: JSON.stringify({ users, k: 1682 }) });
+  const ms = performance.now() - t0;
+  assert.equal(r.status, 413);
+  assert.match(((await r.json()) as { error: string }).error, /16820000 items: at most 200000 per request/);
+  assert.ok(ms < 2000, `answered in ${ms.toFixed(0)} ms`);
+});
+
+test('the largest allowed batch (118 users × k 1682) leaves /health answering', async (t) => {
+  if (!requireShared(t, ORACLE_DIR)) return;
+  const sm = loadServingModel(run);
+  const k = 1682,
+    n = Math.floor(MAX_ITEMS_PER_REQUEST / k);
+  const users = Array.from({ length: n }, (_, i) => sm.ds.userMap.tokens[i + 1]!);
+  let done = false;
+  // The text is parsed after the probes: this process is also the server, and parsing 15 MB blocks it.
+  const big = fetch(`${base}/recommend`, { method: 'POST', body: JSON.stringify({ users, k }) }).then(async (r) => {
+    const text = await r.text();
+    done = true;
+    return { status: r.status, text };
+  });
+  const latencies: number[] = [];
+  while (!done) {
+    const t0 = performance.now();
+    const h = await fetch(`${base}/health`);
+    await h.json();
+    latencies.push(performance.now() - t0);
+    assert.equal(h.status, 200);
+  }
+  const answer = await big;
+  assert.equal(answer.status, 200);
+  const body = JSON.parse(answer.text) as { results: { items: unknown[] }[] };
+  assert.equal(body.results.length, n);
+  const total = body.results.reduce((a, x) => a + x.items.length, 0);
+  assert.ok(total > 150_000, `${total} items`); // every item but each user's known ones
+  latencies.sort((a, b) => a - b);
+  const p50 = latencies[Math.floor(latencies.length / 2)]!,
+    max = latencies[latencies.length - 1]!;
+  t.diagnostic(
+    `/health during ${n} × ${k}: ${latencies.length} probes, p50 ${p50.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+  );
+  assert.ok(latencies.length >= 3, 'several /health answers while the batch ran');
+  assert.ok(max < 1000, `/health max ${max.toFixed(0)} ms`);
 });
