@@ -97,7 +97,10 @@ test('writeReport on a run with one experiment: every chart drawn, PNGs not blan
   // findings open with the under-trained warning (src/train/convergence.ts).
   assert.ok(runUnderTrainedWarning(fx.run));
   assert.equal(rj.findings.sentences.length, 2);
-  assert.match(rj.findings.sentences[0]!, /^Warning: the bpr backbone of .* hit its epoch cap \(6\) while still improving/);
+  assert.match(
+    rj.findings.sentences[0]!,
+    /^Warning: the bpr backbone of .* hit its epoch cap \(6\) while still improving/,
+  );
   assert.ok('a' in rj.comparisons);
 });
 
