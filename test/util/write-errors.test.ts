@@ -37,7 +37,8 @@ test('ENOSPC while writing names the target, says what to do, and leaves no temp
       e instanceof WriteError &&
       e.code === 'ENOSPC' &&
       e.message ===
-        `cannot write ${target}: no space left on the device: free some space (or write elsewhere) and run again (ENOSPC)`,
+        `cannot write ${target}: no space left on the device: ` +
+          'free some space (or write elsewhere) and run again (ENOSPC)',
   );
   assert.deepEqual(readdirSync(dir), []);
 });
