@@ -95,6 +95,9 @@ test('ids are trimmed ("196 " is 196) with one note; a NUL byte in an id is refu
   assert.deepEqual(notes, [
     `train: note: ${spaced}: 12 ids had whitespace around them, trimmed (the first: '196 ' on line 20)`,
   ]);
+  const stats = cli(['data', 'stats', '--data', spaced]);
+  assert.equal(stats.status, 0, stats.stderr);
+  assert.match(stats.stderr, /^data stats: note: .*spaced\.inter: 12 ids had whitespace around them, trimmed/m);
   const users = readFileSync(join(run, 'data', 'user_id_map.tsv'), 'utf8')
     .split('\n')
     .slice(1, -1);
