@@ -154,7 +154,7 @@ export function validateFinetuneConfig(
     }
     if (!KNOWN_KEYS.includes(key)) {
       throw new UserError(
-        `unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')} ` +
+        `unknown config key ${quoteExcerpt(key)}; allowed keys: ${KNOWN_KEYS.join(', ')} ` +
           `(ignored: ${Object.keys(IGNORED_KEYS).join(', ')})`,
         file,
         lines?.get(key),
@@ -221,7 +221,7 @@ export function applyOverrides(
   for (const o of overrides) {
     const eq = o.indexOf('=');
     const fail = (message: (names: Naming) => string) => new InputError(message, { field: 'overrides' });
-    if (eq <= 0) throw fail((n) => `${n.option('overrides')} expects key=value, got '${o}'`);
+    if (eq <= 0) throw fail((n) => `${n.option('overrides')} expects key=value, got ${quoteExcerpt(o)}`);
     const key = o.slice(0, eq).trim();
     const text = o.slice(eq + 1).trim();
     if (!KNOWN_KEYS.includes(key) && !(key in IGNORED_KEYS)) {

@@ -3,7 +3,7 @@
  * is a header, the field names it gives, and the user, item and rating column indices.
  */
 import { UserError } from '../util/errors.js';
-import { EXCERPT_CHARS, quoteExcerpt } from '../util/excerpt.js';
+import { shortened } from '../util/excerpt.js';
 import type { ColumnSpec, FormatLayout } from './interaction-format.js';
 import { field, type LineView } from './line-scanner.js';
 
@@ -124,6 +124,5 @@ function resolveColumn(spec: ColumnSpec, names: readonly string[] | null, role: 
 
 /** The header's names for a message: comma-separated, cut after EXCERPT_CHARS characters. */
 function fieldList(names: readonly string[]): string {
-  const all = names.join(', ');
-  return all.length <= EXCERPT_CHARS ? all : quoteExcerpt(all);
+  return shortened(names.join(', '));
 }

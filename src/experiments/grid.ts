@@ -35,6 +35,7 @@ import { experimentName } from './experiment-naming.js';
 import { experimentNameProblem } from '../store/experiment-name.js';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
 import { InputError, UserError } from '../util/errors.js';
+import { quoteExcerpt, shortened } from '../util/excerpt.js';
 import { readRegularTextFile } from '../util/input-files.js';
 import { parseYamlInput, yamlToJs, type YamlInput } from '../util/yaml-input.js';
 
@@ -92,7 +93,7 @@ function topLevel(
     const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     if (!allowed.includes(k))
       throw new UserError(
-        `unknown key '${k}' in the ${what}; allowed: ${allowed.join(', ')}`,
+        `unknown key ${quoteExcerpt(k)} in the ${what}; allowed: ${allowed.join(', ')}`,
         y.file,
         lineOf(y, pair.key),
       );
@@ -214,7 +215,7 @@ function axisValues(
   if (!KNOWN_KEYS.includes(key)) {
     const why = key in IGNORED_KEYS ? ` ('${key}' is a reference key we ignore: ${IGNORED_KEYS[key]})` : '';
     throw new UserError(
-      `grid key '${key}' is not a fine-tuning config key${why}; allowed: ${KNOWN_KEYS.join(', ')}`,
+      `grid key ${quoteExcerpt(key)} is not a fine-tuning config key${why}; allowed: ${KNOWN_KEYS.join(', ')}`,
       y.file,
       line,
     );
@@ -230,7 +231,7 @@ function axisValues(
       throw new UserError(`grid key '${key}': value ${i + 1} is not a scalar`, y.file, line);
     for (let j = 0; j < i; j++)
       if (sameValue(values[j], v))
-        throw new UserError(`grid key '${key}' lists ${JSON.stringify(v)} twice`, y.file, line);
+        throw new UserError(`grid key '${key}' lists ${shortened(JSON.stringify(v))} twice`, y.file, line);
     // each value must be valid for its key on top of the base
     validateFinetuneConfig({ ...base, [key]: v }, y.file, new Map([[key, line ?? 0]]));
   }
@@ -316,7 +317,7 @@ function parseExperiments(y: YamlFile): Plan {
       const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       if (!['name', 'config', 'set'].includes(k))
         throw new UserError(
-          `unknown key '${k}' in an experiment; allowed: name, config, set`,
+          `unknown key ${quoteExcerpt(k)} in an experiment; allowed: name, config, set`,
           y.file,
           lineOf(y, pair.key),
         );

@@ -26,3 +26,11 @@ function visible(text: string): string {
   }
   return out;
 }
+
+/**
+ * `text` as it is when at most `max` characters long (no quotes added); otherwise cut like
+ * {@link quoteExcerpt}. For values a message already shows bare (a list of names, a number).
+ */
+export function shortened(text: string, max = EXCERPT_CHARS): string {
+  return text.length <= max ? text : quoteExcerpt(text, max);
+}

@@ -11,6 +11,7 @@
 import { isMap, isScalar } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../../util/errors.js';
+import { quoteExcerpt } from '../../util/excerpt.js';
 import { readRegularTextFile } from '../../util/input-files.js';
 import { parseYamlInput, yamlToJs } from '../../util/yaml-input.js';
 import { objectOf, parseConfig } from './fields.js';
@@ -48,7 +49,7 @@ export function parseBackboneConfigYaml(text: string, file: string, model?: Mode
   for (const key of Object.keys(keys)) {
     if (!allowed.includes(key)) {
       throw new UserError(
-        `unknown key '${key}' for model ${type} (allowed: model, ${allowed.join(', ')})`,
+        `unknown key ${quoteExcerpt(key)} for model ${type} (allowed: model, ${allowed.join(', ')})`,
         file,
         lines.get(key),
       );
