@@ -53,8 +53,8 @@ export function splitWarnings(ds: SplitDataset): string[] {
 export function requireMeasuredPart(ds: SplitDataset, part: MeasuredPart, purpose: string, field: string): void {
   if (usersWithItems(ds[part]) > 0) return;
   throw new InputError(
-    `the ${part} split has no interactions (${EMPTY_CAUSE[part]}), so ${purpose} would be meaningless; ` +
-      'use data where users have at least 3 interactions each',
+    `the ${part} split has no interactions: ${EMPTY_CAUSE[part]}; ${purpose} would be meaningless. ` +
+      `Use data where users have at least ${part === 'valid' ? 3 : 2} interactions`,
     { field },
   );
 }

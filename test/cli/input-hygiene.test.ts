@@ -128,11 +128,11 @@ test('every user with one interaction: train refuses with the cause, and writes 
   const run = join(tmp, 'r-ones');
   badInput(
     cli(['train', '--data', ones, '--run', run, '--model', 'bpr']),
-    /the valid split has no interactions \(users with at most 2 interactions put none in it.*early stopping/,
+    /the valid split has no interactions: users with at most 2 interactions put none in it.*early stopping/,
   );
   badInput(
     cli(['train', '--data', ones, '--run', run, '--model', 'mostpop']),
-    /the test split has no interactions \(users with a single interaction put none in it/,
+    /the test split has no interactions: users with a single interaction put none in it/,
   );
   assert.equal(existsSync(run), false);
   // two interactions each: a test split but no valid one — fine for MostPop, with a warning

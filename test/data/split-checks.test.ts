@@ -48,7 +48,7 @@ test('one interaction per user: both parts empty, warned about and refused', () 
     (e: unknown) =>
       e instanceof InputError &&
       e.field === 'split' &&
-      e.message.startsWith('the test split has no interactions (users with a single interaction put none in it'),
+      e.message.startsWith('the test split has no interactions: users with a single interaction put none in it'),
   );
 });
 
