@@ -4,12 +4,14 @@
  * reference's ML-100K configuration. Path and device keys of the reference are accepted and
  * ignored (our run directory holds the data and models; we run on the CPU) with a note.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parse as parseYamlValue, parseDocument, isMap, isScalar } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import { z } from 'zod';
 import { SELECTION_MODES } from '../selection/modes.js';
 import { DEFAULT_ACCURACY_FLOOR } from '../selection/epochs.js';
 import { InputError, UserError, type Naming } from '../util/errors.js';
+import { quoteExcerpt } from '../util/excerpt.js';
+import { readRegularTextFile } from '../util/input-files.js';
+import { parseYamlInput, parseYamlScalar, yamlToJs } from '../util/yaml-input.js';
 
 const MODES = ['combined', 'pop', 'rec'] as const;
 const SELECTIONS = ['relevance', 'random'] as const;
@@ -137,7 +139,9 @@ function allowedFor(key: string): string {
 }
 
 function describe(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v));
+  // NaN and ±Infinity as themselves: JSON would write them as null
+  if (typeof v === 'number') return String(v);
+  return typeof v === 'string' ? quoteExcerpt(v) : (JSON.stringify(v) ?? String(v));
 }
 
 /**
@@ -163,7 +167,7 @@ export function validateFinetuneConfig(
     }
     if (!KNOWN_KEYS.includes(key)) {
       throw new UserError(
-        `unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')} ` +
+        `unknown config key ${quoteExcerpt(key)}; allowed keys: ${KNOWN_KEYS.join(', ')} ` +
           `(ignored: ${Object.keys(IGNORED_KEYS).join(', ')})`,
         file,
         lines?.get(key),
@@ -195,17 +199,7 @@ export function validateFinetuneConfig(
 
 /** Reads and validates a YAML config file. Missing file / bad YAML → UserError with file (and line). */
 export function loadFinetuneConfig(path: string, overrides: readonly string[] = []): LoadedFinetuneConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(
-      `cannot read the fine-tuning config: ` +
-        `${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-      path,
-    );
-  }
-  return parseFinetuneConfigYaml(text, path, overrides);
+  return parseFinetuneConfigYaml(readRegularTextFile(path, 'the fine-tuning config'), path, overrides);
 }
 
 /** Parses and validates configuration YAML (after `key=value` overrides); UserError naming the file and line. */
@@ -214,21 +208,15 @@ export function parseFinetuneConfigYaml(
   file = '<config>',
   overrides: readonly string[] = [],
 ): LoadedFinetuneConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const line = lineCounter.linePos(err.pos[0]).line;
-    throw new UserError(`invalid YAML: ${err.message.split('\n')[0]}`, file, line);
-  }
+  const y = parseYamlInput(text, file);
   const lines = new Map<string, number>();
-  if (isMap(doc.contents)) {
-    for (const pair of doc.contents.items) {
+  if (isMap(y.doc.contents)) {
+    for (const pair of y.doc.contents.items) {
       if (isScalar(pair.key) && pair.key.range)
-        lines.set(String(pair.key.value), lineCounter.linePos(pair.key.range[0]).line);
+        lines.set(String(pair.key.value), y.lines.linePos(pair.key.range[0]).line);
     }
   }
-  const raw = doc.toJS() as unknown;
+  const raw = yamlToJs(y);
   const base = raw === null || raw === undefined ? {} : raw;
   if (typeof base !== 'object' || Array.isArray(base))
     throw new UserError('the fine-tuning config must be a mapping of keys to values', file, 1);
@@ -246,7 +234,7 @@ export function applyOverrides(
   for (const o of overrides) {
     const eq = o.indexOf('=');
     const fail = (message: (names: Naming) => string) => new InputError(message, { field: 'overrides' });
-    if (eq <= 0) throw fail((n) => `${n.option('overrides')} expects key=value, got '${o}'`);
+    if (eq <= 0) throw fail((n) => `${n.option('overrides')} expects key=value, got ${quoteExcerpt(o)}`);
     const key = o.slice(0, eq).trim();
     const text = o.slice(eq + 1).trim();
     if (!KNOWN_KEYS.includes(key) && !(key in IGNORED_KEYS)) {
@@ -254,13 +242,8 @@ export function applyOverrides(
         (n) => `${n.option('overrides')} ${o}: unknown config key '${key}'; allowed keys: ${KNOWN_KEYS.join(', ')}`,
       );
     }
-    let value: unknown;
-    try {
-      value = text === '' ? null : parseYamlValue(text);
-    } catch (e) {
-      const why = (e as Error).message.split('\n')[0];
-      throw fail((n) => `${n.option('overrides')} ${o}: cannot parse the value: ${why}`);
-    }
+    const value =
+      text === '' ? null : parseYamlScalar(text, (why) => fail((n) => `${n.option('overrides')} ${o}: ${why}`));
     if (value !== null && typeof value === 'object')
       throw fail((n) => `${n.option('overrides')} ${o}: the value must be a scalar`);
     out[key] = value;

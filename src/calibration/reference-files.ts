@@ -11,8 +11,9 @@
  * `.popularity` file's external item tokens) and the target fractions written like Python's `repr(float)`
  * (`0.0`, `0.375`, `0.18181818181818182`, `5e-05`); the first row is `[PAD]\t0.0\t…\t0.0`.
  */
-import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { quoteExcerpt } from '../util/excerpt.js';
+import { readRegularTextFile } from '../util/input-files.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 /** Formats a finite float like Python's `repr(float)` (shortest round-trip digits). */
@@ -105,19 +106,18 @@ export function writeUserBaselineFile(
 }
 
 function readTable(path: string, firstCol: string): { G: number; rows: string[][] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read: ${(e as Error).message}`, path);
-  }
+  const text = readRegularTextFile(path);
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length < 2) throw new UserError('expected a header and a [PAD] row', path);
   const header = lines[0]!.split('\t');
   const G = header.length - 1;
   if (header[0] !== firstCol || G < 1 || header.slice(1).some((h, g) => h !== `Group_${g + 1}`)) {
-    throw new UserError(`bad header '${lines[0]}': expected '${groupHeader(firstCol, Math.max(G, 1))}'`, path, 1);
+    throw new UserError(
+      `bad header ${quoteExcerpt(lines[0]!)}: expected '${groupHeader(firstCol, Math.max(G, 1))}'`,
+      path,
+      1,
+    );
   }
   const rows: string[][] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -126,7 +126,8 @@ function readTable(path: string, firstCol: string): { G: number; rows: string[][
       throw new UserError(`expected ${G + 1} tab-separated columns, got ${cols.length}`, path, i + 1);
     rows.push(cols);
   }
-  if (rows[0]![0] !== '[PAD]') throw new UserError(`first row must be the [PAD] row, got '${rows[0]![0]}'`, path, 2);
+  if (rows[0]![0] !== '[PAD]')
+    throw new UserError(`first row must be the [PAD] row, got ${quoteExcerpt(rows[0]![0]!)}`, path, 2);
   return { G, rows };
 }
 

@@ -1,5 +1,6 @@
 /** Typed accessors for parsed CLI values: every bad value is a UserError naming the flag. */
 import { UserError } from '../util/errors.js';
+import { quoteExcerpt } from '../util/excerpt.js';
 import type { ParsedValues } from './command.js';
 
 /** The string value of `--name`, undefined when absent; UserError when it was given without a value. */
@@ -27,7 +28,13 @@ function num(v: ParsedValues, name: string, integer: boolean): number | undefine
   if (x === undefined) return undefined;
   const n = Number(x);
   if (x.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new UserError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${x}'`);
+    throw new UserError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got ${quoteExcerpt(x)}`);
+  }
+  // Beyond 2^53 an integer is rounded to its neighbour (…993 → …992): refuse it rather than change it.
+  if (integer && !Number.isSafeInteger(n)) {
+    throw new UserError(
+      `--${name} ${quoteExcerpt(x, 40)} is beyond 2^53 (${Number.MAX_SAFE_INTEGER}): it cannot be held exactly`,
+    );
   }
   return n;
 }

@@ -5,6 +5,7 @@
  */
 import type { FieldInfo } from '../train/configs/fields.js';
 import { UserError } from '../util/errors.js';
+import { quoteExcerpt } from '../util/excerpt.js';
 import { float, int, str } from './args.js';
 import type { ParsedValues } from './command.js';
 
@@ -83,8 +84,9 @@ function sizeList(v: ParsedValues, flag: string): number[] | undefined {
   if (raw === undefined) return undefined;
   const parts = raw.split(',').map((x) => x.trim());
   const out = parts.map(Number);
-  if (parts.some((x) => x === '') || out.some((x) => !Number.isInteger(x) || x <= 0)) {
-    throw new UserError(`--${flag} must be a comma-separated list of positive integers (got '${raw}')`);
+  // isSafeInteger: a size beyond 2^53 would be silently rounded
+  if (parts.some((x) => x === '') || out.some((x) => !Number.isSafeInteger(x) || x <= 0)) {
+    throw new UserError(`--${flag} must be a comma-separated list of positive integers (got ${quoteExcerpt(raw)})`);
   }
   return out;
 }

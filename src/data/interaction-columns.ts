@@ -3,6 +3,7 @@
  * is a header, the field names it gives, and the user, item and rating column indices.
  */
 import { UserError } from '../util/errors.js';
+import { shortened } from '../util/excerpt.js';
 import type { ColumnSpec, FormatLayout } from './interaction-format.js';
 import { field, type LineView } from './line-scanner.js';
 
@@ -100,7 +101,7 @@ function resolveColumn(spec: ColumnSpec, names: readonly string[] | null, role: 
     }
     if (names !== null && spec >= names.length) {
       throw new UserError(
-        `${role} column index ${spec} is beyond the header's ${names.length} fields (${names.join(', ')})`,
+        `${role} column index ${spec} is beyond the header's ${names.length} fields (${fieldList(names)})`,
         file,
         1,
       );
@@ -118,5 +119,10 @@ function resolveColumn(spec: ColumnSpec, names: readonly string[] | null, role: 
       file,
     );
   }
-  throw new UserError(`header has no ${role} field '${spec}' (fields found: ${names.join(', ')})`, file, 1);
+  throw new UserError(`header has no ${role} field '${spec}' (fields found: ${fieldList(names)})`, file, 1);
+}
+
+/** The header's names for a message: comma-separated, cut after EXCERPT_CHARS characters. */
+function fieldList(names: readonly string[]): string {
+  return shortened(names.join(', '));
 }

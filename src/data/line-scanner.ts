@@ -3,10 +3,11 @@
  * character by character; a line's fields become offsets into the chunk's text, so the caller
  * turns into strings only the fields it keeps.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
 import { UserError } from '../util/errors.js';
+import { binaryFileError, openRegularFile } from '../util/input-files.js';
 
 const CHUNK = 8 << 20;
 
@@ -44,16 +45,11 @@ export function field(v: LineView, k: number): string {
 
 /**
  * Calls onLine for every non-blank line of the file at `path`. Returns the number of physical
- * lines. Throws UserError (with the path) when the file cannot be opened, and with the line
- * number for an unterminated quoted field.
+ * lines. Throws UserError (with the path) when the file cannot be opened or is not a regular
+ * file, and with the line number for an unterminated quoted field or a NUL byte (binary input).
  */
 export function scanLines(path: string, opt: ScanOptions, onLine: (v: LineView) => void): number {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new UserError(`cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, path);
-  }
+  const fd = openRegularFile(path);
   const splitter = new LineSplitter(path, opt, onLine);
   const chunks = new ChunkDecoder(fd);
   try {
@@ -146,11 +142,14 @@ class LineSplitter {
   scanText(text: string, last: number, atEnd: boolean): void {
     const view = this.view;
     view.text = text;
+    // A text file has no NUL bytes: the line holding the first one is refused as binary input.
+    const nul = text.indexOf('\u0000');
     let pos = 0;
     while (pos <= last) {
       let nl = text.indexOf('\n', pos);
       if (nl < 0 || nl > last) nl = atEnd ? text.length : last;
       this.lineNo++;
+      if (nul >= pos && nul <= nl) throw binaryFileError(this.path, this.lineNo);
       let le = nl;
       if (le > pos && text.charCodeAt(le - 1) === 13) le--;
       if (!isBlank(text, pos, le)) {

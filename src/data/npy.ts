@@ -2,8 +2,8 @@
  * NumPy .npy reader/writer (format versions 1.0–3.0, little-endian, C order) for the dtypes the
  * reference writes: float32, float64, int32, int64. Used to import the oracle's embeddings and lists.
  */
-import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { readRegularFile } from '../util/input-files.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 /** The typed arrays a .npy file is read into, one per supported dtype. */
@@ -62,13 +62,7 @@ export function parseNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
 
 /** Reads and decodes a .npy file (UserError naming the file when it cannot be read or parsed). */
 export function readNpy(path: string): NpyArray {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read: ${(e as Error).message}`, path);
-  }
-  return parseNpy(buf, path);
+  return parseNpy(readRegularFile(path), path);
 }
 
 /** Reads a 2-D float array as Float32 (float64 is narrowed). */

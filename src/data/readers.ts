@@ -8,8 +8,9 @@
  * line-scanner (chunked reading, fields as offsets), interaction-columns (header and columns),
  * interaction-rows (row checks, rating filter, ids).
  */
-import { statSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { quoteExcerpt } from '../util/excerpt.js';
+import { statRegularFile } from '../util/input-files.js';
 import { detectFormat, formatLayout, INTERACTION_FORMATS, resolveInteractionFile } from './interaction-format.js';
 import type { ReadOptions } from './interaction-format.js';
 import { InteractionCollector } from './interaction-rows.js';
@@ -36,11 +37,25 @@ export {
  *   fields are trimmed. header 'auto' means: a header when a column is given by name or when
  *   a first-line field is a well-known column name (user_id, userId, item_id, movieId, rating, …).
  * A line with fewer fields than the header (or than the highest column used) is an error;
- * blank lines are skipped. Every bad input is a UserError naming the file (and line).
+ * blank lines are skipped; whitespace around an id is trimmed ("196 " is id 196). Every bad
+ * input is a UserError naming the file (and line): a FIFO or device instead of a regular file,
+ * a NUL byte (binary input), a short line, an empty id.
  */
 export function readInteractions(path: string, options: ReadOptions = {}): InteractionLog {
+  return readInteractionFile(path, options).log;
+}
+
+/** An interaction log and the notes its reading gives the user (ids trimmed of whitespace). */
+export interface InteractionFileRead {
+  log: InteractionLog;
+  /** One line each, e.g. how many ids had whitespace around them. */
+  notes: string[];
+}
+
+/** {@link readInteractions} with the notes for the user (see {@link InteractionFileRead}). */
+export function readInteractionFile(path: string, options: ReadOptions = {}): InteractionFileRead {
   const file = resolveInteractionFile(path);
-  if (statSync(file).size === 0) throw new UserError('file is empty', file);
+  if (statRegularFile(file).size === 0) throw new UserError('file is empty', file);
   const format = options.format ?? detectFormat(file);
   if (!INTERACTION_FORMATS.includes(format)) {
     throw new UserError(`unknown format '${String(format)}' (known: ${INTERACTION_FORMATS.join(', ')})`);
@@ -62,7 +77,16 @@ export function readInteractions(path: string, options: ReadOptions = {}): Inter
   }
   const { users, items } = rows.pairs();
   const { u, i } = dedupeFirst(users, items, rows.userMap.size, rows.itemMap.size);
-  return { users: u, items: i, userMap: rows.userMap.build(), itemMap: rows.itemMap.build(), source: file };
+  const log = { users: u, items: i, userMap: rows.userMap.build(), itemMap: rows.itemMap.build(), source: file };
+  const t = rows.trimmed;
+  const notes =
+    t === undefined
+      ? []
+      : [
+          `${file}: ${t.count} id${t.count === 1 ? '' : 's'} had whitespace around ${t.count === 1 ? 'it' : 'them'}, ` +
+            `trimmed (the first: ${quoteExcerpt(t.example)} on line ${t.line})`,
+        ];
+  return { log, notes };
 }
 
 /**

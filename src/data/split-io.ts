@@ -5,10 +5,12 @@
  *   ids 1..N, padding not listed.
  * Layout of a split folder: `user_id_map.tsv`, `item_id_map.tsv`, `splits/{train,valid,test}_split.tsv`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { quoteExcerpt } from '../util/excerpt.js';
+import { readRegularTextFile } from '../util/input-files.js';
 import { csrContains, csrFromCoo, csrNnz, type Csr } from '../math/csr.js';
 import { PAD_TOKEN } from './idmap.js';
 import type { IdMap, SplitDataset } from './types.js';
@@ -40,7 +42,7 @@ export function splitPaths(dir: string): SplitPaths {
 
 function readText(path: string): string {
   if (!existsSync(path)) throw new UserError('no such file', path);
-  const text = readFileSync(path, 'utf8');
+  const text = readRegularTextFile(path);
   if (text.trim().length === 0) throw new UserError('file is empty', path);
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -89,15 +91,15 @@ export function readSplitTsv(path: string, nUsers: number, nItems: number): Csr 
       const h0 = f[0]!.split(':')[0];
       const h1 = f[1]?.split(':')[0];
       if (h0 !== 'user_id' || h1 !== 'item_id') {
-        throw new UserError(`expected the header 'user_id<TAB>item_id', got '${line}'`, path, lineNo);
+        throw new UserError(`expected the header 'user_id<TAB>item_id', got ${quoteExcerpt(line)}`, path, lineNo);
       }
       return;
     }
     if (f.length < 2) throw new UserError(`expected 2 tab-separated fields, got ${f.length}`, path, lineNo);
     const u = parseId(f[0]!.trim());
     const i = parseId(f[1]!.trim());
-    if (u < 0) throw new UserError(`user id '${f[0]}' is not an integer`, path, lineNo);
-    if (i < 0) throw new UserError(`item id '${f[1]}' is not an integer`, path, lineNo);
+    if (u < 0) throw new UserError(`user id ${quoteExcerpt(f[0]!)} is not an integer`, path, lineNo);
+    if (i < 0) throw new UserError(`item id ${quoteExcerpt(f[1]!)} is not an integer`, path, lineNo);
     if (u < 1 || u >= nUsers)
       throw new UserError(`unknown user id ${u} (the user map has ids 1..${nUsers - 1})`, path, lineNo);
     if (i < 1 || i >= nItems)
@@ -155,10 +157,18 @@ export function readIdMapTsv(path: string, expectedField?: string): IdMap {
       header = false;
       const name = f[0]!.split(':')[0]!;
       if (f.length < 2 || f[1] !== 'internal_id' || name.length === 0) {
-        throw new UserError(`expected the header '<field>:token<TAB>internal_id', got '${line}'`, path, lineNo);
+        throw new UserError(
+          `expected the header '<field>:token<TAB>internal_id', got ${quoteExcerpt(line)}`,
+          path,
+          lineNo,
+        );
       }
       if (expectedField !== undefined && name !== expectedField) {
-        throw new UserError(`expected an id map for '${expectedField}', the header names '${name}'`, path, lineNo);
+        throw new UserError(
+          `expected an id map for '${expectedField}', the header names ${quoteExcerpt(name)}`,
+          path,
+          lineNo,
+        );
       }
       field = name;
       return;
@@ -166,10 +176,11 @@ export function readIdMapTsv(path: string, expectedField?: string): IdMap {
     if (f.length < 2) throw new UserError(`expected 2 tab-separated fields, got ${f.length}`, path, lineNo);
     const token = f[0]!;
     const id = parseId(f[1]!.trim());
-    if (id < 1) throw new UserError(`internal id '${f[1]}' is not a positive integer`, path, lineNo);
-    if (token.length === 0 || token === PAD_TOKEN) throw new UserError(`bad token '${token}'`, path, lineNo);
+    if (id < 1) throw new UserError(`internal id ${quoteExcerpt(f[1]!)} is not a positive integer`, path, lineNo);
+    if (token.length === 0 || token === PAD_TOKEN)
+      throw new UserError(`bad token ${quoteExcerpt(token)}`, path, lineNo);
     if (byId.has(id)) throw new UserError(`internal id ${id} appears twice`, path, lineNo);
-    if (index.has(token)) throw new UserError(`token '${token}' appears twice`, path, lineNo);
+    if (index.has(token)) throw new UserError(`token ${quoteExcerpt(token)} appears twice`, path, lineNo);
     byId.set(id, token);
     index.set(token, id);
     if (id > maxId) maxId = id;

@@ -22,9 +22,8 @@
  * an empty or duplicated value list, a value the key does not allow, more than MAX_POINTS
  * points without `allowLarge`, two experiments with the same name, a name not usable as a folder.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
 import {
   DEFAULT_FINETUNE_CONFIG,
   IGNORED_KEYS,
@@ -36,6 +35,9 @@ import { experimentName } from './experiment-naming.js';
 import { experimentNameProblem } from '../store/experiment-name.js';
 import { KEEP_POLICIES, type KeepPolicy } from '../calibration/checkpoints.js';
 import { InputError, UserError } from '../util/errors.js';
+import { quoteExcerpt, shortened } from '../util/excerpt.js';
+import { readRegularTextFile } from '../util/input-files.js';
+import { parseYamlInput, yamlToJs, type YamlInput } from '../util/yaml-input.js';
 
 /** More points than this need an explicit `allowLarge`. */
 export const MAX_POINTS = 10_000;
@@ -62,32 +64,14 @@ export interface Plan {
 
 const KNOWN_KEYS = Object.keys(DEFAULT_FINETUNE_CONFIG);
 
-interface YamlFile {
-  doc: Document;
-  lines: LineCounter;
-  file: string;
-  text: string;
-}
+type YamlFile = YamlInput;
 
 function readYaml(path: string, what: string): YamlFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new UserError(`cannot read the ${what}: ${why}`, path);
-  }
-  return parseYamlText(text, path);
+  return parseYamlText(readRegularTextFile(path, `the ${what}`), path);
 }
 
 function parseYamlText(text: string, file: string): YamlFile {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    throw new UserError(`invalid YAML: ${err.message.split('\n')[0]}`, file, lines.linePos(err.pos[0]).line);
-  }
-  return { doc, lines, file, text };
+  return parseYamlInput(text, file, { uniqueKeys: true });
 }
 
 function lineOf(y: YamlFile, node: unknown): number | undefined {
@@ -109,7 +93,7 @@ function topLevel(
     const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     if (!allowed.includes(k))
       throw new UserError(
-        `unknown key '${k}' in the ${what}; allowed: ${allowed.join(', ')}`,
+        `unknown key ${quoteExcerpt(k)} in the ${what}; allowed: ${allowed.join(', ')}`,
         y.file,
         lineOf(y, pair.key),
       );
@@ -119,9 +103,7 @@ function topLevel(
 }
 
 function toJs(y: YamlFile, node: unknown): unknown {
-  if (node === null || node === undefined) return null;
-  const n = node as { toJS?: (doc: Document) => unknown };
-  return typeof n.toJS === 'function' ? n.toJS(y.doc) : node;
+  return node === undefined ? null : yamlToJs(y, node);
 }
 
 /** Raw config keys from `base`: a file path (relative to `fromFile`) or an inline mapping. */
@@ -130,7 +112,7 @@ function baseRaw(y: YamlFile, node: unknown, notes: string[], what: string): Rec
   if (isScalar(node) && typeof node.value === 'string') {
     const p = isAbsolute(node.value) ? node.value : resolve(dirname(y.file), node.value);
     const cf = readYaml(p, 'fine-tuning config');
-    const raw = cf.doc.toJS() as unknown;
+    const raw = yamlToJs(cf);
     if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw)))
       throw new UserError('the fine-tuning config must be a mapping of keys to values', p, 1);
     // full validation (with line numbers) of the file on its own
@@ -233,7 +215,7 @@ function axisValues(
   if (!KNOWN_KEYS.includes(key)) {
     const why = key in IGNORED_KEYS ? ` ('${key}' is a reference key we ignore: ${IGNORED_KEYS[key]})` : '';
     throw new UserError(
-      `grid key '${key}' is not a fine-tuning config key${why}; allowed: ${KNOWN_KEYS.join(', ')}`,
+      `grid key ${quoteExcerpt(key)} is not a fine-tuning config key${why}; allowed: ${KNOWN_KEYS.join(', ')}`,
       y.file,
       line,
     );
@@ -249,7 +231,7 @@ function axisValues(
       throw new UserError(`grid key '${key}': value ${i + 1} is not a scalar`, y.file, line);
     for (let j = 0; j < i; j++)
       if (sameValue(values[j], v))
-        throw new UserError(`grid key '${key}' lists ${JSON.stringify(v)} twice`, y.file, line);
+        throw new UserError(`grid key '${key}' lists ${shortened(JSON.stringify(v))} twice`, y.file, line);
     // each value must be valid for its key on top of the base
     validateFinetuneConfig({ ...base, [key]: v }, y.file, new Map([[key, line ?? 0]]));
   }
@@ -335,7 +317,7 @@ function parseExperiments(y: YamlFile): Plan {
       const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       if (!['name', 'config', 'set'].includes(k))
         throw new UserError(
-          `unknown key '${k}' in an experiment; allowed: name, config, set`,
+          `unknown key ${quoteExcerpt(k)} in an experiment; allowed: name, config, set`,
           y.file,
           lineOf(y, pair.key),
         );

@@ -1,7 +1,8 @@
 /** Sizes, density, per-user / per-item counts and split sizes of a dataset or of a run. */
 import { z } from 'zod';
 import { randomSplit } from '../data/split.js';
-import { readInteractions, type ReadOptions } from '../data/readers.js';
+import { readInteractionFile, type ReadOptions } from '../data/readers.js';
+import { splitWarnings } from '../data/split-checks.js';
 import { logStats, splitStats, type DataStats } from '../data/stats.js';
 import { loadRunData } from '../store/run.js';
 import { InputError } from '../util/errors.js';
@@ -30,10 +31,13 @@ export type DataStatsOptions = z.input<typeof dataStatsOptionsSchema>;
 /** Sizes, density and per-user / per-item count summaries of a log and its split. */
 export type DataStatsResult = DataStats;
 
-/** Statistics of a run's split or of an interaction file; writes nothing. */
+/**
+ * Statistics of a run's split or of an interaction file; writes nothing. For a file, the notes of
+ * its reading (ids trimmed) and warnings about a small or empty valid/test split go to `reporter`.
+ */
 export async function dataStats(
   options: DataStatsOptions,
-  _reporter: Reporter = silentReporter,
+  reporter: Reporter = silentReporter,
 ): Promise<DataStatsResult> {
   const o = parseOptions(dataStatsOptionsSchema, options);
   if ((o.run === undefined) === (o.data === undefined)) {
@@ -42,6 +46,9 @@ export async function dataStats(
     });
   }
   if (o.run !== undefined) return splitStats(loadRunData(o.run).ds, o.run);
-  const log = readInteractions(o.data!, o.read);
-  return logStats(log, randomSplit(log, o.seed));
+  const { log, notes } = readInteractionFile(o.data!, o.read);
+  for (const note of notes) reporter.warn(`data stats: note: ${note}`);
+  const ds = randomSplit(log, o.seed);
+  for (const w of splitWarnings(ds)) reporter.warn(`data stats: ${w}`);
+  return logStats(log, ds);
 }

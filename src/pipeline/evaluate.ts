@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { loadRunData, runPaths } from '../store/run.js';
 import { evaluateBase, meanNdcg, type ListsNdcg } from '../eval/base-eval.js';
 import { readNpyMatrixI32, writeNpy } from '../data/npy.js';
+import { requireMeasuredPart } from '../data/split-checks.js';
 import { hasPrepared, loadPrepared } from '../store/prepare-files.js';
 import type { Prepared } from '../calibration/prepare.js';
 import type { EvalSplit, ResultsFile } from '../eval/results.js';
@@ -106,6 +107,7 @@ function baseLists(
 
 function loadInputs(o: z.output<typeof evaluateOptionsSchema>) {
   const { info, ds } = loadRunData(o.run);
+  requireMeasuredPart(ds, o.split, `evaluating on it (every NDCG would be 0)`, 'split');
   if (o.k >= ds.nItems) {
     throw new InputError((n) => `${n.option('k')} ${o.k} must be smaller than the number of items (${ds.nItems - 1})`, {
       field: 'k',

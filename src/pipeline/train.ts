@@ -4,20 +4,26 @@
  * when one is given.
  */
 import { backboneConvergence, type BackboneConvergence } from '../train/convergence.js';
-import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { randomSplit } from '../data/split.js';
-import { readInteractions, resolveInteractionFile, type ReadOptions } from '../data/readers.js';
+import { requireMeasuredPart, splitWarnings } from '../data/split-checks.js';
+import { readInteractionFile, resolveInteractionFile, type ReadOptions } from '../data/readers.js';
+import { isUnfinishedWrite } from '../store/unfinished-writes.js';
+import { writeFailure } from '../util/write-errors.js';
 import { createRun, loadRunData, runPaths } from '../store/run.js';
 import { knownModelTypes, saveModel } from '../models/model-file.js';
 import { trainBackbone, type BackboneResult } from '../train/train-any.js';
 import {
+  BACKBONE_SPECS,
   configKeys,
   DEFAULT_MODEL,
   isModelType,
   MODEL_TYPES,
   parseBackboneConfig,
   type BackboneConfig,
+  type ModelType,
 } from '../train/configs/index.js';
 import { DEFAULT_SEED } from '../util/seed.js';
 import { evaluateBase } from '../eval/base-eval.js';
@@ -73,11 +79,53 @@ export type TrainResult = {
   seconds: number;
 } & ReturnType<typeof writeBaseEvaluation>;
 
-/** Reads `data`, splits it and creates the run directory. */
-function createRunFromData(o: Options, data: string, reporter: Reporter): void {
+/**
+ * Warns about a small valid or test split and refuses one that leaves the metrics meaningless:
+ * an empty test split (nothing to evaluate), an empty valid split for a trained backbone
+ * (nothing to early-stop on). See docs/numeric-contract.md §2.
+ */
+function checkSplitForTraining(ds: SplitDataset, model: ModelType, reporter: Reporter): void {
+  for (const w of splitWarnings(ds)) reporter.warn(`train: ${w}`);
+  if (BACKBONE_SPECS[model].trained) {
+    requireMeasuredPart(ds, 'valid', 'early stopping on valid NDCG@10 (the only stopping rule)', 'data');
+  }
+  requireMeasuredPart(ds, 'test', 'the test NDCG@10 of the trained model', 'data');
+}
+
+/** Whether the process `pid` is running (EPERM: it runs under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files of atomic writes (src/util/atomic.ts, `.NAME.tmp-PID-N`) that a killed
+ * earlier writer left in the folders train writes; a live process's temp files are left alone.
+ */
+function removeAbandonedWrites(run: string): void {
+  const p = runPaths(run);
+  for (const dir of [p.root, p.data, join(p.data, 'splits'), p.model, p.lists, p.results]) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      const pid = Number(/\.tmp-(\d+)-\d+$/.exec(f)?.[1]);
+      if (isUnfinishedWrite(f) && !(Number.isInteger(pid) && pid !== process.pid && processAlive(pid))) {
+        rmSync(join(dir, f), { force: true });
+      }
+    }
+  }
+}
+
+/** Reads `data`, splits it, checks the split and creates the run directory. */
+function createRunFromData(o: Options, model: ModelType, data: string, reporter: Reporter): void {
   const splitSeed = o.splitSeed ?? o.seed;
-  const log = readInteractions(data, o.read);
+  const { log, notes } = readInteractionFile(data, o.read);
+  for (const note of notes) reporter.warn(`train: note: ${note}`);
   const ds = randomSplit(log, splitSeed);
+  checkSplitForTraining(ds, model, reporter);
   createRun(
     o.run,
     ds,
@@ -96,14 +144,20 @@ function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): Backbon
   const progress = reporter.progress(`train ${o.model}`, o.hyperparameters.epochs ?? 300);
   mkdirSync(p.model, { recursive: true });
   rmSync(p.trainingLog, { force: true });
+  const logLine = (line: string) => {
+    try {
+      appendFileSync(p.trainingLog, line);
+    } catch (e) {
+      throw writeFailure(p.trainingLog, e);
+    }
+  };
   const result = trainBackbone(
     o.model,
     { nUsers: ds.nUsers, nItems: ds.nItems, train: ds.train, valid: ds.valid },
     { ...o.hyperparameters, seed: o.seed },
     {
       onEpoch: (e) => {
-        appendFileSync(
-          p.trainingLog,
+        logLine(
           JSON.stringify({
             epoch: e.epoch,
             loss: e.loss,
@@ -141,11 +195,13 @@ export async function train(options: TrainOptions, reporter: Reporter = silentRe
   // Checked against the backbone's schema before any work: a bad key names itself and its rule.
   const seedKey = configKeys(modelName).includes('seed') ? { seed: o.seed } : {};
   parseBackboneConfig(modelName, { ...o.hyperparameters, ...seedKey });
-  if (o.data !== undefined) createRunFromData(o, o.data, reporter);
+  removeAbandonedWrites(run);
+  if (o.data !== undefined) createRunFromData(o, modelName, o.data, reporter);
   else if (!existsSync(runPaths(run).info)) {
     throw new InputError((n) => `${run} has no run yet: give ${n.option('data')} PATH to create it`, { field: 'data' });
   }
   const { info, ds } = loadRunData(run);
+  if (o.data === undefined) checkSplitForTraining(ds, modelName, reporter);
   const result = trainWithLog(o, ds, reporter);
   const evaluation = evaluateBase(result.model, ds);
   saveModel(runPaths(run).model, result.model, {

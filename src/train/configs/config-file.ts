@@ -8,10 +8,12 @@
  * Every key and value is checked here against the schema; errors name the file, the key's
  * line and the rule. Keys left out take the schema's defaults later.
  */
-import { readFileSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../../util/errors.js';
+import { quoteExcerpt } from '../../util/excerpt.js';
+import { readRegularTextFile } from '../../util/input-files.js';
+import { parseYamlInput, yamlToJs } from '../../util/yaml-input.js';
 import { objectOf, parseConfig } from './fields.js';
 import { BACKBONE_SPECS, DEFAULT_MODEL, isModelType, MODEL_TYPES, runKeys, type ModelType } from './index.js';
 import { trainingSchema } from './shared.js';
@@ -28,17 +30,7 @@ export interface BackboneConfigFile {
  * otherwise the file's model, else the default model).
  */
 export function readBackboneConfigFile(path: string, model?: ModelType): BackboneConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(
-      `cannot read the configuration: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-      path,
-    );
-  }
-  return parseBackboneConfigYaml(text, path, model);
+  return parseBackboneConfigYaml(readRegularTextFile(path, 'the configuration'), path, model);
 }
 
 /** Parses the YAML text of a configuration file (`file` names it in errors). */
@@ -57,7 +49,7 @@ export function parseBackboneConfigYaml(text: string, file: string, model?: Mode
   for (const key of Object.keys(keys)) {
     if (!allowed.includes(key)) {
       throw new UserError(
-        `unknown key '${key}' for model ${type} (allowed: model, ${allowed.join(', ')})`,
+        `unknown key ${quoteExcerpt(key)} for model ${type} (allowed: model, ${allowed.join(', ')})`,
         file,
         lines.get(key),
       );
@@ -75,22 +67,20 @@ export function parseBackboneConfigYaml(text: string, file: string, model?: Mode
   };
 }
 
-/** The top-level mapping of a YAML text with the line of each key; bad YAML → UserError with its line. */
+/**
+ * The top-level mapping of a YAML text with the line of each key; bad YAML (syntax, alias bomb,
+ * integer beyond 2^53) → InputError with the file and line.
+ */
 function readYamlMapping(text: string, file: string): { raw: Record<string, unknown>; lines: Map<string, number> } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    throw new UserError(`invalid YAML: ${err.message.split('\n')[0]}`, file, lineCounter.linePos(err.pos[0]).line);
-  }
+  const y = parseYamlInput(text, file);
   const lines = new Map<string, number>();
-  if (isMap(doc.contents)) {
-    for (const pair of doc.contents.items) {
+  if (isMap(y.doc.contents)) {
+    for (const pair of y.doc.contents.items) {
       if (isScalar(pair.key) && pair.key.range)
-        lines.set(String(pair.key.value), lineCounter.linePos(pair.key.range[0]).line);
+        lines.set(String(pair.key.value), y.lines.linePos(pair.key.range[0]).line);
     }
   }
-  const raw = (doc.toJS() as unknown) ?? {};
+  const raw = yamlToJs(y) ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw))
     throw new UserError('the configuration must be a mapping of keys to values', file, 1);
   return { raw: raw as Record<string, unknown>, lines };

@@ -65,9 +65,9 @@ test('configuration file errors name the file, the line, the key and the rule', 
     () => parseBackboneConfigYaml('- dim\n', 'c.yaml'),
     'c.yaml:1: the configuration must be a mapping of keys to values',
   );
-  assert.throws(() => parseBackboneConfigYaml('dim: [8\n', 'c.yaml'), /^UserError: c\.yaml:\d+: invalid YAML/);
+  assert.throws(() => parseBackboneConfigYaml('dim: [8\n', 'c.yaml'), /^InputError: c\.yaml:\d+: invalid YAML/);
   assert.throws(
     () => readBackboneConfigFile('no/such.yaml'),
-    /^UserError: no\/such\.yaml: cannot read the configuration: no such file$/,
+    /^InputError: no\/such\.yaml: cannot read the configuration: no such file$/,
   );
 });
