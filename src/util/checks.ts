@@ -24,12 +24,18 @@ export function firstNonFinite(data: NumericArray): number {
 }
 
 /**
- * Index of the first value outside [min, max] that is not in `allowed`, or −1. A NaN is
- * outside every range.
+ * Index of the first value (from index `from` on) outside [min, max] that is not in `allowed`,
+ * or −1. A NaN is outside every range.
  */
-export function firstOutOfRange(data: NumericArray, min: number, max: number, allowed: readonly number[] = []): number {
+export function firstOutOfRange(
+  data: NumericArray,
+  min: number,
+  max: number,
+  allowed: readonly number[] = [],
+  from = 0,
+): number {
   const n = data.length;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < n; i++) {
     const v = data[i]!;
     if (v >= min && v <= max) continue;
     if (allowed.length > 0 && allowed.includes(v)) continue;
@@ -81,14 +87,15 @@ export function checkFinite(data: NumericArray, label: ArrayLabel): void {
 }
 
 /**
- * Checks that every value lies in [min, max] or is one of `allowed` (UserError naming the first
- * value that does not otherwise; `expected` describes the valid values in the message).
+ * Checks that every value (from index `range.from` on) lies in [min, max] or is one of `allowed`
+ * (UserError naming the first value that does not otherwise; `expected` describes the valid
+ * values in the message).
  */
 export function checkRange(
   data: NumericArray,
   label: ArrayLabel,
-  range: { min: number; max: number; allowed?: readonly number[]; expected: string },
+  range: { min: number; max: number; allowed?: readonly number[]; from?: number; expected: string },
 ): void {
-  const i = firstOutOfRange(data, range.min, range.max, range.allowed);
+  const i = firstOutOfRange(data, range.min, range.max, range.allowed, range.from);
   if (i >= 0) throw badValueError(label, i, range.expected, data[i]!);
 }
