@@ -82,9 +82,16 @@ export function storedCpLambdas(run: string, mode: CpMode): string[] {
   return keys.sort((a, b) => Number(a) - Number(b));
 }
 
-/** The stored lists of λ key `key` (first k columns; must have nUsers rows). */
-export function readCpList(run: string, key: string, mode: CpMode, nUsers: number, k: number): Int32Array {
-  return readListMatrix(postprocessPaths(run).cpList(key, mode), nUsers, k);
+/** The stored lists of λ key `key` (first k columns; must have nUsers rows and item ids below nItems). */
+export function readCpList(
+  run: string,
+  key: string,
+  mode: CpMode,
+  nUsers: number,
+  k: number,
+  nItems: number,
+): Int32Array {
+  return readListMatrix(postprocessPaths(run).cpList(key, mode), nUsers, k, nItems);
 }
 
 /** CP's stored summary, or undefined when postprocess has not run or the file is unreadable. */
