@@ -106,7 +106,10 @@ test('checkpoint index: none, corrupt JSON, and bad records are clear errors', (
       JSON.stringify({ checkpoints: [{ ...rec, epoch: 'two' }] }),
       /field checkpoints\[0\]\.epoch: expected a finite number, got "two"/,
     ],
-    [JSON.stringify({ checkpoints: [{ ...rec, epoch: -1 }] }), /field checkpoints\[0\]\.epoch: expected a number ≥ 0, got -1/],
+    [
+      JSON.stringify({ checkpoints: [{ ...rec, epoch: -1 }] }),
+      /field checkpoints\[0\]\.epoch: expected a number ≥ 0, got -1/,
+    ],
     [
       JSON.stringify({ checkpoints: [rec, { ...rec, dir: '../x' }] }),
       /field checkpoints\[1\]\.dir: expected a folder name epoch_N, got "\.\.\/x"/,
@@ -115,7 +118,10 @@ test('checkpoint index: none, corrupt JSON, and bad records are clear errors', (
       JSON.stringify({ checkpoints: [{ ...rec, weights: 'yes' }] }),
       /field checkpoints\[0\]\.weights: expected true or false, got "yes"/,
     ],
-    [JSON.stringify({ checkpoints: [{ ...rec, jsd: 'NaN' }] }), /field checkpoints\[0\]\.jsd: expected a finite number, got "NaN"/],
+    [
+      JSON.stringify({ checkpoints: [{ ...rec, jsd: 'NaN' }] }),
+      /field checkpoints\[0\]\.jsd: expected a finite number, got "NaN"/,
+    ],
   ];
   for (const [text, re] of cases) {
     writeFileSync(idx, text);

@@ -57,7 +57,11 @@ test('readResults: current format accepted; missing, older, newer formats refuse
       { base_recommendations: {}, calitune: { format_version: 9 } },
       /format_version 9 is newer than this calitune reads \(1\); upgrade calitune/,
     ],
-    ['nobase.json', { calitune: calitune() }, /nobase\.json: field base_recommendations: expected an object, got nothing/],
+    [
+      'nobase.json',
+      { calitune: calitune() },
+      /nobase\.json: field base_recommendations: expected an object, got nothing/,
+    ],
     [
       'base-num.json',
       { base_recommendations: 0.2, calitune: calitune() },
