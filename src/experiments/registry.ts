@@ -7,7 +7,8 @@
  *
  * One writer: the process that runs the grid (its worker processes never open the database).
  * Readers (`calitune runs …`, the report) may open it at any time; WAL keeps them consistent.
- * A database written by a newer schema version is refused with a clear error.
+ * A database written by a newer schema version is refused with a clear error; a damaged one
+ * (a corrupted page found by any statement) with a message naming the file and what to do.
  *
  * Frontier (`registryFrontier`): every stored epoch of every done point is a candidate for the
  * validation Pareto front, compared with the stored CP curve by the rules of src/selection.
@@ -28,6 +29,7 @@ import {
   type RawPoint,
 } from './registry-rows.js';
 import { initRegistrySchema } from './registry-schema.js';
+import { corruptRegistryError, guardedDatabase, isCorruptionError } from './registry-guard.js';
 
 export { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 export { REGISTRY_SCHEMA_VERSION } from './registry-schema.js';
@@ -73,15 +75,18 @@ export class Registry {
     } catch (e) {
       throw new UserError(`cannot open the registry: ${(e as Error).message}`, path);
     }
+    const raw = db;
+    db = guardedDatabase(raw, path);
     const reg = new Registry(db, path, opts.readonly === true);
     try {
-      initRegistrySchema(db, path, opts.readonly === true);
+      initRegistrySchema(raw, path, opts.readonly === true);
     } catch (e) {
       db.close();
       if (e instanceof UserError) throw e;
       const msg = (e as Error).message;
-      if (/not a database|malformed|file is encrypted/i.test(msg))
+      if (/not a database|file is encrypted/i.test(msg))
         throw new UserError(`not a calitune registry (SQLite says: ${msg})`, path);
+      if (isCorruptionError(e)) throw corruptRegistryError(path, e as Error);
       throw e;
     }
     return reg;
