@@ -14,7 +14,7 @@ import {
 } from './checkpoint-files.js';
 import { readEpochLog } from './epoch-log.js';
 import { experimentPaths, experimentsDir, experimentsDirEntries } from './experiment-files.js';
-import { readJsonIfExists } from './json-files.js';
+import { readExperimentSummary } from './experiment-json.js';
 
 /** A stored epoch: its list files per split and, when recorded, the fine-tuner's validation metrics. */
 export interface StoredEpoch {
@@ -83,7 +83,7 @@ export function findExperiment(run: string, name: string): StoredExperiment {
   for (const r of readCheckpointIndex(p.checkpoints)?.checkpoints ?? [])
     record(recordedMetrics(r.epoch, r.validNdcg, r.jsd, r.tradeoff));
   for (const r of readEpochLog(p.log)) record(recordedMetrics(r.epoch, r.valid_ndcg, r.jsd, r.tradeoff));
-  const summary = readJsonIfExists(p.summary) as Record<string, unknown> | undefined;
+  const summary = readExperimentSummary(p.summary);
   const epochs = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
   return { dir: p.dir, layout, epochs, summary, ...(existsSync(p.log) ? { logFile: p.log } : {}) };
 }
