@@ -159,7 +159,8 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors'): Safe
     if (!le) swap4(new Uint8Array(buf), 0, count);
     const data = info.dtype === 'F32' ? new Float32Array(buf) : new Int32Array(buf);
     // every value of a stored weight is finite: a NaN would silently drop items from top-k lists
-    if (data instanceof Float32Array) checkFinite(data, { what: `tensor ${key}`, shape: shape as number[], file: name });
+    if (data instanceof Float32Array)
+      checkFinite(data, { what: `tensor ${key}`, shape: shape as number[], file: name });
     tensors.set(key, { dtype: info.dtype as SafeDtype, shape: [...(shape as number[])], data });
   }
   spans.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
