@@ -29,13 +29,13 @@ function runCopy(): string {
   return dest;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Runs the CLI and expects exit code 2 with one line that starts with `file: ` and matches `rest`. */
 async function refuses(args: string[], file: string, rest: RegExp): Promise<void> {
   const r = await cli(args);
   assert.equal(r.code, 2, `exit code of ${args.join(' ')}: ${r.err}`);
-  assert.match(r.err, new RegExp(`${escape(file)}: ${rest.source}`));
+  assert.match(r.err, new RegExp(`${escapeRe(file)}: ${rest.source}`));
   assert.doesNotMatch(r.err, /TypeError|is not a function|is not iterable|\n\s+at /);
 }
 
