@@ -20,6 +20,7 @@ import { DEFAULT_FINETUNE_CONFIG } from '../calibration/finetune-config.js';
 import { cpCurve, frontierReport, validationFront, type CpCurve, type FrontierReport } from '../selection/index.js';
 import { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 import {
+  pointConfig,
   rowOf,
   type CpRow,
   type EpochRow,
@@ -98,13 +99,13 @@ export class Registry {
 
   get(name: string): PointRow | undefined {
     const r = this.db.prepare('SELECT * FROM points WHERE name = ?').get(name) as RawPoint | undefined;
-    return r ? rowOf(r, this.frontEpochs().get(name)) : undefined;
+    return r ? rowOf(r, this.frontEpochs().get(name), this) : undefined;
   }
 
   list(): PointRow[] {
     const front = this.frontEpochs();
     return (this.db.prepare('SELECT * FROM points ORDER BY rowid').all() as RawPoint[]).map((r) =>
-      rowOf(r, front.get(r.name)),
+      rowOf(r, front.get(r.name), this),
     );
   }
 
@@ -137,7 +138,7 @@ export class Registry {
       return 'new';
     }
     if (old.config !== cfg) {
-      const a = JSON.parse(old.config) as Record<string, unknown>,
+      const a = pointConfig(old.config, name, this),
         b = config as Record<string, unknown>;
       // A key that an older version did not have (e.g. candidates_per_group) held its default.
       const was = (k: string): unknown => (k in a ? a[k] : (DEFAULT_FINETUNE_CONFIG as Record<string, unknown>)[k]);

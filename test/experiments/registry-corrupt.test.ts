@@ -67,3 +67,42 @@ test('isCorruptionError: SQLite codes and messages of a damaged file only', () =
   assert.ok(!isCorruptionError(err('database is locked', 'SQLITE_BUSY')));
   assert.ok(!isCorruptionError('malformed'));
 });
+
+test('a wrong type or bad JSON in a stored point: the reader names the registry, the point and the field', (t) => {
+  const run = mkdtempSync(join(tmpdir(), 'calitune-registry-rows-'));
+  t.after(() => rmSync(run, { recursive: true, force: true }));
+  const path = registryPath(run);
+  const reg = Registry.open(run, { create: true });
+  reg.plan('p1', { a: 1 }, {}, 'grid');
+  reg.markDone(
+    'p1',
+    1,
+    { epochs_run: 3, stop_reason: 'max_epochs', base: { ndcg: 0.2, jsd: 0.3 }, selected: {}, results: 'r.json' },
+    [],
+    [],
+  );
+  reg.close();
+  const edit = (sql: string) => {
+    const db = new Database(path);
+    db.prepare(sql).run();
+    db.close();
+  };
+  edit(`UPDATE points SET summary = json_set(summary, '$.base.ndcg', 'NaN') WHERE name = 'p1'`);
+  const r1 = Registry.open(run, { readonly: true });
+  t.after(() => r1.close());
+  assert.throws(
+    () => r1.list(),
+    (e: unknown) =>
+      isInputError(e) &&
+      e.message.startsWith(
+        `${path}: point 'p1': summary field base.ndcg: expected a finite number, got "NaN"; restore a copy`,
+      ),
+  );
+  edit(`UPDATE points SET config = '{"a": 1' WHERE name = 'p1'`);
+  const r2 = Registry.open(run, { create: true });
+  t.after(() => r2.close());
+  assert.throws(
+    () => r2.plan('p1', { a: 2 }, {}, 'grid'),
+    (e: unknown) => isInputError(e) && e.message.startsWith(`${path}: point 'p1': config is not valid JSON (`),
+  );
+});
