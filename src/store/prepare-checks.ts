@@ -22,6 +22,10 @@ export interface PreparedArrays {
 /** Checks the values of the prepared arrays for `nGroups` popularity groups and `nUserGroups` user groups. */
 export function checkPreparedArrays(a: PreparedArrays, nGroups: number, nUserGroups: number): void {
   const nItems = a.itemGroup.data.length;
+  if (a.popularity.data.length !== nItems) {
+    const n = a.popularity.data.length;
+    throw new UserError(`holds ${n} item counts, the item groups ${nItems} items`, a.popularity.file);
+  }
   checkRange(
     a.itemGroup.data,
     { what: 'item popularity groups', shape: [nItems], file: a.itemGroup.file },

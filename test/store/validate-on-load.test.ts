@@ -140,6 +140,14 @@ test('popularity group 9 in item_groups.npy: evaluate exits 2 naming the file an
   );
 });
 
+test('item_popularity.npy shorter than the item groups: evaluate exits 2 naming the file', async () => {
+  const run = runCopy();
+  const path = join(run, 'prepare', 'item_popularity.npy');
+  const a = readNpy(path);
+  writeNpy(path, '<i4', [a.data.length - 1], (a.data as Int32Array).subarray(1));
+  await refuses(['evaluate', '--run', run], path, /holds 120 item counts, the item groups 121 items/);
+});
+
 test('a NaN or a bad row sum in user_targets.npy: evaluate exits 2 naming the file and the index', async () => {
   const run = runCopy();
   const path = join(run, 'prepare', 'user_targets.npy');
