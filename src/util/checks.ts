@@ -14,10 +14,31 @@ export type NumericArray = ArrayLike<number>;
 
 /** Index of the first value that is NaN or ±Infinity, or −1 when every value is finite. */
 export function firstNonFinite(data: NumericArray): number {
+  // one loop per array kind: each stays monomorphic, so the check runs at memory speed
+  if (data instanceof Float32Array) return firstNonFiniteF32(data);
+  if (data instanceof Float64Array) return firstNonFiniteF64(data);
   const n = data.length;
   for (let i = 0; i < n; i++) {
     const v = data[i]!;
     // v − v is 0 for every finite v and NaN for NaN and ±Infinity
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+function firstNonFiniteF32(data: Float32Array): number {
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+function firstNonFiniteF64(data: Float64Array): number {
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const v = data[i]!;
     if (v - v !== 0) return i;
   }
   return -1;
@@ -34,6 +55,19 @@ export function firstOutOfRange(
   allowed: readonly number[] = [],
   from = 0,
 ): number {
+  if (data instanceof Int32Array) return firstOutOfRangeI32(data, min, max, allowed, from);
+  const n = data.length;
+  for (let i = from; i < n; i++) {
+    const v = data[i]!;
+    if (v >= min && v <= max) continue;
+    if (allowed.length > 0 && allowed.includes(v)) continue;
+    return i;
+  }
+  return -1;
+}
+
+/** {@link firstOutOfRange} for int32 arrays (ids, groups, counts), a monomorphic loop. */
+function firstOutOfRangeI32(data: Int32Array, min: number, max: number, allowed: readonly number[], from: number) {
   const n = data.length;
   for (let i = from; i < n; i++) {
     const v = data[i]!;
