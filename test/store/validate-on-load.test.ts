@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFixture, cli, type Fixture } from '../report/fixture.js';
@@ -97,6 +98,27 @@ test('a NaN in a checkpoint: serve refuses to load instead of answering empty li
       isUserError(e) &&
       e.message.startsWith(`${path}: tensor ${name}: index [`) &&
       e.message.endsWith(': expected a finite number, got Infinity'),
+  );
+});
+
+test('a NaN in a checkpoint: the serve command exits 2 naming the file and never listens', () => {
+  const run = runCopy();
+  const index = JSON.parse(readFileSync(join(run, 'experiments', 'a', 'checkpoints', 'checkpoints.json'), 'utf8')) as {
+    checkpoints: { epoch: number; dir: string; weights: boolean }[];
+  };
+  const kept = index.checkpoints.find((c) => c.weights)!;
+  const path = join(run, 'experiments', 'a', 'checkpoints', kept.dir, 'weights.safetensors');
+  poisonTensor(path, [...decodeSafetensors(readFileSync(path)).tensors.keys()][0]!, 0, Number.NaN);
+  const args = ['serve', '--run', run, '--experiment', 'a', '--epoch', String(kept.epoch), '--port', '0'];
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'calitune.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, CALITUNE_QUIET: '1' },
+  });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(`${escapeRe(path)}: tensor .*: index \\[0(, 0)?\\]: expected a finite number, got NaN`),
   );
 });
 
