@@ -6,11 +6,13 @@
  * selection progress). Restoring it makes the rest of the run equal an uninterrupted one bit
  * for bit (docs/numeric-contract.md §10).
  */
+import { z } from 'zod';
 import type { SafeTensor, SafeTensorsFile } from '../models/safetensors.js';
 import type { StepLRState } from '../nn/lr-schedule.js';
 import { Rng } from '../math/rng.js';
 import { DEFAULT_FINETUNE_CONFIG, type FinetuneConfig } from './finetune-config.js';
 import { UserError } from '../util/errors.js';
+import { schemaProblem, wholeNumber } from '../util/json-schema.js';
 import { candidateLabels } from './candidates.js';
 import type { FinetuneState } from './finetune-state.js';
 import type { FinetuneJournal, StopReason } from './finetune-types.js';
@@ -84,6 +86,29 @@ export function writeResumeState(journal: FinetuneJournal, state: FinetuneState)
   journal.writeResume(snap.tensors, snap.metadata);
 }
 
+/** JSON numbers; null where JSON.stringify wrote a NaN or ±Infinity (an initial best, say). */
+const metricsMeta = z.record(z.number().nullable());
+
+/** The resume metadata as restoring uses it (other keys are kept); the version is checked first. */
+const resumeMetaSchema = z
+  .object({
+    epoch: wholeNumber,
+    config: z.record(z.unknown()),
+    modelType: z.string(),
+    trainUsers: wholeNumber,
+    optimizer: z.object({ step: z.number(), lr: z.number() }).passthrough(),
+    schedule: z.record(z.unknown()),
+    rng: z.array(z.number()),
+    best: metricsMeta,
+    initial: metricsMeta.nullable().optional(),
+    last: metricsMeta.nullable().optional(),
+    lastImprovementEpoch: z.number().nullable(),
+    improvementCounter: z.number(),
+    identicalCounter: z.number(),
+    stopReason: z.string().nullable(),
+  })
+  .passthrough();
+
 function readResumeMeta(file: SafeTensorsFile, where: string): ResumeMeta {
   let meta: ResumeMeta;
   try {
@@ -91,9 +116,11 @@ function readResumeMeta(file: SafeTensorsFile, where: string): ResumeMeta {
   } catch {
     throw new UserError('not a CaliTune resume state (metadata missing)', where);
   }
-  if (meta.version !== RESUME_VERSION) {
-    throw new UserError(`resume state version ${meta.version} is not supported`, where);
+  if (meta?.version !== RESUME_VERSION) {
+    throw new UserError(`resume state version ${meta?.version} is not supported`, where);
   }
+  const problem = schemaProblem(resumeMetaSchema, meta);
+  if (problem !== undefined) throw new UserError(`resume metadata (calitune_resume) ${problem}`, where);
   return meta;
 }
 

@@ -4,6 +4,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { readRegularFile } from '../util/input-files.js';
+import { checkFinite } from '../util/checks.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 /** The typed arrays a .npy file is read into, one per supported dtype. */
@@ -39,6 +40,9 @@ export function parseNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map(Number);
+  const badDim = shape.findIndex((d) => !Number.isSafeInteger(d) || d < 0);
+  if (badDim >= 0)
+    throw new UserError(`.npy shape (${shapeTxt.trim()}): dimension ${badDim} is not a whole number`, file);
   const n = shape.reduce((a, b) => a * b, 1);
   const off = hstart + hlen;
   const sizes: Record<string, number> = { '<f4': 4, '<f8': 8, '<i4': 4, '<i8': 8 };
@@ -65,12 +69,13 @@ export function readNpy(path: string): NpyArray {
   return parseNpy(readRegularFile(path), path);
 }
 
-/** Reads a 2-D float array as Float32 (float64 is narrowed). */
+/** Reads a 2-D float array as Float32 (float64 is narrowed); every value must be finite (first bad index named). */
 export function readNpyMatrixF32(path: string): { rows: number; cols: number; data: Float32Array } {
   const a = readNpy(path);
   if (a.shape.length !== 2) throw new UserError(`expected a 2-D array, got shape (${a.shape.join(', ')})`, path);
   if (a.dtype !== '<f4' && a.dtype !== '<f8') throw new UserError(`expected float32/float64, got ${a.dtype}`, path);
   const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as Float64Array);
+  checkFinite(data, { what: 'array', shape: a.shape, file: path });
   return { rows: a.shape[0]!, cols: a.shape[1]!, data };
 }
 

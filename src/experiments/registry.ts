@@ -7,7 +7,8 @@
  *
  * One writer: the process that runs the grid (its worker processes never open the database).
  * Readers (`calitune runs …`, the report) may open it at any time; WAL keeps them consistent.
- * A database written by a newer schema version is refused with a clear error.
+ * A database written by a newer schema version is refused with a clear error; a damaged one
+ * (a corrupted page found by any statement) with a message naming the file and what to do.
  *
  * Frontier (`registryFrontier`): every stored epoch of every done point is a candidate for the
  * validation Pareto front, compared with the stored CP curve by the rules of src/selection.
@@ -19,6 +20,7 @@ import { DEFAULT_FINETUNE_CONFIG } from '../calibration/finetune-config.js';
 import { cpCurve, frontierReport, validationFront, type CpCurve, type FrontierReport } from '../selection/index.js';
 import { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 import {
+  pointConfig,
   rowOf,
   type CpRow,
   type EpochRow,
@@ -28,6 +30,7 @@ import {
   type RawPoint,
 } from './registry-rows.js';
 import { initRegistrySchema } from './registry-schema.js';
+import { corruptRegistryError, guardedDatabase, isCorruptionError } from './registry-guard.js';
 
 export { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
 export { REGISTRY_SCHEMA_VERSION } from './registry-schema.js';
@@ -73,15 +76,18 @@ export class Registry {
     } catch (e) {
       throw new UserError(`cannot open the registry: ${(e as Error).message}`, path);
     }
+    const raw = db;
+    db = guardedDatabase(raw, path);
     const reg = new Registry(db, path, opts.readonly === true);
     try {
-      initRegistrySchema(db, path, opts.readonly === true);
+      initRegistrySchema(raw, path, opts.readonly === true);
     } catch (e) {
       db.close();
       if (e instanceof UserError) throw e;
       const msg = (e as Error).message;
-      if (/not a database|malformed|file is encrypted/i.test(msg))
+      if (/not a database|file is encrypted/i.test(msg))
         throw new UserError(`not a calitune registry (SQLite says: ${msg})`, path);
+      if (isCorruptionError(e)) throw corruptRegistryError(path, e as Error);
       throw e;
     }
     return reg;
@@ -93,13 +99,13 @@ export class Registry {
 
   get(name: string): PointRow | undefined {
     const r = this.db.prepare('SELECT * FROM points WHERE name = ?').get(name) as RawPoint | undefined;
-    return r ? rowOf(r, this.frontEpochs().get(name)) : undefined;
+    return r ? rowOf(r, this.frontEpochs().get(name), this) : undefined;
   }
 
   list(): PointRow[] {
     const front = this.frontEpochs();
     return (this.db.prepare('SELECT * FROM points ORDER BY rowid').all() as RawPoint[]).map((r) =>
-      rowOf(r, front.get(r.name)),
+      rowOf(r, front.get(r.name), this),
     );
   }
 
@@ -132,7 +138,7 @@ export class Registry {
       return 'new';
     }
     if (old.config !== cfg) {
-      const a = JSON.parse(old.config) as Record<string, unknown>,
+      const a = pointConfig(old.config, name, this),
         b = config as Record<string, unknown>;
       // A key that an older version did not have (e.g. candidates_per_group) held its default.
       const was = (k: string): unknown => (k in a ? a[k] : (DEFAULT_FINETUNE_CONFIG as Record<string, unknown>)[k]);

@@ -10,9 +10,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { checkPositiveInt } from '../util/checks.js';
+import { schemaProblem } from '../util/json-schema.js';
 import { BprModel } from './bpr.js';
 import type { Csr } from '../math/csr.js';
 import type { Recommender } from './recommender.js';
@@ -125,7 +127,20 @@ export function saveModel(dir: string, model: Recommender, info: ModelInfo = {})
   return sidecar;
 }
 
-/** Reads and checks the sidecar of the model saved in `dir` (UserError naming the file otherwise). */
+const idMapSchema = z.object({ field: z.string(), tokens: z.array(z.string()) }).passthrough();
+
+/** model.json as readers use it (other keys are kept); the format version is checked first. */
+const sidecarSchema = z
+  .object({
+    model_type: z.string(),
+    sizes: z.record(z.unknown()),
+    tensors: z.record(z.array(z.number().int().nonnegative())),
+    id_maps: z.object({ user: idMapSchema, item: idMapSchema }).optional(),
+    data_fingerprint: z.string().optional(),
+  })
+  .passthrough();
+
+/** Reads and checks the sidecar of the model saved in `dir` (UserError naming the file and field otherwise). */
 export function readSidecar(dir: string): ModelSidecar {
   const path = join(dir, MODEL_SIDECAR_FILE);
   if (!existsSync(path)) throw new UserError('no saved model here (model.json missing)', path);
@@ -143,9 +158,8 @@ export function readSidecar(dir: string): ModelSidecar {
       path,
     );
   }
-  if (typeof s.model_type !== 'string') throw new UserError('model sidecar has no model_type', path);
-  if (typeof s.sizes !== 'object' || s.sizes === null) throw new UserError('model sidecar has no sizes', path);
-  if (typeof s.tensors !== 'object' || s.tensors === null) throw new UserError('model sidecar has no tensors', path);
+  const problem = schemaProblem(sidecarSchema, raw);
+  if (problem !== undefined) throw new UserError(problem, path);
   return s as ModelSidecar;
 }
 

@@ -5,11 +5,13 @@
  *             (we pad it with spaces so the data starts at a multiple of 8)
  *   rest      the tensors' bytes, little-endian, row-major; offsets relative to this section
  * We write F32 and I32 tensors packed in the given order without gaps, which Python's
- * safetensors loads as is. Reading validates everything and reports problems as UserError
- * naming the file.
+ * safetensors loads as is. Reading validates everything — the header, the offsets, and that
+ * every F32 value is finite — and reports problems as UserError naming the file (and the
+ * tensor and the first bad index).
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { checkFinite } from '../util/checks.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 /** The tensor dtypes we read and write. */
@@ -156,6 +158,9 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors'): Safe
     const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
     if (!le) swap4(new Uint8Array(buf), 0, count);
     const data = info.dtype === 'F32' ? new Float32Array(buf) : new Int32Array(buf);
+    // every value of a stored weight is finite: a NaN would silently drop items from top-k lists
+    if (data instanceof Float32Array)
+      checkFinite(data, { what: `tensor ${key}`, shape: shape as number[], file: name });
     tensors.set(key, { dtype: info.dtype as SafeDtype, shape: [...(shape as number[])], data });
   }
   spans.sort((x, y) => x[0] - y[0] || x[1] - y[1]);

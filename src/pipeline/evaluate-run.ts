@@ -73,7 +73,7 @@ function evaluateCp(ev: Evaluation, evalOne: ListEvaluator): Record<string, Refe
   const files: Record<string, string> = {};
   const keys = storedCpLambdas(o.run, split);
   for (const key of keys) {
-    postprocessed[key] = evalOne(readCpList(o.run, key, split, nU, k), `postprocessed_${key}`, true);
+    postprocessed[key] = evalOne(readCpList(o.run, key, split, nU, k, o.ds.nItems), `postprocessed_${key}`, true);
     files[key] = postprocessPaths(o.run).cpList(key, split);
   }
   if (keys.length) ev.calitune.postprocess = { lambdas: keys, files };
@@ -95,8 +95,8 @@ function storedEpochPoint(
     tp = ep.lists.test;
   if (!vp || !tp) return undefined;
   const lists = {
-    valid: split === 'valid' ? evaluated : readListMatrix(vp, nU, k),
-    test: split === 'test' ? evaluated : readListMatrix(tp, nU, k),
+    valid: split === 'valid' ? evaluated : readListMatrix(vp, nU, k, ev.o.ds.nItems),
+    test: split === 'test' ? evaluated : readListMatrix(tp, nU, k, ev.o.ds.nItems),
   };
   return recomputedPoint(ev, prep, ep.epoch, lists, ref, before);
 }
@@ -124,7 +124,7 @@ function evaluateExperiment(
       skipped.push(ep.epoch);
       continue;
     }
-    const lists = readListMatrix(p, nU, k);
+    const lists = readListMatrix(p, nU, k, o.ds.nItems);
     const ref = evalOne(lists, `finetuned_epoch_${ep.epoch}`, true);
     finetuned[`epoch_${ep.epoch}`] = ref;
     byEpoch.set(ep.epoch, ref);

@@ -9,6 +9,7 @@ import { loadRunData, runPaths } from '../store/run.js';
 import { evaluateBase, meanNdcg, type ListsNdcg } from '../eval/base-eval.js';
 import { readNpyMatrixI32, writeNpy } from '../data/npy.js';
 import { requireMeasuredPart } from '../data/split-checks.js';
+import { checkListItems } from '../store/list-checks.js';
 import { hasPrepared, loadPrepared } from '../store/prepare-files.js';
 import type { Prepared } from '../calibration/prepare.js';
 import type { EvalSplit, ResultsFile } from '../eval/results.js';
@@ -98,6 +99,7 @@ function baseLists(
     const a = readNpyMatrixI32(p);
     if (a.rows !== ds.nUsers || a.cols !== k)
       throw new UserError(`expected ${ds.nUsers}×${k} lists, got ${a.rows}×${a.cols}`, p);
+    checkListItems(a.data, [a.rows, a.cols], ds.nItems, p);
     return a.data;
   };
   const lists = { valid: read('valid'), test: read('test') };

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { loadRunData, runPaths } from '../store/run.js';
 import { experimentPaths } from '../store/experiment-files.js';
-import { readJsonFile } from '../store/json-files.js';
+import { readExperimentSummary } from '../store/experiment-json.js';
 import '../models/all.js';
 import { loadModel } from '../models/model-file.js';
 import { readSafetensors } from '../models/safetensors.js';
@@ -75,7 +75,7 @@ function selectedEpoch(ep: ExperimentPaths, experiment: string, mode: ServeSelec
       { field: 'epoch', file: ep.dir },
     );
   }
-  const summary = readJsonFile(summaryPath) as { selected?: Record<string, { epoch: number } | null> };
+  const summary = readExperimentSummary(summaryPath)!;
   const sel = summary.selected?.[mode];
   if (!sel)
     throw new UserError(`experiment '${experiment}' has no validation-selected epoch for mode '${mode}'`, summaryPath);

@@ -7,12 +7,13 @@
  *   checkpoints.json              index: { keep, checkpoints: [{ epoch, validNdcg, jsd, tradeoff, dir, weights }] }
  * A folder is complete once the index names it (the index is written last). All writes are atomic.
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeNpy } from '../data/npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { finiteOrNull, wholeNumber } from '../util/json-schema.js';
 import type {
   CheckpointRecord,
   EpochLists,
@@ -20,7 +21,7 @@ import type {
   KeepPolicy,
   NamedTensor,
 } from '../calibration/checkpoints.js';
-import { isJsonObject } from './json-files.js';
+import { readJsonArtefact } from './json-files.js';
 
 /** The checkpoint index in an experiment's checkpoints folder. */
 export const CHECKPOINT_INDEX_FILE = 'checkpoints.json';
@@ -58,39 +59,30 @@ export interface CheckpointIndex {
   checkpoints: CheckpointRecord[];
 }
 
-const numberOrNull = (v: unknown): boolean => v === null || typeof v === 'number';
+/** One record of checkpoints.json. */
+const checkpointRecordSchema = z.object({
+  epoch: wholeNumber,
+  dir: z.string().regex(/^epoch_\d+$/, 'a folder name epoch_N'),
+  weights: z.boolean(),
+  validNdcg: finiteOrNull,
+  jsd: finiteOrNull,
+  tradeoff: finiteOrNull,
+});
 
-function recordProblem(r: unknown, i: number): string | undefined {
-  if (!isJsonObject(r)) return `checkpoints[${i}] is not an object`;
-  if (typeof r.epoch !== 'number' || !Number.isInteger(r.epoch) || r.epoch < 0)
-    return `checkpoints[${i}].epoch must be a whole number ≥ 0`;
-  if (typeof r.dir !== 'string' || !/^epoch_\d+$/.test(r.dir))
-    return `checkpoints[${i}].dir must be a folder name epoch_N`;
-  if (typeof r.weights !== 'boolean') return `checkpoints[${i}].weights must be true or false`;
-  for (const k of ['validNdcg', 'jsd', 'tradeoff'])
-    if (!numberOrNull(r[k])) return `checkpoints[${i}].${k} must be a number`;
-  return undefined;
-}
+/** checkpoints.json: the keep policy and the records (a missing list is an empty one). */
+const checkpointIndexSchema = z.object({
+  keep: z.unknown().optional(),
+  checkpoints: z.array(checkpointRecordSchema).optional(),
+});
 
 /** The index of a checkpoints folder, or undefined when there is none. */
 export function readCheckpointIndex(dir: string): CheckpointIndex | undefined {
   const path = checkpointIndexPath(dir);
   if (!existsSync(path)) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`corrupt checkpoint index: ${(e as Error).message}`, path);
-  }
-  const recs = isJsonObject(v) ? (v.checkpoints ?? []) : undefined;
-  if (!Array.isArray(recs))
-    throw new UserError("corrupt checkpoint index: expected an object with a 'checkpoints' list", path);
-  recs.forEach((r, i) => {
-    const problem = recordProblem(r, i);
-    if (problem !== undefined) throw new UserError(`corrupt checkpoint index: ${problem}`, path);
-  });
-  const keep = (v as Record<string, unknown>).keep;
-  return { ...(typeof keep === 'string' ? { keep } : {}), checkpoints: recs as CheckpointRecord[] };
+  const v = readJsonArtefact(path, checkpointIndexSchema);
+  const recs = (v.checkpoints ?? []) as CheckpointRecord[];
+  const keep = v.keep;
+  return { ...(typeof keep === 'string' ? { keep } : {}), checkpoints: recs };
 }
 
 /** Writes the checkpoint index, atomically; it is written last, so it only names complete folders. */

@@ -10,11 +10,11 @@
  * names file and line otherwise.
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
+import { finiteOrNull, schemaProblem, wholeNumber } from '../util/json-schema.js';
 import type { EpochLogRecord } from '../calibration/finetuner.js';
 import { isJsonObject, readJsonLines } from './json-files.js';
-
-const numberOrNull = (v: unknown): boolean => v === null || typeof v === 'number';
 
 /** The on-disk name of the record's `jsd`. */
 const DISK_JSD = 'test_list_jsd';
@@ -29,19 +29,19 @@ function lineOf(record: EpochLogRecord): string {
   return JSON.stringify(renamed(record, 'jsd', DISK_JSD)) + '\n';
 }
 
-/** What is wrong with one parsed line, or undefined. */
+/** A line's fields every consumer relies on; the JSD under its on-disk name or the older `jsd`. */
+const lineBase = z
+  .object({ epoch: wholeNumber, valid_ndcg: finiteOrNull, tradeoff: finiteOrNull.optional() })
+  .passthrough();
+const lineSchemas = {
+  [DISK_JSD]: lineBase.extend({ [DISK_JSD]: finiteOrNull }),
+  jsd: lineBase.extend({ jsd: finiteOrNull }),
+};
+
+/** What is wrong with one parsed line (`field …: expected …, got …`), or undefined. */
 export function epochLogLineProblem(v: unknown): string | undefined {
-  if (!isJsonObject(v)) return 'an epoch log line must be a JSON object';
-  if (typeof v.epoch !== 'number' || !Number.isInteger(v.epoch) || v.epoch < 0) {
-    return `'epoch' must be a whole number ≥ 0, got ${JSON.stringify(v.epoch)}`;
-  }
-  const jsdKey = DISK_JSD in v ? DISK_JSD : 'jsd';
-  for (const key of ['valid_ndcg', jsdKey]) {
-    if (!(key in v) || !numberOrNull(v[key])) return `'${key}' must be a number, got ${JSON.stringify(v[key])}`;
-  }
-  if ('tradeoff' in v && !numberOrNull(v.tradeoff))
-    return `'tradeoff' must be a number or null, got ${JSON.stringify(v.tradeoff)}`;
-  return undefined;
+  const schema = isJsonObject(v) && DISK_JSD in v ? lineSchemas[DISK_JSD] : lineSchemas.jsd;
+  return schemaProblem(schema, v);
 }
 
 /**

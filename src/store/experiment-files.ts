@@ -10,7 +10,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { checkExperimentName, isValidExperimentName } from './experiment-name.js';
-import { readJsonFile } from './json-files.js';
+import { readExperimentConfigFile } from './experiment-json.js';
 import { checkpointFolderName } from './checkpoint-files.js';
 import { isUnfinishedWrite, removeUnfinishedWrites } from './unfinished-writes.js';
 
@@ -73,10 +73,9 @@ export function experimentFolderNames(run: string): string[] {
   return names;
 }
 
-/** config.json of an experiment as stored, or undefined when absent. */
+/** config.json of an experiment as stored (an object, checked), or undefined when absent. */
 export function readExperimentConfig(run: string, name: string): unknown {
-  const p = experimentPaths(run, name).config;
-  return existsSync(p) ? readJsonFile(p) : undefined;
+  return readExperimentConfigFile(experimentPaths(run, name).config);
 }
 
 /** Writes config.json (the validated configuration) and experiment.json (what it ran on) of a new experiment. */

@@ -1,9 +1,15 @@
 /**
  * Reading the run's JSON and JSON-lines files, with errors that name the file (and line).
+ * Every artefact of the run is read through {@link readJsonArtefact} (or {@link readJsonLines}
+ * with {@link schemaLineCheck}): parsed, then checked against its zod schema, so that a wrong
+ * type or a "NaN" string is refused as `FILE: field a.b[3]: expected a finite number, got "NaN"`
+ * before any code uses the value.
  * Writing goes through src/util/atomic.ts (temp file, fsync, rename).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { schemaProblem } from '../util/json-schema.js';
 
 /**
  * JSON.parse that also accepts the bare NaN / Infinity / -Infinity tokens Python's json module
@@ -68,6 +74,29 @@ export function readJsonFileLenient(path: string): { value: unknown; replaced: n
   } catch (e) {
     throw new UserError(`not valid JSON (${(e as Error).message})`, path);
   }
+}
+
+/**
+ * `value` (parsed from `path`) checked against `schema`: returned as it is (unknown keys
+ * kept), or a UserError naming the file, the field's path and the value found.
+ */
+export function checkJsonArtefact<S extends z.ZodTypeAny>(path: string, value: unknown, schema: S): z.infer<S> {
+  const problem = schemaProblem(schema, value);
+  if (problem !== undefined) throw new UserError(problem, path);
+  return value as z.infer<S>;
+}
+
+/**
+ * A JSON artefact of the run, checked against its schema (UserError naming the file when it
+ * cannot be read or parsed, and the file and field when a value does not fit the schema).
+ */
+export function readJsonArtefact<S extends z.ZodTypeAny>(path: string, schema: S): z.infer<S> {
+  return checkJsonArtefact(path, readJsonFile(path), schema);
+}
+
+/** A {@link readJsonLines} check from a schema: each line's first problem as `field …: expected …, got …`. */
+export function schemaLineCheck(schema: z.ZodTypeAny): (value: unknown) => string | undefined {
+  return (value) => schemaProblem(schema, value);
 }
 
 /** A JSON file if it exists, else undefined. */

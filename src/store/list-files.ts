@@ -4,15 +4,20 @@
  */
 import { writeNpy, readNpyMatrixI32 } from '../data/npy.js';
 import { UserError } from '../util/errors.js';
+import { checkListItems } from './list-checks.js';
 
 /** Writes nUsers × k lists. */
 export function writeListMatrix(path: string, lists: Int32Array, k: number): void {
   writeNpy(path, '<i4', [lists.length / k, k], lists);
 }
 
-/** Reads lists that must have `nUsers` rows and at least `k` columns; keeps the first k. */
-export function readListMatrix(path: string, nUsers: number, k: number): Int32Array {
+/**
+ * Reads lists that must have `nUsers` rows and at least `k` columns, every entry an item id below
+ * `nItems` or −1 (src/store/list-checks.ts); keeps the first k.
+ */
+export function readListMatrix(path: string, nUsers: number, k: number, nItems: number): Int32Array {
   const a = readNpyMatrixI32(path);
+  checkListItems(a.data, [a.rows, a.cols], nItems, path);
   if (a.rows !== nUsers)
     throw new UserError(`has ${a.rows} rows, the run has ${nUsers} users (padding included)`, path);
   if (a.cols < k) throw new UserError(`has ${a.cols} columns, fewer than k = ${k}`, path);

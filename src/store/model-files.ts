@@ -7,8 +7,10 @@
  */
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { finiteOrNull, wholeNumber } from '../util/json-schema.js';
 import { MODEL_SIDECAR_FILE, MODEL_TENSORS_FILE } from '../models/model-file.js';
-import { isJsonObject, readJsonLines } from './json-files.js';
+import { readJsonLines, schemaLineCheck } from './json-files.js';
 import { runPaths } from './run.js';
 
 /** The backbone's folder in a run, its two files and its training log. */
@@ -39,11 +41,13 @@ export function appendTrainingLog(run: string, record: Record<string, unknown>):
   appendFileSync(modelPaths(run).trainingLog, JSON.stringify(record) + '\n');
 }
 
+/** A training log line: its epoch, and the numbers readers plot (NaN written as null). */
+const trainingLogLineSchema = z
+  .object({ epoch: wholeNumber, loss: finiteOrNull.optional(), valid_ndcg: finiteOrNull.optional() })
+  .passthrough();
+
 /** The training log's records (a missing file has none; a malformed line names file:line). */
 export function readTrainingLog(run: string): Record<string, unknown>[] {
-  const check = (v: unknown) =>
-    isJsonObject(v) && typeof v.epoch === 'number'
-      ? undefined
-      : "a training log line must be a JSON object with a numeric 'epoch'";
+  const check = schemaLineCheck(trainingLogLineSchema);
   return readJsonLines<Record<string, unknown>>(modelPaths(run).trainingLog, check).map((l) => l.record);
 }

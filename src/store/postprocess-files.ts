@@ -3,7 +3,7 @@
  *   RUN/postprocess/cp_{λ}_{test,valid}.npy   int32 nUsers × n, row 0 = −1 (λ as lambdaKey writes it)
  *   RUN/postprocess/summary.json              λs, m, n, timings, the lists' paths
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
@@ -18,6 +18,7 @@ import {
   type PostprocessSummary,
 } from '../rerank/postprocess.js';
 import { readListMatrix, writeListMatrix } from './list-files.js';
+import { readPostprocessSummaryFile } from './postprocess-summary.js';
 
 /** The postprocess folder, its summary, and the path of CP's lists for a λ (number or key) and mode. */
 export function postprocessPaths(run: string) {
@@ -82,18 +83,20 @@ export function storedCpLambdas(run: string, mode: CpMode): string[] {
   return keys.sort((a, b) => Number(a) - Number(b));
 }
 
-/** The stored lists of λ key `key` (first k columns; must have nUsers rows). */
-export function readCpList(run: string, key: string, mode: CpMode, nUsers: number, k: number): Int32Array {
-  return readListMatrix(postprocessPaths(run).cpList(key, mode), nUsers, k);
+/** The stored lists of λ key `key` (first k columns; must have nUsers rows and item ids below nItems). */
+export function readCpList(
+  run: string,
+  key: string,
+  mode: CpMode,
+  nUsers: number,
+  k: number,
+  nItems: number,
+): Int32Array {
+  return readListMatrix(postprocessPaths(run).cpList(key, mode), nUsers, k, nItems);
 }
 
-/** CP's stored summary, or undefined when postprocess has not run or the file is unreadable. */
+/** CP's stored summary, checked (src/store/postprocess-summary.ts), or undefined when postprocess has not run. */
 export function readPostprocessSummary(run: string): PostprocessSummary | undefined {
   const p = postprocessPaths(run).summary;
-  if (!existsSync(p)) return undefined;
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as PostprocessSummary;
-  } catch {
-    return undefined;
-  }
+  return existsSync(p) ? readPostprocessSummaryFile(p) : undefined;
 }

@@ -11,6 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { z } from 'zod';
 import type { SplitDataset } from '../data/types.js';
 import { encodeNpy, readNpy, writeNpy } from '../data/npy.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -25,7 +26,9 @@ import {
   type PrepareSummary,
 } from '../calibration/prepare.js';
 import { writePopularityFile, writeUserBaselineFile } from '../calibration/reference-files.js';
+import { finiteNumber, schemaProblem, wholeNumber } from '../util/json-schema.js';
 import { readJsonFile } from './json-files.js';
+import { checkPreparedArrays } from './prepare-checks.js';
 
 const FILES = {
   item_groups: 'item_groups.npy',
@@ -107,10 +110,39 @@ export function hasPrepared(run: string): boolean {
   return existsSync(preparePaths(run).summary);
 }
 
+const positiveInt = z.number().int().positive();
+const finiteList = z.array(finiteNumber);
+
+/** summary.json of RUN/prepare, as far as readers use it (other keys are kept). */
+const prepareSummarySchema = z
+  .object({
+    format_version: z.number(),
+    dataset: z.string(),
+    popularity_source: z.string(),
+    proportions: finiteList,
+    n_groups: positiveInt,
+    group_names: z.array(z.string()),
+    items_per_group: z.array(wholeNumber),
+    total_count: wholeNumber,
+    users: wholeNumber,
+    items: wholeNumber,
+    target_mean: finiteList,
+    empty_users: z.array(wholeNumber),
+    user_groups: z
+      .object({
+        names: z.array(z.string()).min(1),
+        tie_break: z.string(),
+        proportions: finiteList,
+        sizes: z.array(wholeNumber),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
 /** What to do about a missing or stale preparation, in the caller's words. */
 const again = (n: Naming, run: string) => `re-run '${n.step('prepare', { run })}'`;
 
-/** summary.json of RUN/prepare, checked for its format version. */
+/** summary.json of RUN/prepare, checked for its format version and its schema. */
 function readPrepareSummary(run: string): PrepareSummary {
   const p = preparePaths(run);
   if (!existsSync(p.summary)) {
@@ -118,21 +150,24 @@ function readPrepareSummary(run: string): PrepareSummary {
       (n) => `${run} has no popularity groups / user targets yet: run '${n.step('prepare', { run })}' first`,
     );
   }
-  let summary: PrepareSummary;
+  let value: unknown;
   try {
-    summary = readJsonFile(p.summary) as PrepareSummary;
+    value = readJsonFile(p.summary);
   } catch (e) {
     const why = (e as Error).message;
     throw new InputError((n) => `${why}; ${again(n, run)}`);
   }
-  if (summary.format_version !== PREPARE_FORMAT_VERSION) {
-    const v = String(summary.format_version);
+  const summary = value as PrepareSummary;
+  if (summary?.format_version !== PREPARE_FORMAT_VERSION) {
+    const v = String(summary?.format_version);
     throw new InputError(
       (n) =>
         `prepare format_version ${v} is not supported (this version reads ${PREPARE_FORMAT_VERSION}); ${again(n, run)}`,
       { file: p.summary },
     );
   }
+  const problem = schemaProblem(prepareSummarySchema, value);
+  if (problem !== undefined) throw new InputError((n) => `${problem}; ${again(n, run)}`, { file: p.summary });
   return summary;
 }
 
@@ -165,6 +200,16 @@ export function loadPrepared(run: string, expect?: { nUsers: number; nItems: num
   }
   if (ugA.data.length !== nUsers)
     throw new UserError(`user groups cover ${ugA.data.length} users, targets ${nUsers}`, p.userGroups);
+  checkPreparedArrays(
+    {
+      itemGroup: { data: ig.data, file: p.itemGroups },
+      popularity: { data: pop.data, file: p.itemPopularity },
+      targets: { data: tg.data, file: p.userTargets },
+      userGroup: { data: ugA.data, file: p.userGroups },
+    },
+    G,
+    summary.user_groups.names.length,
+  );
   return {
     itemGroup: ig.data,
     nGroups: G,

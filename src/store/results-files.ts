@@ -5,15 +5,18 @@
  *   RUN/results/base_model.json     the backbone's NDCG (src/store/base-files.ts), not a results file
  * The one reader of results files is strict: a file without our format version (written by
  * the reference or an older calitune), with another version, or without the reference's
- * shape is refused with a message that says which and what to do.
+ * shape is refused with a message that says which and what to do; a metric that is not a
+ * number (a "NaN" string) is refused naming the file and the field.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, UserError, type InputMessage } from '../util/errors.js';
+import { finiteNumber, finiteOrNull, wholeNumber } from '../util/json-schema.js';
 import { RESULTS_FORMAT_VERSION, type ResultsFile } from '../eval/results-format.js';
 import { writePerUserTable, type PerUserTableInput } from '../eval/per-user-table.js';
-import { isJsonObject, readJsonFile, readJsonFileLenient } from './json-files.js';
+import { checkJsonArtefact, isJsonObject, readJsonFile, readJsonFileLenient } from './json-files.js';
 import { isValidExperimentName } from './experiment-name.js';
 import { runPaths } from './run.js';
 
@@ -62,21 +65,45 @@ function formatProblem(r: Record<string, unknown>): InputMessage | undefined {
   return undefined;
 }
 
-function shapeProblem(r: Record<string, unknown>): string | undefined {
-  if (!r.base_recommendations) return 'results file has no base_recommendations';
-  if (!isJsonObject(r.base_recommendations)) return 'base_recommendations must be an object of metrics';
-  for (const key of ['postprocessed', 'finetuned'] as const) {
-    const block = r[key];
-    if (block === undefined) continue;
-    if (!isJsonObject(block)) return `${key} must be an object`;
-    for (const [k, m] of Object.entries(block)) if (!isJsonObject(m)) return `${key}.${k} must be an object of metrics`;
-  }
-  const c = r.calitune as Record<string, unknown>;
-  if (c.split !== 'test' && c.split !== 'valid')
-    return `calitune.split must be 'test' or 'valid', got ${JSON.stringify(c.split)}`;
-  if (typeof c.k !== 'number') return 'calitune.k must be a number';
-  return undefined;
-}
+/** A block of metrics: each a finite number, or null (a NaN as JSON.stringify writes it). */
+const metricsSchema = z.record(finiteOrNull);
+
+/** A validation-selected epoch: its number and validation metrics (the split's metrics beside them). */
+const selectedSchema = z
+  .object({
+    epoch: wholeNumber,
+    valid: z.object({ valid_ndcg: finiteOrNull, jsd: finiteOrNull, tradeoff: finiteOrNull }).passthrough(),
+  })
+  .passthrough();
+
+/** Our block, as far as readers use it; other keys are kept as they are. */
+const calituneSchema = z
+  .object({
+    format_version: z.number(),
+    split: z.enum(['test', 'valid']),
+    k: z.number().int().positive(),
+    rbo_p: finiteNumber.optional(),
+    prepared: z.boolean().optional(),
+    user_group_names: z.array(z.string()).optional(),
+    user_group_sizes: z.array(wholeNumber).optional(),
+    postprocess: z.object({ lambdas: z.array(z.string()), files: z.record(z.string()) }).optional(),
+    experiment: z
+      .object({ epochs: z.array(wholeNumber) })
+      .passthrough()
+      .optional(),
+    selected: z.record(selectedSchema.nullable()).optional(),
+  })
+  .passthrough();
+
+/** A results file in our format (src/eval/results-format.ts). */
+const resultsSchema = z
+  .object({
+    base_recommendations: metricsSchema,
+    postprocessed: z.record(metricsSchema).optional(),
+    finetuned: z.record(metricsSchema).optional(),
+    calitune: calituneSchema,
+  })
+  .passthrough();
 
 /** Reads and checks a results file written by `evaluate` (UserError naming the file otherwise). */
 export function readResults(path: string, opts: ReadResultsOptions = {}): ResultsFile {
@@ -88,8 +115,9 @@ export function readResults(path: string, opts: ReadResultsOptions = {}): Result
   if (opts.onNonFinite) ({ value, replaced } = readJsonFileLenient(path));
   else value = readJsonFile(path);
   if (!isJsonObject(value)) throw new UserError('not a results object', path);
-  const problem = formatProblem(value) ?? shapeProblem(value);
+  const problem = formatProblem(value);
   if (problem !== undefined) throw new InputError(problem, { file: path });
+  checkJsonArtefact(path, value, resultsSchema);
   if (replaced > 0) opts.onNonFinite?.(replaced);
   return value as unknown as ResultsFile;
 }

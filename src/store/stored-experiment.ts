@@ -15,7 +15,7 @@ import {
 import { readEpochLog } from './epoch-log.js';
 import { experimentPaths, experimentsDir, experimentsDirEntries, readExperimentConfig } from './experiment-files.js';
 import { DEFAULT_ACCURACY_FLOOR } from '../selection/epochs.js';
-import { readJsonIfExists } from './json-files.js';
+import { readExperimentSummary } from './experiment-json.js';
 
 /** A stored epoch: its list files per split and, when recorded, the fine-tuner's validation metrics. */
 export interface StoredEpoch {
@@ -95,7 +95,7 @@ export function findExperiment(run: string, name: string): StoredExperiment {
   for (const r of readCheckpointIndex(p.checkpoints)?.checkpoints ?? [])
     record(recordedMetrics(r.epoch, r.validNdcg, r.jsd, r.tradeoff));
   for (const r of readEpochLog(p.log)) record(recordedMetrics(r.epoch, r.valid_ndcg, r.jsd, r.tradeoff));
-  const summary = readJsonIfExists(p.summary) as Record<string, unknown> | undefined;
+  const summary = readExperimentSummary(p.summary);
   const epochs = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
   const accuracyFloor = storedAccuracyFloor(readExperimentConfig(run, name));
   return { dir: p.dir, layout, epochs, summary, accuracyFloor, ...(existsSync(p.log) ? { logFile: p.log } : {}) };

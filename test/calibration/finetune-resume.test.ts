@@ -167,3 +167,27 @@ test('resume state: a saved interruption continues; other configuration, model o
   broken.writeResume(file.tensors, {});
   assert.throws(() => restoreResumeState(broken, fresh()), /not a CaliTune resume state/);
 });
+
+test('resume state: metadata of the wrong shape names the file and the field, never a TypeError', () => {
+  const j = memoryJournal();
+  writeResumeState(j, advancedState(config()));
+  const file = j.readResume();
+  const meta = JSON.parse(file.metadata.calitune_resume!) as Record<string, unknown>;
+  const fresh = () =>
+    createFinetuneState(new BprModel({ nUsers: N_USERS, nItems: N_ITEMS, dim: 4 }, 5), config(), data());
+  const cases: [Record<string, unknown> | null, RegExp][] = [
+    [null, /^memory\/resume\.safetensors: resume state version undefined is not supported$/],
+    [{ ...meta, config: null }, /resume metadata \(calitune_resume\) field config: expected an object, got null$/],
+    [{ ...meta, optimizer: { step: '3', lr: 1 } }, /field optimizer\.step: expected a finite number, got "3"$/],
+    [{ ...meta, rng: 'seed' }, /field rng: expected a list, got "seed"$/],
+  ];
+  for (const [m, re] of cases) {
+    const broken = memoryJournal();
+    broken.writeResume(file.tensors, { calitune_resume: JSON.stringify(m) });
+    assert.throws(
+      () => restoreResumeState(broken, fresh()),
+      (e: unknown) => e instanceof UserError && re.test(e.message),
+      String(re),
+    );
+  }
+});

@@ -92,3 +92,32 @@ test('a sidecar of another registered type is refused with both names', () =>
     writeFileSync(sidePath, JSON.stringify({ ...side, model_type: 'other' }));
     assert.throws(() => loadModel(dir, 'bpr'), /the saved model is a other model, not bpr/);
   }));
+
+test('a sidecar field of the wrong type names model.json and the field', () =>
+  withDir((dir) => {
+    saveModel(dir, new BprModel({ nUsers: 3, nItems: 4, dim: 2 }, 1), { idMaps });
+    const path = join(dir, 'model.json');
+    const good = readFileSync(path, 'utf8');
+    const cases: [(s: Record<string, unknown>) => void, string][] = [
+      [(s) => delete s.model_type, 'field model_type: expected a string, got nothing'],
+      [(s) => (s.sizes = 3), 'field sizes: expected an object, got 3'],
+      [
+        (s) => ((s.tensors as Record<string, unknown>)['user_embedding.weight'] = [3, 'two']),
+        'field tensors["user_embedding.weight"][1]: expected a finite number, got "two"',
+      ],
+      [
+        (s) => ((s.id_maps as { item: { tokens: unknown } }).item.tokens = 'abc'),
+        'field id_maps.item.tokens: expected a list, got "abc"',
+      ],
+    ];
+    for (const [damage, message] of cases) {
+      const s = JSON.parse(good) as Record<string, unknown>;
+      damage(s);
+      writeFileSync(path, JSON.stringify(s));
+      assert.throws(
+        () => loadModel(dir),
+        (e: unknown) => e instanceof UserError && e.message === `${path}: ${message}`,
+        message,
+      );
+    }
+  }));

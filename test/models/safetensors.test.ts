@@ -128,3 +128,28 @@ test('encode refuses inconsistent tensors', () => {
   );
   assert.throws(() => encodeSafetensors({ a: { dtype: 'I32', shape: [2], data: new Float32Array(2) } }), /must be I32/);
 });
+
+test('a NaN or ±Infinity in an F32 tensor is refused naming the file, the tensor and the first bad index', () => {
+  const w = new Float32Array(6).fill(0.5);
+  w[4] = NaN;
+  w[5] = Infinity;
+  const bytes = encodeSafetensors({
+    ok: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) },
+    'item_embedding.weight': { dtype: 'F32', shape: [3, 2], data: w },
+  });
+  assert.throws(
+    () => decodeSafetensors(bytes, '/x/model.safetensors'),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message ===
+        '/x/model.safetensors: tensor item_embedding.weight: index [2, 0]: expected a finite number, got NaN',
+  );
+  const inf = encodeSafetensors({ b: { dtype: 'F32', shape: [3], data: new Float32Array([0, -Infinity, 1]) } });
+  assert.throws(
+    () => decodeSafetensors(inf, 'f'),
+    /^UserError: f: tensor b: index \[1\]: expected a finite number, got -Infinity$/,
+  );
+  // I32 tensors hold ids and counts: any value is a number
+  const ints = encodeSafetensors({ i: { dtype: 'I32', shape: [2], data: new Int32Array([-5, 2 ** 31 - 1]) } });
+  assert.deepEqual([...decodeSafetensors(ints).tensors.get('i')!.data], [-5, 2 ** 31 - 1]);
+});

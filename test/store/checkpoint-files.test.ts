@@ -99,15 +99,29 @@ test('checkpoint index: none, corrupt JSON, and bad records are clear errors', (
   const idx = join(dir, 'checkpoints.json');
   const rec = { epoch: 2, validNdcg: 0.2, jsd: 0.1, tradeoff: 1, dir: 'epoch_2', weights: true };
   const cases: [string, RegExp][] = [
-    ['{', /checkpoints\.json: corrupt checkpoint index: /],
-    [JSON.stringify({ checkpoints: 3 }), /expected an object with a 'checkpoints' list/],
-    [JSON.stringify({ checkpoints: [{ ...rec, epoch: 'two' }] }), /checkpoints\[0\]\.epoch must be a whole number/],
+    ['{', /checkpoints\.json: not valid JSON /],
+    ['5', /checkpoints\.json: field \(top level\): expected an object, got 5/],
+    [JSON.stringify({ checkpoints: 3 }), /checkpoints\.json: field checkpoints: expected a list, got 3/],
+    [
+      JSON.stringify({ checkpoints: [{ ...rec, epoch: 'two' }] }),
+      /field checkpoints\[0\]\.epoch: expected a finite number, got "two"/,
+    ],
+    [
+      JSON.stringify({ checkpoints: [{ ...rec, epoch: -1 }] }),
+      /field checkpoints\[0\]\.epoch: expected a number ≥ 0, got -1/,
+    ],
     [
       JSON.stringify({ checkpoints: [rec, { ...rec, dir: '../x' }] }),
-      /checkpoints\[1\]\.dir must be a folder name epoch_N/,
+      /field checkpoints\[1\]\.dir: expected a folder name epoch_N, got "\.\.\/x"/,
     ],
-    [JSON.stringify({ checkpoints: [{ ...rec, weights: 'yes' }] }), /checkpoints\[0\]\.weights must be true or false/],
-    [JSON.stringify({ checkpoints: [{ ...rec, jsd: '0.1' }] }), /checkpoints\[0\]\.jsd must be a number/],
+    [
+      JSON.stringify({ checkpoints: [{ ...rec, weights: 'yes' }] }),
+      /field checkpoints\[0\]\.weights: expected true or false, got "yes"/,
+    ],
+    [
+      JSON.stringify({ checkpoints: [{ ...rec, jsd: 'NaN' }] }),
+      /field checkpoints\[0\]\.jsd: expected a finite number, got "NaN"/,
+    ],
   ];
   for (const [text, re] of cases) {
     writeFileSync(idx, text);

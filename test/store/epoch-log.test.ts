@@ -92,20 +92,26 @@ test('epoch log: a malformed line is an error naming the file and line', () => {
   const good = JSON.stringify(rec(0, 0.2, 0.3, 1));
   const cases: [string, RegExp][] = [
     [`${good}\n{not json}\n${good}\n`, /bad\.jsonl:2: not a JSON line/],
-    [`${good}\n${good}\n[1, 2]\n`, /bad\.jsonl:3: an epoch log line must be a JSON object/],
+    [`${good}\n${good}\n[1, 2]\n`, /bad\.jsonl:3: field \(top level\): expected an object, got \[1,2\]/],
     [
       `${JSON.stringify({ ...rec(0, 0.2, 0.3, 1), epoch: 1.5 })}\n`,
-      /bad\.jsonl:1: 'epoch' must be a whole number ≥ 0, got 1\.5/,
+      /bad\.jsonl:1: field epoch: expected a whole number, got 1\.5/,
     ],
-    [`${JSON.stringify({ ...rec(0, 0.2, 0.3, 1), epoch: -1 })}\n`, /bad\.jsonl:1: 'epoch' must be a whole number ≥ 0/],
+    [
+      `${JSON.stringify({ ...rec(0, 0.2, 0.3, 1), epoch: -1 })}\n`,
+      /bad\.jsonl:1: field epoch: expected a number ≥ 0, got -1/,
+    ],
     [
       `${good}\n${JSON.stringify({ epoch: 1, jsd: 0.2 })}\n`,
-      /bad\.jsonl:2: 'valid_ndcg' must be a number, got undefined/,
+      /bad\.jsonl:2: field valid_ndcg: expected a finite number, got nothing/,
     ],
-    [`${JSON.stringify({ ...rec(0, 0.2, 0.3, 1), jsd: '0.3' })}\n`, /bad\.jsonl:1: 'jsd' must be a number, got "0\.3"/],
+    [
+      `${JSON.stringify({ ...rec(0, 0.2, 0.3, 1), jsd: '0.3' })}\n`,
+      /bad\.jsonl:1: field jsd: expected a finite number, got "0\.3"/,
+    ],
     [
       `${JSON.stringify({ ...rec(0, 0.2, 0.3, 1), tradeoff: 'x' })}\n`,
-      /bad\.jsonl:1: 'tradeoff' must be a number or null/,
+      /bad\.jsonl:1: field tradeoff: expected a finite number, got "x"/,
     ],
   ];
   for (const [text, re] of cases) {

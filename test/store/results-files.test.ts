@@ -57,23 +57,41 @@ test('readResults: current format accepted; missing, older, newer formats refuse
       { base_recommendations: {}, calitune: { format_version: 9 } },
       /format_version 9 is newer than this calitune reads \(1\); upgrade calitune/,
     ],
-    ['nobase.json', { calitune: calitune() }, /nobase\.json: results file has no base_recommendations/],
+    [
+      'nobase.json',
+      { calitune: calitune() },
+      /nobase\.json: field base_recommendations: expected an object, got nothing/,
+    ],
     [
       'base-num.json',
       { base_recommendations: 0.2, calitune: calitune() },
-      /base_recommendations must be an object of metrics/,
+      /base-num\.json: field base_recommendations: expected an object, got 0\.2/,
     ],
     [
       'ft.json',
       { base_recommendations: {}, finetuned: { epoch_1: 0.3 }, calitune: calitune() },
-      /finetuned\.epoch_1 must be an object of metrics/,
+      /ft\.json: field finetuned\.epoch_1: expected an object, got 0\.3/,
     ],
     [
       'split.json',
       { base_recommendations: {}, calitune: calitune({ split: 'train' }) },
-      /calitune\.split must be 'test' or 'valid', got "train"/,
+      /split\.json: field calitune\.split: expected one of "test", "valid", got "train"/,
     ],
-    ['k.json', { base_recommendations: {}, calitune: calitune({ k: '10' }) }, /calitune\.k must be a number/],
+    [
+      'k.json',
+      { base_recommendations: {}, calitune: calitune({ k: '10' }) },
+      /k\.json: field calitune\.k: expected a finite number, got "10"/,
+    ],
+    [
+      'nan.json',
+      { base_recommendations: { ndcg: 'NaN' }, calitune: calitune() },
+      /nan\.json: field base_recommendations\.ndcg: expected a finite number, got "NaN"/,
+    ],
+    [
+      'cp.json',
+      { base_recommendations: {}, postprocessed: { '0.5': { jsd: [1] } }, calitune: calitune() },
+      /cp\.json: field postprocessed\["0\.5"\]\.jsd: expected a finite number, got \[1\]/,
+    ],
     ['array.json', [1, 2], /not a results object/],
   ];
   for (const [name, v, re] of cases) {
