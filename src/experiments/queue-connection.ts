@@ -17,7 +17,10 @@ export interface QueueConnection {
   shown: string;
 }
 
-/** `url` without its password (user, host, port and database kept); '(not a Redis URL)' when it does not parse. */
+/**
+ * `url` without its password (user, host, port and database number kept); '(not a Redis URL)'
+ * when it does not parse.
+ */
 export function redactQueueUrl(url: string): string {
   let u: URL;
   try {
@@ -26,7 +29,8 @@ export function redactQueueUrl(url: string): string {
     return '(not a Redis URL)';
   }
   const user = u.username ? `${u.username}@` : '';
-  const path = u.pathname && u.pathname !== '/' ? u.pathname : '';
+  // Only a database number is shown: anything else in the path may be a mistyped password.
+  const path = /^\/\d+$/.test(u.pathname) ? u.pathname : '';
   return `${u.protocol}//${user}${u.host}${path}`;
 }
 
