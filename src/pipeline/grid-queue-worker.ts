@@ -134,6 +134,7 @@ async function runPointJob(job: Job<PointJobData>, c: JobContext): Promise<Point
   const started = Date.now();
   c.reporter.info(`start  ${data.point} (${data.run}), attempt ${job.attemptsStarted}`);
   const report = (phase: string, resumed: boolean) => {
+    if (resumed) c.reporter.info(`resume ${data.point} from its last finished epoch`);
     job.updateProgress({ worker: c.id, phase, resumed }).catch(() => {});
   };
   report('finetune', false);
