@@ -76,7 +76,9 @@ export interface RunPlanResult {
   skipped: number;
   done: number;
   failed: number;
+  /** Local worker processes; with a queue, the queue workers that finished points. */
   workers: number;
+  /** BLAS threads per local worker; 0 with a queue (each queue worker sets its own). */
   threadsPerWorker: number;
   seconds: number;
   outcomes: PointOutcome[];
