@@ -53,6 +53,15 @@ export class QueueTracker {
     });
   }
 
+  /**
+   * Attempts a job had started before this coordinator enqueued it (a restart found it in the
+   * queue): already recorded, they are not counted again.
+   */
+  startedBefore(jobId: string, attempts: number): void {
+    const t = this.byId.get(jobId);
+    if (t) t.attemptsSeen = attempts;
+  }
+
   /** Reads one job's state (after a queue event about it); ignores jobs of other runs. */
   poke(jobId: string): void {
     const t = this.byId.get(jobId);
@@ -91,6 +100,11 @@ export class QueueTracker {
       return;
     }
     const state = await job.getState();
+    // Attempts begun since the last read; one that began and ended in between is counted too.
+    const fresh = job.attemptsStarted - t.attemptsSeen;
+    t.attemptsSeen = Math.max(t.attemptsSeen, job.attemptsStarted);
+    const ended = state === 'active' ? fresh - 1 : fresh;
+    for (let k = 0; k < ended; k++) this.c.registry.markRunning(t.item.point.name);
     if (state === 'completed' || state === 'failed') {
       const secs = job.processedOn && job.finishedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
       const failure = state === 'failed' ? job.failedReason || 'failed' : undefined;
@@ -100,10 +114,10 @@ export class QueueTracker {
       this.settle(t, label, secs, failure);
       return;
     }
-    if (state === 'active' && job.attemptsStarted > t.attemptsSeen) this.start(t, job);
+    // Active without a slot and no new attempt: running since before a restart (recorded as running again).
+    if (state === 'active' && (fresh > 0 || !t.slot)) this.start(t, job);
     else if (state !== 'active' && t.slot)
       this.leave(t, job.failedReason ? `retry after: ${job.failedReason}` : 'stalled: back in the queue');
-    t.attemptsSeen = Math.max(t.attemptsSeen, job.attemptsStarted);
     if (t.slot) {
       const phase = phaseOf(job.progress);
       if (phase) t.slot.phase = phase;

@@ -102,7 +102,8 @@ function jobOf(run: string, item: Todo, keep: PointJobData['keep'], attempts: nu
 
 /**
  * Puts a point on the queue unless its job is there already. A job that finally failed is retried
- * with fresh attempts; a completed one whose results are gone from the run is replaced.
+ * with fresh attempts; a completed one whose results are gone from the run is replaced. Returns
+ * the attempts the job had started before (0 for a new or retried job).
  */
 async function enqueuePoint(
   queue: Queue<PointJobData>,
@@ -117,17 +118,18 @@ async function enqueuePoint(
     const state = await job.getState();
     if (state === 'failed') {
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      return;
+      return 0;
     }
-    if (state !== 'completed') return;
+    if (state !== 'completed') return job.attemptsStarted;
     try {
       collectPoint(run, item.point.name);
-      return;
+      return job.attemptsStarted;
     } catch {
       await job.remove();
     }
   }
   await queue.add(item.point.name, data, opts);
+  return 0;
 }
 
 /** The plan's opening lines: points to run and skip, the queue, the configuration notes. */
@@ -172,16 +174,19 @@ async function coordinate(
     o.plain,
     o.plainInterval ?? 10,
   );
-  const enqueue = (item: Todo) => enqueuePoint(queue, run, item, keep, attempts);
+  const enqueue = async (item: Todo) => {
+    await enqueuePoint(queue, run, item, keep, attempts);
+  };
   const tracked = todo.map((item) => ({ item, jobId: jobOf(run, item, keep, attempts).opts.jobId }));
   const tracker = new QueueTracker({ run, registry, progress, outcomes, queue, slots, enqueue }, tracked);
   let poll: NodeJS.Timeout | undefined;
   try {
     await events.waitUntilReady();
+    progress.begin();
+    for (const t of tracked) tracker.startedBefore(t.jobId, await enqueuePoint(queue, run, t.item, keep, attempts));
+    // Listening from here on; what happened before is read by the first poll.
     for (const name of ['active', 'progress', 'completed', 'failed', 'waiting', 'delayed', 'stalled'] as const)
       events.on(name, (e: { jobId: string }) => tracker.poke(e.jobId));
-    progress.begin();
-    for (const item of todo) await enqueue(item);
     tracker.pollAll();
     poll = setInterval(() => tracker.pollAll(), 1000);
     await tracker.allSettled;

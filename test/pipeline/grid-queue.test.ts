@@ -1,8 +1,10 @@
 /**
  * The queue's guard rails on a real redis-server: a worker refuses forged jobs (a run that is
  * not one, a point outside the run, a point the run never planned) at once, without retries and
- * without running anything; and with Redis down, `grid --queue` and `worker` exit with code 1
- * within a few seconds, naming the URL without its password, having written nothing.
+ * without running anything; a failing point is tried `attempts` times, then recorded as failed
+ * with its error while the other point finishes; and with Redis down, `grid --queue` and
+ * `worker` exit with code 1 within a few seconds, naming the URL without its password, having
+ * written nothing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,11 +14,13 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { parseQueueUrl, POINT_QUEUE } from '../../src/experiments/queue-connection.js';
 import { queueWorker } from '../../src/pipeline/grid-queue-worker.js';
+import { grid } from '../../src/pipeline/grid.js';
+import { pointJobId } from '../../src/experiments/queue-jobs.js';
 import { gridConfigPath } from '../../src/store/registry-files.js';
 import { runPaths } from '../../src/store/run.js';
 import { runCli } from '../cli/run-cli.js';
 import { freePort, requireRedis, startRedis } from '../helpers/redis.js';
-import { gridText, makeQueueRun } from './queue-fixture.js';
+import { gridText, makeQueueRun, registryRows } from './queue-fixture.js';
 
 process.env.CALITUNE_QUIET = '1';
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-gridqueue-'));
@@ -57,6 +61,41 @@ test('worker refuses forged jobs: recorded as failed at once, nothing run or wri
   } finally {
     await worker.stop();
     await queue.close();
+    await redis.stop();
+  }
+});
+
+test('a failing point: tried `attempts` times with back-off, then recorded failed; the other point done', async (t) => {
+  if (!requireRedis(t)) return;
+  const redis = await startRedis();
+  const run = makeQueueRun(join(tmp, 'attempts'), { users: 60, items: 40, interactions: 800 });
+  const file = join(tmp, 'attempts.yaml');
+  writeFileSync(
+    file,
+    'base:\n  num_epochs: 2\n  k_candidates: 10\n  freeze_item_emb: false\ngrid:\n  learning_rate: [0.01, 1.0e+18]\n',
+  );
+  const worker = await queueWorker({ queue: redis.url, concurrency: 2, threads: 1 });
+  const queue = new Queue(POINT_QUEUE, { connection: parseQueueUrl(redis.url).connection });
+  try {
+    const r = await grid({ run, gridFile: file, queue: redis.url, attempts: 2 });
+    assert.equal(r.done, 1);
+    assert.equal(r.failed, 1);
+    const rows = registryRows<{ name: string; status: string; error: string | null; attempts: number; config: string }>(
+      run,
+      'SELECT name, status, error, attempts, config FROM points ORDER BY name',
+    );
+    const bad = rows.find((p) => p.name.endsWith('lr1e18'))!;
+    const good = rows.find((p) => p.name.endsWith('lr0.01'))!;
+    assert.equal(good.status, 'done');
+    assert.equal(bad.status, 'failed');
+    assert.ok(bad.error && bad.error.length > 0, 'the failure is recorded with its error');
+    assert.equal(bad.attempts, 2, 'two attempts recorded');
+    const job = await queue.getJob(pointJobId(run, bad.name, JSON.parse(bad.config)));
+    assert.equal(job?.attemptsMade, 2);
+    assert.deepEqual(worker.counts, { done: 1, failed: 2, refused: 0 });
+  } finally {
+    await queue.close();
+    await worker.stop();
     await redis.stop();
   }
 });

@@ -47,12 +47,17 @@ export interface CliProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Starts the CLI with `args` in its own process group (so its point processes can be killed with it). */
-export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
+/**
+ * Starts the CLI with `args`, by default in its own process group and session (so that its point
+ * processes can be killed with it). `detached: false` keeps it in ours: with the kernel's
+ * autogroup scheduling a session of its own would get a CPU share of its own on a busy machine,
+ * which a benchmark must not give one side only.
+ */
+export function startCli(args: string[], opts: { detached?: boolean } = {}): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, CALITUNE_QUIET: '1', ...env },
+    env: { ...process.env, CALITUNE_QUIET: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+    detached: opts.detached ?? true,
   });
   let stdout = '';
   let stderr = '';
