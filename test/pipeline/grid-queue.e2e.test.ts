@@ -2,9 +2,9 @@
  * A 4-point grid through the queue on a real redis-server, with `calitune worker` processes:
  * - 2 workers → the same registry rows (timings aside) and the same results files as the
  *   local grid with 2 worker processes;
- * - one worker killed with SIGKILL (with its point process, as when its machine dies) in the
- *   middle of a point → the other worker takes the stalled job over and resumes it; the grid
- *   completes with the results of an uninterrupted run;
+ * - one worker process killed with SIGKILL in the middle of a point → its orphaned point
+ *   process stops by itself, the other worker takes the stalled job over and resumes it; the
+ *   grid completes with the results of an uninterrupted run;
  * - the coordinator killed with SIGKILL and started again → it completes without running the
  *   points that had finished again.
  * Small synthetic run, 4 points × 24 epochs.
@@ -20,6 +20,8 @@ import { pointJobId } from '../../src/experiments/queue-jobs.js';
 import { runCli } from '../cli/run-cli.js';
 import { requireRedis, startRedis, type TestRedis } from '../helpers/redis.js';
 import {
+  alive,
+  childPids,
   gridText,
   killGroup,
   logEpochs,
@@ -93,7 +95,7 @@ test('4 points through the queue on 2 workers = the local grid (registry rows, r
   });
 });
 
-test('SIGKILL of a worker mid-point: the other worker resumes it; results = the uninterrupted run', async (t) => {
+test('SIGKILL of a worker mid-point: its point process stops, the other resumes it; results = uninterrupted', async (t) => {
   await withRedis(t, async (redis) => {
     const ref = localReference();
     const run = makeQueueRun(join(tmp, 'killed-worker'), SIZE);
@@ -114,8 +116,11 @@ test('SIGKILL of a worker mid-point: the other worker resumes it; results = the 
         }
         return false;
       });
-      killGroup(victim!.worker);
+      const orphans = childPids(victim!.worker.child.pid!);
+      assert.equal(orphans.length, 1, 'the worker runs its point in a child process');
+      victim!.worker.child.kill('SIGKILL');
       t.diagnostic(`killed the worker running ${victim!.point} at epoch ${victim!.epoch}`);
+      await waitFor('the orphaned point process to stop', () => !alive(orphans[0]!), 60_000);
       const c = await coord.exited;
       assert.equal(c.code, 0, c.stderr);
       const survivor = workers.find((w) => w !== victim!.worker)!;

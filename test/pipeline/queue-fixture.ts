@@ -88,6 +88,32 @@ export function killGroup(p: CliProcess): void {
   }
 }
 
+/** The pids of the processes whose parent is `pid` (from /proc). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** Whether process `pid` is still there (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Epochs in a point's log so far (-1 without a log). */
 export function logEpochs(run: string, name: string): number {
   const p = join(run, 'experiments', name, 'log.jsonl');
