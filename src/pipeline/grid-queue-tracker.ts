@@ -93,13 +93,14 @@ export class QueueTracker {
 
   private async read(t: Tracked): Promise<void> {
     if (t.settled) return;
+    // The state first: a job read before it finished would lack its end time and return value.
+    const state = await this.c.queue.getJobState(t.jobId);
     const job = await Job.fromId<PointJobData>(this.c.queue, t.jobId);
-    if (!job) {
+    if (!job || state === 'unknown') {
       this.leave(t, 'removed from the queue: added again');
       await this.c.enqueue(t.item);
       return;
     }
-    const state = await job.getState();
     // Attempts begun since the last read; one that began and ended in between is counted too.
     const fresh = job.attemptsStarted - t.attemptsSeen;
     t.attemptsSeen = Math.max(t.attemptsSeen, job.attemptsStarted);
