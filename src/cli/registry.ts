@@ -14,6 +14,7 @@ import { serveCommand } from './commands/serve.js';
 import { finetuneCommand } from './commands/finetune.js';
 import { gridCommand } from './commands/grid.js';
 import { experimentsCommand } from './commands/experiments.js';
+import { workerCommand } from './commands/worker.js';
 import { runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierCommand } from './commands/runs.js';
 
 /** Every CLI command, in the order `calitune --help` lists them. */
@@ -30,6 +31,7 @@ export function commands(): Command[] {
     finetuneCommand,
     gridCommand,
     experimentsCommand,
+    workerCommand,
     runsListCommand,
     runsShowCommand,
     runsCompareCommand,

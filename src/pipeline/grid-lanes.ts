@@ -3,14 +3,14 @@
  * child_process.fork), at most one per lane at a time; a finished worker is recorded in the
  * registry as done (with its summary) or failed (with its error), and reported as an event.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { fmtSeconds } from '../util/progress.js';
 import type { GridProgress, Slot } from './grid-progress.js';
 import type { Registry } from '../experiments/registry.js';
 import type { PlannedPoint } from '../experiments/grid.js';
 import type { KeepPolicy } from '../calibration/checkpoints.js';
-import type { WorkerJob, WorkerMessage } from './grid-worker.js';
+import type { WorkerJob } from './grid-worker.js';
+import { forkPoint, pointFailure, type WorkerExit } from './grid-child.js';
 import { gridConfigPath } from '../store/registry-files.js';
 import { collectPoint } from './grid-point-summary.js';
 import { formatMetric5 } from './grid-summary-table.js';
@@ -22,10 +22,6 @@ export interface PointOutcome {
   seconds: number | null;
   error?: string;
   resumed: boolean;
-}
-
-function workerScript(): string {
-  return fileURLToPath(new URL('./grid-worker.js', import.meta.url));
 }
 
 /** A point to run, and whether it resumes an interrupted fine-tuning. */
@@ -46,33 +42,35 @@ export interface Lanes {
   outcomes: PointOutcome[];
 }
 
-interface WorkerExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  finished: boolean;
-  error?: string;
-  stderr: string;
+/** Where a point's end is recorded: the run, its registry (the single writer), the progress view, the outcomes. */
+export interface PointRecorder {
+  run: string;
+  registry: Registry;
+  progress: GridProgress;
+  outcomes: PointOutcome[];
 }
 
-/** Records a finished worker in the registry: done with its results, or failed with its error. */
-function finishPoint(l: Lanes, slotIdx: number, item: Todo, exit: WorkerExit): void {
+/**
+ * Records a point's end in the registry, as an event line (prefixed `[label]`) and as an outcome:
+ * done with its results (read back from the store), or failed with `failure` — or with the
+ * reason its results could not be read.
+ */
+export function recordPointEnd(
+  l: PointRecorder,
+  label: string,
+  item: Todo,
+  secs: number,
+  failure: string | undefined,
+): void {
   const { point } = item;
-  const slot = l.slots[slotIdx]!;
-  const secs = (Date.now() - slot.started) / 1000;
-  let failure: string | undefined;
-  if (!exit.finished || exit.code !== 0) {
-    failure =
-      exit.error ??
-      (exit.signal ? `worker killed by ${exit.signal}` : `worker exited with code ${exit.code}`) +
-        `: ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`;
-  } else {
+  if (failure === undefined) {
     try {
       const c = collectPoint(l.run, point.name);
       l.registry.markDone(point.name, secs, c.summary, c.epochs, c.cp);
       const a = c.summary.selected.any;
       l.progress.doneCount++;
       l.progress.event(
-        `[worker ${slotIdx + 1}] done   ${point.name} in ${fmtSeconds(secs)}: ` +
+        `[${label}] done   ${point.name} in ${fmtSeconds(secs)}: ` +
           `${c.summary.epochs_run ?? '?'} epochs (${c.summary.stop_reason ?? '?'})` +
           (a
             ? `, selected epoch ${a.epoch}: test NDCG ${formatMetric5(a.test.ndcg)} JSD ${formatMetric5(a.test.jsd)}`
@@ -86,9 +84,16 @@ function finishPoint(l: Lanes, slotIdx: number, item: Todo, exit: WorkerExit): v
   if (failure !== undefined) {
     l.registry.markFailed(point.name, failure, secs);
     l.progress.failedCount++;
-    l.progress.event(`[worker ${slotIdx + 1}] FAILED ${point.name} after ${fmtSeconds(secs)}: ${failure}`);
+    l.progress.event(`[${label}] FAILED ${point.name} after ${fmtSeconds(secs)}: ${failure}`);
     l.outcomes.push({ name: point.name, status: 'failed', seconds: secs, error: failure, resumed: item.resumed });
   }
+}
+
+/** Records a finished worker in the registry: done with its results, or failed with its error. */
+function finishPoint(l: Lanes, slotIdx: number, item: Todo, exit: WorkerExit): void {
+  const slot = l.slots[slotIdx]!;
+  const secs = (Date.now() - slot.started) / 1000;
+  recordPointEnd(l, `worker ${slotIdx + 1}`, item, secs, pointFailure(exit));
   slot.name = null;
 }
 
@@ -117,23 +122,14 @@ function runPoint(l: Lanes, slotIdx: number, item: Todo): Promise<void> {
       keep: l.keep,
       threads: l.threads,
     };
-    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(l.threads), CALITUNE_QUIET: '1' };
-    const child = fork(workerScript(), [JSON.stringify(job)], { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const { child, exited } = forkPoint(job, (phase) => {
+      l.progress.pollLogs();
+      slot.phase = phase;
+    });
     l.children.add(child);
-    const exit: WorkerExit = { code: null, signal: null, finished: false, stderr: '' };
-    child.stderr?.on('data', (d: Buffer) => {
-      exit.stderr = (exit.stderr + d.toString('utf8')).slice(-4000);
-    });
-    child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'phase') {
-        l.progress.pollLogs();
-        slot.phase = m.phase;
-      } else if (m.type === 'error') exit.error = `${m.phase}: ${m.message}`;
-      else if (m.type === 'done') exit.finished = true;
-    });
-    child.on('exit', (code, signal) => {
+    void exited.then((exit) => {
       l.children.delete(child);
-      finishPoint(l, slotIdx, item, { ...exit, code, signal });
+      finishPoint(l, slotIdx, item, exit);
       done();
     });
   });

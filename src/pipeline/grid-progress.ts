@@ -20,6 +20,8 @@ export interface Slot {
   bestJ: number;
   logSize: number;
   lastPlain: number;
+  /** What its lines are prefixed with (default: 'worker N', N its place in the list). */
+  label?: string;
 }
 
 /** Live per-worker status of a running grid on stderr: a redrawn block on a TTY, plain lines otherwise. */
@@ -75,7 +77,7 @@ export class GridProgress {
     this.slots.forEach((s, i) => {
       if (s.name === null || now - s.lastPlain < this.plainInterval * 1000) return;
       s.lastPlain = now;
-      process.stderr.write(`[worker ${i + 1}] ${this.slotText(s)}\n`);
+      process.stderr.write(`[${s.label ?? `worker ${i + 1}`}] ${this.slotText(s)}\n`);
     });
   }
 
@@ -98,7 +100,7 @@ export class GridProgress {
     const lines = [
       `grid ${this.run}: ${this.doneCount} done, ${this.failedCount} failed of ${this.total} ` +
         `(${fmtSeconds((Date.now() - this.start) / 1000)})`,
-      ...this.slots.map((s, i) => `  [${i + 1}] ${this.slotText(s)}`),
+      ...this.slots.map((s, i) => `  [${s.label ?? i + 1}] ${this.slotText(s)}`),
     ];
     for (const l of lines) process.stderr.write(`${l.slice(0, cols - 1)}\n`);
     this.drawn = lines.length;

@@ -76,7 +76,9 @@ export interface RunPlanResult {
   skipped: number;
   done: number;
   failed: number;
+  /** Local worker processes; with a queue, the queue workers that finished points. */
   workers: number;
+  /** BLAS threads per local worker; 0 with a queue (each queue worker sets its own). */
   threadsPerWorker: number;
   seconds: number;
   outcomes: PointOutcome[];
@@ -86,7 +88,7 @@ export interface RunPlanResult {
 // ------------------------------------------------------------------ the runner
 
 /** A run directory with a backbone and 'prepare' done; otherwise bad input naming the step to run. */
-function checkRunReady(runArg: string, run: string): void {
+export function checkRunReady(runArg: string, run: string): void {
   if (!isRunDirectory(run)) {
     throw new InputError(
       (n) => `${runArg} is not a run directory (no run.json): run '${n.step('import')}' or '${n.step('train')}' first`,
@@ -106,7 +108,7 @@ function checkRunReady(runArg: string, run: string): void {
 }
 
 /** Registers every point of the plan; done ones are skipped, the others get their config file. */
-function planPoints(
+export function planPoints(
   registry: Registry,
   run: string,
   plan: Plan,
@@ -139,7 +141,7 @@ function planPoints(
 }
 
 /** CP once per run, before any point (every evaluation reuses RUN/postprocess). */
-async function computeCpOnce(run: string, reporter: Reporter, hooks: RunPlanHooks): Promise<void> {
+export async function computeCpOnce(run: string, reporter: Reporter, hooks: RunPlanHooks): Promise<void> {
   if (storedCpLambdas(run, 'test').length > 0) return;
   hooks.cpStarting?.();
   const result = await postprocess({ run }, nestedReporter(reporter));
@@ -164,7 +166,7 @@ function shutDown(children: ReadonlySet<ChildProcess>, registry: Registry | unde
 }
 
 /** Removes temp files a killed earlier runner left behind (the run lock guarantees nobody else is writing). */
-function removeLeftoverWrites(run: string): void {
+export function removeLeftoverWrites(run: string): void {
   for (const d of [runPaths(run).results, runPaths(run).lists, join(run, 'postprocess'), join(run, 'grid', 'configs')])
     removeUnfinishedWrites(d);
 }
@@ -219,23 +221,39 @@ async function runRegisteredPlan(
   const keep = o.keep ?? plan.keep ?? 'frontier';
   await runPoints({ run, keep, threads, registry, slots, progress, children, outcomes }, todo);
   progress.stop();
+  return summarisePlan(o, registry, { todo, outcomes, skipped, workers, threads, t0 });
+}
+
+/** What a finished plan leaves for its summary: the points run and skipped, their outcomes, the layout, the start. */
+export interface PlanTally {
+  todo: readonly Todo[];
+  outcomes: PointOutcome[];
+  skipped: number;
+  workers: number;
+  threads: number;
+  t0: number;
+}
+
+/** After the last point: the validation front, the summary table (through the reporter) and the plan's result. */
+export function summarisePlan(o: RunPlanOptions, registry: Registry, t: PlanTally): RunPlanResult {
+  const { plan } = o;
   const front = registry.updateFrontier();
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t.t0) / 1000;
   printSummaryTable(
-    reporter,
+    o.reporter ?? silentReporter,
     registry.list().filter((r) => plan.points.some((p) => p.name === r.name)),
   );
   return {
     run: o.run,
     points: plan.points.length,
-    ran: todo.length,
-    skipped,
-    done: outcomes.filter((x) => x.status === 'done').length,
-    failed: outcomes.filter((x) => x.status === 'failed').length,
-    workers,
-    threadsPerWorker: threads,
+    ran: t.todo.length,
+    skipped: t.skipped,
+    done: t.outcomes.filter((x) => x.status === 'done').length,
+    failed: t.outcomes.filter((x) => x.status === 'failed').length,
+    workers: t.workers,
+    threadsPerWorker: t.threads,
     seconds,
-    outcomes,
+    outcomes: t.outcomes,
     frontier: front.map((f) => ({ name: f.name, epoch: f.epoch })),
   };
 }

@@ -9,6 +9,11 @@
  * thread count is set again explicitly (setNumThreads) so workers × threads ≤ cores.
  * Messages: { type: 'phase', phase } then { type: 'done', finetune, seconds } or
  * { type: 'error', message, userError }. Exit code 0 / 1.
+ *
+ * Orphaned (its parent killed with SIGKILL, so nobody will record the point): it stops after
+ * the epoch it is in, whose files are complete, rather than write on beside the worker that
+ * takes the point over and resumes it. The check runs once per epoch because fine-tuning does
+ * not yield to the event loop, so a 'disconnect' event would arrive only at the end.
  */
 import { existsSync } from 'node:fs';
 import { loadNativeBlas } from '../math/native.js';
@@ -44,12 +49,20 @@ function send(m: WorkerMessage): Promise<void> {
   });
 }
 
-/** Notes and warnings go to stderr (the parent keeps its tail for failures); nothing else is shown. */
+const parentPid = process.ppid;
+
+/** Exits when the parent that forked this process is gone (this process was re-parented). */
+function stopIfOrphaned(): void {
+  if (process.ppid !== parentPid) process.exit(1);
+}
+
+/** Notes and warnings go to stderr (the parent keeps its tail for failures); each epoch checks for a dead parent. */
 const workerReporter: Reporter = {
   ...silentReporter,
   warn: (line) => {
     process.stderr.write(line + '\n');
   },
+  progress: () => ({ update: stopIfOrphaned, done: () => {} }),
 };
 
 async function main(): Promise<number> {

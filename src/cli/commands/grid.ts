@@ -4,8 +4,8 @@ import { KEEP_POLICIES } from '../../calibration/checkpoints.js';
 import { registryPath } from '../../experiments/registry.js';
 import { grid, type GridResult, type GridView } from '../../pipeline/grid.js';
 import { nestedReporter } from '../../pipeline/reporter.js';
-import { bool, choice, int, requireStr } from '../args.js';
-import type { Command, CommandContext } from '../command.js';
+import { bool, choice, int, requireStr, str } from '../args.js';
+import type { Command, CommandContext, ParsedValues } from '../command.js';
 import { printPostprocess } from './postprocess.js';
 
 /** Help text of `--workers`, shared by grid and experiments. */
@@ -13,15 +13,32 @@ export const WORKERS_HELP =
   `  --workers N        worker processes, one point each (default: one per core = ${availableParallelism()});\n` +
   `                     OpenBLAS threads per worker = max(1, cores / workers)`;
 
+/** Help text of `--queue` and `--attempts`, shared by grid and experiments. */
+export const QUEUE_HELP =
+  `  --queue URL        run the points as jobs on this Redis queue (redis://HOST:PORT, redis://:PASSWORD@HOST:PORT,\n` +
+  `                     rediss://… for TLS) instead of local workers; start 'calitune worker --queue URL' on\n` +
+  `                     machines that see RUN at the same path. This process records and prints as usual.\n` +
+  `  --attempts N       with --queue: attempts per point before it is recorded as failed (default 3)`;
+
+/** The queue flags' values: `queue` and `attempts`, each omitted when not given. */
+export function queueFlags(v: ParsedValues): { queue?: string; attempts?: number } {
+  const queue = str(v, 'queue');
+  const attempts = int(v, 'attempts', { min: 1, max: 100 });
+  return { ...(queue !== undefined ? { queue } : {}), ...(attempts !== undefined ? { attempts } : {}) };
+}
+
 /** `calitune grid`: grid search over fine-tuning configurations. */
 export const gridCommand: Command = {
   name: 'grid',
   summary: 'Grid search: fine-tune and evaluate every combination of config values, in parallel, resumable',
-  usage: 'grid --run RUN --grid GRID.yaml [--workers N] [--keep all|frontier|last] [--yes]',
+  usage:
+    'grid --run RUN --grid GRID.yaml [--workers N | --queue URL [--attempts N]] [--keep all|frontier|last] [--yes]',
   options: {
     run: { type: 'string' },
     grid: { type: 'string' },
     workers: { type: 'string' },
+    queue: { type: 'string' },
+    attempts: { type: 'string' },
     yes: { type: 'boolean' },
     keep: { type: 'string' },
   },
@@ -30,6 +47,7 @@ export const gridCommand: Command = {
   --run DIR          run directory with a backbone and 'calitune prepare' done
   --grid FILE.yaml   base config (a file or inline keys) + lists of values for any config keys
 ${WORKERS_HELP}
+${QUEUE_HELP}
   --keep POLICY      checkpoint weights to keep per point (default: the grid file's 'keep', else frontier)
   --yes              allow a grid of more than 10,000 points
 
@@ -50,7 +68,10 @@ Grid file:
 
 Example:
   calitune grid --run runs/oracle --grid examples/ml-100k-grid.yaml --workers 2
-  calitune runs frontier --run runs/oracle`,
+  calitune runs frontier --run runs/oracle
+On many machines (README: "Run a grid on many machines"):
+  calitune grid --run /shared/runs/oracle --grid examples/ml-100k-grid.yaml --queue redis://10.0.0.5:6379
+  calitune worker --queue redis://10.0.0.5:6379          # on each machine`,
   async run(v, _pos, ctx) {
     const run = requireStr(v, 'run');
     const r = await grid(
@@ -58,6 +79,7 @@ Example:
         run,
         gridFile: requireStr(v, 'grid'),
         workers: int(v, 'workers', { min: 1, max: 256 }),
+        ...queueFlags(v),
         keep: choice(v, 'keep', KEEP_POLICIES),
         allowLarge: bool(v, 'yes'),
       },
