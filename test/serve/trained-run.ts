@@ -58,7 +58,10 @@ export async function trainedRun(): Promise<TrainedRun> {
   offline.set('cp', byUser(run, readCpList(run, '0.5', 'test', ds.nUsers, K, ds.nItems)));
   for (const epoch of findExperiment(run, 'e').epochs) {
     if (epoch.lists.test && epoch.epoch > 0)
-      offline.set(`bpr + CaliTune e epoch ${epoch.epoch}`, byUser(run, readListMatrix(epoch.lists.test, ds.nUsers, K, ds.nItems)));
+      offline.set(
+        `bpr + CaliTune e epoch ${epoch.epoch}`,
+        byUser(run, readListMatrix(epoch.lists.test, ds.nUsers, K, ds.nItems)),
+      );
   }
   assert.ok(offline.has(EPOCH));
   return { run, users: ds.userMap.tokens.slice(1) as string[], offline };
