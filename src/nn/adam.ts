@@ -124,6 +124,33 @@ export function adamUpdate(
   }
 }
 
+/**
+ * adamUpdate over entries [lo, hi) through the native kernel when `kernel` is given and the
+ * range holds at least NATIVE_ADAM_MIN entries (on one native thread: callers that split the
+ * range across their own threads call this once per part), else the TypeScript loop. Both
+ * give the same bits (native/gemm.cc adam_range has the same float64 arithmetic, no contraction).
+ */
+export function adamUpdateRange(
+  kernel: { fn: AdamStepFn } | null,
+  p: Float32Array,
+  g: Float32Array,
+  g2: Float32Array | undefined,
+  m: Float32Array,
+  v: Float32Array,
+  lo: number,
+  hi: number,
+  c: AdamCoeffs,
+): void {
+  if (kernel === null || hi - lo < NATIVE_ADAM_MIN) {
+    adamUpdate(p, g, g2, m, v, lo, hi, c);
+    return;
+  }
+  const part = (a: Float32Array) => (lo === 0 && hi === a.length ? a : a.subarray(lo, hi));
+  const g2Part = g2 === undefined ? null : part(g2);
+  const { beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay } = c;
+  kernel.fn(part(p), part(g), g2Part, part(m), part(v), beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay, 1);
+}
+
 /** torch.optim.Adam (L2 weight decay, no AMSGrad), dense, bit-identical in TypeScript and the native kernel. */
 export class Adam implements Optimizer {
   lr: number;
@@ -148,6 +175,11 @@ export class Adam implements Optimizer {
     this.m = this.params.map((p) => new Float32Array(new SharedArrayBuffer(p.value.length * 4)));
     this.v = this.params.map((p) => new Float32Array(new SharedArrayBuffer(p.value.length * 4)));
     this.kernel = opts.native === false ? null : nativeAdamKernel();
+  }
+
+  /** The native kernel step() uses for large tensors, or null (for callers that split the update). */
+  get nativeKernel(): { fn: AdamStepFn; threads: number } | null {
+    return this.kernel;
   }
 
   /** Whether step() updates large tensors natively. */

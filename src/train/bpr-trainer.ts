@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import { Rng } from '../math/rng.js';
 import { BprModel, bprKernel, sharedF32 } from '../models/bpr.js';
-import { Adam, adamUpdate, type AdamCoeffs } from '../nn/adam.js';
+import { Adam, adamUpdateRange, nativeAdamKernel, type AdamCoeffs } from '../nn/adam.js';
 import { UserError } from '../util/errors.js';
 import { parseBprConfig, type BprConfig, type BprConfigInput } from './configs/bpr.js';
 import { EpochLoop, type EpochInfo, type TrainOptions, type TrainResult } from './epoch-loop.js';
@@ -47,6 +47,11 @@ export interface BprTrainOptions extends TrainOptions<BprModel, BprEpochExtra> {
    * whatever the thread count.
    */
   threads?: 1 | 2;
+  /**
+   * Run the Adam step in the native kernel when the binding has it (default true); false forces
+   * the TypeScript loop. Both give the same bits (docs/numeric-contract.md).
+   */
+  native?: boolean;
 }
 
 /** Trains BPR with sampled negatives and early stopping on valid NDCG, restoring the best weights. */
@@ -58,7 +63,7 @@ export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: 
   const model = opts.model ?? new BprModel({ nUsers, nItems, dim: cfg.dim }, cfg.seed);
   if (model.nUsers !== nUsers || model.nItems !== nItems) throw new UserError('model sizes do not match the dataset');
   const rng = new Rng((cfg.seed ^ 0x5bd1e995) | 0);
-  const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay, native: opts.native ?? true });
   const epochs = new EpochTriples(data, pairs, rng);
   const threads = opts.threads ?? (availableParallelism() >= 2 ? 2 : 1);
   const exec = new SplitStepper(model, adam, epochs.users, epochs.pos, epochs.neg, threads);
@@ -172,15 +177,17 @@ function halfFb(b: StepBuffers, s: number, e: number, invB: number, second: bool
   return bprKernel(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
 }
 
-function halfAdam(b: StepBuffers, c: AdamCoeffs, second: boolean): void {
+type Kernel = ReturnType<typeof nativeAdamKernel>;
+
+function halfAdam(b: StepBuffers, kernel: Kernel, c: AdamCoeffs, second: boolean): void {
   const hu = b.U.length >> 1,
     hi = b.I.length >> 1;
   if (second) {
-    adamUpdate(b.U, b.gU, b.gU2, b.mU, b.vU, hu, b.U.length, c);
-    adamUpdate(b.I, b.gI, b.gI2, b.mI, b.vI, hi, b.I.length, c);
+    adamUpdateRange(kernel, b.U, b.gU, b.gU2, b.mU, b.vU, hu, b.U.length, c);
+    adamUpdateRange(kernel, b.I, b.gI, b.gI2, b.mI, b.vI, hi, b.I.length, c);
   } else {
-    adamUpdate(b.U, b.gU, b.gU2, b.mU, b.vU, 0, hu, c);
-    adamUpdate(b.I, b.gI, b.gI2, b.mI, b.vI, 0, hi, c);
+    adamUpdateRange(kernel, b.U, b.gU, b.gU2, b.mU, b.vU, 0, hu, c);
+    adamUpdateRange(kernel, b.I, b.gI, b.gI2, b.mI, b.vI, 0, hi, c);
   }
 }
 
@@ -254,7 +261,10 @@ class SplitStepper {
       if (!(a.buffer instanceof SharedArrayBuffer)) threads = 1; // e.g. weights loaded into plain arrays
     }
     if (threads >= 2) {
-      this.worker = new Worker(new URL(import.meta.url), { workerData: { calituneBprWorker: true, buffers: this.b } });
+      const native = adam.nativeKernel !== null;
+      this.worker = new Worker(new URL(import.meta.url), {
+        workerData: { calituneBprWorker: true, buffers: this.b, native },
+      });
       this.worker.unref();
     }
   }
@@ -276,13 +286,13 @@ class SplitStepper {
   adamStep(): void {
     const c = this.adam.beginStep();
     if (!this.worker) {
-      halfAdam(this.b, c, false);
-      halfAdam(this.b, c, true);
+      halfAdam(this.b, this.adam.nativeKernel, c, false);
+      halfAdam(this.b, this.adam.nativeKernel, c, true);
       return;
     }
     writeCoeffs(this.b.f64, c);
     const seq = this.post(CMD_ADAM);
-    halfAdam(this.b, c, false);
+    halfAdam(this.b, this.adam.nativeKernel, c, false);
     this.waitFor(seq);
   }
 
@@ -314,9 +324,11 @@ class SplitStepper {
   }
 }
 
-function runWorker(b: StepBuffers): void {
+/** The worker's loop; `native` says whether the main thread's Adam uses the native kernel (the worker follows). */
+function runWorker(b: StepBuffers, native: boolean): void {
   const ctrl = b.ctrl,
     f = b.f64;
+  const kernel = native ? nativeAdamKernel() : null;
   let seen = 0;
   for (;;) {
     Atomics.wait(ctrl, 0, seen);
@@ -326,7 +338,7 @@ function runWorker(b: StepBuffers): void {
     const cmd = Atomics.load(ctrl, 1);
     try {
       if (cmd === CMD_FB) f[3] = halfFb(b, f[0]!, f[1]!, f[2]!, true);
-      else if (cmd === CMD_ADAM) halfAdam(b, readCoeffs(f), true);
+      else if (cmd === CMD_ADAM) halfAdam(b, kernel, readCoeffs(f), true);
     } catch {
       Atomics.store(ctrl, 3, 1);
     }
@@ -337,5 +349,6 @@ function runWorker(b: StepBuffers): void {
 }
 
 if (!isMainThread && (workerData as { calituneBprWorker?: boolean } | null)?.calituneBprWorker) {
-  runWorker((workerData as { buffers: StepBuffers }).buffers);
+  const data = workerData as { buffers: StepBuffers; native: boolean };
+  runWorker(data.buffers, data.native);
 }
