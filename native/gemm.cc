@@ -338,7 +338,11 @@ static Napi::Value SpmmRowsT(const Napi::CallbackInfo& info) {
 // with the same double-precision arithmetic and float32 roundings as the TypeScript loop, so
 // the results are bit-identical (no -ffast-math: the compiler may not reassociate).
 // adamStep(p, g, g2|null, m, v, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay, threads)
-static void adam_range(size_t lo, size_t hi, float* p, const float* g, const float* g2, float* m, float* v,
+// Vectorised (an AVX2 clone picked at load time, else baseline SSE2): element-wise IEEE
+// operations give the same bits in any lane width; no FMA (-ffp-contract=off, no -mfma).
+__attribute__((target_clones("avx2", "default")))
+static void adam_range(size_t lo, size_t hi, float* __restrict p, const float* __restrict g,
+                       const float* __restrict g2, float* __restrict m, float* __restrict v,
                        double b1, double b2, double stepSize, double inv, double eps, double wd) {
   const double omb1 = 1 - b1, omb2 = 1 - b2;
   if (g2 == nullptr && wd == 0) {
