@@ -340,7 +340,12 @@ static Napi::Value SpmmRowsT(const Napi::CallbackInfo& info) {
 // adamStep(p, g, g2|null, m, v, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay, threads)
 // Vectorised (an AVX2 clone picked at load time, else baseline SSE2): element-wise IEEE
 // operations give the same bits in any lane width; no FMA (-ffp-contract=off, no -mfma).
-__attribute__((target_clones("avx2", "default")))
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CALITUNE_ADAM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CALITUNE_ADAM_CLONES
+#endif
+CALITUNE_ADAM_CLONES
 static void adam_range(size_t lo, size_t hi, float* __restrict p, const float* __restrict g,
                        const float* __restrict g2, float* __restrict m, float* __restrict v,
                        double b1, double b2, double stepSize, double inv, double eps, double wd) {
