@@ -67,6 +67,7 @@ static Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 // with rows = the features that occur, src = dy, dstMap = the feature ids, accumulate = true. Each output row is written by exactly one
 // thread (rows are split into nnz-balanced contiguous ranges), so no atomics are needed.
 // Columns are processed in register blocks (64 floats with AVX2+FMA, picked at load time).
+#include <functional>
 #include <thread>
 #include <vector>
 #include <algorithm>
@@ -336,8 +337,10 @@ static Napi::Value SpmmRowsT(const Napi::CallbackInfo& info) {
 //   m = (float)(β1·m + (1−β1)·g);  v = (float)(β2·v + (1−β2)·g²)
 //   p = (float)(p − stepSize·m / (sqrt(v)·invBc2Sqrt + eps))
 // with the same double-precision arithmetic and float32 roundings as the TypeScript loop, so
-// the results are bit-identical (no -ffast-math: the compiler may not reassociate).
-// adamStep(p, g, g2|null, m, v, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay, threads)
+// the results are bit-identical (no -ffast-math: the compiler may not reassociate). With
+// zeroGrads the gradient entries read are set to 0 in the same pass (the caller's next
+// backward starts from zero without a separate sweep over the buffers).
+// adamStep(p, g, g2|null, m, v, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay, threads[, zeroGrads])
 // Vectorised (an AVX2 clone picked at load time, else baseline SSE2): element-wise IEEE
 // operations give the same bits in any lane width; no FMA (-ffp-contract=off, no -mfma).
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -345,14 +348,30 @@ static Napi::Value SpmmRowsT(const Napi::CallbackInfo& info) {
 #else
 #define CALITUNE_ADAM_CLONES
 #endif
+struct AdamArgs {
+  float* p;
+  float* g;
+  float* g2;  // nullptr: no second gradient buffer
+  float* m;
+  float* v;
+  double b1, b2, stepSize, inv, eps, wd;
+  bool zero;
+};
+
 CALITUNE_ADAM_CLONES
-static void adam_range(size_t lo, size_t hi, float* __restrict p, const float* __restrict g,
-                       const float* __restrict g2, float* __restrict m, float* __restrict v,
-                       double b1, double b2, double stepSize, double inv, double eps, double wd) {
+static void adam_range(size_t lo, size_t hi, const AdamArgs& a) {
+  float* __restrict p = a.p;
+  float* __restrict g = a.g;
+  float* __restrict g2 = a.g2;
+  float* __restrict m = a.m;
+  float* __restrict v = a.v;
+  const double b1 = a.b1, b2 = a.b2, stepSize = a.stepSize, inv = a.inv, eps = a.eps, wd = a.wd;
   const double omb1 = 1 - b1, omb2 = 1 - b2;
+  const bool zero = a.zero;
   if (g2 == nullptr && wd == 0) {
     for (size_t i = lo; i < hi; i++) {
       const double gi = g[i];
+      if (zero) g[i] = 0;
       const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
       const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
       m[i] = mi;
@@ -364,6 +383,10 @@ static void adam_range(size_t lo, size_t hi, float* __restrict p, const float* _
   for (size_t i = lo; i < hi; i++) {
     const double pi = p[i];
     const double gi = (g2 != nullptr ? (double)(float)((double)g[i] + (double)g2[i]) : (double)g[i]) + wd * pi;
+    if (zero) {
+      g[i] = 0;
+      if (g2 != nullptr) g2[i] = 0;
+    }
     const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
     const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
     m[i] = mi;
@@ -375,7 +398,7 @@ static void adam_range(size_t lo, size_t hi, float* __restrict p, const float* _
 static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const char* m) { Napi::RangeError::New(env, std::string("adamStep: ") + m).ThrowAsJavaScriptException(); return env.Undefined(); };
-  if (info.Length() != 12) return fail("expects 12 arguments");
+  if (info.Length() != 12 && info.Length() != 13) return fail("expects 12 or 13 arguments");
   for (int a : {0, 1, 3, 4}) if (!info[a].IsTypedArray()) return fail("p, g, m, v must be Float32Arrays");
   const bool hasG2 = !info[2].IsNull() && !info[2].IsUndefined();
   if (hasG2 && !info[2].IsTypedArray()) return fail("g2 must be a Float32Array or null");
@@ -392,29 +415,31 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   if (G.ElementLength() < n || M.ElementLength() < n || V.ElementLength() < n || (hasG2 && G2.ElementLength() < n)) {
     return fail("g, g2, m, v must be at least as long as p");
   }
-  const double b1 = info[5].As<Napi::Number>().DoubleValue();
-  const double b2 = info[6].As<Napi::Number>().DoubleValue();
-  const double stepSize = info[7].As<Napi::Number>().DoubleValue();
-  const double inv = info[8].As<Napi::Number>().DoubleValue();
-  const double eps = info[9].As<Napi::Number>().DoubleValue();
-  const double wd = info[10].As<Napi::Number>().DoubleValue();
+  AdamArgs a;
+  a.p = P.Data();
+  a.g = G.Data();
+  a.g2 = hasG2 ? G2.Data() : nullptr;
+  a.m = M.Data();
+  a.v = V.Data();
+  a.b1 = info[5].As<Napi::Number>().DoubleValue();
+  a.b2 = info[6].As<Napi::Number>().DoubleValue();
+  a.stepSize = info[7].As<Napi::Number>().DoubleValue();
+  a.inv = info[8].As<Napi::Number>().DoubleValue();
+  a.eps = info[9].As<Napi::Number>().DoubleValue();
+  a.wd = info[10].As<Napi::Number>().DoubleValue();
   int nThreads = info[11].As<Napi::Number>().Int32Value();
-  float* pp = P.Data();
-  const float* gp = G.Data();
-  const float* g2p = hasG2 ? G2.Data() : nullptr;
-  float* mp = M.Data();
-  float* vp = V.Data();
+  a.zero = info.Length() == 13 && info[12].ToBoolean().Value();
   if (nThreads < 1) nThreads = 1;
   // below ~128K elements a thread costs more than it saves
   if (n < 131072) nThreads = 1;
-  if (nThreads == 1) { adam_range(0, n, pp, gp, g2p, mp, vp, b1, b2, stepSize, inv, eps, wd); return env.Undefined(); }
+  if (nThreads == 1) { adam_range(0, n, a); return env.Undefined(); }
   std::vector<std::thread> pool;
   const size_t per = (n + nThreads - 1) / nThreads;
   for (int t = 1; t < nThreads; t++) {
     const size_t lo = std::min(n, per * t), hi = std::min(n, per * (t + 1));
-    if (lo < hi) pool.emplace_back(adam_range, lo, hi, pp, gp, g2p, mp, vp, b1, b2, stepSize, inv, eps, wd);
+    if (lo < hi) pool.emplace_back(adam_range, lo, hi, std::cref(a));
   }
-  adam_range(0, std::min(n, per), pp, gp, g2p, mp, vp, b1, b2, stepSize, inv, eps, wd);
+  adam_range(0, std::min(n, per), a);
   for (auto& th : pool) th.join();
   return env.Undefined();
 }

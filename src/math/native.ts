@@ -66,7 +66,9 @@ export interface NativeBlas {
   /**
    * One Adam step over a whole tensor (src/nn/adam.ts adamUpdate, bit-identical: float64
    * arithmetic, float32 storage): g = grad (+ g2) + weightDecay·p; m, v, p updated in place;
-   * on `threads` std::threads over equal element ranges. Absent in bindings built before it existed.
+   * on `threads` std::threads over equal element ranges; with `zeroGrads` the entries of g (and
+   * g2) are set to 0 as they are read. Absent in bindings built before it existed; bindings built
+   * before `zeroGrads` existed reject a 13th argument.
    */
   adamStep?(
     p: Float32Array,
@@ -81,6 +83,7 @@ export interface NativeBlas {
     eps: number,
     weightDecay: number,
     threads: number,
+    zeroGrads?: boolean,
   ): void;
 }
 

@@ -29,7 +29,7 @@ export type BprTrainData = TrainData;
 export interface BprEpochExtra {
   /** Sum over batches of the batch-mean loss (RecBole's printed "train loss"); `loss` is its mean. */
   lossSum: number;
-  /** Breakdown of trainSeconds: shuffle + negative sampling, fused forward/backward (incl. zeroing grads), Adam. */
+  /** Breakdown of trainSeconds: shuffle + negative sampling, fused forward/backward, Adam (incl. zeroing grads). */
   phases: { sample: number; forwardBackward: number; optimizer: number };
 }
 
@@ -169,11 +169,10 @@ interface StepBuffers {
   f64: Float64Array;
 }
 
+/** One half's forward/backward into its gradient buffers (zero: the Adam step clears them). */
 function halfFb(b: StepBuffers, s: number, e: number, invB: number, second: boolean): number {
   const gU = second ? b.gU2 : b.gU,
     gI = second ? b.gI2 : b.gI;
-  gU.fill(0);
-  gI.fill(0);
   return bprKernel(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
 }
 
@@ -245,6 +244,9 @@ class SplitStepper {
       ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)),
       f64: new Float64Array(new SharedArrayBuffer(10 * 8)),
     };
+    // from here on each Adam step leaves the gradient buffers zeroed for the next batch
+    this.b.gU.fill(0);
+    this.b.gI.fill(0);
     for (const a of [
       this.b.U,
       this.b.I,
