@@ -397,7 +397,10 @@ static void adam_range(size_t lo, size_t hi, const AdamArgs& a) {
 
 static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto fail = [&](const char* m) { Napi::RangeError::New(env, std::string("adamStep: ") + m).ThrowAsJavaScriptException(); return env.Undefined(); };
+  auto fail = [&](const char* m) {
+    Napi::RangeError::New(env, std::string("adamStep: ") + m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
   if (info.Length() != 12 && info.Length() != 13) return fail("expects 12 or 13 arguments");
   for (int a : {0, 1, 3, 4}) if (!info[a].IsTypedArray()) return fail("p, g, m, v must be Float32Arrays");
   const bool hasG2 = !info[2].IsNull() && !info[2].IsUndefined();
@@ -444,6 +447,97 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------------------
+// Row-sparse RAdam's rectified step over listed rows (src/nn/row-sparse-radam.ts, updateRow
+// and catchUpAndUpdateRow), the same float64 arithmetic and float32 roundings, so the same
+// bits. For listed row r (offset r·cols) with factors f[3k..3k+2] = (S, β1^j, β2^j):
+//   S is NaN: the row is up to date; m = (float)(β1·m + (1−β1)·g), v likewise with g²,
+//             p −= coef·m / (sqrt(v) + eps);
+//   else:     the j skipped steps in closed form, then this step, fused (see the TypeScript).
+// With zeroGrads the row's gradient is set to 0 afterwards.
+// radamRows(p, g, m, v, cols, rows, count, factors, beta1, beta2, coef, eps, zeroGrads)
+CALITUNE_ADAM_CLONES
+static void radam_row(float* __restrict p, float* __restrict g, float* __restrict m, float* __restrict v,
+                      size_t d, const double* f, double b1, double b2, double coef, double eps, bool zero) {
+  const double omb1 = 1 - b1, omb2 = 1 - b2;
+  if (std::isnan(f[0])) {
+    for (size_t i = 0; i < d; i++) {
+      const double gi = g[i];
+      const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
+      const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = (float)((double)p[i] - (coef * (double)mi) / (std::sqrt((double)vi) + eps));
+    }
+  } else {
+    const double S = f[0], b1j = f[1], b2j = f[2];
+    for (size_t i = 0; i < d; i++) {
+      double m0 = m[i], v0 = v[i];
+      const double gi = g[i];
+      if (m0 != 0 || v0 != 0) {
+        const double x = std::sqrt(v0) + eps;
+        const double sm = S * m0;
+        m0 = (float)(m0 * b1j);
+        v0 = (float)(v0 * b2j);
+        const float mi = (float)(b1 * m0 + omb1 * gi);
+        const float vi = (float)(b2 * v0 + omb2 * gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        const double y = std::sqrt((double)vi) + eps;
+        p[i] = (float)((double)p[i] - (sm * y + coef * (double)mi * x) / (x * y));
+      } else {
+        const float mi = (float)(omb1 * gi);
+        const float vi = (float)(omb2 * gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = (float)((double)p[i] - (coef * (double)mi) / (std::sqrt((double)vi) + eps));
+      }
+    }
+  }
+  if (zero) std::memset(g, 0, d * sizeof(float));
+}
+
+static Napi::Value RadamRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const char* msg) {
+    Napi::RangeError::New(env, std::string("radamRows: ") + msg).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 13) return fail("expects 13 arguments");
+  for (int a : {0, 1, 2, 3, 5, 7}) if (!info[a].IsTypedArray()) return fail("arrays expected");
+  Napi::TypedArray arrs[4] = {info[0].As<Napi::TypedArray>(), info[1].As<Napi::TypedArray>(),
+                              info[2].As<Napi::TypedArray>(), info[3].As<Napi::TypedArray>()};
+  for (auto& a : arrs) if (a.TypedArrayType() != napi_float32_array) return fail("p, g, m, v must be Float32Arrays");
+  if (info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) return fail("rows must be an Int32Array");
+  if (info[7].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    return fail("factors must be a Float64Array");
+  }
+  Napi::Float32Array P = info[0].As<Napi::Float32Array>(), G = info[1].As<Napi::Float32Array>();
+  Napi::Float32Array M = info[2].As<Napi::Float32Array>(), V = info[3].As<Napi::Float32Array>();
+  Napi::Int32Array R = info[5].As<Napi::Int32Array>();
+  Napi::Float64Array F = info[7].As<Napi::Float64Array>();
+  const int64_t cols = info[4].As<Napi::Number>().Int64Value();
+  const int64_t count = info[6].As<Napi::Number>().Int64Value();
+  const size_t n = P.ElementLength();
+  if (cols <= 0 || n % (size_t)cols != 0) return fail("cols must divide the tensor size");
+  if (G.ElementLength() != n || M.ElementLength() != n || V.ElementLength() != n) return fail("g, m, v must match p");
+  if (count < 0 || (size_t)count > R.ElementLength() || 3 * (size_t)count > F.ElementLength()) {
+    return fail("count exceeds rows or factors");
+  }
+  const size_t nRows = n / (size_t)cols;
+  const int32_t* rows = R.Data();
+  for (int64_t k = 0; k < count; k++) if (rows[k] < 0 || (size_t)rows[k] >= nRows) return fail("row out of range");
+  const double b1 = info[8].As<Napi::Number>().DoubleValue(), b2 = info[9].As<Napi::Number>().DoubleValue();
+  const double coef = info[10].As<Napi::Number>().DoubleValue(), eps = info[11].As<Napi::Number>().DoubleValue();
+  const bool zero = info[12].ToBoolean().Value();
+  const size_t d = (size_t)cols;
+  for (int64_t k = 0; k < count; k++) {
+    const size_t o = (size_t)rows[k] * d;
+    radam_row(P.Data() + o, G.Data() + o, M.Data() + o, V.Data() + o, d, F.Data() + 3 * k, b1, b2, coef, eps, zero);
+  }
+  return env.Undefined();
+}
+
 static Napi::Value Config(const Napi::CallbackInfo& info) {
   // openblas_get_config() already starts with "OpenBLAS <version>" and, with DYNAMIC_ARCH,
   // names the kernel set picked at load time (e.g. Haswell), which doctor reports.
@@ -467,6 +561,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spmmRows", Napi::Function::New(env, SpmmRows));
   exports.Set("spmmRowsT", Napi::Function::New(env, SpmmRowsT));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));
+  exports.Set("radamRows", Napi::Function::New(env, RadamRows));
   return exports;
 }
 

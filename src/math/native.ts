@@ -85,6 +85,27 @@ export interface NativeBlas {
     threads: number,
     zeroGrads?: boolean,
   ): void;
+  /**
+   * Row-sparse RAdam's rectified step over `count` listed rows of a (rows × cols) tensor
+   * (src/nn/row-sparse-radam.ts, bit-identical): row rows[k] with factors[3k..3k+2] = (S, β1^j,
+   * β2^j) catches up on j skipped steps in closed form, or is already up to date when S is NaN;
+   * then this step's update; with zeroGrads its gradient row is cleared. Absent in older builds.
+   */
+  radamRows?(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    cols: number,
+    rows: Int32Array,
+    count: number,
+    factors: Float64Array,
+    beta1: number,
+    beta2: number,
+    coef: number,
+    eps: number,
+    zeroGrads: boolean,
+  ): void;
 }
 
 /** The loaded binding, or why it could not be loaded. */

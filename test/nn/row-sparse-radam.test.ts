@@ -5,10 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadNativeBlas } from '../../src/math/native.js';
 import { Rng } from '../../src/math/rng.js';
 import type { Parameter } from '../../src/nn/parameter.js';
 import { RAdam } from '../../src/nn/radam.js';
 import { RowSparseRAdam } from '../../src/nn/row-sparse-radam.js';
+import { skipOrFailOnCi } from '../helpers/ci.js';
 
 test('RowSparseRAdam matches dense RAdam (PyTorch) on row-sparse gradients, and resumes exactly from its state', () => {
   const rng = new Rng(3);
@@ -144,5 +146,42 @@ test('RowSparseRAdam: listed rows (duplicates too) equal scanned rows over idle 
     assert.deepEqual(scanned.value, listed.value);
     assert.deepEqual(optListed.state(), optScanned.state());
     assert.throws(() => optListed.step([Int32Array.of(40)]), /row 40 of w out of range/);
+  }
+});
+
+test('RowSparseRAdam: the native row kernel and the TypeScript loops give the same bits (listed, scanned, gaps)', (t) => {
+  const nb = loadNativeBlas();
+  if (!nb.ok || typeof nb.blas.radamRows !== 'function') {
+    skipOrFailOnCi(t, 'native binding without radamRows (npm run build:native)');
+    return;
+  }
+  const rng = new Rng(44);
+  const rowsN = 60,
+    cols = 37; // odd: the vector loop's tail runs too
+  const p0 = Float32Array.from({ length: rowsN * cols }, () => rng.normal());
+  const steps = Array.from({ length: 90 }, () => {
+    // few rows per step: most rows idle for many steps, then catch up
+    const rows = Int32Array.from({ length: 5 }, () => rng.nextInt(rowsN));
+    const grads = Float32Array.from({ length: rows.length * cols }, (_, i) => (i % 11 === 0 ? 0 : 0.1 * rng.normal()));
+    return { rows, grads };
+  });
+  for (const listed of [true, false]) {
+    const run = (native: boolean) => {
+      const grad = new Float32Array(p0.length);
+      const w: Parameter = { name: 'w', shape: [rowsN, cols], value: p0.slice(), grad, itemSide: false };
+      const opt = new RowSparseRAdam([w], { lr: 0.02, consumeGrads: true, native });
+      for (const [i, s] of steps.entries()) {
+        s.rows.forEach((r, q) => w.grad.set(s.grads.subarray(q * cols, (q + 1) * cols), r * cols));
+        if (i === 40) opt.lr = 0.01;
+        opt.step(listed ? [s.rows] : undefined);
+        assert.ok(w.grad.every((x) => x === 0));
+      }
+      return { value: w.value, state: opt.state() };
+    };
+    const nat = run(true),
+      ts = run(false);
+    assert.notDeepEqual(ts.value, p0);
+    assert.deepEqual(nat.value, ts.value, listed ? 'listed rows' : 'scanned rows');
+    assert.deepEqual(nat.state, ts.state);
   }
 });
