@@ -172,7 +172,10 @@ export function adamUpdateRange(
     const { beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay: wd } = c;
     const args = [part(p), part(g), g2Part, part(m), part(v), beta1, beta2, stepSize, invBc2Sqrt, eps, wd, 1] as const;
     // a binding built before zeroGrads existed rejects a 13th argument
-    if (kernel.zeroes) return kernel.fn(...args, true);
+    if (kernel.zeroes) {
+      kernel.fn(...args, true);
+      return;
+    }
     kernel.fn(...args);
   }
   g.fill(0, lo, hi);

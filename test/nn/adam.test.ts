@@ -263,7 +263,10 @@ test('adamUpdateRange (native, TypeScript) = adamUpdate on a sub-range, clearing
       assert.notDeepEqual(ref.p, p, label); // it moved
       assert.deepEqual(got.p, ref.p, label);
       assert.deepEqual([got.m, got.v], [ref.m, ref.v], label);
-      assert.ok(got.g.subarray(lo, hi).every((x) => x === 0), label);
+      assert.ok(
+        got.g.subarray(lo, hi).every((x) => x === 0),
+        label,
+      );
       assert.deepEqual([got.g.subarray(0, lo), got.g.subarray(hi)], [g.subarray(0, lo), g.subarray(hi)], label);
       const g2Left = second ? got.g2.subarray(lo, hi).every((x) => x === 0) : got.g2.every((x, i) => x === g2[i]);
       assert.ok(g2Left, label);

@@ -171,7 +171,7 @@ test('RowSparseRAdam: the native row kernel and the TypeScript loops give the sa
       const w: Parameter = { name: 'w', shape: [rowsN, cols], value: p0.slice(), grad, itemSide: false };
       const opt = new RowSparseRAdam([w], { lr: 0.02, consumeGrads: true, native });
       for (const [i, s] of steps.entries()) {
-        s.rows.forEach((r, q) => w.grad.set(s.grads.subarray(q * cols, (q + 1) * cols), r * cols));
+        for (const [q, r] of s.rows.entries()) w.grad.set(s.grads.subarray(q * cols, (q + 1) * cols), r * cols);
         if (i === 40) opt.lr = 0.01;
         opt.step(listed ? [s.rows] : undefined);
         assert.ok(w.grad.every((x) => x === 0));
