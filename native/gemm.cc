@@ -454,8 +454,9 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
 //   S is NaN: the row is up to date; m = (float)(β1·m + (1−β1)·g), v likewise with g²,
 //             p −= coef·m / (sqrt(v) + eps);
 //   else:     the j skipped steps in closed form, then this step, fused (see the TypeScript).
-// With zeroGrads the row's gradient is set to 0 afterwards.
-// radamRows(p, g, m, v, cols, rows, count, factors, beta1, beta2, coef, eps, zeroGrads)
+// With zeroGrads the row's gradient is set to 0 afterwards. The listed rows must be distinct
+// (they are split between `threads` ≤ 2 threads).
+// radamRows(p, g, m, v, cols, rows, count, factors, beta1, beta2, coef, eps, zeroGrads, threads)
 CALITUNE_ADAM_CLONES
 static void radam_row(float* __restrict p, float* __restrict g, float* __restrict m, float* __restrict v,
                       size_t d, const double* f, double b1, double b2, double coef, double eps, bool zero) {
@@ -503,7 +504,7 @@ static Napi::Value RadamRows(const Napi::CallbackInfo& info) {
     Napi::RangeError::New(env, std::string("radamRows: ") + msg).ThrowAsJavaScriptException();
     return env.Undefined();
   };
-  if (info.Length() != 13) return fail("expects 13 arguments");
+  if (info.Length() != 14) return fail("expects 14 arguments");
   for (int a : {0, 1, 2, 3, 5, 7}) if (!info[a].IsTypedArray()) return fail("arrays expected");
   Napi::TypedArray arrs[4] = {info[0].As<Napi::TypedArray>(), info[1].As<Napi::TypedArray>(),
                               info[2].As<Napi::TypedArray>(), info[3].As<Napi::TypedArray>()};
@@ -531,10 +532,23 @@ static Napi::Value RadamRows(const Napi::CallbackInfo& info) {
   const double coef = info[10].As<Napi::Number>().DoubleValue(), eps = info[11].As<Napi::Number>().DoubleValue();
   const bool zero = info[12].ToBoolean().Value();
   const size_t d = (size_t)cols;
-  for (int64_t k = 0; k < count; k++) {
-    const size_t o = (size_t)rows[k] * d;
-    radam_row(P.Data() + o, G.Data() + o, M.Data() + o, V.Data() + o, d, F.Data() + 3 * k, b1, b2, coef, eps, zero);
+  // rows are distinct, so listed rows [lo, hi) can be updated on another thread
+  auto span = [&, rows](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; k++) {
+      const size_t o = (size_t)rows[k] * d;
+      radam_row(P.Data() + o, G.Data() + o, M.Data() + o, V.Data() + o, d, F.Data() + 3 * k, b1, b2, coef, eps, zero);
+    }
+  };
+  int nThreads = info[13].As<Napi::Number>().Int32Value();
+  // below ~64K elements a thread costs more than it saves
+  if (nThreads < 2 || (size_t)count * d < 65536) {
+    span(0, count);
+    return env.Undefined();
   }
+  const int64_t mid = count / 2;
+  std::thread other(span, mid, count);
+  span(0, mid);
+  other.join();
   return env.Undefined();
 }
 

@@ -89,7 +89,8 @@ export interface NativeBlas {
    * Row-sparse RAdam's rectified step over `count` listed rows of a (rows × cols) tensor
    * (src/nn/row-sparse-radam.ts, bit-identical): row rows[k] with factors[3k..3k+2] = (S, β1^j,
    * β2^j) catches up on j skipped steps in closed form, or is already up to date when S is NaN;
-   * then this step's update; with zeroGrads its gradient row is cleared. Absent in older builds.
+   * then this step's update; with zeroGrads its gradient row is cleared. The rows must be
+   * distinct: they are split between `threads` (1 or 2) std::threads. Absent in older builds.
    */
   radamRows?(
     p: Float32Array,
@@ -105,6 +106,7 @@ export interface NativeBlas {
     coef: number,
     eps: number,
     zeroGrads: boolean,
+    threads: number,
   ): void;
 }
 

@@ -2,6 +2,7 @@
  * Row-sparse RAdam for embedding tables, used by the CaliTune fine-tuner (see the class
  * comment): PyTorch's RAdam, with the steps a row skipped applied in closed form.
  */
+import { availableParallelism } from 'node:os';
 import { loadNativeBlas, type NativeBlas } from '../math/native.js';
 import { UserError } from '../util/errors.js';
 import { radamStepCoefficient } from './radam.js';
@@ -25,7 +26,8 @@ import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
  * resuming is bit-exact. The state format is RAdam's ('radam').
  * Rectified steps run in the native binding's radamRows when it has it (the same float64
  * arithmetic and float32 roundings, bit-identical; off with `native: false` or
- * CALITUNE_NATIVE_ADAM=0), the rows of a step gathered first and updated in one call.
+ * CALITUNE_NATIVE_ADAM=0), the rows of a step gathered first (each once) and updated in one
+ * call, on 2 threads when the step is large.
  */
 export class RowSparseRAdam implements Optimizer {
   lr: number;
@@ -179,7 +181,9 @@ export class RowSparseRAdam implements Optimizer {
     }
     const { value, grad } = param;
     const [b1, b2, eps, cols] = [this.beta1, this.beta2, this.eps, this.cols[k]!];
-    kernel(value, grad, this.m[k]!, this.v[k]!, cols, rows, n, f, b1, b2, coef, eps, this.consumeGrads);
+    const m = this.m[k]!,
+      v = this.v[k]!;
+    kernel(value, grad, m, v, cols, rows, n, f, b1, b2, coef, eps, this.consumeGrads, NATIVE_ROW_THREADS);
   }
 
   /** Whether listed row r of parameter k still needs step t (listed rows are updated once per step). */
@@ -373,6 +377,9 @@ interface GapFactors {
 }
 
 type RadamRowsFn = NonNullable<NativeBlas['radamRows']>;
+
+/** Threads of the native row update (it stays on one below ~64K elements a step). */
+const NATIVE_ROW_THREADS = Math.min(2, availableParallelism());
 
 /** The binding's radamRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */
 function nativeRadamRows(): RadamRowsFn | null {
