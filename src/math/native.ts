@@ -108,6 +108,38 @@ export interface NativeBlas {
     zeroGrads: boolean,
     threads: number,
   ): void;
+  /**
+   * BPR's fused kernel, first half (src/models/bpr.ts bprKernel, same arithmetic): for t in
+   * [start, end), xs[t − start] = u·pos − u·neg of triple t, as bprKernel computes x. Absent in older builds.
+   */
+  bprScores?(
+    U: Float32Array,
+    I: Float32Array,
+    d: number,
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    start: number,
+    end: number,
+    xs: Float64Array,
+  ): void;
+  /**
+   * BPR's fused kernel, second half: for t in [start, end) in order, with g = gs[t − start],
+   * gU[u] += g·(I[pos] − I[neg]), gI[pos] += g·U[u], gI[neg] −= g·U[u] (bprKernel's arithmetic).
+   */
+  bprGrads?(
+    U: Float32Array,
+    I: Float32Array,
+    gU: Float32Array,
+    gI: Float32Array,
+    d: number,
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    start: number,
+    end: number,
+    gs: Float64Array,
+  ): void;
 }
 
 /** The loaded binding, or why it could not be loaded. */

@@ -21,6 +21,7 @@ import { UserError } from '../util/errors.js';
 import { parseBprConfig, type BprConfig, type BprConfigInput } from './configs/bpr.js';
 import { EpochLoop, type EpochInfo, type TrainOptions, type TrainResult } from './epoch-loop.js';
 import { checkTrainData, positivePairs, sampleNegatives, type TrainData } from './train-data.js';
+import { nativeBprKernel, type BprKernelFn } from './bpr-native-kernel.js';
 
 /** What BPR trains on: the split's train and valid matrices and sizes. */
 export type BprTrainData = TrainData;
@@ -48,8 +49,8 @@ export interface BprTrainOptions extends TrainOptions<BprModel, BprEpochExtra> {
    */
   threads?: 1 | 2;
   /**
-   * Run the Adam step in the native kernel when the binding has it (default true); false forces
-   * the TypeScript loop. Both give the same bits (docs/numeric-contract.md).
+   * Run the fused forward/backward and the Adam step in the native binding when it has them
+   * (default true); false forces the TypeScript loops. Both give the same bits (docs/numeric-contract.md).
    */
   native?: boolean;
 }
@@ -66,7 +67,7 @@ export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: 
   const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay, native: opts.native ?? true });
   const epochs = new EpochTriples(data, pairs, rng);
   const threads = opts.threads ?? (availableParallelism() >= 2 ? 2 : 1);
-  const exec = new SplitStepper(model, adam, epochs.users, epochs.pos, epochs.neg, threads);
+  const exec = new SplitStepper(model, adam, epochs, threads, opts.native ?? true);
   const loop = new EpochLoop<BprModel, BprConfig, BprEpochExtra>(model, { train, valid }, cfg, opts);
   try {
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
@@ -170,10 +171,10 @@ interface StepBuffers {
 }
 
 /** One half's forward/backward into its gradient buffers (zero: the Adam step clears them). */
-function halfFb(b: StepBuffers, s: number, e: number, invB: number, second: boolean): number {
+function halfFb(b: StepBuffers, fb: BprKernelFn, s: number, e: number, invB: number, second: boolean): number {
   const gU = second ? b.gU2 : b.gU,
     gI = second ? b.gI2 : b.gI;
-  return bprKernel(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
+  return fb(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
 }
 
 type Kernel = ReturnType<typeof nativeAdamKernel>;
@@ -212,16 +213,19 @@ function readCoeffs(f: Float64Array): AdamCoeffs {
 class SplitStepper {
   private readonly b: StepBuffers;
   private readonly worker: Worker | undefined;
+  /** This thread's fused forward/backward: native when asked for and built, else bprKernel. */
+  private readonly fb: BprKernelFn;
   private seq = 0;
 
   constructor(
     model: BprModel,
     private readonly adam: Adam,
-    users: Int32Array,
-    pos: Int32Array,
-    neg: Int32Array,
+    triples: { users: Int32Array; pos: Int32Array; neg: Int32Array },
     threads: number,
+    native: boolean,
   ) {
+    const { users, pos, neg } = triples;
+    this.fb = (native ? nativeBprKernel() : null) ?? bprKernel;
     const [pu, pi] = model.parameters() as [typeof model.userEmb, typeof model.itemEmb];
     if (pu !== model.userEmb || pi !== model.itemEmb) throw new Error('unexpected parameter order');
     const mu = adam.moments(0),
@@ -263,7 +267,6 @@ class SplitStepper {
       if (!(a.buffer instanceof SharedArrayBuffer)) threads = 1; // e.g. weights loaded into plain arrays
     }
     if (threads >= 2) {
-      const native = adam.nativeKernel !== null;
       this.worker = new Worker(new URL(import.meta.url), {
         workerData: { calituneBprWorker: true, buffers: this.b, native },
       });
@@ -274,13 +277,14 @@ class SplitStepper {
   forwardBackward(s: number, e: number): number {
     const invB = 1 / (e - s);
     const mid = s + ((e - s) >> 1);
-    if (!this.worker) return halfFb(this.b, s, mid, invB, false) + halfFb(this.b, mid, e, invB, true);
+    const fb = this.fb;
+    if (!this.worker) return halfFb(this.b, fb, s, mid, invB, false) + halfFb(this.b, fb, mid, e, invB, true);
     const f = this.b.f64;
     f[0] = mid;
     f[1] = e;
     f[2] = invB;
     const seq = this.post(CMD_FB);
-    const mine = halfFb(this.b, s, mid, invB, false);
+    const mine = halfFb(this.b, fb, s, mid, invB, false);
     this.waitFor(seq);
     return mine + f[3]!;
   }
@@ -326,11 +330,12 @@ class SplitStepper {
   }
 }
 
-/** The worker's loop; `native` says whether the main thread's Adam uses the native kernel (the worker follows). */
+/** The worker's loop; `native`: use the native kernels like the main thread (the same bits either way). */
 function runWorker(b: StepBuffers, native: boolean): void {
   const ctrl = b.ctrl,
     f = b.f64;
   const kernel = native ? nativeAdamKernel() : null;
+  const fb = (native ? nativeBprKernel() : null) ?? bprKernel;
   let seen = 0;
   for (;;) {
     Atomics.wait(ctrl, 0, seen);
@@ -339,7 +344,7 @@ function runWorker(b: StepBuffers, native: boolean): void {
     seen = seq;
     const cmd = Atomics.load(ctrl, 1);
     try {
-      if (cmd === CMD_FB) f[3] = halfFb(b, f[0]!, f[1]!, f[2]!, true);
+      if (cmd === CMD_FB) f[3] = halfFb(b, fb, f[0]!, f[1]!, f[2]!, true);
       else if (cmd === CMD_ADAM) halfAdam(b, kernel, readCoeffs(f), true);
     } catch {
       Atomics.store(ctrl, 3, 1);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Rng } from '../../src/math/rng.js';
 import { NATIVE_ADAM_MIN, nativeAdamKernel } from '../../src/nn/adam.js';
+import { nativeBprKernel } from '../../src/train/bpr-native-kernel.js';
 import { trainBpr } from '../../src/train/bpr-trainer.js';
 import { skipOrFailOnCi } from '../helpers/ci.js';
 import { csr } from '../helpers/csr.js';
@@ -53,17 +54,20 @@ test('BPR: early stopping restores the recorded best epoch (2 of 5)', () => {
   assert.equal(digest(r), '9a8799d7b4ec7ad67ae076bf2b90257f000fb7e1e7191a6e696f415aa4b71986');
 });
 
-test('BPR: the native Adam step and the TypeScript loop give the same bits, on 1 and 2 threads', (t) => {
-  if (!nativeAdamKernel()) {
-    skipOrFailOnCi(t, 'native binding without adamStep (npm run build:native)');
+test('BPR: the native kernels (forward/backward, Adam) and the TypeScript loops give the same bits', (t) => {
+  if (!nativeAdamKernel() || !nativeBprKernel()) {
+    skipOrFailOnCi(t, 'native binding without adamStep / bprScores (npm run build:native)');
     return;
   }
   const data = smallData();
-  // dim 160: each half of the user table (61 × 160 / 2) is above NATIVE_ADAM_MIN, so the kernel runs
-  const cfg = { ...CONFIG, dim: 160, epochs: 3 };
-  assert.ok((data.nUsers * cfg.dim) / 2 >= NATIVE_ADAM_MIN);
-  const ts = digest(trainBpr(data, cfg, { threads: 1, native: false }));
-  assert.equal(digest(trainBpr(data, cfg, { threads: 1 })), ts);
-  assert.equal(digest(trainBpr(data, cfg, { threads: 2 })), ts);
-  assert.equal(digest(trainBpr(data, cfg, { threads: 2, native: false })), ts);
+  // dim 160 and 137 (odd: the dot products' last column): each half of the user table is above
+  // NATIVE_ADAM_MIN, so the Adam kernel runs too
+  for (const dim of [160, 137]) {
+    const cfg = { ...CONFIG, dim, epochs: 3 };
+    assert.ok((data.nUsers * cfg.dim) / 2 >= NATIVE_ADAM_MIN);
+    const ts = digest(trainBpr(data, cfg, { threads: 1, native: false }));
+    assert.equal(digest(trainBpr(data, cfg, { threads: 1 })), ts, `dim ${dim}, 1 thread`);
+    assert.equal(digest(trainBpr(data, cfg, { threads: 2 })), ts, `dim ${dim}, 2 threads`);
+    assert.equal(digest(trainBpr(data, cfg, { threads: 2, native: false })), ts);
+  }
 });
