@@ -1,7 +1,9 @@
-// Minimal N-API binding to OpenBLAS: just what the project's GEMM seam needs.
+// N-API binding to OpenBLAS GEMM and the sparse products (this file), plus the optimizer and BPR
+// kernels in optim.cc and bpr.cc (kernels.h); loaded by src/math/native.ts.
 // Arguments are validated in TypeScript (src/math/gemm.ts); here we only check types and
 // bounds cheaply so a bad call throws instead of reading out of bounds.
 #include <napi.h>
+#include "kernels.h"
 #include <cblas.h>
 #include <string>
 #include <cmath>
@@ -67,6 +69,7 @@ static Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 // with rows = the features that occur, src = dy, dstMap = the feature ids, accumulate = true. Each output row is written by exactly one
 // thread (rows are split into nnz-balanced contiguous ranges), so no atomics are needed.
 // Columns are processed in register blocks (64 floats with AVX2+FMA, picked at load time).
+#include <functional>
 #include <thread>
 #include <vector>
 #include <algorithm>
@@ -330,86 +333,6 @@ static Napi::Value SpmmRowsT(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// ---------------------------------------------------------------------------------------
-// Adam step over one parameter tensor (src/nn/adam.ts, adamUpdate): for i in [0, n)
-//   g = grad[i] (+ grad2[i], rounded to float) + wd·p
-//   m = (float)(β1·m + (1−β1)·g);  v = (float)(β2·v + (1−β2)·g²)
-//   p = (float)(p − stepSize·m / (sqrt(v)·invBc2Sqrt + eps))
-// with the same double-precision arithmetic and float32 roundings as the TypeScript loop, so
-// the results are bit-identical (no -ffast-math: the compiler may not reassociate).
-// adamStep(p, g, g2|null, m, v, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay, threads)
-static void adam_range(size_t lo, size_t hi, float* p, const float* g, const float* g2, float* m, float* v,
-                       double b1, double b2, double stepSize, double inv, double eps, double wd) {
-  const double omb1 = 1 - b1, omb2 = 1 - b2;
-  if (g2 == nullptr && wd == 0) {
-    for (size_t i = lo; i < hi; i++) {
-      const double gi = g[i];
-      const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
-      const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = (float)((double)p[i] - stepSize * (double)mi / (std::sqrt((double)vi) * inv + eps));
-    }
-    return;
-  }
-  for (size_t i = lo; i < hi; i++) {
-    const double pi = p[i];
-    const double gi = (g2 != nullptr ? (double)(float)((double)g[i] + (double)g2[i]) : (double)g[i]) + wd * pi;
-    const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
-    const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = (float)(pi - stepSize * (double)mi / (std::sqrt((double)vi) * inv + eps));
-  }
-}
-
-static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto fail = [&](const char* m) { Napi::RangeError::New(env, std::string("adamStep: ") + m).ThrowAsJavaScriptException(); return env.Undefined(); };
-  if (info.Length() != 12) return fail("expects 12 arguments");
-  for (int a : {0, 1, 3, 4}) if (!info[a].IsTypedArray()) return fail("p, g, m, v must be Float32Arrays");
-  const bool hasG2 = !info[2].IsNull() && !info[2].IsUndefined();
-  if (hasG2 && !info[2].IsTypedArray()) return fail("g2 must be a Float32Array or null");
-  Napi::Float32Array P = info[0].As<Napi::Float32Array>();
-  Napi::Float32Array G = info[1].As<Napi::Float32Array>();
-  Napi::Float32Array G2;
-  if (hasG2) G2 = info[2].As<Napi::Float32Array>();
-  Napi::Float32Array M = info[3].As<Napi::Float32Array>();
-  Napi::Float32Array V = info[4].As<Napi::Float32Array>();
-  if (P.TypedArrayType() != napi_float32_array || G.TypedArrayType() != napi_float32_array ||
-      M.TypedArrayType() != napi_float32_array || V.TypedArrayType() != napi_float32_array ||
-      (hasG2 && G2.TypedArrayType() != napi_float32_array)) return fail("arrays must be Float32Arrays");
-  const size_t n = P.ElementLength();
-  if (G.ElementLength() < n || M.ElementLength() < n || V.ElementLength() < n || (hasG2 && G2.ElementLength() < n)) {
-    return fail("g, g2, m, v must be at least as long as p");
-  }
-  const double b1 = info[5].As<Napi::Number>().DoubleValue();
-  const double b2 = info[6].As<Napi::Number>().DoubleValue();
-  const double stepSize = info[7].As<Napi::Number>().DoubleValue();
-  const double inv = info[8].As<Napi::Number>().DoubleValue();
-  const double eps = info[9].As<Napi::Number>().DoubleValue();
-  const double wd = info[10].As<Napi::Number>().DoubleValue();
-  int nThreads = info[11].As<Napi::Number>().Int32Value();
-  float* pp = P.Data();
-  const float* gp = G.Data();
-  const float* g2p = hasG2 ? G2.Data() : nullptr;
-  float* mp = M.Data();
-  float* vp = V.Data();
-  if (nThreads < 1) nThreads = 1;
-  // below ~128K elements a thread costs more than it saves
-  if (n < 131072) nThreads = 1;
-  if (nThreads == 1) { adam_range(0, n, pp, gp, g2p, mp, vp, b1, b2, stepSize, inv, eps, wd); return env.Undefined(); }
-  std::vector<std::thread> pool;
-  const size_t per = (n + nThreads - 1) / nThreads;
-  for (int t = 1; t < nThreads; t++) {
-    const size_t lo = std::min(n, per * t), hi = std::min(n, per * (t + 1));
-    if (lo < hi) pool.emplace_back(adam_range, lo, hi, pp, gp, g2p, mp, vp, b1, b2, stepSize, inv, eps, wd);
-  }
-  adam_range(0, std::min(n, per), pp, gp, g2p, mp, vp, b1, b2, stepSize, inv, eps, wd);
-  for (auto& th : pool) th.join();
-  return env.Undefined();
-}
-
 static Napi::Value Config(const Napi::CallbackInfo& info) {
   // openblas_get_config() already starts with "OpenBLAS <version>" and, with DYNAMIC_ARCH,
   // names the kernel set picked at load time (e.g. Haswell), which doctor reports.
@@ -432,7 +355,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("spmmRows", Napi::Function::New(env, SpmmRows));
   exports.Set("spmmRowsT", Napi::Function::New(env, SpmmRowsT));
-  exports.Set("adamStep", Napi::Function::New(env, AdamStep));
+  RegisterOptimizerKernels(env, exports);
+  RegisterBprKernels(env, exports);
   return exports;
 }
 

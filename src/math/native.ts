@@ -66,7 +66,9 @@ export interface NativeBlas {
   /**
    * One Adam step over a whole tensor (src/nn/adam.ts adamUpdate, bit-identical: float64
    * arithmetic, float32 storage): g = grad (+ g2) + weightDecay·p; m, v, p updated in place;
-   * on `threads` std::threads over equal element ranges. Absent in bindings built before it existed.
+   * on `threads` std::threads over equal element ranges; with `zeroGrads` the entries of g (and
+   * g2) are set to 0 as they are read. Absent in bindings built before it existed; bindings built
+   * before `zeroGrads` existed reject a 13th argument.
    */
   adamStep?(
     p: Float32Array,
@@ -81,6 +83,62 @@ export interface NativeBlas {
     eps: number,
     weightDecay: number,
     threads: number,
+    zeroGrads?: boolean,
+  ): void;
+  /**
+   * Row-sparse RAdam's rectified step over `count` listed rows of a (rows × cols) tensor
+   * (src/nn/row-sparse-radam.ts, bit-identical): row rows[k] with factors[3k..3k+2] = (S, β1^j,
+   * β2^j) catches up on j skipped steps in closed form, or is already up to date when S is NaN;
+   * then this step's update; with zeroGrads its gradient row is cleared. The rows must be
+   * distinct: they are split between `threads` (1 or 2) std::threads. Absent in older builds.
+   */
+  radamRows?(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    cols: number,
+    rows: Int32Array,
+    count: number,
+    factors: Float64Array,
+    beta1: number,
+    beta2: number,
+    coef: number,
+    eps: number,
+    zeroGrads: boolean,
+    threads: number,
+  ): void;
+  /**
+   * BPR's fused kernel, first half (src/models/bpr.ts bprKernel, same arithmetic): for t in
+   * [start, end), xs[t − start] = u·pos − u·neg of triple t, as bprKernel computes x. Absent in older builds.
+   */
+  bprScores?(
+    U: Float32Array,
+    I: Float32Array,
+    d: number,
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    start: number,
+    end: number,
+    xs: Float64Array,
+  ): void;
+  /**
+   * BPR's fused kernel, second half: for t in [start, end) in order, with g = gs[t − start],
+   * gU[u] += g·(I[pos] − I[neg]), gI[pos] += g·U[u], gI[neg] −= g·U[u] (bprKernel's arithmetic).
+   */
+  bprGrads?(
+    U: Float32Array,
+    I: Float32Array,
+    gU: Float32Array,
+    gI: Float32Array,
+    d: number,
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    start: number,
+    end: number,
+    gs: Float64Array,
   ): void;
 }
 

@@ -41,16 +41,37 @@ export const NATIVE_ADAM_MIN = 4096;
 
 type AdamStepFn = NonNullable<NativeBlas['adamStep']>;
 
-let nativeAdam: { fn: AdamStepFn; threads: number } | null | undefined;
+/** The native Adam kernel, its thread count and whether it can zero the gradients it reads. */
+export interface NativeAdamKernel {
+  fn: AdamStepFn;
+  threads: number;
+  /** The binding takes adamStep's `zeroGrads` argument (older builds reject it). */
+  zeroes: boolean;
+}
+
+let nativeAdam: NativeAdamKernel | null | undefined;
+
+/** Whether `fn` takes the 13th argument, zeroGrads: one step on a 1-entry tensor, then its gradient is 0. */
+function takesZeroGrads(fn: AdamStepFn): boolean {
+  const one = () => new Float32Array(1);
+  const g = Float32Array.of(1);
+  try {
+    fn(one(), g, null, one(), one(), 0.9, 0.999, 0, 1, 1e-8, 0, 1, true);
+  } catch {
+    return false;
+  }
+  return g[0] === 0;
+}
 
 /** The native Adam kernel and its thread count, or null (no binding / no kernel / turned off). */
-export function nativeAdamKernel(): { fn: AdamStepFn; threads: number } | null {
+export function nativeAdamKernel(): NativeAdamKernel | null {
   if (nativeAdam !== undefined) return nativeAdam;
   nativeAdam = null;
   if (process.env.CALITUNE_NATIVE_ADAM !== '0') {
     const nb = loadNativeBlas();
     if (nb.ok && typeof nb.blas.adamStep === 'function') {
-      nativeAdam = { fn: nb.blas.adamStep.bind(nb.blas), threads: Math.max(1, Math.min(2, availableParallelism())) };
+      const fn = nb.blas.adamStep.bind(nb.blas);
+      nativeAdam = { fn, threads: Math.max(1, Math.min(2, availableParallelism())), zeroes: takesZeroGrads(fn) };
     }
   }
   return nativeAdam;
@@ -124,6 +145,43 @@ export function adamUpdate(
   }
 }
 
+/**
+ * adamUpdate over entries [lo, hi) through the native kernel when `kernel` is given and the
+ * range holds at least NATIVE_ADAM_MIN entries (on one native thread: callers that split the
+ * range across their own threads call this once per part), else the TypeScript loop. Both
+ * give the same bits (native/gemm.cc adam_range has the same float64 arithmetic, no contraction).
+ * Afterwards entries [lo, hi) of g and g2 are 0 (in the kernel's pass when it can, else filled):
+ * the next backward pass accumulates into cleared buffers without its own sweep.
+ */
+export function adamUpdateRange(
+  kernel: NativeAdamKernel | null,
+  p: Float32Array,
+  g: Float32Array,
+  g2: Float32Array | undefined,
+  m: Float32Array,
+  v: Float32Array,
+  lo: number,
+  hi: number,
+  c: AdamCoeffs,
+): void {
+  if (kernel === null || hi - lo < NATIVE_ADAM_MIN) {
+    adamUpdate(p, g, g2, m, v, lo, hi, c);
+  } else {
+    const part = (a: Float32Array) => (lo === 0 && hi === a.length ? a : a.subarray(lo, hi));
+    const g2Part = g2 === undefined ? null : part(g2);
+    const { beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay: wd } = c;
+    const args = [part(p), part(g), g2Part, part(m), part(v), beta1, beta2, stepSize, invBc2Sqrt, eps, wd, 1] as const;
+    // a binding built before zeroGrads existed rejects a 13th argument
+    if (kernel.zeroes) {
+      kernel.fn(...args, true);
+      return;
+    }
+    kernel.fn(...args);
+  }
+  g.fill(0, lo, hi);
+  g2?.fill(0, lo, hi);
+}
+
 /** torch.optim.Adam (L2 weight decay, no AMSGrad), dense, bit-identical in TypeScript and the native kernel. */
 export class Adam implements Optimizer {
   lr: number;
@@ -135,7 +193,7 @@ export class Adam implements Optimizer {
   private readonly params: Parameter[];
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
-  private readonly kernel: { fn: AdamStepFn; threads: number } | null;
+  private readonly kernel: NativeAdamKernel | null;
 
   constructor(params: readonly Parameter[], opts: AdamOptions = {}) {
     this.lr = opts.lr ?? 1e-3;
@@ -148,6 +206,11 @@ export class Adam implements Optimizer {
     this.m = this.params.map((p) => new Float32Array(new SharedArrayBuffer(p.value.length * 4)));
     this.v = this.params.map((p) => new Float32Array(new SharedArrayBuffer(p.value.length * 4)));
     this.kernel = opts.native === false ? null : nativeAdamKernel();
+  }
+
+  /** The native kernel step() uses for large tensors, or null (for callers that split the update). */
+  get nativeKernel(): NativeAdamKernel | null {
+    return this.kernel;
   }
 
   /** Whether step() updates large tensors natively. */

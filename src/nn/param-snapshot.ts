@@ -9,6 +9,18 @@ export function snapshotParams(params: readonly Parameter[]): Record<string, Flo
   return out;
 }
 
+/**
+ * Copies the parameter values into an earlier snapshot's arrays (no allocation) when `dst`
+ * holds exactly one array of the right length per parameter name; returns false, leaving
+ * `dst` untouched, when it does not.
+ */
+export function snapshotParamsInto(params: readonly Parameter[], dst: Record<string, Float32Array>): boolean {
+  if (Object.keys(dst).length !== params.length) return false;
+  for (const p of params) if (dst[p.name]?.length !== p.value.length) return false;
+  for (const p of params) dst[p.name]!.set(p.value);
+  return true;
+}
+
 /** Copies weights in by name; a missing tensor or a size mismatch is a UserError. */
 export function loadParams(params: readonly Parameter[], w: Readonly<Record<string, Float32Array>>): void {
   for (const p of params) {

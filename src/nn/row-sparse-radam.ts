@@ -2,6 +2,8 @@
  * Row-sparse RAdam for embedding tables, used by the CaliTune fine-tuner (see the class
  * comment): PyTorch's RAdam, with the steps a row skipped applied in closed form.
  */
+import { availableParallelism } from 'node:os';
+import { loadNativeBlas, type NativeBlas } from '../math/native.js';
 import { UserError } from '../util/errors.js';
 import { radamStepCoefficient } from './radam.js';
 import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
@@ -22,6 +24,10 @@ import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
  * fine-tuner after each epoch's training, before scoring, checkpoints and the resume state)
  * brings every row to the current step, so saved state equals that of a flushed optimizer and
  * resuming is bit-exact. The state format is RAdam's ('radam').
+ * Rectified steps run in the native binding's radamRows when it has it (the same float64
+ * arithmetic and float32 roundings, bit-identical; off with `native: false` or
+ * CALITUNE_NATIVE_ADAM=0), the rows of a step gathered first (each once) and updated in one
+ * call, on 2 threads when the step is large.
  */
 export class RowSparseRAdam implements Optimizer {
   lr: number;
@@ -40,12 +46,21 @@ export class RowSparseRAdam implements Optimizer {
   private readonly g64: (Float64Array | undefined)[];
   /** coefs[t] = step size factor c_t of rectified step t. */
   private coefs = new Float64Array(256);
+  /** gapFactors(from, gapTo) by `from` (rows lagging by the same steps share them). */
+  private readonly gapMemo = new Map<number, GapFactors>();
+  private gapTo = -1;
+  /** The native row kernel, or null (TypeScript loops). */
+  private readonly rowsKernel: RadamRowsFn | null;
+  /** Scratch for the native path: the step's rows and their (S, β1^j, β2^j) factors. */
+  private listRows = new Int32Array(0);
+  private listFactors = new Float64Array(0);
 
   /** Zero each gradient row after using it (the gradients are all zero after step()). */
   readonly consumeGrads: boolean;
 
-  constructor(params: readonly Parameter[], opts: { lr: number; consumeGrads?: boolean }) {
+  constructor(params: readonly Parameter[], opts: { lr: number; consumeGrads?: boolean; native?: boolean }) {
     this.lr = opts.lr;
+    this.rowsKernel = opts.native === false ? null : nativeRadamRows();
     this.consumeGrads = opts.consumeGrads ?? false;
     if (!(this.lr >= 0)) throw new UserError(`RAdam: learning rate must be ≥ 0 (got ${this.lr})`);
     this.params = [...params];
@@ -117,6 +132,10 @@ export class RowSparseRAdam implements Optimizer {
    * scanning); a row that skipped steps catches up on them in the same pass.
    */
   private sparseStep(k: number, t: number, coef: number, hint: Int32Array | undefined): void {
+    if (this.rowsKernel) {
+      this.sparseStepNative(this.rowsKernel, k, t, coef, hint);
+      return;
+    }
     const g = this.params[k]!.grad,
       upTo = this.upTo[k]!,
       d = this.cols[k]!;
@@ -131,6 +150,40 @@ export class RowSparseRAdam implements Optimizer {
       if (this.consumeGrads) g.fill(0, o, o + d);
       upTo[r] = t;
     }
+  }
+
+  /** sparseStep through the native kernel: the rows to update and their catch-up factors, then one call. */
+  private sparseStepNative(kernel: RadamRowsFn, k: number, t: number, coef: number, hint?: Int32Array): void {
+    const param = this.params[k]!,
+      upTo = this.upTo[k]!;
+    const nVisit = hint ? hint.length : upTo.length;
+    if (this.listRows.length < nVisit) {
+      this.listRows = new Int32Array(nVisit);
+      this.listFactors = new Float64Array(3 * nVisit);
+    }
+    const rows = this.listRows,
+      f = this.listFactors;
+    let n = 0;
+    for (let q = 0; q < nVisit; q++) {
+      const r = hint ? hint[q]! : q;
+      const touched = hint ? this.listedRowPending(k, r, t) : this.rowHasGradient(k, r);
+      if (!touched) continue;
+      if (upTo[r]! < t - 1) {
+        const gap = this.gapFactors(upTo[r]!, t - 1);
+        f[3 * n] = gap.S;
+        f[3 * n + 1] = gap.b1j;
+        f[3 * n + 2] = gap.b2j;
+      } else {
+        f[3 * n] = NaN; // up to date: this step's update only
+      }
+      rows[n++] = r;
+      upTo[r] = t;
+    }
+    const { value, grad } = param;
+    const [b1, b2, eps, cols] = [this.beta1, this.beta2, this.eps, this.cols[k]!];
+    const m = this.m[k]!,
+      v = this.v[k]!;
+    kernel(value, grad, m, v, cols, rows, n, f, b1, b2, coef, eps, this.consumeGrads, NATIVE_ROW_THREADS);
   }
 
   /** Whether listed row r of parameter k still needs step t (listed rows are updated once per step). */
@@ -225,8 +278,22 @@ export class RowSparseRAdam implements Optimizer {
     }
   }
 
+  /** gapFactors of (from, to], computed once per `from` while `to` stays the same. */
+  private gapFactors(from: number, to: number): GapFactors {
+    if (to !== this.gapTo) {
+      this.gapMemo.clear();
+      this.gapTo = to;
+    }
+    let f = this.gapMemo.get(from);
+    if (f === undefined) {
+      f = this.computeGapFactors(from, to);
+      this.gapMemo.set(from, f);
+    }
+    return f;
+  }
+
   /** Σ_{i=1..j} c_{from+i}·ρ^i, β1^j and β2^j for the skipped steps (from, to], j = to − from. */
-  private gapFactors(from: number, to: number): { S: number; b1j: number; b2j: number } {
+  private computeGapFactors(from: number, to: number): GapFactors {
     const j = to - from;
     const rho = this.beta1 / Math.sqrt(this.beta2);
     // Terms decay like ρ^i ≈ 0.9^i: after 800 steps they are below 1e-36 of the first.
@@ -297,5 +364,26 @@ export class RowSparseRAdam implements Optimizer {
     });
     this.t = s.step;
     this.lr = s.lr;
+    this.gapMemo.clear();
+    this.gapTo = -1;
   }
+}
+
+/** Σ c·ρ^i over a row's skipped steps and the moment decays β1^j, β2^j. */
+interface GapFactors {
+  S: number;
+  b1j: number;
+  b2j: number;
+}
+
+type RadamRowsFn = NonNullable<NativeBlas['radamRows']>;
+
+/** Threads of the native row update (it stays on one below ~64K elements a step). */
+const NATIVE_ROW_THREADS = Math.min(2, availableParallelism());
+
+/** The binding's radamRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */
+function nativeRadamRows(): RadamRowsFn | null {
+  if (process.env.CALITUNE_NATIVE_ADAM === '0') return null;
+  const nb = loadNativeBlas();
+  return nb.ok && typeof nb.blas.radamRows === 'function' ? nb.blas.radamRows.bind(nb.blas) : null;
 }

@@ -16,11 +16,12 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import { Rng } from '../math/rng.js';
 import { BprModel, bprKernel, sharedF32 } from '../models/bpr.js';
-import { Adam, adamUpdate, type AdamCoeffs } from '../nn/adam.js';
+import { Adam, adamUpdateRange, nativeAdamKernel, type AdamCoeffs } from '../nn/adam.js';
 import { UserError } from '../util/errors.js';
 import { parseBprConfig, type BprConfig, type BprConfigInput } from './configs/bpr.js';
 import { EpochLoop, type EpochInfo, type TrainOptions, type TrainResult } from './epoch-loop.js';
 import { checkTrainData, positivePairs, sampleNegatives, type TrainData } from './train-data.js';
+import { nativeBprKernel, type BprKernelFn } from './bpr-native-kernel.js';
 
 /** What BPR trains on: the split's train and valid matrices and sizes. */
 export type BprTrainData = TrainData;
@@ -29,7 +30,7 @@ export type BprTrainData = TrainData;
 export interface BprEpochExtra {
   /** Sum over batches of the batch-mean loss (RecBole's printed "train loss"); `loss` is its mean. */
   lossSum: number;
-  /** Breakdown of trainSeconds: shuffle + negative sampling, fused forward/backward (incl. zeroing grads), Adam. */
+  /** Breakdown of trainSeconds: shuffle + negative sampling, fused forward/backward, Adam (incl. zeroing grads). */
   phases: { sample: number; forwardBackward: number; optimizer: number };
 }
 
@@ -47,6 +48,11 @@ export interface BprTrainOptions extends TrainOptions<BprModel, BprEpochExtra> {
    * whatever the thread count.
    */
   threads?: 1 | 2;
+  /**
+   * Run the fused forward/backward and the Adam step in the native binding when it has them
+   * (default true); false forces the TypeScript loops. Both give the same bits (docs/numeric-contract.md).
+   */
+  native?: boolean;
 }
 
 /** Trains BPR with sampled negatives and early stopping on valid NDCG, restoring the best weights. */
@@ -58,10 +64,10 @@ export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: 
   const model = opts.model ?? new BprModel({ nUsers, nItems, dim: cfg.dim }, cfg.seed);
   if (model.nUsers !== nUsers || model.nItems !== nItems) throw new UserError('model sizes do not match the dataset');
   const rng = new Rng((cfg.seed ^ 0x5bd1e995) | 0);
-  const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const adam = new Adam(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay, native: opts.native ?? true });
   const epochs = new EpochTriples(data, pairs, rng);
   const threads = opts.threads ?? (availableParallelism() >= 2 ? 2 : 1);
-  const exec = new SplitStepper(model, adam, epochs.users, epochs.pos, epochs.neg, threads);
+  const exec = new SplitStepper(model, adam, epochs, threads, opts.native ?? true);
   const loop = new EpochLoop<BprModel, BprConfig, BprEpochExtra>(model, { train, valid }, cfg, opts);
   try {
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
@@ -164,23 +170,24 @@ interface StepBuffers {
   f64: Float64Array;
 }
 
-function halfFb(b: StepBuffers, s: number, e: number, invB: number, second: boolean): number {
+/** One half's forward/backward into its gradient buffers (zero: the Adam step clears them). */
+function halfFb(b: StepBuffers, fb: BprKernelFn, s: number, e: number, invB: number, second: boolean): number {
   const gU = second ? b.gU2 : b.gU,
     gI = second ? b.gI2 : b.gI;
-  gU.fill(0);
-  gI.fill(0);
-  return bprKernel(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
+  return fb(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
 }
 
-function halfAdam(b: StepBuffers, c: AdamCoeffs, second: boolean): void {
+type Kernel = ReturnType<typeof nativeAdamKernel>;
+
+function halfAdam(b: StepBuffers, kernel: Kernel, c: AdamCoeffs, second: boolean): void {
   const hu = b.U.length >> 1,
     hi = b.I.length >> 1;
   if (second) {
-    adamUpdate(b.U, b.gU, b.gU2, b.mU, b.vU, hu, b.U.length, c);
-    adamUpdate(b.I, b.gI, b.gI2, b.mI, b.vI, hi, b.I.length, c);
+    adamUpdateRange(kernel, b.U, b.gU, b.gU2, b.mU, b.vU, hu, b.U.length, c);
+    adamUpdateRange(kernel, b.I, b.gI, b.gI2, b.mI, b.vI, hi, b.I.length, c);
   } else {
-    adamUpdate(b.U, b.gU, b.gU2, b.mU, b.vU, 0, hu, c);
-    adamUpdate(b.I, b.gI, b.gI2, b.mI, b.vI, 0, hi, c);
+    adamUpdateRange(kernel, b.U, b.gU, b.gU2, b.mU, b.vU, 0, hu, c);
+    adamUpdateRange(kernel, b.I, b.gI, b.gI2, b.mI, b.vI, 0, hi, c);
   }
 }
 
@@ -206,16 +213,19 @@ function readCoeffs(f: Float64Array): AdamCoeffs {
 class SplitStepper {
   private readonly b: StepBuffers;
   private readonly worker: Worker | undefined;
+  /** This thread's fused forward/backward: native when asked for and built, else bprKernel. */
+  private readonly fb: BprKernelFn;
   private seq = 0;
 
   constructor(
     model: BprModel,
     private readonly adam: Adam,
-    users: Int32Array,
-    pos: Int32Array,
-    neg: Int32Array,
+    triples: { users: Int32Array; pos: Int32Array; neg: Int32Array },
     threads: number,
+    native: boolean,
   ) {
+    const { users, pos, neg } = triples;
+    this.fb = (native ? nativeBprKernel() : null) ?? bprKernel;
     const [pu, pi] = model.parameters() as [typeof model.userEmb, typeof model.itemEmb];
     if (pu !== model.userEmb || pi !== model.itemEmb) throw new Error('unexpected parameter order');
     const mu = adam.moments(0),
@@ -238,6 +248,9 @@ class SplitStepper {
       ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)),
       f64: new Float64Array(new SharedArrayBuffer(10 * 8)),
     };
+    // from here on each Adam step leaves the gradient buffers zeroed for the next batch
+    this.b.gU.fill(0);
+    this.b.gI.fill(0);
     for (const a of [
       this.b.U,
       this.b.I,
@@ -254,7 +267,9 @@ class SplitStepper {
       if (!(a.buffer instanceof SharedArrayBuffer)) threads = 1; // e.g. weights loaded into plain arrays
     }
     if (threads >= 2) {
-      this.worker = new Worker(new URL(import.meta.url), { workerData: { calituneBprWorker: true, buffers: this.b } });
+      this.worker = new Worker(new URL(import.meta.url), {
+        workerData: { calituneBprWorker: true, buffers: this.b, native },
+      });
       this.worker.unref();
     }
   }
@@ -262,13 +277,14 @@ class SplitStepper {
   forwardBackward(s: number, e: number): number {
     const invB = 1 / (e - s);
     const mid = s + ((e - s) >> 1);
-    if (!this.worker) return halfFb(this.b, s, mid, invB, false) + halfFb(this.b, mid, e, invB, true);
+    const fb = this.fb;
+    if (!this.worker) return halfFb(this.b, fb, s, mid, invB, false) + halfFb(this.b, fb, mid, e, invB, true);
     const f = this.b.f64;
     f[0] = mid;
     f[1] = e;
     f[2] = invB;
     const seq = this.post(CMD_FB);
-    const mine = halfFb(this.b, s, mid, invB, false);
+    const mine = halfFb(this.b, fb, s, mid, invB, false);
     this.waitFor(seq);
     return mine + f[3]!;
   }
@@ -276,13 +292,13 @@ class SplitStepper {
   adamStep(): void {
     const c = this.adam.beginStep();
     if (!this.worker) {
-      halfAdam(this.b, c, false);
-      halfAdam(this.b, c, true);
+      halfAdam(this.b, this.adam.nativeKernel, c, false);
+      halfAdam(this.b, this.adam.nativeKernel, c, true);
       return;
     }
     writeCoeffs(this.b.f64, c);
     const seq = this.post(CMD_ADAM);
-    halfAdam(this.b, c, false);
+    halfAdam(this.b, this.adam.nativeKernel, c, false);
     this.waitFor(seq);
   }
 
@@ -314,9 +330,12 @@ class SplitStepper {
   }
 }
 
-function runWorker(b: StepBuffers): void {
+/** The worker's loop; `native`: use the native kernels like the main thread (the same bits either way). */
+function runWorker(b: StepBuffers, native: boolean): void {
   const ctrl = b.ctrl,
     f = b.f64;
+  const kernel = native ? nativeAdamKernel() : null;
+  const fb = (native ? nativeBprKernel() : null) ?? bprKernel;
   let seen = 0;
   for (;;) {
     Atomics.wait(ctrl, 0, seen);
@@ -325,8 +344,8 @@ function runWorker(b: StepBuffers): void {
     seen = seq;
     const cmd = Atomics.load(ctrl, 1);
     try {
-      if (cmd === CMD_FB) f[3] = halfFb(b, f[0]!, f[1]!, f[2]!, true);
-      else if (cmd === CMD_ADAM) halfAdam(b, readCoeffs(f), true);
+      if (cmd === CMD_FB) f[3] = halfFb(b, fb, f[0]!, f[1]!, f[2]!, true);
+      else if (cmd === CMD_ADAM) halfAdam(b, kernel, readCoeffs(f), true);
     } catch {
       Atomics.store(ctrl, 3, 1);
     }
@@ -337,5 +356,6 @@ function runWorker(b: StepBuffers): void {
 }
 
 if (!isMainThread && (workerData as { calituneBprWorker?: boolean } | null)?.calituneBprWorker) {
-  runWorker((workerData as { buffers: StepBuffers }).buffers);
+  const data = workerData as { buffers: StepBuffers; native: boolean };
+  runWorker(data.buffers, data.native);
 }

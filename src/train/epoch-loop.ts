@@ -7,6 +7,7 @@
  */
 import type { Csr } from '../math/csr.js';
 import type { Recommender } from '../models/recommender.js';
+import { snapshotParamsInto } from '../nn/param-snapshot.js';
 import { EarlyStopping } from './early-stopping.js';
 import { FullSortEvaluator } from './full-sort-eval.js';
 
@@ -90,7 +91,7 @@ export class EpochLoop<M extends Trainable, C extends LoopConfig, X extends obje
         skipEmpty: true,
       }).ndcg;
       ({ improved, stop } = this.stopper.update(validNdcg, epoch));
-      if (improved) this.bestWeights = model.snapshot();
+      if (improved) this.snapshotBest();
     }
     const e2 = performance.now();
     const info = {
@@ -107,6 +108,14 @@ export class EpochLoop<M extends Trainable, C extends LoopConfig, X extends obje
     opts.onEpoch?.(info, cfg.epochs);
     if (stop) this.stoppedEarly = true;
     return stop;
+  }
+
+  /**
+   * Copies the live weights into the best-weights arrays (they never alias the live tensors and
+   * are not handed out before finish), or takes a fresh snapshot when the layouts differ.
+   */
+  private snapshotBest(): void {
+    if (!snapshotParamsInto(this.model.parameters(), this.bestWeights)) this.bestWeights = this.model.snapshot();
   }
 
   /** The result; restores the best weights unless told not to (or validation was skipped). */

@@ -5,10 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadNativeBlas } from '../../src/math/native.js';
 import { Rng } from '../../src/math/rng.js';
 import type { Parameter } from '../../src/nn/parameter.js';
 import { RAdam } from '../../src/nn/radam.js';
 import { RowSparseRAdam } from '../../src/nn/row-sparse-radam.js';
+import { skipOrFailOnCi } from '../helpers/ci.js';
 
 test('RowSparseRAdam matches dense RAdam (PyTorch) on row-sparse gradients, and resumes exactly from its state', () => {
   const rng = new Rng(3);
@@ -144,5 +146,52 @@ test('RowSparseRAdam: listed rows (duplicates too) equal scanned rows over idle 
     assert.deepEqual(scanned.value, listed.value);
     assert.deepEqual(optListed.state(), optScanned.state());
     assert.throws(() => optListed.step([Int32Array.of(40)]), /row 40 of w out of range/);
+  }
+});
+
+/** Row-sparse gradient steps: `perStep` random rows (duplicates possible) with their gradients. */
+function sparseSteps(rng: Rng, rowsN: number, cols: number, perStep: number, n: number) {
+  return Array.from({ length: n }, () => {
+    const rows = Int32Array.from({ length: perStep }, () => rng.nextInt(rowsN));
+    const grads = Float32Array.from({ length: rows.length * cols }, (_, i) => (i % 11 === 0 ? 0 : 0.1 * rng.normal()));
+    return { rows, grads };
+  });
+}
+
+test('RowSparseRAdam: the native row kernel and the TypeScript loops give the same bits (listed, scanned, gaps)', (t) => {
+  const nb = loadNativeBlas();
+  if (!nb.ok || typeof nb.blas.radamRows !== 'function') {
+    skipOrFailOnCi(t, 'native binding without radamRows (npm run build:native)');
+    return;
+  }
+  const rng = new Rng(44);
+  // few rows a step (rows idle for many steps, then catching up; 37 columns: odd, the vector
+  // loop's tail runs), and many rows a step (the kernel splits them between two threads)
+  const cases = [
+    { rowsN: 60, cols: 37, steps: sparseSteps(rng, 60, 37, 5, 90) },
+    { rowsN: 900, cols: 160, steps: sparseSteps(rng, 900, 160, 1200, 8) },
+  ];
+  for (const { rowsN, cols, steps } of cases) {
+    const p0 = Float32Array.from({ length: rowsN * cols }, () => rng.normal());
+    for (const listed of [true, false]) {
+      const run = (native: boolean) => {
+        const grad = new Float32Array(p0.length);
+        const w: Parameter = { name: 'w', shape: [rowsN, cols], value: p0.slice(), grad, itemSide: false };
+        const opt = new RowSparseRAdam([w], { lr: 0.02, consumeGrads: true, native });
+        for (const [i, s] of steps.entries()) {
+          for (const [q, r] of s.rows.entries()) w.grad.set(s.grads.subarray(q * cols, (q + 1) * cols), r * cols);
+          if (i === 40 || i === 6) opt.lr /= 2;
+          opt.step(listed ? [s.rows] : undefined);
+          assert.ok(w.grad.every((x) => x === 0));
+        }
+        return { value: w.value, state: opt.state() };
+      };
+      const nat = run(true),
+        ts = run(false);
+      const label = `${rowsN} × ${cols}, ${listed ? 'listed' : 'scanned'} rows`;
+      assert.notDeepEqual(ts.value, p0, label);
+      assert.deepEqual(nat.value, ts.value, label);
+      assert.deepEqual(nat.state, ts.state, label);
+    }
   }
 });

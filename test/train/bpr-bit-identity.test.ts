@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Rng } from '../../src/math/rng.js';
+import { NATIVE_ADAM_MIN, nativeAdamKernel } from '../../src/nn/adam.js';
+import { nativeBprKernel } from '../../src/train/bpr-native-kernel.js';
 import { trainBpr } from '../../src/train/bpr-trainer.js';
+import { skipOrFailOnCi } from '../helpers/ci.js';
 import { csr } from '../helpers/csr.js';
 
 /** 60 users, 30 items in two taste clusters, a valid item for most users. */
@@ -49,4 +52,22 @@ test('BPR: early stopping restores the recorded best epoch (2 of 5)', () => {
   const r = trainBpr(smallData(), { ...CONFIG, lr: 0.3, epochs: 12, patience: 1 }, { threads: 1 });
   assert.deepEqual([r.bestEpoch, r.epochsRun, r.stoppedEarly], [2, 5, true]);
   assert.equal(digest(r), '9a8799d7b4ec7ad67ae076bf2b90257f000fb7e1e7191a6e696f415aa4b71986');
+});
+
+test('BPR: the native kernels (forward/backward, Adam) and the TypeScript loops give the same bits', (t) => {
+  if (!nativeAdamKernel() || !nativeBprKernel()) {
+    skipOrFailOnCi(t, 'native binding without adamStep / bprScores (npm run build:native)');
+    return;
+  }
+  const data = smallData();
+  // dim 160 and 137 (odd: the dot products' last column): each half of the user table is above
+  // NATIVE_ADAM_MIN, so the Adam kernel runs too
+  for (const dim of [160, 137]) {
+    const cfg = { ...CONFIG, dim, epochs: 3 };
+    assert.ok((data.nUsers * cfg.dim) / 2 >= NATIVE_ADAM_MIN);
+    const ts = digest(trainBpr(data, cfg, { threads: 1, native: false }));
+    assert.equal(digest(trainBpr(data, cfg, { threads: 1 })), ts, `dim ${dim}, 1 thread`);
+    assert.equal(digest(trainBpr(data, cfg, { threads: 2 })), ts, `dim ${dim}, 2 threads`);
+    assert.equal(digest(trainBpr(data, cfg, { threads: 2, native: false })), ts);
+  }
 });

@@ -1,0 +1,148 @@
+// BPR's fused forward/backward of the binding, bit-identical to src/models/bpr.ts bprKernel.
+#include "kernels.h"
+#include <string>
+
+// ---------------------------------------------------------------------------------------
+// BPR's fused forward/backward (src/models/bpr.ts, bprKernel) in two passes around the
+// loss, which stays in TypeScript (its exp/log are V8's): the weights do not change within a
+// pass, so splitting the kernel at the loss changes no value.
+//   bprScores: for t in [start, end), xs[t − start] = (float)(Σ_even u·p + Σ_odd u·p) −
+//              (float)(Σ_even u·n + Σ_odd u·n), accumulated in double in bprKernel's order
+//              (two chains each, pairs of columns, then the odd column);
+//   bprGrads:  for t in order, with g = gs[t − start], per column q:
+//              gU[u,q] += g·(p_q − n_q); gI[pos,q] += g·u_q; gI[neg,q] −= g·u_q (double, stored float).
+// bprScores(U, I, d, users, pos, neg, start, end, xs) / bprGrads(U, I, gU, gI, d, users, pos, neg, start, end, gs)
+struct BprTriples {
+  const float* U;
+  const float* I;
+  size_t d;
+  const int32_t* users;
+  const int32_t* pos;
+  const int32_t* neg;
+  int64_t start, end;
+};
+
+static const char* bpr_triples(const Napi::CallbackInfo& info, int u, int it, int dArg, BprTriples& b) {
+  for (int a : {u, it}) {
+    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      return "U and I must be Float32Arrays";
+    }
+  }
+  for (int a : {dArg + 1, dArg + 2, dArg + 3}) {
+    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      return "users, pos, neg must be Int32Arrays";
+    }
+  }
+  Napi::Float32Array U = info[u].As<Napi::Float32Array>(), I = info[it].As<Napi::Float32Array>();
+  Napi::Int32Array us = info[dArg + 1].As<Napi::Int32Array>(), ps = info[dArg + 2].As<Napi::Int32Array>();
+  Napi::Int32Array ns = info[dArg + 3].As<Napi::Int32Array>();
+  const int64_t d = info[dArg].As<Napi::Number>().Int64Value();
+  b.start = info[dArg + 4].As<Napi::Number>().Int64Value();
+  b.end = info[dArg + 5].As<Napi::Number>().Int64Value();
+  if (d <= 0 || U.ElementLength() % (size_t)d != 0 || I.ElementLength() % (size_t)d != 0) return "bad d";
+  if (b.start < 0 || b.end < b.start || (size_t)b.end > us.ElementLength() || (size_t)b.end > ps.ElementLength() ||
+      (size_t)b.end > ns.ElementLength()) {
+    return "triple range out of bounds";
+  }
+  const int64_t nU = (int64_t)(U.ElementLength() / (size_t)d), nI = (int64_t)(I.ElementLength() / (size_t)d);
+  b.U = U.Data();
+  b.I = I.Data();
+  b.d = (size_t)d;
+  b.users = us.Data();
+  b.pos = ps.Data();
+  b.neg = ns.Data();
+  for (int64_t t = b.start; t < b.end; t++) {
+    const int32_t u = b.users[t], p = b.pos[t], n = b.neg[t];
+    if (u < 0 || u >= nU || p < 0 || p >= nI || n < 0 || n >= nI) return "id out of range";
+  }
+  return nullptr;
+}
+
+static Napi::Value BprScores(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const char* m) {
+    Napi::RangeError::New(env, std::string("bprScores: ") + m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 9) return fail("expects 9 arguments");
+  BprTriples b;
+  if (const char* err = bpr_triples(info, 0, 1, 2, b)) return fail(err);
+  if (!info[8].IsTypedArray() || info[8].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    return fail("xs must be a Float64Array");
+  }
+  Napi::Float64Array X = info[8].As<Napi::Float64Array>();
+  if (X.ElementLength() < (size_t)(b.end - b.start)) return fail("xs too short");
+  double* xs = X.Data();
+  const size_t d = b.d;
+  for (int64_t t = b.start; t < b.end; t++) {
+    const float* u = b.U + (size_t)b.users[t] * d;
+    const float* p = b.I + (size_t)b.pos[t] * d;
+    const float* n = b.I + (size_t)b.neg[t] * d;
+    double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    size_t j = 0;
+    for (; j + 1 < d; j += 2) {
+      const double u0 = u[j], u1 = u[j + 1];
+      a0 += u0 * (double)p[j];
+      a1 += u1 * (double)p[j + 1];
+      b0 += u0 * (double)n[j];
+      b1 += u1 * (double)n[j + 1];
+    }
+    for (; j < d; j++) {
+      a0 += (double)u[j] * (double)p[j];
+      b0 += (double)u[j] * (double)n[j];
+    }
+    xs[t - b.start] = (double)(float)(a0 + a1) - (double)(float)(b0 + b1);
+  }
+  return env.Undefined();
+}
+
+CALITUNE_VECTOR_CLONES
+static void bpr_grad_row(float* __restrict gu, float* gp, float* gn, const float* __restrict u, const float* p,
+                         const float* n, size_t d, double g) {
+  for (size_t q = 0; q < d; q++) {
+    const double uq = u[q], pq = p[q], nq = n[q];
+    gu[q] = (float)((double)gu[q] + g * (pq - nq));
+    gp[q] = (float)((double)gp[q] + g * uq);
+    gn[q] = (float)((double)gn[q] - g * uq);
+  }
+}
+
+static Napi::Value BprGrads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const char* m) {
+    Napi::RangeError::New(env, std::string("bprGrads: ") + m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 11) return fail("expects 11 arguments");
+  BprTriples b;
+  if (const char* err = bpr_triples(info, 0, 1, 4, b)) return fail(err);
+  for (int a : {2, 3}) {
+    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      return fail("gU and gI must be Float32Arrays");
+    }
+  }
+  Napi::Float32Array GU = info[2].As<Napi::Float32Array>(), GI = info[3].As<Napi::Float32Array>();
+  Napi::Float32Array U = info[0].As<Napi::Float32Array>(), I = info[1].As<Napi::Float32Array>();
+  if (GU.ElementLength() != U.ElementLength() || GI.ElementLength() != I.ElementLength()) {
+    return fail("gU, gI must match U, I");
+  }
+  if (!info[10].IsTypedArray() || info[10].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    return fail("gs must be a Float64Array");
+  }
+  Napi::Float64Array G = info[10].As<Napi::Float64Array>();
+  if (G.ElementLength() < (size_t)(b.end - b.start)) return fail("gs too short");
+  const double* gs = G.Data();
+  float* gU = GU.Data();
+  float* gI = GI.Data();
+  const size_t d = b.d;
+  for (int64_t t = b.start; t < b.end; t++) {
+    const size_t uo = (size_t)b.users[t] * d, po = (size_t)b.pos[t] * d, no = (size_t)b.neg[t] * d;
+    bpr_grad_row(gU + uo, gI + po, gI + no, b.U + uo, b.I + po, b.I + no, d, gs[t - b.start]);
+  }
+  return env.Undefined();
+}
+
+void RegisterBprKernels(Napi::Env env, Napi::Object exports) {
+  exports.Set("bprScores", Napi::Function::New(env, BprScores));
+  exports.Set("bprGrads", Napi::Function::New(env, BprGrads));
+}

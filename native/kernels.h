@@ -1,0 +1,18 @@
+// Kernels of the N-API binding beyond GEMM (see gemm.cc for the module and its GEMM/sparse
+// functions): each file registers its functions on the module's exports.
+#pragma once
+#include <napi.h>
+
+// Element-wise loops get an AVX2 clone picked at load time on x86-64 (else the baseline
+// loop): IEEE operations give the same bits in any lane width, and the build has neither FMA
+// contraction (-ffp-contract=off, no -mfma) nor fast-math, so results match the TypeScript loops.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CALITUNE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CALITUNE_VECTOR_CLONES
+#endif
+
+// optim.cc: adamStep (dense Adam), radamRows (row-sparse RAdam's rectified step).
+void RegisterOptimizerKernels(Napi::Env env, Napi::Object exports);
+// bpr.cc: bprScores, bprGrads (BPR's fused forward/backward around the loss).
+void RegisterBprKernels(Napi::Env env, Napi::Object exports);

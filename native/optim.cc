@@ -1,0 +1,231 @@
+// Optimizer steps of the binding: dense Adam (BPR, DMF) and row-sparse RAdam's rectified step
+// (CaliTune fine-tuning), bit-identical to src/nn/adam.ts and src/nn/row-sparse-radam.ts.
+#include "kernels.h"
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+#include <algorithm>
+
+// ---------------------------------------------------------------------------------------
+// Adam step over one parameter tensor (src/nn/adam.ts, adamUpdate): for i in [0, n)
+//   g = grad[i] (+ grad2[i], rounded to float) + wd·p
+//   m = (float)(β1·m + (1−β1)·g);  v = (float)(β2·v + (1−β2)·g²)
+//   p = (float)(p − stepSize·m / (sqrt(v)·invBc2Sqrt + eps))
+// with the same double-precision arithmetic and float32 roundings as the TypeScript loop, so
+// the results are bit-identical (no -ffast-math: the compiler may not reassociate). With
+// zeroGrads the gradient entries read are set to 0 in the same pass (the caller's next
+// backward starts from zero without a separate sweep over the buffers).
+// adamStep(p, g, g2|null, m, v, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay, threads[, zeroGrads])
+// Vectorised (an AVX2 clone picked at load time, else baseline SSE2): element-wise IEEE
+// operations give the same bits in any lane width; no FMA (-ffp-contract=off, no -mfma).
+struct AdamArgs {
+  float* p;
+  float* g;
+  float* g2;  // nullptr: no second gradient buffer
+  float* m;
+  float* v;
+  double b1, b2, stepSize, inv, eps, wd;
+  bool zero;
+};
+
+CALITUNE_VECTOR_CLONES
+static void adam_range(size_t lo, size_t hi, const AdamArgs& a) {
+  float* __restrict p = a.p;
+  float* __restrict g = a.g;
+  float* __restrict g2 = a.g2;
+  float* __restrict m = a.m;
+  float* __restrict v = a.v;
+  const double b1 = a.b1, b2 = a.b2, stepSize = a.stepSize, inv = a.inv, eps = a.eps, wd = a.wd;
+  const double omb1 = 1 - b1, omb2 = 1 - b2;
+  const bool zero = a.zero;
+  if (g2 == nullptr && wd == 0) {
+    for (size_t i = lo; i < hi; i++) {
+      const double gi = g[i];
+      if (zero) g[i] = 0;
+      const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
+      const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = (float)((double)p[i] - stepSize * (double)mi / (std::sqrt((double)vi) * inv + eps));
+    }
+    return;
+  }
+  for (size_t i = lo; i < hi; i++) {
+    const double pi = p[i];
+    const double gi = (g2 != nullptr ? (double)(float)((double)g[i] + (double)g2[i]) : (double)g[i]) + wd * pi;
+    if (zero) {
+      g[i] = 0;
+      if (g2 != nullptr) g2[i] = 0;
+    }
+    const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
+    const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = (float)(pi - stepSize * (double)mi / (std::sqrt((double)vi) * inv + eps));
+  }
+}
+
+static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const char* m) {
+    Napi::RangeError::New(env, std::string("adamStep: ") + m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 12 && info.Length() != 13) return fail("expects 12 or 13 arguments");
+  for (int a : {0, 1, 3, 4}) if (!info[a].IsTypedArray()) return fail("p, g, m, v must be Float32Arrays");
+  const bool hasG2 = !info[2].IsNull() && !info[2].IsUndefined();
+  if (hasG2 && !info[2].IsTypedArray()) return fail("g2 must be a Float32Array or null");
+  Napi::Float32Array P = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array G = info[1].As<Napi::Float32Array>();
+  Napi::Float32Array G2;
+  if (hasG2) G2 = info[2].As<Napi::Float32Array>();
+  Napi::Float32Array M = info[3].As<Napi::Float32Array>();
+  Napi::Float32Array V = info[4].As<Napi::Float32Array>();
+  if (P.TypedArrayType() != napi_float32_array || G.TypedArrayType() != napi_float32_array ||
+      M.TypedArrayType() != napi_float32_array || V.TypedArrayType() != napi_float32_array ||
+      (hasG2 && G2.TypedArrayType() != napi_float32_array)) return fail("arrays must be Float32Arrays");
+  const size_t n = P.ElementLength();
+  if (G.ElementLength() < n || M.ElementLength() < n || V.ElementLength() < n || (hasG2 && G2.ElementLength() < n)) {
+    return fail("g, g2, m, v must be at least as long as p");
+  }
+  AdamArgs a;
+  a.p = P.Data();
+  a.g = G.Data();
+  a.g2 = hasG2 ? G2.Data() : nullptr;
+  a.m = M.Data();
+  a.v = V.Data();
+  a.b1 = info[5].As<Napi::Number>().DoubleValue();
+  a.b2 = info[6].As<Napi::Number>().DoubleValue();
+  a.stepSize = info[7].As<Napi::Number>().DoubleValue();
+  a.inv = info[8].As<Napi::Number>().DoubleValue();
+  a.eps = info[9].As<Napi::Number>().DoubleValue();
+  a.wd = info[10].As<Napi::Number>().DoubleValue();
+  int nThreads = info[11].As<Napi::Number>().Int32Value();
+  a.zero = info.Length() == 13 && info[12].ToBoolean().Value();
+  if (nThreads < 1) nThreads = 1;
+  // below ~128K elements a thread costs more than it saves
+  if (n < 131072) nThreads = 1;
+  if (nThreads == 1) { adam_range(0, n, a); return env.Undefined(); }
+  std::vector<std::thread> pool;
+  const size_t per = (n + nThreads - 1) / nThreads;
+  for (int t = 1; t < nThreads; t++) {
+    const size_t lo = std::min(n, per * t), hi = std::min(n, per * (t + 1));
+    if (lo < hi) pool.emplace_back(adam_range, lo, hi, std::cref(a));
+  }
+  adam_range(0, std::min(n, per), a);
+  for (auto& th : pool) th.join();
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------
+// Row-sparse RAdam's rectified step over listed rows (src/nn/row-sparse-radam.ts, updateRow
+// and catchUpAndUpdateRow), the same float64 arithmetic and float32 roundings, so the same
+// bits. For listed row r (offset r·cols) with factors f[3k..3k+2] = (S, β1^j, β2^j):
+//   S is NaN: the row is up to date; m = (float)(β1·m + (1−β1)·g), v likewise with g²,
+//             p −= coef·m / (sqrt(v) + eps);
+//   else:     the j skipped steps in closed form, then this step, fused (see the TypeScript).
+// With zeroGrads the row's gradient is set to 0 afterwards. The listed rows must be distinct
+// (they are split between `threads` ≤ 2 threads).
+// radamRows(p, g, m, v, cols, rows, count, factors, beta1, beta2, coef, eps, zeroGrads, threads)
+CALITUNE_VECTOR_CLONES
+static void radam_row(float* __restrict p, float* __restrict g, float* __restrict m, float* __restrict v,
+                      size_t d, const double* f, double b1, double b2, double coef, double eps, bool zero) {
+  const double omb1 = 1 - b1, omb2 = 1 - b2;
+  if (std::isnan(f[0])) {
+    for (size_t i = 0; i < d; i++) {
+      const double gi = g[i];
+      const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
+      const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = (float)((double)p[i] - (coef * (double)mi) / (std::sqrt((double)vi) + eps));
+    }
+  } else {
+    const double S = f[0], b1j = f[1], b2j = f[2];
+    for (size_t i = 0; i < d; i++) {
+      double m0 = m[i], v0 = v[i];
+      const double gi = g[i];
+      if (m0 != 0 || v0 != 0) {
+        const double x = std::sqrt(v0) + eps;
+        const double sm = S * m0;
+        m0 = (float)(m0 * b1j);
+        v0 = (float)(v0 * b2j);
+        const float mi = (float)(b1 * m0 + omb1 * gi);
+        const float vi = (float)(b2 * v0 + omb2 * gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        const double y = std::sqrt((double)vi) + eps;
+        p[i] = (float)((double)p[i] - (sm * y + coef * (double)mi * x) / (x * y));
+      } else {
+        const float mi = (float)(omb1 * gi);
+        const float vi = (float)(omb2 * gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = (float)((double)p[i] - (coef * (double)mi) / (std::sqrt((double)vi) + eps));
+      }
+    }
+  }
+  if (zero) std::memset(g, 0, d * sizeof(float));
+}
+
+static Napi::Value RadamRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const char* msg) {
+    Napi::RangeError::New(env, std::string("radamRows: ") + msg).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 14) return fail("expects 14 arguments");
+  for (int a : {0, 1, 2, 3, 5, 7}) if (!info[a].IsTypedArray()) return fail("arrays expected");
+  Napi::TypedArray arrs[4] = {info[0].As<Napi::TypedArray>(), info[1].As<Napi::TypedArray>(),
+                              info[2].As<Napi::TypedArray>(), info[3].As<Napi::TypedArray>()};
+  for (auto& a : arrs) if (a.TypedArrayType() != napi_float32_array) return fail("p, g, m, v must be Float32Arrays");
+  if (info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) return fail("rows must be an Int32Array");
+  if (info[7].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    return fail("factors must be a Float64Array");
+  }
+  Napi::Float32Array P = info[0].As<Napi::Float32Array>(), G = info[1].As<Napi::Float32Array>();
+  Napi::Float32Array M = info[2].As<Napi::Float32Array>(), V = info[3].As<Napi::Float32Array>();
+  Napi::Int32Array R = info[5].As<Napi::Int32Array>();
+  Napi::Float64Array F = info[7].As<Napi::Float64Array>();
+  const int64_t cols = info[4].As<Napi::Number>().Int64Value();
+  const int64_t count = info[6].As<Napi::Number>().Int64Value();
+  const size_t n = P.ElementLength();
+  if (cols <= 0 || n % (size_t)cols != 0) return fail("cols must divide the tensor size");
+  if (G.ElementLength() != n || M.ElementLength() != n || V.ElementLength() != n) return fail("g, m, v must match p");
+  if (count < 0 || (size_t)count > R.ElementLength() || 3 * (size_t)count > F.ElementLength()) {
+    return fail("count exceeds rows or factors");
+  }
+  const size_t nRows = n / (size_t)cols;
+  const int32_t* rows = R.Data();
+  for (int64_t k = 0; k < count; k++) if (rows[k] < 0 || (size_t)rows[k] >= nRows) return fail("row out of range");
+  const double b1 = info[8].As<Napi::Number>().DoubleValue(), b2 = info[9].As<Napi::Number>().DoubleValue();
+  const double coef = info[10].As<Napi::Number>().DoubleValue(), eps = info[11].As<Napi::Number>().DoubleValue();
+  const bool zero = info[12].ToBoolean().Value();
+  const size_t d = (size_t)cols;
+  // rows are distinct, so listed rows [lo, hi) can be updated on another thread
+  auto span = [&, rows](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; k++) {
+      const size_t o = (size_t)rows[k] * d;
+      radam_row(P.Data() + o, G.Data() + o, M.Data() + o, V.Data() + o, d, F.Data() + 3 * k, b1, b2, coef, eps, zero);
+    }
+  };
+  int nThreads = info[13].As<Napi::Number>().Int32Value();
+  // below ~64K elements a thread costs more than it saves
+  if (nThreads < 2 || (size_t)count * d < 65536) {
+    span(0, count);
+    return env.Undefined();
+  }
+  const int64_t mid = count / 2;
+  std::thread other(span, mid, count);
+  span(0, mid);
+  other.join();
+  return env.Undefined();
+}
+
+void RegisterOptimizerKernels(Napi::Env env, Napi::Object exports) {
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep));
+  exports.Set("radamRows", Napi::Function::New(env, RadamRows));
+}
