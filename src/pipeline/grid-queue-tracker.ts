@@ -91,11 +91,24 @@ export class QueueTracker {
       });
   }
 
+  /**
+   * The job and its state as of one moment. State and job are two Redis reads: a job read before
+   * it finished would lack its end time and return value, and a state read just before a retry
+   * began would miss the attempt the job already counts (then counted twice). So the state is
+   * read before and after the job, and the three reads are repeated until both states agree.
+   */
+  private async snapshot(jobId: string): Promise<{ state: string; job: Job<PointJobData> | undefined }> {
+    for (let tries = 0; ; tries++) {
+      const state = await this.c.queue.getJobState(jobId);
+      const job = await Job.fromId<PointJobData>(this.c.queue, jobId);
+      const after = await this.c.queue.getJobState(jobId);
+      if (state === after || tries >= 4) return { state: after, job };
+    }
+  }
+
   private async read(t: Tracked): Promise<void> {
     if (t.settled) return;
-    // The state first: a job read before it finished would lack its end time and return value.
-    const state = await this.c.queue.getJobState(t.jobId);
-    const job = await Job.fromId<PointJobData>(this.c.queue, t.jobId);
+    const { state, job } = await this.snapshot(t.jobId);
     if (!job || state === 'unknown') {
       this.leave(t, 'removed from the queue: added again');
       await this.c.enqueue(t.item);
