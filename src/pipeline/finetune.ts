@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadRunData, runPaths } from '../store/run.js';
+import { withRunLock } from '../store/run-locks.js';
 import { experimentPaths } from '../store/experiment-files.js';
 import { experimentJournal } from '../store/finetune-journal.js';
 import { experimentNameProblem, isValidExperimentName } from '../store/experiment-name.js';
@@ -260,7 +261,8 @@ function runEpochs(
 
 /**
  * CaliTune fine-tuning of a run's backbone as experiment RUN/experiments/NAME, writing the epoch log and
- * checkpoints; the run needs a backbone and {@link prepare}. Test labels are never used.
+ * checkpoints; the run needs a backbone and {@link prepare}. Test labels are never used. Holds the experiment's
+ * lock meanwhile (a second writer of the same experiment fails at once).
  */
 export async function finetune(options: FinetuneOptions, reporter: Reporter = silentReporter): Promise<FinetuneResult> {
   const o = parseOptions(finetuneOptionsSchema, options);
@@ -268,6 +270,14 @@ export async function finetune(options: FinetuneOptions, reporter: Reporter = si
   if (!isValidExperimentName(name)) {
     throw new InputError((n) => experimentNameProblem(name, n.option('experiment')) ?? '', { field: 'experiment' });
   }
+  const note = (line: string) => reporter.warn(line);
+  const target = { experiment: name };
+  return withRunLock({ run, target, command: 'finetune', note }, () => finetuneLocked(o, reporter));
+}
+
+/** finetune once the experiment's lock is held. */
+async function finetuneLocked(o: Options, reporter: Reporter): Promise<FinetuneResult> {
+  const { run, experiment: name } = o;
   const ep = experimentPaths(run, name);
   const loaded = loadConfiguration(o, ep.config);
   const { config, notes } = loaded;

@@ -10,8 +10,10 @@
  * - Resume: done points are skipped; interrupted (running), queued and failed points start
  *   again from their resume state (fine-tuning resumed); a point whose fine-tuning finished
  *   but whose evaluation did not is only evaluated. Every file is written atomically; after a
- *   kill -9 of the whole process tree leftover temp files are removed here (the run lock
- *   guarantees nobody else is writing) and in the fine-tuner's own resume.
+ *   kill -9 of the whole process tree leftover temp files of dead processes are removed here
+ *   and in the fine-tuner's own resume.
+ * - Locks: the runner holds the run's grid lock, each worker its point's experiment lock
+ *   (src/store/run-locks.ts).
  * - Progress on stderr (grid-progress.ts) when asked for; log lines and the final table go to
  *   the caller's Reporter.
  */
@@ -32,14 +34,13 @@ import type { KeepPolicy } from '../calibration/checkpoints.js';
 import { Registry } from '../experiments/registry.js';
 import type { Plan } from '../experiments/grid.js';
 import { gridConfigPath } from '../store/registry-files.js';
-import { removeUnfinishedWrites } from '../store/unfinished-writes.js';
+import { removeUnfinishedWritesOfDeadProcesses } from '../store/unfinished-writes.js';
 import { isRunDirectory } from '../store/run.js';
 import { hasModel } from '../store/model-files.js';
-import { acquireRunLock } from './run-lock.js';
+import { withRunLock, type HeldRunLock } from '../store/run-locks.js';
 import { printSummaryTable } from './grid-summary-table.js';
 import { emptySlot, runPoints, type PointOutcome, type Todo } from './grid-lanes.js';
 
-export { acquireRunLock } from './run-lock.js';
 export { collectPoint } from './grid-point-summary.js';
 export { printSummaryTable } from './grid-summary-table.js';
 export type { PointOutcome } from './grid-lanes.js';
@@ -163,10 +164,10 @@ function shutDown(children: ReadonlySet<ChildProcess>, registry: Registry | unde
   release();
 }
 
-/** Removes temp files a killed earlier runner left behind (the run lock guarantees nobody else is writing). */
+/** Removes temp files a killed earlier runner left behind (those of live processes are being written). */
 function removeLeftoverWrites(run: string): void {
   for (const d of [runPaths(run).results, runPaths(run).lists, join(run, 'postprocess'), join(run, 'grid', 'configs')])
-    removeUnfinishedWrites(d);
+    removeUnfinishedWritesOfDeadProcesses(d);
 }
 
 /** Worker processes and BLAS threads per worker for `todo` points on `cores` cores. */
@@ -240,16 +241,26 @@ async function runRegisteredPlan(
   };
 }
 
-/** Runs the points of `plan` on the run (see the file comment); the run must have a backbone and be prepared. */
+/**
+ * Runs the points of `plan` on the run (see the file comment); the run must have a backbone and be prepared.
+ * Holds the run's grid lock (src/store/run-locks.ts): one runner per run, no run-wide writer meanwhile; each
+ * worker takes its point's experiment lock.
+ */
 export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   const run = resolve(o.run);
   const t0 = performance.now();
   checkRunReady(o.run, run);
-  const release = acquireRunLock(run);
+  const command = o.plan.kind;
+  const note = (line: string) => (o.reporter ?? silentReporter).warn(line);
+  return withRunLock({ run, target: 'grid', command, note }, (lock) => runLocked(o, run, lock, t0));
+}
+
+/** runPlan once the grid lock is held: the registry, the signal handlers, the points. */
+async function runLocked(o: RunPlanOptions, run: string, lock: HeldRunLock, t0: number): Promise<RunPlanResult> {
   let registry: Registry | undefined;
   const children = new Set<ChildProcess>();
   const onSignal = (sig: NodeJS.Signals) => {
-    shutDown(children, registry, release);
+    shutDown(children, registry, lock.release);
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
@@ -260,6 +271,6 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    shutDown(children, registry, release);
+    shutDown(children, registry, lock.release);
   }
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { randomSplit } from '../data/split.js';
 import { readInteractions, resolveInteractionFile, type ReadOptions } from '../data/readers.js';
 import { createRun, loadRunData, runPaths } from '../store/run.js';
+import { withRunLock } from '../store/run-locks.js';
 import { knownModelTypes, saveModel } from '../models/model-file.js';
 import { trainBackbone, type BackboneResult } from '../train/train-any.js';
 import {
@@ -127,7 +128,7 @@ function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): Backbon
 
 /**
  * Trains a backbone on a run's split with early stopping on valid NDCG@10 and evaluates it, creating the
- * run from `data` first when given; writes RUN/model and the base lists.
+ * run from `data` first when given; writes RUN/model and the base lists. Holds the run lock meanwhile.
  */
 export async function train(options: TrainOptions, reporter: Reporter = silentReporter): Promise<TrainResult> {
   const o = parseOptions(trainOptionsSchema, options);
@@ -138,6 +139,13 @@ export async function train(options: TrainOptions, reporter: Reporter = silentRe
   // Checked against the backbone's schema before any work: a bad key names itself and its rule.
   const seedKey = configKeys(modelName).includes('seed') ? { seed: o.seed } : {};
   parseBackboneConfig(modelName, { ...o.hyperparameters, ...seedKey });
+  const note = (line: string) => reporter.warn(line);
+  return withRunLock({ run, target: 'run', command: 'train', note }, () => trainLocked(o, reporter));
+}
+
+/** train once the run lock is held: the run (created from `data` when given), the backbone, its base lists. */
+async function trainLocked(o: Options, reporter: Reporter): Promise<TrainResult> {
+  const { run, model: modelName } = o;
   if (o.data !== undefined) createRunFromData(o, o.data, reporter);
   else if (!existsSync(runPaths(run).info)) {
     throw new InputError((n) => `${run} has no run yet: give ${n.option('data')} PATH to create it`, { field: 'data' });

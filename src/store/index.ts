@@ -14,7 +14,8 @@
  *   checkpoint-store.ts   CheckpointStore, the fine-tuner's checkpoint writer
  *   stored-experiment.ts  findExperiment: an experiment's stored epochs for evaluation
  *   results-files.ts      results/NAME.json (the one strict reader) and NAME_per_user.tsv
- *   registry-files.ts     registry.sqlite, grid/configs/, grid.lock
+ *   registry-files.ts     registry.sqlite, grid/configs/
+ *   run-locks.ts          .locks/: who may write to the run at once (lock-files.ts: one lock file)
  *   list-files.ts         recommendation lists as .npy
  *   json-files.ts         JSON / JSON-lines reading with errors naming file and line
  *   unfinished-writes.ts  temp files of interrupted atomic writes
@@ -35,4 +36,6 @@ export * from './results-files.js';
 export * from './registry-files.js';
 export * from './list-files.js';
 export * from './unfinished-writes.js';
+export * from './lock-files.js';
+export * from './run-locks.js';
 export * from './json-files.js';

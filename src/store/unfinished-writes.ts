@@ -1,10 +1,15 @@
 /**
  * Unfinished atomic writes: src/util/atomic.ts writes `.NAME.tmp-PID-N` beside the target and
  * renames it; a killed process leaves the temp file behind. They are removed before work
- * resumes in a folder.
+ * resumes in a folder: all of them where the caller's lock makes it the only writer, only those
+ * of dead processes where other lock holders may be writing too.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { runPaths } from './run.js';
+import { preparePaths } from './prepare-files.js';
+import { recoverCpSet } from './postprocess-files.js';
+import { gridConfigsDir } from './registry-files.js';
 
 /** Whether a file name is the temp file of an atomic write that never finished. */
 export function isUnfinishedWrite(file: string): boolean {
@@ -21,5 +26,54 @@ export function removeUnfinishedWrites(dir: string): number {
       n++;
     }
   }
+  return n;
+}
+
+/** The pid in an unfinished write's name (`.NAME.tmp-PID-N`), or undefined. */
+function writerPid(file: string): number | undefined {
+  const m = /\.tmp-(\d+)-\d+$/.exec(file);
+  return m ? Number(m[1]) : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the unfinished writes of one folder whose writer process is gone; returns how many. For
+ * folders that several lock holders write to at once (results/, lists/): a live writer's temp
+ * file is about to be renamed and must stay.
+ */
+export function removeUnfinishedWritesOfDeadProcesses(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let n = 0;
+  for (const f of readdirSync(dir)) {
+    const pid = writerPid(f);
+    if (isUnfinishedWrite(f) && pid !== undefined && !processAlive(pid)) {
+      rmSync(join(dir, f), { force: true });
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * What killed writers left in the run's own folders, removed by a run-wide writer before it starts
+ * (it holds the run lock: nobody else is writing): the CP set is recovered (postprocess-files.ts)
+ * and every unfinished write of the run root, data/, model/, lists/, results/, prepare/,
+ * postprocess/ and grid/configs/ removed. Returns how many files went.
+ */
+export function removeUnfinishedRunWrites(run: string): number {
+  recoverCpSet(run);
+  const p = runPaths(run);
+  const dirs = [run, p.data, join(p.data, 'splits'), p.model, p.lists, p.results, preparePaths(run).dir];
+  dirs.push(join(run, 'postprocess'), gridConfigsDir(run));
+  let n = 0;
+  for (const d of dirs) n += removeUnfinishedWrites(d);
   return n;
 }
