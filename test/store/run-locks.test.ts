@@ -89,7 +89,7 @@ test('two levels: the run lock excludes every part lock and each part lock exclu
   assert.ok(!existsSync(runLocksDir(run)));
 });
 
-test('withRunLock: use-cases nested in one call chain pass their caller; concurrent chains exclude each other', async () => {
+test("withRunLock: nested use-cases pass their caller's locks; concurrent chains exclude each other", async () => {
   const run = newRun();
   await withRunLock({ run, target: 'grid', command: 'grid' }, async () => {
     // the grid runner's own postprocess takes the run lock although the grid lock is held
