@@ -7,8 +7,18 @@
  * random token that makes every lock instance unique.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tempPathFor } from '../util/atomic.js';
 
 /** What a lock file says about the process holding it. */
@@ -165,6 +175,20 @@ export function replaceStale(
 /** Removes the lock file at `path` if it still holds `mine` (a holder never removes another's lock). */
 export function removeIfMine(path: string, mine: string): void {
   if (readLockFile(path)?.raw === mine) rmSync(path, { force: true });
+}
+
+/**
+ * Removes the take-over guards in `dir` whose holder died mid-take-over (the same guarded way as a
+ * stale lock, so a live taker's guard is never touched); `me` is this process's holder text.
+ */
+export function removeDeadGuards(dir: string, me: string): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) {
+    if (!f.includes('.takeover-') || f.startsWith('.')) continue;
+    const path = join(dir, f);
+    const state = readLockFile(path);
+    if (state !== undefined && isStale(state)) replaceStale(path, state.raw, me, undefined);
+  }
 }
 
 /** Removes `dir` if it is empty (another process may just have put a lock into it: then it stays). */

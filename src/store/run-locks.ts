@@ -33,6 +33,7 @@ import {
   isStale,
   newLockHolder,
   readLockFile,
+  removeDeadGuards,
   removeDirIfEmpty,
   removeIfMine,
   replaceStale,
@@ -204,6 +205,7 @@ export function acquireRunLock(req: RunLockRequest): HeldRunLock {
     removeDirIfEmpty(runLocksDir(req.run));
     if (!runExisted) removeDirIfEmpty(req.run);
   };
+  removeDeadGuards(runLocksDir(req.run), mine);
   const excluding = findExcluding(req, mine);
   if (excluding !== undefined) {
     release();

@@ -10,6 +10,7 @@ import { runPaths } from './run.js';
 import { preparePaths } from './prepare-files.js';
 import { recoverCpSet } from './postprocess-files.js';
 import { gridConfigsDir } from './registry-files.js';
+import { processAlive } from './lock-files.js';
 
 /** Whether a file name is the temp file of an atomic write that never finished. */
 export function isUnfinishedWrite(file: string): boolean {
@@ -33,15 +34,6 @@ export function removeUnfinishedWrites(dir: string): number {
 function writerPid(file: string): number | undefined {
   const m = /\.tmp-(\d+)-\d+$/.exec(file);
   return m ? Number(m[1]) : undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -128,6 +128,12 @@ test("a dead holder's lock is taken over with a note; a dead part lock does not 
   assert.match(notes[1]!, /gone: removed/);
   assert.deepEqual(readdirSync(runLocksDir(run)), ['run.lock']);
   whole.release();
+  // the guard of a process that died while taking a lock over is cleared by the next holder
+  writeStaleLock(run, 'grid');
+  const guard = `${runLockPath(run, 'grid')}.takeover-0123456789abcdef`;
+  writeFileSync(guard, readFileSync(runLockPath(run, 'grid')));
+  acquireRunLock({ run, target: 'report', command: 'report' }).release();
+  assert.ok(!existsSync(guard));
 });
 
 test('a lock file not written by us is never taken over: the message asks to remove it', () => {
