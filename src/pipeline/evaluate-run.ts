@@ -25,7 +25,7 @@ import {
   type ResultsFile,
   type SelectionPoint,
 } from '../eval/results.js';
-import { postprocessPaths, readCpList, storedCpLambdas } from '../store/postprocess-files.js';
+import { postprocessPaths, readCpList, staleCpInputs, storedCpLambdas } from '../store/postprocess-files.js';
 import { findExperiment, type StoredEpoch, type StoredExperiment } from '../store/stored-experiment.js';
 import { BASE_RESULTS_NAME, resultsPaths, writePerUserResults, writeResults } from '../store/results-files.js';
 import { readListMatrix } from '../store/list-files.js';
@@ -64,6 +64,20 @@ function writeWithoutGroups(ev: Evaluation, paths: ResultsPaths, warn: (line: st
   return { results, paths };
 }
 
+/** A CP set computed from another backbone or another prepare is refused, naming the step that renews it. */
+function refuseStaleCpSet(run: string): void {
+  const stale = staleCpInputs(run);
+  if (stale.length === 0) return;
+  const what = stale.map((s) =>
+    s === 'backbone' ? 'the backbone was trained or imported again' : 'prepare ran again',
+  );
+  const dir = postprocessPaths(run).dir;
+  throw new InputError(
+    (n) => `the CP lists in ${dir} are stale: ${what.join(' and ')} since; re-run '${n.step('postprocess', { run })}'`,
+    { field: 'run' },
+  );
+}
+
 /** Every stored CP λ of the evaluated split. */
 function evaluateCp(ev: Evaluation, evalOne: ListEvaluator): Record<string, ReferenceMetrics> {
   const tCp = performance.now();
@@ -71,6 +85,7 @@ function evaluateCp(ev: Evaluation, evalOne: ListEvaluator): Record<string, Refe
   const postprocessed: Record<string, ReferenceMetrics> = {};
   const files: Record<string, string> = {};
   const keys = storedCpLambdas(o.run, split);
+  if (keys.length) refuseStaleCpSet(o.run);
   for (const key of keys) {
     postprocessed[key] = evalOne(readCpList(o.run, key, split, nU, k), `postprocessed_${key}`, true);
     files[key] = postprocessPaths(o.run).cpList(key, split);

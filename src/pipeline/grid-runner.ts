@@ -4,7 +4,7 @@
  * the registry (src/experiments/registry.ts) is written here only, the single writer.
  *
  * - CP: computed once per run before any point starts (the pipeline's postprocess, when
- *   RUN/postprocess has no lists), then reused by every point's evaluation.
+ *   RUN/postprocess has no lists or stale ones), then reused by every point's evaluation.
  * - Threads: OPENBLAS_NUM_THREADS = max(1, ⌊cores / workers⌋) per worker.
  * - Failure of a point (e.g. a diverged loss) is recorded with its error; the others go on.
  * - Resume: done points are skipped; interrupted (running), queued and failed points start
@@ -26,7 +26,7 @@ import { InputError } from '../util/errors.js';
 import { GridProgress } from './grid-progress.js';
 import { runPaths } from '../store/run.js';
 import { hasPrepared } from '../store/prepare-files.js';
-import { storedCpLambdas } from '../store/postprocess-files.js';
+import { staleCpInputs, storedCpLambdas } from '../store/postprocess-files.js';
 import { experimentPaths } from '../store/experiment-files.js';
 import { postprocess, type PostprocessResult } from './postprocess.js';
 import { nestedReporter, silentReporter, type Reporter } from './reporter.js';
@@ -139,9 +139,9 @@ function planPoints(
   return { todo, outcomes, skipped };
 }
 
-/** CP once per run, before any point (every evaluation reuses RUN/postprocess). */
+/** CP once per run, before any point (every evaluation reuses RUN/postprocess); a stale set is computed again. */
 async function computeCpOnce(run: string, reporter: Reporter, hooks: RunPlanHooks): Promise<void> {
-  if (storedCpLambdas(run, 'test').length > 0) return;
+  if (storedCpLambdas(run, 'test').length > 0 && staleCpInputs(run).length === 0) return;
   hooks.cpStarting?.();
   const result = await postprocess({ run }, nestedReporter(reporter));
   hooks.cpDone?.(result);

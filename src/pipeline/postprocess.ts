@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { loadRunData } from '../store/run.js';
 import { withRunLock } from '../store/run-locks.js';
 import { loadPrepared } from '../store/prepare-files.js';
-import { DEFAULT_LAMBDAS, validateCpSettings, type PostprocessSummary } from '../rerank/postprocess.js';
-import { postprocessPaths, postprocessRun } from '../store/postprocess-files.js';
+import { DEFAULT_LAMBDAS, validateCpSettings } from '../rerank/postprocess.js';
+import { postprocessPaths, postprocessRun, type StoredPostprocessSummary } from '../store/postprocess-files.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import { loadRunModel } from './run-model.js';
@@ -34,8 +34,8 @@ export const postprocessOptionsSchema = z
  * and `modes` (both).
  */
 export type PostprocessOptions = z.input<typeof postprocessOptionsSchema>;
-/** Where CP's lists went, per λ and split, with the settings and timings. */
-export type PostprocessResult = { run: string; dir: string } & PostprocessSummary;
+/** Where CP's lists went, per λ and split, with the settings, timings and the inputs' fingerprints. */
+export type PostprocessResult = { run: string; dir: string } & StoredPostprocessSummary;
 
 /**
  * CP re-ranking of the backbone's lists for every λ, on the valid-time and test-time candidates, written

@@ -5,7 +5,8 @@
  *   model-files.ts        model/ (weights and sidecar via src/models/model-file.ts; training log)
  *   base-files.ts         lists/base_{valid,test}.npy, results/base_model.json
  *   prepare-files.ts      prepare/
- *   postprocess-files.ts  postprocess/
+ *   postprocess-files.ts  postprocess/ (one complete CP set)
+ *   provenance.ts         fingerprints of a derived artefact's inputs
  *   experiment-name.ts    the experiment-name rule
  *   experiment-files.ts   experiments/NAME/ (config, experiment, summary, resume, log names)
  *   epoch-log.ts          experiments/NAME/log.jsonl (the one reader and writer)
@@ -25,6 +26,7 @@ export * from './model-files.js';
 export * from './base-files.js';
 export * from './prepare-files.js';
 export * from './postprocess-files.js';
+export * from './provenance.js';
 export * from './experiment-name.js';
 export * from './experiment-files.js';
 export * from './epoch-log.js';

@@ -1,7 +1,8 @@
 /**
  * RUN/postprocess: CP re-ranking's output, one complete set at a time.
  *   RUN/postprocess/cp_{λ}_{test,valid}.npy   int32 nUsers × n, row 0 = −1 (λ as lambdaKey writes it)
- *   RUN/postprocess/summary.json              λs, m, n, timings, the lists' paths
+ *   RUN/postprocess/summary.json              λs, m, n, timings, the lists' paths, the inputs'
+ *                                             fingerprints (provenance.ts)
  *
  * The set is what summary.json lists, nothing else in the folder. A new set is written whole into
  * RUN/.postprocess.tmp-PID-N (lists first, summary last), then swapped in by renames: the old set
@@ -26,6 +27,10 @@ import {
   type PostprocessSummary,
 } from '../rerank/postprocess.js';
 import { readListMatrix, writeListMatrix } from './list-files.js';
+import { currentInputFingerprints, staleInputs, type InputFingerprints } from './provenance.js';
+
+/** summary.json as stored: the summary with the fingerprints of the backbone and prepare it was computed from. */
+export type StoredPostprocessSummary = PostprocessSummary & { inputs?: InputFingerprints };
 
 /** The postprocess folder, its summary, and the path of CP's lists for a λ (number or key) and mode. */
 export function postprocessPaths(run: string) {
@@ -134,15 +139,19 @@ export async function postprocessRun(
   model: Recommender,
   ds: SplitDataset,
   o: PostprocessOptions,
-): Promise<PostprocessSummary> {
+): Promise<StoredPostprocessSummary> {
   const t0 = performance.now();
+  const inputs = currentInputFingerprints(run);
   const r = await computeCpLists(model, ds, o);
   recoverCpSet(run);
   const fresh = siblingPath(run, TEMP_PREFIX);
   const tw = performance.now();
   const files = writeCpLists(run, fresh, o.lambdas, r, o.n);
   const writeS = (performance.now() - tw) / 1000;
-  const summary = postprocessSummary(o, r, files, writeS, (performance.now() - t0) / 1000, ds.nUsers);
+  const summary = {
+    ...postprocessSummary(o, r, files, writeS, (performance.now() - t0) / 1000, ds.nUsers),
+    inputs,
+  };
   writeJsonAtomic(join(fresh, 'summary.json'), summary);
   swapInCpSet(run, fresh);
   return summary;
@@ -167,14 +176,22 @@ export function readCpList(run: string, key: string, mode: CpMode, nUsers: numbe
 }
 
 /** CP's stored summary (of the set cpSetDir finds), or undefined when there is none or it is unreadable. */
-export function readPostprocessSummary(run: string): PostprocessSummary | undefined {
+export function readPostprocessSummary(run: string): StoredPostprocessSummary | undefined {
   const dir = cpSetDir(run);
   if (dir === undefined) return undefined;
   const p = join(dir, 'summary.json');
   if (!existsSync(p)) return undefined;
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as PostprocessSummary;
+    return JSON.parse(readFileSync(p, 'utf8')) as StoredPostprocessSummary;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The inputs that changed since the CP set was computed ('backbone': retrained or imported again;
+ * 'prepare': prepared again); empty when the set is current or records no inputs.
+ */
+export function staleCpInputs(run: string): (keyof InputFingerprints)[] {
+  return staleInputs(run, readPostprocessSummary(run)?.inputs);
 }

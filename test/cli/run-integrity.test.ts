@@ -3,11 +3,12 @@
  * synthetic run through the real CLI (child processes): two writers at once for each writing
  * command (exactly one proceeds, the other fails at once naming the holder), a dead holder's
  * lock taken over, `postprocess` with a new λ set replacing the whole old set, `base_model` as
- * an experiment name refused.
+ * an experiment name refused, a CP set from an earlier backbone or prepare refused.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -22,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { randomSplit } from '../../src/data/split.js';
-import { createRun, runPaths } from '../../src/store/run.js';
+import { createRun, loadRunData, readRunInfo, runPaths } from '../../src/store/run.js';
 import { BprModel } from '../../src/models/bpr.js';
 import { saveModel } from '../../src/models/model-file.js';
 import { prepareRun } from '../../src/store/prepare-files.js';
@@ -207,4 +208,32 @@ test("'base_model' (any case) is no experiment name: refused, reserved names lis
   assert.match(e.err, /--experiment 'base_model' is reserved/);
   assert.deepEqual(readFileSync(file), before);
   assert.ok(!existsSync(join(run, 'experiments', 'base_model')));
+});
+
+test('a CP set computed from an earlier backbone or prepare is refused, naming postprocess', async () => {
+  const summaryPath = join(run, 'postprocess', 'summary.json');
+  const inputs = (JSON.parse(readFileSync(summaryPath, 'utf8')) as { inputs: { backbone: string; prepare: string } })
+    .inputs;
+  const weights = join(runPaths(run).model, 'model.safetensors');
+  assert.equal(inputs.backbone, createHash('sha256').update(readFileSync(weights)).digest('hex'));
+  assert.match(inputs.prepare, /^[0-9a-f]{64}$/);
+  // a new backbone (as train or import would write it)
+  const ds = loadRunData(run).ds;
+  const info = readRunInfo(run);
+  saveModel(runPaths(run).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 6), {
+    dataFingerprint: info.fingerprint,
+  });
+  const stale = await runCaptured(['evaluate', '--run', run]);
+  assert.equal(stale.code, 2, stale.err);
+  assert.match(
+    stale.err,
+    /the CP lists in .* are stale: the backbone was trained or imported again since; re-run 'calitune postprocess /,
+  );
+  const pp = await runCaptured(['postprocess', '--run', run, '--lambdas', '0.5', '--m', '50', '--workers', '1']);
+  assert.equal(pp.code, 0, pp.err);
+  assert.equal((await runCaptured(['evaluate', '--run', run])).code, 0);
+  assert.equal((await runCaptured(['prepare', '--run', run, '--proportions', '0.3,0.4,0.3'])).code, 0);
+  const again = await runCaptured(['evaluate', '--run', run]);
+  assert.equal(again.code, 2, again.err);
+  assert.match(again.err, /are stale: prepare ran again since; re-run 'calitune postprocess/);
 });
