@@ -26,6 +26,7 @@ import {
   type SelectionPoint,
 } from '../eval/results.js';
 import { postprocessPaths, readCpList, staleCpInputs, storedCpLambdas } from '../store/postprocess-files.js';
+import { describeStaleInputs, experimentInputs, staleInputs } from '../store/provenance.js';
 import { findExperiment, type StoredEpoch, type StoredExperiment } from '../store/stored-experiment.js';
 import { BASE_RESULTS_NAME, resultsPaths, writePerUserResults, writeResults } from '../store/results-files.js';
 import { readListMatrix } from '../store/list-files.js';
@@ -68,13 +69,23 @@ function writeWithoutGroups(ev: Evaluation, paths: ResultsPaths, warn: (line: st
 function refuseStaleCpSet(run: string): void {
   const stale = staleCpInputs(run);
   if (stale.length === 0) return;
-  const what = stale.map((s) =>
-    s === 'backbone' ? 'the backbone was trained or imported again' : 'prepare ran again',
-  );
+  const what = describeStaleInputs(stale);
   const dir = postprocessPaths(run).dir;
   throw new InputError(
-    (n) => `the CP lists in ${dir} are stale: ${what.join(' and ')} since; re-run '${n.step('postprocess', { run })}'`,
+    (n) => `the CP lists in ${dir} are stale: ${what} since; re-run '${n.step('postprocess', { run })}'`,
     { field: 'run' },
+  );
+}
+
+/** An experiment fine-tuned from another backbone or another prepare is refused, naming finetune. */
+function refuseStaleExperiment(run: string, name: string, dir: string): void {
+  const stale = staleInputs(run, experimentInputs(run, name));
+  if (stale.length === 0) return;
+  const what = describeStaleInputs(stale);
+  const again = (n: Naming) => n.step('finetune', { run, experiment: 'NEW_NAME' });
+  throw new InputError(
+    (n) => `experiment '${name}' in ${dir} is stale: ${what} since it was fine-tuned; fine-tune again ('${again(n)}')`,
+    { field: 'experiment' },
   );
 }
 
@@ -126,6 +137,7 @@ function evaluateExperiment(
   const tFt = performance.now();
   const { o, split, k, nU, calitune } = ev;
   const exp = findExperiment(o.run, name);
+  refuseStaleExperiment(o.run, name, exp.dir);
   if (exp.epochs.length === 0) warn(`note: experiment '${name}' has no stored epoch lists yet (${exp.dir})`);
   const finetuned: Record<string, ReferenceMetrics> = {};
   const points: SelectionPoint[] = [];

@@ -34,6 +34,7 @@ import type { Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
 import type { RunInfo } from '../store/run.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { currentInputFingerprints, describeStaleInputs, experimentInputs, staleInputs } from '../store/provenance.js';
 import { InputError, UserError } from '../util/errors.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
@@ -177,6 +178,7 @@ function writeExperimentRecord(o: Options, loaded: LoadedFinetuneConfig, inputs:
     train_users: inputs.users.length,
     users_without_train_items: inputs.emptyUsers,
     selection_on: 'validation',
+    inputs: currentInputFingerprints(o.run),
   });
 }
 
@@ -196,6 +198,19 @@ function removeIncompleteWrites(dir: string, ckDir: string, indexed: readonly nu
     else if (known.has(f))
       for (const g of readdirSync(join(ckDir, f))) if (isTmp(g)) rmSync(join(ckDir, f, g), { force: true });
   }
+}
+
+/** Resuming on another backbone or prepare would mix two fine-tunings in one experiment: refused. */
+function refuseStaleResume(o: Options): void {
+  const { run, experiment: name } = o;
+  const stale = staleInputs(run, experimentInputs(run, name));
+  if (stale.length === 0) return;
+  throw new InputError(
+    (n) =>
+      `experiment '${name}' cannot be resumed: ${describeStaleInputs(stale)} since it started; ` +
+      `choose another ${n.option('experiment')}`,
+    { field: 'resume' },
+  );
 }
 
 function announce(o: Options, config: FinetuneConfig, model: Recommender, dir: string, reporter: Reporter): void {
@@ -293,6 +308,7 @@ async function finetuneLocked(o: Options, reporter: Reporter): Promise<FinetuneR
   }
   if (o.resume && !existsSync(ep.resume)) reporter.warn(`note: nothing to resume in ${ep.dir}: starting from epoch 0`);
   const fresh = !(o.resume && existsSync(ep.resume));
+  if (!fresh) refuseStaleResume(o);
   if (fresh) writeExperimentRecord(o, loaded, inputs);
   announce(o, config, inputs.model, ep.dir, reporter);
   const store = new CheckpointStore(ep.checkpoints, o.keep);

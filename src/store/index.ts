@@ -17,6 +17,7 @@
  *   results-files.ts      results/NAME.json (the one strict reader) and NAME_per_user.tsv
  *   registry-files.ts     registry.sqlite, grid/configs/
  *   run-locks.ts          .locks/: who may write to the run at once (lock-files.ts: one lock file)
+ *   run-cleanup.ts        what killed writers left, removed by the run lock's holder
  *   list-files.ts         recommendation lists as .npy
  *   json-files.ts         JSON / JSON-lines reading with errors naming file and line
  *   unfinished-writes.ts  temp files of interrupted atomic writes
@@ -40,4 +41,5 @@ export * from './list-files.js';
 export * from './unfinished-writes.js';
 export * from './lock-files.js';
 export * from './run-locks.js';
+export * from './run-cleanup.js';
 export * from './json-files.js';

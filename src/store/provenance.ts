@@ -6,12 +6,14 @@
  *   backbone   SHA-256 of RUN/model/model.safetensors (the weights; the sidecar's timings aside)
  *   prepare    SHA-256 of the prepare outputs CP and fine-tuning use (item groups, user targets)
  *
+ * Recorded in: RUN/postprocess/summary.json and RUN/experiments/NAME/experiment.json ('inputs').
  * Artefacts written before provenance was recorded carry none and are not checked.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { modelPaths } from './model-files.js';
 import { preparePaths } from './prepare-files.js';
+import { experimentPaths } from './experiment-files.js';
 
 /** The fingerprints of the inputs of a derived artefact (a field is absent when that input is). */
 export interface InputFingerprints {
@@ -45,4 +47,22 @@ export function staleInputs(run: string, recorded: InputFingerprints | undefined
   if (recorded === undefined || recorded === null || typeof recorded !== 'object') return [];
   const now = currentInputFingerprints(run);
   return (['backbone', 'prepare'] as const).filter((k) => typeof recorded[k] === 'string' && recorded[k] !== now[k]);
+}
+
+/** What changed, in words: "the backbone was trained or imported again and prepare ran again". */
+export function describeStaleInputs(stale: readonly (keyof InputFingerprints)[]): string {
+  const words = { backbone: 'the backbone was trained or imported again', prepare: 'prepare ran again' };
+  return stale.map((s) => words[s]).join(' and ');
+}
+
+/** The input fingerprints an experiment's experiment.json records (undefined: none, or unreadable). */
+export function experimentInputs(run: string, name: string): InputFingerprints | undefined {
+  const path = experimentPaths(run, name).experiment;
+  if (!existsSync(path)) return undefined;
+  try {
+    const inputs = (JSON.parse(readFileSync(path, 'utf8')) as { inputs?: InputFingerprints }).inputs;
+    return inputs !== null && typeof inputs === 'object' ? inputs : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,7 +16,7 @@
  * instant at least one sees the other and gives up — never do both proceed.
  *
  * The run lock's holder is the run's only writer: on taking it, what killed writers left in the
- * run's own folders is cleaned up (unfinished-writes.ts, removeUnfinishedRunWrites).
+ * run's own folders is cleaned up (run-cleanup.ts).
  *
  * A use-case called by another one in the same call chain (the grid runner's postprocess) is
  * not blocked by its caller's locks: withRunLock records the locks of the chain in an
@@ -40,7 +40,8 @@ import {
   type LockFileState,
   type LockHolder,
 } from './lock-files.js';
-import { removeUnfinishedRunWrites, removeUnfinishedWritesOfDeadProcesses } from './unfinished-writes.js';
+import { removeUnfinishedWritesOfDeadProcesses } from './unfinished-writes.js';
+import { removeUnfinishedRunWrites } from './run-cleanup.js';
 
 /** What a lock protects: the whole run, or one part of it. */
 export type RunLockTarget = 'run' | 'grid' | 'report' | { experiment: string };

@@ -237,3 +237,29 @@ test('a CP set computed from an earlier backbone or prepare is refused, naming p
   assert.equal(again.code, 2, again.err);
   assert.match(again.err, /are stale: prepare ran again since; re-run 'calitune postprocess/);
 });
+
+test('an experiment fine-tuned from an earlier backbone or prepare is refused by evaluate and by resume', async () => {
+  // 'f' was fine-tuned before the backbone and prepare were renewed (tests above)
+  const recorded = JSON.parse(readFileSync(experimentPaths(run, 'f').experiment, 'utf8')) as {
+    inputs: { backbone: string };
+  };
+  assert.match(recorded.inputs.backbone, /^[0-9a-f]{64}$/);
+  const pp = await runCaptured(['postprocess', '--run', run, '--lambdas', '0.5', '--m', '50', '--workers', '1']);
+  assert.equal(pp.code, 0, pp.err); // the CP set is current again: only the experiment is stale
+  const e = await runCaptured(['evaluate', '--run', run, '--experiment', 'f']);
+  assert.equal(e.code, 2, e.err);
+  assert.match(
+    e.err,
+    new RegExp(
+      /experiment 'f' in .* is stale: the backbone was trained or imported again and prepare ran again /.source +
+        /since it was fine-tuned; fine-tune again \('calitune finetune /.source,
+    ),
+  );
+  const resume = await runCaptured(['finetune', '--run', run, '--name', 'f', '--resume']);
+  assert.equal(resume.code, 2, resume.err);
+  assert.match(resume.err, /experiment 'f' cannot be resumed: the backbone was trained .* choose another --name/);
+  const fresh = await runCaptured(['finetune', '--run', run, '--name', 'f2', '--config', QUICK]);
+  assert.equal(fresh.code, 0, fresh.err);
+  const ok = await runCaptured(['evaluate', '--run', run, '--experiment', 'f2']);
+  assert.equal(ok.code, 0, ok.err);
+});
