@@ -14,6 +14,7 @@ import { evaluateBase } from '../eval/base-eval.js';
 import { InputError, UserError } from '../util/errors.js';
 import { writeBaseEvaluation } from '../store/base-files.js';
 import { parseOptions } from './options.js';
+import { noteStaleDerivedArtefacts } from './stale-artefacts.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
 const file = z.string().min(1).optional();
@@ -89,11 +90,11 @@ export async function importReference(
 ): Promise<ImportReferenceResult> {
   const o = parseOptions(importReferenceOptionsSchema, options);
   const note = (line: string) => reporter.warn(line);
-  return withRunLock({ run: o.run, target: 'run', command: 'import', note }, () => importLocked(o));
+  return withRunLock({ run: o.run, target: 'run', command: 'import', note }, () => importLocked(o, reporter));
 }
 
 /** importReference once the run lock is held. */
-async function importLocked(o: Options): Promise<ImportReferenceResult> {
+async function importLocked(o: Options, reporter: Reporter): Promise<ImportReferenceResult> {
   const { splits, userEmb, itemEmb } = inputFiles(o);
   const ds = readSplitFiles(splits);
   const ue = readNpyMatrixF32(userEmb);
@@ -121,5 +122,6 @@ async function importLocked(o: Options): Promise<ImportReferenceResult> {
     metrics: { valid_ndcg10: e.valid.ndcg, test_ndcg10: e.test.ndcg },
   });
   const summary = writeBaseEvaluation(o.run, e, 'bpr');
+  noteStaleDerivedArtefacts(o.run, reporter);
   return { run: o.run, ...summary, users: ds.nUsers - 1, items: ds.nItems - 1, dim: ue.cols };
 }

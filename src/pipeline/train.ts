@@ -25,6 +25,7 @@ import type { SplitDataset } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import { writeBaseEvaluation } from '../store/base-files.js';
 import { parseOptions } from './options.js';
+import { noteStaleDerivedArtefacts } from './stale-artefacts.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
 const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -169,6 +170,7 @@ async function trainLocked(o: Options, reporter: Reporter): Promise<TrainResult>
     metrics: { valid_ndcg10: evaluation.valid.ndcg, test_ndcg10: evaluation.test.ndcg },
   });
   const summary = writeBaseEvaluation(run, evaluation, modelName);
+  noteStaleDerivedArtefacts(run, reporter);
   return {
     run,
     model: modelName,

@@ -262,4 +262,11 @@ test('an experiment fine-tuned from an earlier backbone or prepare is refused by
   assert.equal(fresh.code, 0, fresh.err);
   const ok = await runCaptured(['evaluate', '--run', run, '--experiment', 'f2']);
   assert.equal(ok.code, 0, ok.err);
+  // training a new backbone says what it makes stale
+  const retrain = await runCaptured(['train', '--run', run, '--epochs', '1', '--dim', '8']);
+  assert.equal(retrain.code, 0, retrain.err);
+  assert.match(
+    retrain.err,
+    /note: derived from the previous backbone and stale now, .*: the CP set in .* \(run postprocess again\); .*f2/,
+  );
 });
