@@ -19,7 +19,7 @@ export function removeUnfinishedWrites(dir: string): number {
   let n = 0;
   for (const f of readdirSync(dir)) {
     if (isUnfinishedWrite(f)) {
-      rmSync(join(dir, f), { force: true });
+      rmSync(join(dir, f), { recursive: true, force: true }); // a temp folder too (a CP set being written)
       n++;
     }
   }
@@ -43,7 +43,7 @@ export function removeUnfinishedWritesOfDeadProcesses(dir: string): number {
   for (const f of readdirSync(dir)) {
     const pid = writerPid(f);
     if (isUnfinishedWrite(f) && pid !== undefined && !processAlive(pid)) {
-      rmSync(join(dir, f), { force: true });
+      rmSync(join(dir, f), { recursive: true, force: true }); // a temp folder too (a CP set being written)
       n++;
     }
   }

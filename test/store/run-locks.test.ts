@@ -185,3 +185,22 @@ test('stale lock: of several processes taking it over at once, exactly one gets 
     assert.ok(!existsSync(runLocksDir(run)), 'no guard or lock left behind');
   }
 });
+
+test("the run lock's holder removes what killed writers left: temp files and folders, CP sets in the making", () => {
+  const run = newRun();
+  mkdirSync(join(run, 'data', 'splits'), { recursive: true });
+  mkdirSync(join(run, 'results'));
+  const leftovers = [
+    join(run, 'data', 'splits', '.train_split.tsv.tmp-123-4'),
+    join(run, '.run.json.tmp-123-5'),
+    join(run, 'results', '.x.json.tmp-123-6'),
+  ];
+  for (const f of leftovers) writeFileSync(f, 'partial');
+  mkdirSync(join(run, '.postprocess.tmp-123-7'));
+  writeFileSync(join(run, '.postprocess.tmp-123-7', 'cp_0.5_test.npy'), 'partial');
+  writeFileSync(join(run, 'keep.txt'), 'not a temp file');
+  const lock = acquireRunLock({ run, target: 'run', command: 'train' });
+  lock.release();
+  for (const f of leftovers) assert.ok(!existsSync(f), f);
+  assert.deepEqual(readdirSync(run).sort(), ['data', 'keep.txt', 'results']);
+});
