@@ -51,14 +51,31 @@ export function newLockHolder(command: string): LockHolder {
   };
 }
 
-/** Whether process `pid` exists (EPERM: it exists but belongs to someone else). */
+/**
+ * Whether process `pid` is alive: it exists (EPERM: it exists but belongs to someone else) and,
+ * where /proc tells, is no zombie. A killed worker whose parent was killed too is a zombie until
+ * init reaps it, which can take a while; its locks are stale.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
+}
+
+/** Whether /proc/PID/stat says the process is a zombie or dead (false where there is no /proc). */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // "PID (COMMAND) STATE …": the command may hold spaces and parentheses, the state follows the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 1).trim()[0];
+  return state === 'Z' || state === 'X';
 }
 
 function parseHolder(raw: string): LockHolder | undefined {

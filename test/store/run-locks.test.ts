@@ -18,6 +18,7 @@ import {
   RunLockedError,
   type RunLockTarget,
 } from '../../src/store/run-locks.js';
+import { processAlive } from '../../src/store/lock-files.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-locks-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -203,4 +204,23 @@ test("the run lock's holder removes what killed writers left: temp files and fol
   lock.release();
   for (const f of leftovers) assert.ok(!existsSync(f), f);
   assert.deepEqual(readdirSync(run).sort(), ['data', 'keep.txt', 'results']);
+});
+
+test('a zombie holder (killed, not yet reaped) counts as gone', { skip: !existsSync('/proc/self/stat') }, async () => {
+  // sh runs `sleep 0` in the background and becomes `sleep 2`, which never reaps it: a zombie for 2 s
+  const sh = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 2'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const pid = await new Promise<number>((res) => sh.stdout.once('data', (d: Buffer) => res(Number(String(d).trim()))));
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(readFileSync(`/proc/${pid}/stat`, 'utf8'), /\) Z /, 'the background sleep is a zombie');
+    assert.equal(processAlive(pid), false);
+    assert.equal(processAlive(process.pid), true);
+    const run = newRun();
+    writeStaleLock(run, 'run', pid);
+    const notes: string[] = [];
+    acquireRunLock({ run, target: 'run', command: 'train', note: (l) => notes.push(l) }).release();
+    assert.match(notes.join('\n'), /taken over/);
+  } finally {
+    sh.kill('SIGKILL');
+  }
 });
