@@ -26,7 +26,8 @@ import {
   type ResultsFile,
   type SelectionPoint,
 } from '../eval/results.js';
-import { postprocessPaths, readCpList, storedCpLambdas } from '../store/postprocess-files.js';
+import { postprocessPaths, readCpList, staleCpInputs, storedCpLambdas } from '../store/postprocess-files.js';
+import { describeStaleInputs, experimentInputs, staleInputs } from '../store/provenance.js';
 import { findExperiment, type StoredEpoch, type StoredExperiment } from '../store/stored-experiment.js';
 import { BASE_RESULTS_NAME, resultsPaths, writePerUserResults, writeResults } from '../store/results-files.js';
 import { readListMatrix } from '../store/list-files.js';
@@ -65,6 +66,30 @@ function writeWithoutGroups(ev: Evaluation, paths: ResultsPaths, warn: (line: st
   return { results, paths };
 }
 
+/** A CP set computed from another backbone or another prepare is refused, naming the step that renews it. */
+function refuseStaleCpSet(run: string): void {
+  const stale = staleCpInputs(run);
+  if (stale.length === 0) return;
+  const what = describeStaleInputs(stale);
+  const dir = postprocessPaths(run).dir;
+  throw new InputError(
+    (n) => `the CP lists in ${dir} are stale: ${what} since; re-run '${n.step('postprocess', { run })}'`,
+    { field: 'run' },
+  );
+}
+
+/** An experiment fine-tuned from another backbone or another prepare is refused, naming finetune. */
+function refuseStaleExperiment(run: string, name: string, dir: string): void {
+  const stale = staleInputs(run, experimentInputs(run, name));
+  if (stale.length === 0) return;
+  const what = describeStaleInputs(stale);
+  const again = (n: Naming) => n.step('finetune', { run, experiment: 'NEW_NAME' });
+  throw new InputError(
+    (n) => `experiment '${name}' in ${dir} is stale: ${what} since it was fine-tuned; fine-tune again ('${again(n)}')`,
+    { field: 'experiment' },
+  );
+}
+
 /** Every stored CP λ of the evaluated split. */
 function evaluateCp(ev: Evaluation, evalOne: ListEvaluator): Record<string, ReferenceMetrics> {
   const tCp = performance.now();
@@ -72,6 +97,7 @@ function evaluateCp(ev: Evaluation, evalOne: ListEvaluator): Record<string, Refe
   const postprocessed: Record<string, ReferenceMetrics> = {};
   const files: Record<string, string> = {};
   const keys = storedCpLambdas(o.run, split);
+  if (keys.length) refuseStaleCpSet(o.run);
   for (const key of keys) {
     postprocessed[key] = evalOne(readCpList(o.run, key, split, nU, k, o.ds.nItems), `postprocessed_${key}`, true);
     files[key] = postprocessPaths(o.run).cpList(key, split);
@@ -112,6 +138,7 @@ function evaluateExperiment(
   const tFt = performance.now();
   const { o, split, k, nU, calitune } = ev;
   const exp = findExperiment(o.run, name);
+  refuseStaleExperiment(o.run, name, exp.dir);
   if (exp.epochs.length === 0) warn(`note: experiment '${name}' has no stored epoch lists yet (${exp.dir})`);
   const finetuned: Record<string, ReferenceMetrics> = {};
   const points: SelectionPoint[] = [];

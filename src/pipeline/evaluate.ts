@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadRunData, runPaths } from '../store/run.js';
+import { withRunLock } from '../store/run-locks.js';
+import { BASE_RESULTS_NAME } from '../store/results-files.js';
+import { experimentNameProblem, isValidExperimentName } from '../store/experiment-name.js';
 import { evaluateBase, meanNdcg, type ListsNdcg } from '../eval/base-eval.js';
 import { readNpyMatrixI32, writeNpy } from '../data/npy.js';
 import { requireMeasuredPart } from '../data/split-checks.js';
@@ -132,10 +135,22 @@ function loadInputs(o: z.output<typeof evaluateOptionsSchema>) {
 
 /**
  * Evaluates a run's lists on one split and writes RUN/results/NAME.json and NAME_per_user.tsv (NAME is
- * the experiment, or 'base'); JSD, user groups and CaliTune epochs need {@link prepare}.
+ * the experiment, or 'base'); JSD, user groups and CaliTune epochs need {@link prepare}. Holds the lock of
+ * NAME meanwhile: evaluations of different experiments run side by side.
  */
 export async function evaluate(options: EvaluateOptions, reporter: Reporter = silentReporter): Promise<EvaluateResult> {
   const o = parseOptions(evaluateOptionsSchema, options);
+  const name = o.experiment;
+  if (name !== undefined && !isValidExperimentName(name)) {
+    throw new InputError((n) => experimentNameProblem(name, n.option('experiment')) ?? '', { field: 'experiment' });
+  }
+  const target = { experiment: o.experiment ?? BASE_RESULTS_NAME };
+  const note = (line: string) => reporter.warn(line);
+  return withRunLock({ run: o.run, target, command: 'evaluate', note }, () => evaluateLocked(o, reporter));
+}
+
+/** evaluate once the lock of the experiment (or of the base results) is held. */
+async function evaluateLocked(o: z.output<typeof evaluateOptionsSchema>, reporter: Reporter): Promise<EvaluateResult> {
   const { run, k, split, experiment } = o;
   const { info, ds, prepared } = loadInputs(o);
   const t0 = performance.now();

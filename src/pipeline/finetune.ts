@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadRunData, runPaths } from '../store/run.js';
+import { withRunLock } from '../store/run-locks.js';
 import { experimentPaths } from '../store/experiment-files.js';
 import { experimentJournal } from '../store/finetune-journal.js';
 import { experimentNameProblem, isValidExperimentName } from '../store/experiment-name.js';
@@ -33,6 +34,7 @@ import type { Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
 import type { RunInfo } from '../store/run.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { currentInputFingerprints, describeStaleInputs, experimentInputs, staleInputs } from '../store/provenance.js';
 import { InputError, UserError } from '../util/errors.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
@@ -176,6 +178,7 @@ function writeExperimentRecord(o: Options, loaded: LoadedFinetuneConfig, inputs:
     train_users: inputs.users.length,
     users_without_train_items: inputs.emptyUsers,
     selection_on: 'validation',
+    inputs: currentInputFingerprints(o.run),
   });
 }
 
@@ -195,6 +198,19 @@ function removeIncompleteWrites(dir: string, ckDir: string, indexed: readonly nu
     else if (known.has(f))
       for (const g of readdirSync(join(ckDir, f))) if (isTmp(g)) rmSync(join(ckDir, f, g), { force: true });
   }
+}
+
+/** Resuming on another backbone or prepare would mix two fine-tunings in one experiment: refused. */
+function refuseStaleResume(o: Options): void {
+  const { run, experiment: name } = o;
+  const stale = staleInputs(run, experimentInputs(run, name));
+  if (stale.length === 0) return;
+  throw new InputError(
+    (n) =>
+      `experiment '${name}' cannot be resumed: ${describeStaleInputs(stale)} since it started; ` +
+      `choose another ${n.option('experiment')}`,
+    { field: 'resume' },
+  );
 }
 
 function announce(o: Options, config: FinetuneConfig, model: Recommender, dir: string, reporter: Reporter): void {
@@ -260,7 +276,8 @@ function runEpochs(
 
 /**
  * CaliTune fine-tuning of a run's backbone as experiment RUN/experiments/NAME, writing the epoch log and
- * checkpoints; the run needs a backbone and {@link prepare}. Test labels are never used.
+ * checkpoints; the run needs a backbone and {@link prepare}. Test labels are never used. Holds the experiment's
+ * lock meanwhile (a second writer of the same experiment fails at once).
  */
 export async function finetune(options: FinetuneOptions, reporter: Reporter = silentReporter): Promise<FinetuneResult> {
   const o = parseOptions(finetuneOptionsSchema, options);
@@ -268,6 +285,14 @@ export async function finetune(options: FinetuneOptions, reporter: Reporter = si
   if (!isValidExperimentName(name)) {
     throw new InputError((n) => experimentNameProblem(name, n.option('experiment')) ?? '', { field: 'experiment' });
   }
+  const note = (line: string) => reporter.warn(line);
+  const target = { experiment: name };
+  return withRunLock({ run, target, command: 'finetune', note }, () => finetuneLocked(o, reporter));
+}
+
+/** finetune once the experiment's lock is held. */
+async function finetuneLocked(o: Options, reporter: Reporter): Promise<FinetuneResult> {
+  const { run, experiment: name } = o;
   const ep = experimentPaths(run, name);
   const loaded = loadConfiguration(o, ep.config);
   const { config, notes } = loaded;
@@ -283,6 +308,7 @@ export async function finetune(options: FinetuneOptions, reporter: Reporter = si
   }
   if (o.resume && !existsSync(ep.resume)) reporter.warn(`note: nothing to resume in ${ep.dir}: starting from epoch 0`);
   const fresh = !(o.resume && existsSync(ep.resume));
+  if (!fresh) refuseStaleResume(o);
   if (fresh) writeExperimentRecord(o, loaded, inputs);
   announce(o, config, inputs.model, ep.dir, reporter);
   const store = new CheckpointStore(ep.checkpoints, o.keep);

@@ -39,7 +39,7 @@ import {
   type RunPlanResult,
 } from './grid-runner.js';
 import { silentReporter } from './reporter.js';
-import { acquireRunLock } from './run-lock.js';
+import { withRunLock } from '../store/run-locks.js';
 
 /** Attempts per point job before it is recorded as failed, by default. */
 export const DEFAULT_ATTEMPTS = 3;
@@ -59,7 +59,21 @@ export async function runPlanOnQueue(o: QueuePlanOptions): Promise<RunPlanResult
   checkRunReady(o.run, run);
   const conn = parseQueueUrl(o.queue);
   await checkQueueReachable(conn);
-  const release = acquireRunLock(run);
+  const note = (line: string) => (o.reporter ?? silentReporter).warn(line);
+  // The grid lock, as a local grid holds it: one coordinator per run, no run-wide writer meanwhile.
+  return withRunLock({ run, target: 'grid', command: o.plan.kind, note }, (lock) =>
+    coordinateLocked(o, run, conn, lock.release, t0),
+  );
+}
+
+/** runPlanOnQueue once the grid lock is held: the registry, the signal handlers, the coordination. */
+async function coordinateLocked(
+  o: QueuePlanOptions,
+  run: string,
+  conn: ReturnType<typeof parseQueueUrl>,
+  release: () => void,
+  t0: number,
+): Promise<RunPlanResult> {
   let registry: Registry | undefined;
   const closeAll = () => {
     try {

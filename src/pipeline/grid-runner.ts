@@ -4,14 +4,16 @@
  * the registry (src/experiments/registry.ts) is written here only, the single writer.
  *
  * - CP: computed once per run before any point starts (the pipeline's postprocess, when
- *   RUN/postprocess has no lists), then reused by every point's evaluation.
+ *   RUN/postprocess has no lists or stale ones), then reused by every point's evaluation.
  * - Threads: OPENBLAS_NUM_THREADS = max(1, ⌊cores / workers⌋) per worker.
  * - Failure of a point (e.g. a diverged loss) is recorded with its error; the others go on.
  * - Resume: done points are skipped; interrupted (running), queued and failed points start
  *   again from their resume state (fine-tuning resumed); a point whose fine-tuning finished
  *   but whose evaluation did not is only evaluated. Every file is written atomically; after a
- *   kill -9 of the whole process tree leftover temp files are removed here (the run lock
- *   guarantees nobody else is writing) and in the fine-tuner's own resume.
+ *   kill -9 of the whole process tree leftover temp files of dead processes are removed here
+ *   and in the fine-tuner's own resume.
+ * - Locks: the runner holds the run's grid lock, each worker its point's experiment lock
+ *   (src/store/run-locks.ts).
  * - Progress on stderr (grid-progress.ts) when asked for; log lines and the final table go to
  *   the caller's Reporter.
  */
@@ -24,7 +26,7 @@ import { InputError } from '../util/errors.js';
 import { GridProgress } from './grid-progress.js';
 import { runPaths } from '../store/run.js';
 import { hasPrepared } from '../store/prepare-files.js';
-import { storedCpLambdas } from '../store/postprocess-files.js';
+import { staleCpInputs, storedCpLambdas } from '../store/postprocess-files.js';
 import { experimentPaths } from '../store/experiment-files.js';
 import { postprocess, type PostprocessResult } from './postprocess.js';
 import { nestedReporter, silentReporter, type Reporter } from './reporter.js';
@@ -32,14 +34,13 @@ import type { KeepPolicy } from '../calibration/checkpoints.js';
 import { Registry } from '../experiments/registry.js';
 import type { Plan } from '../experiments/grid.js';
 import { gridConfigPath } from '../store/registry-files.js';
-import { removeUnfinishedWrites } from '../store/unfinished-writes.js';
+import { removeUnfinishedWritesOfDeadProcesses } from '../store/unfinished-writes.js';
 import { isRunDirectory } from '../store/run.js';
 import { hasModel } from '../store/model-files.js';
-import { acquireRunLock } from './run-lock.js';
+import { withRunLock, type HeldRunLock } from '../store/run-locks.js';
 import { printSummaryTable } from './grid-summary-table.js';
 import { emptySlot, runPoints, type PointOutcome, type Todo } from './grid-lanes.js';
 
-export { acquireRunLock } from './run-lock.js';
 export { collectPoint } from './grid-point-summary.js';
 export { printSummaryTable } from './grid-summary-table.js';
 export type { PointOutcome } from './grid-lanes.js';
@@ -140,9 +141,9 @@ export function planPoints(
   return { todo, outcomes, skipped };
 }
 
-/** CP once per run, before any point (every evaluation reuses RUN/postprocess). */
+/** CP once per run, before any point (every evaluation reuses RUN/postprocess); a stale set is computed again. */
 export async function computeCpOnce(run: string, reporter: Reporter, hooks: RunPlanHooks): Promise<void> {
-  if (storedCpLambdas(run, 'test').length > 0) return;
+  if (storedCpLambdas(run, 'test').length > 0 && staleCpInputs(run).length === 0) return;
   hooks.cpStarting?.();
   const result = await postprocess({ run }, nestedReporter(reporter));
   hooks.cpDone?.(result);
@@ -165,10 +166,10 @@ function shutDown(children: ReadonlySet<ChildProcess>, registry: Registry | unde
   release();
 }
 
-/** Removes temp files a killed earlier runner left behind (the run lock guarantees nobody else is writing). */
+/** Removes temp files a killed earlier runner left behind (those of live processes are being written). */
 export function removeLeftoverWrites(run: string): void {
   for (const d of [runPaths(run).results, runPaths(run).lists, join(run, 'postprocess'), join(run, 'grid', 'configs')])
-    removeUnfinishedWrites(d);
+    removeUnfinishedWritesOfDeadProcesses(d);
 }
 
 /** Worker processes and BLAS threads per worker for `todo` points on `cores` cores. */
@@ -258,16 +259,26 @@ export function summarisePlan(o: RunPlanOptions, registry: Registry, t: PlanTall
   };
 }
 
-/** Runs the points of `plan` on the run (see the file comment); the run must have a backbone and be prepared. */
+/**
+ * Runs the points of `plan` on the run (see the file comment); the run must have a backbone and be prepared.
+ * Holds the run's grid lock (src/store/run-locks.ts): one runner per run, no run-wide writer meanwhile; each
+ * worker takes its point's experiment lock.
+ */
 export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   const run = resolve(o.run);
   const t0 = performance.now();
   checkRunReady(o.run, run);
-  const release = acquireRunLock(run);
+  const command = o.plan.kind;
+  const note = (line: string) => (o.reporter ?? silentReporter).warn(line);
+  return withRunLock({ run, target: 'grid', command, note }, (lock) => runLocked(o, run, lock, t0));
+}
+
+/** runPlan once the grid lock is held: the registry, the signal handlers, the points. */
+async function runLocked(o: RunPlanOptions, run: string, lock: HeldRunLock, t0: number): Promise<RunPlanResult> {
   let registry: Registry | undefined;
   const children = new Set<ChildProcess>();
   const onSignal = (sig: NodeJS.Signals) => {
-    shutDown(children, registry, release);
+    shutDown(children, registry, lock.release);
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
@@ -278,6 +289,6 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    shutDown(children, registry, release);
+    shutDown(children, registry, lock.release);
   }
 }

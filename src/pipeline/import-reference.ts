@@ -8,11 +8,13 @@ import { z } from 'zod';
 import { readSplitFiles, splitPaths } from '../data/split-io.js';
 import { readNpyMatrixF32 } from '../data/npy.js';
 import { createRun, runPaths } from '../store/run.js';
+import { withRunLock } from '../store/run-locks.js';
 import { createModel, saveModel } from '../models/model-file.js';
 import { evaluateBase } from '../eval/base-eval.js';
 import { InputError, UserError } from '../util/errors.js';
 import { writeBaseEvaluation } from '../store/base-files.js';
 import { parseOptions } from './options.js';
+import { noteStaleDerivedArtefacts } from './stale-artefacts.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
 const file = z.string().min(1).optional();
@@ -80,13 +82,19 @@ function inputFiles(o: Options) {
 
 /**
  * Creates a run from the reference implementation's embeddings, split and id maps: the embeddings become a
- * BPR model (dot-product scores), which is evaluated right away.
+ * BPR model (dot-product scores), which is evaluated right away. Holds the run lock meanwhile.
  */
 export async function importReference(
   options: ImportReferenceOptions,
-  _reporter: Reporter = silentReporter,
+  reporter: Reporter = silentReporter,
 ): Promise<ImportReferenceResult> {
   const o = parseOptions(importReferenceOptionsSchema, options);
+  const note = (line: string) => reporter.warn(line);
+  return withRunLock({ run: o.run, target: 'run', command: 'import', note }, () => importLocked(o, reporter));
+}
+
+/** importReference once the run lock is held. */
+async function importLocked(o: Options, reporter: Reporter): Promise<ImportReferenceResult> {
   const { splits, userEmb, itemEmb } = inputFiles(o);
   const ds = readSplitFiles(splits);
   const ue = readNpyMatrixF32(userEmb);
@@ -114,5 +122,6 @@ export async function importReference(
     metrics: { valid_ndcg10: e.valid.ndcg, test_ndcg10: e.test.ndcg },
   });
   const summary = writeBaseEvaluation(o.run, e, 'bpr');
+  noteStaleDerivedArtefacts(o.run, reporter);
   return { run: o.run, ...summary, users: ds.nUsers - 1, items: ds.nItems - 1, dim: ue.cols };
 }

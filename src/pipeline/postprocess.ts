@@ -1,9 +1,10 @@
 /** CP re-ranking (calibrated popularity) of the run's backbone lists for a range of λ. */
 import { z } from 'zod';
 import { loadRunData } from '../store/run.js';
+import { withRunLock } from '../store/run-locks.js';
 import { loadPrepared } from '../store/prepare-files.js';
-import { DEFAULT_LAMBDAS, validateCpSettings, type PostprocessSummary } from '../rerank/postprocess.js';
-import { postprocessPaths, postprocessRun } from '../store/postprocess-files.js';
+import { DEFAULT_LAMBDAS, validateCpSettings } from '../rerank/postprocess.js';
+import { postprocessPaths, postprocessRun, type StoredPostprocessSummary } from '../store/postprocess-files.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 import { loadRunModel } from './run-model.js';
@@ -33,12 +34,12 @@ export const postprocessOptionsSchema = z
  * and `modes` (both).
  */
 export type PostprocessOptions = z.input<typeof postprocessOptionsSchema>;
-/** Where CP's lists went, per λ and split, with the settings and timings. */
-export type PostprocessResult = { run: string; dir: string } & PostprocessSummary;
+/** Where CP's lists went, per λ and split, with the settings, timings and the inputs' fingerprints. */
+export type PostprocessResult = { run: string; dir: string } & StoredPostprocessSummary;
 
 /**
  * CP re-ranking of the backbone's lists for every λ, on the valid-time and test-time candidates, written
- * to RUN/postprocess; the run needs a backbone and {@link prepare}.
+ * to RUN/postprocess; the run needs a backbone and {@link prepare}. Holds the run lock meanwhile.
  */
 export async function postprocess(
   options: PostprocessOptions,
@@ -46,6 +47,15 @@ export async function postprocess(
 ): Promise<PostprocessResult> {
   const o = parseOptions(postprocessOptionsSchema, options);
   validateCpSettings(o.lambdas, o.m, o.n);
+  const note = (line: string) => reporter.warn(line);
+  return withRunLock({ run: o.run, target: 'run', command: 'postprocess', note }, () => postprocessLocked(o, reporter));
+}
+
+/** postprocess once the run lock is held. */
+async function postprocessLocked(
+  o: z.output<typeof postprocessOptionsSchema>,
+  reporter: Reporter,
+): Promise<PostprocessResult> {
   const { info, ds } = loadRunData(o.run);
   validateCpSettings(o.lambdas, o.m, o.n, ds.nItems);
   const prep = loadPrepared(o.run, { nUsers: ds.nUsers, nItems: ds.nItems });

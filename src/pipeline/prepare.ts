@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { loadRunData } from '../store/run.js';
+import { withRunLock } from '../store/run-locks.js';
 import { datasetNameFor, preparePaths, prepareRun } from '../store/prepare-files.js';
 import type { PrepareSummary } from '../calibration/prepare.js';
 import { DEFAULT_PROPORTIONS, validateProportions } from '../calibration/popularity.js';
@@ -39,7 +40,7 @@ export type PrepareResult = { run: string; dir: string; seconds: number } & Prep
 
 /**
  * Computes item popularity groups, per-user target distributions and user groups for a run and writes
- * them to RUN/prepare; CP, fine-tuning and JSD need them.
+ * them to RUN/prepare; CP, fine-tuning and JSD need them. Holds the run lock meanwhile.
  */
 export async function prepare(options: PrepareOptions, reporter: Reporter = silentReporter): Promise<PrepareResult> {
   const o = parseOptions(prepareOptionsSchema, options);
@@ -49,6 +50,12 @@ export async function prepare(options: PrepareOptions, reporter: Reporter = sile
     const why = (e as Error).message;
     throw new InputError((n) => `${n.option('proportions')}: ${why}`, { field: 'proportions' });
   }
+  const note = (line: string) => reporter.warn(line);
+  return withRunLock({ run: o.run, target: 'run', command: 'prepare', note }, () => prepareLocked(o, reporter));
+}
+
+/** prepare once the run lock is held. */
+async function prepareLocked(o: z.output<typeof prepareOptionsSchema>, reporter: Reporter): Promise<PrepareResult> {
   const { info, ds } = loadRunData(o.run);
   const dataset = o.dataset ?? datasetNameFor(info.source.path);
   const t0 = performance.now();

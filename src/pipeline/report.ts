@@ -2,9 +2,10 @@
  * The HTML report of a run (src/report/report.ts): trade-off, user groups, RBO, tables,
  * training curves; what is missing or odd comes back as warnings.
  */
-import { join } from 'node:path';
+import { join, relative, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeReport } from '../report/report.js';
+import { withRunLock } from '../store/run-locks.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
@@ -39,9 +40,25 @@ export interface ReportResult {
   summary: string;
 }
 
-/** Writes the HTML report of a run from what the other steps stored; missing parts are listed, not fatal. */
+/**
+ * Writes the HTML report of a run from what the other steps stored; missing parts are listed, not fatal. Holds
+ * the lock of RUN/report meanwhile when the report goes into the run.
+ */
 export async function report(options: ReportOptions, reporter: Reporter = silentReporter): Promise<ReportResult> {
   const o = parseOptions(reportOptionsSchema, options);
+  if (!isInside(o.outDir, o.run)) return reportLocked(o, reporter);
+  const note = (line: string) => reporter.warn(line);
+  return withRunLock({ run: o.run, target: 'report', command: 'report', note }, () => reportLocked(o, reporter));
+}
+
+/** Whether `path` is `dir` or inside it. */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** report once the lock of RUN/report is held (when the report goes into the run). */
+async function reportLocked(o: z.output<typeof reportOptionsSchema>, reporter: Reporter): Promise<ReportResult> {
   const r = await writeReport(o.run, o.outDir, {
     png: o.png,
     interactive: o.interactive,

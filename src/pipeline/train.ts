@@ -13,6 +13,7 @@ import { readInteractionFile, resolveInteractionFile, type ReadOptions } from '.
 import { isUnfinishedWrite } from '../store/unfinished-writes.js';
 import { writeFailure } from '../util/write-errors.js';
 import { createRun, loadRunData, runPaths } from '../store/run.js';
+import { withRunLock } from '../store/run-locks.js';
 import { knownModelTypes, saveModel } from '../models/model-file.js';
 import { trainBackbone, type BackboneResult } from '../train/train-any.js';
 import {
@@ -31,6 +32,7 @@ import type { SplitDataset } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import { writeBaseEvaluation } from '../store/base-files.js';
 import { parseOptions } from './options.js';
+import { noteStaleDerivedArtefacts } from './stale-artefacts.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
 const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -184,7 +186,7 @@ function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): Backbon
 
 /**
  * Trains a backbone on a run's split with early stopping on valid NDCG@10 and evaluates it, creating the
- * run from `data` first when given; writes RUN/model and the base lists.
+ * run from `data` first when given; writes RUN/model and the base lists. Holds the run lock meanwhile.
  */
 export async function train(options: TrainOptions, reporter: Reporter = silentReporter): Promise<TrainResult> {
   const o = parseOptions(trainOptionsSchema, options);
@@ -195,6 +197,14 @@ export async function train(options: TrainOptions, reporter: Reporter = silentRe
   // Checked against the backbone's schema before any work: a bad key names itself and its rule.
   const seedKey = configKeys(modelName).includes('seed') ? { seed: o.seed } : {};
   parseBackboneConfig(modelName, { ...o.hyperparameters, ...seedKey });
+  const note = (line: string) => reporter.warn(line);
+  return withRunLock({ run, target: 'run', command: 'train', note }, () => trainLocked(o, reporter));
+}
+
+/** train once the run lock is held: the run (created from `data` when given), the backbone, its base lists. */
+async function trainLocked(o: Options, reporter: Reporter): Promise<TrainResult> {
+  const run = o.run;
+  const modelName = o.model as ModelType; // checked by train before the lock
   removeAbandonedWrites(run);
   if (o.data !== undefined) createRunFromData(o, modelName, o.data, reporter);
   else if (!existsSync(runPaths(run).info)) {
@@ -220,6 +230,7 @@ export async function train(options: TrainOptions, reporter: Reporter = silentRe
     metrics: { valid_ndcg10: evaluation.valid.ndcg, test_ndcg10: evaluation.test.ndcg },
   });
   const summary = writeBaseEvaluation(run, evaluation, modelName);
+  noteStaleDerivedArtefacts(run, reporter);
   return {
     run,
     model: modelName,

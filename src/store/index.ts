@@ -5,7 +5,8 @@
  *   model-files.ts        model/ (weights and sidecar via src/models/model-file.ts; training log)
  *   base-files.ts         lists/base_{valid,test}.npy, results/base_model.json
  *   prepare-files.ts      prepare/
- *   postprocess-files.ts  postprocess/
+ *   postprocess-files.ts  postprocess/ (one complete CP set)
+ *   provenance.ts         fingerprints of a derived artefact's inputs
  *   experiment-name.ts    the experiment-name rule
  *   experiment-files.ts   experiments/NAME/ (config, experiment, summary, resume, log names)
  *   epoch-log.ts          experiments/NAME/log.jsonl (the one reader and writer)
@@ -14,7 +15,9 @@
  *   checkpoint-store.ts   CheckpointStore, the fine-tuner's checkpoint writer
  *   stored-experiment.ts  findExperiment: an experiment's stored epochs for evaluation
  *   results-files.ts      results/NAME.json (the one strict reader) and NAME_per_user.tsv
- *   registry-files.ts     registry.sqlite, grid/configs/, grid.lock
+ *   registry-files.ts     registry.sqlite, grid/configs/
+ *   run-locks.ts          .locks/: who may write to the run at once (lock-files.ts: one lock file)
+ *   run-cleanup.ts        what killed writers left, removed by the run lock's holder
  *   list-files.ts         recommendation lists as .npy
  *   json-files.ts         JSON / JSON-lines reading with errors naming file and line
  *   unfinished-writes.ts  temp files of interrupted atomic writes
@@ -24,6 +27,7 @@ export * from './model-files.js';
 export * from './base-files.js';
 export * from './prepare-files.js';
 export * from './postprocess-files.js';
+export * from './provenance.js';
 export * from './experiment-name.js';
 export * from './experiment-files.js';
 export * from './epoch-log.js';
@@ -35,4 +39,7 @@ export * from './results-files.js';
 export * from './registry-files.js';
 export * from './list-files.js';
 export * from './unfinished-writes.js';
+export * from './lock-files.js';
+export * from './run-locks.js';
+export * from './run-cleanup.js';
 export * from './json-files.js';

@@ -2,7 +2,7 @@
  * Where the grid / experiments runner keeps its state in a run:
  *   RUN/registry.sqlite           the run registry (src/experiments/registry.ts)
  *   RUN/grid/configs/NAME.json    each point's resolved fine-tuning configuration
- *   RUN/grid.lock                 the pid of the process running a grid on the run
+ * (The grid runner's lock: run-locks.ts.)
  */
 import { join } from 'node:path';
 
@@ -22,9 +22,4 @@ export function gridConfigsDir(run: string): string {
 /** Path of one grid point's configuration file. */
 export function gridConfigPath(run: string, name: string): string {
   return join(gridConfigsDir(run), `${name}.json`);
-}
-
-/** The lock file that keeps two grids from running on one run at once. */
-export function gridLockPath(run: string): string {
-  return join(run, 'grid.lock');
 }

@@ -60,10 +60,15 @@ test('evaluate on the oracle run: base, CP and a fine-tuned epoch match the refe
     (await cli(['prepare', '--run', R, '--popularity-source', 'all', '--user-group-ties', 'higher'])).code,
     0,
   );
-  // The oracle's CP lists, copied into the run's postprocess folder.
+  // The oracle's CP lists, copied into the run's postprocess folder, with the summary that makes them the CP set.
   mkdirSync(join(R, 'postprocess'), { recursive: true });
-  for (const l of LAMBDAS)
-    copyFileSync(join(ORACLE_DIR, 'lists', `cp_result_${l}_test.npy`), join(R, 'postprocess', `cp_${l}_test.npy`));
+  const files: Record<string, { test: string; valid: string }> = {};
+  for (const l of LAMBDAS) {
+    const test = join(R, 'postprocess', `cp_${l}_test.npy`);
+    files[l] = { test, valid: '' };
+    copyFileSync(join(ORACLE_DIR, 'lists', `cp_result_${l}_test.npy`), test);
+  }
+  writeFileSync(join(R, 'postprocess', 'summary.json'), JSON.stringify({ method: 'cp', modes: ['test'], files }));
   // A fine-tuned epoch: lists from the oracle's checkpoint embeddings (epoch 184 of c0.5 unfrozen).
   const ds = readSplitDir(join(R, 'data'));
   const U = readNpyMatrixF32(join(ORACLE_DIR, 'finetuned', 'c0.5_unfrozen_epoch184_user_emb.npy'));

@@ -190,7 +190,7 @@ test('kill -9 of grid tree, re-run: finished point skipped, others resumed, resu
     db2.close();
     assert.ok(rows.every((r) => r.status === 'done'));
     assert.ok(rows.some((r) => r.attempts === 2));
-    assert.ok(!existsSync(join(run, 'grid.lock')));
+    assert.ok(!existsSync(join(run, '.locks')), 'no lock left behind');
     assert.deepEqual(
       walk(join(run, 'results')).filter((f) => f.includes('.tmp-')),
       [],

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,7 +18,8 @@ import { BprModel } from '../../src/models/bpr.js';
 import { saveModel } from '../../src/models/model-file.js';
 import { prepareRun } from '../../src/store/prepare-files.js';
 import { parseGridText } from '../../src/experiments/grid.js';
-import { acquireRunLock, runPlan } from '../../src/pipeline/grid-runner.js';
+import { runPlan } from '../../src/pipeline/grid-runner.js';
+import { acquireRunLock, runLocksDir, runLockPath } from '../../src/store/run-locks.js';
 import { Registry, registryPath } from '../../src/experiments/registry.js';
 import { readResults, resultsPaths } from '../../src/store/results-files.js';
 import type { Reporter } from '../../src/pipeline/reporter.js';
@@ -122,7 +123,7 @@ test('grid: 2 workers, CP once, diverging points fail w/ error, registry = resul
   } finally {
     reg.close();
   }
-  assert.ok(!existsSync(join(run, 'grid.lock')), 'the lock is released');
+  assert.ok(!existsSync(runLocksDir(run)), 'the lock is released');
 
   // Re-run: done points skipped, failed ones tried again (and fail again).
   const r2 = await runPlan({ run, plan, workers: 2, reporter: quietCtx() });
@@ -183,24 +184,28 @@ test('grid: 2 workers, CP once, diverging points fail w/ error, registry = resul
   assert.match(missing.err, /no point 'nope' in the registry/);
 });
 
-test('run lock: a second runner is refused while the first is alive; a stale lock is taken over', async () => {
+test('grid lock: a second runner is refused while the first is alive; a stale lock is taken over', async () => {
   const run = makeRun('lock');
-  const release = acquireRunLock(run);
+  const lock = acquireRunLock({ run, target: 'grid', command: 'grid' });
   try {
     assert.throws(
-      () => acquireRunLock(run),
+      () => acquireRunLock({ run, target: 'grid', command: 'experiments' }),
       (e: unknown) =>
-        e instanceof UserError &&
-        e.message.includes(`another grid or experiments run (pid ${process.pid}) is working in`),
+        e instanceof UserError && e.message.includes(`the grid runner of ${run} is locked by grid (pid ${process.pid}`),
     );
   } finally {
-    release();
+    lock.release();
   }
-  writeFileSync(join(run, 'grid.lock'), '999999999\n'); // no such process
-  const rel2 = acquireRunLock(run);
-  assert.equal(readFileSync(join(run, 'grid.lock'), 'utf8').trim(), String(process.pid));
-  rel2();
-  assert.ok(!existsSync(join(run, 'grid.lock')));
+  const path = runLockPath(run, 'grid');
+  const dead = { pid: 999999999, command: 'grid', argv: [], started: '2026-01-01T00:00:00Z', token: 'x' };
+  mkdirSync(runLocksDir(run), { recursive: true });
+  writeFileSync(path, JSON.stringify(dead)); // no such process
+  const notes: string[] = [];
+  const lock2 = acquireRunLock({ run, target: 'grid', command: 'grid', note: (l) => notes.push(l) });
+  assert.equal((JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid, process.pid);
+  assert.match(notes.join('\n'), /pid 999999999.*taken over/);
+  lock2.release();
+  assert.ok(!existsSync(runLocksDir(run)));
 });
 
 test('CLI bad input: > 10,000 points w/o --yes, bad grid key, newer registry, duplicate names → exit 2', async () => {

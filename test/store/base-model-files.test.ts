@@ -11,7 +11,8 @@ import {
   readTrainingLog,
   startTrainingLog,
 } from '../../src/store/model-files.js';
-import { gridConfigPath, gridLockPath, registryPath } from '../../src/store/registry-files.js';
+import { gridConfigPath, registryPath } from '../../src/store/registry-files.js';
+import { runLockPath } from '../../src/store/run-locks.js';
 import type { BaseEvaluation } from '../../src/eval/base-eval.js';
 import { isUserError } from '../../src/util/errors.js';
 
@@ -82,7 +83,12 @@ test('model folder and training log', () => {
 
 test('registry and grid files', () => {
   assert.deepEqual(
-    [registryPath('/r'), gridConfigPath('/r', 'p1'), gridLockPath('/r')],
-    ['/r/registry.sqlite', '/r/grid/configs/p1.json', '/r/grid.lock'],
+    [
+      registryPath('/r'),
+      gridConfigPath('/r', 'p1'),
+      runLockPath('/r', 'grid'),
+      runLockPath('/r', { experiment: 'p1' }),
+    ],
+    ['/r/registry.sqlite', '/r/grid/configs/p1.json', '/r/.locks/grid.lock', '/r/.locks/experiment.p1.lock'],
   );
 });

@@ -89,7 +89,7 @@ export const evaluateCommand: Command = {
 
 The base model's lists are recomputed from RUN/model (item 0 and train items masked; test-
 time lists also mask valid items) and saved to RUN/lists/base_{valid,test}.npy; without a
-model, stored lists are used. CP lists are every RUN/postprocess/cp_{λ}_{split}.npy.
+model, stored lists are used. CP lists are exactly those RUN/postprocess/summary.json lists.
 Metrics are means over every user (no relevant item → NDCG 0, as the reference); a user
 without train items has P = 0 and a finite JSD.
 Without 'calitune prepare' only the base model's NDCG is computed.
