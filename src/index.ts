@@ -302,7 +302,20 @@ export {
 export { modelPaths, hasModel, readTrainingLog } from './store/model-files.js';
 export { readBaseList, readBaseModelResults, type BaseModelResults, type BaseListSplit } from './store/base-files.js';
 export { preparePaths, hasPrepared, loadPrepared } from './store/prepare-files.js';
-export { postprocessPaths, readPostprocessSummary, storedCpLambdas, readCpList } from './store/postprocess-files.js';
+export {
+  postprocessPaths,
+  readPostprocessSummary,
+  storedCpLambdas,
+  readCpList,
+  type StoredPostprocessSummary,
+} from './store/postprocess-files.js';
+export {
+  type InputFingerprints,
+  currentInputFingerprints,
+  staleInputs,
+  describeStaleInputs,
+  experimentInputs,
+} from './store/provenance.js';
 export { experimentPaths, experimentFolderNames } from './store/experiment-files.js';
 export { isValidExperimentName } from './store/experiment-name.js';
 export { readEpochLog } from './store/epoch-log.js';
