@@ -4,13 +4,11 @@
  * when one is given.
  */
 import { backboneConvergence, type BackboneConvergence } from '../train/convergence.js';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import { randomSplit } from '../data/split.js';
 import { requireMeasuredPart, splitWarnings } from '../data/split-checks.js';
 import { readInteractionFile, resolveInteractionFile, type ReadOptions } from '../data/readers.js';
-import { isUnfinishedWrite } from '../store/unfinished-writes.js';
 import { writeFailure } from '../util/write-errors.js';
 import { createRun, loadRunData, runPaths } from '../store/run.js';
 import { withRunLock } from '../store/run-locks.js';
@@ -95,29 +93,12 @@ function checkSplitForTraining(ds: SplitDataset, model: ModelType, reporter: Rep
 }
 
 /** Whether the process `pid` is running (EPERM: it runs under another user). */
-function processAlive(pid: number): boolean {
+function _processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Removes the temp files of atomic writes (src/util/atomic.ts, `.NAME.tmp-PID-N`) that a killed
- * earlier writer left in the folders train writes; a live process's temp files are left alone.
- */
-function removeAbandonedWrites(run: string): void {
-  const p = runPaths(run);
-  for (const dir of [p.root, p.data, join(p.data, 'splits'), p.model, p.lists, p.results]) {
-    if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir)) {
-      const pid = Number(/\.tmp-(\d+)-\d+$/.exec(f)?.[1]);
-      if (isUnfinishedWrite(f) && !(Number.isInteger(pid) && pid !== process.pid && processAlive(pid))) {
-        rmSync(join(dir, f), { force: true });
-      }
-    }
   }
 }
 
@@ -160,14 +141,14 @@ function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): Backbon
     {
       onEpoch: (e) => {
         logLine(
-          JSON.stringify({
+          `${JSON.stringify({
             epoch: e.epoch,
             loss: e.loss,
             valid_ndcg: e.validNdcg,
             improved: e.improved,
             train_s: e.trainSeconds,
             eval_s: e.evalSeconds,
-          }) + '\n',
+          })}\n`,
         );
         progress.update(
           e.epoch + 1,
@@ -205,7 +186,6 @@ export async function train(options: TrainOptions, reporter: Reporter = silentRe
 async function trainLocked(o: Options, reporter: Reporter): Promise<TrainResult> {
   const run = o.run;
   const modelName = o.model as ModelType; // checked by train before the lock
-  removeAbandonedWrites(run);
   if (o.data !== undefined) createRunFromData(o, modelName, o.data, reporter);
   else if (!existsSync(runPaths(run).info)) {
     throw new InputError((n) => `${run} has no run yet: give ${n.option('data')} PATH to create it`, { field: 'data' });

@@ -68,7 +68,10 @@ test('evaluate on the oracle run: base, CP and a fine-tuned epoch match the refe
     files[l] = { test, valid: '' };
     copyFileSync(join(ORACLE_DIR, 'lists', `cp_result_${l}_test.npy`), test);
   }
-  writeFileSync(join(R, 'postprocess', 'summary.json'), JSON.stringify({ method: 'cp', modes: ['test'], files }));
+  // The reference's CP: m = 100 candidates re-ranked into n = 10 for each of ML-100K's 943 users.
+  const lambdas = LAMBDAS.map(Number);
+  const summary = { format_version: 1, method: 'cp', lambdas, lambda_keys: LAMBDAS, m: 100, n: 10, modes: ['test'] };
+  writeFileSync(join(R, 'postprocess', 'summary.json'), JSON.stringify({ ...summary, users: 943, files }));
   // A fine-tuned epoch: lists from the oracle's checkpoint embeddings (epoch 184 of c0.5 unfrozen).
   const ds = readSplitDir(join(R, 'data'));
   const U = readNpyMatrixF32(join(ORACLE_DIR, 'finetuned', 'c0.5_unfrozen_epoch184_user_emb.npy'));

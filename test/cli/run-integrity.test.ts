@@ -55,7 +55,8 @@ function writeConfig(epochs: number): string {
   const path = join(tmp, `ft-${epochs}.yaml`);
   const lines = ['random_seed: 111', `num_epochs: ${epochs}`, 'train_batch_size: 16', 'learning_rate: 0.01'];
   lines.push('freeze_item_emb: true', 'combined_mode_alpha: 0.5', 'k_candidates: 20');
-  lines.push(`early_stopping_patience: ${epochs + 1}`, 'device: cpu', '');
+  // accuracy_floor 0: the backbone is random, its valid NDCG is noise a collapse guard would react to.
+  lines.push(`early_stopping_patience: ${epochs + 1}`, 'accuracy_floor: 0', 'device: cpu', '');
   writeFileSync(path, lines.join('\n'));
   return path;
 }
@@ -86,9 +87,12 @@ async function waitFor(cond: () => boolean, what: string, ms = 60_000): Promise<
   }
 }
 
+/** Epochs of the first of two concurrent finetunes: long enough (seconds) to outlast the second's start-up. */
+const LONG_EPOCHS = 400;
+
 test('two `finetune --name same` at once: one proceeds, the other fails at once naming the holder', async () => {
   const ep = experimentPaths(run, 'same');
-  const first = startCli(['finetune', '--run', run, '--name', 'same', '--config', writeConfig(60)]);
+  const first = startCli(['finetune', '--run', run, '--name', 'same', '--config', writeConfig(LONG_EPOCHS)]);
   const lock = runLockPath(run, { experiment: 'same' });
   await waitFor(() => existsSync(lock) || first.child.exitCode !== null, 'the first finetune to take its lock');
   const second = runCli(['finetune', '--run', run, '--name', 'same', '--config', QUICK]);
@@ -100,7 +104,7 @@ test('two `finetune --name same` at once: one proceeds, the other fails at once 
   assert.equal(done.status, 0, done.stderr);
   const epochs = readEpochLog(ep.log).map((r) => r.epoch);
   assert.deepEqual(epochs, [...new Set(epochs)], 'no epoch written twice');
-  assert.equal((JSON.parse(readFileSync(ep.config, 'utf8')) as { num_epochs: number }).num_epochs, 60);
+  assert.equal((JSON.parse(readFileSync(ep.config, 'utf8')) as { num_epochs: number }).num_epochs, LONG_EPOCHS);
   assert.ok(!existsSync(runLocksDir(run)), 'the lock is released');
 });
 

@@ -30,7 +30,8 @@ function writeSet(run: string, dir: string, key: string, fill: number): void {
   const lists = new Int32Array(USERS * 2).fill(fill);
   writeNpy(join(dir, `cp_${key}_test.npy`), '<i4', [USERS, 2], lists);
   const files = { [key]: { test: postprocessPaths(run).cpList(key, 'test'), valid: '' } };
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ method: 'cp', lambda_keys: [key], files }));
+  const summary = { format_version: 1, method: 'cp', lambdas: [Number(key)], lambda_keys: [key], m: 2, n: 2 };
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...summary, modes: ['test'], users: USERS, files }));
 }
 
 function siblings(run: string): string[] {
