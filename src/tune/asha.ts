@@ -14,6 +14,7 @@ export type Decision = 'continue' | 'stop';
 
 /** Decides, from the valid metric a trial reports after an epoch, whether it goes on. */
 export interface TrialScheduler {
+  /** Which scheduler: ASHA, or the plain one that never stops a trial. */
   readonly kind: 'asha' | 'none';
   /**
    * Trial `trial` has trained `epochs` epochs (1 after its first; the epoch loop's 0-based
@@ -48,6 +49,7 @@ export interface AshaOptions {
 
 /** A trial's metric as it reached a rung. */
 export interface RungReport {
+  /** The trial's name, as given to onReport. */
   trial: string;
   /** null stands for NaN (JSON has no NaN). */
   metric: number | null;

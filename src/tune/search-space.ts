@@ -43,7 +43,9 @@ export type Dimension =
 
 /** A backbone's search space: the keys that vary, in the schema's key order, and their values. */
 export interface SearchSpace {
+  /** The backbone whose configuration keys the space varies. */
   model: ModelType;
+  /** Each key that varies with its values, in the order of the backbone's schema (the order of drawing). */
   dimensions: ReadonlyArray<{ key: string; dimension: Dimension }>;
 }
 

@@ -209,3 +209,14 @@ test('ASHA defaults: η 3, grace 5, up to the backbone epoch cap; bad settings n
   assert.equal(field({ maxEpochs: 30 }), undefined);
   assert.throws(() => backboneEpochCap('mostpop'), InputError);
 });
+
+test('the package exports the tuning core', async () => {
+  const api = await import('../../src/index.js');
+  const space = await import('../../src/tune/search-space.js');
+  assert.equal(api.AshaScheduler, AshaScheduler);
+  assert.equal(api.NoScheduler, NoScheduler);
+  assert.equal(api.schedulerFromState, schedulerFromState);
+  assert.equal(api.parseSearchSpace, space.parseSearchSpace);
+  assert.equal(api.sampleTrials, space.sampleTrials);
+  assert.deepEqual([api.DEFAULT_ETA, api.DEFAULT_GRACE_EPOCHS], [3, 5]);
+});
