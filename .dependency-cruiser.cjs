@@ -12,7 +12,7 @@ const TIERS = [
   ['nn'],
   ['models'],
   ['selection'],
-  ['train', 'calibration', 'rerank', 'eval'],
+  ['train', 'calibration', 'rerank', 'eval', 'tune'],
   ['store'],
   ['experiments', 'report', 'serve'],
   ['pipeline'],

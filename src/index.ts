@@ -209,6 +209,30 @@ export { multiVaeConfigSchema, DEFAULT_MULTIVAE_CONFIG, type MultiVaeConfig } fr
 export type { TrainData } from './train/train-data.js';
 export type { EpochInfo } from './train/epoch-loop.js';
 
+// ── Tuning a backbone: search spaces, seeded trials, early stopping of trials (ASHA)
+export {
+  parseSearchSpace,
+  sampleTrials,
+  type SearchSpace,
+  type Dimension,
+  type TrialConfig,
+  type ConfigValue,
+} from './tune/search-space.js';
+export {
+  AshaScheduler,
+  NoScheduler,
+  schedulerFromState,
+  ashaRungs,
+  backboneEpochCap,
+  DEFAULT_ETA,
+  DEFAULT_GRACE_EPOCHS,
+  type TrialScheduler,
+  type Decision,
+  type AshaOptions,
+  type SchedulerState,
+  type RungReport,
+} from './tune/asha.js';
+
 // ── Calibration: popularity groups, user targets, the CaliTune loss
 export {
   itemPopularity,
