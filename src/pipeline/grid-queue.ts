@@ -23,7 +23,7 @@ import {
   type QueueConnection,
 } from '../experiments/queue-connection.js';
 import { pointJobId, type PointJobData } from '../experiments/queue-jobs.js';
-import { Registry } from '../experiments/registry.js';
+import type { Registry } from '../experiments/registry.js';
 import type { Plan } from '../experiments/grid.js';
 import { collectPoint } from './grid-point-summary.js';
 import { GridProgress, type Slot } from './grid-progress.js';
@@ -35,6 +35,7 @@ import {
   planPoints,
   removeLeftoverWrites,
   summarisePlan,
+  withRegistryAndSignals,
   type RunPlanOptions,
   type RunPlanResult,
 } from './grid-runner.js';
@@ -66,7 +67,20 @@ export async function runPlanOnQueue(o: QueuePlanOptions): Promise<RunPlanResult
   );
 }
 
-/** runPlanOnQueue once the grid lock is held: the registry, the signal handlers, the coordination. */
+/** Closes the registry (if open) and releases the grid lock; a registry already closed is fine. */
+function closeCoordinator(registry: Registry | undefined, release: () => void): void {
+  try {
+    registry?.close();
+  } catch {
+    /* closed */
+  }
+  release();
+}
+
+/**
+ * runPlanOnQueue once the grid lock is held: the registry, the signal handlers, the coordination.
+ * On a signal the jobs live on in Redis and the workers go on; a restarted coordinator picks them up.
+ */
 async function coordinateLocked(
   o: QueuePlanOptions,
   run: string,
@@ -74,30 +88,11 @@ async function coordinateLocked(
   release: () => void,
   t0: number,
 ): Promise<RunPlanResult> {
-  let registry: Registry | undefined;
-  const closeAll = () => {
-    try {
-      registry?.close();
-    } catch {
-      /* closed */
-    }
-    release();
-  };
-  // The jobs live on in Redis and the workers go on; a restarted coordinator picks them up.
-  const onSignal = (sig: NodeJS.Signals) => {
-    closeAll();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    registry = Registry.open(run, { create: true });
-    return await coordinate(o, run, conn, registry, t0);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    closeAll();
-  }
+  return withRegistryAndSignals(
+    run,
+    (registry) => closeCoordinator(registry, release),
+    (registry) => coordinate(o, run, conn, registry, t0),
+  );
 }
 
 /** The point's job: its data (names only) and its options (id, attempts, back-off, kept when finished). */

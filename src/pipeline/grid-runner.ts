@@ -273,22 +273,38 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   return withRunLock({ run, target: 'grid', command, note }, (lock) => runLocked(o, run, lock, t0));
 }
 
-/** runPlan once the grid lock is held: the registry, the signal handlers, the points. */
-async function runLocked(o: RunPlanOptions, run: string, lock: HeldRunLock, t0: number): Promise<RunPlanResult> {
+/**
+ * Runs `body` with the run's registry open. `cleanUp` runs at the end, and on SIGINT / SIGTERM,
+ * after which the process exits with 130 / 143 (what a shell reports for those signals).
+ */
+export async function withRegistryAndSignals<T>(
+  run: string,
+  cleanUp: (registry: Registry | undefined) => void,
+  body: (registry: Registry) => Promise<T>,
+): Promise<T> {
   let registry: Registry | undefined;
-  const children = new Set<ChildProcess>();
   const onSignal = (sig: NodeJS.Signals) => {
-    shutDown(children, registry, lock.release);
+    cleanUp(registry);
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     registry = Registry.open(run, { create: true });
-    return await runRegisteredPlan(o, run, registry, children, t0);
+    return await body(registry);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    shutDown(children, registry, lock.release);
+    cleanUp(registry);
   }
+}
+
+/** runPlan once the grid lock is held: the registry, the signal handlers, the points. */
+async function runLocked(o: RunPlanOptions, run: string, lock: HeldRunLock, t0: number): Promise<RunPlanResult> {
+  const children = new Set<ChildProcess>();
+  return withRegistryAndSignals(
+    run,
+    (registry) => shutDown(children, registry, lock.release),
+    (registry) => runRegisteredPlan(o, run, registry, children, t0),
+  );
 }

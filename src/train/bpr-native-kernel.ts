@@ -6,24 +6,12 @@
  * The weights do not change during a forward/backward, so splitting it at the loss is exact.
  */
 import { loadNativeBlas, type NativeBlas } from '../math/native.js';
-import { BPR_GAMMA } from '../models/bpr.js';
+import { BPR_GAMMA, type bprKernel } from '../models/bpr.js';
 
 type Fns = { scores: NonNullable<NativeBlas['bprScores']>; grads: NonNullable<NativeBlas['bprGrads']> };
 
 /** bprKernel's signature (the triples' loss sum · invB is returned; gradients · invB are added). */
-export type BprKernelFn = (
-  U: Float32Array,
-  I: Float32Array,
-  gU: Float32Array,
-  gI: Float32Array,
-  d: number,
-  users: Int32Array,
-  pos: Int32Array,
-  neg: Int32Array,
-  start: number,
-  end: number,
-  invB: number,
-) => number;
+export type BprKernelFn = typeof bprKernel;
 
 /** The native two-pass BPR kernel, or null when the binding lacks it or CALITUNE_NATIVE_ADAM=0. */
 export function nativeBprKernel(): BprKernelFn | null {
