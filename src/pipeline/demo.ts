@@ -87,7 +87,9 @@ async function runSteps(o: Options, reporter: Reporter, onStep: (s: DemoStep) =>
   const heading = (label: string) => reporter.info(`\n== ${label}`);
   heading('backbone: BPR');
   const hyperparameters = o.backboneEpochs !== undefined ? { epochs: o.backboneEpochs } : {};
-  onStep({ kind: 'train', result: await train({ run, model: 'bpr', seed: DEFAULT_SEED, hyperparameters }, reporter) });
+  // The demo owns its run and renews every step, so a previous demo's CP set and experiment may be replaced.
+  const trainOptions = { run, model: 'bpr', seed: DEFAULT_SEED, hyperparameters, force: true };
+  onStep({ kind: 'train', result: await train(trainOptions, reporter) });
   heading('popularity groups and user targets');
   onStep({ kind: 'prepare', result: await prepare({ run }, reporter) });
   heading('CP re-ranking baseline');

@@ -30,7 +30,7 @@ import type { SplitDataset } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import { writeBaseEvaluation } from '../store/base-files.js';
 import { parseOptions } from './options.js';
-import { noteStaleDerivedArtefacts } from './stale-artefacts.js';
+import { noteStaleDerivedArtefacts, refuseToReplaceBackbone } from './stale-artefacts.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
 const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -57,12 +57,14 @@ export const trainOptionsSchema = z
     hyperparameters: z
       .custom<BackboneConfig>(isObject, { message: 'must be an object of hyperparameters' })
       .default({}),
+    /** Replace a backbone that has derived artefacts (CP set, experiments); they become stale. */
+    force: z.boolean().default(false),
   })
   .strict();
 
 /**
- * What {@link train} takes: `run`, optionally `data` and `read`, `model` ('bpr'), `seed`, `splitSeed`
- * and `hyperparameters` (the backbone's keys).
+ * What {@link train} takes: `run`, optionally `data` and `read`, `model` ('bpr'), `seed`, `splitSeed`,
+ * `hyperparameters` (the backbone's keys) and `force` (replace a backbone that has derived artefacts).
  */
 export type TrainOptions = z.input<typeof trainOptionsSchema>;
 type Options = z.output<typeof trainOptionsSchema>;
@@ -186,6 +188,7 @@ export async function train(options: TrainOptions, reporter: Reporter = silentRe
 async function trainLocked(o: Options, reporter: Reporter): Promise<TrainResult> {
   const run = o.run;
   const modelName = o.model as ModelType; // checked by train before the lock
+  refuseToReplaceBackbone(run, o.force);
   if (o.data !== undefined) createRunFromData(o, modelName, o.data, reporter);
   else if (!existsSync(runPaths(run).info)) {
     throw new InputError((n) => `${run} has no run yet: give ${n.option('data')} PATH to create it`, { field: 'data' });

@@ -58,7 +58,8 @@ export function convergenceSentence(c: BackboneConvergence): string {
  */
 export function underTrainedWarning(c: BackboneConvergence | null, run: string, model: string): string | null {
   if (!c || c.status !== 'cap_still_improving') return null;
-  const longer = `calitune train --run ${run} --model ${model} --epochs ${2 * c.epochsRun}`;
+  // --force: a run under a comparison has a CP set and experiments derived from this backbone.
+  const longer = `calitune train --run ${run} --model ${model} --epochs ${2 * c.epochsRun} --force`;
   const best = `best epoch ${c.bestEpoch} of 0–${c.epochsRun - 1}`;
   return (
     `warning: the ${model} backbone of ${run} hit its epoch cap (${c.epochsRun}) while still improving ` +

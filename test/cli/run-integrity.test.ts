@@ -266,8 +266,11 @@ test('an experiment fine-tuned from an earlier backbone or prepare is refused by
   assert.equal(fresh.code, 0, fresh.err);
   const ok = await runCaptured(['evaluate', '--run', run, '--experiment', 'f2']);
   assert.equal(ok.code, 0, ok.err);
-  // training a new backbone says what it makes stale
-  const retrain = await runCaptured(['train', '--run', run, '--epochs', '1', '--dim', '8']);
+  // a new backbone over derived artefacts needs --force; with it, train says what it made stale
+  const refused = await runCaptured(['train', '--run', run, '--epochs', '1', '--dim', '8']);
+  assert.equal(refused.code, 2, refused.err);
+  assert.match(refused.err, /has the CP set and \d+ experiment\(s\) derived from its backbone; .* give --force /);
+  const retrain = await runCaptured(['train', '--run', run, '--epochs', '1', '--dim', '8', '--force']);
   assert.equal(retrain.code, 0, retrain.err);
   assert.match(
     retrain.err,

@@ -27,9 +27,11 @@ export const trainCommand: Command = {
     'Train a backbone (BPR, DMF, MultiVAE; or build MostPop / Random) ' +
     'with early stopping on validation NDCG@10, then evaluate it',
   usage: TRAIN_USAGE,
-  options: { ...DATA_OPTIONS, ...trainOptions() },
+  options: { ...DATA_OPTIONS, ...trainOptions(), force: { type: 'boolean' } },
   help: `${trainOptionsHelp()}
 ${DATA_HELP}
+  --force              replace a backbone that has a CP set or experiments derived from it
+                       (they become stale: evaluate refuses them until renewed)
 
 Writes RUN/model/{model.safetensors,model.json,training_log.jsonl}, RUN/lists/base_{valid,test}.npy
 and RUN/results/base_model.json.
@@ -48,6 +50,7 @@ Example:
         hyperparameters: config,
         data,
         read: data !== undefined ? readOptionsFrom(v) : undefined,
+        force: v.force === true,
       },
       ctx,
     );
