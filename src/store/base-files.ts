@@ -9,7 +9,9 @@ import { UserError } from '../util/errors.js';
 import { readNpyMatrixI32 } from '../data/npy.js';
 import type { BaseEvaluation, ListsNdcg } from '../eval/base-eval.js';
 import { writeListMatrix } from './list-files.js';
-import { readJsonFile } from './json-files.js';
+import { z } from 'zod';
+import { finiteNumber, wholeNumber } from '../util/json-schema.js';
+import { readJsonArtefact } from './json-files.js';
 import { runPaths } from './run.js';
 
 /** Which stored base lists: valid-time or test-time. */
@@ -63,11 +65,24 @@ export function writeBaseEvaluation(run: string, e: BaseEvaluation, modelType: s
   return summary;
 }
 
-/** results/base_model.json as stored, or undefined when absent. */
+/** The backbone's NDCG@k on one split as base_model.json stores it. */
+const listsNdcgSchema = z
+  .object({
+    ndcg: finiteNumber,
+    ndcg_users_with_items: finiteNumber,
+    users: wholeNumber,
+    users_with_items: wholeNumber,
+  })
+  .passthrough();
+
+/** results/base_model.json as readers use it (other keys are kept). */
+const baseModelResultsSchema = z
+  .object({ model_type: z.string(), k: wholeNumber, valid: listsNdcgSchema, test: listsNdcgSchema })
+  .passthrough();
+
+/** results/base_model.json as stored and checked (UserError naming the file and field), or undefined when absent. */
 export function readBaseModelResults(run: string): Record<string, unknown> | undefined {
   const p = runPaths(run).baseResults;
   if (!existsSync(p)) return undefined;
-  const v = readJsonFile(p);
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UserError('expected a JSON object', p);
-  return v as Record<string, unknown>;
+  return readJsonArtefact(p, baseModelResultsSchema) as Record<string, unknown>;
 }

@@ -15,6 +15,9 @@ import { readSplitDir, writeSplitDir } from '../data/split-io.js';
 import { fingerprintSplit } from '../data/fingerprint.js';
 import type { SplitDataset } from '../data/types.js';
 import { csrNnz } from '../math/csr.js';
+import { z } from 'zod';
+import { finiteNumber, wholeNumber } from '../util/json-schema.js';
+import { checkJsonArtefact } from './json-files.js';
 
 /** Version of run.json's format; other versions are refused. */
 export const RUN_FORMAT_VERSION = 1;
@@ -85,6 +88,28 @@ export function createRun(run: string, ds: SplitDataset, source: RunInfo['source
   return info;
 }
 
+/** run.json as readers use it (other keys are kept): a value of the wrong type is refused naming the field. */
+const runInfoSchema = z
+  .object({
+    format_version: z.number(),
+    created: z.string(),
+    source: z.object({ kind: z.enum(['file', 'import', 'synthetic']) }).passthrough(),
+    split: z.object({
+      method: z.literal('RS'),
+      ratios: z.tuple([finiteNumber, finiteNumber, finiteNumber]),
+      seed: z.number().int().nullable(),
+    }),
+    sizes: z.object({
+      users: wholeNumber,
+      items: wholeNumber,
+      train: wholeNumber,
+      valid: wholeNumber,
+      test: wholeNumber,
+    }),
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex'),
+  })
+  .passthrough();
+
 /** Reads and checks run.json (UserError when the folder is no run or the file is not ours). */
 export function readRunInfo(run: string): RunInfo {
   const p = runPaths(run);
@@ -104,7 +129,7 @@ export function readRunInfo(run: string): RunInfo {
       p.info,
     );
   }
-  return info;
+  return checkJsonArtefact(p.info, info, runInfoSchema) as RunInfo;
 }
 
 /** Loads the run's split and checks it against the fingerprint recorded at creation. */
