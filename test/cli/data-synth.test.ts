@@ -1,6 +1,6 @@
 /**
  * `calitune data synth` through the CLI: same seed → same bytes, other seed → other bytes; the
- * ml-100k file is read by `data stats --data FILE` with the preset's counts; a bad preset or
+ * ml-100k file is read by `data stats --data FILE` with the preset's counts and by `train --data`; a bad preset or
  * out exits 2 naming the flag and writes nothing.
  */
 import { test } from 'node:test';
@@ -16,7 +16,7 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-test('data synth: same seed → same bytes, other seed → other bytes; data stats reads the file', () => {
+test('data synth: same seed → same bytes, other seed → other bytes; data stats and train read the file', () => {
   const a = join(tmp, 'a.inter');
   const b = join(tmp, 'b.inter');
   const c = join(tmp, 'c.inter');
@@ -36,6 +36,10 @@ test('data synth: same seed → same bytes, other seed → other bytes; data sta
   assert.match(stats.stdout, /users {9}943\n/);
   assert.match(stats.stdout, /items {9}1682\n/);
   assert.match(stats.stdout, /interactions {2}100000\n/);
+  const train = runCli(['train', '--data', a, '--run', join(tmp, 'run'), '--model', 'mostpop']);
+  assert.equal(train.status, 0, train.stderr);
+  assert.match(train.stdout, /model saved in .*\n/);
+  assert.match(train.stdout, /test NDCG@10 /);
 });
 
 test('data synth: a bad or missing preset or out exits 2 naming the flag and writes nothing', () => {
