@@ -84,6 +84,13 @@ export {
   type DemoResult,
   type DemoStep,
 } from './pipeline/index.js';
+export {
+  dataSynth,
+  dataSynthOptionsSchema,
+  DATA_SYNTH_PRESETS,
+  type DataSynthOptions,
+  type DataSynthResult,
+} from './pipeline/data-synth.js';
 export type { PointOutcome, RunPlanResult } from './pipeline/grid-runner.js';
 export type { BaseSummary } from './pipeline/evaluate.js';
 export type { RboPairSummary } from './pipeline/compare.js';

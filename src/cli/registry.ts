@@ -4,6 +4,7 @@ import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { importCommand } from './commands/import.js';
 import { dataStatsCommand } from './commands/data-stats.js';
+import { dataSynthCommand } from './commands/data-synth.js';
 import { fetchCommand } from './commands/fetch.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -23,6 +24,7 @@ export function commands(): Command[] {
     demoCommand,
     fetchCommand,
     dataStatsCommand,
+    dataSynthCommand,
     trainCommand,
     evaluateCommand,
     importCommand,
