@@ -8,7 +8,7 @@
  * nn.Embedding without sparse=True (rows with zero gradient still move through momentum
  * and weight decay). Per-element arithmetic in float64, stored as float32.
  *
- * step() runs the element-wise update in the native binding (native/gemm.cc adamStep: the same
+ * step() runs the element-wise update in the native binding (native/optim.cc adamStep: the same
  * float64 arithmetic and float32 roundings, bit-identical, on up to 2 threads) for tensors of
  * at least NATIVE_ADAM_MIN elements when the binding has the kernel; otherwise (small tensors,
  * no binding, `native: false`, or CALITUNE_NATIVE_ADAM=0) the TypeScript loop adamUpdate.
@@ -149,7 +149,7 @@ export function adamUpdate(
  * adamUpdate over entries [lo, hi) through the native kernel when `kernel` is given and the
  * range holds at least NATIVE_ADAM_MIN entries (on one native thread: callers that split the
  * range across their own threads call this once per part), else the TypeScript loop. Both
- * give the same bits (native/gemm.cc adam_range has the same float64 arithmetic, no contraction).
+ * give the same bits (native/optim.cc adam_range has the same float64 arithmetic, no contraction).
  * Afterwards entries [lo, hi) of g and g2 are 0 (in the kernel's pass when it can, else filled):
  * the next backward pass accumulates into cleared buffers without its own sweep.
  */

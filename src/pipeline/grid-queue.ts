@@ -26,7 +26,7 @@ import { pointJobId, type PointJobData } from '../experiments/queue-jobs.js';
 import type { Registry } from '../experiments/registry.js';
 import type { Plan } from '../experiments/grid.js';
 import { collectPoint } from './grid-point-summary.js';
-import { GridProgress, type Slot } from './grid-progress.js';
+import type { Slot } from './grid-progress.js';
 import type { PointOutcome, Todo } from './grid-lanes.js';
 import { QueueTracker } from './grid-queue-tracker.js';
 import {
@@ -34,6 +34,7 @@ import {
   computeCpOnce,
   planPoints,
   removeLeftoverWrites,
+  planProgress,
   summarisePlan,
   withRegistryAndSignals,
   type RunPlanOptions,
@@ -175,14 +176,7 @@ async function coordinate(
   queue.on('error', onError);
   events.on('error', onError);
   const slots: Slot[] = [];
-  const progress = new GridProgress(
-    slots,
-    todo.length,
-    o.run,
-    !(o.showProgress ?? false),
-    o.plain,
-    o.plainInterval ?? 10,
-  );
+  const progress = planProgress(o, slots, todo.length);
   const enqueue = async (item: Todo) => {
     await enqueuePoint(queue, run, item, keep, attempts);
   };

@@ -23,7 +23,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
-import { GridProgress } from './grid-progress.js';
+import { GridProgress, type Slot } from './grid-progress.js';
 import { runPaths } from '../store/run.js';
 import { hasPrepared } from '../store/prepare-files.js';
 import { staleCpInputs, storedCpLambdas } from '../store/postprocess-files.js';
@@ -141,6 +141,15 @@ export function planPoints(
   return { todo, outcomes, skipped };
 }
 
+/** The progress display of a plan's points (live unless `showProgress` is off; plain lines every `plainInterval` s). */
+export function planProgress(
+  o: Pick<RunPlanOptions, 'run' | 'showProgress' | 'plain' | 'plainInterval'>,
+  slots: Slot[],
+  points: number,
+): GridProgress {
+  return new GridProgress(slots, points, o.run, !(o.showProgress ?? false), o.plain, o.plainInterval ?? 10);
+}
+
 /** CP once per run, before any point (every evaluation reuses RUN/postprocess); a stale set is computed again. */
 export async function computeCpOnce(run: string, reporter: Reporter, hooks: RunPlanHooks): Promise<void> {
   if (storedCpLambdas(run, 'test').length > 0 && staleCpInputs(run).length === 0) return;
@@ -210,14 +219,7 @@ async function runRegisteredPlan(
   if (todo.length > 0) await computeCpOnce(run, reporter, o.hooks ?? {});
 
   const slots = Array.from({ length: workers }, emptySlot);
-  const progress = new GridProgress(
-    slots,
-    todo.length,
-    o.run,
-    !(o.showProgress ?? false),
-    o.plain,
-    o.plainInterval ?? 10,
-  );
+  const progress = planProgress(o, slots, todo.length);
   progress.begin();
   const keep = o.keep ?? plan.keep ?? 'frontier';
   await runPoints({ run, keep, threads, registry, slots, progress, children, outcomes }, todo);

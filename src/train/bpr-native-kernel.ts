@@ -1,6 +1,6 @@
 /**
  * BPR's fused forward/backward (src/models/bpr.ts bprKernel) through the native binding: the
- * dot products and the gradient accumulation in C++ (native/gemm.cc bprScores / bprGrads, the
+ * dot products and the gradient accumulation in C++ (native/bpr.cc bprScores / bprGrads, the
  * same float64 arithmetic in the same order), the loss and its derivative in between in
  * TypeScript with bprKernel's expressions (V8's exp and log), so the result is the same bits.
  * The weights do not change during a forward/backward, so splitting it at the loss is exact.
