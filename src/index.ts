@@ -354,4 +354,13 @@ export { readCheckpointIndex, type CheckpointIndex } from './store/checkpoint-fi
 export type { CheckpointRecord, EpochMetrics } from './calibration/checkpoints.js';
 export { findExperiment, type StoredExperiment, type StoredEpoch } from './store/stored-experiment.js';
 export { readResults, resultsPaths, resultsExperimentNames, type ReadResultsOptions } from './store/results-files.js';
+export {
+  readCurrentResults,
+  resultsProvenance,
+  type FingerprintCache,
+  type ReadCurrentResultsOptions,
+  type ResultsInputKey,
+  type ResultsInputs,
+  type ResultsProvenance,
+} from './store/results-provenance.js';
 export { readListMatrix } from './store/list-files.js';

@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { readNpyMatrixI32 } from '../data/npy.js';
 import { findExperiment } from '../store/stored-experiment.js';
-import { readResults, resultsPaths } from '../store/results-files.js';
-import { SELECTION_MODES, type CalituneBlock, type SelectionModeName } from '../eval/results.js';
+import { perUserTableProblem, resultsPaths } from '../store/results-files.js';
+import { readCurrentResults } from '../store/results-provenance.js';
+import { SELECTION_MODES, type CalituneBlock, type ResultsFile, type SelectionModeName } from '../eval/results.js';
 import { readPerUserTable } from '../eval/per-user-table.js';
 import { improvementTables, type ImprovementTables, type MethodPerUser } from '../eval/improvement.js';
 import { resultsCpCurve } from '../eval/cp-verdicts.js';
@@ -70,11 +71,11 @@ export interface CompareResult {
   rbo_p: number;
 }
 
-/** The experiment's results file with JSD, fine-tuned epochs and CP results. */
-function loadResults(o: Options) {
+/** The experiment's results file with JSD, fine-tuned epochs and CP results (refused when stale). */
+function loadResults(o: Options, reporter: Reporter) {
   const { run, experiment: name } = o;
   const paths = resultsPaths(run, name);
-  const res = readResults(paths.json);
+  const res = readCurrentResults(run, name, { onNote: (line) => reporter.warn(line) });
   if (!res.calitune.prepared) {
     throw new InputError(
       (n) => `${paths.json} has no JSD (evaluated before '${n.step('prepare')}'); run prepare and evaluate again`,
@@ -121,13 +122,15 @@ function chooseEpoch(
 }
 
 /** Per-user metrics of the backbone, the epoch and CP λ, and every user's group. */
-function perUserMethods(o: Options, perUserFile: string, ftKey: string, lam: string) {
+function perUserMethods(o: Options, res: ResultsFile, perUserFile: string, ftKey: string, lam: string) {
   if (!existsSync(perUserFile)) {
     throw new InputError(
       (n) => `missing per-user table; re-run '${n.step('evaluate', { run: o.run, experiment: o.experiment })}'`,
       { file: perUserFile },
     );
   }
+  const problem = perUserTableProblem(res, perUserFile);
+  if (problem !== undefined) throw new InputError(problem, { file: perUserFile });
   const tab = readPerUserTable(perUserFile);
   const pick = (model: string): MethodPerUser & { rbo: Float64Array } => {
     const r = tab.models.get(model);
@@ -173,14 +176,14 @@ function rboSummary(perUser: Float64Array, userGroup: Int32Array): RboPairSummar
  * Compares an evaluated experiment's epoch with the backbone and with CP; reads only the results files
  * that {@link evaluate} wrote (InputError when they lack JSD, fine-tuned epochs or CP).
  */
-export async function compare(options: CompareOptions, _reporter: Reporter = silentReporter): Promise<CompareResult> {
+export async function compare(options: CompareOptions, reporter: Reporter = silentReporter): Promise<CompareResult> {
   const o = parseOptions(compareOptionsSchema, options);
   if (o.mode !== undefined && o.epoch !== undefined) {
     throw new InputError((n) => `give either ${n.option('mode')} or ${n.option('epoch')}, not both`, {
       field: 'epoch',
     });
   }
-  const { paths, res, ft, cp } = loadResults(o);
+  const { paths, res, ft, cp } = loadResults(o, reporter);
   const c = res.calitune;
   const { epoch, how } = chooseEpoch(o, c, ft, paths.json);
   const ftKey = `epoch_${epoch}`;
@@ -188,7 +191,7 @@ export async function compare(options: CompareOptions, _reporter: Reporter = sil
   // The per-user tables pair the epoch with one stored CP list; the verdict interpolates along CP's curve.
   const lam = closestCpLambda(cp as Record<string, { jsd: number }>, ftM.jsd!)!;
   const vs = compareWithCp({ ndcg: ftM.ndcg!, jsd: ftM.jsd! }, resultsCpCurve(res.base_recommendations, cp));
-  const m = perUserMethods(o, paths.perUser, ftKey, lam);
+  const m = perUserMethods(o, res, paths.perUser, ftKey, lam);
   const tables = improvementTables({
     base: m.base,
     calitune: m.cal,

@@ -31,6 +31,7 @@ import { describeStaleInputs, experimentInputs, staleInputs } from '../store/pro
 import { findExperiment, type StoredEpoch, type StoredExperiment } from '../store/stored-experiment.js';
 import { BASE_RESULTS_NAME, resultsPaths, writePerUserResults, writeResults } from '../store/results-files.js';
 import { readListMatrix } from '../store/list-files.js';
+import { currentResultsInputs } from '../store/results-provenance.js';
 
 /** The evaluation's input, and where its notes go. */
 export interface EvaluateRunOptions extends EvaluationInput {
@@ -62,7 +63,7 @@ function writeWithoutGroups(ev: Evaluation, paths: ResultsPaths, warn: (line: st
   }
   const results = evaluateWithoutGroups(ev);
   writeResults(paths.json, results);
-  writePerUserResults(paths.perUser, perUserTable(ev, undefined));
+  ev.calitune.per_user_sha256 = writePerUserResults(paths.perUser, perUserTable(ev, undefined));
   return { results, paths };
 }
 
@@ -190,7 +191,7 @@ function writeEvaluation(ev: Evaluation, prep: Prepared, results: ResultsFile, p
   const { calitune } = ev;
   calitune.rbo = ev.rbo;
   const tw = performance.now();
-  writePerUserResults(paths.perUser, perUserTable(ev, prep));
+  calitune.per_user_sha256 = writePerUserResults(paths.perUser, perUserTable(ev, prep));
   calitune.seconds.per_user_table = (performance.now() - tw) / 1000;
   calitune.seconds.total = (performance.now() - ev.t0) / 1000;
   writeResults(paths.json, results);
@@ -201,7 +202,14 @@ function writeEvaluation(ev: Evaluation, prep: Prepared, results: ResultsFile, p
 export function evaluateRun(o: EvaluateRunOptions): EvaluateRunResult {
   const paths = resultsPaths(o.run, o.experiment ?? BASE_RESULTS_NAME);
   const warn = o.warn ?? (() => {});
+  // Fingerprinted before anything is read: the results record what they were computed from.
+  const scope = { prepared: o.prepared !== undefined, model: o.baseModel !== undefined };
+  const inputs = currentResultsInputs(
+    o.run,
+    o.experiment === undefined ? scope : { ...scope, experiment: o.experiment },
+  );
   const ev = startEvaluation(o, paths.perUser);
+  ev.calitune.inputs = inputs;
   const prep = o.prepared;
   if (!prep) return writeWithoutGroups(ev, paths, warn);
   addGroupFacts(ev, prep);

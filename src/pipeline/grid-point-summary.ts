@@ -3,7 +3,8 @@
  * results file (results/NAME.json) and its experiment folder.
  */
 import { findExperiment } from '../store/stored-experiment.js';
-import { readResults, resultsPaths } from '../store/results-files.js';
+import { resultsPaths } from '../store/results-files.js';
+import { readCurrentResults } from '../store/results-provenance.js';
 import type { CpRow, EpochRow, PointSummary, SelectedSummary } from '../experiments/registry.js';
 
 function num(x: unknown): number | null {
@@ -16,7 +17,7 @@ export function collectPoint(
   name: string,
 ): { summary: PointSummary; epochs: Omit<EpochRow, 'name'>[]; cp: CpRow[] } {
   const rp = resultsPaths(run, name).json;
-  const res = readResults(rp);
+  const res = readCurrentResults(run, name);
   const exp = findExperiment(run, name);
   const selected: Record<string, SelectedSummary | null> = {};
   for (const [mode, s] of Object.entries(res.calitune.selected ?? {})) {

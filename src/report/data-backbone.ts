@@ -6,7 +6,7 @@ import { readTrainingLog } from '../store/model-files.js';
 import { runPaths, type RunInfo } from '../store/run.js';
 import { UserError } from '../util/errors.js';
 import { finiteOrNull } from './data-results.js';
-import type { BackbonePoint, ReportData } from './data-types.js';
+import type { BackbonePoint, ReportData, ResultsSource } from './data-types.js';
 
 /** backbone_training.json of a reference run. */
 interface ImportedTrainingLog {
@@ -73,15 +73,20 @@ export function loadBackboneLog(run: string, info: RunInfo | undefined, missing:
   return undefined;
 }
 
-/** The backbone's type and NDCG@10 from results/base_model.json (optional: undefined when unreadable). */
-export function loadBackbone(run: string): ReportData['backbone'] {
+/**
+ * The backbone's type and NDCG@10 from results/base_model.json, added to `sources` (optional: undefined when
+ * absent; when unreadable or stale, undefined with a warning).
+ */
+export function loadBackbone(run: string, sources: ResultsSource[], warnings: string[]): ReportData['backbone'] {
   let j: Record<string, unknown> | undefined;
   try {
-    j = readBaseModelResults(run);
-  } catch {
+    j = readBaseModelResults(run, (line) => warnings.push(line));
+  } catch (e) {
+    if (e instanceof UserError) warnings.push(`skipped: ${e.message}`);
     return undefined;
   }
   if (j === undefined) return undefined;
+  sources.push({ file: runPaths(run).baseResults, inputs: j.inputs ?? null });
   const pick = (o: unknown): number | undefined => {
     if (typeof o === 'number') return o;
     if (o && typeof o === 'object') {

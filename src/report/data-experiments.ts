@@ -9,8 +9,8 @@ import { selectionModeOr } from '../selection/modes.js';
 import { paretoFront } from '../selection/pareto.js';
 import { readEpochLog } from '../store/epoch-log.js';
 import { experimentFolderNames, experimentPaths, readExperimentConfig } from '../store/experiment-files.js';
-import { resultsExperimentNames, resultsPaths } from '../store/results-files.js';
-import { UserError } from '../util/errors.js';
+import { perUserTableProblem, resultsExperimentNames, resultsPaths } from '../store/results-files.js';
+import { InputError, UserError } from '../util/errors.js';
 import { badValuesWarning, finiteOrNull, metricSet, readResultsTolerant } from './data-results.js';
 import type { ExperimentData, LogPoint } from './data-types.js';
 
@@ -123,7 +123,7 @@ export function loadExperiment(run: string, name: string, warnings: string[], mi
   }
   let res: ResultsFile;
   try {
-    res = readResultsTolerant(rp, warnings);
+    res = readResultsTolerant(run, name, warnings);
   } catch (err) {
     if (err instanceof UserError) {
       warnings.push(`skipped: ${err.message}`);
@@ -132,14 +132,22 @@ export function loadExperiment(run: string, name: string, warnings: string[], mi
     throw err;
   }
   applyResults(e, res, rp, warnings, missing);
-  if (existsSync(pu)) e.perUserPath = pu;
-  else {
+  attachPerUserTable(e, res, pu, warnings, missing);
+  return e;
+}
+
+/** The experiment's per-user table when it is the one its results file was written with (else a warning). */
+function attachPerUserTable(e: ExperimentData, res: ResultsFile, pu: string, warnings: string[], missing: string[]) {
+  if (!existsSync(pu)) {
     missing.push(
-      `experiment '${name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; ` +
+      `experiment '${e.name}': no per-user table (${pu}) — RBO box plot and improvement tables not drawn; ` +
         'run the evaluate step again',
     );
+    return;
   }
-  return e;
+  const problem = perUserTableProblem(res, pu);
+  if (problem === undefined) e.perUserPath = pu;
+  else warnings.push(`skipped: ${new InputError(problem, { file: pu }).message}`);
 }
 
 /** CaliTune epochs on the validation Pareto front over all experiments, sorted by JSD (src/selection). */

@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { ResultsFile } from '../eval/results-format.js';
-import { BASE_RESULTS_NAME, readResults, resultsPaths } from '../store/results-files.js';
+import { BASE_RESULTS_NAME, resultsPaths } from '../store/results-files.js';
+import { readCurrentResults } from '../store/results-provenance.js';
 import { runPaths } from '../store/run.js';
 import { UserError } from '../util/errors.js';
 import type { ExperimentData, MetricSet, Num, ReportData } from './data-types.js';
@@ -40,10 +41,15 @@ export function badValuesWarning(path: string, bad: readonly string[]): string {
   );
 }
 
-/** Reads a results file written by 'calitune evaluate', tolerating NaN values (reported in `warnings`). */
-export function readResultsTolerant(path: string, warnings: string[]): ResultsFile {
-  return readResults(path, {
+/**
+ * Reads RUN/results/NAME.json written by 'calitune evaluate', tolerating NaN values (reported in `warnings`);
+ * a stale file is refused (InputError naming evaluate), one without recorded inputs is noted in `warnings`.
+ */
+export function readResultsTolerant(run: string, name: string, warnings: string[]): ResultsFile {
+  const path = resultsPaths(run, name).json;
+  return readCurrentResults(run, name, {
     onNonFinite: (n) => warnings.push(`${path}: ${n} NaN/Infinity value(s) in the file (read as missing)`),
+    onNote: (line) => warnings.push(line),
   });
 }
 
@@ -61,7 +67,7 @@ function newestResults(
   const bp = resultsPaths(run, BASE_RESULTS_NAME).json;
   if (existsSync(bp)) {
     try {
-      candidates.push({ path: bp, res: readResultsTolerant(bp, warnings) });
+      candidates.push({ path: bp, res: readResultsTolerant(run, BASE_RESULTS_NAME, warnings) });
     } catch (err) {
       if (err instanceof UserError) warnings.push(`skipped: ${err.message}`);
       else throw err;
@@ -87,6 +93,8 @@ export function loadBaseAndCp(data: ReportData): void {
   }
   const res = src.res;
   data.baseSource = src.path;
+  if (!data.sources.some((s) => s.file === src.path))
+    data.sources.push({ file: src.path, inputs: res.calitune.inputs ?? null });
   data.split = res.calitune.split ?? 'test';
   data.k = res.calitune.k ?? 10;
   if (Array.isArray(res.calitune.user_group_names)) data.userGroupNames = res.calitune.user_group_names.map(String);

@@ -91,4 +91,12 @@ export interface ReportData {
   missing: string[];
   /** Problems found in the inputs (bad values, unreadable files). */
   warnings: string[];
+  /** The results files the report was built from, with the inputs each records (null: none recorded). */
+  sources: ResultsSource[];
+}
+
+/** A results file the report used, and the inputs it records (src/store/results-provenance.ts). */
+export interface ResultsSource {
+  file: string;
+  inputs: unknown;
 }

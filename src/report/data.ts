@@ -75,13 +75,19 @@ export function loadReportData(run: string): ReportData {
     userGroupNames: [...USER_GROUP_NAMES],
     missing,
     warnings,
+    sources: [],
   };
 
-  const backbone = loadBackbone(run);
+  const backbone = loadBackbone(run, data.sources, warnings);
   if (backbone) data.backbone = backbone;
 
   const names = listExperiments(run);
-  for (const n of names) data.experiments.push(loadExperiment(run, n, warnings, missing));
+  for (const n of names) {
+    const e = loadExperiment(run, n, warnings, missing);
+    data.experiments.push(e);
+    if (e.results && e.resultsPath)
+      data.sources.push({ file: e.resultsPath, inputs: e.results.calitune.inputs ?? null });
+  }
   if (names.length === 0) {
     missing.push(
       `no CaliTune experiments in ${experimentsDir(run)}: ` +

@@ -356,6 +356,7 @@ export async function writeReport(
     comparisons: content.comparisons,
     missing,
     warnings,
+    built_from: d.sources,
     findings: { sentences: findings.sentences, rows: findings.rows, epochs_above_cp: findings.epochsAhead },
     ...(margins ? { margins } : {}),
   });

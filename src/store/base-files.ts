@@ -13,6 +13,8 @@ import { z } from 'zod';
 import { finiteNumber, wholeNumber } from '../util/json-schema.js';
 import { readJsonArtefact } from './json-files.js';
 import { runPaths } from './run.js';
+import { currentInputFingerprints } from './provenance.js';
+import { BASE_MODEL_NAME, checkResultsProvenance, type ResultsInputs } from './results-provenance.js';
 
 /** Which stored base lists: valid-time or test-time. */
 export type BaseListSplit = 'valid' | 'test';
@@ -51,7 +53,11 @@ export interface BaseModelResults {
   lists: Record<BaseListSplit, string>;
 }
 
-/** Writes the base lists and results/base_model.json of a backbone evaluation. */
+/**
+ * Writes the base lists and results/base_model.json of a backbone evaluation; the file records the
+ * fingerprint of the weights it scored ('inputs', src/store/results-provenance.ts), so it is to be
+ * written after RUN/model.
+ */
 export function writeBaseEvaluation(run: string, e: BaseEvaluation, modelType: string): BaseModelResults {
   writeBaseLists(run, e.lists, e.k);
   const summary: BaseModelResults = {
@@ -61,7 +67,8 @@ export function writeBaseEvaluation(run: string, e: BaseEvaluation, modelType: s
     test: e.test,
     lists: { valid: baseListPath(run, 'valid'), test: baseListPath(run, 'test') },
   };
-  writeJsonAtomic(runPaths(run).baseResults, summary);
+  const inputs: ResultsInputs = { backbone: currentInputFingerprints(run).backbone ?? null };
+  writeJsonAtomic(runPaths(run).baseResults, { ...summary, inputs });
   return summary;
 }
 
@@ -80,9 +87,19 @@ const baseModelResultsSchema = z
   .object({ model_type: z.string(), k: wholeNumber, valid: listsNdcgSchema, test: listsNdcgSchema })
   .passthrough();
 
-/** results/base_model.json as stored and checked (UserError naming the file and field), or undefined when absent. */
-export function readBaseModelResults(run: string): Record<string, unknown> | undefined {
+/**
+ * results/base_model.json as stored and checked (UserError naming the file and field), or undefined when
+ * absent. A file whose recorded backbone is not the run's (a crash between the new weights and this file)
+ * is refused naming train; `onNote` gets the note for a file that records no inputs (read unchecked).
+ */
+export function readBaseModelResults(
+  run: string,
+  onNote: (line: string) => void = () => {},
+): Record<string, unknown> | undefined {
   const p = runPaths(run).baseResults;
   if (!existsSync(p)) return undefined;
-  return readJsonArtefact(p, baseModelResultsSchema) as Record<string, unknown>;
+  const j = readJsonArtefact(p, baseModelResultsSchema) as Record<string, unknown>;
+  const note = checkResultsProvenance(run, BASE_MODEL_NAME, p, j.inputs);
+  if (note !== undefined) onNote(note);
+  return j;
 }

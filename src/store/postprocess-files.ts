@@ -46,7 +46,7 @@ export function postprocessPaths(run: string) {
 }
 
 /** The file name of CP's lists for λ key `key` and `mode`. */
-function cpListFile(key: string, mode: CpMode): string {
+export function cpListFile(key: string, mode: CpMode): string {
   return `cp_${key}_${mode}.npy`;
 }
 

@@ -8,7 +8,8 @@
  * shape is refused with a message that says which and what to do; a metric that is not a
  * number (a "NaN" string) is refused naming the file and the field.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic.js';
@@ -122,9 +123,29 @@ export function readResults(path: string, opts: ReadResultsOptions = {}): Result
   return value as unknown as ResultsFile;
 }
 
-/** Writes the per-user table of an evaluation. */
-export function writePerUserResults(path: string, table: PerUserTableInput): void {
+/**
+ * Writes the per-user table of an evaluation; returns its SHA-256, which the results file (written
+ * after it) records as `calitune.per_user_sha256` so that readers can tell a table of another
+ * evaluation (a crash between the two writes) from its own ({@link perUserTableProblem}).
+ */
+export function writePerUserResults(path: string, table: PerUserTableInput): string {
   writePerUserTable(path, table);
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * Why the per-user table at `path` is not the one the results file `results` was written with (its
+ * SHA-256 differs from the recorded one), or undefined when it is or the file records none (older files).
+ */
+export function perUserTableProblem(results: ResultsFile, path: string): InputMessage | undefined {
+  const recorded = results.calitune.per_user_sha256;
+  if (typeof recorded !== 'string' || !existsSync(path)) return undefined;
+  if (createHash('sha256').update(readFileSync(path)).digest('hex') === recorded) return undefined;
+  const { run, name } = results.calitune;
+  const options: Record<string, string> = name === BASE_RESULTS_NAME ? { run } : { run, experiment: name };
+  return (n) =>
+    `this per-user table is not the one its results file was written with (an evaluation was interrupted); ` +
+    `re-run '${n.step('evaluate', options)}'`;
 }
 
 /** Writes a results file, atomically. */

@@ -36,6 +36,7 @@ test('base evaluation: the store writes lists and base_model.json in the known l
     valid: evaluation.valid,
     test: evaluation.test,
     lists: { valid: join(a, 'lists', 'base_valid.npy'), test: join(a, 'lists', 'base_test.npy') },
+    inputs: { backbone: null }, // the weights it scored (none here: no RUN/model), src/store/results-provenance.ts
   });
   assert.deepEqual([...readBaseList(a, 'valid', 3, 2)], [-1, -1, 1, 2, 3, 1]);
   assert.deepEqual(readBaseModelResults(a), JSON.parse(ja));

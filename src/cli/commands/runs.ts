@@ -13,6 +13,7 @@ import {
 import { printSummaryTable } from '../../pipeline/grid-runner.js';
 import { marginTextLines } from '../../report/margins.js';
 import { readBaseModelResults } from '../../store/base-files.js';
+import { refuseStaleResultsOf } from '../../store/results-provenance.js';
 import { UserError } from '../../util/errors.js';
 import { floatList, requireStr } from '../args.js';
 import type { Command, CommandContext, ParsedValues } from '../command.js';
@@ -268,6 +269,8 @@ function runBackbone(run: string): string {
 /** One run's frontier against CP, with its backbone and the margin over CP at the targets. */
 function runFrontier(run: string, targets: readonly number[], ctx: CommandContext) {
   return withRegistry(run, (reg) => {
+    // The registry's rows were read from results files: a retrained backbone or new CP set makes them stale.
+    refuseStaleResultsOf(run, [...new Set(reg.epochs().map((e) => e.name))]);
     const f = registryFrontier(reg);
     if (reg.cp().length <= 1)
       ctx.warn(`note: no CP results in the registry (run 'calitune postprocess --run ${run}' before the grid)`);
