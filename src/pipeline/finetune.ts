@@ -6,12 +6,13 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadRunData, runPaths } from '../store/run.js';
+import { loadRunData } from '../store/run.js';
 import { withRunLock } from '../store/run-locks.js';
 import { experimentPaths } from '../store/experiment-files.js';
 import { experimentJournal } from '../store/finetune-journal.js';
 import { experimentNameProblem, isValidExperimentName } from '../store/experiment-name.js';
 import { loadPrepared } from '../store/prepare-files.js';
+import { hasModel } from '../store/model-files.js';
 import type { Prepared } from '../calibration/prepare.js';
 import {
   calibrationAlpha,
@@ -136,7 +137,7 @@ function loadInputs(o: Options, config: FinetuneConfig, reporter: Reporter): Inp
       { field: 'popularitySource' },
     );
   }
-  if (!existsSync(join(runPaths(run).model, 'model.json'))) {
+  if (!hasModel(run)) {
     throw new InputError(
       (n) => `${run} has no backbone model yet: run '${n.step('train', { run })}' or '${n.step('import')}' first`,
       { field: 'run' },

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readSplitFiles, splitPaths } from '../data/split-io.js';
 import { readNpyMatrixF32 } from '../data/npy.js';
-import { createRun, runPaths } from '../store/run.js';
+import { createRun } from '../store/run.js';
+import { commitNewModel, newModelFolder } from '../store/model-files.js';
 import { withRunLock } from '../store/run-locks.js';
 import { createModel, saveModel } from '../models/model-file.js';
 import { evaluateBase } from '../eval/base-eval.js';
@@ -112,7 +113,8 @@ async function importLocked(o: Options, reporter: Reporter): Promise<ImportRefer
     else if (p.name === 'item_embedding.weight') p.value.set(ie.data);
   }
   const e = evaluateBase(model, ds);
-  saveModel(runPaths(o.run).model, model, {
+  const fresh = newModelFolder(o.run);
+  saveModel(fresh.dir, model, {
     idMaps: {
       user: { field: ds.userMap.field, tokens: [...ds.userMap.tokens] },
       item: { field: ds.itemMap.field, tokens: [...ds.itemMap.tokens] },
@@ -121,6 +123,7 @@ async function importLocked(o: Options, reporter: Reporter): Promise<ImportRefer
     dataFingerprint: info.fingerprint,
     metrics: { valid_ndcg10: e.valid.ndcg, test_ndcg10: e.test.ndcg },
   });
+  commitNewModel(o.run, fresh.dir);
   const summary = writeBaseEvaluation(o.run, e, 'bpr');
   noteStaleDerivedArtefacts(o.run, reporter);
   return { run: o.run, ...summary, users: ds.nUsers - 1, items: ds.nItems - 1, dim: ue.cols };

@@ -62,6 +62,7 @@ async function reportLocked(o: z.output<typeof reportOptionsSchema>, reporter: R
   const r = await writeReport(o.run, o.outDir, {
     png: o.png,
     interactive: o.interactive,
+    asOneSet: isInside(o.outDir, o.run), // the report's lock is held: RUN/report is replaced whole
     log: (l) => reporter.warn(l),
   });
   for (const m of r.missing) reporter.warn(`missing: ${m}`);

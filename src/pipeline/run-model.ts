@@ -2,7 +2,8 @@
 // Every model type registers itself on import: a run's model may be of any of them.
 import '../models/all.js';
 import { loadModel, type LoadedModel } from '../models/model-file.js';
-import { runPaths, type RunInfo } from '../store/run.js';
+import type { RunInfo } from '../store/run.js';
+import { modelPaths } from '../store/model-files.js';
 import type { SplitDataset } from '../data/types.js';
 import { UserError } from '../util/errors.js';
 
@@ -11,7 +12,7 @@ import { UserError } from '../util/errors.js';
  * input. `noun` words the messages ('the model' / 'the backbone', as each step says it).
  */
 export function loadRunModel(run: string, info: RunInfo, ds: SplitDataset, noun: 'model' | 'backbone'): LoadedModel {
-  const dir = runPaths(run).model;
+  const dir = modelPaths(run).dir;
   const loaded = loadModel(dir, undefined, { train: ds.train });
   const { model, sidecar } = loaded;
   if (sidecar.data_fingerprint !== undefined && sidecar.data_fingerprint !== info.fingerprint) {

@@ -4,13 +4,14 @@
  * when one is given.
  */
 import { backboneConvergence, type BackboneConvergence } from '../train/convergence.js';
-import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { randomSplit } from '../data/split.js';
 import { requireMeasuredPart, splitWarnings } from '../data/split-checks.js';
 import { readInteractionFile, resolveInteractionFile, type ReadOptions } from '../data/readers.js';
 import { writeFailure } from '../util/write-errors.js';
 import { createRun, loadRunData, runPaths } from '../store/run.js';
+import { commitNewModel, newModelFolder } from '../store/model-files.js';
 import { withRunLock } from '../store/run-locks.js';
 import { knownModelTypes, saveModel } from '../models/model-file.js';
 import { trainBackbone, type BackboneResult } from '../train/train-any.js';
@@ -123,17 +124,14 @@ function createRunFromData(o: Options, model: ModelType, data: string, reporter:
   );
 }
 
-/** The trainer with the epoch log (RUN/model/training_log.jsonl) and progress. */
-function trainWithLog(o: Options, ds: SplitDataset, reporter: Reporter): BackboneResult {
-  const p = runPaths(o.run);
+/** The trainer with the epoch log (`trainingLog`, in the new backbone's folder) and progress. */
+function trainWithLog(o: Options, ds: SplitDataset, trainingLog: string, reporter: Reporter): BackboneResult {
   const progress = reporter.progress(`train ${o.model}`, o.hyperparameters.epochs ?? 300);
-  mkdirSync(p.model, { recursive: true });
-  rmSync(p.trainingLog, { force: true });
   const logLine = (line: string) => {
     try {
-      appendFileSync(p.trainingLog, line);
+      appendFileSync(trainingLog, line);
     } catch (e) {
-      throw writeFailure(p.trainingLog, e);
+      throw writeFailure(trainingLog, e);
     }
   };
   const result = trainBackbone(
@@ -195,9 +193,11 @@ async function trainLocked(o: Options, reporter: Reporter): Promise<TrainResult>
   }
   const { info, ds } = loadRunData(run);
   if (o.data === undefined) checkSplitForTraining(ds, modelName, reporter);
-  const result = trainWithLog(o, ds, reporter);
+  // The new backbone (training log, weights, sidecar) replaces RUN/model in one swap once complete.
+  const fresh = newModelFolder(run);
+  const result = trainWithLog(o, ds, fresh.trainingLog, reporter);
   const evaluation = evaluateBase(result.model, ds);
-  saveModel(runPaths(run).model, result.model, {
+  saveModel(fresh.dir, result.model, {
     idMaps: {
       user: { field: ds.userMap.field, tokens: [...ds.userMap.tokens] },
       item: { field: ds.itemMap.field, tokens: [...ds.itemMap.tokens] },
@@ -212,6 +212,7 @@ async function trainLocked(o: Options, reporter: Reporter): Promise<TrainResult>
     dataFingerprint: info.fingerprint,
     metrics: { valid_ndcg10: evaluation.valid.ndcg, test_ndcg10: evaluation.test.ndcg },
   });
+  commitNewModel(run, fresh.dir);
   const summary = writeBaseEvaluation(run, evaluation, modelName);
   noteStaleDerivedArtefacts(run, reporter);
   return {

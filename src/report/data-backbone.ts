@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBaseModelResults } from '../store/base-files.js';
-import { readTrainingLog } from '../store/model-files.js';
+import { modelPaths, readTrainingLog } from '../store/model-files.js';
 import { runPaths, type RunInfo } from '../store/run.js';
 import { UserError } from '../util/errors.js';
 import { finiteOrNull } from './data-results.js';
@@ -43,7 +43,7 @@ function loadImportedBackboneLog(info: RunInfo | undefined): ReportData['backbon
  * `missing` when there is none.
  */
 export function loadBackboneLog(run: string, info: RunInfo | undefined, missing: string[]): ReportData['backboneLog'] {
-  const p = runPaths(run).trainingLog;
+  const p = modelPaths(run).trainingLog;
   let records: Record<string, unknown>[] = [];
   try {
     records = readTrainingLog(run);

@@ -9,15 +9,17 @@
  *   OUT/report.json              what was drawn, what is missing, warnings, trade-off findings,
  *                                the margin over CP at fixed calibration levels
  *
- * Every file is written atomically. An output folder that cannot be written is a UserError
+ * Every file is written atomically; the report in RUN/report (its lock held) is written as one set,
+ * swapped in whole (src/store/folder-sets.ts). An output folder that cannot be written is a UserError
  * (exit 2) raised before any chart is rendered.
  */
 import { runUnderTrainedWarning } from '../store/backbone-convergence.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { runPaths } from '../store/run.js';
+import { freshSetFolder, recoverSetFolder, swapInSetFolder, type FolderSet } from '../store/folder-sets.js';
 import { InputError, UserError } from '../util/errors.js';
 import { loadPerUserComparison, loadReportData, validationParetoFront, type ReportData } from './data.js';
 import { reportLabels, type ChartDef } from './charts/spec-common.js';
@@ -45,6 +47,12 @@ export interface WriteReportOptions {
   title?: string;
   /** Progress lines. */
   log?: (line: string) => void;
+  /**
+   * Write the report as one set (src/store/folder-sets.ts): into a temp folder beside OUT, swapped in
+   * whole, so that a crash leaves the old report or the new one. Only for a caller that holds the
+   * report's lock; OUT must be absent or hold a report (its report.json), since it is replaced whole.
+   */
+  asOneSet?: boolean;
 }
 
 /** A chart written: its files, how many marks it drew, whether the page makes it interactive. */
@@ -239,7 +247,10 @@ interface RenderedCharts {
 }
 
 interface RenderSettings {
+  /** Where the report will be: the paths it records. */
   outDir: string;
+  /** Where its files are written now: OUT, or the temp folder of a set swapped in later. */
+  writeDir: string;
   pngScale?: number;
   log: (line: string) => void;
   warnings: string[];
@@ -252,13 +263,14 @@ async function renderAndWrite({ def, section }: PlacedChart, s: RenderSettings, 
   const chartsDir = join(s.outDir, 'charts');
   const svgPath = join(chartsDir, `${def.id}.svg`);
   const specPath = join(chartsDir, `${def.id}.vl.json`);
-  writeFileAtomic(svgPath, r.svg);
-  writeJsonAtomic(specPath, def.spec);
+  const writtenAt = (p: string) => join(s.writeDir, relative(s.outDir, p));
+  writeFileAtomic(writtenAt(svgPath), r.svg);
+  writeJsonAtomic(writtenAt(specPath), def.spec);
   out.written.push(svgPath);
   let pngPath: string | undefined;
   if (s.pngScale !== undefined) {
     pngPath = join(chartsDir, `${def.id}.png`);
-    writeFileAtomic(pngPath, svgToPng(r.svg, s.pngScale));
+    writeFileAtomic(writtenAt(pngPath), svgToPng(r.svg, s.pngScale));
     out.written.push(pngPath);
   }
   if (r.marks.elements === 0) s.warnings.push(`chart '${def.id}' drew no marks (all values missing?)`);
@@ -292,10 +304,10 @@ async function renderCharts(charts: PlacedChart[], s: RenderSettings): Promise<R
   return out;
 }
 
-/** Writes OUT/index.html; returns its path. Without vega.min.js the page is static (a warning). */
+/** Writes index.html into `writeDir`; returns its path in OUT. Without vega.min.js the page is static (a warning). */
 function writePage(
   run: string,
-  outDir: string,
+  [outDir, writeDir]: [string, string],
   d: ReportData,
   content: ReportContent,
   charts: PageChart[],
@@ -320,9 +332,17 @@ function writePage(
     definitions: DEFINITIONS,
     ...(vegaJs ? { vegaJs } : {}),
   });
-  const index = join(outDir, 'index.html');
-  writeFileAtomic(index, html);
-  return index;
+  writeFileAtomic(join(writeDir, 'index.html'), html);
+  return join(outDir, 'index.html');
+}
+
+/**
+ * OUT as a set written whole (src/store/folder-sets.ts), when it is absent or holds a report (its
+ * report.json, the file written last); undefined for another folder, which is written into as it is.
+ */
+function reportSet(outDir: string): FolderSet | undefined {
+  const set = { parent: dirname(resolve(outDir)), name: basename(resolve(outDir)), marker: 'report.json' };
+  return !existsSync(outDir) || existsSync(join(outDir, set.marker)) ? set : undefined;
 }
 
 /** Writes the report of a run to `outDir` (default RUN/report); see the module comment for the layout. */
@@ -334,21 +354,24 @@ export async function writeReport(
   const scale = opts.pngScale ?? 2;
   if (!(scale > 0 && scale <= 8)) throw new UserError(`PNG scale must be in (0, 8], got ${scale}`);
   const d = loadReportData(run); // read-only: checks the run before anything is created
+  const set = opts.asOneSet === true ? reportSet(outDir) : undefined;
   ensureWritableDir(outDir);
+  if (set) recoverSetFolder(set);
+  const writeDir = set ? freshSetFolder(set) : outDir;
   const { warnings, missing } = d;
   const content = collectContent(run, d);
   const png = opts.png ?? true;
   const log = opts.log ?? (() => {});
-  const settings: RenderSettings = { outDir, log, warnings, ...(png ? { pngScale: scale } : {}) };
+  const settings: RenderSettings = { outDir, writeDir, log, warnings, ...(png ? { pngScale: scale } : {}) };
   const rendered = await renderCharts(content.charts, settings);
   const now = new Date();
-  const index = writePage(run, outDir, d, content, rendered.page, opts, now);
+  const index = writePage(run, [outDir, writeDir], d, content, rendered.page, opts, now);
   const summary =
     `${rendered.page.length} chart(s), ${content.tables.length} table block(s)` +
     (missing.length ? `, ${missing.length} missing input(s)` : '') +
     (warnings.length ? `, ${warnings.length} warning(s)` : '');
   const { findings, margins } = content;
-  writeJsonAtomic(join(outDir, 'report.json'), {
+  writeJsonAtomic(join(writeDir, 'report.json'), {
     created: now.toISOString(),
     run: resolve(run),
     index,
@@ -360,6 +383,7 @@ export async function writeReport(
     findings: { sentences: findings.sentences, rows: findings.rows, epochs_above_cp: findings.epochsAhead },
     ...(margins ? { margins } : {}),
   });
+  if (set) swapInSetFolder(set, writeDir);
   return {
     index,
     charts: rendered.written,

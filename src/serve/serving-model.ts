@@ -4,7 +4,8 @@
  * or by the experiment's validation-selected epoch for a selection mode.
  */
 import { existsSync } from 'node:fs';
-import { loadRunData, runPaths } from '../store/run.js';
+import { loadRunData } from '../store/run.js';
+import { modelPaths } from '../store/model-files.js';
 import { experimentPaths } from '../store/experiment-files.js';
 import { readExperimentSummary } from '../store/experiment-json.js';
 import '../models/all.js';
@@ -44,9 +45,10 @@ export function loadServingModel(
     });
   }
   const { info, ds } = loadRunData(run);
-  const { model, sidecar } = loadModel(runPaths(run).model, undefined, { train: ds.train });
+  const modelDir = modelPaths(run).dir;
+  const { model, sidecar } = loadModel(modelDir, undefined, { train: ds.train });
   if (sidecar.data_fingerprint !== undefined && sidecar.data_fingerprint !== info.fingerprint) {
-    throw new UserError(`the model in ${runPaths(run).model} was trained on other data than this run's split`);
+    throw new UserError(`the model in ${modelDir} was trained on other data than this run's split`);
   }
   if (opts.experiment === undefined) {
     return { model, ds, label: `${sidecar.model_type} base` };

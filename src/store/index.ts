@@ -7,6 +7,8 @@
  *   prepare-files.ts      prepare/
  *   postprocess-files.ts  postprocess/ (one complete CP set)
  *   provenance.ts         fingerprints of a derived artefact's inputs
+ *   results-provenance.ts what results files were computed from, checked by their readers
+ *   folder-sets.ts        folders written whole into a temp sibling and swapped in (model, prepare, CP set)
  *   experiment-name.ts    the experiment-name rule
  *   experiment-files.ts   experiments/NAME/ (config, experiment, summary, resume, log names)
  *   epoch-log.ts          experiments/NAME/log.jsonl (the one reader and writer)
@@ -28,6 +30,8 @@ export * from './base-files.js';
 export * from './prepare-files.js';
 export * from './postprocess-files.js';
 export * from './provenance.js';
+export * from './results-provenance.js';
+export * from './folder-sets.js';
 export * from './experiment-name.js';
 export * from './experiment-files.js';
 export * from './epoch-log.js';

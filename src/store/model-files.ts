@@ -12,16 +12,47 @@ import { finiteOrNull, wholeNumber } from '../util/json-schema.js';
 import { MODEL_SIDECAR_FILE, MODEL_TENSORS_FILE } from '../models/model-file.js';
 import { readJsonLines, schemaLineCheck } from './json-files.js';
 import { runPaths } from './run.js';
+import { currentSetFolder, freshSetFolder, recoverSetFolder, swapInSetFolder, type FolderSet } from './folder-sets.js';
 
-/** The backbone's folder in a run, its two files and its training log. */
-export function modelPaths(run: string) {
-  const dir = runPaths(run).model;
+/** RUN/model as a set written whole (./folder-sets.ts): a new backbone is complete with its sidecar. */
+const modelSet = (run: string): FolderSet => ({ parent: run, name: 'model', marker: MODEL_SIDECAR_FILE });
+
+/** The backbone's training log, one JSON line per epoch, beside its weights. */
+const TRAINING_LOG_FILE = 'training_log.jsonl';
+
+/** The backbone's files inside folder `dir`. */
+function modelFilesIn(dir: string) {
   return {
     dir,
     tensors: join(dir, MODEL_TENSORS_FILE),
     sidecar: join(dir, MODEL_SIDECAR_FILE),
-    trainingLog: runPaths(run).trainingLog,
+    trainingLog: join(dir, TRAINING_LOG_FILE),
   };
+}
+
+/**
+ * The backbone's folder in a run, its two files and its training log: RUN/model, or the complete old
+ * one a crash left during a swap (./folder-sets.ts).
+ */
+export function modelPaths(run: string) {
+  return modelFilesIn(currentSetFolder(modelSet(run)) ?? runPaths(run).model);
+}
+
+/**
+ * The folder a new backbone is written into (created; its training log, weights and sidecar go there),
+ * swapped into RUN/model by {@link commitNewModel}. The caller holds the run lock: what killed writers
+ * left is recovered first.
+ */
+export function newModelFolder(run: string): ReturnType<typeof modelFilesIn> {
+  recoverSetFolder(modelSet(run));
+  const fresh = freshSetFolder(modelSet(run));
+  mkdirSync(fresh, { recursive: true });
+  return modelFilesIn(fresh);
+}
+
+/** Swaps the complete new backbone in `fresh` (from {@link newModelFolder}) into RUN/model. */
+export function commitNewModel(run: string, fresh: string): void {
+  swapInSetFolder(modelSet(run), fresh);
 }
 
 /** Whether the run has a backbone (its sidecar). */

@@ -5,14 +5,10 @@
  *                                             fingerprints (provenance.ts)
  *
  * The set is what summary.json lists, nothing else in the folder. A new set is written whole into
- * RUN/.postprocess.tmp-PID-N (lists first, summary last), then swapped in by renames: the old set
- * to RUN/.postprocess.old-PID-N, the new one to RUN/postprocess, then the old one removed.
- * Recovery rule (readers, see cpSetDir): RUN/postprocess is the set when it exists; when a crash
- * came between the two renames it does not, and the set is the old one, .postprocess.old-*: the
- * new set counts only once it has its final name. The next writer (holding the run lock) first
- * renames such an old set back and removes the temp and old folders of killed writers.
+ * RUN/.postprocess.tmp-PID-N (lists first, summary last), then swapped in by renames, with the
+ * recovery rule of ./folder-sets.ts for readers (cpSetDir) and the next writer (recoverCpSet).
  */
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
@@ -27,6 +23,7 @@ import {
   type PostprocessSummary,
 } from '../rerank/postprocess.js';
 import { readListMatrix, writeListMatrix } from './list-files.js';
+import { currentSetFolder, freshSetFolder, recoverSetFolder, swapInSetFolder, type FolderSet } from './folder-sets.js';
 import { readPostprocessSummaryFile } from './postprocess-summary.js';
 import { currentInputFingerprints, staleInputs, type InputFingerprints } from './provenance.js';
 
@@ -45,39 +42,20 @@ export function postprocessPaths(run: string) {
   };
 }
 
-/** The file name of CP's lists for λ key `key` and `mode`. */
+/** File name of the lists of λ key `key` and mode `mode` inside a CP set's folder. */
 export function cpListFile(key: string, mode: CpMode): string {
   return `cp_${key}_${mode}.npy`;
 }
 
-const CP_DIR = 'postprocess';
-const TEMP_PREFIX = `.${CP_DIR}.tmp-`;
-const OLD_PREFIX = `.${CP_DIR}.old-`;
-let setCounter = 0;
-
-/** A unique sibling of RUN/postprocess for this process: `prefix` + PID-N. */
-function siblingPath(run: string, prefix: string): string {
-  setCounter++;
-  return join(run, `${prefix}${process.pid}-${setCounter}`);
-}
-
-/** The sibling folders RUN/.postprocess.{tmp,old}-* that `prefix` selects, sorted by name. */
-function siblings(run: string, prefix: string): string[] {
-  if (!existsSync(run)) return [];
-  return readdirSync(run)
-    .filter((f) => f.startsWith(prefix))
-    .sort()
-    .map((f) => join(run, f));
-}
+/** RUN/postprocess as a set written whole (folder-sets.ts), complete with its summary. */
+const cpSet = (run: string): FolderSet => ({ parent: run, name: 'postprocess', marker: 'summary.json' });
 
 /**
- * The folder that holds the run's CP set under the recovery rule (file comment): RUN/postprocess,
+ * The folder that holds the run's CP set under the recovery rule (folder-sets.ts): RUN/postprocess,
  * or, when a crash came between the renames of a swap, the old set; undefined when there is none.
  */
 export function cpSetDir(run: string): string | undefined {
-  const dir = postprocessPaths(run).dir;
-  if (existsSync(dir)) return dir;
-  return siblings(run, OLD_PREFIX).find((d) => existsSync(join(d, 'summary.json')));
+  return currentSetFolder(cpSet(run));
 }
 
 /**
@@ -85,25 +63,7 @@ export function cpSetDir(run: string): string | undefined {
  * its final name is renamed back, and the temp and old folders of killed writers are removed.
  */
 export function recoverCpSet(run: string): void {
-  const dir = postprocessPaths(run).dir;
-  const current = cpSetDir(run);
-  if (current !== undefined && current !== dir) renameSync(current, dir);
-  for (const d of [...siblings(run, TEMP_PREFIX), ...siblings(run, OLD_PREFIX)]) {
-    rmSync(d, { recursive: true, force: true });
-  }
-}
-
-/** Swaps the complete set in `fresh` into RUN/postprocess (old set renamed away, new renamed in, old removed). */
-function swapInCpSet(run: string, fresh: string): void {
-  const dir = postprocessPaths(run).dir;
-  if (!existsSync(dir)) {
-    renameSync(fresh, dir);
-    return;
-  }
-  const old = siblingPath(run, OLD_PREFIX);
-  renameSync(dir, old);
-  renameSync(fresh, dir);
-  rmSync(old, { recursive: true, force: true });
+  recoverSetFolder(cpSet(run));
 }
 
 /**
@@ -145,7 +105,7 @@ export async function postprocessRun(
   const inputs = currentInputFingerprints(run);
   const r = await computeCpLists(model, ds, o);
   recoverCpSet(run);
-  const fresh = siblingPath(run, TEMP_PREFIX);
+  const fresh = freshSetFolder(cpSet(run));
   const tw = performance.now();
   const files = writeCpLists(run, fresh, o.lambdas, r, o.n);
   const writeS = (performance.now() - tw) / 1000;
@@ -154,7 +114,7 @@ export async function postprocessRun(
     inputs,
   };
   writeJsonAtomic(join(fresh, 'summary.json'), summary);
-  swapInCpSet(run, fresh);
+  swapInSetFolder(cpSet(run), fresh);
   return summary;
 }
 

@@ -29,6 +29,7 @@ import { writePopularityFile, writeUserBaselineFile } from '../calibration/refer
 import { finiteNumber, schemaProblem, wholeNumber } from '../util/json-schema.js';
 import { readJsonFile } from './json-files.js';
 import { checkPreparedArrays } from './prepare-checks.js';
+import { currentSetFolder, freshSetFolder, recoverSetFolder, swapInSetFolder, type FolderSet } from './folder-sets.js';
 
 const FILES = {
   item_groups: 'item_groups.npy',
@@ -37,9 +38,19 @@ const FILES = {
   user_groups: 'user_groups.npy',
 } as const;
 
-/** The prepare folder and its files (the reference-format ones are named after the dataset). */
+/** RUN/prepare as a set written whole (./folder-sets.ts), complete with its summary. */
+const prepareSet = (run: string): FolderSet => ({ parent: run, name: 'prepare', marker: 'summary.json' });
+
+/**
+ * The prepare folder and its files (the reference-format ones are named after the dataset): RUN/prepare,
+ * or the complete old one a crash left during a swap (./folder-sets.ts).
+ */
 export function preparePaths(run: string) {
-  const dir = join(run, 'prepare');
+  return prepareFilesIn(currentSetFolder(prepareSet(run)) ?? join(run, 'prepare'));
+}
+
+/** The prepare files inside folder `dir`. */
+function prepareFilesIn(dir: string) {
   return {
     dir,
     summary: join(dir, 'summary.json'),
@@ -79,11 +90,16 @@ function encodeNpyF64(shape: number[], data: Float64Array): Uint8Array {
   return out;
 }
 
-/** Writes everything of RUN/prepare; returns the preparation with its summary as written. */
+/**
+ * Writes everything of RUN/prepare as one set: into a temp folder, summary last, then swapped in
+ * (./folder-sets.ts); returns the preparation with its summary as written.
+ */
 export function writePrepared(run: string, ds: SplitDataset, core: PreparedCore): Prepared {
   const dataset = core.summary.dataset;
   checkDatasetName(dataset);
-  const p = preparePaths(run);
+  recoverSetFolder(prepareSet(run));
+  const fresh = freshSetFolder(prepareSet(run));
+  const p = prepareFilesIn(fresh);
   const G = core.nGroups;
   writeNpy(p.itemGroups, '<i4', [ds.nItems], core.itemGroup);
   writeNpy(p.itemPopularity, '<i4', [ds.nItems], core.popularity);
@@ -96,6 +112,7 @@ export function writePrepared(run: string, ds: SplitDataset, core: PreparedCore)
     files: { ...FILES, popularity: `${dataset}.popularity`, userbaseline: `${dataset}.userbaseline` },
   };
   writeJsonAtomic(p.summary, summary);
+  swapInSetFolder(prepareSet(run), fresh);
   return { ...core, summary };
 }
 
