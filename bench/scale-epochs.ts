@@ -199,7 +199,7 @@ console.log(`gemm: ${gemmBackend().name}; ${cpus().length} cores; load average $
 console.log(`${timed} timed epochs after ${warmup} warm-up per stage\n`);
 const rows = sizes.map(measure);
 const s = (x: number) => x.toFixed(3);
-const c = (x: Cost) => `${s(x.wall)} (${s(x.cpu)})`;
+const c = (x: Cost) => (Number.isNaN(x.wall) ? '—' : `${s(x.wall)} (${s(x.cpu)})`);
 console.log(
   '\n| size | users × items, train rows | BPR epoch | BPR train step / validation | ' +
     'CaliTune epoch, items frozen | CaliTune epoch, items trained | test evaluation |',
