@@ -14,7 +14,10 @@
  * processes the wall clock is inflated and the CPU time is the steadier figure.
  *
  *   node dist/bench/scale-epochs.js [--sizes ml-100k,10k-item,ml-1m] [--epochs N] [--warmup N]
- * Prints a Markdown table and one `RESULT <size>_<stage> <s> s` line per figure.
+ *                                   [--optimizer auto|dense|sparse] [--bpr-only]
+ * Prints a Markdown table and one `RESULT <size>_<stage> <s> s` line per figure. `--optimizer`
+ * sets BPR's embedding optimizer (default auto: dense at these sizes); when given, the BPR
+ * RESULT names end in _<optimizer>. `--bpr-only` leaves out CaliTune and the evaluation.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,6 +34,7 @@ import { gemmBackend } from '../src/math/gemm.js';
 import { BprModel } from '../src/models/bpr.js';
 import { experimentJournal } from '../src/store/finetune-journal.js';
 import { trainBpr } from '../src/train/bpr-trainer.js';
+import { BPR_OPTIMIZERS, type BprOptimizer } from '../src/train/configs/bpr.js';
 import { fullSortEval } from '../src/train/full-sort-eval.js';
 import { DEFAULT_SEED } from '../src/util/seed.js';
 
@@ -47,6 +51,10 @@ const SIZES: Record<string, SyntheticOptions> = {
 const sizes = arg('sizes', Object.keys(SIZES).join(',')).split(',');
 const timed = Math.max(1, Number(arg('epochs', '3')));
 const warmup = Math.max(0, Number(arg('warmup', '1')));
+const optimizer = arg('optimizer', 'auto') as BprOptimizer;
+if (!BPR_OPTIMIZERS.includes(optimizer)) throw new Error(`--optimizer must be one of ${BPR_OPTIMIZERS.join(', ')}`);
+const bprOnly = process.argv.includes('--bpr-only');
+const none: Cost = { wall: NaN, cpu: NaN };
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -103,12 +111,12 @@ class EpochClock {
 /** BPR epochs: whole epoch, train step and per-epoch validation (medians after warm-up); the model. */
 function bprEpochs(ds: SplitDataset) {
   const clock = new EpochClock();
-  const cfg = { epochs: warmup + timed, patience: 1000 };
+  const cfg = { epochs: warmup + timed, patience: 1000, optimizer };
   const r = trainBpr(ds, cfg, { restoreBest: false, onEpoch: (e) => clock.tick(e.epoch + 1) });
   const h = r.history.slice(warmup);
   const train = median(h.map((e) => e.trainSeconds)),
     valid = median(h.map((e) => e.evalSeconds));
-  return { model: r.model, epoch: clock.cost(), train, valid };
+  return { model: r.model, epoch: clock.cost(), train, valid, optimizer: String(r.config.optimizer) };
 }
 
 /** Median cost of a CaliTune epoch (train, candidate regeneration, validation, log) after warm-up. */
@@ -168,15 +176,16 @@ function measure(size: string): Row {
   const shape = `${ds.nUsers - 1} × ${ds.nItems - 1}, ${nnz} train rows`;
   console.log(`${size}: ${shape} (generated and split in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const bpr = bprEpochs(ds);
+  console.log(`  BPR optimizer: ${bpr.optimizer}`);
   const row: Row = {
     size,
     shape,
     bprEpoch: bpr.epoch,
     bprTrain: bpr.train,
     bprValid: bpr.valid,
-    finetuneFrozen: finetuneEpoch(ds, bpr.model, true),
-    finetuneTrained: finetuneEpoch(ds, bpr.model, false),
-    evaluation: evaluation(ds, bpr.model),
+    finetuneFrozen: bprOnly ? none : finetuneEpoch(ds, bpr.model, true),
+    finetuneTrained: bprOnly ? none : finetuneEpoch(ds, bpr.model, false),
+    evaluation: bprOnly ? none : evaluation(ds, bpr.model),
   };
   console.log(
     `  done; load average ${loadavg()
@@ -190,7 +199,7 @@ console.log(`gemm: ${gemmBackend().name}; ${cpus().length} cores; load average $
 console.log(`${timed} timed epochs after ${warmup} warm-up per stage\n`);
 const rows = sizes.map(measure);
 const s = (x: number) => x.toFixed(3);
-const c = (x: Cost) => `${s(x.wall)} (${s(x.cpu)})`;
+const c = (x: Cost) => (Number.isNaN(x.wall) ? '—' : `${s(x.wall)} (${s(x.cpu)})`);
 console.log(
   '\n| size | users × items, train rows | BPR epoch | BPR train step / validation | ' +
     'CaliTune epoch, items frozen | CaliTune epoch, items trained | test evaluation |',
@@ -202,10 +211,12 @@ for (const r of rows) {
 }
 console.log('');
 const result = (name: string, x: Cost) => console.log(`RESULT ${name} ${s(x.wall)} s (cpu ${s(x.cpu)} s)`);
+const tag = process.argv.includes('--optimizer') ? `_${optimizer}` : '';
 for (const r of rows) {
-  result(`${r.size}_bpr_epoch`, r.bprEpoch);
-  console.log(`RESULT ${r.size}_bpr_train_step ${s(r.bprTrain)} s`);
-  console.log(`RESULT ${r.size}_bpr_validation ${s(r.bprValid)} s`);
+  result(`${r.size}_bpr_epoch${tag}`, r.bprEpoch);
+  console.log(`RESULT ${r.size}_bpr_train_step${tag} ${s(r.bprTrain)} s`);
+  console.log(`RESULT ${r.size}_bpr_validation${tag} ${s(r.bprValid)} s`);
+  if (bprOnly) continue;
   result(`${r.size}_finetune_epoch_frozen`, r.finetuneFrozen);
   result(`${r.size}_finetune_epoch_trained`, r.finetuneTrained);
   result(`${r.size}_evaluation`, r.evaluation);

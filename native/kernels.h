@@ -12,7 +12,7 @@
 #define CALITUNE_VECTOR_CLONES
 #endif
 
-// optim.cc: adamStep (dense Adam), radamRows (row-sparse RAdam's rectified step).
+// optim.cc: adamStep (dense Adam), adamRows (lazy Adam over listed rows), radamRows (row-sparse RAdam's rectified step).
 void RegisterOptimizerKernels(Napi::Env env, Napi::Object exports);
 // bpr.cc: bprScores, bprGrads (BPR's fused forward/backward around the loss).
 void RegisterBprKernels(Napi::Env env, Napi::Object exports);

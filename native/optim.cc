@@ -1,5 +1,7 @@
-// Optimizer steps of the binding: dense Adam (BPR, DMF) and row-sparse RAdam's rectified step
-// (CaliTune fine-tuning), bit-identical to src/nn/adam.ts and src/nn/row-sparse-radam.ts.
+// Optimizer steps of the binding: dense Adam (BPR, DMF), lazy Adam over listed rows (BPR on
+// large catalogues) and row-sparse RAdam's rectified step
+// (CaliTune fine-tuning), bit-identical to src/nn/adam.ts, src/nn/sparse-adam.ts and
+// src/nn/row-sparse-radam.ts.
 #include "kernels.h"
 #include <cmath>
 #include <cstring>
@@ -121,6 +123,71 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Lazy (row-sparse) Adam over listed rows (src/nn/sparse-adam.ts, sparseAdamRows): for k in
+// [lo, hi), row rows[k] of a (rows × cols) tensor gets adam_range over its cols entries, i.e.
+// exactly the dense element update with the global step's bias corrections; rows not listed
+// keep their weights and moments. With zeroGrads the row's gradient entries (and g2's) are
+// cleared as they are read. The listed rows must be distinct (they may be split between two
+// threads) and in range.
+// adamRows(p, g, g2|null, m, v, cols, rows, lo, hi, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay,
+//          zeroGrads, threads)
+static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const char* m) {
+    Napi::RangeError::New(env, std::string("adamRows: ") + m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 17) return fail("expects 17 arguments");
+  for (int a : {0, 1, 3, 4, 6}) if (!info[a].IsTypedArray()) return fail("p, g, m, v, rows must be typed arrays");
+  const bool hasG2 = !info[2].IsNull() && !info[2].IsUndefined();
+  if (hasG2 && !info[2].IsTypedArray()) return fail("g2 must be a Float32Array or null");
+  auto isF32 = [&](int a) { return info[a].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array; };
+  for (int a : {0, 1, 3, 4}) if (!isF32(a)) return fail("p, g, m, v must be Float32Arrays");
+  if (hasG2 && !isF32(2)) return fail("g2 must be a Float32Array");
+  if (info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) return fail("rows must be an Int32Array");
+  Napi::Float32Array P = info[0].As<Napi::Float32Array>(), G = info[1].As<Napi::Float32Array>();
+  Napi::Float32Array M = info[3].As<Napi::Float32Array>(), V = info[4].As<Napi::Float32Array>();
+  Napi::Int32Array R = info[6].As<Napi::Int32Array>();
+  const size_t n = P.ElementLength();
+  if (G.ElementLength() != n || M.ElementLength() != n || V.ElementLength() != n) return fail("g, m, v must match p");
+  if (hasG2 && info[2].As<Napi::Float32Array>().ElementLength() != n) return fail("g2 must match p");
+  const int64_t cols = info[5].As<Napi::Number>().Int64Value();
+  const int64_t lo = info[7].As<Napi::Number>().Int64Value(), hi = info[8].As<Napi::Number>().Int64Value();
+  if (cols <= 0 || n % (size_t)cols != 0) return fail("cols must divide the tensor size");
+  if (lo < 0 || hi < lo || (size_t)hi > R.ElementLength()) return fail("needs 0 <= lo <= hi <= rows.length");
+  const size_t nRows = n / (size_t)cols;
+  const int32_t* rows = R.Data();
+  for (int64_t k = lo; k < hi; k++) if (rows[k] < 0 || (size_t)rows[k] >= nRows) return fail("row out of range");
+  AdamArgs a;
+  a.p = P.Data();
+  a.g = G.Data();
+  a.g2 = hasG2 ? info[2].As<Napi::Float32Array>().Data() : nullptr;
+  a.m = M.Data();
+  a.v = V.Data();
+  a.b1 = info[9].As<Napi::Number>().DoubleValue();
+  a.b2 = info[10].As<Napi::Number>().DoubleValue();
+  a.stepSize = info[11].As<Napi::Number>().DoubleValue();
+  a.inv = info[12].As<Napi::Number>().DoubleValue();
+  a.eps = info[13].As<Napi::Number>().DoubleValue();
+  a.wd = info[14].As<Napi::Number>().DoubleValue();
+  a.zero = info[15].ToBoolean().Value();
+  const size_t d = (size_t)cols;
+  auto span = [&a, rows, d](int64_t from, int64_t to) {
+    for (int64_t k = from; k < to; k++) adam_range((size_t)rows[k] * d, (size_t)rows[k] * d + d, a);
+  };
+  // below ~64K elements a thread costs more than it saves
+  if (info[16].As<Napi::Number>().Int32Value() < 2 || (size_t)(hi - lo) * d < 65536) {
+    span(lo, hi);
+    return env.Undefined();
+  }
+  const int64_t mid = lo + (hi - lo) / 2;
+  std::thread other(span, mid, hi);
+  span(lo, mid);
+  other.join();
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------
 // Row-sparse RAdam's rectified step over listed rows (src/nn/row-sparse-radam.ts, updateRow
 // and catchUpAndUpdateRow), the same float64 arithmetic and float32 roundings, so the same
 // bits. For listed row r (offset r·cols) with factors f[3k..3k+2] = (S, β1^j, β2^j):
@@ -227,5 +294,6 @@ static Napi::Value RadamRows(const Napi::CallbackInfo& info) {
 
 void RegisterOptimizerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));
+  exports.Set("adamRows", Napi::Function::New(env, AdamRows));
   exports.Set("radamRows", Napi::Function::New(env, RadamRows));
 }

@@ -21,8 +21,9 @@ export function kebabCase(key: string): string {
     .toLowerCase();
 }
 
-/** The value placeholder of a key in help texts: N, X or A,B,…. */
-export function placeholder(field: Pick<FieldInfo, 'kind'>): string {
+/** The value placeholder of a key in help texts: N, X, A,B,… or the choices (auto|dense|sparse). */
+export function placeholder(field: Pick<FieldInfo, 'kind' | 'choices'>): string {
+  if (field.kind === 'choice') return (field.choices ?? []).join('|');
   return field.kind === 'size list' ? 'A,B,…' : field.kind === 'integer' ? 'N' : 'X';
 }
 
@@ -67,8 +68,9 @@ export function helpLine(usage: string, text: string): string {
 }
 
 /** The value of `--flag` for a key (undefined when absent), its syntax and range checked. */
-export function readFlag(v: ParsedValues, flag: string, field: FieldInfo): number | number[] | undefined {
+export function readFlag(v: ParsedValues, flag: string, field: FieldInfo): number | number[] | string | undefined {
   if (field.kind === 'size list') return sizeList(v, flag);
+  if (field.kind === 'choice') return choice(v, flag, field.choices ?? []);
   const n = field.kind === 'integer' ? int(v, flag) : float(v, flag);
   if (n === undefined) return undefined;
   for (const b of field.bounds) {
@@ -76,6 +78,13 @@ export function readFlag(v: ParsedValues, flag: string, field: FieldInfo): numbe
     if (!ok) throw new UserError(`--${flag} must be ${b.op} ${b.value}, got ${n}`);
   }
   return n;
+}
+
+/** One of the allowed names ("sparse"). */
+function choice(v: ParsedValues, flag: string, choices: readonly string[]): string | undefined {
+  const raw = str(v, flag);
+  if (raw === undefined || choices.includes(raw)) return raw;
+  throw new UserError(`--${flag} must be one of ${choices.join(', ')} (got ${quoteExcerpt(raw)})`);
 }
 
 /** A comma-separated list of positive integers ("256,256"). */

@@ -86,6 +86,32 @@ export interface NativeBlas {
     zeroGrads?: boolean,
   ): void;
   /**
+   * Lazy Adam over listed rows of a (rows × cols) tensor (src/nn/sparse-adam.ts, bit-identical):
+   * for k in [lo, hi), row rows[k] gets adamStep's element update (g = grad (+ g2) +
+   * weightDecay·p; m, v, p in place); other rows are not read or written. With zeroGrads the
+   * row's entries of g (and g2) are set to 0 as they are read. The rows must be distinct and in
+   * range; they are split between `threads` (1 or 2) std::threads. Absent in older builds.
+   */
+  adamRows?(
+    p: Float32Array,
+    g: Float32Array,
+    g2: Float32Array | null,
+    m: Float32Array,
+    v: Float32Array,
+    cols: number,
+    rows: Int32Array,
+    lo: number,
+    hi: number,
+    beta1: number,
+    beta2: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+    eps: number,
+    weightDecay: number,
+    zeroGrads: boolean,
+    threads: number,
+  ): void;
+  /**
    * Row-sparse RAdam's rectified step over `count` listed rows of a (rows × cols) tensor
    * (src/nn/row-sparse-radam.ts, bit-identical): row rows[k] with factors[3k..3k+2] = (S, β1^j,
    * β2^j) catches up on j skipped steps in closed form, or is already up to date when S is NaN;

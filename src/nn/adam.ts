@@ -89,6 +89,23 @@ export interface AdamCoeffs {
   weightDecay: number;
 }
 
+/** The coefficients of Adam step t (1-based) for the given settings: bias corrections from t. */
+export function adamCoeffs(
+  o: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number },
+  t: number,
+): AdamCoeffs {
+  const b1 = o.beta1,
+    b2 = o.beta2;
+  return {
+    beta1: b1,
+    beta2: b2,
+    stepSize: o.lr / (1 - Math.pow(b1, t)),
+    invBc2Sqrt: 1 / Math.sqrt(1 - Math.pow(b2, t)),
+    eps: o.eps,
+    weightDecay: o.weightDecay,
+  };
+}
+
 /**
  * The element-wise Adam update of entries [lo, hi); the gradient is g (+ g2 when given: a
  * second partial-gradient buffer, e.g. from another thread).
@@ -255,16 +272,7 @@ export class Adam implements Optimizer {
    */
   beginStep(): AdamCoeffs {
     this.t++;
-    const b1 = this.beta1,
-      b2 = this.beta2;
-    return {
-      beta1: b1,
-      beta2: b2,
-      stepSize: this.lr / (1 - Math.pow(b1, this.t)),
-      invBc2Sqrt: 1 / Math.sqrt(1 - Math.pow(b2, this.t)),
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-    };
+    return adamCoeffs(this, this.t);
   }
 
   /** The moment buffers (SharedArrayBuffer-backed) of parameter k, in constructor order. */

@@ -14,6 +14,7 @@ const schema = z
     learningRate: z.number().positive().finite().describe('step size').default(1e-4),
     max_steps: z.number().int().min(0).describe('steps').default(10),
     ratio: z.number().min(0).lt(1).describe('a ratio'),
+    mode: z.enum(['fast', 'exact']).describe('how').default('exact'),
   })
   .strict();
 
@@ -26,6 +27,7 @@ test('fields of a small schema: kind, default, bounds and rule', () => {
       ['learningRate', 'number', 1e-4, 'a positive number'],
       ['max_steps', 'integer', 10, 'an integer ≥ 0'],
       ['ratio', 'number', undefined, 'a number in [0, 1)'],
+      ['mode', 'choice', 'exact', "one of 'fast', 'exact'"],
     ],
   );
   assert.deepEqual([f[0]!.summary, f[0]!.note], ['layer sizes', '`max_steps` bounds them']);
@@ -39,9 +41,9 @@ test('flag names, placeholders, defaults and help lines', () => {
   const f = fieldsOf(schema);
   assert.deepEqual(
     f.map((x) => kebabCase(x.key)),
-    ['hidden-sizes', 'learning-rate', 'max-steps', 'ratio'],
+    ['hidden-sizes', 'learning-rate', 'max-steps', 'ratio', 'mode'],
   );
-  assert.deepEqual(f.map(placeholder), ['A,B,…', 'X', 'N', 'X']);
+  assert.deepEqual(f.map(placeholder), ['A,B,…', 'X', 'N', 'X', 'fast|exact']);
   assert.deepEqual(
     [formatDefault(1e-4), formatDefault(1e-3), formatDefault(0.5), formatDefault(200000), formatDefault([256, 256])],
     ['1e-4', '1e-3', '0.5', '200000', '256,256'],
@@ -52,6 +54,7 @@ test('flag names, placeholders, defaults and help lines', () => {
     'step size (default 1e-4)',
     'steps (default 10)',
     'a ratio',
+    'how (default exact)',
   ]);
   assert.equal(fieldHelp(f[1]!, kebabCase, 'default 1e-4; b 1e-3'), 'step size (default 1e-4; b 1e-3)');
   assert.equal(helpLine('--max-steps N', texts[2]!), '  --max-steps N        steps (default 10)');
@@ -64,11 +67,12 @@ test('flag names, placeholders, defaults and help lines', () => {
 });
 
 test('flag values: parsed by kind, bounds checked with messages naming the flag', () => {
-  const [sizes, lr, steps, ratio] = fieldsOf(schema) as [never, never, never, never];
+  const [sizes, lr, steps, ratio, mode] = fieldsOf(schema) as [never, never, never, never, never];
   assert.deepEqual(readFlag({ 'hidden-sizes': '16, 8' }, 'hidden-sizes', sizes), [16, 8]);
   assert.equal(readFlag({}, 'hidden-sizes', sizes), undefined);
   assert.equal(readFlag({ 'learning-rate': '2e-3' }, 'learning-rate', lr), 2e-3);
   assert.equal(readFlag({ 'max-steps': '0' }, 'max-steps', steps), 0);
+  assert.equal(readFlag({ mode: 'fast' }, 'mode', mode), 'fast');
   const fails: [Record<string, string>, string, never, RegExp][] = [
     [
       { 'hidden-sizes': '16,,8' },
@@ -81,6 +85,7 @@ test('flag values: parsed by kind, bounds checked with messages naming the flag'
     [{ 'max-steps': '-1' }, 'max-steps', steps, /^--max-steps must be ≥ 0, got -1$/],
     [{ 'max-steps': '1.5' }, 'max-steps', steps, /^--max-steps must be an integer, got '1.5'$/],
     [{ ratio: '1' }, 'ratio', ratio, /^--ratio must be < 1, got 1$/],
+    [{ mode: 'Fast' }, 'mode', mode, /^--mode must be one of fast, exact \(got 'Fast'\)$/],
   ];
   for (const [v, flag, field, message] of fails)
     assert.throws(

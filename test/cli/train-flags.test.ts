@@ -18,6 +18,7 @@ test('the train command keeps every flag it had, plus --config', () => {
     'lr',
     'model',
     'neg-samples',
+    'optimizer',
     'patience',
     'run',
     'seed',
@@ -46,6 +47,9 @@ test('train help: one line per flag, defaults from the schemas', () => {
     '  --hidden A,B,…       encoder hidden sizes (default 600; the decoder mirrors them)',
     '  --neg-samples N      uniform negatives per positive (default 1)',
     "  --latent N           size of μ (default 64; RecBole's latent_dimension = 2·latent)",
+    '  --optimizer auto|dense|sparse  Adam over the embeddings: dense, sparse (lazy: only the rows a batch touches ' +
+      'move) or',
+    '                       auto (default auto; auto is sparse from 50000 users + items on, else dense)',
   ])
     assert.ok(help.includes(line), line);
   assert.deepEqual(
@@ -83,7 +87,13 @@ test("flags map onto the chosen model's keys; the others are left out", () => {
     patience: 10,
     seed: 920,
     validK: 10,
+    optimizer: 'auto',
   });
+  assert.equal(readTrainSettings({ optimizer: 'sparse' }).config.optimizer, 'sparse');
+  assert.throws(
+    () => readTrainSettings({ optimizer: 'lazy' }),
+    /^UserError: --optimizer must be one of auto, dense, sparse \(got 'lazy'\)$/,
+  );
   assert.deepEqual(readTrainSettings({ model: 'mostpop', seed: '7' }), {
     model: 'mostpop',
     config: {},

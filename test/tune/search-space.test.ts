@@ -84,7 +84,7 @@ test('bad spaces are refused with an InputError naming the key and what is allow
   assert.equal(unknown.field, 'hidden');
   assert.equal(
     unknown.message,
-    "unknown key 'hidden' for model bpr (allowed: dim, lr, weightDecay, batchSize, epochs, patience, seed)",
+    "unknown key 'hidden' for model bpr (allowed: dim, lr, weightDecay, batchSize, epochs, patience, seed, optimizer)",
   );
   assert.equal(rejected('bpr', { validK: [5, 10] }).field, 'validK', 'a key runs leave at its default');
   const form = rejected('bpr', { lr: { normal: [0, 1] } });

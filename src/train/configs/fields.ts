@@ -11,8 +11,8 @@
 import { z } from 'zod';
 import { UserError } from '../../util/errors.js';
 
-/** What a key holds: an integer, a number or a list of layer sizes. */
-export type FieldKind = 'integer' | 'number' | 'size list';
+/** What a key holds: an integer, a number, a list of layer sizes or one of a few names. */
+export type FieldKind = 'integer' | 'number' | 'size list' | 'choice';
 
 /** A bound on a number (or on every element of a size list). */
 export interface Bound {
@@ -34,6 +34,8 @@ export interface FieldInfo {
   bounds: Bound[];
   /** The rule in words, e.g. "a positive integer". */
   rule: string;
+  /** The allowed names of a 'choice' key (undefined for the other kinds). */
+  choices?: readonly string[];
 }
 
 /** The object schema under any preprocess / refinement wrappers. */
@@ -68,18 +70,34 @@ export function fieldInfo(key: string, field: z.ZodTypeAny): FieldInfo {
     } else if (inner instanceof z.ZodOptional) inner = inner.unwrap();
     else break;
   }
+  const summary = cut < 0 ? description : description.slice(0, cut);
+  const note = cut < 0 ? undefined : description.slice(cut + 2);
+  if (inner instanceof z.ZodEnum) {
+    const choices = [...(inner.options as string[])];
+    return {
+      key,
+      kind: 'choice',
+      description,
+      summary,
+      note,
+      default: dflt,
+      bounds: [],
+      rule: ruleOf('choice', [], choices),
+      choices,
+    };
+  }
   const list = inner instanceof z.ZodArray;
   const num = list ? (inner as z.ZodArray<z.ZodTypeAny>).element : inner;
   if (!(num instanceof z.ZodNumber))
-    throw new Error(`configuration key ${key}: only numbers and size lists are supported`);
+    throw new Error(`configuration key ${key}: only numbers, size lists and choices are supported`);
   const kind: FieldKind = list ? 'size list' : num.isInt ? 'integer' : 'number';
   const bounds = boundsOf(num);
   return {
     key,
     kind,
     description,
-    summary: cut < 0 ? description : description.slice(0, cut),
-    note: cut < 0 ? undefined : description.slice(cut + 2),
+    summary,
+    note,
     default: dflt,
     bounds,
     rule: ruleOf(kind, bounds),
@@ -101,9 +119,13 @@ function isPositive(kind: FieldKind, b: Bound[]): boolean {
   return (b[0]!.op === '>' && b[0]!.value === 0) || (kind === 'integer' && b[0]!.op === '≥' && b[0]!.value === 1);
 }
 
-/** The rule in words: "a positive integer", "a number in [0, 1)", "a non-empty list of positive integers". */
-function ruleOf(kind: FieldKind, bounds: Bound[]): string {
+/**
+ * The rule in words: "a positive integer", "a number in [0, 1)", "a non-empty list of positive
+ * integers", "one of 'auto', 'dense', 'sparse'".
+ */
+function ruleOf(kind: FieldKind, bounds: Bound[], choices: readonly string[] = []): string {
   if (kind === 'size list') return 'a non-empty list of positive integers';
+  if (kind === 'choice') return `one of ${choices.map((c) => `'${c}'`).join(', ')}`;
   const noun = kind === 'integer' ? 'integer' : 'number';
   if (isPositive(kind, bounds)) return `a positive ${noun}`;
   const article = kind === 'integer' ? 'an' : 'a';

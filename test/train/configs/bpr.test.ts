@@ -13,6 +13,7 @@ test('BPR defaults are the reference configuration, in model.json order', () => 
     ['patience', 10],
     ['seed', 920],
     ['validK', 10],
+    ['optimizer', 'auto'],
   ]);
   assert.deepEqual(parseBprConfig({ dim: 8, seed: undefined }), { ...DEFAULT_BPR_CONFIG, dim: 8 });
 });
@@ -26,9 +27,10 @@ test('BPR: out-of-range values are UserErrors naming the key and the rule', () =
     [{ weightDecay: -0.1 }, /^weightDecay must be a number ≥ 0 \(got -0\.1\)$/],
     [{ patience: 1.5 }, /^patience must be an integer ≥ 0 \(got 1\.5\)$/],
     [{ seed: 'x' }, /^seed must be an integer \(got 'x'\)$/],
+    [{ optimizer: 'adam' }, /^optimizer must be one of 'auto', 'dense', 'sparse' \(got 'adam'\)$/],
     [
       { hidden: [8] },
-      /^unknown key 'hidden' \(allowed: dim, lr, weightDecay, batchSize, epochs, patience, seed, validK\)$/,
+      /^unknown key 'hidden' \(allowed: dim, lr, weightDecay, batchSize, epochs, patience, seed, validK, optimizer\)$/,
     ],
   ];
   for (const [input, message] of cases) {

@@ -42,7 +42,7 @@ test('configuration file errors name the file, the line, the key and the rule', 
   failsWith(
     () => parseBackboneConfigYaml('model: bpr\nbogus: 1\n', 'c.yaml'),
     "c.yaml:2: unknown key 'bogus' for model bpr " +
-      '(allowed: model, dim, lr, weightDecay, batchSize, epochs, patience, seed)',
+      '(allowed: model, dim, lr, weightDecay, batchSize, epochs, patience, seed, optimizer)',
   );
   failsWith(
     () => parseBackboneConfigYaml('dim: 8\nlr: -1\n', 'c.yaml'),
@@ -59,7 +59,7 @@ test('configuration file errors name the file, the line, the key and the rule', 
   failsWith(
     () => parseBackboneConfigYaml('validK: 5\n', 'c.yaml'),
     "c.yaml:1: unknown key 'validK' for model bpr " +
-      '(allowed: model, dim, lr, weightDecay, batchSize, epochs, patience, seed)',
+      '(allowed: model, dim, lr, weightDecay, batchSize, epochs, patience, seed, optimizer)',
   );
   failsWith(
     () => parseBackboneConfigYaml('- dim\n', 'c.yaml'),

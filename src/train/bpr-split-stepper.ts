@@ -1,0 +1,284 @@
+/**
+ * BPR's batch step, split in two halves with separate gradient buffers (optionally on two
+ * threads, the second in a worker on shared memory), then an Adam step on their sum: dense
+ * Adam over both tables (element ranges split between the threads) or lazy Adam over the rows
+ * the batch touched (the row lists split between the threads). The same bits whatever the
+ * thread count and whether the native kernels run (docs/numeric-contract.md).
+ */
+import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import { type BprModel, bprKernel, sharedF32 } from '../models/bpr.js';
+import { type Adam, adamUpdateRange, nativeAdamKernel, type AdamCoeffs, type NativeAdamKernel } from '../nn/adam.js';
+import { type AdamRowsFn, adamRowsUpdate, nativeAdamRowsKernel, SparseAdam, TouchedRows } from '../nn/sparse-adam.js';
+import { nativeBprKernel, type BprKernelFn } from './bpr-native-kernel.js';
+
+const CMD_FB = 1,
+  CMD_ADAM = 2,
+  CMD_EXIT = 3;
+// ctrl: [0] command sequence, [1] command, [2] last finished sequence, [3] worker error flag
+// f64:  [0] start, [1] end, [2] 1/batch, [3] worker loss out, [4..9] Adam coefficients,
+//       [10] touched user rows, [11] touched item rows (lazy Adam)
+
+interface StepBuffers {
+  d: number;
+  U: Float32Array;
+  I: Float32Array;
+  /** The second half's gradients (the first half uses the model's grad buffers). */
+  gU2: Float32Array;
+  gI2: Float32Array;
+  gU: Float32Array;
+  gI: Float32Array;
+  mU: Float32Array;
+  vU: Float32Array;
+  mI: Float32Array;
+  vI: Float32Array;
+  users: Int32Array;
+  pos: Int32Array;
+  neg: Int32Array;
+  /** Lazy Adam: the batch's distinct user and item rows (counts in f64[10], f64[11]); null: dense Adam. */
+  userRows: Int32Array | null;
+  itemRows: Int32Array | null;
+  ctrl: Int32Array;
+  f64: Float64Array;
+}
+
+/** The kernels a thread runs the Adam step with (null: the TypeScript loops). */
+interface AdamKernels {
+  dense: NativeAdamKernel | null;
+  rows: AdamRowsFn | null;
+}
+
+function adamKernels(native: boolean): AdamKernels {
+  return { dense: native ? nativeAdamKernel() : null, rows: native ? nativeAdamRowsKernel() : null };
+}
+
+/** One half's forward/backward into its gradient buffers (zero: the Adam step clears them). */
+function halfFb(b: StepBuffers, fb: BprKernelFn, s: number, e: number, invB: number, second: boolean): number {
+  const gU = second ? b.gU2 : b.gU,
+    gI = second ? b.gI2 : b.gI;
+  return fb(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
+}
+
+/** One half of the Adam step: the first or second half of each table's elements, or of its touched rows. */
+function halfAdam(b: StepBuffers, kernels: AdamKernels, c: AdamCoeffs, second: boolean): void {
+  if (b.userRows !== null && b.itemRows !== null) {
+    const nu = b.f64[10]!,
+      ni = b.f64[11]!;
+    const [uLo, uHi] = second ? [nu >> 1, nu] : [0, nu >> 1];
+    const [iLo, iHi] = second ? [ni >> 1, ni] : [0, ni >> 1];
+    const users = { p: b.U, g: b.gU, g2: b.gU2, m: b.mU, v: b.vU, cols: b.d };
+    const items = { p: b.I, g: b.gI, g2: b.gI2, m: b.mI, v: b.vI, cols: b.d };
+    adamRowsUpdate(kernels.rows, users, b.userRows, uLo, uHi, c);
+    adamRowsUpdate(kernels.rows, items, b.itemRows, iLo, iHi, c);
+    return;
+  }
+  const hu = b.U.length >> 1,
+    hi = b.I.length >> 1;
+  if (second) {
+    adamUpdateRange(kernels.dense, b.U, b.gU, b.gU2, b.mU, b.vU, hu, b.U.length, c);
+    adamUpdateRange(kernels.dense, b.I, b.gI, b.gI2, b.mI, b.vI, hi, b.I.length, c);
+  } else {
+    adamUpdateRange(kernels.dense, b.U, b.gU, b.gU2, b.mU, b.vU, 0, hu, c);
+    adamUpdateRange(kernels.dense, b.I, b.gI, b.gI2, b.mI, b.vI, 0, hi, c);
+  }
+}
+
+function writeCoeffs(f: Float64Array, c: AdamCoeffs): void {
+  f[4] = c.beta1;
+  f[5] = c.beta2;
+  f[6] = c.stepSize;
+  f[7] = c.invBc2Sqrt;
+  f[8] = c.eps;
+  f[9] = c.weightDecay;
+}
+
+function readCoeffs(f: Float64Array): AdamCoeffs {
+  return { beta1: f[4]!, beta2: f[5]!, stepSize: f[6]!, invBc2Sqrt: f[7]!, eps: f[8]!, weightDecay: f[9]! };
+}
+
+/** The batch's triples, the buffers they index and the optimizer of the step. */
+export interface StepperInputs {
+  model: BprModel;
+  /** Dense Adam, or lazy Adam (SparseAdam) over the rows each batch touches. */
+  adam: Adam | SparseAdam;
+  triples: { users: Int32Array; pos: Int32Array; neg: Int32Array };
+}
+
+/**
+ * Runs each batch as two halves [s, mid) and [mid, e) with separate gradient buffers, then an
+ * Adam step on their sum, split in two. With 2 threads the second halves run in a worker on
+ * shared memory (Atomics for the hand-offs); with 1 thread the main thread runs both halves
+ * itself: identical arithmetic either way.
+ */
+export class SplitStepper {
+  private readonly b: StepBuffers;
+  private readonly worker: Worker | undefined;
+  /** This thread's fused forward/backward: native when asked for and built, else bprKernel. */
+  private readonly fb: BprKernelFn;
+  private readonly kernels: AdamKernels;
+  private readonly adam: Adam | SparseAdam;
+  /** Lazy Adam: the rows the current batch touches. */
+  private readonly touched: { users: TouchedRows; items: TouchedRows } | undefined;
+  private batch = { s: 0, e: 0 };
+  private seq = 0;
+
+  /** `native`: run the kernels of the binding when it has them (the same bits either way). */
+  constructor(inputs: StepperInputs, threads: number, native: boolean) {
+    const { model, adam, triples } = inputs;
+    this.adam = adam;
+    this.fb = (native ? nativeBprKernel() : null) ?? bprKernel;
+    this.kernels = adamKernels(native);
+    this.touched =
+      adam instanceof SparseAdam
+        ? { users: new TouchedRows(model.nUsers), items: new TouchedRows(model.nItems) }
+        : undefined;
+    this.b = stepBuffers(model, adam, triples, this.touched);
+    // from here on each Adam step leaves the gradient buffers zeroed for the next batch
+    this.b.gU.fill(0);
+    this.b.gI.fill(0);
+    const { U, I, gU, gI, mU, vU, mI, vI, users, pos, neg } = this.b;
+    for (const a of [U, I, gU, gI, mU, vU, mI, vI, users, pos, neg]) {
+      if (!(a.buffer instanceof SharedArrayBuffer)) threads = 1; // e.g. weights loaded into plain arrays
+    }
+    if (threads >= 2) {
+      this.worker = new Worker(new URL(import.meta.url), {
+        workerData: { calituneBprWorker: true, buffers: this.b, native },
+      });
+      this.worker.unref();
+    }
+  }
+
+  /** The fused forward/backward of triples [s, e) into the gradient buffers; returns the summed loss. */
+  forwardBackward(s: number, e: number): number {
+    this.batch = { s, e };
+    const invB = 1 / (e - s);
+    const mid = s + ((e - s) >> 1);
+    const fb = this.fb;
+    if (!this.worker) return halfFb(this.b, fb, s, mid, invB, false) + halfFb(this.b, fb, mid, e, invB, true);
+    const f = this.b.f64;
+    f[0] = mid;
+    f[1] = e;
+    f[2] = invB;
+    const seq = this.post(CMD_FB);
+    const mine = halfFb(this.b, fb, s, mid, invB, false);
+    this.waitFor(seq);
+    return mine + f[3]!;
+  }
+
+  /** The Adam step of the last forwardBackward's batch; leaves the gradient buffers zeroed. */
+  adamStep(): void {
+    const c = this.adam.beginStep();
+    if (this.touched) this.gatherTouchedRows(this.touched);
+    if (!this.worker) {
+      halfAdam(this.b, this.kernels, c, false);
+      halfAdam(this.b, this.kernels, c, true);
+      return;
+    }
+    writeCoeffs(this.b.f64, c);
+    const seq = this.post(CMD_ADAM);
+    halfAdam(this.b, this.kernels, c, false);
+    this.waitFor(seq);
+  }
+
+  /** Stops the worker. */
+  close(): void {
+    if (!this.worker) return;
+    this.post(CMD_EXIT);
+    void this.worker.terminate();
+  }
+
+  /** The distinct users and items (positives and negatives) of the batch, for lazy Adam. */
+  private gatherTouchedRows(t: { users: TouchedRows; items: TouchedRows }): void {
+    const { users, pos, neg, f64 } = this.b;
+    t.users.clear();
+    t.items.clear();
+    for (let k = this.batch.s; k < this.batch.e; k++) {
+      t.users.add(users[k]!);
+      t.items.add(pos[k]!);
+      t.items.add(neg[k]!);
+    }
+    f64[10] = t.users.count;
+    f64[11] = t.items.count;
+  }
+
+  private post(cmd: number): number {
+    const ctrl = this.b.ctrl;
+    Atomics.store(ctrl, 1, cmd);
+    this.seq = Atomics.add(ctrl, 0, 1) + 1;
+    Atomics.notify(ctrl, 0);
+    return this.seq;
+  }
+
+  private waitFor(seq: number): void {
+    const ctrl = this.b.ctrl;
+    const t0 = Date.now();
+    for (;;) {
+      const done = Atomics.load(ctrl, 2);
+      if (done === seq) break;
+      if (Atomics.load(ctrl, 3) !== 0) throw new Error('BPR training worker failed');
+      if (Date.now() - t0 > 120_000) throw new Error('BPR training worker did not respond');
+      Atomics.wait(ctrl, 2, done, 1000);
+    }
+    if (Atomics.load(ctrl, 3) !== 0) throw new Error('BPR training worker failed');
+  }
+}
+
+/** The shared buffers of the step: weights, both halves' gradients, moments, triples, row lists, control. */
+function stepBuffers(
+  model: BprModel,
+  adam: Adam | SparseAdam,
+  triples: StepperInputs['triples'],
+  touched: { users: TouchedRows; items: TouchedRows } | undefined,
+): StepBuffers {
+  const [pu, pi] = model.parameters() as [typeof model.userEmb, typeof model.itemEmb];
+  if (pu !== model.userEmb || pi !== model.itemEmb) throw new Error('unexpected parameter order');
+  const mu = adam.moments(0),
+    mi = adam.moments(1);
+  return {
+    d: model.dim,
+    U: pu.value,
+    I: pi.value,
+    gU: pu.grad,
+    gI: pi.grad,
+    gU2: sharedF32(pu.value.length),
+    gI2: sharedF32(pi.value.length),
+    mU: mu.m,
+    vU: mu.v,
+    mI: mi.m,
+    vI: mi.v,
+    ...triples,
+    userRows: touched?.users.list ?? null,
+    itemRows: touched?.items.list ?? null,
+    ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)),
+    f64: new Float64Array(new SharedArrayBuffer(12 * 8)),
+  };
+}
+
+/** The worker's loop; `native`: use the native kernels like the main thread (the same bits either way). */
+function runWorker(b: StepBuffers, native: boolean): void {
+  const ctrl = b.ctrl,
+    f = b.f64;
+  const kernels = adamKernels(native);
+  const fb = (native ? nativeBprKernel() : null) ?? bprKernel;
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctrl, 0, seen);
+    const seq = Atomics.load(ctrl, 0);
+    if (seq === seen) continue;
+    seen = seq;
+    const cmd = Atomics.load(ctrl, 1);
+    try {
+      if (cmd === CMD_FB) f[3] = halfFb(b, fb, f[0]!, f[1]!, f[2]!, true);
+      else if (cmd === CMD_ADAM) halfAdam(b, kernels, readCoeffs(f), true);
+    } catch {
+      Atomics.store(ctrl, 3, 1);
+    }
+    Atomics.store(ctrl, 2, seq);
+    Atomics.notify(ctrl, 2);
+    if (cmd === CMD_EXIT) return;
+  }
+}
+
+if (!isMainThread && (workerData as { calituneBprWorker?: boolean } | null)?.calituneBprWorker) {
+  const data = workerData as { buffers: StepBuffers; native: boolean };
+  runWorker(data.buffers, data.native);
+}
