@@ -12,7 +12,8 @@ NDCG@10 (train items masked) and JSD@10 of the test-time lists (train and valid 
       [--epochs 5] [--warmup 1] [--k 50] [--alpha 0.5]
 DIR is the oracle folder (user_emb.npy, item_emb.npy, splits/, ml-100k.popularity,
 ml-100k.userbaseline). Prints per-epoch phase seconds (train, candidate regeneration,
-validation) and RESULT lines (median, min).
+validation) and RESULT lines (median, min) of the train step, the whole epoch and its process
+CPU seconds (all threads; the steadier figure on a shared machine).
 """
 import argparse
 import glob
@@ -122,8 +123,9 @@ def main():
     cands = regenerate()
     row_of = np.full(n_users, -1)
     row_of[train_users] = np.arange(len(train_users))
-    trains, regens, valids, walls = [], [], [], []
+    trains, regens, valids, walls, cpus = [], [], [], [], []
     for epoch in range(a.warmup + a.epochs):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         perm = rng.permutation(train_users)
         for s in range(0, len(perm), 16):
@@ -156,11 +158,13 @@ def main():
             regens.append(t2 - t1)
             valids.append(t3 - t2)
             walls.append(t3 - t0)
+            cpus.append(time.process_time() - c0)
     print(f"  min / median over {a.epochs} epochs: train {summary(trains)}, regeneration {summary(regens)}, "
-          f"validation {summary(valids)}, epoch {summary(walls)}", flush=True)
+          f"validation {summary(valids)}, epoch {summary(walls)}, process CPU {summary(cpus)}", flush=True)
     tag = f"{mode}_t{a.threads}"
     result(f"torch_calitune_train_{tag}", trains)
     result(f"torch_calitune_epoch_{tag}", walls)
+    result(f"torch_calitune_epoch_cpu_{tag}", cpus)
 
 
 if __name__ == "__main__":
