@@ -357,6 +357,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spmmRowsT", Napi::Function::New(env, SpmmRowsT));
   RegisterOptimizerKernels(env, exports);
   RegisterBprKernels(env, exports);
+  RegisterRowKernels(env, exports);
   return exports;
 }
 

@@ -16,3 +16,5 @@
 void RegisterOptimizerKernels(Napi::Env env, Napi::Object exports);
 // bpr.cc: bprScores, bprGrads (BPR's fused forward/backward around the loss).
 void RegisterBprKernels(Napi::Env env, Napi::Object exports);
+// rows.cc: gatherRows, scatterAddRows (the fine-tuner's candidate rows: gather, gradient scatter-add).
+void RegisterRowKernels(Napi::Env env, Napi::Object exports);

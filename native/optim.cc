@@ -212,6 +212,27 @@ static void radam_row(float* __restrict p, float* __restrict g, float* __restric
     }
   } else {
     const double S = f[0], b1j = f[1], b2j = f[2];
+    // The branch below keeps the loop scalar. A row whose moments are all non-zero (every row
+    // after its first update, in practice) takes the branch-free copy of the first case, which
+    // vectorises: the same operations per element, so the same bits.
+    int fresh = 0;
+    for (size_t i = 0; i < d; i++) fresh |= (m[i] == 0.0f) & (v[i] == 0.0f);
+    if (!fresh) {
+      for (size_t i = 0; i < d; i++) {
+        const double m0 = m[i], v0 = v[i], gi = g[i];
+        const double x = std::sqrt(v0) + eps;
+        const double sm = S * m0;
+        const double m1 = (float)(m0 * b1j), v1 = (float)(v0 * b2j);
+        const float mi = (float)(b1 * m1 + omb1 * gi);
+        const float vi = (float)(b2 * v1 + omb2 * gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        const double y = std::sqrt((double)vi) + eps;
+        p[i] = (float)((double)p[i] - (sm * y + coef * (double)mi * x) / (x * y));
+      }
+      if (zero) std::memset(g, 0, d * sizeof(float));
+      return;
+    }
     for (size_t i = 0; i < d; i++) {
       double m0 = m[i], v0 = v[i];
       const double gi = g[i];

@@ -201,3 +201,14 @@ export function loadNativeBlas(): NativeLoad {
   }
   return cached;
 }
+
+// ---------------------------------------------------------------------------------------
+// The fine-tuner's row kernels (native/rows.cc), declared apart from the kernels above.
+
+/** The binding's row gathers and scatter-adds (src/math/row-blocks.ts); absent in older builds. */
+export interface NativeBlas {
+  /** dst[k·d .. k·d+d) = src[rows[k]·d ..) for k in [0, count). */
+  gatherRows?(src: Float32Array, d: number, rows: Int32Array, count: number, dst: Float32Array): void;
+  /** dst[rows[k]·d + j] += src[k·d + j] (float32 adds) for k in [0, count), in order. */
+  scatterAddRows?(dst: Float32Array, d: number, rows: Int32Array, count: number, src: Float32Array): void;
+}

@@ -6,6 +6,7 @@
  */
 import { sgemm, withSingleBlasThread } from '../math/gemm.js';
 import { Rng } from '../math/rng.js';
+import { gatherRows, scatterAddRows } from '../math/row-blocks.js';
 import type { Parameter } from '../nn/parameter.js';
 import { checkPositiveInt } from '../util/checks.js';
 import { UserError } from '../util/errors.js';
@@ -247,17 +248,14 @@ export class BprModel implements Recommender {
     for (let q = 0; q < nD; q++) colOf[this.distinct[q]!] = -1; // leave the map clean
     if (this.candBuf.length < nD * d) this.candBuf = new Float32Array(Math.min(b * k, ni) * d);
     const G = this.candBuf;
-    for (let q = 0; q < nD; q++) {
-      const it = this.distinct[q]!;
-      G.set(I.subarray(it * d, it * d + d), q * d);
-    } // block copies
+    gatherRows(I, d, this.distinct, nD, G);
     if (this.userBuf.length < b * d) this.userBuf = new Float32Array(b * d);
     const A = this.userBuf;
     for (let r = 0; r < b; r++) {
       const u = users[r]!;
       if (!(u >= 0 && u < this.nUsers)) throw new RangeError(`forwardCandidates: user ${u} out of range`);
-      A.set(U.subarray(u * d, u * d + d), r * d);
     }
+    gatherRows(U, d, users, b, A);
     if (this.sBuf.length < b * nD) this.sBuf = new Float32Array(b * nD);
     const S = this.sBuf;
     withSingleBlasThread(() => sgemm(false, true, b, nD, d, 1, A, d, G, d, 0, S, nD));
@@ -301,19 +299,11 @@ export class BprModel implements Recommender {
     if (this.gradBuf.length < Math.max(b, nD) * d) this.gradBuf = new Float32Array(Math.max(b, nD) * d);
     const T = this.gradBuf;
     withSingleBlasThread(() => sgemm(false, false, b, d, nD, 1, D, nD, this.candBuf, d, 0, T, d)); // dU_batch = D · G
-    for (let r = 0; r < b; r++) {
-      const uo = users[r]! * d,
-        to = r * d;
-      for (let j = 0; j < d; j++) gU[uo + j]! += T[to + j]!;
-    }
+    scatterAddRows(gU, d, users, b, T);
     if (this.itemsFrozen) return;
     // dG = Dᵀ · U_batch
     withSingleBlasThread(() => sgemm(true, false, nD, d, b, 1, D, nD, this.userBuf, d, 0, T, d));
-    for (let q = 0; q < nD; q++) {
-      const io = this.distinct[q]! * d,
-        to = q * d;
-      for (let j = 0; j < d; j++) gI[io + j]! += T[to + j]!;
-    }
+    scatterAddRows(gI, d, this.distinct, nD, T);
   }
 
   /**
