@@ -15,12 +15,12 @@ import type { FinetuneConfig } from './finetune-config.js';
 /** The configuration keys of the optional terms. */
 export type ExtendedLossConfig = Pick<
   FinetuneConfig,
-  'calibration_surrogate' | 'soft_topk_temperature' | 'anchor_weight' | 'top_k_ndcg'
+  'calibration_surrogate' | 'soft_topk_temperature' | 'anchor_weight' | 'top_k_ndcg' | 'calibration_user_weighting'
 >;
 
 /** Whether the configuration turns on any optional term (otherwise the plain CaliTune loss is used). */
 export function usesExtendedLoss(c: ExtendedLossConfig): boolean {
-  return c.calibration_surrogate !== 'minmax' || c.anchor_weight > 0;
+  return c.calibration_surrogate !== 'minmax' || c.anchor_weight > 0 || c.calibration_user_weighting !== 'uniform';
 }
 
 /**
@@ -46,6 +46,7 @@ export class ExtendedCaliTuneLoss {
   private readonly base = new CaliTuneLoss();
   private readonly soft = new SoftTopkCalibration();
   private baseScores = new Float64Array(0);
+  private rowWeights: Float64Array | undefined;
   private last: ExtendedBatch | undefined;
   private accComputed = false;
 
@@ -76,6 +77,8 @@ export class ExtendedCaliTuneLoss {
     const acc = this.base.forward({ ...batch, alpha: 0, skipAccuracy: batch.skipAccuracy || alpha === 1 });
     this.accComputed = acc.accuracyComputed;
     const calOn = alpha > 0;
+    this.rowWeights =
+      calOn && this.cfg.calibration_user_weighting === 'miscalibration' ? this.userWeights(batch) : undefined;
     const cal = calOn ? this.soft.forward(this.softBatch(batch)) : 0;
     const total = (acc.accuracyComputed ? (1 - alpha) * acc.accuracy : 0) + (calOn ? alpha * cal : 0);
     const v: CaliTuneLossValue = {
@@ -105,7 +108,18 @@ export class ExtendedCaliTuneLoss {
 
   private softBatch(batch: ExtendedBatch) {
     const { B, K, G, scores, groups, targets } = batch;
-    return { B, K, G, scores, groups, targets, topK: this.cfg.top_k_ndcg, temperature: this.cfg.soft_topk_temperature };
+    const { top_k_ndcg: topK, soft_topk_temperature: temperature } = this.cfg;
+    return { B, K, G, scores, groups, targets, topK, temperature, rowWeights: this.rowWeights };
+  }
+
+  /** Per-user strength: each user's soft top-k KL over the batch mean (all 1 when the mean is 0). */
+  private userWeights(batch: ExtendedBatch): Float64Array {
+    const w = new Float64Array(batch.B);
+    this.soft.rowValues({ ...this.softBatch(batch), rowWeights: undefined }, w);
+    let mean = 0;
+    for (let b = 0; b < batch.B; b++) mean += w[b]! / batch.B;
+    for (let b = 0; b < batch.B; b++) w[b] = mean > 0 ? w[b]! / mean : 1;
+    return w;
   }
 
   /** The batch's base scores gathered from the table (once per forward). */

@@ -15,6 +15,9 @@
  * through T (to the row's maximum and minimum), so it is the exact derivative wherever the order
  * of the scores has no ties.
  *
+ * Optional row weights w_b (per-user strength) turn the batch mean into (1/B) Σ_b w_b·KL_b; the
+ * gradient treats them as constants.
+ *
  * Edge cases: K ≤ k (every candidate is in the list) or a flat row (T = 0) give uniform membership
  * and zero gradient for that row; candidates with a group outside [0, G) count in no w_g. A
  * non-finite score makes the value NaN. All arithmetic is float64.
@@ -36,6 +39,8 @@ export interface SoftTopkBatch {
   readonly topK: number;
   /** Sigmoid width as a fraction of the row's score range, > 0. */
   readonly temperature: number;
+  /** Optional per-row weights (B): row b's KL counts w_b times in the batch mean (default 1). */
+  readonly rowWeights?: Float64Array;
 }
 
 /** Soft top-k calibration with reusable scratch buffers; see the module comment for the formula. */
@@ -56,18 +61,24 @@ export class SoftTopkCalibration {
     }
   }
 
-  /** The term's value (batch mean). */
+  /** The term's value (batch mean, rows weighted by `rowWeights` when given). */
   forward(batch: SoftTopkBatch): number {
     this.ensure(batch.K, batch.G);
     let total = 0;
-    for (let b = 0; b < batch.B; b++) total += this.row(batch, b, undefined, 0);
+    for (let b = 0; b < batch.B; b++) total += this.row(batch, b, undefined, 0) * (batch.rowWeights?.[b] ?? 1);
     return total / batch.B;
   }
 
-  /** Adds `weight` · ∂term/∂scores to `grad` (B×K). */
+  /** Each row's unweighted KL, written to `out` (B). */
+  rowValues(batch: SoftTopkBatch, out: Float64Array): void {
+    this.ensure(batch.K, batch.G);
+    for (let b = 0; b < batch.B; b++) out[b] = this.row(batch, b, undefined, 0);
+  }
+
+  /** Adds `weight` · ∂term/∂scores to `grad` (B×K); `rowWeights` are constants here. */
   addGradient(batch: SoftTopkBatch, weight: number, grad: Float32Array | Float64Array): void {
     this.ensure(batch.K, batch.G);
-    for (let b = 0; b < batch.B; b++) this.row(batch, b, grad, weight / batch.B);
+    for (let b = 0; b < batch.B; b++) this.row(batch, b, grad, (weight * (batch.rowWeights?.[b] ?? 1)) / batch.B);
   }
 
   /** Sorts row b's candidate indices by descending score (ties by index); false if a score is not finite. */

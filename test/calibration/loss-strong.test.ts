@@ -4,7 +4,7 @@ import { addAnchorGradient, anchorLoss, type AnchorBatch } from '../../src/calib
 import { SoftTopkCalibration, type SoftTopkBatch } from '../../src/calibration/loss-soft-topk.js';
 import { ExtendedCaliTuneLoss, type ExtendedBatch } from '../../src/calibration/loss-extended.js';
 import { CaliTuneLoss } from '../../src/calibration/loss.js';
-import { DEFAULT_FINETUNE_CONFIG } from '../../src/calibration/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, validateFinetuneConfig } from '../../src/calibration/finetune-config.js';
 import { formatGradCheck, gradCheck } from '../../src/nn/gradcheck.js';
 import { Rng } from '../../src/math/rng.js';
 
@@ -154,6 +154,7 @@ test('extended loss: soft top-k + anchor, value and finite-difference gradient f
     soft_topk_temperature: 0.1,
     anchor_weight: 2,
     top_k_ndcg: 3,
+    calibration_user_weighting: 'uniform' as const,
   };
   for (const alpha of [0, 0.4, 1]) {
     const batch = extendedBatch(5 + alpha * 10, alpha);
@@ -189,4 +190,64 @@ test('extended loss: soft top-k + anchor, value and finite-difference gradient f
 test('extended loss: the anchor needs the backbone score table', () => {
   const cfg = { ...DEFAULT_FINETUNE_CONFIG, anchor_weight: 1 };
   assert.throws(() => new ExtendedCaliTuneLoss(cfg), /score table/);
+});
+
+test('soft top-k calibration: row weights scale each row, value and finite-difference gradient', () => {
+  const loss = new SoftTopkCalibration();
+  const batch = softBatch(9, 3, 12, 3, 4, 0.1);
+  const rows = new Float64Array(3);
+  loss.rowValues(batch, rows);
+  const rowWeights = Float64Array.from([0.5, 2, 0]);
+  const weighted = { ...batch, rowWeights };
+  const want = (0.5 * rows[0]! + 2 * rows[1]!) / 3;
+  assert.ok(Math.abs(loss.forward(weighted) - want) < 1e-12);
+  const r = checkScores(
+    weighted.scores as Float64Array,
+    () => loss.forward(weighted),
+    (g) => loss.addGradient(weighted, 1, g),
+  );
+  assert.ok(r.ok, formatGradCheck(r));
+  const g = new Float64Array(36);
+  loss.addGradient(weighted, 1, g);
+  assert.ok(
+    g.subarray(24).every((v) => v === 0),
+    'a row of weight 0 gets no gradient',
+  );
+});
+
+test('extended loss: per-user strength weighs each user by its KL over the batch mean', () => {
+  const cfg = {
+    calibration_surrogate: 'soft_topk' as const,
+    soft_topk_temperature: 0.1,
+    anchor_weight: 0,
+    top_k_ndcg: 3,
+    calibration_user_weighting: 'miscalibration' as const,
+  };
+  const batch = extendedBatch(21, 1);
+  const softBatchOf = { ...batch, topK: 3, temperature: 0.1 };
+  const soft = new SoftTopkCalibration();
+  const kl = new Float64Array(2);
+  soft.rowValues(softBatchOf, kl);
+  assert.ok(Math.abs(kl[0]! - kl[1]!) > 1e-3, 'the two users differ in miscalibration');
+  const mean = (kl[0]! + kl[1]!) / 2;
+  const rowWeights = Float64Array.from(kl, (v) => v / mean);
+  const loss = new ExtendedCaliTuneLoss(cfg);
+  const v = loss.forward(batch);
+  assert.ok(Math.abs(v.calibration - (kl[0]! * rowWeights[0]! + kl[1]! * rowWeights[1]!) / 2) < 1e-12);
+  const want = new Float64Array(18);
+  soft.addGradient({ ...softBatchOf, rowWeights }, 1, want);
+  const got = loss.backward();
+  for (let i = 0; i < 18; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-6, `entry ${i}: ${got[i]} vs ${want[i]}`);
+});
+
+test('config: per-user strength needs the soft top-k term', () => {
+  assert.throws(
+    () => validateFinetuneConfig({ calibration_user_weighting: 'miscalibration' }),
+    /calibration_user_weighting.*soft_topk/,
+  );
+  const ok = validateFinetuneConfig({
+    calibration_user_weighting: 'miscalibration',
+    calibration_surrogate: 'soft_topk',
+  });
+  assert.equal(ok.config.calibration_user_weighting, 'miscalibration');
 });
