@@ -15,6 +15,10 @@ import { parseYamlInput, parseYamlScalar, yamlToJs } from '../util/yaml-input.js
 
 const MODES = ['combined', 'pop', 'rec'] as const;
 const SELECTIONS = ['relevance', 'random'] as const;
+/** How the calibration term weighs the candidates: the reference's min-max weights, or a soft top-k. */
+const SURROGATES = ['minmax', 'soft_topk'] as const;
+/** How users share the calibration term: equally, or in proportion to their current miscalibration. */
+const USER_WEIGHTINGS = ['uniform', 'miscalibration'] as const;
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -48,6 +52,10 @@ export const finetuneConfigSchema = z
     accuracy_floor: z.number().min(0).max(1),
     collapse_guard: z.boolean(),
     collapse_max_rollbacks: int(0),
+    calibration_surrogate: z.enum(SURROGATES),
+    soft_topk_temperature: z.number().positive().finite(),
+    anchor_weight: z.number().min(0).finite(),
+    calibration_user_weighting: z.enum(USER_WEIGHTINGS),
   })
   .strict();
 
@@ -62,6 +70,13 @@ export type TargetMetric = FinetuneConfig['target_metric'];
  * below `accuracy_floor` × epoch 0's is never selected, and with `collapse_guard` the run rolls
  * back to the epoch before it with half the learning rate, at most `collapse_max_rollbacks`
  * times before it stops with the reason `collapse`.
+ *
+ * Ours, for strong calibration and off by default (src/calibration/loss-extended.ts):
+ * `calibration_surrogate: soft_topk` computes the calibration term over a soft top-`top_k_ndcg`
+ * membership whose sigmoid width is `soft_topk_temperature` × the candidates' score range;
+ * `anchor_weight` > 0 adds that multiple of the KL from the frozen backbone's candidate distribution;
+ * `calibration_user_weighting: miscalibration` (soft_topk only) weighs each user's calibration KL
+ * by its ratio to the batch mean, so the users furthest from their target are pushed hardest.
  */
 export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   random_seed: 111,
@@ -88,6 +103,10 @@ export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   accuracy_floor: DEFAULT_ACCURACY_FLOOR,
   collapse_guard: true,
   collapse_max_rollbacks: 3,
+  calibration_surrogate: 'minmax',
+  soft_topk_temperature: 0.05,
+  anchor_weight: 0,
+  calibration_user_weighting: 'uniform',
 });
 
 /** Keys the reference has that we accept and ignore, with the reason given in the note. */
@@ -133,7 +152,7 @@ function allowedFor(key: string): string {
     checks.push(s.isInt ? 'an integer' : 'a number');
     if (s.minValue !== null && s.minValue !== undefined) checks.push(`≥ ${s.minValue}`);
     if (s.maxValue !== null && s.maxValue !== undefined) checks.push(`≤ ${s.maxValue}`);
-    if (key === 'learning_rate' || key === 'lr_scheduler_gamma') checks.push('> 0');
+    if (key === 'learning_rate' || key === 'lr_scheduler_gamma' || key === 'soft_topk_temperature') checks.push('> 0');
   }
   return checks.join(' ');
 }
@@ -192,6 +211,14 @@ export function validateFinetuneConfig(
         `(candidate_selection is '${r.data.candidate_selection}')`,
       file,
       lines?.get('candidates_per_group'),
+    );
+  }
+  if (r.data.calibration_user_weighting !== 'uniform' && r.data.calibration_surrogate !== 'soft_topk') {
+    throw new UserError(
+      `config key 'calibration_user_weighting': '${r.data.calibration_user_weighting}' applies to the soft_topk ` +
+        `calibration term only (calibration_surrogate is '${r.data.calibration_surrogate}')`,
+      file,
+      lines?.get('calibration_user_weighting'),
     );
   }
   return { config: r.data, notes };

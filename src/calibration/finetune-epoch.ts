@@ -10,6 +10,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { CaliTuneLoss, type CaliTuneLossValue } from './loss.js';
+import { ExtendedCaliTuneLoss, usesExtendedLoss } from './loss-extended.js';
 import type { ImprovementSink } from './checkpoints.js';
 import type { FinetuneState } from './finetune-state.js';
 
@@ -24,11 +25,15 @@ export interface BatchBuffers {
   readonly targets: Float64Array;
   /** d(loss)/d(scores), B × width. */
   readonly dScores: Float32Array;
-  readonly loss: CaliTuneLoss;
+  /** The CaliTune loss, or with any optional term configured the extended one. */
+  readonly loss: CaliTuneLoss | ExtendedCaliTuneLoss;
 }
 
-/** The batch buffers for `state`'s batch size, candidate width and groups. */
-export function createBatchBuffers(state: FinetuneState): BatchBuffers {
+/**
+ * The batch buffers for `state`'s batch size, candidate width and groups. `anchorTable` is the
+ * backbone's score table (anchorScoreTable) when the anchor term is on.
+ */
+export function createBatchBuffers(state: FinetuneState, anchorTable?: Float32Array): BatchBuffers {
   const maxB = Math.min(state.config.train_batch_size, state.users.length);
   const K = state.width,
     G = state.data.nGroups;
@@ -39,7 +44,9 @@ export function createBatchBuffers(state: FinetuneState): BatchBuffers {
     groups: new Int32Array(maxB * K),
     targets: new Float64Array(maxB * G),
     dScores: new Float32Array(maxB * K),
-    loss: new CaliTuneLoss(),
+    loss: usesExtendedLoss(state.config)
+      ? new ExtendedCaliTuneLoss(state.config, anchorTable, state.model.nItems)
+      : new CaliTuneLoss(),
   };
 }
 
@@ -78,6 +85,8 @@ function batchLoss(state: FinetuneState, buf: BatchBuffers, B: number, ownAccura
   const G = state.data.nGroups;
   const scores = model.forwardCandidates(buf.users.subarray(0, B), buf.candidates.subarray(0, B * K), K);
   const v = buf.loss.forward({
+    users: buf.users.subarray(0, B),
+    candidates: buf.candidates.subarray(0, B * K),
     B,
     K,
     G,
@@ -133,7 +142,7 @@ export function trainEpoch(
     accSum += v.accuracy;
     calSum += v.calibration;
     nBatches++;
-    if (alpha > 0 || !ownAccuracy) {
+    if (alpha > 0 || !ownAccuracy || buf.loss instanceof ExtendedCaliTuneLoss) {
       buf.loss.backward(buf.dScores);
       model.backwardCandidates(buf.dScores.subarray(0, B * K));
     }

@@ -36,6 +36,7 @@ import { InputError } from '../util/errors.js';
 import { createFinetuneState, type FinetuneState } from './finetune-state.js';
 import { restoreResumeState, writeResumeState } from './finetune-resume.js';
 import { createBatchBuffers, trainEpoch, type BatchBuffers } from './finetune-epoch.js';
+import { anchorScoreTable } from './loss-extended.js';
 import {
   collapseGuardOn,
   validateAndSelect,
@@ -201,6 +202,8 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
   const { model, config: cfg, data } = opts;
   const journal = opts.journal;
   const state = createFinetuneState(model, cfg, data);
+  // the backbone's scores, taken before a resume restores the fine-tuned weights
+  const anchorTable = anchorScoreTable(model, cfg);
   const validator: EpochValidator = {
     validate: opts.validate,
     fused: cfg.candidate_selection === 'relevance' ? opts.fusedValidate : undefined,
@@ -210,7 +213,7 @@ export function finetune(opts: FinetuneOptions): FinetuneSummary {
     opts.resume && journal.hasResume()
       ? resumeRun(journal, state, opts.sink)
       : startRun(journal, state, validator, opts);
-  const batch = createBatchBuffers(state);
+  const batch = createBatchBuffers(state, anchorTable);
   const st = state.progress;
   while (st.stopReason === null && st.epoch < cfg.num_epochs) {
     if (opts.stopAfterEpoch !== undefined && st.epoch >= opts.stopAfterEpoch) {

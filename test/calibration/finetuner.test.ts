@@ -213,6 +213,14 @@ test('resume: an interrupted run (clean stop or crash mid-epoch) ends exactly li
   for (const c of [
     cfg({ freeze_item_emb: false, num_epochs: 7 }),
     cfg({ candidates_per_group: 2, num_epochs: 7 }),
+    // the optional terms: the anchor must look at the backbone's scores, not the resumed model's
+    cfg({
+      freeze_item_emb: false,
+      num_epochs: 7,
+      calibration_surrogate: 'soft_topk',
+      anchor_weight: 2,
+      calibration_user_weighting: 'miscalibration',
+    }),
     cfg({
       candidate_selection: 'random',
       combined_mode_alpha: 0.3,
