@@ -16,9 +16,11 @@
  * default seed) unless --data names a file.
  *
  *   npm run bench:scale -- --preset ml-100k|ml-1m|ml-20m [--data FILE] [--keep DIR] [--run DIR]
- *       [--skip stage,…] [--only stage,…] [--dim N] [--finetune-epochs N] [--no-png]
+ *       [--skip stage,…] [--only stage,…] [--dim N] [--batch-size N] [--finetune-epochs N] [--no-png]
  * --keep DIR keeps the work folder (data, run, logs) in DIR; --run DIR works on an existing run
  * with a trained backbone (read_split and bpr_epoch are skipped; the later stages write into it).
+ * --dim and --batch-size go to `train` (a large batch gives a backbone of the right shape quickly
+ * when the BPR epoch itself is not what is measured).
  * Prints one `RESULT <preset>_<stage>_seconds X` and `RESULT <preset>_<stage>_peak_rss_mb Y` line
  * per stage and a Markdown table.
  */
@@ -54,6 +56,7 @@ interface BenchArgs {
   run: string | undefined;
   stages: Stage[];
   dim: number | undefined;
+  batchSize: number | undefined;
   finetuneEpochs: number;
   png: boolean;
 }
@@ -98,6 +101,7 @@ function parseArgs(argv: readonly string[]): BenchArgs {
     run: run === undefined ? undefined : resolve(run),
     stages,
     dim: int('dim'),
+    batchSize: int('batch-size'),
     finetuneEpochs: int('finetune-epochs') ?? 1,
     png: !argv.includes('--no-png'),
   };
@@ -174,7 +178,8 @@ function stageCommand(stage: Stage, a: BenchArgs, data: string, run: string, wor
       return [readSplitScript, [data, join(work, 'read-split')]];
     case 'bpr_epoch': {
       const dim = a.dim === undefined ? [] : ['--dim', String(a.dim)];
-      return [cli, ['train', '--data', data, '--run', run, '--epochs', '1', ...dim]];
+      const batch = a.batchSize === undefined ? [] : ['--batch-size', String(a.batchSize)];
+      return [cli, ['train', '--data', data, '--run', run, '--epochs', '1', ...dim, ...batch]];
     }
     case 'prepare':
       return [cli, ['prepare', '--run', run]];
