@@ -11,8 +11,8 @@
  *   finetune_trainable  the same with item embeddings trained
  *   evaluate            calitune evaluate --experiment frozen (backbone, CP λ, stored epochs)
  *   report              calitune report
- * Peak RSS is the child's getrusage maximum (all threads), written at exit by
- * dist/bench/scale-rss-hook.js. The data is the preset's synthetic log (`calitune data synth`,
+ * Peak RSS is the child's getrusage maximum (all threads), written at exit with its CPU seconds
+ * by dist/bench/scale-rss-hook.js (on a shared machine the CPU seconds are the steadier figure). The data is the preset's synthetic log (`calitune data synth`,
  * default seed) unless --data names a file.
  *
  *   npm run bench:scale -- --preset ml-100k|ml-1m|ml-20m [--data FILE] [--keep DIR] [--run DIR]
@@ -21,8 +21,8 @@
  * with a trained backbone (read_split and bpr_epoch are skipped; the later stages write into it).
  * --dim and --batch-size go to `train` (a large batch gives a backbone of the right shape quickly
  * when the BPR epoch itself is not what is measured).
- * Prints one `RESULT <preset>_<stage>_seconds X` and `RESULT <preset>_<stage>_peak_rss_mb Y` line
- * per stage and a Markdown table.
+ * Prints `RESULT <preset>_<stage>_seconds X`, `RESULT <preset>_<stage>_cpu_seconds C` and
+ * `RESULT <preset>_<stage>_peak_rss_mb Y` per stage and a Markdown table.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -111,6 +111,8 @@ function parseArgs(argv: readonly string[]): BenchArgs {
 interface Measured {
   stage: Stage;
   seconds: number;
+  /** CPU seconds of the child (user + system, all threads). */
+  cpuSeconds: number;
   peakRssMb: number;
 }
 
@@ -122,6 +124,7 @@ function runStage(stage: Stage, work: string, script: string, args: readonly str
   const rssFile = join(work, 'logs', `${stage}.rss`);
   const logFile = join(work, 'logs', `${stage}.log`);
   rmSync(rssFile, { force: true });
+  rmSync(`${rssFile}.cpu`, { force: true });
   process.stdout.write(`${stage}: ${[script === cli ? 'calitune' : script, ...args].join(' ')}\n`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', hook, script, ...args], {
@@ -135,9 +138,11 @@ function runStage(stage: Stage, work: string, script: string, args: readonly str
     const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').slice(-30).join('\n');
     fail(`stage ${stage} failed (exit ${r.status ?? r.signal}; log ${logFile}):\n${tail}`);
   }
-  const peakRssMb = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : NaN;
-  console.log(`  ${seconds.toFixed(2)} s, peak RSS ${peakRssMb.toFixed(0)} MB`);
-  return { stage, seconds, peakRssMb };
+  const read = (f: string) => (existsSync(f) ? Number(readFileSync(f, 'utf8')) : NaN);
+  const peakRssMb = read(rssFile) / 1024;
+  const cpuSeconds = read(`${rssFile}.cpu`);
+  console.log(`  ${seconds.toFixed(2)} s (CPU ${cpuSeconds.toFixed(2)} s), peak RSS ${peakRssMb.toFixed(0)} MB`);
+  return { stage, seconds, cpuSeconds, peakRssMb };
 }
 
 /** The preset's synthetic data in the work folder, generated once (not a measured stage). */
@@ -201,6 +206,7 @@ function printResults(a: BenchArgs, rows: readonly Measured[], data: string): vo
   console.log('');
   for (const r of rows) {
     console.log(`RESULT ${tag}_${r.stage}_seconds ${r.seconds.toFixed(2)}`);
+    console.log(`RESULT ${tag}_${r.stage}_cpu_seconds ${r.cpuSeconds.toFixed(2)}`);
     console.log(`RESULT ${tag}_${r.stage}_peak_rss_mb ${r.peakRssMb.toFixed(0)}`);
   }
   const mb = (statSync(data).size / 2 ** 20).toFixed(0);
@@ -209,8 +215,10 @@ function printResults(a: BenchArgs, rows: readonly Measured[], data: string): vo
       .map((x) => x.toFixed(2))
       .join(' ')}`,
   );
-  console.log('\n| stage | seconds | peak RSS (MB) |\n|---|---:|---:|');
-  for (const r of rows) console.log(`| ${r.stage} | ${r.seconds.toFixed(2)} | ${r.peakRssMb.toFixed(0)} |`);
+  console.log('\n| stage | seconds | CPU seconds | peak RSS (MB) |\n|---|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.stage} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${r.peakRssMb.toFixed(0)} |`);
+  }
 }
 
 function main(): void {
