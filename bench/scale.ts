@@ -12,8 +12,9 @@
  *   evaluate            calitune evaluate --experiment frozen (backbone, CP λ, stored epochs)
  *   report              calitune report
  * Peak RSS is the child's getrusage maximum (all threads), written at exit with its CPU seconds
- * by dist/bench/scale-rss-hook.js (on a shared machine the CPU seconds are the steadier figure). The data is the preset's synthetic log (`calitune data synth`,
- * default seed) unless --data names a file.
+ * by dist/bench/scale-rss-hook.js (on a shared machine the CPU seconds are the steadier figure).
+ * The data is the preset's synthetic log (`calitune data synth`, default seed) unless --data
+ * names a file.
  *
  *   npm run bench:scale -- --preset ml-100k|ml-1m|ml-20m [--data FILE] [--keep DIR] [--run DIR]
  *       [--skip stage,…] [--only stage,…] [--dim N] [--batch-size N] [--finetune-epochs N] [--no-png]
