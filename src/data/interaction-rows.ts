@@ -5,24 +5,11 @@
  */
 import { UserError } from '../util/errors.js';
 import { quoteExcerpt } from '../util/excerpt.js';
+import { GrowInt32 } from './grow-int32.js';
 import { IdMapBuilder } from './idmap.js';
 import { type ColumnPlan, planColumns } from './interaction-columns.js';
 import type { ColumnSpec, FormatLayout } from './interaction-format.js';
 import type { LineView } from './line-scanner.js';
-
-/** An Int32Array that doubles its capacity as values are pushed. */
-class GrowInt32 {
-  data = new Int32Array(1 << 16);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const n = new Int32Array(this.data.length * 2);
-      n.set(this.data);
-      this.data = n;
-    }
-    this.data[this.length++] = v;
-  }
-}
 
 /** The rating threshold and the rating column the caller named. */
 export interface RatingFilter {

@@ -11,8 +11,11 @@ import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { quoteExcerpt } from '../util/excerpt.js';
 import { readRegularTextFile } from '../util/input-files.js';
+import { writeFileAtomicStreamed } from '../util/atomic-stream.js';
 import { csrContains, csrFromCoo, csrNnz, type Csr } from '../math/csr.js';
+import { GrowInt32 } from './grow-int32.js';
 import { PAD_TOKEN } from './idmap.js';
+import { scanLines, type LineView } from './line-scanner.js';
 import type { IdMap, SplitDataset } from './types.js';
 
 /** The three parts of the split. */
@@ -75,38 +78,67 @@ function parseId(s: string): number {
   return v;
 }
 
+/** A field's id: digits only on the fast path; anything else as before (trimmed, then parsed). */
+function fieldId(text: string, s: number, e: number): number {
+  if (e > s && e - s <= 9) {
+    let v = 0;
+    let k = s;
+    for (; k < e; k++) {
+      const c = text.charCodeAt(k) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (k === e) return v;
+  }
+  return parseId(text.slice(s, e).trim());
+}
+
+/** Checks the header line of a split TSV (`user_id<TAB>item_id`, `:type` suffixes allowed). */
+function checkSplitHeader(v: LineView, path: string): void {
+  const f0 = v.text.slice(v.starts[0]!, v.ends[0]!);
+  const f1 = v.count > 1 ? v.text.slice(v.starts[1]!, v.ends[1]!) : undefined;
+  if (f0.split(':')[0] !== 'user_id' || f1?.split(':')[0] !== 'item_id') {
+    const line = v.text.slice(v.starts[0]!, v.ends[v.count - 1]!);
+    throw new UserError(`expected the header 'user_id<TAB>item_id', got ${quoteExcerpt(line)}`, path, v.lineNo);
+  }
+}
+
 /**
  * Reads a split TSV into a CSR matrix of shape nUsers × nItems (padding included). Ids must be
- * in 1..nUsers-1 and 1..nItems-1; a repeated pair is an error.
+ * in 1..nUsers-1 and 1..nItems-1; a repeated pair is an error. The file is scanned in chunks
+ * and the pairs kept in typed arrays: at 17M rows its text is never held whole.
  */
 export function readSplitTsv(path: string, nUsers: number, nItems: number): Csr {
-  const text = readText(path);
-  const rows: number[] = [];
-  const cols: number[] = [];
+  if (!existsSync(path)) throw new UserError('no such file', path);
+  const rows = new GrowInt32();
+  const cols = new GrowInt32();
   let header = true;
-  eachLine(text, (line, lineNo) => {
-    const f = line.split('\t');
+  scanLines(path, { sep: '\t', trim: false, quotes: false }, (v) => {
     if (header) {
       header = false;
-      const h0 = f[0]!.split(':')[0];
-      const h1 = f[1]?.split(':')[0];
-      if (h0 !== 'user_id' || h1 !== 'item_id') {
-        throw new UserError(`expected the header 'user_id<TAB>item_id', got ${quoteExcerpt(line)}`, path, lineNo);
-      }
+      checkSplitHeader(v, path);
       return;
     }
-    if (f.length < 2) throw new UserError(`expected 2 tab-separated fields, got ${f.length}`, path, lineNo);
-    const u = parseId(f[0]!.trim());
-    const i = parseId(f[1]!.trim());
-    if (u < 0) throw new UserError(`user id ${quoteExcerpt(f[0]!)} is not an integer`, path, lineNo);
-    if (i < 0) throw new UserError(`item id ${quoteExcerpt(f[1]!)} is not an integer`, path, lineNo);
+    const text = v.text;
+    if (v.count < 2) throw new UserError(`expected 2 tab-separated fields, got ${v.count}`, path, v.lineNo);
+    const u = fieldId(text, v.starts[0]!, v.ends[0]!);
+    const i = fieldId(text, v.starts[1]!, v.ends[1]!);
+    const field = (k: number) => quoteExcerpt(text.slice(v.starts[k]!, v.ends[k]!));
+    if (u < 0) throw new UserError(`user id ${field(0)} is not an integer`, path, v.lineNo);
+    if (i < 0) throw new UserError(`item id ${field(1)} is not an integer`, path, v.lineNo);
     if (u < 1 || u >= nUsers)
-      throw new UserError(`unknown user id ${u} (the user map has ids 1..${nUsers - 1})`, path, lineNo);
+      throw new UserError(`unknown user id ${u} (the user map has ids 1..${nUsers - 1})`, path, v.lineNo);
     if (i < 1 || i >= nItems)
-      throw new UserError(`unknown item id ${i} (the item map has ids 1..${nItems - 1})`, path, lineNo);
+      throw new UserError(`unknown item id ${i} (the item map has ids 1..${nItems - 1})`, path, v.lineNo);
     rows.push(u);
     cols.push(i);
   });
+  if (header) throw new UserError('file is empty', path);
+  return checkedCsr(rows.values(), cols.values(), nUsers, nItems, path);
+}
+
+/** The CSR of the pairs; a repeated pair is an error naming the first one. */
+function checkedCsr(rows: Int32Array, cols: Int32Array, nUsers: number, nItems: number, path: string): Csr {
   const csr = csrFromCoo(rows, cols, nUsers, nItems);
   if (csrNnz(csr) !== rows.length) {
     // Find the first repeated pair for the message.
@@ -120,24 +152,25 @@ export function readSplitTsv(path: string, nUsers: number, nItems: number): Csr 
   return csr;
 }
 
-/** Writes a CSR matrix as a split TSV (rows in user order, items ascending). */
-export function writeSplitTsv(path: string, m: Csr): void {
-  const parts: string[] = ['user_id\titem_id\n'];
+/** The split TSV's text in parts of about 64 KB, made one at a time as they are written. */
+function* splitTsvParts(m: Csr): Generator<Buffer> {
+  yield Buffer.from('user_id\titem_id\n', 'utf8');
   let chunk = '';
   for (let u = 0; u < m.nRows; u++) {
     for (let k = m.indptr[u]!, e = m.indptr[u + 1]!; k < e; k++) {
       chunk += `${u}\t${m.indices[k]}\n`;
     }
     if (chunk.length > 1 << 16) {
-      parts.push(chunk);
+      yield Buffer.from(chunk, 'utf8');
       chunk = '';
     }
   }
-  parts.push(chunk);
-  writeFileAtomic(
-    path,
-    parts.map((p) => Buffer.from(p, 'utf8')),
-  );
+  yield Buffer.from(chunk, 'utf8');
+}
+
+/** Writes a CSR matrix as a split TSV (rows in user order, items ascending), atomically and streamed. */
+export function writeSplitTsv(path: string, m: Csr): void {
+  writeFileAtomicStreamed(path, splitTsvParts(m));
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Csr } from '../math/csr.js';
 import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
 import { ndcgAtK } from './ndcg.js';
-import { recommendationLists, type ListSplit } from './base-lists.js';
+import { recommendationListsBoth, type ListSplit } from './base-lists.js';
 
 /** Mean NDCG@k of lists: over every user (a user without relevant items scores 0) and over those with some. */
 export interface ListsNdcg {
@@ -48,8 +48,7 @@ export interface BaseEvaluation {
 
 /** A model's top-k lists on valid (train masked) and test (train and valid masked), with their NDCG@k. */
 export function evaluateBase(model: Recommender, ds: SplitDataset, k = 10): BaseEvaluation {
-  const validLists = recommendationLists(model, ds, 'valid', k);
-  const testLists = recommendationLists(model, ds, 'test', k);
+  const { valid: validLists, test: testLists } = recommendationListsBoth(model, ds, k);
   return {
     k,
     valid: meanNdcg(validLists, k, k, ds.valid),

@@ -8,9 +8,7 @@
  * postprocessed_{λ}, finetuned_epoch_{N}. Numbers are written with shortest round-trip
  * digits, so reading the file back gives the exact values.
  */
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { writeFileAtomicStreamed } from '../util/atomic-stream.js';
 
 /** One model's per-user columns; undefined columns are left empty. */
 export interface PerUserBlock {
@@ -53,13 +51,17 @@ function cachedFormatter(): (x: number | undefined) => string {
   };
 }
 
-/** The per-user TSV as text chunks: a header, then one row per model and user. */
-export function formatPerUserTable(t: PerUserTableInput): string[] {
+/**
+ * The per-user TSV as text parts, made one at a time as they are taken: the header, then one
+ * part per model block (one row per user). Writing them as they come holds one block's text,
+ * not the file's (at 138k users × 100 epochs the file is over a gigabyte).
+ */
+export function* perUserTableParts(t: PerUserTableInput): Generator<string> {
   const G = t.nGroups;
   const head = ['model', 'user_id'];
   for (let g = 1; g <= G; g++) head.push(`userbaseline_group_${g}`);
   head.push('ndcg', 'jsd', 'user_group', 'head_items', 'rbo_vs_base');
-  const chunks: string[] = [head.join('\t') + '\n'];
+  yield head.join('\t') + '\n';
   // The target columns are the same for every model: format them once.
   const prefix: string[] = new Array<string>(t.nUsers).fill('');
   for (let u = 1; u < t.nUsers; u++) {
@@ -80,89 +82,22 @@ export function formatPerUserTable(t: PerUserTableInput): string[] {
         `${b.model}\t${prefix[u]}\t${f(b.ndcg[u])}\t${b.jsd ? f(b.jsd[u]) : ''}\t${names[u]}\t` +
         `${b.headItems ? b.headItems[u] : ''}\t${b.rboVsBase ? f(b.rboVsBase[u]) : ''}\n`;
     }
-    chunks.push(out);
+    yield out;
   }
-  return chunks;
 }
 
-/** Writes the per-user TSV, atomically. */
+/** The per-user TSV as text chunks: a header, then one chunk per model block. */
+export function formatPerUserTable(t: PerUserTableInput): string[] {
+  return [...perUserTableParts(t)];
+}
+
+/** Writes the per-user TSV atomically, one model block at a time (see {@link perUserTableParts}). */
 export function writePerUserTable(path: string, t: PerUserTableInput): void {
   // Model keys and group names are ASCII (experiment names are restricted), so latin1 = UTF-8 here and much faster.
-  writeFileAtomic(
-    path,
-    formatPerUserTable(t).map((s) => Buffer.from(s, 'latin1')),
-  );
+  function* bytes(): Generator<Buffer> {
+    for (const s of perUserTableParts(t)) yield Buffer.from(s, 'latin1');
+  }
+  writeFileAtomicStreamed(path, bytes());
 }
 
-/** A per-user TSV read back: per model, per-user arrays indexed by user id. */
-export interface PerUserRows {
-  nUsers: number;
-  nGroups: number;
-  /** model → per-user arrays indexed by user id (NaN where the cell was empty). */
-  models: Map<string, { ndcg: Float64Array; jsd: Float64Array; headItems: Float64Array; rboVsBase: Float64Array }>;
-  userGroupByName: Map<number, string>;
-}
-
-/** Reads a per-user TSV back (for `calitune compare`). */
-export function readPerUserTable(path: string): PerUserRows {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read the per-user table: ${(e as Error).message}`, path);
-  }
-  const lines = text.split('\n');
-  const header = lines[0]!.split('\t');
-  const col = (name: string) => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new UserError(`per-user table has no '${name}' column`, path, 1);
-    return i;
-  };
-  const cModel = col('model'),
-    cUser = col('user_id'),
-    cN = col('ndcg'),
-    cJ = col('jsd'),
-    cUg = col('user_group'),
-    cH = col('head_items'),
-    cR = col('rbo_vs_base');
-  const G = header.filter((h) => h.startsWith('userbaseline_group_')).length;
-  let maxUser = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l === '') continue;
-    const a = l.indexOf('\t');
-    const b = l.indexOf('\t', a + 1);
-    const u = Number(l.slice(a + 1, b));
-    if (u > maxUser) maxUser = u;
-  }
-  const nUsers = maxUser + 1;
-  const models: PerUserRows['models'] = new Map();
-  const ug = new Map<number, string>();
-  const num = (s: string | undefined) => (s === undefined || s === '' ? NaN : Number(s));
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l === '') continue;
-    const c = l.split('\t');
-    if (c.length !== header.length)
-      throw new UserError(`expected ${header.length} columns, got ${c.length}`, path, i + 1);
-    const m = c[cModel]!;
-    let rec = models.get(m);
-    if (!rec) {
-      rec = {
-        ndcg: new Float64Array(nUsers).fill(NaN),
-        jsd: new Float64Array(nUsers).fill(NaN),
-        headItems: new Float64Array(nUsers).fill(NaN),
-        rboVsBase: new Float64Array(nUsers).fill(NaN),
-      };
-      models.set(m, rec);
-    }
-    const u = Number(c[cUser]);
-    if (!Number.isInteger(u) || u < 1) throw new UserError(`bad user_id '${c[cUser]}'`, path, i + 1);
-    rec.ndcg[u] = num(c[cN]);
-    rec.jsd[u] = num(c[cJ]);
-    rec.headItems[u] = num(c[cH]);
-    rec.rboVsBase[u] = num(c[cR]);
-    if (c[cUg]) ug.set(u, c[cUg]!);
-  }
-  return { nUsers, nGroups: G, models, userGroupByName: ug };
-}
+export { type PerUserRows, type PerUserTableReadOptions, readPerUserTable } from './per-user-table-read.js';

@@ -95,7 +95,9 @@ export function loadPerUserComparison(
   if (lam === undefined) return undefined;
   let table: PerUserRows;
   try {
-    table = readPerUserTable(e.perUserPath);
+    // Only the rows the comparison uses: the table holds every evaluated epoch (users × epochs rows).
+    const models = ['base_recommendations', `finetuned_epoch_${epoch}`, `postprocessed_${lam}`];
+    table = readPerUserTable(e.perUserPath, { models });
   } catch (err) {
     if (err instanceof UserError) {
       warnings.push(`skipped: ${err.message}`);

@@ -3,25 +3,21 @@
  * (docs/numeric-contract.md §11), then the greedy re-ranking of src/rerank/cp.ts per λ, for
  * test-time lists (train and valid masked) and valid-time lists (train masked).
  *
- * Scores are never materialised as one users × items matrix: pass 1 scores users in blocks
- * and records the min and max of the finite masked scores of each mode; pass 2 scores again,
- * normalises each block exactly like `minMaxNormalizeFinite` (float32: (s − min) / max(s − min))
- * and keeps the per-user top-m. The result equals `prepareCpCandidates` on the full matrix.
+ * The candidates come from one blockwise pass of scoring (src/rerank/cp-model-candidates.ts);
+ * the result equals `prepareCpCandidates` on the full matrix.
  *
  * The run store writes the lists and the summary (src/store/postprocess-files.ts). λ is
  * written with JavaScript's shortest number text (0.1, 0.25, 1): the key in the results'
  * `postprocessed` and in the lists' file names.
  */
 import type { SplitDataset } from '../data/types.js';
-import type { Csr } from '../math/csr.js';
 import type { Recommender } from '../models/recommender.js';
-import { scoreTopKWith, type BlockScorer } from '../math/scoring.js';
-import { topkRows } from '../math/topk.js';
-import { InputError, UserError, type Naming } from '../util/errors.js';
-import { cpRerank, type CpCandidates } from './cp.js';
+import { InputError, type Naming } from '../util/errors.js';
+import { cpRerank } from './cp.js';
+import { cpCandidatesFromModel, type CpMode } from './cp-model-candidates.js';
 
-/** Which candidates CP re-ranks: those of the test-time lists or of the valid-time lists. */
-export type CpMode = 'test' | 'valid';
+export { cpCandidatesFromModel, type CpMode } from './cp-model-candidates.js';
+
 /** CP's default trade-off weights λ. */
 export const DEFAULT_LAMBDAS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
@@ -48,161 +44,6 @@ export function validateCpSettings(lambdas: readonly number[], m: number, n: num
   if (nItems !== undefined && n > nItems - 1) {
     throw fail('n', (o) => `${o.option('n')} ${n} is more than the ${nItems - 1} items of the dataset`);
   }
-}
-
-/** Per-item flags of one user's valid items: `mark(u, 1)` sets them, `mark(u, 0)` clears them again. */
-interface ValidItemMarker {
-  readonly isValidItem: Uint8Array;
-  readonly mark: (u: number, on: number) => void;
-}
-
-function validItemMarker(valid: Csr, nItems: number): ValidItemMarker {
-  const isValidItem = new Uint8Array(nItems);
-  const mark = (u: number, on: number) => {
-    for (let q = valid.indptr[u]!; q < valid.indptr[u + 1]!; q++) isValidItem[valid.indices[q]!] = on;
-  };
-  return { isValidItem, mark };
-}
-
-/** Range of the finite masked scores per mode (Infinity / −Infinity when there is none). */
-interface ScoreRanges {
-  lo: Record<CpMode, number>;
-  hi: Record<CpMode, number>;
-}
-
-/** Candidate buffers of one mode (nUsers × m) and the normalisation it uses: (s − min) / max. */
-interface ModeBuffers {
-  ids: Int32Array;
-  scores: Float32Array;
-  min: number;
-  max: number;
-}
-
-/** Pass 1: the min and max of the finite masked scores of each mode. */
-function finiteScoreRanges(
-  scorer: BlockScorer,
-  ds: SplitDataset,
-  users: Int32Array,
-  blockRows: number,
-  valid: ValidItemMarker,
-): ScoreRanges {
-  const nI = ds.nItems;
-  // The block from scoreTopKWith is train-masked (valid-time); test-time also masks valid items.
-  const lo = { valid: Infinity, test: Infinity },
-    hi = { valid: -Infinity, test: -Infinity };
-  const { isValidItem, mark: markValid } = valid;
-  scoreTopKWith(scorer, nI, users, 0, [ds.train], {
-    blockRows,
-    onBlock: (ub, sb) => {
-      for (let r = 0; r < ub.length; r++) {
-        const u = ub[r]!,
-          off = r * nI;
-        markValid(u, 1);
-        for (let i = 0; i < nI; i++) {
-          let s = sb[off + i]!;
-          if (Number.isNaN(s)) s = -Infinity;
-          if (s === -Infinity) continue;
-          if (s === Infinity) throw new UserError(`the model scores item ${i} for user ${u} as +∞`);
-          if (s < lo.valid) lo.valid = s;
-          if (s > hi.valid) hi.valid = s;
-          if (isValidItem[i]) continue;
-          if (s < lo.test) lo.test = s;
-          if (s > hi.test) hi.test = s;
-        }
-        markValid(u, 0);
-      }
-    },
-  });
-  return { lo, hi };
-}
-
-/** Pass 2: scores again, normalises each block per mode and keeps each user's top-m in the mode's buffers. */
-function fillNormalisedTopM(
-  scorer: BlockScorer,
-  ds: SplitDataset,
-  users: Int32Array,
-  blockRows: number,
-  valid: ValidItemMarker,
-  mm: number,
-  modes: readonly CpMode[],
-  bufs: Partial<Record<CpMode, ModeBuffers>>,
-): void {
-  const nI = ds.nItems;
-  const { isValidItem, mark: markValid } = valid;
-  const norm = new Float32Array(Math.min(blockRows, Math.max(1, users.length)) * nI);
-  const top = new Int32Array(Math.min(blockRows, Math.max(1, users.length)) * mm);
-  scoreTopKWith(scorer, nI, users, 0, [ds.train], {
-    blockRows,
-    onBlock: (ub, sb, _top, r0) => {
-      const b = ub.length;
-      for (const mode of modes) {
-        const buf = bufs[mode]!;
-        const nb = norm.subarray(0, b * nI);
-        for (let r = 0; r < b; r++) {
-          const u = ub[r]!,
-            off = r * nI;
-          if (mode === 'test') markValid(u, 1);
-          for (let i = 0; i < nI; i++) {
-            const s = sb[off + i]!;
-            if (!(s > -Infinity) || (mode === 'test' && isValidItem[i])) {
-              nb[off + i] = -Infinity;
-              continue;
-            }
-            const v = Math.fround(s - buf.min);
-            nb[off + i] = buf.max > 0 ? v / buf.max : v;
-          }
-          if (mode === 'test') markValid(u, 0);
-        }
-        const tb = top.subarray(0, b * mm);
-        topkRows(nb, b, nI, mm, tb);
-        for (let r = 0; r < b; r++) {
-          const row = (r0 + r + 1) * mm; // users[r0 + r] = r0 + r + 1
-          for (let j = 0; j < mm; j++) {
-            const id = tb[r * mm + j]!;
-            if (id >= 0 && nb[r * nI + id]! > -Infinity) {
-              buf.ids[row + j] = id;
-              buf.scores[row + j] = nb[r * nI + id]!;
-            }
-          }
-        }
-      }
-    },
-  });
-}
-
-/**
- * CP candidates for both modes from a model, blockwise (see the file comment). Row 0 (the
- * padding user) has no candidates. `m` is capped at the number of items.
- */
-export function cpCandidatesFromModel(
-  model: Recommender,
-  ds: SplitDataset,
-  m: number,
-  modes: readonly CpMode[],
-  blockRows = 256,
-): Record<CpMode, CpCandidates | undefined> {
-  const nU = ds.nUsers,
-    nI = ds.nItems;
-  const mm = Math.min(m, nI);
-  const users = new Int32Array(nU - 1);
-  for (let i = 0; i < users.length; i++) users[i] = i + 1;
-  const scorer: BlockScorer = (ub, out) => {
-    model.scoreAll(ub, out);
-  };
-  const valid = validItemMarker(ds.valid, nI);
-  const { lo, hi } = finiteScoreRanges(scorer, ds, users, blockRows, valid);
-  const out: Record<CpMode, CpCandidates | undefined> = { valid: undefined, test: undefined };
-  const bufs: Partial<Record<CpMode, ModeBuffers>> = {};
-  for (const mode of modes) {
-    if (lo[mode] === Infinity)
-      throw new UserError(`no finite score to normalise for ${mode}-time CP lists (every item is masked)`);
-    const min = lo[mode];
-    const max = Math.fround(hi[mode] - min);
-    bufs[mode] = { ids: new Int32Array(nU * mm).fill(-1), scores: new Float32Array(nU * mm).fill(-Infinity), min, max };
-  }
-  fillNormalisedTopM(scorer, ds, users, blockRows, valid, mm, modes, bufs);
-  for (const mode of modes) out[mode] = { nUsers: nU, m: mm, ids: bufs[mode]!.ids, scores: bufs[mode]!.scores };
-  return out;
 }
 
 /** Settings of {@link computeCpLists}: λ values, m, n, threads, modes, and the calibration inputs. */

@@ -11,7 +11,7 @@ export function printPostprocess(s: PostprocessResult, out: Reporter): void {
     `CP on ${s.run}: ${s.users} users, λ ${s.lambda_keys.join(', ')}, m ${s.m}, n ${s.n}, ` +
       `${s.workers_used || 1} thread(s)`,
   );
-  out.info(`  candidates (2 scoring passes, normalise, top-${s.m}): ${ms(s.seconds.candidates)}`);
+  out.info(`  candidates (one scoring pass, normalise, top-${s.m}): ${ms(s.seconds.candidates)}`);
   for (const md of s.modes)
     out.info(`  re-ranking ${md.padEnd(5)}: ${ms(s.seconds.rerank[md])} (${ms(s.seconds.per_lambda[md])} per λ)`);
   out.info(`  writing lists: ${ms(s.seconds.write)}; total ${s.seconds.total.toFixed(3)} s`);

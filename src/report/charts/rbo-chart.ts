@@ -1,10 +1,12 @@
 /**
  * The RBO chart of one experiment: per pair of methods (backbone, CP, CaliTune), a Tukey box of
  * the users' rank-biased overlap for all users and per user group, with users as jittered dots
- * (every user, or only the outliers).
+ * (every user, or only the outliers). Above MAX_DOT_USERS users the dots are a seeded sample of
+ * users (src/report/user-sample.ts) and the caption says so; the boxes always use every user.
  */
 import type { ExperimentData, PerUserComparison, ReportData } from '../data.js';
 import { boxStats, type BoxStats } from '../box-stats.js';
+import { sampleUsers, type UserSample } from '../user-sample.js';
 import { BASE_CONFIG, GROUP_COLOURS, VEGA_LITE_SCHEMA, type ChartDef, type VlSpec } from './spec-common.js';
 
 /** How {@link rboChart} draws users and labels the experiment. */
@@ -61,7 +63,7 @@ function pairValues(values: Float64Array, userGroup: Int32Array, nGroups: number
  * The chart's rows: one box per pair and slot (all users, then each group, side by side around
  * the pair's x position) and the users' dots (all, or those outside the whiskers).
  */
-function rboRows(groups: string[], pu: PerUserComparison, allDots: boolean): RboRows {
+function rboRows(groups: string[], pu: PerUserComparison, allDots: boolean, sample?: UserSample): RboRows {
   const slots = ['all', ...groups];
   const off = (s: number) => (s - (slots.length - 1) / 2) * 0.2;
   const out: RboRows = { dots: [], boxes: [] };
@@ -71,6 +73,7 @@ function rboRows(groups: string[], pu: PerUserComparison, allDots: boolean): Rbo
     for (const [u, g, v] of users) {
       const b = stats[g + 1];
       if (!allDots && b && v >= b.lo && v <= b.hi) continue; // boxes only: outliers stay dots
+      if (sample && !sample.keep[u]) continue;
       const x = Math.round((pi + off(g + 1) + jitter(u, pi) * BOX_HALF * 0.8) * 1e4) / 1e4;
       out.dots.push({ kind: 'dot', x, rbo: round5(v), user: u, group: groups[g], pair: p.label });
     }
@@ -173,13 +176,21 @@ export function rboChart(
   opts: RboChartOptions = { dots: true },
 ): ChartDef {
   const groups = d.userGroupNames.slice(0, 3);
-  const { dots, boxes } = rboRows(groups, pu, opts.dots);
+  const sample = sampleUsers(pu.userGroup.length, (u) =>
+    pu.rbo.pairs.some((p) => Number.isFinite(p.values[u] ?? NaN) && (pu.userGroup[u] ?? -1) >= 0),
+  );
+  const { dots, boxes } = rboRows(groups, pu, opts.dots, sample);
   const pairLabels = pu.rbo.pairs.map((p) => p.label);
   const label = opts.label ?? e.name;
   const dotsNote = opts.dots
     ? "every user is a dot in their group's column, jittered sideways."
     : 'dots: the users outside the whiskers (per-user dots for every user are drawn for the experiments ' +
       'on the validation Pareto front).';
+  const sampleNote = sample
+    ? ` Dots are drawn for a seeded random sample of ${sample.size.toLocaleString('en-US')} of the ` +
+      `${sample.of.toLocaleString('en-US')} users (one mark per user would be too many to draw); ` +
+      'the boxes use every user.'
+    : '';
   return {
     id: `rbo_${e.name}`,
     title: `Rank-biased overlap over users — ${label}, epoch ${pu.epoch} vs CP λ ${pu.lambda}`,
@@ -189,7 +200,8 @@ export function rboChart(
       `CP: λ ${pu.lambda}, the λ whose overall JSD@${d.k} is closest to that epoch's. ` +
       'Per pair one box for all users and one per user group ' +
       '(box: quartiles, bar: median, whiskers: 1.5 × IQR); ' +
-      dotsNote,
+      dotsNote +
+      sampleNote,
     interactive: !opts.dots && dots.length <= RBO_INTERACTIVE_MAX_DOTS,
     spec: {
       $schema: VEGA_LITE_SCHEMA,
