@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { type TrialRow } from '../experiments/registry-trials.js';
 import { readYamlMapping } from '../train/configs/config-file.js';
 import type { ModelType } from '../train/configs/index.js';
-import { AshaScheduler, backboneEpochCap, NoScheduler, type TrialScheduler } from '../tune/asha.js';
+import {
+  AshaScheduler,
+  backboneEpochCap,
+  DEFAULT_GRACE_EPOCHS,
+  NoScheduler,
+  type TrialScheduler,
+} from '../tune/asha.js';
 import { parseSearchSpace, type SearchSpace, type TrialConfig } from '../tune/search-space.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InputError, isInputError } from '../util/errors.js';
@@ -50,13 +56,16 @@ export function studyScheduler(
   maxEpochs: number,
 ): { scheduler: TrialScheduler; rungs: number[] } {
   if (kind === 'none') return { scheduler: new NoScheduler(), rungs: [] };
-  try {
-    const asha = new AshaScheduler({ maxEpochs });
-    return { scheduler: asha, rungs: [...asha.rungs] };
-  } catch (e) {
-    if (!isInputError(e)) throw e;
-    throw new InputError(`ASHA needs an epoch budget above its first rung: ${e.message}`, { field: 'budgetEpochs' });
+  if (!(maxEpochs > DEFAULT_GRACE_EPOCHS)) {
+    throw new InputError(
+      (n) =>
+        `ASHA's epoch budget must be above its first rung, ${DEFAULT_GRACE_EPOCHS} epochs (got ${maxEpochs}): ` +
+        `give a larger ${n.option('budgetEpochs')}, or ${n.option('scheduler')} none`,
+      { field: 'budgetEpochs' },
+    );
   }
+  const asha = new AshaScheduler({ maxEpochs });
+  return { scheduler: asha, rungs: [...asha.rungs] };
 }
 
 /**

@@ -128,7 +128,9 @@ interface Study {
 function checkedModel(name: string): ModelType {
   if (!isModelType(name) || !BACKBONE_SPECS[name].trained) {
     const trained = MODEL_TYPES.filter((m) => BACKBONE_SPECS[m].trained);
-    throw new InputError(`model must be one of ${trained.join(', ')} (got '${name}')`, { field: 'model' });
+    throw new InputError((n) => `${n.option('model')} must be one of ${trained.join(', ')} (got '${name}')`, {
+      field: 'model',
+    });
   }
   return name;
 }
