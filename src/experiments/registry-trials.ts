@@ -73,7 +73,7 @@ export function trialId(study: string, idx: number): string {
 function requireTuneTables(reg: Registry): void {
   if (reg.schemaVersion < 2) {
     throw new UserError(
-      `the registry has schema version ${reg.schemaVersion} (no tuning trials); ` + 'a tune on this run migrates it',
+      `the registry has schema version ${reg.schemaVersion} (no tuning trials); a tune on this run migrates it`,
       reg.path,
     );
   }
@@ -122,7 +122,9 @@ export function planTrials(reg: Registry, study: string, configs: readonly Recor
     const ins = reg.db.prepare(
       `INSERT INTO trials (id, study, idx, config, status) VALUES (?, ?, ?, ?, 'queued') ON CONFLICT(id) DO NOTHING`,
     );
-    configs.forEach((c, idx) => ins.run(trialId(study, idx), study, idx, JSON.stringify(c)));
+    configs.forEach((c, idx) => {
+      ins.run(trialId(study, idx), study, idx, JSON.stringify(c));
+    });
     reg.db.prepare(`UPDATE trials SET status = 'queued' WHERE study = ? AND status = 'running'`).run(study);
   });
   tx();

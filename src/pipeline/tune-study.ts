@@ -10,7 +10,7 @@
  * end before a rung it would have reached.
  */
 import { join } from 'node:path';
-import { type TrialRow } from '../experiments/registry-trials.js';
+import type { TrialRow } from '../experiments/registry-trials.js';
 import { readYamlMapping } from '../train/configs/config-file.js';
 import type { ModelType } from '../train/configs/index.js';
 import {

@@ -245,7 +245,9 @@ async function runStudy(
 
 /** Gives the decisions the rungs and end of a trial that ended in an earlier call. */
 function replayTrial(decisions: OrderedDecisions, r: TrialRow): void {
-  r.rungs.forEach((rung, k) => decisions.report(r.idx, k, rung.metric ?? NaN));
+  r.rungs.forEach((rung, k) => {
+    decisions.report(r.idx, k, rung.metric ?? NaN);
+  });
   decisions.end(r.idx, r.status === 'stopped' ? (r.stopped_at ?? 0) : (r.epochs_run ?? r.curve.length));
 }
 
