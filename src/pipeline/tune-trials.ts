@@ -87,7 +87,8 @@ export function runTrials(ctx: TrialRunContext, todo: readonly TrialRow[]): Prom
         running++;
         const t = startTrial(ctx, row, answer);
         live.set(row.idx, t);
-        t.child.on('exit', (code, signal) => {
+        // 'close', not 'exit': it comes after the last stdout data, so the trial's end line is read
+        t.child.on('close', (code, signal) => {
           try {
             live.delete(row.idx);
             ctx.children.delete(t.child);
