@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './run-cli.js';
@@ -107,4 +107,12 @@ test('tune bad input: a bad space key names its file and line; bad flags name th
   const changed = runCli([...tuneArgs(run, 1), '--trials', '2', '--seed', '6']);
   assert.equal(changed.status, 2);
   assert.match(changed.stderr, /study 'bpr-asha' is already in the registry with other settings \(seed: 5 → 6\)/);
+
+  // a trial that fails (here: a damaged split file) is recorded with its error; the command exits 1
+  appendFileSync(join(run, 'data', 'splits', 'test_split.tsv'), 'garbage\n');
+  const failed = runCli([...tuneArgs(run, 1), '--trials', '2', '--study', 'broken']);
+  assert.equal(failed.status, 1);
+  assert.match(failed.stdout, /broken-t001 failed after 0 epoch\(s\): .*test_split\.tsv:\d+: expected 2 tab-separated/);
+  assert.match(failed.stderr, /2 of 2 trial\(s\) failed \(recorded in the registry/);
+  assert.match(runCli(['runs', 'show', '--run', run, 'broken-t002']).stdout, /error +.*test_split\.tsv/);
 });

@@ -92,5 +92,11 @@ function finishTune(r: TuneResult, ctx: CommandContext): TuneResult {
     `study ${r.study}: ${r.trials} trial(s), ${r.epochsTrained} epochs trained; wall time ${r.seconds.toFixed(1)} s` +
       `; 'calitune runs list --run ${r.run} --kind tune' lists the trials`,
   );
+  if (r.failed > 0) {
+    throw new Error(
+      `${r.failed} of ${r.trials} trial(s) failed (recorded in the registry: ` +
+        `'calitune runs list --run ${r.run} --kind tune')${r.failed < r.trials ? '; the others finished' : ''}`,
+    );
+  }
   return r;
 }
