@@ -38,7 +38,7 @@ function statusCounts(run: string): Record<string, number> {
   }
 }
 
-test('tune: kill -9 mid-study and rerun → the same trials and best configuration as an uninterrupted run', async (t) => {
+test('tune: kill -9 mid-study, rerun → the trials and best configuration of an uninterrupted run', async (t) => {
   const data = writeSmallLog(tmp);
   const space = writeBprSpace(tmp);
   const args = (run: string) => [

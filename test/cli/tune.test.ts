@@ -22,7 +22,7 @@ const tuneArgs = (run: string, workers: number) => [
   ...['--trials', '8', '--budget-epochs', '20', '--workers', String(workers), '--seed', '5'],
 ];
 
-test('tune: ASHA stops trials at rungs; 1 and 2 workers give the same trials and best; train --config reads the best', () => {
+test('tune: ASHA stops trials; 1 or 2 workers, the same trials and best; train --config reads the best', () => {
   const a = join(tmp, 'a'),
     b = join(tmp, 'b');
   const ra = runCli(tuneArgs(a, 2));
@@ -83,7 +83,7 @@ test('tune --train-best: trains the best as the backbone; with derived artefacts
   assert.match(forced.stdout, /3 trial\(s\), 0 already ended|3 already ended, 0 to run/);
 });
 
-test('tune bad input: a bad space key names its file and line; bad flags name themselves; a changed study is refused', () => {
+test('tune bad input: space key with file and line, flags by name, a changed study; a failed trial', () => {
   const run = join(tmp, 'bad');
   const badSpace = join(tmp, 'bad.yaml');
   writeFileSync(badSpace, 'dim: [8]\nwings: [2, 4]\n');

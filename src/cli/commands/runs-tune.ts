@@ -35,7 +35,8 @@ export function showTrial(t: TrialRow, run: string, out: Reporter): unknown {
   out.info(`  study       ${t.study} (trial ${t.idx + 1})`);
   out.info(`  config      ${configText(t.config)}`);
   out.info(
-    `  started     ${t.started_at ?? '—'}   finished ${t.finished_at ?? '—'}   seconds ${t.seconds?.toFixed(1) ?? '—'}`,
+    `  started     ${t.started_at ?? '—'}   finished ${t.finished_at ?? '—'}   ` +
+      `seconds ${t.seconds?.toFixed(1) ?? '—'}`,
   );
   if (t.error) out.info(`  error       ${t.error}`);
   const best = t.best_valid_ndcg === null ? '—' : t.best_valid_ndcg.toFixed(5);
