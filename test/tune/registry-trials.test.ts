@@ -74,7 +74,7 @@ test('registry: a version-1 registry opens read-only as it is, and for writing m
   again.close();
 });
 
-test('registry trials: queued → running → ended; a killed trial is queued again; a study keeps its settings', () => {
+test('registry trials: queued → running → ended; a killed trial queued again; a study keeps its settings', () => {
   const run = join(tmp, 'life');
   mkdirSync(run);
   const reg = Registry.open(run, { create: true });
