@@ -49,3 +49,9 @@ export function showTrial(t: TrialRow, run: string, out: Reporter): unknown {
   }
   return { run, ...t };
 }
+
+/** Under the points list: a line saying the registry also holds tuning trials, and how to list them. */
+export function noteTrials(reg: Registry, run: string, out: Reporter): void {
+  const n = allTrials(reg).length;
+  if (n > 0) out.info(`and ${n} tuning trial(s): 'calitune runs list --run ${run} --kind tune'`);
+}

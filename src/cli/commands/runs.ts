@@ -15,7 +15,7 @@ import { marginTextLines } from '../../report/margins.js';
 import { readBaseModelResults } from '../../store/base-files.js';
 import { UserError } from '../../util/errors.js';
 import { choice, floatList, requireStr } from '../args.js';
-import { findTrial, listTrials, showTrial } from './runs-tune.js';
+import { findTrial, listTrials, noteTrials, showTrial } from './runs-tune.js';
 import type { Command, CommandContext, ParsedValues } from '../command.js';
 
 const f5 = (x: number | null | undefined) =>
@@ -78,6 +78,7 @@ Example:
           .join(', ')} (running = interrupted unless a grid is running now)`,
       );
       printSummaryTable(ctx, rows);
+      noteTrials(reg, run, ctx);
       return {
         run,
         counts,
