@@ -91,6 +91,7 @@ export {
   type DataSynthOptions,
   type DataSynthResult,
 } from './pipeline/data-synth.js';
+export { tune, tuneOptionsSchema, type TuneOptions, type TuneResult } from './pipeline/tune.js';
 export type { PointOutcome, RunPlanResult } from './pipeline/grid-runner.js';
 export type { BaseSummary } from './pipeline/evaluate.js';
 export type { RboPairSummary } from './pipeline/compare.js';

@@ -16,6 +16,7 @@ import { finetuneCommand } from './commands/finetune.js';
 import { gridCommand } from './commands/grid.js';
 import { experimentsCommand } from './commands/experiments.js';
 import { workerCommand } from './commands/worker.js';
+import { tuneCommand } from './commands/tune.js';
 import { runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierCommand } from './commands/runs.js';
 
 /** Every CLI command, in the order `calitune --help` lists them. */
@@ -26,6 +27,7 @@ export function commands(): Command[] {
     dataStatsCommand,
     dataSynthCommand,
     trainCommand,
+    tuneCommand,
     evaluateCommand,
     importCommand,
     doctorCommand,

@@ -29,7 +29,7 @@ import {
   type PointSummary,
   type RawPoint,
 } from './registry-rows.js';
-import { initRegistrySchema } from './registry-schema.js';
+import { initRegistrySchema, REGISTRY_SCHEMA_VERSION } from './registry-schema.js';
 import { corruptRegistryError, guardedDatabase, isCorruptionError } from './registry-guard.js';
 
 export { REGISTRY_FILE, registryPath } from '../store/registry-files.js';
@@ -49,6 +49,8 @@ const now = () => new Date().toISOString();
 
 /** The run's registry (SQLite): grid points, their status and metrics, the epochs and CP's points. */
 export class Registry {
+  private version = REGISTRY_SCHEMA_VERSION;
+
   private constructor(
     readonly db: Database.Database,
     readonly path: string,
@@ -80,7 +82,7 @@ export class Registry {
     db = guardedDatabase(raw, path);
     const reg = new Registry(db, path, opts.readonly === true);
     try {
-      initRegistrySchema(raw, path, opts.readonly === true);
+      reg.version = initRegistrySchema(raw, path, opts.readonly === true);
     } catch (e) {
       db.close();
       if (e instanceof UserError) throw e;
@@ -91,6 +93,14 @@ export class Registry {
       throw e;
     }
     return reg;
+  }
+
+  /**
+   * The schema version of the open database: the current one, except for an older registry
+   * opened read-only (not migrated), whose newer tables are missing.
+   */
+  get schemaVersion(): number {
+    return this.version;
   }
 
   close(): void {

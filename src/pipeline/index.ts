@@ -43,3 +43,4 @@ export {
   type FetchDatasetResult,
 } from './fetch-dataset.js';
 export { demo, demoOptionsSchema, type DemoOptions, type DemoResult, type DemoStep } from './demo.js';
+export { tune, tuneOptionsSchema, type TuneOptions, type TuneResult } from './tune.js';

@@ -105,8 +105,16 @@ function _processAlive(pid: number): boolean {
   }
 }
 
-/** Reads `data`, splits it, checks the split and creates the run directory. */
-function createRunFromData(o: Options, model: ModelType, data: string, reporter: Reporter): void {
+/**
+ * Reads `data`, splits it (seed `splitSeed`, else `seed`), checks the split for `model` and creates
+ * the run directory `o.run`; the caller holds the run lock. Tuning creates its run with it too.
+ */
+export function createRunFromData(
+  o: Pick<z.output<typeof trainOptionsSchema>, 'run' | 'seed' | 'splitSeed' | 'read'>,
+  model: ModelType,
+  data: string,
+  reporter: Reporter,
+): void {
   const splitSeed = o.splitSeed ?? o.seed;
   const { log, notes } = readInteractionFile(data, o.read);
   for (const note of notes) reporter.warn(`train: note: ${note}`);

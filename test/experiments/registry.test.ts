@@ -139,7 +139,8 @@ test('registry bad input: written by a newer version, not a registry, missing', 
         e instanceof UserError &&
         new RegExp(
           /registry\.sqlite: the registry was written by a newer calitune /.source +
-            /\(schema version 2, calitune 9\.0\.0\); this calitune reads version 1/.source,
+            `\\(schema version ${REGISTRY_SCHEMA_VERSION + 1}, calitune 9\\.0\\.0\\); ` +
+            `this calitune reads version ${REGISTRY_SCHEMA_VERSION}`,
         ).test(e.message),
     );
   }

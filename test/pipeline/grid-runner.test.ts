@@ -20,7 +20,7 @@ import { prepareRun } from '../../src/store/prepare-files.js';
 import { parseGridText } from '../../src/experiments/grid.js';
 import { runPlan } from '../../src/pipeline/grid-runner.js';
 import { acquireRunLock, runLocksDir, runLockPath } from '../../src/store/run-locks.js';
-import { Registry, registryPath } from '../../src/experiments/registry.js';
+import { Registry, REGISTRY_SCHEMA_VERSION, registryPath } from '../../src/experiments/registry.js';
 import { readResults, resultsPaths } from '../../src/store/results-files.js';
 import type { Reporter } from '../../src/pipeline/reporter.js';
 import { UserError } from '../../src/util/errors.js';
@@ -231,13 +231,20 @@ test('CLI bad input: > 10,000 points w/o --yes, bad grid key, newer registry, du
   assert.match(r3.err, /two experiments are named 'a'/);
   Registry.open(run, { create: true }).close();
   const db = new Database(registryPath(run));
-  db.prepare('INSERT INTO schema_version (version, written_by, created) VALUES (2, ?, ?)').run('calitune 2.0.0', 'now');
+  db.prepare('INSERT INTO schema_version (version, written_by, created) VALUES (?, ?, ?)').run(
+    REGISTRY_SCHEMA_VERSION + 1,
+    'calitune 2.0.0',
+    'now',
+  );
   db.close();
   const ok = join(tmp, 'ok.yaml');
   writeFileSync(ok, 'base:\n  num_epochs: 1\n  k_candidates: 20\ngrid:\n  combined_mode_alpha: [0.5]\n');
   const r4 = await runCaptured(['grid', '--run', run, '--grid', ok]);
   assert.equal(r4.code, 2);
-  assert.match(r4.err, /written by a newer calitune \(schema version 2, calitune 2\.0\.0\)/);
+  assert.match(
+    r4.err,
+    new RegExp(`written by a newer calitune \\(schema version ${REGISTRY_SCHEMA_VERSION + 1}, calitune 2\\.0\\.0\\)`),
+  );
   const r5 = await runCaptured(['runs', 'list', '--run', run]);
   assert.equal(r5.code, 2);
   assert.match(r5.err, /newer calitune/);

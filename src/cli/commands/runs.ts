@@ -15,7 +15,8 @@ import { marginTextLines } from '../../report/margins.js';
 import { readBaseModelResults } from '../../store/base-files.js';
 import { refuseStaleResultsOf } from '../../store/results-provenance.js';
 import { UserError } from '../../util/errors.js';
-import { floatList, requireStr } from '../args.js';
+import { choice, floatList, requireStr } from '../args.js';
+import { findTrial, listTrials, noteTrials, showTrial } from './runs-tune.js';
 import type { Command, CommandContext, ParsedValues } from '../command.js';
 
 const f5 = (x: number | null | undefined) =>
@@ -55,16 +56,20 @@ const MODES = SELECTION_MODES;
 export const runsListCommand: Command = {
   name: 'runs list',
   summary: "List the points of the run registry: status, epochs, seconds, selected epoch's test metrics",
-  usage: 'runs list --run RUN',
-  options: { run: { type: 'string' } },
+  usage: 'runs list --run RUN [--kind points|tune]',
+  options: { run: { type: 'string' }, kind: { type: 'string' } },
   help: `Options:
-  --run DIR   run directory with a registry (written by 'calitune grid' / 'calitune experiments')
+  --run DIR     run directory with a registry (written by 'calitune grid' / 'experiments' / 'tune')
+  --kind KIND   points (default): grid and experiments points; tune: tuning studies and their trials
 
 Example:
-  calitune runs list --run runs/oracle`,
+  calitune runs list --run runs/oracle
+  calitune runs list --run runs/ml-100k --kind tune`,
   async run(v, _pos, ctx) {
     const run = requireStr(v, 'run');
+    const kind = choice(v, 'kind', ['points', 'tune'] as const) ?? 'points';
     return withRegistry(run, (reg) => {
+      if (kind === 'tune') return listTrials(reg, run, ctx);
       const rows = reg.list();
       const counts: Record<string, number> = { queued: 0, running: 0, done: 0, failed: 0 };
       for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
@@ -74,6 +79,7 @@ Example:
           .join(', ')} (running = interrupted unless a grid is running now)`,
       );
       printSummaryTable(ctx, rows);
+      noteTrials(reg, run, ctx);
       return {
         run,
         counts,
@@ -93,19 +99,24 @@ Example:
 /** `calitune runs show`: one point of the run registry. */
 export const runsShowCommand: Command = {
   name: 'runs show',
-  summary: 'One point of the registry: configuration, status, timings, error, selected epochs with test metrics',
-  usage: 'runs show --run RUN NAME',
+  summary:
+    'One point or tuning trial of the registry: configuration, status, timings, error, ' +
+    'selected epochs with test metrics (a trial: its rungs and valid NDCG@10 curve)',
+  usage: 'runs show --run RUN NAME|TRIAL',
   options: { run: { type: 'string' } },
   positionals: true,
   help: `Options:
   --run DIR   run directory with a registry
 
 Example:
-  calitune runs show --run runs/oracle c0.5__frozen_itememb__selection_relevance__k50__lr0.0001`,
+  calitune runs show --run runs/oracle c0.5__frozen_itememb__selection_relevance__k50__lr0.0001
+  calitune runs show --run runs/ml-100k bpr-asha-t007`,
   async run(v, pos, ctx) {
     const run = requireStr(v, 'run');
-    if (pos.length !== 1) throw new UserError('runs show needs exactly one point name');
+    if (pos.length !== 1) throw new UserError('runs show needs exactly one point name or trial id');
     return withRegistry(run, (reg) => {
+      const trial = reg.get(pos[0]!) === undefined ? findTrial(reg, pos[0]!) : undefined;
+      if (trial) return showTrial(trial, run, ctx);
       const p = getPoint(reg, pos[0]!);
       const ep = reg.epochs(p.name);
       ctx.info(`${p.name}: ${p.status}${p.attempts > 1 ? ` (${p.attempts} attempts)` : ''}`);

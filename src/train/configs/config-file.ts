@@ -69,9 +69,12 @@ export function parseBackboneConfigYaml(text: string, file: string, model?: Mode
 
 /**
  * The top-level mapping of a YAML text with the line of each key; bad YAML (syntax, alias bomb,
- * integer beyond 2^53) → InputError with the file and line.
+ * integer beyond 2^53) → InputError with the file and line. Also reads tuning search spaces.
  */
-function readYamlMapping(text: string, file: string): { raw: Record<string, unknown>; lines: Map<string, number> } {
+export function readYamlMapping(
+  text: string,
+  file: string,
+): { raw: Record<string, unknown>; lines: Map<string, number> } {
   const y = parseYamlInput(text, file);
   const lines = new Map<string, number>();
   if (isMap(y.doc.contents)) {
