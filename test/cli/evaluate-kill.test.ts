@@ -20,7 +20,7 @@ import { evaluateBase } from '../../src/eval/base-eval.js';
 import { perUserTableProblem, readResults, resultsPaths } from '../../src/store/results-files.js';
 import { runLockPath } from '../../src/store/run-locks.js';
 import { runCaptured } from '../../src/cli/run-captured.js';
-import { assertClean, cliKilledAt, seeded } from './kill-moments.js';
+import { assertClean, cliKilledAt, seeded, timedFromSeen } from './kill-moments.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-evalkill-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -71,14 +71,17 @@ test('kill -9 during evaluate (seeded moments): one complete results file every 
   assert.equal((await runCaptured(['finetune', '--run', run, '--name', 'e', '--config', config])).code, 0);
   const first = await runCaptured(['evaluate', '--run', run, '--experiment', 'e']);
   assert.equal(first.code, 0, first.err);
+  const lockSeen = () => existsSync(runLockPath(run, { experiment: 'e' }));
+  // The kill moments spread over how long the work takes on this machine, quiet or loaded.
+  const timed = await timedFromSeen(['evaluate', '--run', run, '--experiment', 'e', '--split', 'test'], lockSeen);
+  assert.equal(timed.code, 0);
   const rand = seeded(20261202);
   let current = 0;
   const outcomes: (number | null)[] = [];
   for (let attempt = 0; attempt < 6; attempt++) {
     const target = 1 - current;
-    const lockSeen = () => existsSync(runLockPath(run, { experiment: 'e' }));
     const args = ['evaluate', '--run', run, '--experiment', 'e', '--split', SPLITS[target]!];
-    const code = await cliKilledAt(args, lockSeen, Math.floor(rand() * 500));
+    const code = await cliKilledAt(args, lockSeen, Math.floor(rand() * 0.9 * timed.ms));
     outcomes.push(code);
     const seen = await assertOneEvaluation(run);
     if (code === 0) assert.equal(seen, target, 'a finished evaluate leaves its own results');

@@ -72,7 +72,8 @@ test('kill -9 during import (seeded moments): one complete backbone every time; 
   for (let attempt = 0; attempt < 6; attempt++) {
     const target = 1 - current;
     const tempSeen = () => hasEntry(run, '.model.tmp-');
-    const moment = attempt % 2 === 0 ? { seen: lockSeen, ms: rand() * timed.ms } : { seen: tempSeen, ms: rand() * 5 };
+    const moment =
+      attempt % 2 === 0 ? { seen: lockSeen, ms: rand() * 0.8 * timed.ms } : { seen: tempSeen, ms: rand() * 5 };
     const code = await cliKilledAt(importArgs(target), moment.seen, Math.floor(moment.ms));
     outcomes.push(code);
     const seen = await assertOneBackbone(run, known);

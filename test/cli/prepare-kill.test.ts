@@ -76,7 +76,8 @@ test('kill -9 during prepare (seeded moments): one complete preparation every ti
   for (let attempt = 0; attempt < 6; attempt++) {
     const target = 1 - current;
     const tempSeen = () => hasEntry(run, '.prepare.tmp-');
-    const moment = attempt % 2 === 0 ? { seen: lockSeen, ms: rand() * timed.ms } : { seen: tempSeen, ms: rand() * 15 };
+    const moment =
+      attempt % 2 === 0 ? { seen: lockSeen, ms: rand() * 0.8 * timed.ms } : { seen: tempSeen, ms: rand() * 15 };
     const args = ['prepare', '--run', run, ...PREPARATIONS[target]!];
     const code = await cliKilledAt(args, moment.seen, Math.floor(moment.ms));
     outcomes.push(code);

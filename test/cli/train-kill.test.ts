@@ -81,7 +81,7 @@ test('kill -9 during train (seeded moments): one complete backbone every time; a
     const target = 1 - current;
     const newModelSeen = () => hasEntry(run, '.model.tmp-');
     const moment =
-      attempt % 2 === 0 ? { seen: lockSeen, ms: rand() * timed.ms } : { seen: newModelSeen, ms: rand() * 60 };
+      attempt % 2 === 0 ? { seen: lockSeen, ms: rand() * 0.8 * timed.ms } : { seen: newModelSeen, ms: rand() * 60 };
     const code = await cliKilledAt(['train', '--run', run, ...TRAININGS[target]!], moment.seen, Math.floor(moment.ms));
     outcomes.push(code);
     const seen = await assertOneBackbone(run, known);
