@@ -182,6 +182,16 @@ test('grid: 2 workers, CP once, diverging points fail w/ error, registry = resul
   const missing = await runCaptured(['runs', 'show', '--run', run, 'nope']);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /no point 'nope' in the registry/);
+
+  // A new CP set makes the points' results stale: the commands reading them refuse, naming evaluate.
+  const pp = await runCaptured(['postprocess', '--run', run, '--lambdas', '0.5', '--m', '40', '--workers', '1']);
+  assert.equal(pp.code, 0, pp.err);
+  for (const args of [['show', OK[1]!], ['compare', OK[0]!, OK[1]!], ['frontier']]) {
+    const r = await runCaptured(['runs', args[0]!, '--run', run, ...args.slice(1)]);
+    assert.equal(r.code, 2, `runs ${args[0]}: ${r.err}`);
+    assert.match(r.err, /stale/);
+    assert.match(r.err, /calitune evaluate --run/);
+  }
 });
 
 test('grid lock: a second runner is refused while the first is alive; a stale lock is taken over', async () => {

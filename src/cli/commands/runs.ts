@@ -118,6 +118,7 @@ Example:
       const trial = reg.get(pos[0]!) === undefined ? findTrial(reg, pos[0]!) : undefined;
       if (trial) return showTrial(trial, run, ctx);
       const p = getPoint(reg, pos[0]!);
+      refuseStaleResultsOf(run, [p.name]); // its test metrics were read from its results file
       const ep = reg.epochs(p.name);
       ctx.info(`${p.name}: ${p.status}${p.attempts > 1 ? ` (${p.attempts} attempts)` : ''}`);
       ctx.info(`  from        ${p.source}`);
@@ -171,6 +172,7 @@ Example:
     return withRegistry(run, (reg) => {
       const a = getPoint(reg, pos[0]!),
         b = getPoint(reg, pos[1]!);
+      refuseStaleResultsOf(run, [a.name, b.name]);
       const keys = [...new Set([...Object.keys(a.config), ...Object.keys(b.config)])].filter(
         (k) => JSON.stringify(a.config[k]) !== JSON.stringify(b.config[k]),
       );
