@@ -4,15 +4,14 @@
  * `data stats` read. The rows are streamed to a temp file in blocks and renamed into place, so
  * the text of a 17M-row file is never held in memory at once.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { generateSynthetic, type SyntheticOptions } from '../data/synthetic.js';
 import type { InteractionLog } from '../data/types.js';
-import { tempPathFor } from '../util/atomic.js';
+import { writeFileAtomicStreamed } from '../util/atomic-stream.js';
 import { InputError } from '../util/errors.js';
 import { DEFAULT_SEED } from '../util/seed.js';
-import { writeFailure } from '../util/write-errors.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
 
@@ -122,28 +121,15 @@ function writeLogStreamed(
   const header = format === 'inter' ? 'user_id:token\titem_id:token\n' : 'user_id,item_id\n';
   const n = log.users.length;
   const progress = reporter.progress('data synth: writing rows', n);
-  let tmp: string | undefined;
-  let bytes = 0;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    tmp = tempPathFor(path);
-    const fd = openSync(tmp, 'w');
-    try {
-      bytes += writeAll(fd, Buffer.from(header, 'utf8'));
-      for (let s = 0; s < n; s += ROWS_PER_BLOCK) {
-        const e = Math.min(n, s + ROWS_PER_BLOCK);
-        bytes += writeAll(fd, Buffer.from(rowsText(log, s, e, sep), 'utf8'));
-        progress.update(e);
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+  function* parts(): Generator<Uint8Array> {
+    yield Buffer.from(header, 'utf8');
+    for (let s = 0; s < n; s += ROWS_PER_BLOCK) {
+      const e = Math.min(n, s + ROWS_PER_BLOCK);
+      yield Buffer.from(rowsText(log, s, e, sep), 'utf8');
+      progress.update(e);
     }
-    renameSync(tmp, path);
-  } catch (e) {
-    if (tmp !== undefined) rmSync(tmp, { force: true });
-    throw writeFailure(path, e);
   }
+  const bytes = writeFileAtomicStreamed(path, parts());
   progress.done();
   return bytes;
 }
@@ -155,11 +141,4 @@ function rowsText(log: InteractionLog, s: number, e: number, sep: string): strin
   let chunk = '';
   for (let k = s; k < e; k++) chunk += `${ut[log.users[k]!]}${sep}${it[log.items[k]!]}\n`;
   return chunk;
-}
-
-/** Writes all of `buf` at the file's current position; returns its length. */
-function writeAll(fd: number, buf: Buffer): number {
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-  return buf.length;
 }
