@@ -22,7 +22,7 @@
  * and zero gradient for that row; candidates with a group outside [0, G) count in no w_g. A
  * non-finite score makes the value NaN. All arithmetic is float64.
  */
-import { CALIBRATION_EPS } from './loss.js';
+import { CALIBRATION_EPS, groupCalibrationKl } from './loss.js';
 
 /** One batch of the soft top-k calibration term. */
 export interface SoftTopkBatch {
@@ -114,15 +114,7 @@ export class SoftTopkCalibration {
     let S = 0;
     for (let g = 0; g < G; g++) S += w[g]!;
     const tOff = b * G;
-    if (!grad) {
-      let kl = 0;
-      for (let g = 0; g < G; g++) {
-        const p = targets[tOff + g]! + CALIBRATION_EPS;
-        const q = (S > 0 ? w[g]! / S : 0) + CALIBRATION_EPS;
-        kl += p * (Math.log(p) - Math.log(q));
-      }
-      return kl;
-    }
+    if (!grad) return groupCalibrationKl(w, S, targets, tOff, G);
     if (!smooth || !(S > 0)) return 0;
     // a_g = ∂L/∂Q_g, then ∂L/∂w_g = (a_g − Σ_h a_h Q_h) / S (as in loss.ts).
     let aq = 0;

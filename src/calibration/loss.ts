@@ -39,6 +39,27 @@
 export const CALIBRATION_EPS = 1e-10;
 
 /** One batch of the CaliTune loss: B users × K candidates with scores, positives, groups and targets P. */
+/**
+ * KL(target ‖ group shares) of one user's candidate weights per popularity group: `w[g] / S` against
+ * `targets[tOff + g]`, both smoothed by CALIBRATION_EPS (docs/numeric-contract.md §9); shares are 0 when
+ * S is not positive. The one definition every calibration term (reference, soft top-k) evaluates.
+ */
+export function groupCalibrationKl(
+  w: ArrayLike<number>,
+  S: number,
+  targets: ArrayLike<number>,
+  tOff: number,
+  G: number,
+): number {
+  let kl = 0;
+  for (let g = 0; g < G; g++) {
+    const p = targets[tOff + g]! + CALIBRATION_EPS;
+    const q = (S > 0 ? w[g]! / S : 0) + CALIBRATION_EPS;
+    kl += p * (Math.log(p) - Math.log(q));
+  }
+  return kl;
+}
+
 export interface CaliTuneBatch {
   /** Users in the batch. */
   readonly B: number;
@@ -210,15 +231,7 @@ export class CaliTuneLoss {
     let S = 0;
     for (let g = 0; g < G; g++) S += w[g]!;
     const tOff = b * G;
-    if (!grad) {
-      let kl = 0;
-      for (let g = 0; g < G; g++) {
-        const p = targets[tOff + g]! + CALIBRATION_EPS;
-        const q = (S > 0 ? w[g]! / S : 0) + CALIBRATION_EPS;
-        kl += p * (Math.log(p) - Math.log(q));
-      }
-      return kl;
-    }
+    if (!grad) return groupCalibrationKl(w, S, targets, tOff, G);
     if (flat || !(S > 0)) return 0; // documented: zero gradient
     // a_g = ∂L/∂Q_g; then ∂L/∂w_g = (a_g − Σ_h a_h Q_h) / S =: a_g (reused buffer).
     let aq = 0;
