@@ -19,6 +19,7 @@ import { cpSetDir, readCpList, readPostprocessSummary, storedCpLambdas } from '.
 import { runLockPath, runLocksDir } from '../../src/store/run-locks.js';
 import { runCaptured } from '../../src/cli/run-captured.js';
 import { CLI } from './run-cli.js';
+import { seeded } from './kill-moments.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-ppkill-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -28,18 +29,6 @@ const SETS = [
   { args: ['--lambdas', '0.2,0.4,0.6,0.8', '--m', '40'], keys: ['0.2', '0.4', '0.6', '0.8'], m: 40 },
   { args: ['--lambdas', '0.5', '--m', '60'], keys: ['0.5'], m: 60 },
 ];
-
-/** Small seeded generator (mulberry32): the kill moments are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeRun(): { run: string; nUsers: number; nItems: number } {
   const run = join(tmp, 'run');
