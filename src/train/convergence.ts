@@ -53,17 +53,21 @@ export function convergenceSentence(c: BackboneConvergence): string {
 }
 
 /**
- * The warning for commands that compare CaliTune with CP on this backbone, with the command that
- * trains it longer; null unless it hit its cap still improving.
+ * The warning for commands that compare CaliTune with CP on this backbone, with the commands that
+ * train it longer and that tune it; null unless it hit its cap still improving.
  */
 export function underTrainedWarning(c: BackboneConvergence | null, run: string, model: string): string | null {
-  if (!c || c.status !== 'cap_still_improving') return null;
+  if (c?.status !== 'cap_still_improving') return null;
   // --force: a run under a comparison has a CP set and experiments derived from this backbone.
   const longer = `calitune train --run ${run} --model ${model} --epochs ${2 * c.epochsRun} --force`;
+  // The example search spaces (examples/tune-MODEL.yaml) ship with the repository; ASHA keeps the search cheap.
+  const tune =
+    `calitune tune --run ${run} --model ${model} --space examples/tune-${model}.yaml --trials 24 ` +
+    '--train-best --force';
   const best = `best epoch ${c.bestEpoch} of 0–${c.epochsRun - 1}`;
   return (
     `warning: the ${model} backbone of ${run} hit its epoch cap (${c.epochsRun}) while still improving ` +
     `(${best}); fine-tuning partly trains it further, which flatters CaliTune against CP. ` +
-    `Train it longer: ${longer}`
+    `Train it longer: ${longer}; or tune it: ${tune}`
   );
 }

@@ -46,7 +46,9 @@ test('convergence of a training record, its sentence and the under-trained warni
   assert.match(convergenceSentence(rising), /still improving \(best epoch 297 of epochs 0–299\): .*under-trained/);
   const w = underTrainedWarning(rising, 'runs/a', 'bpr')!;
   assert.match(w, /^warning: the bpr backbone of runs\/a hit its epoch cap \(300\) while still improving/);
-  assert.match(w, /calitune train --run runs\/a --model bpr --epochs 600 --force$/);
+  assert.match(w, /Train it longer: calitune train --run runs\/a --model bpr --epochs 600 --force;/);
+  assert.match(w, /or tune it: calitune tune --run runs\/a --model bpr --space examples\/tune-bpr\.yaml --trials 24 /);
+  assert.match(w, /--train-best --force$/);
 });
 
 test('the run store reads the convergence from model.json; no backbone, no warning', () => {
@@ -63,7 +65,7 @@ test('the run store reads the convergence from model.json; no backbone, no warni
       model: 'bpr',
       convergence: { status: 'cap_still_improving', epochsRun: 10, bestEpoch: 9 },
     });
-    assert.match(runUnderTrainedWarning(run)!, /--model bpr --epochs 20 --force$/);
+    assert.match(runUnderTrainedWarning(run)!, /--model bpr --epochs 20 --force;/);
     writeFileSync(
       join(run, 'model', 'model.json'),
       JSON.stringify(sidecar({ epochs_run: 10, best_epoch: 2, stopped_early: true })),
