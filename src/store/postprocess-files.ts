@@ -130,7 +130,10 @@ export function storedCpLambdas(run: string, mode: CpMode): string[] {
     .sort((a, b) => Number(a) - Number(b));
 }
 
-/** The stored lists of λ key `key` (first k columns; nUsers rows, item ids below nItems), from the set cpSetDir finds. */
+/**
+ * The stored lists of λ key `key` (first k columns; nUsers rows, item ids below nItems), from the set
+ * cpSetDir finds.
+ */
 export function readCpList(
   run: string,
   key: string,

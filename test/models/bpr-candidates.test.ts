@@ -28,7 +28,7 @@ function step(native: boolean, frozen: boolean) {
   return { m, users, cands, k, scores, dScores };
 }
 
-test('BprModel candidates: scores are u·i and gradients Σ dScore·(other side), rows outside the batch untouched', () => {
+test('BprModel candidates: scores u·i, gradients Σ dScore·(other side), rows outside the batch untouched', () => {
   const { m, users, cands, k, scores, dScores } = step(true, false);
   const d = m.dim,
     U = m.userEmb.value,
