@@ -38,7 +38,6 @@
 
 export const CALIBRATION_EPS = 1e-10;
 
-/** One batch of the CaliTune loss: B users × K candidates with scores, positives, groups and targets P. */
 /**
  * KL(target ‖ group shares) of one user's candidate weights per popularity group: `w[g] / S` against
  * `targets[tOff + g]`, both smoothed by CALIBRATION_EPS (docs/numeric-contract.md §9); shares are 0 when
@@ -60,6 +59,7 @@ export function groupCalibrationKl(
   return kl;
 }
 
+/** One batch of the CaliTune loss: B users × K candidates with scores, positives, groups and targets P. */
 export interface CaliTuneBatch {
   /** Users in the batch. */
   readonly B: number;
