@@ -71,7 +71,11 @@ interface BaseLists {
   model?: Required<BaseSummary>;
 }
 
-/** The base lists: recomputed from RUN/model (and saved), else the stored ones. */
+/**
+ * The base lists: recomputed from RUN/model, else the stored ones. The stored files belong to the
+ * run (train and import write them under the run lock); evaluate holds only an experiment's lock,
+ * so it writes them only where a run has none (made before they were kept), never over them.
+ */
 function baseLists(
   run: string,
   ds: SplitDataset,
@@ -83,8 +87,8 @@ function baseLists(
   if (existsSync(join(rp.model, 'model.json'))) {
     const { model, sidecar } = loadRunModel(run, info, ds, 'model');
     const e = evaluateBase(model, ds, k);
-    writeNpy(rp.baseList('valid'), '<i4', [ds.nUsers, k], e.lists.valid);
-    writeNpy(rp.baseList('test'), '<i4', [ds.nUsers, k], e.lists.test);
+    for (const split of ['valid', 'test'] as const)
+      if (!existsSync(rp.baseList(split))) writeNpy(rp.baseList(split), '<i4', [ds.nUsers, k], e.lists[split]);
     return {
       lists: e.lists,
       model: {
