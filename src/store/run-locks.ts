@@ -42,6 +42,7 @@ import {
 } from './lock-files.js';
 import { removeUnfinishedWritesOfDeadProcesses } from './unfinished-writes.js';
 import { removeUnfinishedRunWrites } from './run-cleanup.js';
+import { runPaths } from './run.js';
 
 /** What a lock protects: the whole run, or one part of it. */
 export type RunLockTarget = 'run' | 'grid' | 'report' | { experiment: string };
@@ -212,15 +213,24 @@ export function acquireRunLock(req: RunLockRequest): HeldRunLock {
     release();
     throw lockedError(req, excluding.path, excluding.state);
   }
-  if (req.target === 'run') {
-    try {
-      removeUnfinishedRunWrites(req.run);
-    } catch (e) {
-      release();
-      throw e;
-    }
+  try {
+    if (req.target === 'run') removeUnfinishedRunWrites(req.run);
+    else removeDeadWritersInSharedFolders(req.run);
+  } catch (e) {
+    release();
+    throw e;
   }
   return { path, holder, release };
+}
+
+/**
+ * What killed writers left in the folders part-lock holders share (results/, lists/): only the temp
+ * files of processes that are gone, since a live holder of another part may be about to rename its own.
+ */
+function removeDeadWritersInSharedFolders(run: string): void {
+  const p = runPaths(run);
+  removeUnfinishedWritesOfDeadProcesses(p.results);
+  removeUnfinishedWritesOfDeadProcesses(p.lists);
 }
 
 /**

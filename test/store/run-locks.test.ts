@@ -206,6 +206,23 @@ test("the run lock's holder removes what killed writers left: temp files and fol
   assert.deepEqual(readdirSync(run).sort(), ['data', 'keep.txt', 'results']);
 });
 
+test("an experiment's lock holder removes dead writers' temp files in results/ and lists/, never a live one's", () => {
+  const run = newRun();
+  mkdirSync(join(run, 'results'));
+  mkdirSync(join(run, 'lists'));
+  const dead = deadPid();
+  const gone = [
+    join(run, 'results', `.e_per_user.tsv.tmp-${dead}-2`),
+    join(run, 'lists', `.base_valid.npy.tmp-${dead}-1`),
+  ];
+  const live = join(run, 'results', `.other.json.tmp-${process.pid}-9`);
+  for (const f of [...gone, live]) writeFileSync(f, 'partial');
+  const lock = acquireRunLock({ run, target: { experiment: 'e' }, command: 'evaluate' });
+  lock.release();
+  for (const f of gone) assert.ok(!existsSync(f), f);
+  assert.ok(existsSync(live), 'a live writer keeps its temp file');
+});
+
 test('a zombie holder (killed, not yet reaped) counts as gone', { skip: !existsSync('/proc/self/stat') }, async () => {
   // sh runs `sleep 0` in the background and becomes `sleep 2`, which never reaps it: a zombie for 2 s
   const sh = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 2'], { stdio: ['ignore', 'pipe', 'ignore'] });
