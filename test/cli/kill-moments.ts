@@ -22,11 +22,8 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/**
- * `calitune ARGS` in a child process, SIGKILLed `ms` after `seen()` first holds (polled every
- * millisecond); its exit code, null when killed.
- */
-export async function cliKilledAt(args: string[], seen: () => boolean, ms: number): Promise<number | null> {
+/** `calitune ARGS` in a child process, returned once `seen()` holds or the child has exited. */
+async function spawnUntilSeen(args: string[], seen: () => boolean) {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, CALITUNE_QUIET: '1' },
     stdio: 'ignore',
@@ -35,6 +32,15 @@ export async function cliKilledAt(args: string[], seen: () => boolean, ms: numbe
   let done = false;
   void exited.then(() => (done = true));
   while (!done && !seen()) await new Promise((r) => setTimeout(r, 1));
+  return { child, exited };
+}
+
+/**
+ * `calitune ARGS` in a child process, SIGKILLed `ms` after `seen()` first holds (polled every
+ * millisecond); its exit code, null when killed.
+ */
+export async function cliKilledAt(args: string[], seen: () => boolean, ms: number): Promise<number | null> {
+  const { child, exited } = await spawnUntilSeen(args, seen);
   await new Promise((r) => setTimeout(r, ms));
   child.kill('SIGKILL');
   return exited;
@@ -45,14 +51,7 @@ export async function cliKilledAt(args: string[], seen: () => boolean, ms: numbe
  * holding to its exit (to spread the kill moments over the work), and its exit code.
  */
 export async function timedFromSeen(args: string[], seen: () => boolean): Promise<{ ms: number; code: number | null }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, CALITUNE_QUIET: '1' },
-    stdio: 'ignore',
-  });
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  let done = false;
-  void exited.then(() => (done = true));
-  while (!done && !seen()) await new Promise((r) => setTimeout(r, 1));
+  const { exited } = await spawnUntilSeen(args, seen);
   const t0 = performance.now();
   const code = await exited;
   return { ms: performance.now() - t0, code };
