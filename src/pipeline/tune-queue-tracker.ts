@@ -132,7 +132,7 @@ export class TrialTracker {
       });
   }
 
-  /** The job and its state as of one moment (read before and after the job until both agree, as grid-queue-tracker.ts). */
+  /** The job and its state as of one moment (the state read before and after the job until both agree). */
   private async snapshot(jobId: string): Promise<{ state: string; job: Job | undefined }> {
     for (let tries = 0; ; tries++) {
       const state = await this.c.queue.getJobState(jobId);

@@ -28,7 +28,7 @@ function workerRunning(workers: TestWorkers, trial: string): number {
   });
 }
 
-test('tune --queue: a worker killed mid-trial → the trial restarts elsewhere; the results of a local tune', async (t) => {
+test('tune --queue: worker killed mid-trial → the trial restarts elsewhere; results of a local tune', async (t) => {
   if (!requireRedis(t)) return;
   const data = writeSmallLog(tmp);
   const space = writeBprSpace(tmp);

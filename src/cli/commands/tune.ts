@@ -12,7 +12,8 @@ export const tuneCommand: Command = {
   summary: "Tune a backbone's hyper-parameters: seeded trials from a search space, ASHA early stopping, resumable",
   usage:
     'tune [--data PATH] --run RUN --model bpr|dmf|multivae --space SPACE.yaml --trials N ' +
-    '[--scheduler asha|none] [--workers N | --queue URL] [--budget-epochs E] [--seed S] [--study NAME] [--train-best [--force]]',
+    '[--scheduler asha|none] [--workers N | --queue URL] [--budget-epochs E] [--seed S] [--study NAME] ' +
+    '[--train-best [--force]]',
   options: {
     ...DATA_OPTIONS,
     run: { type: 'string' },
