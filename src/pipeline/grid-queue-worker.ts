@@ -1,7 +1,9 @@
 /**
  * The queue worker: takes grid-point jobs from the queue in Redis (see grid-queue.ts) and runs
  * each in its own process — the same per-point job as the local grid (grid-child.ts,
- * grid-worker.ts) — so a crash in native code costs one job, not the worker. It never opens the
+ * grid-worker.ts) — so a crash in native code costs one job, not the worker. Tuning trials
+ * (jobs of kind 'trial', put on the same queue by `tune` with a queue) run likewise, in the
+ * local trial's process (tune-queue-worker.ts), with one BLAS thread each. It never opens the
  * registry: it reports through the job (progress, return value, failure) and the coordinator
  * records.
  *
@@ -21,10 +23,15 @@ import { z } from 'zod';
 import { fmtSeconds } from '../util/progress.js';
 import { checkQueueReachable, parseQueueUrl, POINT_QUEUE } from '../experiments/queue-connection.js';
 import { checkPointJob, RefusedJob, type PointJobData } from '../experiments/queue-jobs.js';
+import { isTrialJobData, type TrialJobData } from '../experiments/tune-jobs.js';
 import { gridConfigPath } from '../store/registry-files.js';
 import { forkPoint, pointFailure } from './grid-child.js';
 import { parseOptions } from './options.js';
 import { silentReporter, type Reporter } from './reporter.js';
+import { runTrialJob, type TrialJobResult } from './tune-queue-worker.js';
+
+/** The data of a job on the queue: a grid point's, or a tuning trial's (its kind says so). */
+type QueueJobData = PointJobData | TrialJobData;
 
 /** How long a job's lock lasts without renewal, in milliseconds. */
 const LOCK_MS = 10_000;
@@ -85,8 +92,12 @@ export async function queueWorker(
   const id = `${hostname()}:${process.pid}`;
   const counts = { done: 0, failed: 0, refused: 0 };
   const children = new Set<ChildProcess>();
-  const processor = (job: Job<PointJobData>) => runPointJob(job, { id, threads, reporter, children, counts });
-  const worker = new Worker<PointJobData, PointJobResult>(POINT_QUEUE, processor, {
+  const trialContext = { id, reporter, children, counts, redis: () => worker.client };
+  const processor = (job: Job<QueueJobData>, token?: string) =>
+    isTrialJobData(job.data)
+      ? runTrialJob(job, token, trialContext)
+      : runPointJob(job as Job<PointJobData>, { id, threads, reporter, children, counts });
+  const worker = new Worker<QueueJobData, PointJobResult | TrialJobResult>(POINT_QUEUE, processor, {
     connection: conn.connection,
     concurrency: o.concurrency,
     lockDuration: LOCK_MS,

@@ -107,17 +107,16 @@ export function runTrials(ctx: TrialRunContext, todo: readonly TrialRow[]): Prom
   });
 }
 
-function startTrial(ctx: TrialRunContext, row: TrialRow, answer: (d: RungDecision[]) => void): LiveTrial {
-  markTrialRunning(ctx.registry, row.id);
-  const job: TrialJob = { run: ctx.run, model: ctx.model, config: row.config, rungs: [...ctx.rungs] };
+/** Forks a trial's process (tune-worker.ts) with one BLAS thread; stdin takes the decisions, stdout the messages. */
+export function forkTrial(job: TrialJob): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', CALITUNE_QUIET: '1' };
   const child = fork(workerScript(), [JSON.stringify(job)], { env, stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
-  ctx.children.add(child);
-  const t: LiveTrial = { row, child, curve: [], rungs: [], stoppedAt: null, stderr: '', t0: performance.now() };
-  child.stderr?.on('data', (d: Buffer) => {
-    t.stderr = (t.stderr + d.toString('utf8')).slice(-4000);
-  });
   child.stdin?.on('error', () => {}); // a trial that exited before its answer: its exit is handled
+  return child;
+}
+
+/** Calls `onMessage` with each JSON line a trial's process writes on stdout, in order. */
+export function readTrialMessages(child: ChildProcess, onMessage: (m: TrialMessage) => void): void {
   let pending = '';
   child.stdout?.on('data', (d: Buffer) => {
     pending += d.toString('utf8');
@@ -125,10 +124,21 @@ function startTrial(ctx: TrialRunContext, row: TrialRow, answer: (d: RungDecisio
     while (nl >= 0) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
-      if (line.startsWith('{')) answer(onMessage(ctx, t, JSON.parse(line) as TrialMessage));
+      if (line.startsWith('{')) onMessage(JSON.parse(line) as TrialMessage);
       nl = pending.indexOf('\n');
     }
   });
+}
+
+function startTrial(ctx: TrialRunContext, row: TrialRow, answer: (d: RungDecision[]) => void): LiveTrial {
+  markTrialRunning(ctx.registry, row.id);
+  const child = forkTrial({ run: ctx.run, model: ctx.model, config: row.config, rungs: [...ctx.rungs] });
+  ctx.children.add(child);
+  const t: LiveTrial = { row, child, curve: [], rungs: [], stoppedAt: null, stderr: '', t0: performance.now() };
+  child.stderr?.on('data', (d: Buffer) => {
+    t.stderr = (t.stderr + d.toString('utf8')).slice(-4000);
+  });
+  readTrialMessages(child, (m) => answer(onMessage(ctx, t, m)));
   return t;
 }
 

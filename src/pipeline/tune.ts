@@ -15,11 +15,15 @@
  *   A study's trials are a prefix of one sampled sequence, so a rerun with more trials extends it.
  * - Locks: the run lock while the run is created from `data`; the grid lock (the registry's one
  *   writer) while trials run; `trainBest` then trains under the run lock like `train`.
+ * - Queue: with `queue`, the trials run as jobs on a Redis queue served by queue workers
+ *   (tune-queue.ts); this process stays the coordinator, with the same results as a local tune.
  */
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { ReadOptions } from '../data/readers.js';
+import { checkQueueReachable, parseQueueUrl, type QueueConnection } from '../experiments/queue-connection.js';
 import { planTrials, registerStudy, studyTrials, type TrialRow } from '../experiments/registry-trials.js';
 import type { Registry } from '../experiments/registry.js';
 import { isRunDirectory, runPaths } from '../store/run.js';
@@ -44,6 +48,7 @@ import {
   trialTrainingConfig,
   writeBestConfig,
 } from './tune-study.js';
+import { runTrialsOnQueue, TRIAL_ATTEMPTS } from './tune-queue.js';
 import { runTrials } from './tune-trials.js';
 
 const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -65,8 +70,10 @@ export const tuneOptionsSchema = z
     trials: z.number().int().min(1),
     /** asha: early stopping at rungs; none: every trial trains to its own end. */
     scheduler: z.enum(['asha', 'none']).default('asha'),
-    /** Trial processes at a time (default: one per core, at most one per trial). */
+    /** Trial processes at a time (default: one per core, at most one per trial); not with `queue`. */
     workers: z.number().int().min(1).optional(),
+    /** Run the trials as jobs on this Redis queue (redis:// or rediss:// URL), for queue workers. */
+    queue: z.string().min(1).optional(),
     /** The most epochs a trial trains (default: the epoch caps of the space or the backbone). */
     budgetEpochs: z.number().int().min(1).optional(),
     /** Seed of the sampling and of every trial's training. */
@@ -161,6 +168,7 @@ export async function tune(options: TuneOptions, reporter: Reporter = silentRepo
   const o = parseOptions(tuneOptionsSchema, options);
   const t0 = performance.now();
   const study = planStudy(o);
+  const conn = await queueConnection(o);
   await ensureRun(o, study.model, reporter);
   const note = (line: string) => reporter.warn(line);
   const result = await withRunLock({ run: o.run, target: 'grid', command: 'tune', note }, (lock) => {
@@ -170,10 +178,25 @@ export async function tune(options: TuneOptions, reporter: Reporter = silentRepo
       registry?.close();
       lock.release();
     };
-    return withRegistryAndSignals(o.run, cleanUp, (registry) => runStudy(o, study, registry, children, reporter));
+    const runner: TrialRunner = { conn, children };
+    return withRegistryAndSignals(o.run, cleanUp, (registry) => runStudy(o, study, registry, runner, reporter));
   });
   const trained = o.trainBest && result.best ? await trainBest(o, study, result.best.config, reporter) : null;
   return { ...result, trained, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The queue's connection, checked reachable before anything is written (undefined without a queue). */
+async function queueConnection(o: Options): Promise<QueueConnection | undefined> {
+  if (o.queue === undefined) return undefined;
+  if (o.workers !== undefined) {
+    throw new InputError(
+      (n) => `${n.option('workers')} does not apply with ${n.option('queue')}: the queue's workers run the trials`,
+      { field: 'workers' },
+    );
+  }
+  const conn = parseQueueUrl(o.queue);
+  await checkQueueReachable(conn);
+  return conn;
 }
 
 /** Creates the run from `data` (under the run lock) unless it is a run already; without `data` it must be. */
@@ -194,11 +217,17 @@ async function ensureRun(o: Options, model: ModelType, reporter: Reporter): Prom
   });
 }
 
+/** How the trials run: on a queue (its connection) or as local processes (the started ones, to kill on a signal). */
+interface TrialRunner {
+  conn: QueueConnection | undefined;
+  children: Set<ChildProcess>;
+}
+
 async function runStudy(
   o: Options,
   study: Study,
   registry: Registry,
-  children: Set<ChildProcess>,
+  runner: TrialRunner,
   reporter: Reporter,
 ): Promise<Omit<TuneResult, 'trained'>> {
   const paths = studyPaths(o.run, study.name);
@@ -210,31 +239,29 @@ async function runStudy(
   const todo = rows.filter((r) => r.status === 'queued');
   for (const r of rows) if (r.status !== 'queued') replayTrial(decisions, r);
   const cores = Math.max(1, availableParallelism());
-  const workers = Math.max(1, Math.min(o.workers ?? cores, Math.max(1, todo.length)));
+  let workers = Math.max(1, Math.min(o.workers ?? cores, Math.max(1, todo.length)));
+  const where = runner.conn
+    ? `as jobs on the queue ${runner.conn.shown} (${TRIAL_ATTEMPTS} attempt(s) each; start workers on it)`
+    : `with ${workers} worker process(es)`;
   reporter.info(
     `tune ${study.model}: study ${study.name}, ${rows.length} trial(s), ${rows.length - todo.length} already ` +
-      `ended, ${todo.length} to run with ${workers} worker process(es); scheduler ${study.kind}` +
+      `ended, ${todo.length} to run ${where}; scheduler ${study.kind}` +
       (rungs.length > 0 ? ` (rungs at ${rungs.join(', ')} epochs, max ${study.maxEpochs})` : ''),
   );
   const progress = reporter.progress(`tune ${study.name}`, todo.length);
   let ended = 0;
-  await runTrials(
-    {
-      run: o.run,
-      model: study.model,
-      rungs,
-      registry,
-      decisions,
-      workers,
-      children,
-      onTrialEnd: (row) => {
-        ended++;
-        progress.update(ended, row.id);
-        reporter.info(`[${rows.length - todo.length + ended}/${rows.length}] ${describeTrial(row)}`);
-      },
-    },
-    todo,
-  );
+  const onTrialEnd = (row: TrialRow) => {
+    ended++;
+    progress.update(ended, row.id);
+    reporter.info(`[${rows.length - todo.length + ended}/${rows.length}] ${describeTrial(row)}`);
+  };
+  const ctx = { run: o.run, model: study.model, rungs, registry, decisions, onTrialEnd };
+  if (runner.conn) {
+    const queued = { ...ctx, run: resolve(o.run), study: study.name, conn: runner.conn, reporter };
+    workers = await runTrialsOnQueue(queued, todo);
+  } else {
+    await runTrials({ ...ctx, workers, children: runner.children }, todo);
+  }
   progress.done();
   const all = studyTrials(registry, study.name).filter((r) => r.idx < study.configs.length);
   const best = bestTrial(all);

@@ -12,7 +12,8 @@ export const tuneCommand: Command = {
   summary: "Tune a backbone's hyper-parameters: seeded trials from a search space, ASHA early stopping, resumable",
   usage:
     'tune [--data PATH] --run RUN --model bpr|dmf|multivae --space SPACE.yaml --trials N ' +
-    '[--scheduler asha|none] [--workers N] [--budget-epochs E] [--seed S] [--study NAME] [--train-best [--force]]',
+    '[--scheduler asha|none] [--workers N | --queue URL] [--budget-epochs E] [--seed S] [--study NAME] ' +
+    '[--train-best [--force]]',
   options: {
     ...DATA_OPTIONS,
     run: { type: 'string' },
@@ -21,6 +22,7 @@ export const tuneCommand: Command = {
     trials: { type: 'string' },
     scheduler: { type: 'string' },
     workers: { type: 'string' },
+    queue: { type: 'string' },
     'budget-epochs': { type: 'string' },
     seed: { type: 'string' },
     'split-seed': { type: 'string' },
@@ -39,6 +41,9 @@ export const tuneCommand: Command = {
                        the top third of the trials that reached it; none: every trial trains to its end
   --workers N          trial processes at a time (default: one per core = ${availableParallelism()}); one BLAS
                        thread each, so results do not depend on N
+  --queue URL          run the trials as jobs on a Redis queue (redis://HOST:PORT, rediss://… for TLS)
+                       for 'calitune worker --queue URL' processes on machines that see RUN at the
+                       same path; this process decides the rungs, so the results equal a local tune's
   --budget-epochs E    the most epochs a trial trains (ASHA's maximum; default: the epoch caps of
                        the space, else the backbone's)
   --seed S             seed of the sampling and of every trial's training (default 42)
@@ -50,7 +55,8 @@ ${DATA_HELP}
 Every trial is recorded in RUN/registry.sqlite ('calitune runs list --run RUN --kind tune',
 'calitune runs show --run RUN TRIAL'); the best configuration goes to RUN/tune/STUDY/best.yaml,
 which 'calitune train --config' reads. Rerunning the same command after an interruption
-continues the study: ended trials are kept, interrupted ones train again.
+continues the study: ended trials are kept, interrupted ones train again (with --queue too:
+the trials the killed process had on the queue start again).
 
 Example:
   calitune tune --data ../shared/data/ml-100k --run runs/ml-100k --model bpr \\
@@ -67,6 +73,7 @@ Example:
         trials: requiredInt(v, 'trials'),
         scheduler: choice(v, 'scheduler', ['asha', 'none'] as const),
         workers: int(v, 'workers', { min: 1, max: 256 }),
+        queue: str(v, 'queue'),
         budgetEpochs: int(v, 'budget-epochs', { min: 1 }),
         seed: int(v, 'seed'),
         splitSeed: int(v, 'split-seed'),

@@ -2,17 +2,18 @@ import { queueWorker } from '../../pipeline/grid-queue-worker.js';
 import { int, requireStr } from '../args.js';
 import type { Command } from '../command.js';
 
-/** `calitune worker`: runs grid and experiments points from a Redis queue until stopped. */
+/** `calitune worker`: runs grid and experiments points and tuning trials from a Redis queue until stopped. */
 export const workerCommand: Command = {
   name: 'worker',
-  summary: "Run grid / experiments points from a Redis queue (the other side of 'grid --queue'), until stopped",
+  summary: "Run grid / experiments points and tune trials from a Redis queue ('grid --queue', 'tune --queue')",
   usage: 'worker --queue URL [--concurrency N] [--threads T]',
   options: { queue: { type: 'string' }, concurrency: { type: 'string' }, threads: { type: 'string' } },
   help: `Options:
   --queue URL        the queue's Redis: redis://HOST:PORT, redis://:PASSWORD@HOST:PORT, rediss://… (TLS);
                      the password is never printed
-  --concurrency N    points at a time (default 1)
-  --threads T        OpenBLAS threads per point (default: cores / concurrency, at least 1)
+  --concurrency N    points (or trials) at a time (default 1)
+  --threads T        OpenBLAS threads per point (default: cores / concurrency, at least 1); a tuning
+                     trial always has one, so that its result does not depend on the machine
 
 Takes the jobs that 'calitune grid --queue URL' (or 'experiments --queue URL') puts on the queue
 and runs each point's fine-tuning and evaluation in its own process, in the run directory the
@@ -20,6 +21,9 @@ job names: this machine must see it at the same path (a shared file system; see 
 "Run a grid on many machines"). A job whose run or point is not in the run's store, or whose
 point would leave the run directory, is refused and recorded as failed, never run. The grid
 process records everything in the registry; a worker only reports through the queue.
+Tuning trials that 'calitune tune --queue URL' puts on the queue run the same way, each in its
+own process; at each ASHA rung the trial waits for the tune process's decision. A trial whose
+tune process is gone stops and fails; the rerun tune starts it again.
 Stops on Ctrl-C (SIGINT) or SIGTERM: running points are stopped and taken over by another
 worker, which resumes them from their last finished epoch.
 
