@@ -23,7 +23,9 @@
  * --dim and --batch-size go to `train` (a large batch gives a backbone of the right shape quickly
  * when the BPR epoch itself is not what is measured).
  * Prints `RESULT <preset>_<stage>_seconds X`, `RESULT <preset>_<stage>_cpu_seconds C` and
- * `RESULT <preset>_<stage>_peak_rss_mb Y` per stage and a Markdown table.
+ * `RESULT <preset>_<stage>_peak_rss_mb Y` per stage, for the fine-tuning stages also
+ * `RESULT <preset>_<stage>_epoch_seconds E` (the last epoch's training, candidates and
+ * validation from the epoch log, wall seconds), and a Markdown table.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -115,6 +117,29 @@ interface Measured {
   /** CPU seconds of the child (user + system, all threads). */
   cpuSeconds: number;
   peakRssMb: number;
+  /** Fine-tuning stages: the last epoch's seconds from the epoch log (training + candidates + validation). */
+  epochSeconds?: number;
+}
+
+/** The experiment a fine-tuning stage writes. */
+const FINETUNE_EXPERIMENT: Partial<Record<Stage, string>> = {
+  finetune_frozen: 'frozen',
+  finetune_trainable: 'trainable',
+};
+
+/**
+ * The last epoch's wall seconds in an experiment's log.jsonl (train_s + regen_s + valid_s: one
+ * epoch without loading the run or epoch 0's validation), or undefined without a trained epoch.
+ */
+function lastEpochSeconds(run: string, experiment: string): number | undefined {
+  const log = join(run, 'experiments', experiment, 'log.jsonl');
+  if (!existsSync(log)) return undefined;
+  const lines = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  const last = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number>;
+  if (!(last.epoch! >= 1)) return undefined;
+  return (last.train_s ?? 0) + (last.regen_s ?? 0) + (last.valid_s ?? 0);
 }
 
 /**
@@ -209,6 +234,8 @@ function printResults(a: BenchArgs, rows: readonly Measured[], data: string): vo
     console.log(`RESULT ${tag}_${r.stage}_seconds ${r.seconds.toFixed(2)}`);
     console.log(`RESULT ${tag}_${r.stage}_cpu_seconds ${r.cpuSeconds.toFixed(2)}`);
     console.log(`RESULT ${tag}_${r.stage}_peak_rss_mb ${r.peakRssMb.toFixed(0)}`);
+    if (r.epochSeconds !== undefined)
+      console.log(`RESULT ${tag}_${r.stage}_epoch_seconds ${r.epochSeconds.toFixed(2)}`);
   }
   const mb = (statSync(data).size / 2 ** 20).toFixed(0);
   console.log(
@@ -216,9 +243,11 @@ function printResults(a: BenchArgs, rows: readonly Measured[], data: string): vo
       .map((x) => x.toFixed(2))
       .join(' ')}`,
   );
-  console.log('\n| stage | seconds | CPU seconds | peak RSS (MB) |\n|---|---:|---:|---:|');
+  console.log('\n| stage | seconds | CPU seconds | peak RSS (MB) | one epoch (s) |\n|---|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.stage} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${r.peakRssMb.toFixed(0)} |`);
+    const epoch = r.epochSeconds === undefined ? '' : r.epochSeconds.toFixed(2);
+    const cells = [r.seconds.toFixed(2), r.cpuSeconds.toFixed(2), r.peakRssMb.toFixed(0), epoch];
+    console.log(`| ${r.stage} | ${cells.join(' | ')} |`);
   }
 }
 
@@ -234,7 +263,10 @@ function main(): void {
     const rows: Measured[] = [];
     for (const stage of a.stages) {
       const [script, args] = stageCommand(stage, a, data, run, work);
-      rows.push(runStage(stage, work, script, args));
+      const m = runStage(stage, work, script, args);
+      const experiment = FINETUNE_EXPERIMENT[stage];
+      if (experiment !== undefined) m.epochSeconds = lastEpochSeconds(run, experiment);
+      rows.push(m);
     }
     printResults(a, rows, data);
   } finally {

@@ -12,11 +12,18 @@
  * candidate regeneration),
  * (2) the valid-time top-k after masking train items, (3) the test-time top-k after also
  * masking valid items. Buffers are allocated once and reused across epochs.
+ *
+ * Masking only removes items from a row's ranking (higher score, then lower item id; see
+ * src/math/topk.ts), so a masked top-k is the first k unmasked items of the unmasked order.
+ * When the fused pass has just ranked a user's top K candidates (item 0 masked only), the
+ * valid-time and test-time lists are read off those K whenever they hold k unmasked items (or
+ * every finite score of the row): the same lists as a second ranking of the masked row, without
+ * scanning all items again. Users whose top K is mostly train items are ranked on the masked row.
  */
 import type { Csr } from '../math/csr.js';
 import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
-import { topkRow, topkRows } from '../math/topk.js';
+import { topkRow } from '../math/topk.js';
 import { ndcgAtK } from '../eval/ndcg.js';
 import { jsdMetric, listGroupDistribution } from '../eval/jsd.js';
 import type { FusedValidate, ValidationResult } from './finetune-types.js';
@@ -95,6 +102,9 @@ export class Validator {
   private readonly validLists: Int32Array;
   private readonly testLists: Int32Array;
   private readonly q: Float64Array;
+  /** seen[item] === round: the item is masked for the user at hand (list derivation from candidates). */
+  private readonly seen: Int32Array;
+  private round = 0;
   /** Row of each user in a candidate request (−1 = not requested), rebuilt when the request changes. */
   private candRow = new Int32Array(0);
   private candUsers: Int32Array | undefined;
@@ -127,6 +137,7 @@ export class Validator {
     this.validLists = new Int32Array(this.nUsers * this.k).fill(-1);
     this.testLists = new Int32Array(this.nUsers * this.k).fill(-1);
     this.q = new Float64Array(this.G);
+    this.seen = new Int32Array(this.nItems);
   }
 
   /** The callback the fine-tuner takes. */
@@ -172,7 +183,7 @@ export class Validator {
         candS += t2 - t;
         t = t2;
       }
-      this.blockListsAndMetrics(ub, sb, r0, sums);
+      this.blockListsAndMetrics(ub, sb, r0, sums, cand);
       listS += performance.now() - t;
     }
     this.lastTiming = { scoreS: scoreS / 1000, candS: candS / 1000, listS: listS / 1000 };
@@ -196,42 +207,90 @@ export class Validator {
 
   /**
    * The valid-time and test-time lists of a block of users (first row r0 of `users`), masking
-   * `sb` in place; adds each user's NDCG and JSD to `sums` in user order.
+   * `sb` in place where a list is ranked on the row; adds each user's NDCG and JSD to `sums` in
+   * user order. With `cand`, lists are first read off the users' fresh candidates.
    */
-  private blockListsAndMetrics(ub: Int32Array, sb: Float32Array, r0: number, sums: MetricSums): void {
+  private blockListsAndMetrics(
+    ub: Int32Array,
+    sb: Float32Array,
+    r0: number,
+    sums: MetricSums,
+    cand?: CandidateRequest,
+  ): void {
     const { nItems, k, G } = this;
-    const b = ub.length;
     const vInd = this.valid.indices,
-      vPtr = this.valid.indptr,
-      tInd = this.train.indices,
-      tPtr = this.train.indptr;
-    // Valid-time lists: train masked.
-    for (let r = 0; r < b; r++) {
-      const u = ub[r]!,
-        row = r * nItems;
-      for (let p = tPtr[u]!, e = tPtr[u + 1]!; p < e; p++) sb[row + tInd[p]!] = -Infinity;
-    }
-    const vl = this.validLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
-    topkRows(sb, b, nItems, k, vl);
-    // Test-time lists: valid also masked. Only users whose valid-time list holds a valid
-    // item can differ; the rest keep the same top-k (masking items outside it changes nothing).
-    const tl = this.testLists.subarray((r0 + 1) * k, (r0 + 1 + b) * k);
-    for (let r = 0; r < b; r++) {
+      vPtr = this.valid.indptr;
+    const vl = this.validLists.subarray((r0 + 1) * k, (r0 + 1 + ub.length) * k);
+    const tl = this.testLists.subarray((r0 + 1) * k, (r0 + 1 + ub.length) * k);
+    for (let r = 0; r < ub.length; r++) {
       const u = ub[r]!,
         row = r * nItems,
         lo = vPtr[u]!,
         hi = vPtr[u + 1]!;
+      const cOff = cand ? this.candRow[u]! * cand.picker.width : -1;
+      // Valid-time list: train masked.
+      const fromCand = cOff >= 0 && this.listFromCandidates(cand!, cOff, u, false, vl, r * k);
+      if (!fromCand) {
+        this.maskRow(sb, row, this.train, u);
+        topkRow(sb, row, nItems, k, vl, r * k);
+      }
       sums.ndcg += ndcgAtK(vl, r * k, k, vInd, lo, hi);
+      // Test-time list: valid also masked. Only users whose valid-time list holds a valid item
+      // can differ; the rest keep the same top-k (masking items outside it changes nothing).
       const hit = this.removeValid && hi > lo && listHoldsAny(vl, r * k, k, vInd, lo, hi);
       if (hit) {
-        for (let p = lo; p < hi; p++) sb[row + vInd[p]!] = -Infinity;
-        topkRow(sb, row, nItems, k, tl, r * k);
+        if (!(fromCand && this.listFromCandidates(cand!, cOff, u, true, tl, r * k))) {
+          if (fromCand) this.maskRow(sb, row, this.train, u);
+          this.maskRow(sb, row, this.valid, u);
+          topkRow(sb, row, nItems, k, tl, r * k);
+        }
       } else {
         tl.set(vl.subarray(r * k, (r + 1) * k), r * k);
       }
       listGroupDistribution(tl, r * k, k, this.itemGroups, G, this.q, 0);
       sums.jsd += jsdMetric(this.targets, u * G, this.q, 0, G);
     }
+  }
+
+  /** Sets the scores of user u's items of `m` (train or valid) to −∞ in the row at `row`. */
+  private maskRow(sb: Float32Array, row: number, m: Csr, u: number): void {
+    const ind = m.indices;
+    for (let p = m.indptr[u]!, e = m.indptr[u + 1]!; p < e; p++) sb[row + ind[p]!] = -Infinity;
+  }
+
+  /**
+   * User u's top-k with train items (and valid items when `alsoValid`) masked, read off its top
+   * K candidates at cand.out[cOff ..] into out[outOff ..]; false when those K do not settle it
+   * (fewer than k unmasked among them while the row holds more finite scores).
+   */
+  private listFromCandidates(
+    cand: CandidateRequest,
+    cOff: number,
+    u: number,
+    alsoValid: boolean,
+    out: Int32Array,
+    outOff: number,
+  ): boolean {
+    const { k, seen } = this;
+    const round = ++this.round;
+    const mark = (m: Csr) => {
+      for (let p = m.indptr[u]!, e = m.indptr[u + 1]!; p < e; p++) seen[m.indices[p]!] = round;
+    };
+    mark(this.train);
+    if (alsoValid) mark(this.valid);
+    const K = cand.picker.k,
+      ids = cand.out;
+    let n = 0;
+    for (let c = 0; c < K && n < k; c++) {
+      const it = ids[cOff + c]!;
+      if (it < 0) {
+        // The row has no more finite scores: the rest of the list is empty, as topk pads it.
+        for (; n < k; n++) out[outOff + n] = -1;
+        return true;
+      }
+      if (seen[it] !== round) out[outOff + n++] = it;
+    }
+    return n === k;
   }
 
   private prepareCandidates(cand: CandidateRequest): void {

@@ -12,12 +12,16 @@
  * normalises to the same value as the m-th chosen one (an item outside the M could then tie
  * and win on its id): those few users are scored again and ranked on their full normalised
  * rows, exactly as before. The result equals `prepareCpCandidates` on the full matrix.
+ *
+ * Per row the pass ranks once for both modes (the top M plus the user's valid items, from
+ * which the test-time top-M is the valid items filtered out) and takes the ranges with a tight
+ * min/max over the row, looking item by item only at rows that could move the test-time range.
  */
 import type { SplitDataset } from '../data/types.js';
 import type { Csr } from '../math/csr.js';
 import { maskBlock } from '../math/mask.js';
 import { scoreTopKWith, type BlockScorer } from '../math/scoring.js';
-import { topkRows } from '../math/topk.js';
+import { topkRow, topkRows } from '../math/topk.js';
 import type { Recommender } from '../models/recommender.js';
 import { UserError } from '../util/errors.js';
 import type { CpCandidates } from './cp-candidates.js';
@@ -62,26 +66,99 @@ interface ModeBuffers {
   max: number;
 }
 
-/** Adds the finite scores of a train-masked block to the ranges (test-time also masks valid items). */
+/**
+ * The finite range of one row (NaN and −∞ left out; lo = Infinity, hi = −Infinity when none).
+ * UserError at the row's first +∞ (the ranges could not normalise it).
+ */
+function rowRange(sb: Float32Array, off: number, nI: number, u: number): { lo: number; hi: number } {
+  let lo = Infinity,
+    hi = -Infinity;
+  for (let p = off, end = off + nI; p < end; p++) {
+    const s = sb[p]!;
+    if (s > -Infinity) {
+      if (s < lo) lo = s;
+      if (s > hi) hi = s;
+    }
+  }
+  if (hi === Infinity) {
+    let i = 0;
+    while (sb[off + i] !== Infinity) i++;
+    throw new UserError(`the model scores item ${i} for user ${u} as +∞`);
+  }
+  return { lo, hi };
+}
+
+/**
+ * Adds the finite scores of a train-masked block to the ranges (test-time also masks valid
+ * items). A row's range over all its items bounds its range without the valid items, so the
+ * test-time range needs the slower per-item pass only for rows that reach past it.
+ */
 function addRanges(ub: Int32Array, sb: Float32Array, nI: number, valid: ValidItemMarker, r: ScoreRanges): void {
   const { isValidItem, mark } = valid;
   for (let row = 0; row < ub.length; row++) {
     const u = ub[row]!,
       off = row * nI;
+    const { lo, hi } = rowRange(sb, off, nI, u);
+    if (lo < r.lo.valid) r.lo.valid = lo;
+    if (hi > r.hi.valid) r.hi.valid = hi;
+    if (!(lo < r.lo.test || hi > r.hi.test)) continue;
     mark(u, 1);
     for (let i = 0; i < nI; i++) {
-      let s = sb[off + i]!;
-      if (Number.isNaN(s)) s = -Infinity;
-      if (s === -Infinity) continue;
-      if (s === Infinity) throw new UserError(`the model scores item ${i} for user ${u} as +∞`);
-      if (s < r.lo.valid) r.lo.valid = s;
-      if (s > r.hi.valid) r.hi.valid = s;
-      if (isValidItem[i]) continue;
+      const s = sb[off + i]!;
+      if (!(s > -Infinity) || isValidItem[i]) continue;
       if (s < r.lo.test) r.lo.test = s;
       if (s > r.hi.test) r.hi.test = s;
     }
     mark(u, 0);
   }
+}
+
+/**
+ * Both modes' raw top-M of a train-masked block from one ranking per row: the top M + (the
+ * user's valid items) in the order of src/math/topk.ts. Its first M are the valid-time top-M;
+ * dropping the valid items leaves at least M, the first M of which are the test-time top-M
+ * (masking only removes items from the order); a shorter list holds every finite score.
+ */
+function keepRawTopBoth(ub: Int32Array, sb: Float32Array, nI: number, M: number, scratch: BothModesScratch): void {
+  const { valid, raw } = scratch;
+  const { isValidItem, mark } = valid;
+  for (let r = 0; r < ub.length; r++) {
+    const u = ub[r]!,
+      off = r * nI;
+    const nValid = scratch.validRows.indptr[u + 1]! - scratch.validRows.indptr[u]!;
+    const kk = Math.min(M + nValid, nI);
+    if (scratch.top.length < kk) scratch.top = new Int32Array(kk);
+    const top = scratch.top;
+    topkRow(sb, off, nI, kk, top, 0);
+    const vRow = u * M;
+    for (let j = 0; j < M; j++) {
+      const id = top[j]!;
+      raw.valid.ids[vRow + j] = id;
+      raw.valid.scores[vRow + j] = id >= 0 ? sb[off + id]! : -Infinity;
+    }
+    mark(u, 1);
+    let n = 0;
+    for (let j = 0; j < kk && n < M; j++) {
+      const id = top[j]!;
+      if (id >= 0 && isValidItem[id]) continue;
+      raw.test.ids[vRow + n] = id;
+      raw.test.scores[vRow + n] = id >= 0 ? sb[off + id]! : -Infinity;
+      n++;
+    }
+    for (; n < M; n++) {
+      raw.test.ids[vRow + n] = -1;
+      raw.test.scores[vRow + n] = -Infinity;
+    }
+    mark(u, 0);
+  }
+}
+
+/** What {@link keepRawTopBoth} works with: the valid items, both modes' buffers, a ranking buffer. */
+interface BothModesScratch {
+  readonly valid: ValidItemMarker;
+  readonly validRows: Csr;
+  readonly raw: Record<CpMode, RawTop>;
+  top: Int32Array;
 }
 
 /** Copies a block's raw top-M rows (and their scores) into the per-user buffers. */
@@ -115,10 +192,18 @@ function scoreOnce(
   for (const mode of modes) raw[mode] = { ids: new Int32Array(nU * M).fill(-1), scores: new Float32Array(nU * M) };
   const valid = validItemMarker(ds.valid, nI);
   const top = new Int32Array(Math.min(blockRows, Math.max(1, users.length)) * M);
+  const both: BothModesScratch | undefined =
+    raw.valid && raw.test
+      ? { valid, validRows: ds.valid, raw: { valid: raw.valid, test: raw.test }, top: new Int32Array(M) }
+      : undefined;
   scoreTopKWith(scorer, nI, users, 0, [ds.train], {
     blockRows,
     onBlock: (ub, sb) => {
       addRanges(ub, sb, nI, valid, ranges);
+      if (both) {
+        keepRawTopBoth(ub, sb, nI, M, both);
+        return;
+      }
       const tb = top.subarray(0, ub.length * M);
       if (raw.valid) {
         topkRows(sb, ub.length, nI, M, tb);

@@ -63,3 +63,32 @@ test('CP candidates from one pass = from the whole matrix (both modes, uneven bl
   assert.equal(onlyValid.test, undefined);
   assert.deepEqual(onlyValid.valid!.ids, wholeMatrix(bpr, ds, 20, 'valid').ids);
 });
+
+test('CP candidates of one mode alone equal those of both modes; a +∞ score names its first item and user', () => {
+  const ds = randomSplit(generateSynthetic({ users: 120, items: 90, interactions: 3_000, seed: 6 }), 3);
+  const bpr = new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 8 }, 5);
+  const both = cpCandidatesFromModel(bpr, ds, 15, ['test', 'valid'], 50);
+  const onlyTest = cpCandidatesFromModel(bpr, ds, 15, ['test'], 50);
+  assert.equal(onlyTest.valid, undefined);
+  assert.deepEqual(onlyTest.test!.ids, both.test!.ids);
+  assert.deepEqual(onlyTest.test!.scores, both.test!.scores);
+  // Two items of user 7 outside its train row (masked items are −∞ before the ranges see them).
+  const train7 = ds.train.indices.subarray(ds.train.indptr[7]!, ds.train.indptr[8]!);
+  const open = Array.from({ length: ds.nItems - 1 }, (_, i) => i + 1).filter((i) => !train7.includes(i));
+  const [a, b] = [open[30]!, open[10]!];
+  const infinite = {
+    ...bpr,
+    scoreAll(users: Int32Array, out: Float32Array) {
+      bpr.scoreAll(users, out);
+      for (let r = 0; r < users.length; r++) {
+        if (users[r] !== 7) continue;
+        out[r * ds.nItems + a] = Infinity;
+        out[r * ds.nItems + b] = Infinity;
+      }
+    },
+  } as unknown as Recommender;
+  assert.throws(
+    () => cpCandidatesFromModel(infinite, ds, 15, ['test', 'valid'], 50),
+    new RegExp(`scores item ${b} for user 7 as \\+∞`),
+  );
+});
