@@ -10,8 +10,11 @@
 //              (float)(Σ_even u·n + Σ_odd u·n), accumulated in double in bprKernel's order
 //              (two chains each, pairs of columns, then the odd column);
 //   bprGrads:  for t in order, with g = gs[t − start], per column q:
-//              gU[u,q] += g·(p_q − n_q); gI[pos,q] += g·u_q; gI[neg,q] −= g·u_q (double, stored float).
-// bprScores(U, I, d, users, pos, neg, start, end, xs) / bprGrads(U, I, gU, gI, d, users, pos, neg, start, end, gs)
+//              gU[u,q] += g·(p_q − n_q); gI[pos,q] += g·u_q; gI[neg,q] −= g·u_q (double, stored float);
+//              with slot maps (lazy Adam's compact gradients) the rows of gU, gI are uSlot[u], iSlot[pos],
+//              iSlot[neg] instead: each gradient row gets the same additions in the same order.
+// bprScores(U, I, d, users, pos, neg, start, end, xs) /
+// bprGrads(U, I, gU, gI, d, users, pos, neg, start, end, gs[, uSlot, iSlot])
 struct BprTriples {
   const float* U;
   const float* I;
@@ -107,37 +110,77 @@ static void bpr_grad_row(float* __restrict gu, float* gp, float* gn, const float
   }
 }
 
+// Where bprGrads accumulates: a row's gradient at its row of gU / gI, or (compact) at the row
+// given by the slot maps uSlot / iSlot (row of the table -> row of a [slots x d] buffer).
+struct GradRows {
+  float* gU;
+  float* gI;
+  const int32_t* uSlot;  // nullptr: gU, gI are whole tables indexed by row
+  const int32_t* iSlot;
+  int64_t uSlots, iSlots;
+};
+
+static const char* grad_rows(const Napi::CallbackInfo& info, const BprTriples& b, GradRows& r) {
+  for (int a : {2, 3}) {
+    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      return "gU and gI must be Float32Arrays";
+    }
+  }
+  Napi::Float32Array GU = info[2].As<Napi::Float32Array>(), GI = info[3].As<Napi::Float32Array>();
+  Napi::Float32Array U = info[0].As<Napi::Float32Array>(), I = info[1].As<Napi::Float32Array>();
+  r.gU = GU.Data();
+  r.gI = GI.Data();
+  r.uSlot = r.iSlot = nullptr;
+  if (info.Length() == 11) {
+    if (GU.ElementLength() != U.ElementLength() || GI.ElementLength() != I.ElementLength()) {
+      return "gU, gI must match U, I";
+    }
+    return nullptr;
+  }
+  for (int a : {11, 12}) {
+    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      return "uSlot and iSlot must be Int32Arrays";
+    }
+  }
+  Napi::Int32Array US = info[11].As<Napi::Int32Array>(), IS = info[12].As<Napi::Int32Array>();
+  if (US.ElementLength() * b.d != U.ElementLength() || IS.ElementLength() * b.d != I.ElementLength()) {
+    return "uSlot, iSlot must have one entry per row of U, I";
+  }
+  r.uSlot = US.Data();
+  r.iSlot = IS.Data();
+  r.uSlots = (int64_t)(GU.ElementLength() / b.d);
+  r.iSlots = (int64_t)(GI.ElementLength() / b.d);
+  for (int64_t t = b.start; t < b.end; t++) {
+    const int32_t u = r.uSlot[b.users[t]], p = r.iSlot[b.pos[t]], n = r.iSlot[b.neg[t]];
+    if (u < 0 || u >= r.uSlots || p < 0 || p >= r.iSlots || n < 0 || n >= r.iSlots) return "slot out of range";
+  }
+  return nullptr;
+}
+
 static Napi::Value BprGrads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const char* m) {
     Napi::RangeError::New(env, std::string("bprGrads: ") + m).ThrowAsJavaScriptException();
     return env.Undefined();
   };
-  if (info.Length() != 11) return fail("expects 11 arguments");
+  if (info.Length() != 11 && info.Length() != 13) return fail("expects 11 or 13 arguments");
   BprTriples b;
   if (const char* err = bpr_triples(info, 0, 1, 4, b)) return fail(err);
-  for (int a : {2, 3}) {
-    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      return fail("gU and gI must be Float32Arrays");
-    }
-  }
-  Napi::Float32Array GU = info[2].As<Napi::Float32Array>(), GI = info[3].As<Napi::Float32Array>();
-  Napi::Float32Array U = info[0].As<Napi::Float32Array>(), I = info[1].As<Napi::Float32Array>();
-  if (GU.ElementLength() != U.ElementLength() || GI.ElementLength() != I.ElementLength()) {
-    return fail("gU, gI must match U, I");
-  }
+  GradRows r;
+  if (const char* err = grad_rows(info, b, r)) return fail(err);
   if (!info[10].IsTypedArray() || info[10].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
     return fail("gs must be a Float64Array");
   }
   Napi::Float64Array G = info[10].As<Napi::Float64Array>();
   if (G.ElementLength() < (size_t)(b.end - b.start)) return fail("gs too short");
   const double* gs = G.Data();
-  float* gU = GU.Data();
-  float* gI = GI.Data();
   const size_t d = b.d;
+  auto uRow = [&](int64_t t) { return (size_t)(r.uSlot ? r.uSlot[b.users[t]] : b.users[t]) * d; };
+  auto pRow = [&](int64_t t) { return (size_t)(r.iSlot ? r.iSlot[b.pos[t]] : b.pos[t]) * d; };
+  auto nRow = [&](int64_t t) { return (size_t)(r.iSlot ? r.iSlot[b.neg[t]] : b.neg[t]) * d; };
   for (int64_t t = b.start; t < b.end; t++) {
     const size_t uo = (size_t)b.users[t] * d, po = (size_t)b.pos[t] * d, no = (size_t)b.neg[t] * d;
-    bpr_grad_row(gU + uo, gI + po, gI + no, b.U + uo, b.I + po, b.I + no, d, gs[t - b.start]);
+    bpr_grad_row(r.gU + uRow(t), r.gI + pRow(t), r.gI + nRow(t), b.U + uo, b.I + po, b.I + no, d, gs[t - b.start]);
   }
   return env.Undefined();
 }
@@ -145,4 +188,6 @@ static Napi::Value BprGrads(const Napi::CallbackInfo& info) {
 void RegisterBprKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("bprScores", Napi::Function::New(env, BprScores));
   exports.Set("bprGrads", Napi::Function::New(env, BprGrads));
+  // bprGrads takes slot maps and adamRows compactGrads (older builds lack this flag)
+  exports.Set("compactGrads", Napi::Boolean::New(env, true));
 }

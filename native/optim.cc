@@ -128,16 +128,17 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
 // exactly the dense element update with the global step's bias corrections; rows not listed
 // keep their weights and moments. With zeroGrads the row's gradient entries (and g2's) are
 // cleared as they are read. The listed rows must be distinct (they may be split between two
-// threads) and in range.
+// threads) and in range. With compactGrads the gradient of listed row rows[k] is row k of g
+// (and g2): the batch's gradients in a [listed rows × cols] buffer instead of whole tables.
 // adamRows(p, g, g2|null, m, v, cols, rows, lo, hi, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay,
-//          zeroGrads, threads)
+//          zeroGrads, threads[, compactGrads])
 static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const char* m) {
     Napi::RangeError::New(env, std::string("adamRows: ") + m).ThrowAsJavaScriptException();
     return env.Undefined();
   };
-  if (info.Length() != 17) return fail("expects 17 arguments");
+  if (info.Length() != 17 && info.Length() != 18) return fail("expects 17 or 18 arguments");
   for (int a : {0, 1, 3, 4, 6}) if (!info[a].IsTypedArray()) return fail("p, g, m, v, rows must be typed arrays");
   const bool hasG2 = !info[2].IsNull() && !info[2].IsUndefined();
   if (hasG2 && !info[2].IsTypedArray()) return fail("g2 must be a Float32Array or null");
@@ -149,12 +150,19 @@ static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   Napi::Float32Array M = info[3].As<Napi::Float32Array>(), V = info[4].As<Napi::Float32Array>();
   Napi::Int32Array R = info[6].As<Napi::Int32Array>();
   const size_t n = P.ElementLength();
-  if (G.ElementLength() != n || M.ElementLength() != n || V.ElementLength() != n) return fail("g, m, v must match p");
-  if (hasG2 && info[2].As<Napi::Float32Array>().ElementLength() != n) return fail("g2 must match p");
+  const bool compact = info.Length() == 18 && info[17].ToBoolean().Value();
   const int64_t cols = info[5].As<Napi::Number>().Int64Value();
   const int64_t lo = info[7].As<Napi::Number>().Int64Value(), hi = info[8].As<Napi::Number>().Int64Value();
   if (cols <= 0 || n % (size_t)cols != 0) return fail("cols must divide the tensor size");
   if (lo < 0 || hi < lo || (size_t)hi > R.ElementLength()) return fail("needs 0 <= lo <= hi <= rows.length");
+  // compact: listed row k's gradient is row k of g (and g2), which must hold hi rows
+  const size_t gLen = compact ? (size_t)hi * (size_t)cols : n;
+  if (M.ElementLength() != n || V.ElementLength() != n) return fail("m, v must match p");
+  if (compact ? G.ElementLength() < gLen : G.ElementLength() != n) return fail("g must match p (or hold hi rows)");
+  if (hasG2) {
+    const size_t g2Len = info[2].As<Napi::Float32Array>().ElementLength();
+    if (compact ? g2Len < gLen : g2Len != n) return fail("g2 must match p (or hold hi rows)");
+  }
   const size_t nRows = n / (size_t)cols;
   const int32_t* rows = R.Data();
   for (int64_t k = lo; k < hi; k++) if (rows[k] < 0 || (size_t)rows[k] >= nRows) return fail("row out of range");
@@ -172,8 +180,23 @@ static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   a.wd = info[14].As<Napi::Number>().DoubleValue();
   a.zero = info[15].ToBoolean().Value();
   const size_t d = (size_t)cols;
-  auto span = [&a, rows, d](int64_t from, int64_t to) {
-    for (int64_t k = from; k < to; k++) adam_range((size_t)rows[k] * d, (size_t)rows[k] * d + d, a);
+  auto span = [&a, rows, d, compact](int64_t from, int64_t to) {
+    for (int64_t k = from; k < to; k++) {
+      if (!compact) {
+        adam_range((size_t)rows[k] * d, (size_t)rows[k] * d + d, a);
+        continue;
+      }
+      // the same element update on shifted pointers: weights and moments at the table's row,
+      // gradients at row k of the compact buffers
+      AdamArgs row = a;
+      const size_t o = (size_t)rows[k] * d, go = (size_t)k * d;
+      row.p += o;
+      row.m += o;
+      row.v += o;
+      row.g += go;
+      if (row.g2 != nullptr) row.g2 += go;
+      adam_range(0, d, row);
+    }
   };
   // below ~64K elements a thread costs more than it saves
   if (info[16].As<Napi::Number>().Int32Value() < 2 || (size_t)(hi - lo) * d < 65536) {

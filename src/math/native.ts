@@ -110,6 +110,7 @@ export interface NativeBlas {
     weightDecay: number,
     zeroGrads: boolean,
     threads: number,
+    compactGrads?: boolean,
   ): void;
   /**
    * Row-sparse RAdam's rectified step over `count` listed rows of a (rows × cols) tensor
@@ -151,7 +152,8 @@ export interface NativeBlas {
   ): void;
   /**
    * BPR's fused kernel, second half: for t in [start, end) in order, with g = gs[t − start],
-   * gU[u] += g·(I[pos] − I[neg]), gI[pos] += g·U[u], gI[neg] −= g·U[u] (bprKernel's arithmetic).
+   * gU[u] += g·(I[pos] − I[neg]), gI[pos] += g·U[u], gI[neg] −= g·U[u] (bprKernel's arithmetic);
+   * with uSlot / iSlot (see compactGrads) the gradient rows are uSlot[u], iSlot[pos], iSlot[neg].
    */
   bprGrads?(
     U: Float32Array,
@@ -165,7 +167,15 @@ export interface NativeBlas {
     start: number,
     end: number,
     gs: Float64Array,
+    uSlot?: Int32Array,
+    iSlot?: Int32Array,
   ): void;
+  /**
+   * True when bprGrads takes the slot maps uSlot / iSlot (gradient rows of user u and item i at
+   * rows uSlot[u], iSlot[i] of compact buffers) and adamRows takes compactGrads (listed row k's
+   * gradient at row k of g, g2). Absent in older builds.
+   */
+  compactGrads?: boolean;
 }
 
 /** The loaded binding, or why it could not be loaded. */

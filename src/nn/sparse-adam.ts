@@ -26,9 +26,34 @@ export function nativeAdamRowsKernel(): AdamRowsFn | null {
   nativeRows = null;
   if (process.env.CALITUNE_NATIVE_ADAM !== '0') {
     const nb = loadNativeBlas();
-    if (nb.ok && typeof nb.blas.adamRows === 'function') nativeRows = nb.blas.adamRows.bind(nb.blas);
+    // a build without compactGrads would reject the compact form: the TypeScript loop then
+    if (nb.ok && typeof nb.blas.adamRows === 'function' && nb.blas.compactGrads === true) {
+      nativeRows = nb.blas.adamRows.bind(nb.blas);
+    }
   }
   return nativeRows;
+}
+
+/**
+ * A (rows × cols) tensor for adamRowsUpdate: weights, moments and one or two gradient buffers
+ * (summed, rounded to float32). `compact`: the gradients are not whole tables but the batch's
+ * rows in list order, listed row k's at row k of g and g2 (the rows a stepper gathered first).
+ */
+export interface AdamRowsTensor {
+  /** The weights. */
+  p: Float32Array;
+  /** The gradient (a whole table, or compact rows). */
+  g: Float32Array;
+  /** A second gradient buffer added to g, laid out like g. */
+  g2?: Float32Array;
+  /** Adam's first moments. */
+  m: Float32Array;
+  /** Adam's second moments. */
+  v: Float32Array;
+  /** Columns per row. */
+  cols: number;
+  /** Gradients in list order, row k for listed row k (default false: row r for row r). */
+  compact?: boolean;
 }
 
 /**
@@ -40,7 +65,7 @@ export function nativeAdamRowsKernel(): AdamRowsFn | null {
  */
 export function adamRowsUpdate(
   kernel: AdamRowsFn | null,
-  t: { p: Float32Array; g: Float32Array; g2?: Float32Array; m: Float32Array; v: Float32Array; cols: number },
+  t: AdamRowsTensor,
   rows: Int32Array,
   lo: number,
   hi: number,
@@ -48,6 +73,7 @@ export function adamRowsUpdate(
   threads = 1,
 ): void {
   const { p, g, g2, m, v, cols } = t;
+  const compact = t.compact === true;
   if (kernel !== null) {
     const { beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay } = c;
     kernel(
@@ -68,6 +94,7 @@ export function adamRowsUpdate(
       weightDecay,
       true,
       threads,
+      compact,
     );
     return;
   }
@@ -76,10 +103,28 @@ export function adamRowsUpdate(
     const r = rows[k]!;
     if (!(r >= 0 && r < nRows)) throw new RangeError(`adamRowsUpdate: row ${r} out of range [0, ${nRows})`);
     const o = r * cols;
+    if (compact) {
+      compactRowUpdate(t, o, k * cols, c);
+      continue;
+    }
     adamUpdate(p, g, g2, m, v, o, o + cols, c);
     g.fill(0, o, o + cols);
     g2?.fill(0, o, o + cols);
   }
+}
+
+/** adamUpdate on the row at offset o of p, m, v with its gradient at offset go of g (g2); clears the gradient. */
+function compactRowUpdate(t: AdamRowsTensor, o: number, go: number, c: AdamCoeffs): void {
+  const { cols, g, g2 } = t;
+  if (go + cols > g.length || (g2 !== undefined && go + cols > g2.length)) {
+    throw new RangeError('adamRowsUpdate: the compact gradients hold fewer rows than listed');
+  }
+  const row = (a: Float32Array, at: number) => a.subarray(at, at + cols);
+  const gr = row(g, go),
+    g2r = g2 === undefined ? undefined : row(g2, go);
+  adamUpdate(row(t.p, o), gr, g2r, row(t.m, o), row(t.v, o), 0, cols, c);
+  gr.fill(0);
+  g2r?.fill(0);
 }
 
 /**
@@ -89,12 +134,18 @@ export function adamRowsUpdate(
 export class TouchedRows {
   /** The rows added since the last clear, first `count` entries. */
   readonly list: Int32Array;
+  /**
+   * Each added row's position in `list` (its slot in a stepper's compact gradient buffers);
+   * entries of rows not added since the last clear are stale.
+   */
+  readonly slot: Int32Array;
   private n = 0;
   private readonly stamp: Int32Array;
   private mark = 1;
 
   constructor(readonly nRows: number) {
     this.list = new Int32Array(new SharedArrayBuffer(Math.max(1, nRows) * 4));
+    this.slot = new Int32Array(new SharedArrayBuffer(Math.max(1, nRows) * 4));
     this.stamp = new Int32Array(nRows);
   }
 
@@ -117,6 +168,7 @@ export class TouchedRows {
     if (this.stamp[r] !== this.mark) {
       if (!(r >= 0 && r < this.nRows)) throw new RangeError(`row ${r} out of range [0, ${this.nRows})`);
       this.stamp[r] = this.mark;
+      this.slot[r] = this.n;
       this.list[this.n++] = r;
     }
   }

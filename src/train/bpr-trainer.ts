@@ -92,7 +92,8 @@ export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: 
       : new Adam(model.parameters(), adamOptions);
   const epochs = new EpochTriples(data, pairs, rng);
   const threads = opts.threads ?? (availableParallelism() >= 2 ? 2 : 1);
-  const exec = new SplitStepper({ model, adam, triples: epochs }, threads, opts.native ?? true);
+  const stepperInputs = { model, adam, triples: epochs, batchSize: cfg.batchSize };
+  const exec = new SplitStepper(stepperInputs, threads, opts.native ?? true);
   const used = { ...cfg, optimizer };
   const loop = new EpochLoop<BprModel, BprConfig, BprEpochExtra>(model, { train, valid }, used, opts);
   try {
