@@ -2,7 +2,8 @@
  * SparseAdam (lazy Adam): bit-identical to dense Adam when every row has a gradient in every
  * step; a row without gradient keeps its weights and moments (a hand-checked case); the native
  * row kernel and the TypeScript loop give the same bits; only updated rows' gradients are read
- * and cleared; the state round-trips.
+ * and cleared; compact gradients (in list order) give the bits of whole-table ones; the state
+ * round-trips.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -165,4 +166,38 @@ test('adamRowsUpdate: native rows and the TypeScript loop give the same bits (g2
   assert.throws(() =>
     kernel(ts.p, ts.g, null, ts.m, ts.v, cols, Int32Array.of(rows), 0, 1, 0.9, 0.999, 1, 1, 1e-8, 0, true, 1),
   );
+});
+
+test('adamRowsUpdate: compact gradients in list order give the bits of whole-table gradients (TypeScript, native)', (t) => {
+  const rng = new Rng(9);
+  const rows = 600,
+    cols = 136;
+  const mk = () => Float32Array.from({ length: rows * cols }, () => rng.normal());
+  const base = { p: mk(), g: mk(), g2: mk(), m: mk(), v: mk().map(Math.abs) };
+  const touched = new TouchedRows(rows);
+  for (let i = 0; i < 800; i++) touched.add(rng.nextInt(rows));
+  const n = touched.count;
+  const listedRows = (a: Float32Array) => {
+    const out = new Float32Array(n * cols);
+    for (let k = 0; k < n; k++) out.set(a.subarray(touched.list[k]! * cols, (touched.list[k]! + 1) * cols), k * cols);
+    return out;
+  };
+  const c = { beta1: 0.9, beta2: 0.999, stepSize: 0.003, invBc2Sqrt: 7.5, eps: 1e-8, weightDecay: 0.02 };
+  const state = () => ({ p: base.p.slice(), m: base.m.slice(), v: base.v.slice() });
+  const ref = { ...state(), g: base.g.slice(), g2: base.g2.slice() };
+  adamRowsUpdate(null, { ...ref, cols }, touched.list, 0, n, c);
+  const runCompact = (k: ReturnType<typeof nativeAdamRowsKernel>, threads: number) => {
+    const s = { ...state(), g: listedRows(base.g), g2: listedRows(base.g2) };
+    adamRowsUpdate(k, { ...s, cols, compact: true }, touched.list, 0, n, c, threads);
+    assert.ok(s.g.every((x) => x === 0) && s.g2.every((x) => x === 0), 'the compact gradients are cleared');
+    return { p: s.p, m: s.m, v: s.v };
+  };
+  const expected = { p: ref.p, m: ref.m, v: ref.v };
+  assert.deepEqual(runCompact(null, 1), expected, 'TypeScript');
+  const tooFew = { ...state(), g: new Float32Array((n - 1) * cols), cols, compact: true };
+  assert.throws(() => adamRowsUpdate(null, tooFew, touched.list, 0, n, c), RangeError);
+  const kernel = nativeAdamRowsKernel();
+  if (kernel === null) return skipOrFailOnCi(t, 'native binding without adamRows / compactGrads');
+  for (const threads of [1, 2]) assert.deepEqual(runCompact(kernel, threads), expected, `native, ${threads} thread(s)`);
+  assert.throws(() => adamRowsUpdate(kernel, tooFew, touched.list, 0, n, c), RangeError);
 });
