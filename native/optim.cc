@@ -128,10 +128,11 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
 // exactly the dense element update with the global step's bias corrections; rows not listed
 // keep their weights and moments. With zeroGrads the row's gradient entries (and g2's) are
 // cleared as they are read. The listed rows must be distinct (they may be split between two
-// threads) and in range. With compactGrads the gradient of listed row rows[k] is row k of g
-// (and g2): the batch's gradients in a [listed rows × cols] buffer instead of whole tables.
+// threads) and in range. With a slot map gradSlot (one entry per row of p) the gradient of
+// listed row r is row gradSlot[r] of g (and g2): the batch's gradients in compact
+// [slots × cols] buffers instead of whole tables.
 // adamRows(p, g, g2|null, m, v, cols, rows, lo, hi, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay,
-//          zeroGrads, threads[, compactGrads])
+//          zeroGrads, threads[, gradSlot|null])
 static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const char* m) {
@@ -150,22 +151,33 @@ static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   Napi::Float32Array M = info[3].As<Napi::Float32Array>(), V = info[4].As<Napi::Float32Array>();
   Napi::Int32Array R = info[6].As<Napi::Int32Array>();
   const size_t n = P.ElementLength();
-  const bool compact = info.Length() == 18 && info[17].ToBoolean().Value();
+  const bool compact = info.Length() == 18 && !info[17].IsNull() && !info[17].IsUndefined();
+  if (compact && (!info[17].IsTypedArray() || info[17].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)) {
+    return fail("gradSlot must be an Int32Array or null");
+  }
   const int64_t cols = info[5].As<Napi::Number>().Int64Value();
   const int64_t lo = info[7].As<Napi::Number>().Int64Value(), hi = info[8].As<Napi::Number>().Int64Value();
   if (cols <= 0 || n % (size_t)cols != 0) return fail("cols must divide the tensor size");
   if (lo < 0 || hi < lo || (size_t)hi > R.ElementLength()) return fail("needs 0 <= lo <= hi <= rows.length");
-  // compact: listed row k's gradient is row k of g (and g2), which must hold hi rows
-  const size_t gLen = compact ? (size_t)hi * (size_t)cols : n;
   if (M.ElementLength() != n || V.ElementLength() != n) return fail("m, v must match p");
-  if (compact ? G.ElementLength() < gLen : G.ElementLength() != n) return fail("g must match p (or hold hi rows)");
+  // compact: g and g2 hold whole rows, as many as g's length allows (g2 at least as many)
+  const size_t gLen = G.ElementLength();
+  if (compact ? gLen % (size_t)cols != 0 : gLen != n) return fail("g must match p (or hold whole rows)");
   if (hasG2) {
     const size_t g2Len = info[2].As<Napi::Float32Array>().ElementLength();
-    if (compact ? g2Len < gLen : g2Len != n) return fail("g2 must match p (or hold hi rows)");
+    if (compact ? g2Len < gLen : g2Len != n) return fail("g2 must match p (or be as long as g)");
   }
   const size_t nRows = n / (size_t)cols;
   const int32_t* rows = R.Data();
   for (int64_t k = lo; k < hi; k++) if (rows[k] < 0 || (size_t)rows[k] >= nRows) return fail("row out of range");
+  const int32_t* slot = nullptr;
+  if (compact) {
+    Napi::Int32Array S = info[17].As<Napi::Int32Array>();
+    if (S.ElementLength() != nRows) return fail("gradSlot must have one entry per row of p");
+    slot = S.Data();
+    const int64_t gRows = (int64_t)(gLen / (size_t)cols);
+    for (int64_t k = lo; k < hi; k++) if (slot[rows[k]] < 0 || slot[rows[k]] >= gRows) return fail("slot out of range");
+  }
   AdamArgs a;
   a.p = P.Data();
   a.g = G.Data();
@@ -180,16 +192,16 @@ static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   a.wd = info[14].As<Napi::Number>().DoubleValue();
   a.zero = info[15].ToBoolean().Value();
   const size_t d = (size_t)cols;
-  auto span = [&a, rows, d, compact](int64_t from, int64_t to) {
+  auto span = [&a, rows, d, slot](int64_t from, int64_t to) {
     for (int64_t k = from; k < to; k++) {
-      if (!compact) {
+      if (slot == nullptr) {
         adam_range((size_t)rows[k] * d, (size_t)rows[k] * d + d, a);
         continue;
       }
       // the same element update on shifted pointers: weights and moments at the table's row,
-      // gradients at row k of the compact buffers
+      // gradients at the row's slot of the compact buffers
       AdamArgs row = a;
-      const size_t o = (size_t)rows[k] * d, go = (size_t)k * d;
+      const size_t o = (size_t)rows[k] * d, go = (size_t)slot[rows[k]] * d;
       row.p += o;
       row.m += o;
       row.v += o;

@@ -90,7 +90,8 @@ export interface NativeBlas {
    * for k in [lo, hi), row rows[k] gets adamStep's element update (g = grad (+ g2) +
    * weightDecay·p; m, v, p in place); other rows are not read or written. With zeroGrads the
    * row's entries of g (and g2) are set to 0 as they are read. The rows must be distinct and in
-   * range; they are split between `threads` (1 or 2) std::threads. Absent in older builds.
+   * range; they are split between `threads` (1 or 2) std::threads. With gradSlot (see
+   * compactGrads) g and g2 are compact: row r's gradient is their row gradSlot[r]. Absent in older builds.
    */
   adamRows?(
     p: Float32Array,
@@ -110,7 +111,7 @@ export interface NativeBlas {
     weightDecay: number,
     zeroGrads: boolean,
     threads: number,
-    compactGrads?: boolean,
+    gradSlot?: Int32Array | null,
   ): void;
   /**
    * Row-sparse RAdam's rectified step over `count` listed rows of a (rows × cols) tensor
@@ -172,8 +173,8 @@ export interface NativeBlas {
   ): void;
   /**
    * True when bprGrads takes the slot maps uSlot / iSlot (gradient rows of user u and item i at
-   * rows uSlot[u], iSlot[i] of compact buffers) and adamRows takes compactGrads (listed row k's
-   * gradient at row k of g, g2). Absent in older builds.
+   * rows uSlot[u], iSlot[i] of compact buffers) and adamRows takes gradSlot (listed row r's
+   * gradient at row gradSlot[r] of g, g2). Absent in older builds.
    */
   compactGrads?: boolean;
 }

@@ -36,13 +36,13 @@ export function nativeAdamRowsKernel(): AdamRowsFn | null {
 
 /**
  * A (rows × cols) tensor for adamRowsUpdate: weights, moments and one or two gradient buffers
- * (summed, rounded to float32). `compact`: the gradients are not whole tables but the batch's
- * rows in list order, listed row k's at row k of g and g2 (the rows a stepper gathered first).
+ * (summed, rounded to float32). With `gradSlot` the gradients are not whole tables but compact
+ * [slots × cols] buffers of the batch's rows: row r's gradient is their row gradSlot[r].
  */
 export interface AdamRowsTensor {
   /** The weights. */
   p: Float32Array;
-  /** The gradient (a whole table, or compact rows). */
+  /** The gradient (a whole table, or compact rows: see gradSlot). */
   g: Float32Array;
   /** A second gradient buffer added to g, laid out like g. */
   g2?: Float32Array;
@@ -52,8 +52,8 @@ export interface AdamRowsTensor {
   v: Float32Array;
   /** Columns per row. */
   cols: number;
-  /** Gradients in list order, row k for listed row k (default false: row r for row r). */
-  compact?: boolean;
+  /** Row → row of the compact g, g2 (one entry per row of p); absent: g, g2 are whole tables. */
+  gradSlot?: Int32Array;
 }
 
 /**
@@ -73,7 +73,7 @@ export function adamRowsUpdate(
   threads = 1,
 ): void {
   const { p, g, g2, m, v, cols } = t;
-  const compact = t.compact === true;
+  const slot = t.gradSlot;
   if (kernel !== null) {
     const { beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay } = c;
     kernel(
@@ -94,7 +94,7 @@ export function adamRowsUpdate(
       weightDecay,
       true,
       threads,
-      compact,
+      slot ?? null,
     );
     return;
   }
@@ -103,8 +103,8 @@ export function adamRowsUpdate(
     const r = rows[k]!;
     if (!(r >= 0 && r < nRows)) throw new RangeError(`adamRowsUpdate: row ${r} out of range [0, ${nRows})`);
     const o = r * cols;
-    if (compact) {
-      compactRowUpdate(t, o, k * cols, c);
+    if (slot !== undefined) {
+      compactRowUpdate(t, o, slot[r]! * cols, c);
       continue;
     }
     adamUpdate(p, g, g2, m, v, o, o + cols, c);
@@ -116,8 +116,8 @@ export function adamRowsUpdate(
 /** adamUpdate on the row at offset o of p, m, v with its gradient at offset go of g (g2); clears the gradient. */
 function compactRowUpdate(t: AdamRowsTensor, o: number, go: number, c: AdamCoeffs): void {
   const { cols, g, g2 } = t;
-  if (go + cols > g.length || (g2 !== undefined && go + cols > g2.length)) {
-    throw new RangeError('adamRowsUpdate: the compact gradients hold fewer rows than listed');
+  if (!(go >= 0) || go + cols > g.length || (g2 !== undefined && go + cols > g2.length)) {
+    throw new RangeError('adamRowsUpdate: a gradient slot lies outside the compact gradients');
   }
   const row = (a: Float32Array, at: number) => a.subarray(at, at + cols);
   const gr = row(g, go),
@@ -142,6 +142,9 @@ export class TouchedRows {
   private n = 0;
   private readonly stamp: Int32Array;
   private mark = 1;
+  /** sort()'s second buffer and digit counts (allocated on first use). */
+  private scratch = new Int32Array(0);
+  private digitCount = new Int32Array(0);
 
   constructor(readonly nRows: number) {
     this.list = new Int32Array(new SharedArrayBuffer(Math.max(1, nRows) * 4));
@@ -163,6 +166,24 @@ export class TouchedRows {
     }
   }
 
+  /**
+   * Puts the rows added so far in ascending order; their slots follow (slot[list[k]] = k).
+   * Rows of a table visited in address order cost less memory traffic than scattered ones
+   * (measured at ML-20M size: lazy Adam's rows step about 15 % less CPU); each row's update is
+   * the same in any order.
+   */
+  sort(): void {
+    // two passes of a least-significant-digit radix sort: linear in the rows added, where
+    // TypedArray#sort took ~0.7 ms for 4,000 of them (seconds per ML-20M epoch)
+    const n = this.n;
+    if (this.scratch.length < n) this.scratch = new Int32Array(this.nRows);
+    const half = Math.ceil(Math.log2(Math.max(2, this.nRows)) / 2);
+    if (this.digitCount.length < (1 << half) + 1) this.digitCount = new Int32Array((1 << half) + 1);
+    radixPass(this.list, this.scratch, n, 0, half, this.digitCount);
+    radixPass(this.scratch, this.list, n, half, half, this.digitCount);
+    for (let k = 0; k < n; k++) this.slot[this.list[k]!] = k;
+  }
+
   /** Adds row r (in [0, nRows)) unless it is already in. */
   add(r: number): void {
     if (this.stamp[r] !== this.mark) {
@@ -171,6 +192,18 @@ export class TouchedRows {
       this.slot[r] = this.n;
       this.list[this.n++] = r;
     }
+  }
+}
+
+/** One stable counting-sort pass of from[0, n) into `to` by the `bits` bits from `shift` on. */
+function radixPass(from: Int32Array, to: Int32Array, n: number, shift: number, bits: number, count: Int32Array): void {
+  const mask = (1 << bits) - 1;
+  count.fill(0, 0, mask + 2);
+  for (let k = 0; k < n; k++) count[((from[k]! >> shift) & mask) + 1]!++;
+  for (let b = 1; b <= mask; b++) count[b]! += count[b - 1]!;
+  for (let k = 0; k < n; k++) {
+    const r = from[k]!;
+    to[count[(r >> shift) & mask]!++] = r;
   }
 }
 

@@ -43,7 +43,7 @@ interface StepBuffers {
   users: Int32Array;
   pos: Int32Array;
   neg: Int32Array;
-  /** Lazy Adam: the batch's distinct user and item rows (counts in f64[10], f64[11]); null: dense Adam. */
+  /** Lazy Adam: the batch's distinct user and item rows, ascending (counts in f64[10], f64[11]); null: dense Adam. */
   userRows: Int32Array | null;
   itemRows: Int32Array | null;
   ctrl: Int32Array;
@@ -70,13 +70,13 @@ function halfFb(b: StepBuffers, fb: BprKernelFn, s: number, e: number, invB: num
 
 /** One half of the Adam step: the first or second half of each table's elements, or of its touched rows. */
 function halfAdam(b: StepBuffers, kernels: AdamKernels, c: AdamCoeffs, second: boolean): void {
-  if (b.userRows !== null && b.itemRows !== null) {
+  if (b.userRows !== null && b.itemRows !== null && b.uSlot !== null && b.iSlot !== null) {
     const nu = b.f64[10]!,
       ni = b.f64[11]!;
     const [uLo, uHi] = second ? [nu >> 1, nu] : [0, nu >> 1];
     const [iLo, iHi] = second ? [ni >> 1, ni] : [0, ni >> 1];
-    const users = { p: b.U, g: b.gU, g2: b.gU2, m: b.mU, v: b.vU, cols: b.d, compact: true };
-    const items = { p: b.I, g: b.gI, g2: b.gI2, m: b.mI, v: b.vI, cols: b.d, compact: true };
+    const users = { p: b.U, g: b.gU, g2: b.gU2, m: b.mU, v: b.vU, cols: b.d, gradSlot: b.uSlot };
+    const items = { p: b.I, g: b.gI, g2: b.gI2, m: b.mI, v: b.vI, cols: b.d, gradSlot: b.iSlot };
     adamRowsUpdate(kernels.rows, users, b.userRows, uLo, uHi, c);
     adamRowsUpdate(kernels.rows, items, b.itemRows, iLo, iHi, c);
     return;
@@ -216,6 +216,10 @@ export class SplitStepper {
       t.items.add(pos[k]!);
       t.items.add(neg[k]!);
     }
+    // rows and slots in ascending row order: Adam walks each table and its compact gradients
+    // in ascending addresses (cheaper than first-seen order, measured at ML-20M size)
+    t.users.sort();
+    t.items.sort();
     f64[10] = t.users.count;
     f64[11] = t.items.count;
   }
