@@ -225,7 +225,7 @@ test('TouchedRows.sort: the added rows ascending and their slots following, for 
         [...first].sort((a, b) => a - b),
         `${nRows} rows`,
       );
-      sorted.forEach((r, k) => assert.equal(t.slot[r], k));
+      for (let k = 0; k < sorted.length; k++) assert.equal(t.slot[sorted[k]!], k);
     }
   }
 });
