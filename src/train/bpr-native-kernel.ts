@@ -11,9 +11,11 @@ import { BPR_GAMMA, type bprKernel } from '../models/bpr.js';
 type Fns = { scores: NonNullable<NativeBlas['bprScores']>; grads: NonNullable<NativeBlas['bprGrads']> };
 
 /**
- * Triples per scores → slopes → gradients round: few enough that their rows, read by the
- * scores, are still in the cache when the gradients read them again (measured at ML-20M size:
- * 64 takes about 30 % less CPU than whole halves; 16 pays for the calls).
+ * Triples per scores → slopes → gradients round with slot maps (lazy Adam, large tables): few
+ * enough that their rows, read by the scores, are still in the cache when the gradients read
+ * them again (measured at ML-20M size: 64 takes about 30 % less CPU than whole halves; 16 pays
+ * for the calls). Without slot maps (dense Adam, tables that stay in the cache: ML-1M and
+ * below) a half is one round, as the calls would cost more than they save (about 5 % at ML-1M).
  */
 const SCORE_CHUNK = 64;
 
@@ -31,9 +33,9 @@ export function nativeBprKernel(): BprKernelFn | null {
   if (nb.blas.compactGrads !== true) return null; // an older build: no slot maps
   const fns: Fns = { scores: nb.blas.bprScores.bind(nb.blas), grads: nb.blas.bprGrads.bind(nb.blas) };
   let xs = new Float64Array(0);
-  const chunk = SCORE_CHUNK;
   return (U, I, gU, gI, d, users, pos, neg, start, end, invB, uSlot, iSlot) => {
     if ((uSlot === undefined) !== (iSlot === undefined)) throw new RangeError('bprGrads: give both slot maps or none');
+    const chunk = uSlot === undefined ? Math.max(1, end - start) : SCORE_CHUNK;
     if (xs.length < chunk) xs = new Float64Array(chunk);
     let lossSum = 0;
     // in chunks whose rows stay in the cache from the scores to the gradients
