@@ -172,6 +172,24 @@ export interface NativeBlas {
     iSlot?: Int32Array,
   ): void;
   /**
+   * One BPR epoch's triples (src/train/bpr-trainer.ts, bit for bit): with the xoroshiro128+
+   * state of src/math/rng.ts (4 words, read and written back), a Fisher–Yates shuffle of
+   * `order`, the pairs gathered in that order into users / pos, and per triple a uniform
+   * negative in [1, nItems) redrawn while it is one of the user's train items. Absent in older builds.
+   */
+  bprDrawEpoch?(
+    state: Int32Array,
+    order: Int32Array,
+    pairUsers: Int32Array,
+    pairItems: Int32Array,
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    indptr: Int32Array,
+    indices: Int32Array,
+    nItems: number,
+  ): void;
+  /**
    * True when bprGrads takes the slot maps uSlot / iSlot (gradient rows of user u and item i at
    * rows uSlot[u], iSlot[i] of compact buffers) and adamRows takes gradSlot (listed row r's
    * gradient at row gradSlot[r] of g, g2). Absent in older builds.

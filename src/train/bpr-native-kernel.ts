@@ -65,3 +65,14 @@ function lossAndSlopes(xs: Float64Array, n: number, invB: number, lossBefore: nu
   }
   return lossSum;
 }
+
+/** The binding's bprDrawEpoch (one epoch's shuffle, pairs and negatives). */
+export type EpochDrawFn = NonNullable<NativeBlas['bprDrawEpoch']>;
+
+/** The native epoch draw, or null when the binding lacks it or CALITUNE_NATIVE_ADAM=0. */
+export function nativeEpochDraw(): EpochDrawFn | null {
+  if (process.env.CALITUNE_NATIVE_ADAM === '0') return null;
+  const nb = loadNativeBlas();
+  if (!nb.ok || typeof nb.blas.bprDrawEpoch !== 'function') return null;
+  return nb.blas.bprDrawEpoch.bind(nb.blas);
+}

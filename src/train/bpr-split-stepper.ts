@@ -278,7 +278,10 @@ function stepBuffers(
     vU: mu.v,
     mI: mi.m,
     vI: mi.v,
-    ...triples,
+    // only the triples: the object may carry more (an epoch's data), which the worker must not get a copy of
+    users: triples.users,
+    pos: triples.pos,
+    neg: triples.neg,
     userRows: touched?.users.list ?? null,
     itemRows: touched?.items.list ?? null,
     ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)),

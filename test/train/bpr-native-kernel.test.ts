@@ -2,14 +2,17 @@
  * BPR's fused forward/backward with lazy Adam's compact gradients: slot maps put each row's
  * gradient at its slot with the same bits it gets in a whole table; the native kernel (in
  * chunks of triples) and the TypeScript loop agree bit for bit with and without slot maps.
+ * The native epoch draw (shuffle, pairs, negatives) gives the TypeScript draws and random stream.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/math/rng.js';
 import { bprKernel } from '../../src/models/bpr.js';
 import { TouchedRows } from '../../src/nn/sparse-adam.js';
-import { nativeBprKernel } from '../../src/train/bpr-native-kernel.js';
+import { nativeBprKernel, nativeEpochDraw } from '../../src/train/bpr-native-kernel.js';
+import { positivePairs, sampleNegatives } from '../../src/train/train-data.js';
 import { skipOrFailOnCi } from '../helpers/ci.js';
+import { csr } from '../helpers/csr.js';
 
 const nUsers = 40,
   nItems = 30,
@@ -100,4 +103,56 @@ test('BPR kernels: native (in chunks) and TypeScript give the same bits, with an
   }
   const gI = new Float32Array(x.i.count * d);
   assert.throws(() => native(x.U, x.I, new Float32Array(d), gI, d, x.users, x.pos, x.neg, 0, 9, 1, x.u.slot, x.i.slot));
+});
+
+test('BPR epoch draw: native shuffle, pairs, negatives and random stream equal the TypeScript ones', (t) => {
+  const draw = nativeEpochDraw();
+  if (draw === null) return skipOrFailOnCi(t, 'native binding without bprDrawEpoch');
+  const rows = [[], [1, 2, 3], [2], [1, 3, 4, 5, 6, 7, 8], [8], [2, 4, 6]];
+  const nItems = 10; // user 3 has 8 of the 9 items: most negatives are redrawn
+  const train = csr(nItems, rows);
+  const data = {
+    nUsers: rows.length,
+    nItems,
+    train,
+    valid: csr(
+      nItems,
+      rows.map(() => []),
+    ),
+  };
+  const pairs = positivePairs(data);
+  const n = pairs.users.length;
+  const ts = new Rng(77);
+  const seeded = new Rng(77);
+  seeded.normal(); // both streams start past a normal draw (a spare normal in the state)
+  ts.normal();
+  const state = Int32Array.from(seeded.state().slice(0, 4));
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const nativeOrder = order.slice();
+  for (let epoch = 0; epoch < 3; epoch++) {
+    ts.shuffle(order);
+    const users = Int32Array.from(order, (o) => pairs.users[o]!);
+    const pos = Int32Array.from(order, (o) => pairs.items[o]!);
+    const neg = new Int32Array(n);
+    sampleNegatives(train, users, neg, nItems, ts);
+    const out = { users: new Int32Array(n), pos: new Int32Array(n), neg: new Int32Array(n) };
+    draw(
+      state,
+      nativeOrder,
+      pairs.users,
+      pairs.items,
+      out.users,
+      out.pos,
+      out.neg,
+      train.indptr,
+      train.indices,
+      nItems,
+    );
+    assert.deepEqual(nativeOrder, order, `epoch ${epoch}: order`);
+    assert.deepEqual(out, { users, pos, neg }, `epoch ${epoch}: triples`);
+    assert.deepEqual([...state], ts.state().slice(0, 4), `epoch ${epoch}: generator state`);
+    for (let k = 0; k < n; k++) assert.ok(!rows[users[k]!]!.includes(neg[k]!) && neg[k]! >= 1 && neg[k]! < nItems);
+  }
+  const bad = Int32Array.from(order, (o, i) => (i === 0 ? n : o));
+  assert.throws(() => draw(state, bad, pairs.users, pairs.items, bad, bad, bad, train.indptr, train.indices, nItems));
 });
