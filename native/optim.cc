@@ -133,6 +133,40 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
 // [slots × cols] buffers instead of whole tables.
 // adamRows(p, g, g2|null, m, v, cols, rows, lo, hi, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay,
 //          zeroGrads, threads[, gradSlot|null])
+// adam_range on listed rows rows[lo..hi) of width d, their gradients at the same rows of g, g2
+// or (slot given) at rows slot[r] of compact g, g2; split between two threads when asked and
+// worth it.
+static void adam_listed_rows(const AdamArgs& a, const int32_t* rows, const int32_t* slot, size_t d, int64_t lo,
+                             int64_t hi, int threads) {
+  auto span = [&a, rows, d, slot](int64_t from, int64_t to) {
+    for (int64_t k = from; k < to; k++) {
+      if (slot == nullptr) {
+        adam_range((size_t)rows[k] * d, (size_t)rows[k] * d + d, a);
+        continue;
+      }
+      // the same element update on shifted pointers: weights and moments at the table's row,
+      // gradients at the row's slot of the compact buffers
+      AdamArgs row = a;
+      const size_t o = (size_t)rows[k] * d, go = (size_t)slot[rows[k]] * d;
+      row.p += o;
+      row.m += o;
+      row.v += o;
+      row.g += go;
+      if (row.g2 != nullptr) row.g2 += go;
+      adam_range(0, d, row);
+    }
+  };
+  // below ~64K elements a thread costs more than it saves
+  if (threads < 2 || (size_t)(hi - lo) * d < 65536) {
+    span(lo, hi);
+    return;
+  }
+  const int64_t mid = lo + (hi - lo) / 2;
+  std::thread other(span, mid, hi);
+  span(lo, mid);
+  other.join();
+}
+
 static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const char* m) {
@@ -191,34 +225,7 @@ static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   a.eps = info[13].As<Napi::Number>().DoubleValue();
   a.wd = info[14].As<Napi::Number>().DoubleValue();
   a.zero = info[15].ToBoolean().Value();
-  const size_t d = (size_t)cols;
-  auto span = [&a, rows, d, slot](int64_t from, int64_t to) {
-    for (int64_t k = from; k < to; k++) {
-      if (slot == nullptr) {
-        adam_range((size_t)rows[k] * d, (size_t)rows[k] * d + d, a);
-        continue;
-      }
-      // the same element update on shifted pointers: weights and moments at the table's row,
-      // gradients at the row's slot of the compact buffers
-      AdamArgs row = a;
-      const size_t o = (size_t)rows[k] * d, go = (size_t)slot[rows[k]] * d;
-      row.p += o;
-      row.m += o;
-      row.v += o;
-      row.g += go;
-      if (row.g2 != nullptr) row.g2 += go;
-      adam_range(0, d, row);
-    }
-  };
-  // below ~64K elements a thread costs more than it saves
-  if (info[16].As<Napi::Number>().Int32Value() < 2 || (size_t)(hi - lo) * d < 65536) {
-    span(lo, hi);
-    return env.Undefined();
-  }
-  const int64_t mid = lo + (hi - lo) / 2;
-  std::thread other(span, mid, hi);
-  span(lo, mid);
-  other.join();
+  adam_listed_rows(a, rows, slot, (size_t)cols, lo, hi, info[16].As<Napi::Number>().Int32Value());
   return env.Undefined();
 }
 
