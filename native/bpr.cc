@@ -1,6 +1,7 @@
 // BPR's fused forward/backward of the binding, bit-identical to src/models/bpr.ts bprKernel.
 #include "kernels.h"
 #include <string>
+#include <utility>
 
 // ---------------------------------------------------------------------------------------
 // BPR's fused forward/backward (src/models/bpr.ts, bprKernel) in two passes around the
@@ -10,8 +11,11 @@
 //              (float)(Σ_even u·n + Σ_odd u·n), accumulated in double in bprKernel's order
 //              (two chains each, pairs of columns, then the odd column);
 //   bprGrads:  for t in order, with g = gs[t − start], per column q:
-//              gU[u,q] += g·(p_q − n_q); gI[pos,q] += g·u_q; gI[neg,q] −= g·u_q (double, stored float).
-// bprScores(U, I, d, users, pos, neg, start, end, xs) / bprGrads(U, I, gU, gI, d, users, pos, neg, start, end, gs)
+//              gU[u,q] += g·(p_q − n_q); gI[pos,q] += g·u_q; gI[neg,q] −= g·u_q (double, stored float);
+//              with slot maps (lazy Adam's compact gradients) the rows of gU, gI are uSlot[u], iSlot[pos],
+//              iSlot[neg] instead: each gradient row gets the same additions in the same order.
+// bprScores(U, I, d, users, pos, neg, start, end, xs) /
+// bprGrads(U, I, gU, gI, d, users, pos, neg, start, end, gs[, uSlot, iSlot])
 struct BprTriples {
   const float* U;
   const float* I;
@@ -107,42 +111,185 @@ static void bpr_grad_row(float* __restrict gu, float* gp, float* gn, const float
   }
 }
 
+// Where bprGrads accumulates: a row's gradient at its row of gU / gI, or (compact) at the row
+// given by the slot maps uSlot / iSlot (row of the table -> row of a [slots x d] buffer).
+struct GradRows {
+  float* gU;
+  float* gI;
+  const int32_t* uSlot;  // nullptr: gU, gI are whole tables indexed by row
+  const int32_t* iSlot;
+  int64_t uSlots, iSlots;
+};
+
+static const char* grad_rows(const Napi::CallbackInfo& info, const BprTriples& b, GradRows& r) {
+  for (int a : {2, 3}) {
+    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      return "gU and gI must be Float32Arrays";
+    }
+  }
+  Napi::Float32Array GU = info[2].As<Napi::Float32Array>(), GI = info[3].As<Napi::Float32Array>();
+  Napi::Float32Array U = info[0].As<Napi::Float32Array>(), I = info[1].As<Napi::Float32Array>();
+  r.gU = GU.Data();
+  r.gI = GI.Data();
+  r.uSlot = r.iSlot = nullptr;
+  if (info.Length() == 11) {
+    if (GU.ElementLength() != U.ElementLength() || GI.ElementLength() != I.ElementLength()) {
+      return "gU, gI must match U, I";
+    }
+    return nullptr;
+  }
+  for (int a : {11, 12}) {
+    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      return "uSlot and iSlot must be Int32Arrays";
+    }
+  }
+  Napi::Int32Array US = info[11].As<Napi::Int32Array>(), IS = info[12].As<Napi::Int32Array>();
+  if (US.ElementLength() * b.d != U.ElementLength() || IS.ElementLength() * b.d != I.ElementLength()) {
+    return "uSlot, iSlot must have one entry per row of U, I";
+  }
+  r.uSlot = US.Data();
+  r.iSlot = IS.Data();
+  r.uSlots = (int64_t)(GU.ElementLength() / b.d);
+  r.iSlots = (int64_t)(GI.ElementLength() / b.d);
+  for (int64_t t = b.start; t < b.end; t++) {
+    const int32_t u = r.uSlot[b.users[t]], p = r.iSlot[b.pos[t]], n = r.iSlot[b.neg[t]];
+    if (u < 0 || u >= r.uSlots || p < 0 || p >= r.iSlots || n < 0 || n >= r.iSlots) return "slot out of range";
+  }
+  return nullptr;
+}
+
 static Napi::Value BprGrads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const char* m) {
     Napi::RangeError::New(env, std::string("bprGrads: ") + m).ThrowAsJavaScriptException();
     return env.Undefined();
   };
-  if (info.Length() != 11) return fail("expects 11 arguments");
+  if (info.Length() != 11 && info.Length() != 13) return fail("expects 11 or 13 arguments");
   BprTriples b;
   if (const char* err = bpr_triples(info, 0, 1, 4, b)) return fail(err);
-  for (int a : {2, 3}) {
-    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      return fail("gU and gI must be Float32Arrays");
-    }
-  }
-  Napi::Float32Array GU = info[2].As<Napi::Float32Array>(), GI = info[3].As<Napi::Float32Array>();
-  Napi::Float32Array U = info[0].As<Napi::Float32Array>(), I = info[1].As<Napi::Float32Array>();
-  if (GU.ElementLength() != U.ElementLength() || GI.ElementLength() != I.ElementLength()) {
-    return fail("gU, gI must match U, I");
-  }
+  GradRows r;
+  if (const char* err = grad_rows(info, b, r)) return fail(err);
   if (!info[10].IsTypedArray() || info[10].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
     return fail("gs must be a Float64Array");
   }
   Napi::Float64Array G = info[10].As<Napi::Float64Array>();
   if (G.ElementLength() < (size_t)(b.end - b.start)) return fail("gs too short");
   const double* gs = G.Data();
-  float* gU = GU.Data();
-  float* gI = GI.Data();
   const size_t d = b.d;
+  auto uRow = [&](int64_t t) { return (size_t)(r.uSlot ? r.uSlot[b.users[t]] : b.users[t]) * d; };
+  auto pRow = [&](int64_t t) { return (size_t)(r.iSlot ? r.iSlot[b.pos[t]] : b.pos[t]) * d; };
+  auto nRow = [&](int64_t t) { return (size_t)(r.iSlot ? r.iSlot[b.neg[t]] : b.neg[t]) * d; };
   for (int64_t t = b.start; t < b.end; t++) {
     const size_t uo = (size_t)b.users[t] * d, po = (size_t)b.pos[t] * d, no = (size_t)b.neg[t] * d;
-    bpr_grad_row(gU + uo, gI + po, gI + no, b.U + uo, b.I + po, b.I + no, d, gs[t - b.start]);
+    bpr_grad_row(r.gU + uRow(t), r.gI + pRow(t), r.gI + nRow(t), b.U + uo, b.I + po, b.I + no, d, gs[t - b.start]);
   }
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------------------
+// One epoch's triples (src/train/bpr-trainer.ts EpochTriples.draw), bit for bit: the same
+// random stream as src/math/rng.ts, pure-rand's xoroshiro128+ on four 32-bit words
+// (s01, s00, s11, s10: the order of its getState), nextInt(n) by rejection above the largest
+// multiple of n below 2^32; a Fisher–Yates shuffle of `order`, the shuffled pairs gathered,
+// then per triple a uniform negative in [1, nItems) redrawn while it is a train item of the
+// user (rows of the CSR sorted ascending). The state is read from and written back to `state`.
+// bprDrawEpoch(state, order, pairUsers, pairItems, users, pos, neg, indptr, indices, nItems)
+struct Xoroshiro {
+  uint32_t s01, s00, s11, s10;
+  uint32_t next() {
+    const uint32_t out = s00 + s10;
+    const uint32_t a0 = s10 ^ s00, a1 = s11 ^ s01;
+    const uint32_t o00 = s00, o01 = s01;
+    s00 = (o00 << 24) ^ (o01 >> 8) ^ a0 ^ (a0 << 16);
+    s01 = (o01 << 24) ^ (o00 >> 8) ^ a1 ^ ((a1 << 16) | (a0 >> 16));
+    s10 = (a1 << 5) ^ (a0 >> 27);
+    s11 = (a0 << 5) ^ (a1 >> 27);
+    return out;
+  }
+  uint32_t nextInt(uint32_t n) {
+    const uint64_t two32 = (uint64_t)1 << 32;
+    const uint64_t limit = two32 - two32 % n;
+    uint32_t x = next();
+    while (x >= limit) x = next();
+    return x % n;
+  }
+};
+
+static bool sorted_contains(const int32_t* a, int64_t lo, int64_t hi, int32_t x) {
+  hi--;
+  while (lo <= hi) {
+    const int64_t mid = (lo + hi) >> 1;
+    if (a[mid] == x) return true;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+static Napi::Value BprDrawEpoch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const char* m) {
+    Napi::RangeError::New(env, std::string("bprDrawEpoch: ") + m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 10) return fail("expects 10 arguments");
+  for (int a = 0; a < 9; a++) {
+    if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      return fail("state, order, pairs, triples, indptr, indices must be Int32Arrays");
+    }
+  }
+  auto arr = [&](int a) { return info[a].As<Napi::Int32Array>(); };
+  Napi::Int32Array St = arr(0), O = arr(1), PU = arr(2), PI = arr(3), U = arr(4), P = arr(5), N = arr(6);
+  Napi::Int32Array IP = arr(7), IX = arr(8);
+  const int64_t nItems = info[9].As<Napi::Number>().Int64Value();
+  const size_t n = O.ElementLength();
+  if (St.ElementLength() != 4) return fail("state must hold 4 words");
+  if (PU.ElementLength() != n || PI.ElementLength() != n || U.ElementLength() != n || P.ElementLength() != n ||
+      N.ElementLength() != n) {
+    return fail("order, pairs and triples must have one entry per pair");
+  }
+  if (nItems < 2 || nItems > ((int64_t)1 << 31)) return fail("nItems out of range");
+  const int32_t* ip = IP.Data();
+  const int64_t nUsers = (int64_t)IP.ElementLength() - 1;
+  int32_t* order = O.Data();
+  const int32_t *pu = PU.Data(), *pi = PI.Data();
+  for (size_t i = 0; i < n; i++) {
+    if (order[i] < 0 || (size_t)order[i] >= n) return fail("order entry out of range");
+    if (pu[i] < 0 || pu[i] >= nUsers) return fail("pair user out of range");
+    const int32_t lo = ip[pu[i]], hi = ip[pu[i] + 1];
+    if (lo < 0 || hi < lo || (size_t)hi > IX.ElementLength()) return fail("bad indptr");
+    // a user with every item would never get a negative (the trainer refuses such data)
+    if (hi - lo >= nItems - 1) return fail("a user interacted with every item");
+  }
+  Xoroshiro g{(uint32_t)St[0], (uint32_t)St[1], (uint32_t)St[2], (uint32_t)St[3]};
+  for (size_t i = n; i-- > 1;) {
+    const uint32_t j = g.nextInt((uint32_t)(i + 1));
+    std::swap(order[i], order[j]);
+  }
+  int32_t *users = U.Data(), *pos = P.Data(), *neg = N.Data();
+  for (size_t i = 0; i < n; i++) {
+    users[i] = pu[order[i]];
+    pos[i] = pi[order[i]];
+  }
+  const int32_t* ix = IX.Data();
+  const uint32_t span = (uint32_t)(nItems - 1);
+  for (size_t t = 0; t < n; t++) {
+    const int64_t lo = ip[users[t]], hi = ip[users[t] + 1];
+    int32_t j = (int32_t)g.nextInt(span) + 1;
+    while (sorted_contains(ix, lo, hi, j)) j = (int32_t)g.nextInt(span) + 1;
+    neg[t] = j;
+  }
+  St[0] = (int32_t)g.s01;
+  St[1] = (int32_t)g.s00;
+  St[2] = (int32_t)g.s11;
+  St[3] = (int32_t)g.s10;
+  return env.Undefined();
+}
+
 void RegisterBprKernels(Napi::Env env, Napi::Object exports) {
+  exports.Set("bprDrawEpoch", Napi::Function::New(env, BprDrawEpoch));
   exports.Set("bprScores", Napi::Function::New(env, BprScores));
   exports.Set("bprGrads", Napi::Function::New(env, BprGrads));
+  // bprGrads takes slot maps and adamRows compactGrads (older builds lack this flag)
+  exports.Set("compactGrads", Napi::Boolean::New(env, true));
 }

@@ -128,16 +128,52 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
 // exactly the dense element update with the global step's bias corrections; rows not listed
 // keep their weights and moments. With zeroGrads the row's gradient entries (and g2's) are
 // cleared as they are read. The listed rows must be distinct (they may be split between two
-// threads) and in range.
+// threads) and in range. With a slot map gradSlot (one entry per row of p) the gradient of
+// listed row r is row gradSlot[r] of g (and g2): the batch's gradients in compact
+// [slots × cols] buffers instead of whole tables.
 // adamRows(p, g, g2|null, m, v, cols, rows, lo, hi, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay,
-//          zeroGrads, threads)
+//          zeroGrads, threads[, gradSlot|null])
+// adam_range on listed rows rows[lo..hi) of width d, their gradients at the same rows of g, g2
+// or (slot given) at rows slot[r] of compact g, g2; split between two threads when asked and
+// worth it.
+static void adam_listed_rows(const AdamArgs& a, const int32_t* rows, const int32_t* slot, size_t d, int64_t lo,
+                             int64_t hi, int threads) {
+  auto span = [&a, rows, d, slot](int64_t from, int64_t to) {
+    for (int64_t k = from; k < to; k++) {
+      if (slot == nullptr) {
+        adam_range((size_t)rows[k] * d, (size_t)rows[k] * d + d, a);
+        continue;
+      }
+      // the same element update on shifted pointers: weights and moments at the table's row,
+      // gradients at the row's slot of the compact buffers
+      AdamArgs row = a;
+      const size_t o = (size_t)rows[k] * d, go = (size_t)slot[rows[k]] * d;
+      row.p += o;
+      row.m += o;
+      row.v += o;
+      row.g += go;
+      if (row.g2 != nullptr) row.g2 += go;
+      adam_range(0, d, row);
+    }
+  };
+  // below ~64K elements a thread costs more than it saves
+  if (threads < 2 || (size_t)(hi - lo) * d < 65536) {
+    span(lo, hi);
+    return;
+  }
+  const int64_t mid = lo + (hi - lo) / 2;
+  std::thread other(span, mid, hi);
+  span(lo, mid);
+  other.join();
+}
+
 static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const char* m) {
     Napi::RangeError::New(env, std::string("adamRows: ") + m).ThrowAsJavaScriptException();
     return env.Undefined();
   };
-  if (info.Length() != 17) return fail("expects 17 arguments");
+  if (info.Length() != 17 && info.Length() != 18) return fail("expects 17 or 18 arguments");
   for (int a : {0, 1, 3, 4, 6}) if (!info[a].IsTypedArray()) return fail("p, g, m, v, rows must be typed arrays");
   const bool hasG2 = !info[2].IsNull() && !info[2].IsUndefined();
   if (hasG2 && !info[2].IsTypedArray()) return fail("g2 must be a Float32Array or null");
@@ -149,15 +185,33 @@ static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   Napi::Float32Array M = info[3].As<Napi::Float32Array>(), V = info[4].As<Napi::Float32Array>();
   Napi::Int32Array R = info[6].As<Napi::Int32Array>();
   const size_t n = P.ElementLength();
-  if (G.ElementLength() != n || M.ElementLength() != n || V.ElementLength() != n) return fail("g, m, v must match p");
-  if (hasG2 && info[2].As<Napi::Float32Array>().ElementLength() != n) return fail("g2 must match p");
+  const bool compact = info.Length() == 18 && !info[17].IsNull() && !info[17].IsUndefined();
+  if (compact && (!info[17].IsTypedArray() || info[17].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)) {
+    return fail("gradSlot must be an Int32Array or null");
+  }
   const int64_t cols = info[5].As<Napi::Number>().Int64Value();
   const int64_t lo = info[7].As<Napi::Number>().Int64Value(), hi = info[8].As<Napi::Number>().Int64Value();
   if (cols <= 0 || n % (size_t)cols != 0) return fail("cols must divide the tensor size");
   if (lo < 0 || hi < lo || (size_t)hi > R.ElementLength()) return fail("needs 0 <= lo <= hi <= rows.length");
+  if (M.ElementLength() != n || V.ElementLength() != n) return fail("m, v must match p");
+  // compact: g and g2 hold whole rows, as many as g's length allows (g2 at least as many)
+  const size_t gLen = G.ElementLength();
+  if (compact ? gLen % (size_t)cols != 0 : gLen != n) return fail("g must match p (or hold whole rows)");
+  if (hasG2) {
+    const size_t g2Len = info[2].As<Napi::Float32Array>().ElementLength();
+    if (compact ? g2Len < gLen : g2Len != n) return fail("g2 must match p (or be as long as g)");
+  }
   const size_t nRows = n / (size_t)cols;
   const int32_t* rows = R.Data();
   for (int64_t k = lo; k < hi; k++) if (rows[k] < 0 || (size_t)rows[k] >= nRows) return fail("row out of range");
+  const int32_t* slot = nullptr;
+  if (compact) {
+    Napi::Int32Array S = info[17].As<Napi::Int32Array>();
+    if (S.ElementLength() != nRows) return fail("gradSlot must have one entry per row of p");
+    slot = S.Data();
+    const int64_t gRows = (int64_t)(gLen / (size_t)cols);
+    for (int64_t k = lo; k < hi; k++) if (slot[rows[k]] < 0 || slot[rows[k]] >= gRows) return fail("slot out of range");
+  }
   AdamArgs a;
   a.p = P.Data();
   a.g = G.Data();
@@ -171,19 +225,7 @@ static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
   a.eps = info[13].As<Napi::Number>().DoubleValue();
   a.wd = info[14].As<Napi::Number>().DoubleValue();
   a.zero = info[15].ToBoolean().Value();
-  const size_t d = (size_t)cols;
-  auto span = [&a, rows, d](int64_t from, int64_t to) {
-    for (int64_t k = from; k < to; k++) adam_range((size_t)rows[k] * d, (size_t)rows[k] * d + d, a);
-  };
-  // below ~64K elements a thread costs more than it saves
-  if (info[16].As<Napi::Number>().Int32Value() < 2 || (size_t)(hi - lo) * d < 65536) {
-    span(lo, hi);
-    return env.Undefined();
-  }
-  const int64_t mid = lo + (hi - lo) / 2;
-  std::thread other(span, mid, hi);
-  span(lo, mid);
-  other.join();
+  adam_listed_rows(a, rows, slot, (size_t)cols, lo, hi, info[16].As<Napi::Number>().Int32Value());
   return env.Undefined();
 }
 

@@ -90,7 +90,8 @@ export interface NativeBlas {
    * for k in [lo, hi), row rows[k] gets adamStep's element update (g = grad (+ g2) +
    * weightDecay·p; m, v, p in place); other rows are not read or written. With zeroGrads the
    * row's entries of g (and g2) are set to 0 as they are read. The rows must be distinct and in
-   * range; they are split between `threads` (1 or 2) std::threads. Absent in older builds.
+   * range; they are split between `threads` (1 or 2) std::threads. With gradSlot (see
+   * compactGrads) g and g2 are compact: row r's gradient is their row gradSlot[r]. Absent in older builds.
    */
   adamRows?(
     p: Float32Array,
@@ -110,6 +111,7 @@ export interface NativeBlas {
     weightDecay: number,
     zeroGrads: boolean,
     threads: number,
+    gradSlot?: Int32Array | null,
   ): void;
   /**
    * Row-sparse RAdam's rectified step over `count` listed rows of a (rows × cols) tensor
@@ -151,7 +153,8 @@ export interface NativeBlas {
   ): void;
   /**
    * BPR's fused kernel, second half: for t in [start, end) in order, with g = gs[t − start],
-   * gU[u] += g·(I[pos] − I[neg]), gI[pos] += g·U[u], gI[neg] −= g·U[u] (bprKernel's arithmetic).
+   * gU[u] += g·(I[pos] − I[neg]), gI[pos] += g·U[u], gI[neg] −= g·U[u] (bprKernel's arithmetic);
+   * with uSlot / iSlot (see compactGrads) the gradient rows are uSlot[u], iSlot[pos], iSlot[neg].
    */
   bprGrads?(
     U: Float32Array,
@@ -165,7 +168,33 @@ export interface NativeBlas {
     start: number,
     end: number,
     gs: Float64Array,
+    uSlot?: Int32Array,
+    iSlot?: Int32Array,
   ): void;
+  /**
+   * One BPR epoch's triples (src/train/bpr-trainer.ts, bit for bit): with the xoroshiro128+
+   * state of src/math/rng.ts (4 words, read and written back), a Fisher–Yates shuffle of
+   * `order`, the pairs gathered in that order into users / pos, and per triple a uniform
+   * negative in [1, nItems) redrawn while it is one of the user's train items. Absent in older builds.
+   */
+  bprDrawEpoch?(
+    state: Int32Array,
+    order: Int32Array,
+    pairUsers: Int32Array,
+    pairItems: Int32Array,
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    indptr: Int32Array,
+    indices: Int32Array,
+    nItems: number,
+  ): void;
+  /**
+   * True when bprGrads takes the slot maps uSlot / iSlot (gradient rows of user u and item i at
+   * rows uSlot[u], iSlot[i] of compact buffers) and adamRows takes gradSlot (listed row r's
+   * gradient at row gradSlot[r] of g, g2). Absent in older builds.
+   */
+  compactGrads?: boolean;
 }
 
 /** The loaded binding, or why it could not be loaded. */

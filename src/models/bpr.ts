@@ -59,7 +59,9 @@ export function sharedF32(n: number): Float32Array {
 /**
  * The fused BPR kernel: for each triple t in [start, end), x = u·(p − n),
  * loss_t = −log(γ + σ(x)); adds invB · d loss_t / d weights into gU / gI and returns
- * invB · Σ loss_t. Row-major tables with `d` columns.
+ * invB · Σ loss_t. Row-major tables with `d` columns. With slot maps `uSlot` / `iSlot` (lazy
+ * Adam's compact gradients) the gradient of user u goes to row uSlot[u] of gU and that of item
+ * i to row iSlot[i] of gI: each gradient row gets the same additions in the same order.
  */
 export function bprKernel(
   U: Float32Array,
@@ -73,12 +75,20 @@ export function bprKernel(
   start: number,
   end: number,
   invB: number,
+  uSlot?: Int32Array,
+  iSlot?: Int32Array,
 ): number {
   let lossSum = 0;
   for (let t = start; t < end; t++) {
     const uo = users[t]! * d,
       po = pos[t]! * d,
       no = neg[t]! * d;
+    const guo = uSlot === undefined ? uo : uSlot[users[t]!]! * d,
+      gpo = iSlot === undefined ? po : iSlot[pos[t]!]! * d,
+      gno = iSlot === undefined ? no : iSlot[neg[t]!]! * d;
+    if (guo + d > gU.length || gpo + d > gI.length || gno + d > gI.length) {
+      throw new RangeError('bprKernel: a gradient row lies outside gU / gI');
+    }
     let a0 = 0,
       a1 = 0,
       b0 = 0,
@@ -104,9 +114,9 @@ export function bprKernel(
       const u = U[uo + q]!,
         ip = I[po + q]!,
         inn = I[no + q]!;
-      gU[uo + q]! += g * (ip - inn);
-      gI[po + q]! += g * u;
-      gI[no + q]! -= g * u;
+      gU[guo + q]! += g * (ip - inn);
+      gI[gpo + q]! += g * u;
+      gI[gno + q]! -= g * u;
     }
   }
   return lossSum * invB;

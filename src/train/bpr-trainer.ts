@@ -20,6 +20,7 @@ import { BprModel } from '../models/bpr.js';
 import { Adam } from '../nn/adam.js';
 import { SparseAdam } from '../nn/sparse-adam.js';
 import { UserError } from '../util/errors.js';
+import { nativeEpochDraw, type EpochDrawFn } from './bpr-native-kernel.js';
 import { SplitStepper } from './bpr-split-stepper.js';
 import { parseBprConfig, type BprConfig, type BprConfigInput, type BprOptimizer } from './configs/bpr.js';
 import { EpochLoop, type EpochInfo, type TrainOptions, type TrainResult } from './epoch-loop.js';
@@ -90,9 +91,10 @@ export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: 
     optimizer === 'sparse'
       ? new SparseAdam(model.parameters(), adamOptions)
       : new Adam(model.parameters(), adamOptions);
-  const epochs = new EpochTriples(data, pairs, rng);
+  const epochs = new EpochTriples(data, pairs, rng, (opts.native ?? true) ? nativeEpochDraw() : null);
   const threads = opts.threads ?? (availableParallelism() >= 2 ? 2 : 1);
-  const exec = new SplitStepper({ model, adam, triples: epochs }, threads, opts.native ?? true);
+  const stepperInputs = { model, adam, triples: epochs, batchSize: cfg.batchSize };
+  const exec = new SplitStepper(stepperInputs, threads, opts.native ?? true);
   const used = { ...cfg, optimizer };
   const loop = new EpochLoop<BprModel, BprConfig, BprEpochExtra>(model, { train, valid }, used, opts);
   try {
@@ -112,7 +114,8 @@ export function trainBpr(data: BprTrainData, config: BprConfigInput = {}, opts: 
 
 /**
  * An epoch's (user, positive, negative) triples in shared memory: every train pair once, in
- * an order reshuffled by each draw, with a fresh uniform negative each.
+ * an order reshuffled by each draw, with a fresh uniform negative each. `nativeDraw`: the
+ * binding's bprDrawEpoch does the same draws on the same random stream (the same bits).
  */
 class EpochTriples {
   readonly users: Int32Array;
@@ -123,7 +126,8 @@ class EpochTriples {
   constructor(
     private readonly data: TrainData,
     private readonly pairs: { users: Int32Array; items: Int32Array },
-    private readonly rng: Rng,
+    private rng: Rng,
+    private readonly nativeDraw: EpochDrawFn | null,
   ) {
     const n = pairs.users.length;
     this.order = new Int32Array(n);
@@ -134,6 +138,10 @@ class EpochTriples {
   }
 
   draw(): void {
+    if (this.nativeDraw !== null) {
+      this.drawNative(this.nativeDraw);
+      return;
+    }
     const { order, users, pos, pairs } = this;
     this.rng.shuffle(order);
     for (let i = 0; i < order.length; i++) {
@@ -142,6 +150,27 @@ class EpochTriples {
       pos[i] = pairs.items[o]!;
     }
     sampleNegatives(this.data.train, users, this.neg, this.data.nItems, this.rng);
+  }
+
+  /** draw() in the binding: the generator's state goes in and comes back advanced. */
+  private drawNative(fn: EpochDrawFn): void {
+    const st = this.rng.state();
+    const words = Int32Array.from(st.slice(0, 4));
+    const { train, nItems } = this.data;
+    fn(
+      words,
+      this.order,
+      this.pairs.users,
+      this.pairs.items,
+      this.users,
+      this.pos,
+      this.neg,
+      train.indptr,
+      train.indices,
+      nItems,
+    );
+    // the spare normal (state()[4], when there is one) is not drawn from here: it is kept
+    this.rng = Rng.fromState([...words, ...st.slice(4)]);
   }
 }
 

@@ -2,7 +2,8 @@
  * SparseAdam (lazy Adam): bit-identical to dense Adam when every row has a gradient in every
  * step; a row without gradient keeps its weights and moments (a hand-checked case); the native
  * row kernel and the TypeScript loop give the same bits; only updated rows' gradients are read
- * and cleared; the state round-trips.
+ * and cleared; compact gradients (by slot, rows in any order) give the bits of whole-table
+ * ones; TouchedRows sorts its rows and slots; the state round-trips.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -165,4 +166,66 @@ test('adamRowsUpdate: native rows and the TypeScript loop give the same bits (g2
   assert.throws(() =>
     kernel(ts.p, ts.g, null, ts.m, ts.v, cols, Int32Array.of(rows), 0, 1, 0.9, 0.999, 1, 1, 1e-8, 0, true, 1),
   );
+});
+
+test('adamRowsUpdate: compact gradients by slot give the bits of whole-table gradients (TypeScript, native)', (t) => {
+  const rng = new Rng(9);
+  const rows = 600,
+    cols = 136;
+  const mk = () => Float32Array.from({ length: rows * cols }, () => rng.normal());
+  const base = { p: mk(), g: mk(), g2: mk(), m: mk(), v: mk().map(Math.abs) };
+  const touched = new TouchedRows(rows);
+  for (let i = 0; i < 800; i++) touched.add(rng.nextInt(rows));
+  const n = touched.count;
+  // the rows listed in first-seen order, their gradients at slots in a scrambled order
+  const scrambled = rng.permutation(n);
+  const gradSlot = new Int32Array(rows).fill(-1);
+  for (let k = 0; k < n; k++) gradSlot[touched.list[k]!] = scrambled[k]!;
+  const compactRows = (a: Float32Array) => {
+    const out = new Float32Array(n * cols);
+    for (let k = 0; k < n; k++) {
+      const r = touched.list[k]!;
+      out.set(a.subarray(r * cols, (r + 1) * cols), gradSlot[r]! * cols);
+    }
+    return out;
+  };
+  const c = { beta1: 0.9, beta2: 0.999, stepSize: 0.003, invBc2Sqrt: 7.5, eps: 1e-8, weightDecay: 0.02 };
+  const state = () => ({ p: base.p.slice(), m: base.m.slice(), v: base.v.slice() });
+  const ref = { ...state(), g: base.g.slice(), g2: base.g2.slice() };
+  adamRowsUpdate(null, { ...ref, cols }, touched.list, 0, n, c);
+  const runCompact = (k: ReturnType<typeof nativeAdamRowsKernel>, threads: number) => {
+    const s = { ...state(), g: compactRows(base.g), g2: compactRows(base.g2) };
+    adamRowsUpdate(k, { ...s, cols, gradSlot }, touched.list, 0, n, c, threads);
+    assert.ok(s.g.every((x) => x === 0) && s.g2.every((x) => x === 0), 'the compact gradients are cleared');
+    return { p: s.p, m: s.m, v: s.v };
+  };
+  const expected = { p: ref.p, m: ref.m, v: ref.v };
+  assert.notDeepEqual(expected.p, base.p);
+  assert.deepEqual(runCompact(null, 1), expected, 'TypeScript');
+  const tooFew = { ...state(), g: new Float32Array((n - 1) * cols), cols, gradSlot };
+  assert.throws(() => adamRowsUpdate(null, tooFew, touched.list, 0, n, c), RangeError);
+  const kernel = nativeAdamRowsKernel();
+  if (kernel === null) return skipOrFailOnCi(t, 'native binding without adamRows / compactGrads');
+  for (const threads of [1, 2]) assert.deepEqual(runCompact(kernel, threads), expected, `native, ${threads} thread(s)`);
+  assert.throws(() => adamRowsUpdate(kernel, tooFew, touched.list, 0, n, c), RangeError);
+});
+
+test('TouchedRows.sort: the added rows ascending and their slots following, for tables of 1 to 2^20 rows', () => {
+  const rng = new Rng(4);
+  for (const nRows of [1, 2, 3, 17, 1000, 138_001, 1 << 20]) {
+    const t = new TouchedRows(nRows);
+    for (let rep = 0; rep < 3; rep++) {
+      t.clear();
+      for (let i = 0; i < Math.min(nRows, 3000); i++) t.add(rng.nextInt(nRows));
+      const first = [...t.list.subarray(0, t.count)];
+      t.sort();
+      const sorted = [...t.list.subarray(0, t.count)];
+      assert.deepEqual(
+        sorted,
+        [...first].sort((a, b) => a - b),
+        `${nRows} rows`,
+      );
+      for (let k = 0; k < sorted.length; k++) assert.equal(t.slot[sorted[k]!], k);
+    }
+  }
 });
