@@ -12,6 +12,7 @@ import { InputError, UserError, type Naming } from '../util/errors.js';
 import { quoteExcerpt } from '../util/excerpt.js';
 import { readRegularTextFile } from '../util/input-files.js';
 import { parseYamlInput, parseYamlScalar, yamlToJs } from '../util/yaml-input.js';
+import { GROUP_OFFSET_MODES } from './group-offsets.js';
 
 const MODES = ['combined', 'pop', 'rec'] as const;
 const SELECTIONS = ['relevance', 'random'] as const;
@@ -56,6 +57,7 @@ export const finetuneConfigSchema = z
     soft_topk_temperature: z.number().positive().finite(),
     anchor_weight: z.number().min(0).finite(),
     calibration_user_weighting: z.enum(USER_WEIGHTINGS),
+    group_offsets: z.enum(GROUP_OFFSET_MODES),
   })
   .strict();
 
@@ -77,6 +79,10 @@ export type TargetMetric = FinetuneConfig['target_metric'];
  * `anchor_weight` > 0 adds that multiple of the KL from the frozen backbone's candidate distribution;
  * `calibration_user_weighting: miscalibration` (soft_topk only) weighs each user's calibration KL
  * by its ratio to the batch mean, so the users furthest from their target are pushed hardest.
+ * `group_offsets` (BPR only; src/calibration/group-offsets.ts) folds a per-user score offset per
+ * popularity group into the embeddings (a BPR model of dimension d + G) and trains the offsets
+ * (`offsets`) or the offsets and the user embedding (`offsets_and_users`); the item tower follows
+ * `freeze_item_emb`.
  */
 export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   random_seed: 111,
@@ -107,6 +113,7 @@ export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   soft_topk_temperature: 0.05,
   anchor_weight: 0,
   calibration_user_weighting: 'uniform',
+  group_offsets: 'off',
 });
 
 /** Keys the reference has that we accept and ignore, with the reason given in the note. */

@@ -1,0 +1,116 @@
+/**
+ * Per-user, per-popularity-group score offsets folded into a BPR backbone's embeddings
+ * (`group_offsets`, off by default; docs/research/strong-calibration.md, idea 3).
+ *
+ * The fine-tuned score is s(u, i) = u·v_i + b[u, g(i)], one offset per user and popularity group.
+ * It is exactly a dot product in dimension d + G: user row [u, b_u], item row [v_i, onehot(g(i))]
+ * (an item without a group, such as padding item 0, gets zeros). So the fine-tuned model is a
+ * plain BPR model of dimension d + G: it is scored, checkpointed, evaluated and served like any
+ * BPR model, at the cost of a (d + G)-dimensional dot product.
+ *
+ * Why: CP's swaps amount to a per-user shift between groups, while moving a shared item tower for
+ * some users moves it for everyone. An offset moves one user's groups only. The item one-hot
+ * columns never change; the offsets start at zero, so epoch 0 scores equal the backbone's.
+ */
+import { BprModel } from '../models/bpr.js';
+import type { Recommender } from '../models/recommender.js';
+import type { Parameter } from '../nn/parameter.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * Which user-side columns fine-tuning trains with group offsets on: `offsets` only the G offset
+ * columns, `offsets_and_users` the offsets and the user embedding; `off` folds nothing.
+ */
+export const GROUP_OFFSET_MODES = ['off', 'offsets', 'offsets_and_users'] as const;
+/** One of {@link GROUP_OFFSET_MODES}. */
+export type GroupOffsetMode = (typeof GROUP_OFFSET_MODES)[number];
+
+/**
+ * A BPR model of dimension d + G holding a backbone's embeddings and the group offsets. Its
+ * candidate backward leaves the item one-hot columns without gradient always, and the user
+ * embedding columns too in `offsets` mode, so the optimizer never moves them (RAdam with a zero
+ * gradient from the start keeps its moments and the weight at exactly their values).
+ */
+export class GroupOffsetBpr extends BprModel {
+  /** The backbone's embedding size d (the offsets are columns d … d + G − 1). */
+  readonly baseDim: number;
+  /** The number of popularity groups G. */
+  readonly nGroups: number;
+  /** Whether the user embedding columns are trained as well as the offsets. */
+  readonly trainUserRows: boolean;
+
+  /** Folds `base` with zero offsets; `itemGroups[i]` is item i's group in 0 … nGroups − 1 (−1: none). */
+  constructor(base: BprModel, itemGroups: Int32Array, nGroups: number, mode: Exclude<GroupOffsetMode, 'off'>) {
+    if (itemGroups.length !== base.nItems)
+      throw new UserError(`item groups cover ${itemGroups.length} items, the model has ${base.nItems}`);
+    super({ nUsers: base.nUsers, nItems: base.nItems, dim: base.dim + nGroups });
+    this.baseDim = base.dim;
+    this.nGroups = nGroups;
+    this.trainUserRows = mode === 'offsets_and_users';
+    const d = base.dim,
+      D = this.dim;
+    const U = this.userEmb.value,
+      I = this.itemEmb.value;
+    U.fill(0);
+    I.fill(0);
+    for (let u = 0; u < base.nUsers; u++) U.set(base.userEmb.value.subarray(u * d, u * d + d), u * D);
+    for (let i = 0; i < base.nItems; i++) {
+      I.set(base.itemEmb.value.subarray(i * d, i * d + d), i * D);
+      const g = itemGroups[i]!;
+      if (g >= nGroups) throw new UserError(`item ${i} has group ${g}, expected < ${nGroups}`);
+      if (g >= 0) I[i * D + d + g] = 1;
+    }
+  }
+
+  /** The offset b[u, g]. */
+  offset(user: number, group: number): number {
+    return this.userEmb.value[user * this.dim + this.baseDim + group]!;
+  }
+
+  /** BPR's candidate backward, then the gradients of the fixed columns are cleared. */
+  override backwardCandidates(dScores: Float32Array): void {
+    super.backwardCandidates(dScores);
+    const d = this.baseDim,
+      D = this.dim;
+    if (!this.trainUserRows) {
+      const gU = this.userEmb.grad;
+      for (const u of this.candidateGradRows(this.userEmb.name) ?? []) gU.fill(0, u * D, u * D + d);
+    }
+    const gI = this.itemEmb.grad;
+    for (const i of this.candidateGradRows(this.itemEmb.name) ?? []) gI.fill(0, i * D + d, i * D + D);
+  }
+}
+
+/**
+ * UserError unless the configured group offsets fit the backbone (BPR only), checked before
+ * anything is written.
+ */
+export function checkGroupOffsets(model: Recommender, mode: GroupOffsetMode): void {
+  if (mode !== 'off' && !(model instanceof BprModel)) {
+    throw new UserError(
+      `config key 'group_offsets': '${mode}' applies to BPR backbones only (the backbone is ${model.type}); ` +
+        'see docs/research/strong-calibration.md for MultiVAE and DMF',
+    );
+  }
+}
+
+/** The model fine-tuning trains: the backbone itself, or with group offsets on its fold. */
+export function withGroupOffsets(
+  model: Recommender,
+  mode: GroupOffsetMode,
+  itemGroups: Int32Array,
+  nGroups: number,
+): Recommender {
+  checkGroupOffsets(model, mode);
+  if (mode === 'off') return model;
+  return new GroupOffsetBpr(model as BprModel, itemGroups, nGroups, mode);
+}
+
+/**
+ * The trainable tensors of a folded model: both tables, so that every checkpoint holds the whole
+ * d + G model (the fixed columns get no gradient; a frozen item table gets none at all). Undefined
+ * for any other model.
+ */
+export function groupOffsetParameters(model: Recommender): Parameter[] | undefined {
+  return model instanceof GroupOffsetBpr ? model.parameters() : undefined;
+}
