@@ -20,6 +20,8 @@ const SELECTIONS = ['relevance', 'random'] as const;
 const SURROGATES = ['minmax', 'soft_topk'] as const;
 /** How users share the calibration term: equally, or in proportion to their current miscalibration. */
 const USER_WEIGHTINGS = ['uniform', 'miscalibration'] as const;
+/** Which candidates the calibration term sees: all, or only those that are not train items of the user. */
+const CALIBRATION_CANDIDATES = ['all', 'unseen'] as const;
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -58,6 +60,7 @@ export const finetuneConfigSchema = z
     anchor_weight: z.number().min(0).finite(),
     calibration_user_weighting: z.enum(USER_WEIGHTINGS),
     group_offsets: z.enum(GROUP_OFFSET_MODES),
+    calibration_candidates: z.enum(CALIBRATION_CANDIDATES),
   })
   .strict();
 
@@ -83,6 +86,10 @@ export type TargetMetric = FinetuneConfig['target_metric'];
  * popularity group into the embeddings (a BPR model of dimension d + G) and trains the offsets
  * (`offsets`) or the offsets and the user embedding (`offsets_and_users`); the item tower follows
  * `freeze_item_emb`.
+ * `calibration_candidates: unseen` leaves the user's train items out of the calibration term, so it
+ * calibrates the candidates a test-time list can show (train items are masked there): with minmax
+ * they count in no group (the min-max scaling still spans every candidate), with soft_topk they
+ * leave the soft top-k altogether. The accuracy term still sees every candidate.
  */
 export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   random_seed: 111,
@@ -114,6 +121,7 @@ export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   anchor_weight: 0,
   calibration_user_weighting: 'uniform',
   group_offsets: 'off',
+  calibration_candidates: 'all',
 });
 
 /** Keys the reference has that we accept and ignore, with the reason given in the note. */

@@ -114,3 +114,24 @@ export function withGroupOffsets(
 export function groupOffsetParameters(model: Recommender): Parameter[] | undefined {
   return model instanceof GroupOffsetBpr ? model.parameters() : undefined;
 }
+
+/** A checkpoint tensor's shape, as a safetensors file gives it. */
+interface ShapedTensor {
+  readonly shape: readonly number[];
+}
+
+/**
+ * The model a checkpoint's tensors fit: for a BPR backbone and a checkpoint fine-tuned with group
+ * offsets (both tables with d + G columns), a BPR model of that width to overlay them on; the
+ * backbone itself otherwise.
+ */
+export function modelForCheckpoint(model: Recommender, tensors: ReadonlyMap<string, ShapedTensor>): Recommender {
+  if (!(model instanceof BprModel)) return model;
+  const users = tensors.get(model.userEmb.name)?.shape;
+  const items = tensors.get(model.itemEmb.name)?.shape;
+  if (!users || !items || users.length !== 2 || items.length !== 2) return model;
+  const width = users[1]!;
+  const fits = users[0] === model.nUsers && items[0] === model.nItems && items[1] === width;
+  if (!fits || width <= model.dim) return model;
+  return new BprModel({ nUsers: model.nUsers, nItems: model.nItems, dim: width });
+}
