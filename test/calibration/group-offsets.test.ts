@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { BprModel } from '../../src/models/bpr.js';
 import { GroupOffsetBpr, withGroupOffsets } from '../../src/calibration/group-offsets.js';
 import { finetune } from '../../src/calibration/finetuner.js';
-import { validateFinetuneConfig } from '../../src/calibration/finetune-config.js';
+import { DEFAULT_FINETUNE_CONFIG, validateFinetuneConfig } from '../../src/calibration/finetune-config.js';
+import { experimentName } from '../../src/experiments/experiment-naming.js';
 import { CheckpointStore } from '../../src/store/checkpoint-store.js';
 import { experimentJournal } from '../../src/store/finetune-journal.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
@@ -154,4 +155,13 @@ test('fine-tuning only the offsets calibrates; embeddings stay bit-identical; ch
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('grid names carry group_offsets and calibration_candidates whenever they leave their defaults', () => {
+  const c = { ...DEFAULT_FINETUNE_CONFIG, combined_mode_alpha: 0.5, k_candidates: 100 };
+  assert.equal(experimentName(c), 'c0.5__frozen_itememb__selection_relevance__k100__lr0.0001');
+  assert.equal(
+    experimentName({ ...c, group_offsets: 'offsets', calibration_candidates: 'unseen' }),
+    'c0.5__frozen_itememb__selection_relevance__k100__lr0.0001__group_offsetsoffsets__calibration_candidatesunseen',
+  );
 });
