@@ -82,10 +82,10 @@ export type TargetMetric = FinetuneConfig['target_metric'];
  * `anchor_weight` > 0 adds that multiple of the KL from the frozen backbone's candidate distribution;
  * `calibration_user_weighting: miscalibration` (soft_topk only) weighs each user's calibration KL
  * by its ratio to the batch mean, so the users furthest from their target are pushed hardest.
- * `group_offsets` (BPR only; src/calibration/group-offsets.ts) folds a per-user score offset per
- * popularity group into the embeddings (a BPR model of dimension d + G) and trains the offsets
- * (`offsets`) or the offsets and the user embedding (`offsets_and_users`); the item tower follows
- * `freeze_item_emb`.
+ * `group_offsets` (src/calibration/group-offsets.ts) adds a per-user score offset per popularity
+ * group: for BPR folded into the embeddings (a BPR model of dimension d + G), training the offsets
+ * (`offsets`) or the offsets and the user embedding (`offsets_and_users`), the item tower following
+ * `freeze_item_emb`; for other backbones (`offsets` only) a table beside the frozen network.
  * `calibration_candidates: unseen` leaves the user's train items out of the calibration term, so it
  * calibrates the candidates a test-time list can show (train items are masked there): with minmax
  * they count in no group (the min-max scaling still spans every candidate), with soft_topk they
@@ -234,6 +234,14 @@ export function validateFinetuneConfig(
         `calibration term only (calibration_surrogate is '${r.data.calibration_surrogate}')`,
       file,
       lines?.get('calibration_user_weighting'),
+    );
+  }
+  if (r.data.group_offsets !== 'off' && r.data.user_adapter) {
+    throw new UserError(
+      `config key 'group_offsets': '${r.data.group_offsets}' trains per-user offsets in place of the user ` +
+        'adapter; set user_adapter to false',
+      file,
+      lines?.get('group_offsets'),
     );
   }
   return { config: r.data, notes };

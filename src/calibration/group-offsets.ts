@@ -16,6 +16,7 @@ import { BprModel } from '../models/bpr.js';
 import type { Recommender } from '../models/recommender.js';
 import type { Parameter } from '../nn/parameter.js';
 import { UserError } from '../util/errors.js';
+import { GROUP_OFFSETS_TENSOR, GroupOffsetTable, groupsFromOneHot, ITEM_GROUPS_TENSOR } from './group-offsets-table.js';
 
 /**
  * Which user-side columns fine-tuning trains with group offsets on: `offsets` only the G offset
@@ -82,19 +83,23 @@ export class GroupOffsetBpr extends BprModel {
 }
 
 /**
- * UserError unless the configured group offsets fit the backbone (BPR only), checked before
- * anything is written.
+ * UserError unless the configured group offsets fit the backbone, checked before anything is
+ * written: `offsets_and_users` needs BPR's user embedding (other backbones take `offsets`, a
+ * table beside the frozen network: src/calibration/group-offsets-table.ts).
  */
 export function checkGroupOffsets(model: Recommender, mode: GroupOffsetMode): void {
-  if (mode !== 'off' && !(model instanceof BprModel)) {
+  if (mode === 'offsets_and_users' && !(model instanceof BprModel)) {
     throw new UserError(
-      `config key 'group_offsets': '${mode}' applies to BPR backbones only (the backbone is ${model.type}); ` +
-        'see docs/research/strong-calibration.md for MultiVAE and DMF',
+      `config key 'group_offsets': 'offsets_and_users' applies to BPR backbones only (the backbone is ` +
+        `${model.type}); use 'offsets'`,
     );
   }
 }
 
-/** The model fine-tuning trains: the backbone itself, or with group offsets on its fold. */
+/**
+ * The model fine-tuning trains: the backbone itself; with group offsets BPR's fold, or for any
+ * other backbone the backbone (frozen) with an offsets table.
+ */
 export function withGroupOffsets(
   model: Recommender,
   mode: GroupOffsetMode,
@@ -103,29 +108,41 @@ export function withGroupOffsets(
 ): Recommender {
   checkGroupOffsets(model, mode);
   if (mode === 'off') return model;
-  return new GroupOffsetBpr(model as BprModel, itemGroups, nGroups, mode);
+  if (model instanceof BprModel) return new GroupOffsetBpr(model, itemGroups, nGroups, mode);
+  return new GroupOffsetTable(model, itemGroups, nGroups);
 }
 
 /**
- * The trainable tensors of a folded model: both tables, so that every checkpoint holds the whole
- * d + G model (the fixed columns get no gradient; a frozen item table gets none at all). Undefined
- * for any other model.
+ * The trainable tensors with group offsets: BPR's fold trains both tables, so that every
+ * checkpoint holds the whole d + G model (the fixed columns get no gradient; a frozen item table
+ * none at all); the offsets table its two tensors (the one-hot gets no gradient). Undefined for
+ * any other model.
  */
 export function groupOffsetParameters(model: Recommender): Parameter[] | undefined {
-  return model instanceof GroupOffsetBpr ? model.parameters() : undefined;
+  if (model instanceof GroupOffsetBpr || model instanceof GroupOffsetTable) return model.parameters();
+  return undefined;
 }
 
-/** A checkpoint tensor's shape, as a safetensors file gives it. */
-interface ShapedTensor {
+/** A checkpoint tensor's shape and values, as a safetensors file gives them. */
+interface CheckpointTensor {
   readonly shape: readonly number[];
+  readonly data: unknown;
 }
 
 /**
- * The model a checkpoint's tensors fit: for a BPR backbone and a checkpoint fine-tuned with group
- * offsets (both tables with d + G columns), a BPR model of that width to overlay them on; the
- * backbone itself otherwise.
+ * The model a checkpoint's tensors fit. A checkpoint fine-tuned with group offsets holds, for a
+ * BPR backbone, both tables with d + G columns (a BPR model of that width is returned), for any
+ * other backbone the offsets table and the item groups (the backbone with that table is returned);
+ * the values are overlaid by the caller. Any other checkpoint: the backbone itself.
  */
-export function modelForCheckpoint(model: Recommender, tensors: ReadonlyMap<string, ShapedTensor>): Recommender {
+export function modelForCheckpoint(model: Recommender, tensors: ReadonlyMap<string, CheckpointTensor>): Recommender {
+  const offsets = tensors.get(GROUP_OFFSETS_TENSOR),
+    onehot = tensors.get(ITEM_GROUPS_TENSOR);
+  if (offsets && onehot && onehot.data instanceof Float32Array && onehot.shape.length === 2) {
+    const [rows, G] = onehot.shape as [number, number];
+    if (rows !== model.nItems) return model; // the overlay names the mismatch
+    return new GroupOffsetTable(model, groupsFromOneHot(onehot.data, rows, G), G);
+  }
   if (!(model instanceof BprModel)) return model;
   const users = tensors.get(model.userEmb.name)?.shape;
   const items = tensors.get(model.itemEmb.name)?.shape;

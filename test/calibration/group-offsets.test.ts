@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BprModel } from '../../src/models/bpr.js';
 import { GroupOffsetBpr, withGroupOffsets } from '../../src/calibration/group-offsets.js';
+import { GroupOffsetTable } from '../../src/calibration/group-offsets-table.js';
 import { finetune } from '../../src/calibration/finetuner.js';
 import { DEFAULT_FINETUNE_CONFIG, validateFinetuneConfig } from '../../src/calibration/finetune-config.js';
 import { experimentName } from '../../src/experiments/experiment-naming.js';
@@ -115,7 +116,9 @@ test('group_offsets: config key, BPR only, off returns the backbone itself', () 
   assert.equal(withGroupOffsets(bpr, 'off', GROUPS, G), bpr);
   const dot = new DotModel(5, GROUPS.length, 4, 1);
   assert.equal(withGroupOffsets(dot, 'off', GROUPS, G), dot);
-  assert.throws(() => withGroupOffsets(dot, 'offsets', GROUPS, G), UserError);
+  assert.ok(withGroupOffsets(dot, 'offsets', GROUPS, G) instanceof GroupOffsetTable);
+  assert.throws(() => withGroupOffsets(dot, 'offsets_and_users', GROUPS, G), UserError);
+  assert.throws(() => validateFinetuneConfig({ group_offsets: 'offsets', user_adapter: true }), /user_adapter/);
 });
 
 test('fine-tuning only the offsets calibrates; embeddings stay bit-identical; checkpoints hold the d + G model', () => {
