@@ -14,6 +14,7 @@
  * MultiVAE's, would give the frozen network gradients and the offsets none).
  */
 import type { Recommender } from '../models/recommender.js';
+import { sigmoid } from '../nn/activations.js';
 import { makeParam } from '../nn/param-init.js';
 import type { Parameter } from '../nn/parameter.js';
 import { UserError } from '../util/errors.js';
@@ -85,10 +86,17 @@ export class GroupOffsetTable implements Recommender {
     return this.offsets.value[user * this.nGroups + group]!;
   }
 
+  /**
+   * The backbone's scores plus the offsets; for a backbone whose scores are σ of its candidate
+   * logits (DMF) the offsets are added to the logits, σ(logit + b), so that lists rank as the
+   * fine-tuning trained them.
+   */
   scoreAll(users: Int32Array, out?: Float32Array): Float32Array {
-    const res = this.backbone.scoreAll(users, out);
+    const logits = typeof this.backbone.scoreAllLogits === 'function';
+    const res = logits ? this.backbone.scoreAllLogits!(users, out) : this.backbone.scoreAll(users, out);
     const ni = this.nItems;
     for (let r = 0; r < users.length; r++) this.addOffsets(res, r * ni, users[r]!, ni, null);
+    if (logits) for (let i = 0; i < users.length * ni; i++) res[i] = sigmoid(res[i]!);
     return res;
   }
 

@@ -15,6 +15,7 @@ import { CheckpointStore } from '../../src/store/checkpoint-store.js';
 import { experimentJournal } from '../../src/store/finetune-journal.js';
 import { readSafetensors } from '../../src/models/safetensors.js';
 import { Rng } from '../../src/math/rng.js';
+import { sigmoid } from '../../src/nn/activations.js';
 import { readNpyMatrixI32 } from '../../src/data/npy.js';
 import { UserError } from '../../src/util/errors.js';
 import { cfg, DotModel, makeValidator, makeWorld, N_ITEMS, N_USERS } from '../helpers/finetune-world.js';
@@ -122,5 +123,43 @@ test('fine-tuning the offsets table calibrates, leaves the backbone alone; the c
     assert.deepEqual(lists, stored.data);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A backbone whose full-sort scores are σ of its candidate logits, as DMF's are. */
+class SigmoidDotModel extends DotModel {
+  scoreAllLogits(users: Int32Array, out?: Float32Array): Float32Array {
+    return super.scoreAll(users, out);
+  }
+
+  override scoreAll(users: Int32Array, out?: Float32Array): Float32Array {
+    const s = this.scoreAllLogits(users, out);
+    for (let i = 0; i < users.length * this.nItems; i++) s[i] = sigmoid(s[i]!);
+    return s;
+  }
+}
+
+test('offsets act on the logits of a σ-scored backbone: scoreAll = σ(logit + b), ranked as trained', () => {
+  const base = new SigmoidDotModel(5, GROUPS.length, 4, 2);
+  const m = new GroupOffsetTable(base, GROUPS, G);
+  const rng = new Rng(8);
+  for (let i = 0; i < m.offsets.value.length; i++) m.offsets.value[i] = rng.normal() * 3;
+  const users = Int32Array.from([0, 1, 2, 3, 4]);
+  const logits = base.scoreAllLogits(users);
+  const fs = m.scoreAll(users);
+  const n = GROUPS.length;
+  for (let u = 0; u < 5; u++)
+    for (let i = 0; i < n; i++) {
+      const g = GROUPS[i]!;
+      const want = sigmoid(Math.fround(logits[u * n + i]! + (g >= 0 ? m.offset(u, g) : 0)));
+      assert.equal(fs[u * n + i], Math.fround(want), `user ${u} item ${i}`);
+    }
+  // the candidate path (logits + b) ranks each user's items as the full-sort scores do
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (const u of users) {
+    const cs = m.forwardCandidates(Int32Array.of(u), all, n);
+    const byCand = [...all].sort((a, b) => cs[b]! - cs[a]! || a - b);
+    const byFull = [...all].sort((a, b) => fs[u * n + b]! - fs[u * n + a]! || a - b);
+    assert.deepEqual(byCand, byFull, `user ${u}`);
   }
 });
