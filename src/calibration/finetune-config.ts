@@ -12,6 +12,7 @@ import { InputError, UserError, type Naming } from '../util/errors.js';
 import { quoteExcerpt } from '../util/excerpt.js';
 import { readRegularTextFile } from '../util/input-files.js';
 import { parseYamlInput, parseYamlScalar, yamlToJs } from '../util/yaml-input.js';
+import { GROUP_OFFSET_MODES } from './group-offsets.js';
 
 const MODES = ['combined', 'pop', 'rec'] as const;
 const SELECTIONS = ['relevance', 'random'] as const;
@@ -19,6 +20,8 @@ const SELECTIONS = ['relevance', 'random'] as const;
 const SURROGATES = ['minmax', 'soft_topk'] as const;
 /** How users share the calibration term: equally, or in proportion to their current miscalibration. */
 const USER_WEIGHTINGS = ['uniform', 'miscalibration'] as const;
+/** Which candidates the calibration term sees: all, or only those that are not train items of the user. */
+const CALIBRATION_CANDIDATES = ['all', 'unseen'] as const;
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -56,6 +59,8 @@ export const finetuneConfigSchema = z
     soft_topk_temperature: z.number().positive().finite(),
     anchor_weight: z.number().min(0).finite(),
     calibration_user_weighting: z.enum(USER_WEIGHTINGS),
+    group_offsets: z.enum(GROUP_OFFSET_MODES),
+    calibration_candidates: z.enum(CALIBRATION_CANDIDATES),
   })
   .strict();
 
@@ -77,6 +82,14 @@ export type TargetMetric = FinetuneConfig['target_metric'];
  * `anchor_weight` > 0 adds that multiple of the KL from the frozen backbone's candidate distribution;
  * `calibration_user_weighting: miscalibration` (soft_topk only) weighs each user's calibration KL
  * by its ratio to the batch mean, so the users furthest from their target are pushed hardest.
+ * `group_offsets` (src/calibration/group-offsets.ts) adds a per-user score offset per popularity
+ * group: for BPR folded into the embeddings (a BPR model of dimension d + G), training the offsets
+ * (`offsets`) or the offsets and the user embedding (`offsets_and_users`), the item tower following
+ * `freeze_item_emb`; for other backbones (`offsets` only) a table beside the frozen network.
+ * `calibration_candidates: unseen` leaves the user's train items out of the calibration term, so it
+ * calibrates the candidates a test-time list can show (train items are masked there): with minmax
+ * they count in no group (the min-max scaling still spans every candidate), with soft_topk they
+ * leave the soft top-k altogether. The accuracy term still sees every candidate.
  */
 export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   random_seed: 111,
@@ -107,6 +120,8 @@ export const DEFAULT_FINETUNE_CONFIG: Readonly<FinetuneConfig> = Object.freeze({
   soft_topk_temperature: 0.05,
   anchor_weight: 0,
   calibration_user_weighting: 'uniform',
+  group_offsets: 'off',
+  calibration_candidates: 'all',
 });
 
 /** Keys the reference has that we accept and ignore, with the reason given in the note. */
@@ -219,6 +234,14 @@ export function validateFinetuneConfig(
         `calibration term only (calibration_surrogate is '${r.data.calibration_surrogate}')`,
       file,
       lines?.get('calibration_user_weighting'),
+    );
+  }
+  if (r.data.group_offsets !== 'off' && r.data.user_adapter) {
+    throw new UserError(
+      `config key 'group_offsets': '${r.data.group_offsets}' trains per-user offsets in place of the user ` +
+        'adapter; set user_adapter to false',
+      file,
+      lines?.get('group_offsets'),
     );
   }
   return { config: r.data, notes };

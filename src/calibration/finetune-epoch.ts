@@ -61,15 +61,18 @@ export interface EpochLosses {
 function fillBatch(state: FinetuneState, buf: BatchBuffers, perm: ArrayLike<number>, start: number, B: number): void {
   const { users, candidates, labels, data, width: K } = state;
   const G = data.nGroups;
+  // with calibration_candidates 'unseen', train items count in no group of the calibration term
+  const unseenOnly = state.config.calibration_candidates === 'unseen';
   for (let b = 0; b < B; b++) {
     const row = perm[start + b]!;
     const u = users[row]!;
     buf.users[b] = u;
     for (let c = 0; c < K; c++) {
       const item = candidates[row * K + c]!;
+      const positive = labels[row * K + c]!;
       buf.candidates[b * K + c] = item;
-      buf.positives[b * K + c] = labels[row * K + c]!;
-      buf.groups[b * K + c] = data.itemGroups[item]!;
+      buf.positives[b * K + c] = positive;
+      buf.groups[b * K + c] = unseenOnly && positive ? -1 : data.itemGroups[item]!;
     }
     for (let g = 0; g < G; g++) buf.targets[b * G + g] = data.userTargets[u * G + g]!;
   }

@@ -14,6 +14,7 @@ import { StepLR } from '../nn/lr-schedule.js';
 import { CandidatePicker } from './candidates.js';
 import { calibrationAlpha, type FinetuneConfig } from './finetune-config.js';
 import { UserError } from '../util/errors.js';
+import { groupOffsetParameters } from './group-offsets.js';
 import type { CandidateGradRows, FinetuneData, StopReason } from './finetune-types.js';
 
 /** Users 1..n−1 with at least one train item, ascending. */
@@ -146,7 +147,7 @@ export function createFinetuneState(model: Recommender, cfg: FinetuneConfig, dat
   );
   const users = finetuneUsers(data.train);
   if (users.length === 0) throw new UserError('no user has train items: nothing to fine-tune');
-  const params = trainableParameters(model, cfg.freeze_item_emb, cfg.user_adapter);
+  const params = groupOffsetParameters(model) ?? trainableParameters(model, cfg.freeze_item_emb, cfg.user_adapter);
   if (params.length === 0) throw new UserError('the model has no trainable tensors with freeze_item_emb = true');
   // Frozen item tensors: the model may skip their gradients entirely (no compute, no zeroing).
   model.setItemsFrozen?.(cfg.freeze_item_emb);

@@ -37,6 +37,7 @@ import { createFinetuneState, type FinetuneState } from './finetune-state.js';
 import { restoreResumeState, writeResumeState } from './finetune-resume.js';
 import { createBatchBuffers, trainEpoch, type BatchBuffers } from './finetune-epoch.js';
 import { anchorScoreTable } from './loss-extended.js';
+import { withGroupOffsets } from './group-offsets.js';
 import {
   collapseGuardOn,
   validateAndSelect,
@@ -199,7 +200,9 @@ function summarize(
 
 /** Runs (or resumes) a fine-tuning; returns the summary (also written to the journal). */
 export function finetune(opts: FinetuneOptions): FinetuneSummary {
-  const { model, config: cfg, data } = opts;
+  const { config: cfg, data } = opts;
+  // with group offsets, the backbone folded into a wider model (the caller's stays untouched)
+  const model = withGroupOffsets(opts.model, cfg.group_offsets, data.itemGroups, data.nGroups);
   const journal = opts.journal;
   const state = createFinetuneState(model, cfg, data);
   // the backbone's scores, taken before a resume restores the fine-tuned weights

@@ -12,11 +12,12 @@ import { SoftTopkCalibration } from './loss-soft-topk.js';
 import { CaliTuneLoss, type CaliTuneBatch, type CaliTuneLossValue } from './loss.js';
 import type { FinetuneConfig } from './finetune-config.js';
 
-/** The configuration keys of the optional terms. */
+/** The configuration keys of the optional terms (`calibration_candidates` left out: 'all'). */
 export type ExtendedLossConfig = Pick<
   FinetuneConfig,
   'calibration_surrogate' | 'soft_topk_temperature' | 'anchor_weight' | 'top_k_ndcg' | 'calibration_user_weighting'
->;
+> &
+  Partial<Pick<FinetuneConfig, 'calibration_candidates'>>;
 
 /** Whether the configuration turns on any optional term (otherwise the plain CaliTune loss is used). */
 export function usesExtendedLoss(c: ExtendedLossConfig): boolean {
@@ -109,7 +110,9 @@ export class ExtendedCaliTuneLoss {
   private softBatch(batch: ExtendedBatch) {
     const { B, K, G, scores, groups, targets } = batch;
     const { top_k_ndcg: topK, soft_topk_temperature: temperature } = this.cfg;
-    return { B, K, G, scores, groups, targets, topK, temperature, rowWeights: this.rowWeights };
+    // unseen candidates only: the user's train items leave the soft top-k altogether
+    const excluded = this.cfg.calibration_candidates === 'unseen' ? batch.positives : undefined;
+    return { B, K, G, scores, groups, targets, topK, temperature, rowWeights: this.rowWeights, excluded };
   }
 
   /** Per-user strength: each user's soft top-k KL over the batch mean (all 1 when the mean is 0). */

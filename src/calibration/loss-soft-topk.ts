@@ -18,6 +18,10 @@
  * Optional row weights w_b (per-user strength) turn the batch mean into (1/B) Σ_b w_b·KL_b; the
  * gradient treats them as constants.
  *
+ * Optional exclusions (1 = left out, e.g. the user's train items, which a test-time list never shows)
+ * take candidates out of the row altogether: the order, τ, T and every w_g are those of the
+ * remaining candidates, and the excluded ones get no gradient.
+ *
  * Edge cases: K ≤ k (every candidate is in the list) or a flat row (T = 0) give uniform membership
  * and zero gradient for that row; candidates with a group outside [0, G) count in no w_g. A
  * non-finite score makes the value NaN. All arithmetic is float64.
@@ -41,6 +45,8 @@ export interface SoftTopkBatch {
   readonly temperature: number;
   /** Optional per-row weights (B): row b's KL counts w_b times in the batch mean (default 1). */
   readonly rowWeights?: Float64Array;
+  /** Optional B×K flags: 1 leaves the candidate out of the row (see the module comment). */
+  readonly excluded?: Uint8Array;
 }
 
 /** Soft top-k calibration with reusable scratch buffers; see the module comment for the formula. */
@@ -81,39 +87,46 @@ export class SoftTopkCalibration {
     for (let b = 0; b < batch.B; b++) this.row(batch, b, grad, (weight * (batch.rowWeights?.[b] ?? 1)) / batch.B);
   }
 
-  /** Sorts row b's candidate indices by descending score (ties by index); false if a score is not finite. */
-  private sortRow(scores: Float32Array | Float64Array, off: number, K: number): boolean {
+  /**
+   * Sorts row b's candidate indices that are not excluded by descending score (ties by index) into
+   * `order`; returns how many there are, or −1 if a score is not finite.
+   */
+  private sortRow(scores: Float32Array | Float64Array, off: number, K: number, excluded?: Uint8Array): number {
     const order = this.order;
+    let n = 0;
     for (let c = 0; c < K; c++) {
-      if (!Number.isFinite(scores[off + c]!)) return false;
-      order[c] = c;
+      if (!Number.isFinite(scores[off + c]!)) return -1;
+      if (!excluded?.[off + c]) order[n++] = c;
     }
-    order.subarray(0, K).sort((x, y) => scores[off + y]! - scores[off + x]! || x - y);
-    return true;
+    order.subarray(0, n).sort((x, y) => scores[off + y]! - scores[off + x]! || x - y);
+    return n;
   }
 
   /** Row b's KL; with `grad`, adds scale·∂/∂s to grad's row instead and returns 0. */
   private row(batch: SoftTopkBatch, b: number, grad: Float32Array | Float64Array | undefined, scale: number): number {
-    const { K, G, scores, groups, targets, topK } = batch;
+    const { K, G, scores, groups, targets, topK, excluded } = batch;
     const off = b * K;
-    if (!this.sortRow(scores, off, K)) return NaN;
+    const n = this.sortRow(scores, off, K, excluded);
+    if (n < 0) return NaN;
     const { order, m, w, a } = this;
-    const iTop = order[0]!,
-      iBottom = order[K - 1]!;
-    const T = batch.temperature * (scores[off + iTop]! - scores[off + iBottom]!);
-    const smooth = K > topK && T > 0;
-    const iK = order[Math.min(topK, K) - 1]!,
-      iNext = order[Math.min(topK, K - 1)]!;
-    const tau = (scores[off + iK]! + scores[off + iNext]!) / 2;
     w.fill(0, 0, G);
+    const tOff = b * G;
+    if (n === 0) return grad ? 0 : groupCalibrationKl(w, 0, targets, tOff, G);
+    const iTop = order[0]!,
+      iBottom = order[n - 1]!;
+    const T = batch.temperature * (scores[off + iTop]! - scores[off + iBottom]!);
+    const smooth = n > topK && T > 0;
+    const iK = order[Math.min(topK, n) - 1]!,
+      iNext = order[Math.min(topK, n - 1)]!;
+    const tau = (scores[off + iK]! + scores[off + iNext]!) / 2;
     for (let c = 0; c < K; c++) {
-      m[c] = smooth ? 1 / (1 + Math.exp(-(scores[off + c]! - tau) / T)) : 1;
+      const out = excluded?.[off + c];
+      m[c] = out ? 0 : smooth ? 1 / (1 + Math.exp(-(scores[off + c]! - tau) / T)) : 1;
       const g = groups[off + c]!;
-      if (g >= 0 && g < G) w[g] = w[g]! + m[c]!;
+      if (!out && g >= 0 && g < G) w[g] = w[g]! + m[c]!;
     }
     let S = 0;
     for (let g = 0; g < G; g++) S += w[g]!;
-    const tOff = b * G;
     if (!grad) return groupCalibrationKl(w, S, targets, tOff, G);
     if (!smooth || !(S > 0)) return 0;
     // a_g = ∂L/∂Q_g, then ∂L/∂w_g = (a_g − Σ_h a_h Q_h) / S (as in loss.ts).
@@ -129,7 +142,7 @@ export class SoftTopkCalibration {
       sumEZ = 0;
     for (let c = 0; c < K; c++) {
       const g = groups[off + c]!;
-      if (g < 0 || g >= G) continue;
+      if (g < 0 || g >= G || excluded?.[off + c]) continue;
       const mc = m[c]!;
       const e = a[g]! * mc * (1 - mc);
       sumE += e;

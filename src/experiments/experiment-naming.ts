@@ -20,7 +20,12 @@ export const NAME_KEYS = [
 ] as const;
 
 /** Keys of ours that the reference lacks; named only when not at their default. */
-export const EXTENSION_KEYS = ['candidates_per_group', 'user_adapter'] as const;
+export const EXTENSION_KEYS = [
+  'candidates_per_group',
+  'user_adapter',
+  'group_offsets',
+  'calibration_candidates',
+] as const;
 
 /** Python's str(float): integers get ".0", exponents have at least two digits. */
 export function pyFloat(x: number): string {

@@ -203,6 +203,14 @@ export class DmfModel implements Recommender {
 
   /** σ(user tower · item tower) for every item: one sgemm per block of users. */
   scoreAll(users: Int32Array, out?: Float32Array): Float32Array {
+    const res = this.scoreAllLogits(users, out);
+    const n = users.length * this.nItems;
+    for (let i = 0; i < n; i++) res[i] = sigmoid(res[i]!);
+    return res;
+  }
+
+  /** user tower · item tower for every item (the logits σ of which scoreAll gives): one sgemm per block of users. */
+  scoreAllLogits(users: Int32Array, out?: Float32Array): Float32Array {
     const { train } = this.data();
     const n = users.length,
       ni = this.nItems,
@@ -222,7 +230,6 @@ export class DmfModel implements Recommender {
       const U = withUserAdapter(this.user.predict(train, ub, this.userBuf), ub, this.adapter, d);
       const C = res.subarray(b0 * ni, (b0 + m) * ni);
       sgemm(false, true, m, ni, d, 1, U, d, I, d, 0, C, ni);
-      for (let i = 0; i < C.length; i++) C[i] = sigmoid(C[i]!);
     }
     return res;
   }

@@ -27,6 +27,13 @@ export interface Recommender {
   scoreAll(users: Int32Array, out?: Float32Array): Float32Array;
 
   /**
+   * Optional, for models whose scoreAll is σ of the candidate path's scores (DMF: σ of its
+   * logits): those logits for every item, laid out as scoreAll's, so that scoreAll = σ(this)
+   * elementwise. Lets a score offset act on the scale fine-tuning trains on.
+   */
+  scoreAllLogits?(users: Int32Array, out?: Float32Array): Float32Array;
+
+  /**
    * Scores of K candidate items per user (`candidates` is users.length × K, row-major) in
    * training mode, remembering what `backwardCandidates` needs.
    */

@@ -31,6 +31,7 @@ import {
   type FinetuneSummary,
 } from '../calibration/finetuner.js';
 import { Validator } from '../calibration/validation.js';
+import { checkGroupOffsets } from '../calibration/group-offsets.js';
 import type { Recommender } from '../models/recommender.js';
 import type { SplitDataset } from '../data/types.js';
 import type { RunInfo } from '../store/run.js';
@@ -145,6 +146,7 @@ function loadInputs(o: Options, config: FinetuneConfig, reporter: Reporter): Inp
   }
   const { model } = loadRunModel(run, info, ds, 'backbone');
   checkUserAdapter(model, config.user_adapter);
+  checkGroupOffsets(model, config.group_offsets);
   const users = finetuneUsers(ds.train);
   const emptyUsers = ds.nUsers - 1 - users.length;
   if (emptyUsers > 0) {

@@ -15,6 +15,7 @@ import { USER_ADAPTER_TENSOR, type Recommender } from '../models/recommender.js'
 import type { SplitDataset } from '../data/types.js';
 import { InputError, UserError } from '../util/errors.js';
 import { CheckpointStore } from '../store/checkpoint-store.js';
+import { modelForCheckpoint } from '../calibration/group-offsets.js';
 import { SELECTION_MODES, type SelectionMode } from '../selection/modes.js';
 
 export { SELECTION_MODES };
@@ -46,19 +47,19 @@ export function loadServingModel(
   }
   const { info, ds } = loadRunData(run);
   const modelDir = modelPaths(run).dir;
-  const { model, sidecar } = loadModel(modelDir, undefined, { train: ds.train });
+  const { model: backbone, sidecar } = loadModel(modelDir, undefined, { train: ds.train });
   if (sidecar.data_fingerprint !== undefined && sidecar.data_fingerprint !== info.fingerprint) {
     throw new UserError(`the model in ${modelDir} was trained on other data than this run's split`);
   }
   if (opts.experiment === undefined) {
-    return { model, ds, label: `${sidecar.model_type} base` };
+    return { model: backbone, ds, label: `${sidecar.model_type} base` };
   }
   const experiment = opts.experiment;
   const ep = experimentPaths(run, experiment);
   const dir = ep.dir;
   if (!existsSync(dir)) throw new UserError(`no experiment '${experiment}' in ${run} (expected ${dir})`);
   const epoch = opts.epoch ?? selectedEpoch(ep, experiment, opts.mode ?? 'any');
-  overlayCheckpoint(model, checkpointWeightsPath(ep, experiment, epoch));
+  const model = overlayCheckpoint(backbone, checkpointWeightsPath(ep, experiment, epoch));
   return {
     model,
     ds,
@@ -104,9 +105,13 @@ function checkpointWeightsPath(ep: ExperimentPaths, experiment: string, epoch: n
   return weightsPath;
 }
 
-/** Sets the model's parameters from a checkpoint's tensors (enabling the user adapter when it holds one). */
-function overlayCheckpoint(model: Recommender, weightsPath: string): void {
+/**
+ * The backbone with a checkpoint's tensors set (enabling the user adapter when it holds one); a
+ * checkpoint fine-tuned with group offsets holds a wider BPR model, built here to take them.
+ */
+function overlayCheckpoint(backbone: Recommender, weightsPath: string): Recommender {
   const file = readSafetensors(weightsPath);
+  const model = modelForCheckpoint(backbone, file.tensors);
   // A checkpoint fine-tuned with user_adapter holds the adapter: the model needs it to score.
   if (file.tensors.has(USER_ADAPTER_TENSOR)) {
     if (typeof model.enableUserAdapter !== 'function')
@@ -126,4 +131,5 @@ function overlayCheckpoint(model: Recommender, weightsPath: string): void {
     }
     p.value.set(t.data);
   }
+  return model;
 }
