@@ -20,6 +20,7 @@ import { prepareRun } from '../../src/store/prepare-files.js';
 import { parseGridText } from '../../src/experiments/grid.js';
 import { runPlan } from '../../src/pipeline/grid-runner.js';
 import { prune } from '../../src/pipeline/prune.js';
+import { serve } from '../../src/pipeline/serve.js';
 import { experimentPaths } from '../../src/store/experiment-files.js';
 import { readResumePruneRecord } from '../../src/store/resume-prune.js';
 import { acquireRunLock, RunLockedError } from '../../src/store/run-locks.js';
@@ -113,6 +114,19 @@ test('prune: dry run removes nothing, then the completed point is pruned; evalua
   assert.equal(fr.code, 0, fr.err);
   const show = await cli(['runs', 'show', '--run', run, POINT]);
   assert.equal(show.code, 0, show.err);
+  const rep = await cli(['report', '--run', run]);
+  assert.equal(rep.code, 0, rep.err);
+  const server = await serve({ run, experiment: POINT, mode: 'tradeoff', port: 0, logLevel: 'silent' });
+  try {
+    assert.match(server.model, new RegExp(`CaliTune ${POINT} epoch`));
+    const user = readFileSync(join(run, 'data', 'user_id_map.tsv'), 'utf8')
+      .split('\n')[1]!
+      .split('\t')[0]!;
+    const res = await fetch(`http://127.0.0.1:${server.port}/recommend?user=${user}&k=5`);
+    assert.equal(res.status, 200, await res.clone().text());
+  } finally {
+    await server.close();
+  }
 
   // a grid re-run, even with the registry gone, evaluates the point without retraining it
   const log = readFileSync(ep.log, 'utf8');
