@@ -92,6 +92,13 @@ export {
   type DataSynthResult,
 } from './pipeline/data-synth.js';
 export { tune, tuneOptionsSchema, type TuneOptions, type TuneResult } from './pipeline/tune.js';
+export {
+  prune,
+  pruneOptionsSchema,
+  type PruneOptions,
+  type PruneOutcome,
+  type PruneResult,
+} from './pipeline/prune.js';
 export type { PointOutcome, RunPlanResult } from './pipeline/grid-runner.js';
 export type { BaseSummary } from './pipeline/evaluate.js';
 export type { RboPairSummary } from './pipeline/compare.js';
@@ -351,6 +358,7 @@ export {
 export { experimentPaths, experimentFolderNames } from './store/experiment-files.js';
 export { isValidExperimentName } from './store/experiment-name.js';
 export { readEpochLog } from './store/epoch-log.js';
+export { readResumePruneRecord, type ResumePruneRecord } from './store/resume-prune.js';
 export { readCheckpointIndex, type CheckpointIndex } from './store/checkpoint-files.js';
 export type { CheckpointRecord, EpochMetrics } from './calibration/checkpoints.js';
 export { findExperiment, type StoredExperiment, type StoredEpoch } from './store/stored-experiment.js';

@@ -18,6 +18,7 @@ import { experimentsCommand } from './commands/experiments.js';
 import { workerCommand } from './commands/worker.js';
 import { tuneCommand } from './commands/tune.js';
 import { runsListCommand, runsShowCommand, runsCompareCommand, runsFrontierCommand } from './commands/runs.js';
+import { runsPruneCommand } from './commands/runs-prune.js';
 
 /** Every CLI command, in the order `calitune --help` lists them. */
 export function commands(): Command[] {
@@ -40,6 +41,7 @@ export function commands(): Command[] {
     runsShowCommand,
     runsCompareCommand,
     runsFrontierCommand,
+    runsPruneCommand,
     postprocessCommand,
     compareCommand,
     serveCommand,

@@ -10,6 +10,7 @@ import { loadRunData } from '../store/run.js';
 import { withRunLock } from '../store/run-locks.js';
 import { experimentPaths } from '../store/experiment-files.js';
 import { experimentJournal } from '../store/finetune-journal.js';
+import { readResumePruneRecord } from '../store/resume-prune.js';
 import { experimentNameProblem, isValidExperimentName } from '../store/experiment-name.js';
 import { loadPrepared } from '../store/prepare-files.js';
 import { hasModel } from '../store/model-files.js';
@@ -203,6 +204,28 @@ function removeIncompleteWrites(dir: string, ckDir: string, indexed: readonly nu
   }
 }
 
+/**
+ * A completed experiment whose resume state was pruned still exists (its checkpoints, log and summary
+ * are what evaluate, report and serve read) but cannot be continued: both a fresh start over it and
+ * a resume are refused, saying so.
+ */
+function refusePrunedExperiment(o: Options): void {
+  const { run, experiment: name } = o;
+  const pruned = readResumePruneRecord(run, name);
+  if (pruned === undefined) return;
+  const what = `experiment '${name}' finished after ${pruned.epochs_run} epoch(s) and its resume state was pruned`;
+  if (o.resume) {
+    throw new InputError(
+      (n) => `${what} (${n.step('runs prune')}): it cannot be continued; choose another ${n.option('experiment')}`,
+      { field: 'resume' },
+    );
+  }
+  throw new InputError(
+    (n) => `${what}; it already exists in ${experimentPaths(run, name).dir}: choose another ${n.option('experiment')}`,
+    { field: 'experiment' },
+  );
+}
+
 /** Resuming on another backbone or prepare would mix two fine-tunings in one experiment: refused. */
 function refuseStaleResume(o: Options): void {
   const { run, experiment: name } = o;
@@ -297,6 +320,7 @@ export async function finetune(options: FinetuneOptions, reporter: Reporter = si
 async function finetuneLocked(o: Options, reporter: Reporter): Promise<FinetuneResult> {
   const { run, experiment: name } = o;
   const ep = experimentPaths(run, name);
+  refusePrunedExperiment(o);
   const loaded = loadConfiguration(o, ep.config);
   const { config, notes } = loaded;
   for (const note of notes) reporter.warn(`note: ${note}`);

@@ -44,3 +44,10 @@ export {
 } from './fetch-dataset.js';
 export { demo, demoOptionsSchema, type DemoOptions, type DemoResult, type DemoStep } from './demo.js';
 export { tune, tuneOptionsSchema, type TuneOptions, type TuneResult } from './tune.js';
+export {
+  prune,
+  pruneOptionsSchema,
+  type PruneOptions,
+  type PruneOutcome,
+  type PruneResult,
+} from './prune.js';

@@ -13,6 +13,7 @@
  *   experiment-files.ts   experiments/NAME/ (config, experiment, summary, resume, log names)
  *   epoch-log.ts          experiments/NAME/log.jsonl (the one reader and writer)
  *   finetune-journal.ts   the fine-tuner's files of an experiment
+ *   resume-prune.ts       removing a completed experiment's resume state (resume-pruned.json)
  *   checkpoint-files.ts   experiments/NAME/checkpoints/ (folders and index)
  *   checkpoint-store.ts   CheckpointStore, the fine-tuner's checkpoint writer
  *   stored-experiment.ts  findExperiment: an experiment's stored epochs for evaluation
@@ -36,6 +37,7 @@ export * from './experiment-name.js';
 export * from './experiment-files.js';
 export * from './epoch-log.js';
 export * from './finetune-journal.js';
+export * from './resume-prune.js';
 export * from './checkpoint-files.js';
 export * from './checkpoint-store.js';
 export * from './stored-experiment.js';
