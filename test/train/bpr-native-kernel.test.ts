@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/math/rng.js';
-import { bprKernel } from '../../src/models/bpr.js';
+import { BPR_GAMMA, bprKernel } from '../../src/models/bpr.js';
 import { TouchedRows } from '../../src/nn/sparse-adam.js';
 import { nativeBprKernel, nativeEpochDraw } from '../../src/train/bpr-native-kernel.js';
 import { positivePairs, sampleNegatives } from '../../src/train/train-data.js';
@@ -103,6 +103,57 @@ test('BPR kernels: native (in chunks) and TypeScript give the same bits, with an
   }
   const gI = new Float32Array(x.i.count * d);
   assert.throws(() => native(x.U, x.I, new Float32Array(d), gI, d, x.users, x.pos, x.neg, 0, 9, 1, x.u.slot, x.i.slot));
+});
+
+test('BPR kernels: native and TypeScript agree at every width (the scores in groups of columns and triples)', (t) => {
+  const native = nativeBprKernel();
+  if (native === null) return skipOrFailOnCi(t, 'native binding without bprScores / compactGrads');
+  const rng = new Rng(5);
+  for (const width of [1, 2, 3, 4, 5, 7, 8, 9, 64]) {
+    const U = Float32Array.from({ length: nUsers * width }, () => rng.normal()),
+      I = Float32Array.from({ length: nItems * width }, () => rng.normal());
+    const users = Int32Array.from({ length: 23 }, () => rng.nextInt(nUsers));
+    const pos = Int32Array.from({ length: 23 }, () => rng.nextInt(nItems));
+    const neg = Int32Array.from(pos, (p) => (p + 1 + rng.nextInt(nItems - 1)) % nItems);
+    const run = (k: Kernel, s: number, e: number) => {
+      const gU = new Float32Array(nUsers * width),
+        gI = new Float32Array(nItems * width);
+      return { loss: k(U, I, gU, gI, width, users, pos, neg, s, e, 0.25), gU, gI };
+    };
+    // 23 triples and 6 (from 3): whole groups of four and a remainder
+    for (const [s, e] of [
+      [0, 23],
+      [3, 9],
+    ] as const) {
+      const got = run(native, s, e);
+      assert.deepEqual(got, run(bprKernel, s, e), `width ${width}, triples [${s}, ${e})`);
+      assert.ok(got.gU.some((v) => v !== 0));
+    }
+  }
+});
+
+test('BPR kernels: the dot products add their columns in the contract order (a case where order shows)', (t) => {
+  const native = nativeBprKernel();
+  if (native === null) return skipOrFailOnCi(t, 'native binding without bprScores / compactGrads');
+  // u·p over 8 columns: (1 + 2⁻¹²)² = 1 + 2⁻¹¹ + 2⁻²⁴ at column 0, 2⁻⁵³ at columns 4 and 6. Added one at a
+  // time each 2⁻⁵³ is a tie that rounds back (even), so the float score is the tie 1 + 2⁻¹¹ + 2⁻²⁴, rounded
+  // to 1 + 2⁻¹¹; columns 4 and 6 summed first (2⁻⁵²) would lift it over the tie to 1 + 2⁻¹¹ + 2⁻²³.
+  const w = 8,
+    a = 1 + 2 ** -12;
+  const U = Float32Array.from([a, 0, 0, 0, 2 ** -27, 0, 2 ** -27, 0]);
+  const I = Float32Array.from([...[a, 0, 0, 0, 2 ** -26, 0, 2 ** -26, 0], ...new Array<number>(w).fill(0)]);
+  // four copies of the triple (user 0, item 0, item 1): a whole group of the native kernel
+  const users = new Int32Array(4),
+    pos = new Int32Array(4),
+    neg = new Int32Array(4).fill(1);
+  const x = 1 + 2 ** -11;
+  const sig = 1 / (1 + Math.exp(-x));
+  let expected = 0;
+  for (let k = 0; k < 4; k++) expected -= Math.log(BPR_GAMMA + sig);
+  for (const k of [native, bprKernel]) {
+    const loss = k(U, I, new Float32Array(w), new Float32Array(2 * w), w, users, pos, neg, 0, 4, 1);
+    assert.equal(loss, expected);
+  }
 });
 
 test('BPR epoch draw: native shuffle, pairs, negatives and random stream equal the TypeScript ones', (t) => {
