@@ -358,6 +358,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterOptimizerKernels(env, exports);
   RegisterBprKernels(env, exports);
   RegisterRowKernels(env, exports);
+  RegisterTopkKernels(env, exports);
   return exports;
 }
 

@@ -20,3 +20,5 @@ void RegisterOptimizerKernels(Napi::Env env, Napi::Object exports);
 void RegisterBprKernels(Napi::Env env, Napi::Object exports);
 // rows.cc: gatherRows, scatterAddRows (the fine-tuner's candidate rows: gather, gradient scatter-add).
 void RegisterRowKernels(Napi::Env env, Napi::Object exports);
+// topk.cc: topkRows (row-wise top-k of score rows, src/math/topk.ts).
+void RegisterTopkKernels(Napi::Env env, Napi::Object exports);

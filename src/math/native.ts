@@ -241,3 +241,25 @@ export interface NativeBlas {
   /** dst[rows[k]·d + j] += src[k·d + j] (float32 adds) for k in [0, count), in order. */
   scatterAddRows?(dst: Float32Array, d: number, rows: Int32Array, count: number, src: Float32Array): void;
 }
+
+// ---------------------------------------------------------------------------------------
+// Row-wise top-k (native/topk.cc), declared apart from the kernels above.
+
+/** The binding's row-wise top-k (src/math/topk.ts); absent in older builds. */
+export interface NativeBlas {
+  /**
+   * For r in [0, rows): the k best indices of row scores[offset + r·n .. + n) (higher score first,
+   * then lower index; −∞ and NaN never; −1 padding) into out[outOff + r·k ..), the rows split
+   * between `threads` (1 or 2) std::threads — the lists of src/math/topk.ts topkRow.
+   */
+  topkRows?(
+    scores: Float32Array,
+    offset: number,
+    rows: number,
+    n: number,
+    k: number,
+    out: Int32Array,
+    outOff: number,
+    threads: number,
+  ): void;
+}

@@ -9,7 +9,44 @@
  * threshold therefore rejects almost every item of a row before any heap work; on
  * 6,040 × 3,706 random scores, k = 10, that (with the 4-wide check below) took the whole
  * pass from 85 ms to 32 ms.
+ *
+ * The binding's topkRows (native/topk.cc: the same order, so the same lists) takes over when it
+ * is built: a row's scan tests 16 scores at a time against the threshold, and large blocks of
+ * rows are split over two threads. CALITUNE_NATIVE_TOPK=0 (or {@link useNativeTopk}(false))
+ * keeps the TypeScript loop.
  */
+import { availableParallelism } from 'node:os';
+import { loadNativeBlas, type NativeBlas } from './native.js';
+
+type NativeTopk = NonNullable<NativeBlas['topkRows']>;
+
+/** The native top-k when the binding has it and it is not switched off; null: the TypeScript loop. */
+function resolveNativeTopk(): NativeTopk | null {
+  if (process.env.CALITUNE_NATIVE_TOPK === '0') return null;
+  const nb = loadNativeBlas();
+  return nb.ok && typeof nb.blas.topkRows === 'function' ? nb.blas.topkRows.bind(nb.blas) : null;
+}
+
+let nativeTopk: NativeTopk | null | undefined;
+const TOPK_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+/** Rows shorter than this stay in TypeScript: the call into the binding would cost more than the scan. */
+const NATIVE_MIN_ROW = 128;
+/** Blocks of at least this many scores are split over two threads. */
+const TWO_THREAD_SCORES = 1 << 17;
+
+function native(): NativeTopk | null {
+  if (nativeTopk === undefined) nativeTopk = resolveNativeTopk();
+  return nativeTopk;
+}
+
+/**
+ * Chooses the implementation from now on (tests and benchmarks): true, the binding's top-k when
+ * it is built; false, the TypeScript loop. Returns whether the native top-k is now in use.
+ */
+export function useNativeTopk(on: boolean): boolean {
+  nativeTopk = on ? resolveNativeTopk() : null;
+  return nativeTopk !== null;
+}
 
 // Heap storage reused across rows and calls (grown on demand): no allocation per row.
 let heapS = new Float64Array(16);
@@ -58,6 +95,8 @@ export function topkRow(
 ): void {
   checkK(k);
   if (k === 0) return;
+  const nat = n >= NATIVE_MIN_ROW ? native() : null;
+  if (nat !== null) return nat(scores, offset, 1, n, k, outIdx, outOff, 1);
   if (heapS.length < k) {
     heapS = new Float64Array(k);
     heapI = new Int32Array(k);
@@ -100,7 +139,19 @@ export function topkRow(
       if (s > thr) thr = replaceRoot(hs, hi, k, s, j);
     }
   }
-  // Pop worst-first into the back of the output; empty slots at the end get −1.
+  popWorstFirst(hs, hi, size, k, outIdx, outOff);
+}
+
+/** Pops a heap of `heapSize` entries worst-first into the back of outIdx[outOff .. outOff+k); empty slots get −1. */
+function popWorstFirst(
+  hs: Float64Array,
+  hi: Int32Array,
+  heapSize: number,
+  k: number,
+  outIdx: Int32Array,
+  outOff: number,
+): void {
+  let size = heapSize;
   for (let pos = k - 1; pos >= 0; pos--) {
     if (pos >= size) {
       outIdx[outOff + pos] = -1;
@@ -135,6 +186,8 @@ export function topkRows(scores: Float32Array, rows: number, n: number, k: numbe
   if (scores.length < rows * n) throw new RangeError(`topkRows: ${scores.length} scores cannot hold ${rows}×${n}`);
   const res = out ?? new Int32Array(rows * k);
   if (res.length < rows * k) throw new RangeError(`topkRows: output of ${res.length} cannot hold ${rows}×${k}`);
-  for (let r = 0; r < rows; r++) topkRow(scores, r * n, n, k, res, r * k);
+  const nat = n >= NATIVE_MIN_ROW ? native() : null;
+  if (nat !== null && k > 0) nat(scores, 0, rows, n, k, res, 0, rows * n >= TWO_THREAD_SCORES ? TOPK_THREADS : 1);
+  else for (let r = 0; r < rows; r++) topkRow(scores, r * n, n, k, res, r * k);
   return res;
 }

@@ -4,7 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { topkRow, topkRows } from '../../src/math/topk.js';
+import { topkRow, topkRows, useNativeTopk } from '../../src/math/topk.js';
+import { skipOrFailOnCi } from '../helpers/ci.js';
 
 /** Reference: full sort by (score desc, index asc) over finite-or-+Inf scores, padded with −1. */
 function refTopk(row: ArrayLike<number>, k: number): number[] {
@@ -102,6 +103,52 @@ describe('topkRow / topkRows', () => {
     assert.ok(ms < 1500, `top-k took ${ms.toFixed(0)} ms`);
     for (const r of [0, 1, 777, 6039]) {
       assert.deepEqual([...out.subarray(r * k, (r + 1) * k)], refTopk(s.subarray(r * n, (r + 1) * n), k));
+    }
+  });
+});
+
+describe('native top-k (native/topk.cc)', () => {
+  /** Rows of n scores with many ties, −Inf and NaN (a fixed LCG stream). */
+  function tiedRows(rows: number, n: number, seed: number): Float32Array {
+    const s = new Float32Array(rows * n);
+    let x = seed;
+    for (let i = 0; i < s.length; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const r = x % 1000;
+      s[i] = r < 30 ? -Infinity : r < 40 ? Number.NaN : r < 42 ? Infinity : Math.floor(r / 25);
+    }
+    return s;
+  }
+
+  it('gives the lists of the TypeScript loop and of a full sort (ties, −Inf, NaN, two threads)', (t) => {
+    if (!useNativeTopk(true)) return skipOrFailOnCi(t, 'native binding without topkRows');
+    try {
+      // 4 × 300: one thread; 120 × 1,200 (≥ 2¹⁷ scores): rows split over two threads
+      for (const [rows, n, k] of [
+        [4, 300, 7],
+        [120, 1200, 10],
+        [3, 500, 50],
+        [2, 130, 200],
+      ] as const) {
+        const s = tiedRows(rows, n, rows * n + k);
+        const nat = topkRows(s, rows, n, k);
+        useNativeTopk(false);
+        const ts = topkRows(s, rows, n, k);
+        useNativeTopk(true);
+        assert.deepEqual(nat, ts, `${rows} × ${n}, k ${k}`);
+        for (const r of [0, rows - 1]) {
+          assert.deepEqual([...nat.subarray(r * k, (r + 1) * k)], refTopk(s.subarray(r * n, (r + 1) * n), k));
+        }
+      }
+      // one row at an offset, written at an offset (topkRow), and a row that runs short of finite scores
+      const s = tiedRows(3, 400, 9);
+      s.fill(-Infinity, 400, 795);
+      const out = new Int32Array(12).fill(99);
+      topkRow(s, 400, 400, 8, out, 2);
+      assert.deepEqual([...out.subarray(2, 10)], refTopk(s.subarray(400, 800), 8));
+      assert.deepEqual([out[0], out[1], out[10], out[11]], [99, 99, 99, 99]);
+    } finally {
+      useNativeTopk(true);
     }
   });
 });
