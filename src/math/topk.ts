@@ -96,7 +96,10 @@ export function topkRow(
   checkK(k);
   if (k === 0) return;
   const nat = n >= NATIVE_MIN_ROW ? native() : null;
-  if (nat !== null) return nat(scores, offset, 1, n, k, outIdx, outOff, 1);
+  if (nat !== null) {
+    nat(scores, offset, 1, n, k, outIdx, outOff, 1);
+    return;
+  }
   if (heapS.length < k) {
     heapS = new Float64Array(k);
     heapI = new Int32Array(k);
