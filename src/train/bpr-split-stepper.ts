@@ -14,6 +14,8 @@ import { type Adam, adamUpdateRange, nativeAdamKernel, type AdamCoeffs, type Nat
 import { type AdamRowsFn, adamRowsUpdate, nativeAdamRowsKernel, SparseAdam, TouchedRows } from '../nn/sparse-adam.js';
 import { nativeBprKernel, type BprKernelFn } from './bpr-native-kernel.js';
 
+/** Polls before sleeping (see spinWhile). */
+const SPIN_POLLS = 20_000;
 const CMD_FB = 1,
   CMD_ADAM = 2,
   CMD_EXIT = 3;
@@ -90,6 +92,15 @@ function halfAdam(b: StepBuffers, kernels: AdamKernels, c: AdamCoeffs, second: b
     adamUpdateRange(kernels.dense, b.U, b.gU, b.gU2, b.mU, b.vU, 0, hu, c);
     adamUpdateRange(kernels.dense, b.I, b.gI, b.gI2, b.mI, b.vI, 0, hi, c);
   }
+}
+
+/**
+ * Polls for up to about SPIN_POLLS checks (tens of microseconds) while `busy()` holds, before the caller
+ * sleeps in Atomics.wait: the two threads hand work back and forth about 40 times an epoch, each half
+ * taking a millisecond or less, and waking a sleeping thread costs about as much as a short half.
+ */
+function spinWhile(busy: () => boolean): void {
+  for (let i = 0; i < SPIN_POLLS && busy(); i++);
 }
 
 function writeCoeffs(f: Float64Array, c: AdamCoeffs): void {
@@ -234,6 +245,7 @@ export class SplitStepper {
 
   private waitFor(seq: number): void {
     const ctrl = this.b.ctrl;
+    spinWhile(() => Atomics.load(ctrl, 2) !== seq && Atomics.load(ctrl, 3) === 0);
     const t0 = Date.now();
     for (;;) {
       const done = Atomics.load(ctrl, 2);
@@ -297,6 +309,7 @@ function runWorker(b: StepBuffers, native: boolean): void {
   const fb = (native ? nativeBprKernel() : null) ?? bprKernel;
   let seen = 0;
   for (;;) {
+    spinWhile(() => Atomics.load(ctrl, 0) === seen);
     Atomics.wait(ctrl, 0, seen);
     const seq = Atomics.load(ctrl, 0);
     if (seq === seen) continue;
