@@ -2,6 +2,7 @@
 #include "kernels.h"
 #include <string>
 #include <utility>
+#include <vector>
 
 // ---------------------------------------------------------------------------------------
 // BPR's fused forward/backward (src/models/bpr.ts, bprKernel) in two passes around the
@@ -252,7 +253,7 @@ static Napi::Value BprGrads(const Napi::CallbackInfo& info) {
 // multiple of n below 2^32; a Fisher–Yates shuffle of `order`, the shuffled pairs gathered,
 // then per triple a uniform negative in [1, nItems) redrawn while it is a train item of the
 // user (rows of the CSR sorted ascending). The state is read from and written back to `state`.
-// bprDrawEpoch(state, order, pairUsers, pairItems, users, pos, neg, indptr, indices, nItems)
+// bprDrawEpoch(state, order, pairUsers, pairItems, users, pos, neg, indptr, indices, nItems[, maxTrainBits])
 struct Xoroshiro {
   uint32_t s01, s00, s11, s10;
   uint32_t next() {
@@ -285,13 +286,60 @@ static bool sorted_contains(const int32_t* a, int64_t lo, int64_t hi, int32_t x)
   return false;
 }
 
+// The train items of every user as one bit matrix (users × items), when it is small enough: a
+// negative is then checked with one load instead of a binary search in the user's row (the
+// same answers, so the same draws). Larger catalogues keep the search (the optional 11th
+// argument of bprDrawEpoch lowers the bound, so tests reach both ways).
+static const int64_t kMaxTrainBits = (int64_t)1 << 28;  // 32 MB
+
+// Empty when a row or an item id is out of range (the caller then searches the rows, as before).
+static std::vector<uint64_t> train_bits(const int32_t* ip, const int32_t* ix, size_t nIx, int64_t nUsers,
+                                        int64_t nItems) {
+  std::vector<uint64_t> bits((size_t)((nUsers * nItems + 63) / 64), 0);
+  for (int64_t u = 0; u < nUsers; u++) {
+    if (ip[u] < 0 || ip[u + 1] < ip[u] || (size_t)ip[u + 1] > nIx) return {};
+    for (int32_t k = ip[u]; k < ip[u + 1]; k++) {
+      if (ix[k] < 0 || ix[k] >= nItems) return {};
+      const int64_t b = u * nItems + ix[k];
+      bits[(size_t)(b >> 6)] |= (uint64_t)1 << (b & 63);
+    }
+  }
+  return bits;
+}
+
+// Per triple a uniform negative in [1, nItems), redrawn while it is a train item of the user.
+static void draw_negatives(Xoroshiro& g, const int32_t* ip, const int32_t* ix, size_t nIx, int64_t nUsers,
+                           int64_t nItems, int64_t maxBits, const int32_t* users, int32_t* neg, size_t n) {
+  const uint32_t span = (uint32_t)(nItems - 1);
+  const std::vector<uint64_t> bits =
+      nUsers * nItems <= maxBits ? train_bits(ip, ix, nIx, nUsers, nItems) : std::vector<uint64_t>();
+  if (bits.empty()) {
+    for (size_t t = 0; t < n; t++) {
+      const int64_t lo = ip[users[t]], hi = ip[users[t] + 1];
+      int32_t j = (int32_t)g.nextInt(span) + 1;
+      while (sorted_contains(ix, lo, hi, j)) j = (int32_t)g.nextInt(span) + 1;
+      neg[t] = j;
+    }
+    return;
+  }
+  auto isTrain = [&](int64_t u, int32_t j) {
+    const int64_t b = u * nItems + j;
+    return (bits[(size_t)(b >> 6)] >> (b & 63)) & 1;
+  };
+  for (size_t t = 0; t < n; t++) {
+    int32_t j = (int32_t)g.nextInt(span) + 1;
+    while (isTrain(users[t], j)) j = (int32_t)g.nextInt(span) + 1;
+    neg[t] = j;
+  }
+}
+
 static Napi::Value BprDrawEpoch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const char* m) {
     Napi::RangeError::New(env, std::string("bprDrawEpoch: ") + m).ThrowAsJavaScriptException();
     return env.Undefined();
   };
-  if (info.Length() != 10) return fail("expects 10 arguments");
+  if (info.Length() != 10 && info.Length() != 11) return fail("expects 10 or 11 arguments");
   for (int a = 0; a < 9; a++) {
     if (!info[a].IsTypedArray() || info[a].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
       return fail("state, order, pairs, triples, indptr, indices must be Int32Arrays");
@@ -330,14 +378,9 @@ static Napi::Value BprDrawEpoch(const Napi::CallbackInfo& info) {
     users[i] = pu[order[i]];
     pos[i] = pi[order[i]];
   }
-  const int32_t* ix = IX.Data();
-  const uint32_t span = (uint32_t)(nItems - 1);
-  for (size_t t = 0; t < n; t++) {
-    const int64_t lo = ip[users[t]], hi = ip[users[t] + 1];
-    int32_t j = (int32_t)g.nextInt(span) + 1;
-    while (sorted_contains(ix, lo, hi, j)) j = (int32_t)g.nextInt(span) + 1;
-    neg[t] = j;
-  }
+  const int64_t maxBits =
+      info.Length() == 11 && info[10].IsNumber() ? info[10].As<Napi::Number>().Int64Value() : kMaxTrainBits;
+  draw_negatives(g, ip, IX.Data(), IX.ElementLength(), nUsers, nItems, maxBits, users, neg, n);
   St[0] = (int32_t)g.s01;
   St[1] = (int32_t)g.s00;
   St[2] = (int32_t)g.s11;

@@ -188,6 +188,7 @@ export interface NativeBlas {
     indptr: Int32Array,
     indices: Int32Array,
     nItems: number,
+    maxTrainBits?: number,
   ): void;
   /**
    * True when bprGrads takes the slot maps uSlot / iSlot (gradient rows of user u and item i at

@@ -173,37 +173,45 @@ test('BPR epoch draw: native shuffle, pairs, negatives and random stream equal t
   };
   const pairs = positivePairs(data);
   const n = pairs.users.length;
-  const ts = new Rng(77);
-  const seeded = new Rng(77);
-  seeded.normal(); // both streams start past a normal draw (a spare normal in the state)
-  ts.normal();
-  const state = Int32Array.from(seeded.state().slice(0, 4));
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const nativeOrder = order.slice();
-  for (let epoch = 0; epoch < 3; epoch++) {
-    ts.shuffle(order);
-    const users = Int32Array.from(order, (o) => pairs.users[o]!);
-    const pos = Int32Array.from(order, (o) => pairs.items[o]!);
-    const neg = new Int32Array(n);
-    sampleNegatives(train, users, neg, nItems, ts);
-    const out = { users: new Int32Array(n), pos: new Int32Array(n), neg: new Int32Array(n) };
-    draw(
-      state,
-      nativeOrder,
-      pairs.users,
-      pairs.items,
-      out.users,
-      out.pos,
-      out.neg,
-      train.indptr,
-      train.indices,
-      nItems,
-    );
-    assert.deepEqual(nativeOrder, order, `epoch ${epoch}: order`);
-    assert.deepEqual(out, { users, pos, neg }, `epoch ${epoch}: triples`);
-    assert.deepEqual([...state], ts.state().slice(0, 4), `epoch ${epoch}: generator state`);
-    for (let k = 0; k < n; k++) assert.ok(!rows[users[k]!]!.includes(neg[k]!) && neg[k]! >= 1 && neg[k]! < nItems);
+  // the train items as a bit matrix (the default at this size) and, with a bound of 0 bits, searched per row
+  for (const [how, maxBits] of [
+    ['bit matrix', undefined],
+    ['row search', 0],
+  ] as const) {
+    const ts = new Rng(77);
+    const seeded = new Rng(77);
+    seeded.normal(); // both streams start past a normal draw (a spare normal in the state)
+    ts.normal();
+    const state = Int32Array.from(seeded.state().slice(0, 4));
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    const nativeOrder = order.slice();
+    for (let epoch = 0; epoch < 3; epoch++) {
+      ts.shuffle(order);
+      const users = Int32Array.from(order, (o) => pairs.users[o]!);
+      const pos = Int32Array.from(order, (o) => pairs.items[o]!);
+      const neg = new Int32Array(n);
+      sampleNegatives(train, users, neg, nItems, ts);
+      const out = { users: new Int32Array(n), pos: new Int32Array(n), neg: new Int32Array(n) };
+      draw(
+        state,
+        nativeOrder,
+        pairs.users,
+        pairs.items,
+        out.users,
+        out.pos,
+        out.neg,
+        train.indptr,
+        train.indices,
+        nItems,
+        maxBits,
+      );
+      assert.deepEqual(nativeOrder, order, `${how}, epoch ${epoch}: order`);
+      assert.deepEqual(out, { users, pos, neg }, `${how}, epoch ${epoch}: triples`);
+      assert.deepEqual([...state], ts.state().slice(0, 4), `${how}, epoch ${epoch}: generator state`);
+      for (let k = 0; k < n; k++) assert.ok(!rows[users[k]!]!.includes(neg[k]!) && neg[k]! >= 1 && neg[k]! < nItems);
+    }
   }
-  const bad = Int32Array.from(order, (o, i) => (i === 0 ? n : o));
+  const state = Int32Array.from(new Rng(77).state().slice(0, 4));
+  const bad = Int32Array.from({ length: n }, (_, i) => (i === 0 ? n : i));
   assert.throws(() => draw(state, bad, pairs.users, pairs.items, bad, bad, bad, train.indptr, train.indices, nItems));
 });
