@@ -1,26 +1,48 @@
 /**
  * The fine-tuner's journal in an experiment folder: log.jsonl, resume.safetensors and
  * summary.json (src/store/experiment-files.ts names them).
+ *
+ * The per-epoch writes — the log line and the resume state — go to the process's background
+ * writer (src/store/background-writes.ts): the bytes are taken synchronously, the fsyncs run
+ * on another thread while the next epoch trains, in order. Before the resume state of an epoch
+ * is handed over, the previous epoch's writes must have landed, so a killed run leaves the
+ * state of its last or second-to-last finished epoch, with the log lines up to it (resuming
+ * truncates the log to the resume state's epoch). Every read and every other write settles the
+ * queue first; a failed background write is thrown by the journal's next call.
  */
 import { existsSync } from 'node:fs';
-import { readSafetensors, writeSafetensors } from '../models/safetensors.js';
+import { encodeSafetensors, readSafetensors } from '../models/safetensors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { FinetuneJournal } from '../calibration/finetuner.js';
-import { appendEpochLog, readEpochLog, writeEpochLog } from './epoch-log.js';
+import { epochLogLineBytes, readEpochLog, writeEpochLog } from './epoch-log.js';
 import { experimentDirPaths } from './experiment-files.js';
+import { backgroundWrites } from './background-writes.js';
 
 /** The journal kept in experiment folder `dir`. */
 export function experimentJournal(dir: string): FinetuneJournal {
   const p = experimentDirPaths(dir);
+  const bg = backgroundWrites;
+  // the ticket of the last resume state handed over: the next one waits for it to land
+  let lastResume = 0;
+  /** Runs `f` once every background write has landed. */
+  const settled = <T>(f: () => T): T => {
+    bg.settle();
+    return f();
+  };
   return {
     where: dir,
     resumeName: p.resume,
-    hasResume: () => existsSync(p.resume),
-    readResume: () => readSafetensors(p.resume),
-    writeResume: (tensors, metadata) => writeSafetensors(p.resume, tensors, metadata),
-    readLog: (maxEpoch) => readEpochLog(p.log, maxEpoch),
-    writeLog: (records) => writeEpochLog(p.log, records),
-    appendLog: (record) => appendEpochLog(p.log, record),
-    writeSummary: (summary) => writeJsonAtomic(p.summary, summary),
+    hasResume: () => settled(() => existsSync(p.resume)),
+    readResume: () => settled(() => readSafetensors(p.resume)),
+    writeResume: (tensors, metadata) => {
+      const bytes = encodeSafetensors(tensors, metadata);
+      bg.waitFor(lastResume);
+      lastResume = bg.submit({ kind: 'replace', path: p.resume, bytes });
+    },
+    readLog: (maxEpoch) => settled(() => readEpochLog(p.log, maxEpoch)),
+    writeLog: (records) => settled(() => writeEpochLog(p.log, records)),
+    appendLog: (record) => void bg.submit({ kind: 'append', path: p.log, bytes: epochLogLineBytes(record) }),
+    writeSummary: (summary) => settled(() => writeJsonAtomic(p.summary, summary)),
+    settle: () => bg.settle(),
   };
 }
