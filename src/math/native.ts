@@ -240,4 +240,17 @@ export interface NativeBlas {
   gatherRows?(src: Float32Array, d: number, rows: Int32Array, count: number, dst: Float32Array): void;
   /** dst[rows[k]·d + j] += src[k·d + j] (float32 adds) for k in [0, count), in order. */
   scatterAddRows?(dst: Float32Array, d: number, rows: Int32Array, count: number, src: Float32Array): void;
+  /**
+   * topkRow of src/math/topk.ts (the same lists): the best k of scores[offset ..+n) → out[outOff ..+k).
+   * `hinted`: the k items out holds on entry may narrow the search (checked; the list is the same).
+   */
+  topkRow?(
+    scores: Float32Array,
+    offset: number,
+    n: number,
+    k: number,
+    out: Int32Array,
+    outOff: number,
+    hinted?: boolean,
+  ): void;
 }
