@@ -14,7 +14,7 @@
  * foothold: the best tail items of each user are raised towards the list.
  */
 import type { Recommender } from '../models/recommender.js';
-import { sortedContains, type Csr } from '../math/csr.js';
+import type { Csr } from '../math/csr.js';
 import type { Rng } from '../math/rng.js';
 import { rowTopk } from './row-topk.js';
 
@@ -193,7 +193,14 @@ export function randomCandidates(rng: Rng, rows: number, nItems: number, k: numb
   return res;
 }
 
-/** y: 1 where candidates[i·k + c] is in users[i]'s train row, else 0 (Uint8Array B×K). */
+/** Per-item marks for candidateLabels, reused across calls: mark[item] === round ⇔ a train item of the user at hand. */
+let labelMarks = new Int32Array(0);
+let labelRound = 0;
+
+/**
+ * y: 1 where candidates[i·k + c] is in users[i]'s train row, else 0 (Uint8Array B×K). The user's
+ * train items are marked once, so each candidate costs one look-up (no search of the row).
+ */
 export function candidateLabels(
   train: Csr,
   users: Int32Array,
@@ -202,11 +209,25 @@ export function candidateLabels(
   out?: Uint8Array,
 ): Uint8Array {
   const res = out ?? new Uint8Array(users.length * k);
+  if (labelMarks.length < train.nCols) {
+    labelMarks = new Int32Array(train.nCols);
+    labelRound = 0;
+  }
+  const marks = labelMarks;
+  const { indptr, indices } = train;
   for (let i = 0; i < users.length; i++) {
     const u = users[i]!;
-    const lo = train.indptr[u]!,
-      hi = train.indptr[u + 1]!;
-    for (let c = 0; c < k; c++) res[i * k + c] = sortedContains(train.indices, lo, hi, candidates[i * k + c]!) ? 1 : 0;
+    if (++labelRound === 0x7fffffff) {
+      marks.fill(0);
+      labelRound = 1;
+    }
+    const round = labelRound;
+    for (let p = indptr[u]!, e = indptr[u + 1]!; p < e; p++) marks[indices[p]!] = round;
+    for (let c = 0; c < k; c++) {
+      const item = candidates[i * k + c]!;
+      // an id outside the item range (−1: no candidate) is no train item
+      res[i * k + c] = item >= 0 && item < marks.length && marks[item] === round ? 1 : 0;
+    }
   }
   return res;
 }
