@@ -18,12 +18,35 @@ import { epochLogLineBytes, readEpochLog, writeEpochLog } from './epoch-log.js';
 import { experimentDirPaths } from './experiment-files.js';
 import { backgroundWrites } from './background-writes.js';
 
+/**
+ * Two shared buffers the resume states are encoded into in turn (no allocation, no copy for
+ * the worker). State e reuses the buffer of state e − 2, whose write landed before state e − 1
+ * was handed over (see writeResume).
+ */
+class ResumeSlots {
+  private readonly bufs: (SharedArrayBuffer | undefined)[] = [undefined, undefined];
+  private next = 0;
+
+  /** A view of `size` bytes on the next slot (grown when too small). */
+  take(size: number): Uint8Array {
+    const i = this.next;
+    this.next = 1 - i;
+    let b = this.bufs[i];
+    if (!b || b.byteLength < size) {
+      b = new SharedArrayBuffer(size + (size >> 4));
+      this.bufs[i] = b;
+    }
+    return new Uint8Array(b, 0, size);
+  }
+}
+
 /** The journal kept in experiment folder `dir`. */
 export function experimentJournal(dir: string): FinetuneJournal {
   const p = experimentDirPaths(dir);
   const bg = backgroundWrites;
   // the ticket of the last resume state handed over: the next one waits for it to land
   let lastResume = 0;
+  const slots = new ResumeSlots();
   /** Runs `f` once every background write has landed. */
   const settled = <T>(f: () => T): T => {
     bg.settle();
@@ -35,7 +58,7 @@ export function experimentJournal(dir: string): FinetuneJournal {
     hasResume: () => settled(() => existsSync(p.resume)),
     readResume: () => settled(() => readSafetensors(p.resume)),
     writeResume: (tensors, metadata) => {
-      const bytes = encodeSafetensors(tensors, metadata);
+      const bytes = encodeSafetensors(tensors, metadata, (size) => slots.take(size));
       bg.waitFor(lastResume);
       lastResume = bg.submit({ kind: 'replace', path: p.resume, bytes });
     },
