@@ -339,11 +339,15 @@ export class RowSparseRAdam implements Optimizer {
     }
   }
 
-  state(): OptimizerState {
+  /**
+   * The flushed state. With `copy` false the moments are the live arrays, valid until the next
+   * step (for a caller that serialises them at once, like the fine-tuner's resume state).
+   */
+  state(copy = true): OptimizerState {
     this.flush();
     const buffers: Record<string, Record<string, Float32Array>> = {};
     this.params.forEach((p, k) => {
-      buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() };
+      buffers[p.name] = copy ? { m: this.m[k]!.slice(), v: this.v[k]!.slice() } : { m: this.m[k]!, v: this.v[k]! };
     });
     return { kind: 'radam', step: this.t, lr: this.lr, buffers };
   }
