@@ -200,16 +200,20 @@ function summarize(
 
 /**
  * Runs (or resumes) a fine-tuning; returns the summary (also written to the journal). Every
- * write of the journal has landed when it returns or throws.
+ * write of the journal and the sink has landed when it returns or throws.
  */
 export function finetune(opts: FinetuneOptions): FinetuneSummary {
+  const settle = (): void => {
+    opts.sink?.settle?.();
+    opts.journal.settle?.();
+  };
   try {
     const summary = runFinetune(opts);
-    opts.journal.settle?.();
+    settle();
     return summary;
   } catch (e) {
     try {
-      opts.journal.settle?.();
+      settle();
     } catch {
       // the error that stopped the run is the one to report
     }
