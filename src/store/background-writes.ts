@@ -5,7 +5,10 @@
  * an appended line (write, fsync) or a removal — one at a time, in the order they were handed
  * over, across all files of the process. The files on disk are therefore always a prefix of
  * what a synchronous writer would have produced: a killed process loses the last writes, never
- * their order.
+ * their order. One exception, asked for per write: a replacement marked `supersedable` (the
+ * fine-tuner's resume state) is skipped when a newer replacement of the same file is already
+ * waiting, so a slow disk costs resume states, not waiting; what came before the skipped one
+ * still lands before the newer one.
  *
  * A write that fails (a full disk, a read-only folder) is reported by the next call of the
  * same writer after it — {@link BackgroundWrites.submit} or {@link BackgroundWrites.settle} —
@@ -31,7 +34,13 @@ import { WriteError, writeFailure } from '../util/write-errors.js';
 
 /** One write: a whole file (atomically), a line appended (and synced), or a removal. */
 export type BackgroundWrite =
-  | { kind: 'replace'; path: string; bytes: Uint8Array }
+  | {
+      kind: 'replace';
+      path: string;
+      bytes: Uint8Array;
+      /** May be skipped when a newer replacement of the same path is already waiting (a resume state). */
+      supersedable?: boolean;
+    }
   | { kind: 'append'; path: string; bytes: Uint8Array }
   | { kind: 'remove'; path: string };
 
@@ -157,27 +166,50 @@ export class BackgroundWrites {
 /** The process's one background writer: every background write is ordered with every other. */
 export const backgroundWrites = new BackgroundWrites();
 
-/** The worker: performs jobs in order; after a failure, drops the rest of that generation. */
+/** Whether `job` may be skipped: a later replacement of its path is already queued (same generation). */
+function superseded(job: Job, queue: readonly Job[]): boolean {
+  if (job.kind !== 'replace' || !job.supersedable) return false;
+  return queue.some((j) => j.kind === 'replace' && j.path === job.path && j.generation === job.generation);
+}
+
+/** The worker's failure report of `job`. */
+function failureReport(job: Job, e: unknown): FailureReport {
+  const code = (e as { code?: unknown }).code;
+  return {
+    seq: job.seq,
+    path: job.path,
+    message: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}
+
+/**
+ * The worker: performs jobs in order (all queued messages are taken first, so a supersedable
+ * replacement with a newer one waiting is skipped); after a failure, drops the rest of that generation.
+ */
 function runWorker(ctl: Int32Array, port: MessagePort, parent: MessagePort): void {
   let failedGeneration = -1;
-  parent.on('message', (job: Job) => {
-    if (job.generation !== failedGeneration) {
-      try {
-        performWrite(job);
-      } catch (e) {
-        failedGeneration = job.generation;
-        const code = (e as { code?: unknown }).code ?? (e instanceof WriteError ? e.code : undefined);
-        const report: FailureReport = {
-          seq: job.seq,
-          path: job.path,
-          message: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e),
-          ...(typeof code === 'string' ? { code } : {}),
-        };
-        port.postMessage(report);
+  const queue: Job[] = [];
+  const drain = (): void => {
+    for (let m = receiveMessageOnPort(parent); m; m = receiveMessageOnPort(parent)) queue.push(m.message as Job);
+  };
+  parent.on('message', (first: Job) => {
+    queue.push(first);
+    for (;;) {
+      drain();
+      const job = queue.shift();
+      if (!job) break;
+      if (job.generation !== failedGeneration && !superseded(job, queue)) {
+        try {
+          performWrite(job);
+        } catch (e) {
+          failedGeneration = job.generation;
+          port.postMessage(failureReport(job, e));
+        }
       }
+      Atomics.store(ctl, DONE, job.seq);
+      Atomics.notify(ctl, DONE);
     }
-    Atomics.store(ctl, DONE, job.seq);
-    Atomics.notify(ctl, DONE);
   });
 }
 

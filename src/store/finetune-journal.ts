@@ -4,33 +4,52 @@
  *
  * The per-epoch writes — the log line and the resume state — go to the process's background
  * writer (src/store/background-writes.ts): the bytes are taken synchronously, the fsyncs run
- * on another thread while the next epoch trains, in order. Before the resume state of an epoch
- * is handed over, the previous epoch's writes must have landed, so a killed run leaves the
- * state of its last or second-to-last finished epoch, with the log lines up to it (resuming
- * truncates the log to the resume state's epoch). Every read and every other write settles the
- * queue first; a failed background write is thrown by the journal's next call.
+ * on another thread while the next epoch trains, in order. A resume state (3–8 MB on ML-100K,
+ * the slowest write of an epoch) is skipped when the next one is already waiting, and at most
+ * three are in flight (the fourth waits): a killed run leaves the state of one of its last few
+ * finished epochs — usually the last or the one before, on a disk slower than the epochs at
+ * most five behind — with the log lines and checkpoints up to it; resuming truncates the log,
+ * rolls the checkpoints back to that epoch and gives the uninterrupted run's results.
+ * Every read and every other write settles the queue first; a failed background write is
+ * thrown by the journal's next call.
  */
 import { existsSync } from 'node:fs';
-import { encodeSafetensors, readSafetensors } from '../models/safetensors.js';
+import { encodeSafetensors, readSafetensors, type SafeTensor } from '../models/safetensors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { FinetuneJournal } from '../calibration/finetuner.js';
 import { epochLogLineBytes, readEpochLog, writeEpochLog } from './epoch-log.js';
 import { experimentDirPaths } from './experiment-files.js';
-import { backgroundWrites } from './background-writes.js';
+import { backgroundWrites, type BackgroundWrites } from './background-writes.js';
+
+/** Resume states in flight at most: the buffers they are encoded into, used in turn. */
+const RESUME_SLOTS = 3;
 
 /**
- * Two shared buffers the resume states are encoded into in turn (no allocation, no copy for
- * the worker). State e reuses the buffer of state e − 2, whose write landed before state e − 1
- * was handed over (see writeResume).
+ * Shared buffers the resume states are encoded into in turn (no allocation, no copy for the
+ * worker). A buffer is reused only once the write that read it was done (landed or skipped).
  */
 class ResumeSlots {
-  private readonly bufs: (SharedArrayBuffer | undefined)[] = [undefined, undefined];
+  private readonly bufs: (SharedArrayBuffer | undefined)[] = new Array(RESUME_SLOTS).fill(undefined);
+  /** The ticket of the write that last used each buffer. */
+  private readonly tickets = new Array<number>(RESUME_SLOTS).fill(0);
   private next = 0;
 
-  /** A view of `size` bytes on the next slot (grown when too small). */
-  take(size: number): Uint8Array {
+  /** Encodes a state into the next buffer (after its last write is done) and hands it to `bg`. */
+  write(
+    bg: BackgroundWrites,
+    path: string,
+    tensors: ReadonlyMap<string, SafeTensor>,
+    meta: Record<string, string>,
+  ): void {
     const i = this.next;
-    this.next = 1 - i;
+    this.next = (i + 1) % RESUME_SLOTS;
+    bg.waitFor(this.tickets[i]!);
+    const bytes = encodeSafetensors(tensors, meta, (size) => this.view(i, size));
+    this.tickets[i] = bg.submit({ kind: 'replace', path, bytes, supersedable: true });
+  }
+
+  /** A view of `size` bytes on buffer i (grown when too small). */
+  private view(i: number, size: number): Uint8Array {
     let b = this.bufs[i];
     if (!b || b.byteLength < size) {
       b = new SharedArrayBuffer(size + (size >> 4));
@@ -44,8 +63,6 @@ class ResumeSlots {
 export function experimentJournal(dir: string): FinetuneJournal {
   const p = experimentDirPaths(dir);
   const bg = backgroundWrites;
-  // the ticket of the last resume state handed over: the next one waits for it to land
-  let lastResume = 0;
   const slots = new ResumeSlots();
   /** Runs `f` once every background write has landed. */
   const settled = <T>(f: () => T): T => {
@@ -57,11 +74,7 @@ export function experimentJournal(dir: string): FinetuneJournal {
     resumeName: p.resume,
     hasResume: () => settled(() => existsSync(p.resume)),
     readResume: () => settled(() => readSafetensors(p.resume)),
-    writeResume: (tensors, metadata) => {
-      const bytes = encodeSafetensors(tensors, metadata, (size) => slots.take(size));
-      bg.waitFor(lastResume);
-      lastResume = bg.submit({ kind: 'replace', path: p.resume, bytes });
-    },
+    writeResume: (tensors, metadata) => slots.write(bg, p.resume, tensors, metadata),
     readLog: (maxEpoch) => settled(() => readEpochLog(p.log, maxEpoch)),
     writeLog: (records) => settled(() => writeEpochLog(p.log, records)),
     appendLog: (record) => void bg.submit({ kind: 'append', path: p.log, bytes: epochLogLineBytes(record) }),

@@ -20,7 +20,8 @@ test('background writes land in the order handed over: appends in sequence, the 
   mkdirSync(join(tmp, 'order'), { recursive: true });
   for (let i = 0; i < 40; i++) {
     w.submit({ kind: 'append', path: log, bytes: bytes(`${i}\n`) });
-    w.submit({ kind: 'replace', path: state, bytes: i % 2 ? bigBytes(i) : bytes(`state ${i}`) });
+    // supersedable: an older state may be skipped when a newer one waits, never the newest
+    w.submit({ kind: 'replace', path: state, bytes: i % 2 ? bigBytes(i) : bytes(`state ${i}`), supersedable: true });
   }
   const ticket = w.submit({ kind: 'replace', path: join(tmp, 'order', 'gone', 'x.txt'), bytes: bytes('x') });
   w.submit({ kind: 'remove', path: join(tmp, 'order', 'gone') });
