@@ -161,15 +161,15 @@ static void topk_row(const float* s, int64_t n, int64_t k, int32_t* out) {
   }
 }
 
-// Whether any of s[0..8) is ≥ t (NaN is not); vectorised by the clones.
-CALITUNE_VECTOR_CLONES
-static bool any_at_least8(const float* s, float t) {
+// Whether any of s[0..8) is ≥ t (NaN is not); inlined into the clones of its caller.
+static inline bool any_at_least8(const float* s, float t) {
   int hit = 0;
   for (int q = 0; q < 8; q++) hit |= s[q] >= t;
   return hit != 0;
 }
 
 // The hinted top k (see the file comment); false when the hint does not settle it.
+CALITUNE_VECTOR_CLONES
 static bool hinted_topk_row(const float* s, int64_t n, int64_t k, int32_t* out) {
   float t = INFINITY;
   for (int64_t c = 0; c < k; c++) {
