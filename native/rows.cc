@@ -222,7 +222,9 @@ static Napi::Value TopkRow(const Napi::CallbackInfo& info) {
   if (outOff < 0 || outOff + k > (int64_t)O.ElementLength()) return fail("out too small");
   const bool hinted = info.Length() == 7 && info[6].ToBoolean().Value();
   if (k == 0) return env.Undefined();
-  if (!(hinted && hinted_topk_row(S.Data() + off, n, k, O.Data() + outOff))) topk_row(S.Data() + off, n, k, O.Data() + outOff);
+  const float* row = S.Data() + off;
+  int32_t* out = O.Data() + outOff;
+  if (!(hinted && hinted_topk_row(row, n, k, out))) topk_row(row, n, k, out);
   return env.Undefined();
 }
 

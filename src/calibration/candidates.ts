@@ -193,7 +193,7 @@ export function randomCandidates(rng: Rng, rows: number, nItems: number, k: numb
   return res;
 }
 
-/** Per-item marks for candidateLabels, reused across calls: mark[item] === round ⇔ a train item of the user at hand. */
+/** candidateLabels' per-item marks, reused across calls: mark[item] === round ⇔ a train item of the current user. */
 let labelMarks = new Int32Array(0);
 let labelRound = 0;
 

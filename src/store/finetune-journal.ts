@@ -6,10 +6,11 @@
  * writer (src/store/background-writes.ts): the bytes are taken synchronously, the fsyncs run
  * on another thread while the next epoch trains, in order. A resume state (3–8 MB on ML-100K,
  * the slowest write of an epoch) is skipped when the next one is already waiting, and at most
- * three are in flight (the fourth waits): a killed run leaves the state of one of its last few
- * finished epochs — usually the last or the one before, on a disk slower than the epochs at
- * most five behind — with the log lines and checkpoints up to it; resuming truncates the log,
- * rolls the checkpoints back to that epoch and gives the uninterrupted run's results.
+ * three are in flight (the fourth waits; a state above 32 MB waits for the one before). A
+ * killed run leaves the state of one of its last few finished epochs — usually the last or the
+ * one before; on a disk slower than the epochs at most five behind — with the log lines and
+ * checkpoints up to it; resuming truncates the log, rolls the checkpoints back to that epoch
+ * and gives the uninterrupted run's results.
  * Every read and every other write settles the queue first; a failed background write is
  * thrown by the journal's next call.
  */
@@ -23,10 +24,13 @@ import { backgroundWrites, type BackgroundWrites } from './background-writes.js'
 
 /** Resume states in flight at most: the buffers they are encoded into, used in turn. */
 const RESUME_SLOTS = 3;
+/** Above this size a state gets one buffer, reused once the previous state's write is done (ML-20M: 0.5 GB). */
+const LARGE_STATE_BYTES = 32 * 1024 * 1024;
 
 /**
  * Shared buffers the resume states are encoded into in turn (no allocation, no copy for the
- * worker). A buffer is reused only once the write that read it was done (landed or skipped).
+ * worker). A buffer is reused only once the write that read it is done (landed or skipped).
+ * A large state uses a single buffer, so memory grows by one state, not three.
  */
 class ResumeSlots {
   private readonly bufs: (SharedArrayBuffer | undefined)[] = new Array(RESUME_SLOTS).fill(undefined);
@@ -34,18 +38,32 @@ class ResumeSlots {
   private readonly tickets = new Array<number>(RESUME_SLOTS).fill(0);
   private next = 0;
 
-  /** Encodes a state into the next buffer (after its last write is done) and hands it to `bg`. */
+  /** Encodes a state into a free buffer and hands it to `bg`. */
   write(
     bg: BackgroundWrites,
     path: string,
     tensors: ReadonlyMap<string, SafeTensor>,
     meta: Record<string, string>,
   ): void {
+    let slot = 0;
+    const bytes = encodeSafetensors(tensors, meta, (size) => {
+      slot = this.freeSlot(bg, size);
+      return this.view(slot, size);
+    });
+    this.tickets[slot] = bg.submit({ kind: 'replace', path, bytes, supersedable: true });
+  }
+
+  /** The next buffer for a state of `size` bytes, once the write that last read it is done. */
+  private freeSlot(bg: BackgroundWrites, size: number): number {
+    if (size > LARGE_STATE_BYTES) {
+      bg.waitFor(Math.max(...this.tickets));
+      this.bufs.fill(undefined, 1);
+      return 0;
+    }
     const i = this.next;
     this.next = (i + 1) % RESUME_SLOTS;
     bg.waitFor(this.tickets[i]!);
-    const bytes = encodeSafetensors(tensors, meta, (size) => this.view(i, size));
-    this.tickets[i] = bg.submit({ kind: 'replace', path, bytes, supersedable: true });
+    return i;
   }
 
   /** A view of `size` bytes on buffer i (grown when too small). */

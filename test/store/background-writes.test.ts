@@ -32,7 +32,7 @@ test('background writes land in the order handed over: appends in sequence, the 
   assert.equal(existsSync(join(tmp, 'order', 'gone')), false, 'the removal ran after the write into the folder');
 });
 
-test('a failed background write is thrown by the next call, naming its path; the writes queued behind it are dropped', () => {
+test('a failed background write is thrown by the next call, naming its path; the writes behind it are dropped', () => {
   const w = new BackgroundWrites();
   const dir = join(tmp, 'fail');
   mkdirSync(dir, { recursive: true });
