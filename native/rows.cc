@@ -168,6 +168,33 @@ static inline bool any_at_least8(const float* s, float t) {
   return hit != 0;
 }
 
+// One integer per (score, index) that orders as the ranking does: a larger key ranks higher
+// (higher score, then lower index). The score's bits are mapped to an unsigned order (−0 as +0,
+// since the two compare equal); the index goes in the low half, complemented.
+static inline uint64_t rank_key(float v, int32_t idx) {
+  uint32_t b;
+  const float z = v == 0.0f ? 0.0f : v;
+  std::memcpy(&b, &z, sizeof b);
+  const uint32_t u = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+  return ((uint64_t)u << 32) | (uint32_t)~(uint32_t)idx;
+}
+
+// The first k of c distinct keys in descending order, as indices, into out: each key's rank
+// is the number of larger keys (branch-free, vectorised by the clones) for small c, else a sort.
+static inline void rank_sorted(uint64_t* key, int64_t c, int64_t k, int32_t* out) {
+  if (c <= 160) {
+    for (int64_t i = 0; i < c; i++) {
+      const uint64_t ki = key[i];
+      int64_t r = 0;
+      for (int64_t j = 0; j < c; j++) r += key[j] > ki;
+      if (r < k) out[r] = (int32_t)~(uint32_t)ki;
+    }
+    return;
+  }
+  std::sort(key, key + c, [](uint64_t a, uint64_t b) { return a > b; });
+  for (int64_t q = 0; q < k; q++) out[q] = (int32_t)~(uint32_t)key[q];
+}
+
 // The hinted top k (see the file comment); false when the hint does not settle it.
 CALITUNE_VECTOR_CLONES
 static bool hinted_topk_row(const float* s, int64_t n, int64_t k, int32_t* out) {
@@ -196,8 +223,11 @@ static bool hinted_topk_row(const float* s, int64_t n, int64_t k, int32_t* out) 
     c += s[j] >= t;
   }
   if (c < k || c > cap) return false;
-  std::sort(f, f + c, [s](int32_t a, int32_t b) { return worse(s[b], b, s[a], a); });
-  std::memcpy(out, f, (size_t)k * sizeof(int32_t));
+  static thread_local std::vector<uint64_t> keys;
+  if ((int64_t)keys.size() < c) keys.resize(cap + 16);
+  uint64_t* key = keys.data();
+  for (int64_t q = 0; q < c; q++) key[q] = rank_key(s[f[q]], f[q]);
+  rank_sorted(key, c, k, out);
   return true;
 }
 

@@ -4,7 +4,7 @@ import { rowTopk, useNativeRowTopk } from '../../src/calibration/row-topk.js';
 import { topkRow } from '../../src/math/topk.js';
 import { Rng } from '../../src/math/rng.js';
 
-/** Rows with ties, −∞ (masked) and NaN entries, and a few with almost nothing finite. */
+/** Rows with ties (±0 among them), −∞ (masked) and NaN entries, and a few with almost nothing finite. */
 function hostileRows(rng: Rng, rows: number, n: number): Float32Array {
   const s = new Float32Array(rows * n);
   for (let r = 0; r < rows; r++) {
@@ -15,6 +15,7 @@ function hostileRows(rng: Rng, rows: number, n: number): Float32Array {
       if (u < 0.05 || (sparse && u < 0.97)) v = -Infinity;
       else if (u < 0.07) v = NaN;
       else if (u < 0.072) v = Infinity;
+      else if (u < 0.08) v = u < 0.076 ? -0 : 0; // −0 ties with +0
       s[r * n + j] = v;
     }
   }
@@ -34,6 +35,8 @@ function hintFor(kind: number, prev: Int32Array, r: number, k: number, n: number
   return h;
 }
 
+// Hints of every kind reach each path of the kernel: the heap (no or a bad hint), the rank count
+// (few items at or above the bound) and the sort (more of them).
 test('row top-k: the native kernel (with any hint) gives the TypeScript heap lists exactly', (t) => {
   if (!useNativeRowTopk(true)) {
     t.skip('the native binding has no topkRow');
@@ -42,6 +45,7 @@ test('row top-k: the native kernel (with any hint) gives the TypeScript heap lis
   const rng = new Rng(7);
   for (const [n, k] of [
     [1682, 50],
+    [2000, 100],
     [300, 10],
     [40, 40],
     [9, 1],
@@ -77,4 +81,18 @@ test('row top-k: the TypeScript path ignores the hint and pads short rows with �
   } finally {
     useNativeRowTopk(true);
   }
+});
+
+test('row top-k: −0 and +0 tie (the lower item first), also where the hint settles the list', () => {
+  const s = new Float32Array([-1, 0, -0, -0, 0, -2, 0.5, -0.25]);
+  const want = new Int32Array(4);
+  topkRow(s, 0, s.length, 4, want, 0);
+  assert.deepEqual([...want], [6, 1, 2, 3]);
+  for (const native of [true, false]) {
+    useNativeRowTopk(native);
+    const got = Int32Array.from([1, 2, 3, 4]); // a hint whose lowest score is 0: five items qualify
+    rowTopk(s, 0, s.length, 4, got, 0, true);
+    assert.deepEqual([...got], [...want], native ? 'native' : 'TypeScript');
+  }
+  useNativeRowTopk(true);
 });
