@@ -253,4 +253,19 @@ export interface NativeBlas {
     outOff: number,
     hinted?: boolean,
   ): void;
+  /**
+   * Row-sparse RAdam's catch-up (src/nn/row-sparse-radam.ts, flush; bit-identical): listed row
+   * rows[q] of a (rows × cols) tensor applies its skipped steps with factors[3q .. 3q+2] =
+   * (S, β1^j, β2^j): p −= S·m/(√v + ε), m ·= β1^j, v ·= β2^j, elements with m = v = 0 untouched.
+   */
+  radamCatchUpRows?(
+    p: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    cols: number,
+    rows: Int32Array,
+    count: number,
+    factors: Float64Array,
+    eps: number,
+  ): void;
 }

@@ -51,6 +51,8 @@ export class RowSparseRAdam implements Optimizer {
   private gapTo = -1;
   /** The native row kernel, or null (TypeScript loops). */
   private readonly rowsKernel: RadamRowsFn | null;
+  /** The native catch-up kernel of flush(), or null (TypeScript loop). */
+  private readonly catchUpKernel: CatchUpFn | null;
   /** Scratch for the native path: the step's rows and their (S, β1^j, β2^j) factors. */
   private listRows = new Int32Array(0);
   private listFactors = new Float64Array(0);
@@ -61,6 +63,7 @@ export class RowSparseRAdam implements Optimizer {
   constructor(params: readonly Parameter[], opts: { lr: number; consumeGrads?: boolean; native?: boolean }) {
     this.lr = opts.lr;
     this.rowsKernel = opts.native === false ? null : nativeRadamRows();
+    this.catchUpKernel = opts.native === false ? null : nativeCatchUp();
     this.consumeGrads = opts.consumeGrads ?? false;
     if (!(this.lr >= 0)) throw new UserError(`RAdam: learning rate must be ≥ 0 (got ${this.lr})`);
     this.params = [...params];
@@ -330,19 +333,38 @@ export class RowSparseRAdam implements Optimizer {
     upTo[r] = to;
   }
 
-  /** Brings every row to the current step (no-op when none lags). */
+  /** Brings every row to the current step (no-op when none lags); natively when the binding can. */
   flush(): void {
     const t = this.t;
     for (let k = 0; k < this.params.length; k++) {
       const upTo = this.upTo[k]!;
-      for (let r = 0; r < upTo.length; r++) if (upTo[r]! < t) this.catchUp(k, r, t);
+      if (this.catchUpKernel) this.flushNative(this.catchUpKernel, k, t);
+      else for (let r = 0; r < upTo.length; r++) if (upTo[r]! < t) this.catchUp(k, r, t);
     }
   }
 
-  /**
-   * The flushed state. With `copy` false the moments are the live arrays, valid until the next
-   * step (for a caller that serialises them at once, like the fine-tuner's resume state).
-   */
+  /** flush() of parameter k through the native kernel: the lagging rows and their factors, then one call. */
+  private flushNative(kernel: CatchUpFn, k: number, t: number): void {
+    const upTo = this.upTo[k]!;
+    if (this.listRows.length < upTo.length) {
+      this.listRows = new Int32Array(upTo.length);
+      this.listFactors = new Float64Array(3 * upTo.length);
+    }
+    const rows = this.listRows,
+      f = this.listFactors;
+    let n = 0;
+    for (let r = 0; r < upTo.length; r++) {
+      if (!(upTo[r]! < t)) continue;
+      const gap = this.gapFactors(upTo[r]!, t);
+      f[3 * n] = gap.S;
+      f[3 * n + 1] = gap.b1j;
+      f[3 * n + 2] = gap.b2j;
+      rows[n++] = r;
+      upTo[r] = t;
+    }
+    if (n > 0) kernel(this.params[k]!.value, this.m[k]!, this.v[k]!, this.cols[k]!, rows, n, f, this.eps);
+  }
+
   state(copy = true): OptimizerState {
     this.flush();
     const buffers: Record<string, Record<string, Float32Array>> = {};
@@ -381,9 +403,17 @@ interface GapFactors {
 }
 
 type RadamRowsFn = NonNullable<NativeBlas['radamRows']>;
+type CatchUpFn = NonNullable<NativeBlas['radamCatchUpRows']>;
 
 /** Threads of the native row update (it stays on one below ~64K elements a step). */
 const NATIVE_ROW_THREADS = Math.min(2, availableParallelism());
+
+/** The binding's radamCatchUpRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */
+function nativeCatchUp(): CatchUpFn | null {
+  if (process.env.CALITUNE_NATIVE_ADAM === '0') return null;
+  const nb = loadNativeBlas();
+  return nb.ok && typeof nb.blas.radamCatchUpRows === 'function' ? nb.blas.radamCatchUpRows.bind(nb.blas) : null;
+}
 
 /** The binding's radamRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */
 function nativeRadamRows(): RadamRowsFn | null {
