@@ -2,8 +2,14 @@
  * Row-sparse RAdam for embedding tables, used by the CaliTune fine-tuner (see the class
  * comment): PyTorch's RAdam, with the steps a row skipped applied in closed form.
  */
-import { availableParallelism } from 'node:os';
-import { loadNativeBlas, type NativeBlas } from '../math/native.js';
+import {
+  nativeCatchUp,
+  nativeRadamRows,
+  NATIVE_ROW_THREADS,
+  type CatchUpFn,
+  type GapFactors,
+  type RadamRowsFn,
+} from './row-sparse-radam-native.js';
 import { UserError } from '../util/errors.js';
 import { radamStepCoefficient } from './radam.js';
 import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
@@ -53,7 +59,7 @@ export class RowSparseRAdam implements Optimizer {
   private readonly rowsKernel: RadamRowsFn | null;
   /** The native catch-up kernel of flush(), or null (TypeScript loop). */
   private readonly catchUpKernel: CatchUpFn | null;
-  /** Scratch for the native path: the step's rows and their (S, β1^j, β2^j) factors. */
+  // scratch of the native path (see scratch())
   private listRows = new Int32Array(0);
   private listFactors = new Float64Array(0);
 
@@ -160,12 +166,7 @@ export class RowSparseRAdam implements Optimizer {
     const param = this.params[k]!,
       upTo = this.upTo[k]!;
     const nVisit = hint ? hint.length : upTo.length;
-    if (this.listRows.length < nVisit) {
-      this.listRows = new Int32Array(nVisit);
-      this.listFactors = new Float64Array(3 * nVisit);
-    }
-    const rows = this.listRows,
-      f = this.listFactors;
+    const { rows, f } = this.scratch(nVisit);
     let n = 0;
     for (let q = 0; q < nVisit; q++) {
       const r = hint ? hint[q]! : q;
@@ -333,6 +334,15 @@ export class RowSparseRAdam implements Optimizer {
     upTo[r] = to;
   }
 
+  /** Scratch for the native path, for `n` rows: their indices and (S, β1^j, β2^j) factors. */
+  private scratch(n: number): { rows: Int32Array; f: Float64Array } {
+    if (this.listRows.length < n) {
+      this.listRows = new Int32Array(n);
+      this.listFactors = new Float64Array(3 * n);
+    }
+    return { rows: this.listRows, f: this.listFactors };
+  }
+
   /** Brings every row to the current step (no-op when none lags); natively when the binding can. */
   flush(): void {
     const t = this.t;
@@ -346,19 +356,12 @@ export class RowSparseRAdam implements Optimizer {
   /** flush() of parameter k through the native kernel: the lagging rows and their factors, then one call. */
   private flushNative(kernel: CatchUpFn, k: number, t: number): void {
     const upTo = this.upTo[k]!;
-    if (this.listRows.length < upTo.length) {
-      this.listRows = new Int32Array(upTo.length);
-      this.listFactors = new Float64Array(3 * upTo.length);
-    }
-    const rows = this.listRows,
-      f = this.listFactors;
+    const { rows, f } = this.scratch(upTo.length);
     let n = 0;
     for (let r = 0; r < upTo.length; r++) {
       if (!(upTo[r]! < t)) continue;
       const gap = this.gapFactors(upTo[r]!, t);
-      f[3 * n] = gap.S;
-      f[3 * n + 1] = gap.b1j;
-      f[3 * n + 2] = gap.b2j;
+      f.set([gap.S, gap.b1j, gap.b2j], 3 * n);
       rows[n++] = r;
       upTo[r] = t;
     }
@@ -393,31 +396,4 @@ export class RowSparseRAdam implements Optimizer {
     this.gapMemo.clear();
     this.gapTo = -1;
   }
-}
-
-/** Σ c·ρ^i over a row's skipped steps and the moment decays β1^j, β2^j. */
-interface GapFactors {
-  S: number;
-  b1j: number;
-  b2j: number;
-}
-
-type RadamRowsFn = NonNullable<NativeBlas['radamRows']>;
-type CatchUpFn = NonNullable<NativeBlas['radamCatchUpRows']>;
-
-/** Threads of the native row update (it stays on one below ~64K elements a step). */
-const NATIVE_ROW_THREADS = Math.min(2, availableParallelism());
-
-/** The binding's radamCatchUpRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */
-function nativeCatchUp(): CatchUpFn | null {
-  if (process.env.CALITUNE_NATIVE_ADAM === '0') return null;
-  const nb = loadNativeBlas();
-  return nb.ok && typeof nb.blas.radamCatchUpRows === 'function' ? nb.blas.radamCatchUpRows.bind(nb.blas) : null;
-}
-
-/** The binding's radamRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */
-function nativeRadamRows(): RadamRowsFn | null {
-  if (process.env.CALITUNE_NATIVE_ADAM === '0') return null;
-  const nb = loadNativeBlas();
-  return nb.ok && typeof nb.blas.radamRows === 'function' ? nb.blas.radamRows.bind(nb.blas) : null;
 }
