@@ -37,6 +37,7 @@ class ResumeSlots {
   /** The ticket of the write that last used each buffer. */
   private readonly tickets = new Array<number>(RESUME_SLOTS).fill(0);
   private next = 0;
+  private written = 0;
 
   /** Encodes a state into a free buffer and hands it to `bg`. */
   write(
@@ -50,7 +51,8 @@ class ResumeSlots {
       slot = this.freeSlot(bg, size);
       return this.view(slot, size);
     });
-    this.tickets[slot] = bg.submit({ kind: 'replace', path, bytes, supersedable: true });
+    // the first state is never skipped: once a log line after it is on disk, a resume state is too
+    this.tickets[slot] = bg.submit({ kind: 'replace', path, bytes, supersedable: this.written++ > 0 });
   }
 
   /** The next buffer for a state of `size` bytes, once the write that last read it is done. */
