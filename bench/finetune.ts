@@ -10,9 +10,10 @@
  *   RESULT finetune_epoch_frozen_per_group10 <s> s   (frozen, candidates_per_group 10: 80 candidates)
  * where <s> is the median over the timed epochs (after warm-up epochs) of the whole epoch's
  * wall clock: the three phases the reference's calitune_per_epoch.tsv times (train_s, regen_s,
- * valid_s) plus the bookkeeping we add (an fsync'ed log line and the resume state, ~3–8 MB
- * written atomically every epoch). The phase sum is printed too (comparable to the
- * reference's train_s + regen_s + valid_s). No checkpoints are written here. The load
+ * valid_s) plus the bookkeeping we add (the log line and the resume state, ~3–8 MB, encoded on
+ * the main thread every epoch and written atomically, with their fsyncs, by the background
+ * writer's thread: src/store/background-writes.ts). The phase sum is printed too (comparable
+ * to the reference's train_s + regen_s + valid_s). No checkpoints are written here. The load
  * average is printed first: other processes on a 2-core machine inflate every number.
  *
  *   node dist/bench/finetune.js [--epochs N] [--warmup N] [--oracle DIR] [--backbone-epochs N] [--modes LIST]

@@ -14,9 +14,9 @@
  * foothold: the best tail items of each user are raised towards the list.
  */
 import type { Recommender } from '../models/recommender.js';
-import { sortedContains, type Csr } from '../math/csr.js';
+import type { Csr } from '../math/csr.js';
 import type { Rng } from '../math/rng.js';
-import { topkRow } from '../math/topk.js';
+import { rowTopk } from './row-topk.js';
 
 function checkK(k: number, nItems: number): void {
   if (!Number.isInteger(k) || k < 1 || k > nItems - 1) {
@@ -85,7 +85,8 @@ export class CandidatePicker {
   /** Writes the row's `width` candidates to out[outOff ..]. */
   pick(scores: Float32Array, off: number, out: Int32Array, outOff: number): void {
     const { nItems, k, perGroup } = this;
-    topkRow(scores, off, nItems, k, out, outOff);
+    // the row's previous candidates (when out holds them) narrow the native search; same list
+    rowTopk(scores, off, nItems, k, out, outOff, true);
     if (this.groupItems.length === 0) return;
     const round = ++this.round;
     const stamp = this.stamp;
@@ -107,7 +108,7 @@ export class CandidatePicker {
       const n = items.length;
       for (let j = 0; j < n; j++) this.gathered[j] = scores[off + items[j]!]!;
       const take = Math.min(n, perGroup + inTop[g]!);
-      topkRow(this.gathered, 0, n, take, this.picked, 0);
+      rowTopk(this.gathered, 0, n, take, this.picked, 0);
       let got = 0;
       for (let j = 0; j < take && got < perGroup; j++) {
         const local = this.picked[j]!;
@@ -123,7 +124,7 @@ export class CandidatePicker {
     if (short > 0) {
       // Tiny catalogue or masked items: top up with the best items not yet taken.
       const take = Math.min(nItems, this.width + short);
-      topkRow(scores, off, nItems, take, this.picked, 0);
+      rowTopk(scores, off, nItems, take, this.picked, 0);
       for (let j = 0; j < take && short > 0; j++) {
         const it = this.picked[j]!;
         if (it < 0) break;
@@ -192,7 +193,14 @@ export function randomCandidates(rng: Rng, rows: number, nItems: number, k: numb
   return res;
 }
 
-/** y: 1 where candidates[i·k + c] is in users[i]'s train row, else 0 (Uint8Array B×K). */
+/** candidateLabels' per-item marks, reused across calls: mark[item] === round ⇔ a train item of the current user. */
+let labelMarks = new Int32Array(0);
+let labelRound = 0;
+
+/**
+ * y: 1 where candidates[i·k + c] is in users[i]'s train row, else 0 (Uint8Array B×K). The user's
+ * train items are marked once, so each candidate costs one look-up (no search of the row).
+ */
 export function candidateLabels(
   train: Csr,
   users: Int32Array,
@@ -201,11 +209,25 @@ export function candidateLabels(
   out?: Uint8Array,
 ): Uint8Array {
   const res = out ?? new Uint8Array(users.length * k);
+  if (labelMarks.length < train.nCols) {
+    labelMarks = new Int32Array(train.nCols);
+    labelRound = 0;
+  }
+  const marks = labelMarks;
+  const { indptr, indices } = train;
   for (let i = 0; i < users.length; i++) {
     const u = users[i]!;
-    const lo = train.indptr[u]!,
-      hi = train.indptr[u + 1]!;
-    for (let c = 0; c < k; c++) res[i * k + c] = sortedContains(train.indices, lo, hi, candidates[i * k + c]!) ? 1 : 0;
+    if (++labelRound === 0x7fffffff) {
+      marks.fill(0);
+      labelRound = 1;
+    }
+    const round = labelRound;
+    for (let p = indptr[u]!, e = indptr[u + 1]!; p < e; p++) marks[indices[p]!] = round;
+    for (let c = 0; c < k; c++) {
+      const item = candidates[i * k + c]!;
+      // an id outside the item range (−1: no candidate) is no train item
+      res[i * k + c] = item >= 0 && item < marks.length && marks[item] === round ? 1 : 0;
+    }
   }
   return res;
 }

@@ -44,6 +44,11 @@ export interface ImprovementSink {
   rollbackTo?(epoch: number): void;
   /** Epochs with a stored checkpoint (weights or not), ascending. */
   epochs?(): number[];
+  /**
+   * Waits until every write handed over so far has landed (a sink that writes in the
+   * background); throws the first failure.
+   */
+  settle?(): void;
 }
 
 /** An entry of the checkpoint index: the epoch's metrics, its folder and whether its weights are kept. */

@@ -50,7 +50,8 @@ const CONFIG_KEYS_FREE_ON_RESUME = new Set(['num_epochs', 'early_stopping_patien
 export function resumeSnapshot(state: FinetuneState, copy = false): SafeTensorsFile {
   const { params, optimizer, progress: st } = state;
   const tensors = new Map<string, SafeTensor>();
-  const os = optimizer.state();
+  // the live moments: a snapshot that must outlive training copies them below, once
+  const os = optimizer.state(false);
   const own = <T extends Float32Array | Int32Array>(a: T): T => (copy ? (a.slice() as T) : a);
   for (const p of params) {
     tensors.set(`param/${p.name}`, { dtype: 'F32', shape: [...p.shape], data: own(p.value) });

@@ -111,6 +111,11 @@ export interface FinetuneJournal {
   writeLog(records: readonly EpochLogRecord[]): void;
   appendLog(record: EpochLogRecord): void;
   writeSummary(summary: FinetuneSummary): void;
+  /**
+   * Waits until every write handed over so far has landed (a journal that writes in the
+   * background); throws the first that failed. Optional: a synchronous journal has nothing to wait for.
+   */
+  settle?(): void;
 }
 
 /**

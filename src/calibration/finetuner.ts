@@ -198,8 +198,31 @@ function summarize(
   };
 }
 
-/** Runs (or resumes) a fine-tuning; returns the summary (also written to the journal). */
+/**
+ * Runs (or resumes) a fine-tuning; returns the summary (also written to the journal). Every
+ * write of the journal and the sink has landed when it returns or throws.
+ */
 export function finetune(opts: FinetuneOptions): FinetuneSummary {
+  const settle = (): void => {
+    opts.sink?.settle?.();
+    opts.journal.settle?.();
+  };
+  try {
+    const summary = runFinetune(opts);
+    settle();
+    return summary;
+  } catch (e) {
+    try {
+      settle();
+    } catch {
+      // the error that stopped the run is the one to report
+    }
+    throw e;
+  }
+}
+
+/** The run itself: the state, epoch 0 or the resumed state, the epochs, the summary. */
+function runFinetune(opts: FinetuneOptions): FinetuneSummary {
   const { config: cfg, data } = opts;
   // with group offsets, the backbone folded into a wider model (the caller's stays untouched)
   const model = withGroupOffsets(opts.model, cfg.group_offsets, data.itemGroups, data.nGroups);

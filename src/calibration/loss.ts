@@ -109,6 +109,19 @@ function checkBatch(b: CaliTuneBatch): void {
   if (!(b.alpha >= 0 && b.alpha <= 1)) throw new RangeError(`CaliTune loss: alpha ${b.alpha} outside [0, 1]`);
 }
 
+/** log Σ exp(scores[off .. off+K)), shifted by the row's maximum; NaN when a score is not finite. */
+function rowLogSumExp(scores: CaliTuneBatch['scores'], off: number, K: number): number {
+  let mx = -Infinity;
+  for (let c = 0; c < K; c++) {
+    const s = scores[off + c]!;
+    if (!Number.isFinite(s)) return NaN;
+    if (s > mx) mx = s;
+  }
+  let sumExp = 0;
+  for (let c = 0; c < K; c++) sumExp += Math.exp(scores[off + c]! - mx);
+  return mx + Math.log(sumExp);
+}
+
 /**
  * Loss with reusable float64 scratch buffers. `forward` computes the value; `backward` (after a
  * forward on the same batch object) writes d(total)/d(scores) into a B×K buffer.
@@ -116,6 +129,8 @@ function checkBatch(b: CaliTuneBatch): void {
 export class CaliTuneLoss {
   private w = new Float64Array(0);
   private a = new Float64Array(0);
+  /** Per row of the last forward batch: log Σ exp(scores) of the accuracy term (NaN: a non-finite score). */
+  private logZs = new Float64Array(0);
   private last: CaliTuneBatch | undefined;
 
   private ensure(G: number): void {
@@ -129,6 +144,7 @@ export class CaliTuneLoss {
   forward(batch: CaliTuneBatch): CaliTuneLossValue {
     checkBatch(batch);
     this.ensure(batch.G);
+    if (this.logZs.length < batch.B) this.logZs = new Float64Array(batch.B);
     this.last = batch;
     const useAcc = batch.alpha < 1 && !batch.skipAccuracy;
     const useCal = batch.alpha > 0;
@@ -161,18 +177,15 @@ export class CaliTuneLoss {
     return res;
   }
 
-  /** Row b's accuracy KL; when `grad` is given, adds scale·∂/∂s to grad's row instead. */
+  /**
+   * Row b's accuracy KL; when `grad` is given, adds scale·∂/∂s to grad's row instead, reusing
+   * the row's log-normaliser from the forward pass (the same scores, so the same value).
+   */
   private accuracyRow(batch: CaliTuneBatch, b: number, grad: Float32Array | undefined, scale: number): number {
     const { K, scores, positives } = batch;
     const off = b * K;
     let nPos = 0;
-    let mx = -Infinity;
-    for (let c = 0; c < K; c++) {
-      const s = scores[off + c]!;
-      if (!Number.isFinite(s)) return NaN;
-      if (s > mx) mx = s;
-      if (positives[off + c]) nPos++;
-    }
+    for (let c = 0; c < K; c++) if (positives[off + c]) nPos++;
     // t = softmax(y): e/Z for positives, 1/Z for the rest, Z = nPos·e + (K − nPos): two values,
     // so no exp per candidate for t.
     const logZt = Math.log(nPos * Math.E + (K - nPos));
@@ -180,16 +193,18 @@ export class CaliTuneLoss {
       logTNeg = -logZt;
     const tPos = Math.exp(logTPos),
       tNeg = Math.exp(logTNeg);
-    let sumExp = 0;
-    for (let c = 0; c < K; c++) sumExp += Math.exp(scores[off + c]! - mx);
-    const logZs = mx + Math.log(sumExp);
     if (grad) {
+      const logZs = this.logZs[b]!;
+      if (Number.isNaN(logZs)) return NaN;
       for (let c = 0; c < K; c++) {
         const p = Math.exp(scores[off + c]! - logZs);
         grad[off + c] = grad[off + c]! + scale * (p - (positives[off + c] ? tPos : tNeg));
       }
       return 0;
     }
+    const logZs = rowLogSumExp(scores, off, K);
+    this.logZs[b] = logZs;
+    if (Number.isNaN(logZs)) return NaN;
     let kl = 0;
     for (let c = 0; c < K; c++) {
       const pos = positives[off + c];

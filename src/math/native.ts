@@ -254,6 +254,34 @@ export interface NativeBlas {
   gatherRows?(src: Float32Array, d: number, rows: Int32Array, count: number, dst: Float32Array): void;
   /** dst[rows[k]·d + j] += src[k·d + j] (float32 adds) for k in [0, count), in order. */
   scatterAddRows?(dst: Float32Array, d: number, rows: Int32Array, count: number, src: Float32Array): void;
+  /**
+   * topkRow of src/math/topk.ts (the same lists): the best k of scores[offset ..+n) → out[outOff ..+k).
+   * `hinted`: the k items out holds on entry may narrow the search (checked; the list is the same).
+   */
+  topkRow?(
+    scores: Float32Array,
+    offset: number,
+    n: number,
+    k: number,
+    out: Int32Array,
+    outOff: number,
+    hinted?: boolean,
+  ): void;
+  /**
+   * Row-sparse RAdam's catch-up (src/nn/row-sparse-radam.ts, flush; bit-identical): listed row
+   * rows[q] of a (rows × cols) tensor applies its skipped steps with factors[3q .. 3q+2] =
+   * (S, β1^j, β2^j): p −= S·m/(√v + ε), m ·= β1^j, v ·= β2^j, elements with m = v = 0 untouched.
+   */
+  radamCatchUpRows?(
+    p: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    cols: number,
+    rows: Int32Array,
+    count: number,
+    factors: Float64Array,
+    eps: number,
+  ): void;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -39,10 +39,15 @@ function numel(shape: readonly number[]): number {
   return n;
 }
 
-/** Encodes tensors (in iteration order) and string metadata into safetensors bytes. */
+/**
+ * Encodes tensors (in iteration order) and string metadata into safetensors bytes. `alloc`
+ * gives the output of the size asked for (default a new Uint8Array; a writer may pass a view
+ * of a buffer it reuses — every byte of it is written).
+ */
 export function encodeSafetensors(
   tensors: ReadonlyMap<string, SafeTensor> | Record<string, SafeTensor>,
   metadata: Record<string, string> = {},
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
 ): Uint8Array {
   const entries: [string, SafeTensor][] =
     tensors instanceof Map
@@ -73,8 +78,9 @@ export function encodeSafetensors(
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const padded = Math.ceil(json.length / 8) * 8;
   if (padded !== json.length) json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);
-  const out = new Uint8Array(8 + json.length + offset);
-  const dv = new DataView(out.buffer);
+  const out = alloc(8 + json.length + offset);
+  if (out.length !== 8 + json.length + offset) throw new RangeError('safetensors: the output has the wrong size');
+  const dv = new DataView(out.buffer, out.byteOffset, 8);
   dv.setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let pos = 8 + json.length;

@@ -2,8 +2,14 @@
  * Row-sparse RAdam for embedding tables, used by the CaliTune fine-tuner (see the class
  * comment): PyTorch's RAdam, with the steps a row skipped applied in closed form.
  */
-import { availableParallelism } from 'node:os';
-import { loadNativeBlas, type NativeBlas } from '../math/native.js';
+import {
+  nativeCatchUp,
+  nativeRadamRows,
+  NATIVE_ROW_THREADS,
+  type CatchUpFn,
+  type GapFactors,
+  type RadamRowsFn,
+} from './row-sparse-radam-native.js';
 import { UserError } from '../util/errors.js';
 import { radamStepCoefficient } from './radam.js';
 import type { Optimizer, OptimizerState, Parameter } from './optimizer.js';
@@ -51,7 +57,9 @@ export class RowSparseRAdam implements Optimizer {
   private gapTo = -1;
   /** The native row kernel, or null (TypeScript loops). */
   private readonly rowsKernel: RadamRowsFn | null;
-  /** Scratch for the native path: the step's rows and their (S, β1^j, β2^j) factors. */
+  /** The native catch-up kernel of flush(), or null (TypeScript loop). */
+  private readonly catchUpKernel: CatchUpFn | null;
+  // scratch of the native path (see scratch())
   private listRows = new Int32Array(0);
   private listFactors = new Float64Array(0);
 
@@ -61,6 +69,7 @@ export class RowSparseRAdam implements Optimizer {
   constructor(params: readonly Parameter[], opts: { lr: number; consumeGrads?: boolean; native?: boolean }) {
     this.lr = opts.lr;
     this.rowsKernel = opts.native === false ? null : nativeRadamRows();
+    this.catchUpKernel = opts.native === false ? null : nativeCatchUp();
     this.consumeGrads = opts.consumeGrads ?? false;
     if (!(this.lr >= 0)) throw new UserError(`RAdam: learning rate must be ≥ 0 (got ${this.lr})`);
     this.params = [...params];
@@ -157,12 +166,7 @@ export class RowSparseRAdam implements Optimizer {
     const param = this.params[k]!,
       upTo = this.upTo[k]!;
     const nVisit = hint ? hint.length : upTo.length;
-    if (this.listRows.length < nVisit) {
-      this.listRows = new Int32Array(nVisit);
-      this.listFactors = new Float64Array(3 * nVisit);
-    }
-    const rows = this.listRows,
-      f = this.listFactors;
+    const { rows, f } = this.scratch(nVisit);
     let n = 0;
     for (let q = 0; q < nVisit; q++) {
       const r = hint ? hint[q]! : q;
@@ -330,20 +334,45 @@ export class RowSparseRAdam implements Optimizer {
     upTo[r] = to;
   }
 
-  /** Brings every row to the current step (no-op when none lags). */
+  /** Scratch for the native path, for `n` rows: their indices and (S, β1^j, β2^j) factors. */
+  private scratch(n: number): { rows: Int32Array; f: Float64Array } {
+    if (this.listRows.length < n) {
+      this.listRows = new Int32Array(n);
+      this.listFactors = new Float64Array(3 * n);
+    }
+    return { rows: this.listRows, f: this.listFactors };
+  }
+
+  /** Brings every row to the current step (no-op when none lags); natively when the binding can. */
   flush(): void {
     const t = this.t;
     for (let k = 0; k < this.params.length; k++) {
       const upTo = this.upTo[k]!;
-      for (let r = 0; r < upTo.length; r++) if (upTo[r]! < t) this.catchUp(k, r, t);
+      if (this.catchUpKernel) this.flushNative(this.catchUpKernel, k, t);
+      else for (let r = 0; r < upTo.length; r++) if (upTo[r]! < t) this.catchUp(k, r, t);
     }
   }
 
-  state(): OptimizerState {
+  /** flush() of parameter k through the native kernel: the lagging rows and their factors, then one call. */
+  private flushNative(kernel: CatchUpFn, k: number, t: number): void {
+    const upTo = this.upTo[k]!;
+    const { rows, f } = this.scratch(upTo.length);
+    let n = 0;
+    for (let r = 0; r < upTo.length; r++) {
+      if (!(upTo[r]! < t)) continue;
+      const gap = this.gapFactors(upTo[r]!, t);
+      f.set([gap.S, gap.b1j, gap.b2j], 3 * n);
+      rows[n++] = r;
+      upTo[r] = t;
+    }
+    if (n > 0) kernel(this.params[k]!.value, this.m[k]!, this.v[k]!, this.cols[k]!, rows, n, f, this.eps);
+  }
+
+  state(copy = true): OptimizerState {
     this.flush();
     const buffers: Record<string, Record<string, Float32Array>> = {};
     this.params.forEach((p, k) => {
-      buffers[p.name] = { m: this.m[k]!.slice(), v: this.v[k]!.slice() };
+      buffers[p.name] = copy ? { m: this.m[k]!.slice(), v: this.v[k]!.slice() } : { m: this.m[k]!, v: this.v[k]! };
     });
     return { kind: 'radam', step: this.t, lr: this.lr, buffers };
   }
@@ -367,23 +396,4 @@ export class RowSparseRAdam implements Optimizer {
     this.gapMemo.clear();
     this.gapTo = -1;
   }
-}
-
-/** Σ c·ρ^i over a row's skipped steps and the moment decays β1^j, β2^j. */
-interface GapFactors {
-  S: number;
-  b1j: number;
-  b2j: number;
-}
-
-type RadamRowsFn = NonNullable<NativeBlas['radamRows']>;
-
-/** Threads of the native row update (it stays on one below ~64K elements a step). */
-const NATIVE_ROW_THREADS = Math.min(2, availableParallelism());
-
-/** The binding's radamRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */
-function nativeRadamRows(): RadamRowsFn | null {
-  if (process.env.CALITUNE_NATIVE_ADAM === '0') return null;
-  const nb = loadNativeBlas();
-  return nb.ok && typeof nb.blas.radamRows === 'function' ? nb.blas.radamRows.bind(nb.blas) : null;
 }

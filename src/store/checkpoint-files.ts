@@ -7,12 +7,11 @@
  *   checkpoints.json              index: { keep, checkpoints: [{ epoch, validNdcg, jsd, tradeoff, dir, weights }] }
  * A folder is complete once the index names it (the index is written last). All writes are atomic.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeSafetensors, type SafeTensor } from '../models/safetensors.js';
-import { writeNpy } from '../data/npy.js';
-import { writeJsonAtomic } from '../util/atomic.js';
+import { encodeSafetensors, type SafeTensor } from '../models/safetensors.js';
+import { encodeNpy } from '../data/npy.js';
 import { finiteOrNull, wholeNumber } from '../util/json-schema.js';
 import type {
   CheckpointRecord,
@@ -22,6 +21,12 @@ import type {
   NamedTensor,
 } from '../calibration/checkpoints.js';
 import { readJsonArtefact } from './json-files.js';
+import { performWrite, type BackgroundWrite } from './background-writes.js';
+
+/** A JSON file's bytes as writeJsonAtomic writes them (two-space indent, final newline). */
+function jsonBytes(value: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8');
+}
 
 /** The checkpoint index in an experiment's checkpoints folder. */
 export const CHECKPOINT_INDEX_FILE = 'checkpoints.json';
@@ -85,9 +90,52 @@ export function readCheckpointIndex(dir: string): CheckpointIndex | undefined {
   return { ...(typeof keep === 'string' ? { keep } : {}), checkpoints: recs };
 }
 
+/** The write of the checkpoint index (atomic; written last, so it only names complete folders). */
+export function checkpointIndexWrite(
+  dir: string,
+  keep: KeepPolicy,
+  records: readonly CheckpointRecord[],
+): BackgroundWrite {
+  return { kind: 'replace', path: checkpointIndexPath(dir), bytes: jsonBytes({ keep, checkpoints: records }) };
+}
+
 /** Writes the checkpoint index, atomically; it is written last, so it only names complete folders. */
 export function writeCheckpointIndex(dir: string, keep: KeepPolicy, records: readonly CheckpointRecord[]): void {
-  writeJsonAtomic(checkpointIndexPath(dir), { keep, checkpoints: records });
+  performWrite(checkpointIndexWrite(dir, keep, records));
+}
+
+/**
+ * The writes of an epoch's folder (weights, lists, metrics, each atomic, in that order) with
+ * its name relative to `dir`; the bytes are taken now.
+ */
+export function checkpointFolderWrites(
+  dir: string,
+  epoch: number,
+  tensors: readonly NamedTensor[],
+  metrics: EpochMetrics,
+  lists: EpochLists,
+): { rel: string; writes: BackgroundWrite[] } {
+  const rel = checkpointFolderName(epoch);
+  const d = join(dir, rel);
+  const map = new Map<string, SafeTensor>();
+  for (const t of tensors) map.set(t.name, { dtype: 'F32', shape: [...t.shape], data: t.data });
+  const writes: BackgroundWrite[] = [
+    {
+      kind: 'replace',
+      path: join(d, CHECKPOINT_WEIGHTS_FILE),
+      bytes: encodeSafetensors(map, { epoch: String(epoch), format: 'calitune-checkpoint' }),
+    },
+  ];
+  for (const split of ['valid', 'test'] as const) {
+    const l = lists[split];
+    if (l) {
+      const bytes = encodeNpy('<i4', [l.length / lists.k, lists.k], l);
+      writes.push({ kind: 'replace', path: checkpointListsPath(dir, rel, split), bytes });
+    }
+  }
+  const meta = { ...metrics, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })) };
+  writes.push({ kind: 'replace', path: join(d, CHECKPOINT_METRICS_FILE), bytes: jsonBytes(meta) });
+  return { rel, writes };
 }
 
 /** Writes an epoch's folder (weights, lists, metrics); returns its name relative to `dir`. */
@@ -98,30 +146,9 @@ export function writeCheckpointFolder(
   metrics: EpochMetrics,
   lists: EpochLists,
 ): string {
-  const rel = checkpointFolderName(epoch);
-  const d = join(dir, rel);
-  const map = new Map<string, SafeTensor>();
-  for (const t of tensors) map.set(t.name, { dtype: 'F32', shape: [...t.shape], data: t.data });
-  writeSafetensors(join(d, CHECKPOINT_WEIGHTS_FILE), map, { epoch: String(epoch), format: 'calitune-checkpoint' });
-  if (lists.valid)
-    writeNpy(checkpointListsPath(dir, rel, 'valid'), '<i4', [lists.valid.length / lists.k, lists.k], lists.valid);
-  if (lists.test)
-    writeNpy(checkpointListsPath(dir, rel, 'test'), '<i4', [lists.test.length / lists.k, lists.k], lists.test);
-  writeJsonAtomic(join(d, CHECKPOINT_METRICS_FILE), {
-    ...metrics,
-    tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
-  });
+  const { rel, writes } = checkpointFolderWrites(dir, epoch, tensors, metrics, lists);
+  for (const w of writes) performWrite(w);
   return rel;
-}
-
-/** Deletes a checkpoint folder with everything in it. */
-export function removeCheckpointFolder(dir: string, rel: string): void {
-  rmSync(join(dir, rel), { recursive: true, force: true });
-}
-
-/** Deletes a checkpoint's weights, keeping its lists and metrics. */
-export function removeCheckpointWeights(dir: string, rel: string): void {
-  rmSync(checkpointWeightsPath(dir, rel), { force: true });
 }
 
 /** Epoch folders present in a checkpoints folder (complete or not), ascending. */

@@ -3,6 +3,12 @@
  * writes the epoch's folder and the index (src/store/checkpoint-files.ts), then drops the
  * weights that the keep policy (src/calibration/checkpoints.ts) no longer keeps. Lists and
  * metrics are always kept, so every improvement epoch can be evaluated later.
+ *
+ * Its writes and removals go to the process's background writer (src/store/background-writes.ts)
+ * in the order the synchronous store made them, behind and before the fine-tuner's log and
+ * resume-state writes: the disk always holds a prefix of that sequence, which resuming handles
+ * as before (it rolls the checkpoints back to the resume state's epoch). {@link CheckpointStore.settle}
+ * waits for them (the fine-tuner settles at its end); reading the index settles first.
  */
 import { existsSync } from 'node:fs';
 import {
@@ -15,14 +21,14 @@ import {
   type KeepPolicy,
   type NamedTensor,
 } from '../calibration/checkpoints.js';
+import { join } from 'node:path';
 import {
+  checkpointFolderWrites,
+  checkpointIndexWrite,
   checkpointWeightsPath,
   readCheckpointIndex,
-  removeCheckpointFolder,
-  removeCheckpointWeights,
-  writeCheckpointFolder,
-  writeCheckpointIndex,
 } from './checkpoint-files.js';
+import { backgroundWrites, type BackgroundWrite } from './background-writes.js';
 
 /**
  * The fine-tuner's checkpoint writer: an epoch folder and the index at each improvement, weights pruned by
@@ -36,6 +42,7 @@ export class CheckpointStore implements ImprovementSink {
     readonly keep: KeepPolicy = 'frontier',
   ) {
     checkKeepPolicy(keep);
+    backgroundWrites.settle();
     const index = readCheckpointIndex(dir);
     if (index)
       this.recs = index.checkpoints.map((r) => ({
@@ -59,7 +66,8 @@ export class CheckpointStore implements ImprovementSink {
   }
 
   onImprovement(epoch: number, tensors: readonly NamedTensor[], metrics: EpochMetrics, lists: EpochLists): void {
-    const rel = writeCheckpointFolder(this.dir, epoch, tensors, metrics, lists);
+    const { rel, writes } = checkpointFolderWrites(this.dir, epoch, tensors, metrics, lists);
+    for (const w of writes) this.write(w);
     this.recs = this.recs.filter((r) => r.epoch !== epoch);
     this.recs.push({ ...metrics, epoch, dir: rel, weights: true });
     this.recs.sort((a, b) => a.epoch - b.epoch);
@@ -72,7 +80,7 @@ export class CheckpointStore implements ImprovementSink {
     if (drop.length === 0) return;
     this.recs = this.recs.filter((r) => r.epoch <= epoch);
     this.writeIndex();
-    for (const r of drop) removeCheckpointFolder(this.dir, r.dir);
+    for (const r of drop) this.write({ kind: 'remove', path: join(this.dir, r.dir) });
   }
 
   /** Deletes weights not kept by the policy (metrics and lists stay); the index first. */
@@ -83,10 +91,19 @@ export class CheckpointStore implements ImprovementSink {
     if (dropped.length === 0) return;
     for (const r of dropped) r.weights = false;
     this.writeIndex();
-    for (const r of dropped) removeCheckpointWeights(this.dir, r.dir);
+    for (const r of dropped) this.write({ kind: 'remove', path: checkpointWeightsPath(this.dir, r.dir) });
+  }
+
+  /** Waits until every write of the store (and any other background write) has landed; throws the first failure. */
+  settle(): void {
+    backgroundWrites.settle();
   }
 
   private writeIndex(): void {
-    writeCheckpointIndex(this.dir, this.keep, this.recs);
+    this.write(checkpointIndexWrite(this.dir, this.keep, this.recs));
+  }
+
+  private write(w: BackgroundWrite): void {
+    backgroundWrites.submit(w);
   }
 }

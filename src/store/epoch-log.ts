@@ -9,12 +9,12 @@
  * numbers (null for a NaN, as JSON.stringify writes it), `tradeoff` a number or null — and
  * names file and line otherwise.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
 import { finiteOrNull, schemaProblem, wholeNumber } from '../util/json-schema.js';
 import type { EpochLogRecord } from '../calibration/finetuner.js';
 import { isJsonObject, readJsonLines } from './json-files.js';
+import { appendSynced } from './background-writes.js';
 
 /** The on-disk name of the record's `jsd`. */
 const DISK_JSD = 'test_list_jsd';
@@ -59,15 +59,12 @@ export function writeEpochLog(path: string, records: readonly EpochLogRecord[]):
   writeFileAtomic(path, records.map(lineOf).join(''));
 }
 
+/** One record as the bytes of its log line. */
+export function epochLogLineBytes(record: EpochLogRecord): Uint8Array {
+  return Buffer.from(lineOf(record), 'utf8');
+}
+
 /** Appends one record and syncs it to disk (a crash leaves at most a torn last line). */
 export function appendEpochLog(path: string, record: EpochLogRecord): void {
-  const fd = openSync(path, 'a');
-  try {
-    const buf = Buffer.from(lineOf(record), 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  appendSynced(path, epochLogLineBytes(record));
 }

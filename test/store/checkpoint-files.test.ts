@@ -20,6 +20,7 @@ test('checkpoint folder and index: files, contents and the keep policy', (t) => 
   const store = new CheckpointStore(dir, 'last');
   store.onImprovement(1, tensors(1), { epoch: 1, validNdcg: 0.2, jsd: 0.3, tradeoff: 1 }, lists);
   store.onImprovement(3, tensors(3), { epoch: 3, validNdcg: 0.1, jsd: 0.4, tradeoff: NaN }, lists);
+  store.settle(); // the store writes in the background, in order
   assert.deepEqual(readdirSync(join(dir, 'epoch_3')).sort(), [
     'metrics.json',
     'test_lists.npy',
@@ -85,6 +86,7 @@ test('checkpoint folder and index: files, contents and the keep policy', (t) => 
   );
   assert.equal(again.weightsPath(3), undefined);
   again.rollbackTo(1);
+  again.settle();
   assert.ok(!existsSync(join(dir, 'epoch_3')));
   assert.deepEqual(
     readCheckpointIndex(dir)!.checkpoints.map((r) => r.epoch),
