@@ -18,7 +18,7 @@
 void RegisterOptimizerKernels(Napi::Env env, Napi::Object exports);
 // bpr.cc: bprScores, bprGrads (BPR's fused forward/backward around the loss).
 void RegisterBprKernels(Napi::Env env, Napi::Object exports);
-// rows.cc: gatherRows, scatterAddRows (the fine-tuner's candidate rows: gather, gradient scatter-add).
+// rows.cc: gatherRows, scatterAddRows, radamCatchUpRows (the fine-tuner's candidate rows and RAdam catch-up).
 void RegisterRowKernels(Napi::Env env, Napi::Object exports);
-// topk.cc: topkRows (row-wise top-k of score rows, src/math/topk.ts).
+// topk.cc: topkRows, topkRow (row-wise top-k of score rows, src/math/topk.ts; a hinted row for the fine-tuner).
 void RegisterTopkKernels(Napi::Env env, Napi::Object exports);

@@ -16,7 +16,7 @@
 import type { Recommender } from '../models/recommender.js';
 import type { Csr } from '../math/csr.js';
 import type { Rng } from '../math/rng.js';
-import { rowTopk } from './row-topk.js';
+import { topkRow } from '../math/topk.js';
 
 function checkK(k: number, nItems: number): void {
   if (!Number.isInteger(k) || k < 1 || k > nItems - 1) {
@@ -86,7 +86,7 @@ export class CandidatePicker {
   pick(scores: Float32Array, off: number, out: Int32Array, outOff: number): void {
     const { nItems, k, perGroup } = this;
     // the row's previous candidates (when out holds them) narrow the native search; same list
-    rowTopk(scores, off, nItems, k, out, outOff, true);
+    topkRow(scores, off, nItems, k, out, outOff, true);
     if (this.groupItems.length === 0) return;
     const round = ++this.round;
     const stamp = this.stamp;
@@ -108,7 +108,7 @@ export class CandidatePicker {
       const n = items.length;
       for (let j = 0; j < n; j++) this.gathered[j] = scores[off + items[j]!]!;
       const take = Math.min(n, perGroup + inTop[g]!);
-      rowTopk(this.gathered, 0, n, take, this.picked, 0);
+      topkRow(this.gathered, 0, n, take, this.picked, 0);
       let got = 0;
       for (let j = 0; j < take && got < perGroup; j++) {
         const local = this.picked[j]!;
@@ -124,7 +124,7 @@ export class CandidatePicker {
     if (short > 0) {
       // Tiny catalogue or masked items: top up with the best items not yet taken.
       const take = Math.min(nItems, this.width + short);
-      rowTopk(scores, off, nItems, take, this.picked, 0);
+      topkRow(scores, off, nItems, take, this.picked, 0);
       for (let j = 0; j < take && short > 0; j++) {
         const it = this.picked[j]!;
         if (it < 0) break;

@@ -23,7 +23,7 @@
 import type { Csr } from '../math/csr.js';
 import type { SplitDataset } from '../data/types.js';
 import type { Recommender } from '../models/recommender.js';
-import { rowTopk } from './row-topk.js';
+import { topkRow } from '../math/topk.js';
 import { ndcgAtK } from '../eval/ndcg.js';
 import { jsdMetric, listGroupDistribution } from '../eval/jsd.js';
 import type { FusedValidate, ValidationResult } from './finetune-types.js';
@@ -232,7 +232,7 @@ export class Validator {
       const fromCand = cOff >= 0 && this.listFromCandidates(cand!, cOff, u, false, vl, r * k);
       if (!fromCand) {
         this.maskRow(sb, row, this.train, u);
-        rowTopk(sb, row, nItems, k, vl, r * k);
+        topkRow(sb, row, nItems, k, vl, r * k);
       }
       sums.ndcg += ndcgAtK(vl, r * k, k, vInd, lo, hi);
       // Test-time list: valid also masked. Only users whose valid-time list holds a valid item
@@ -242,7 +242,7 @@ export class Validator {
         if (!(fromCand && this.listFromCandidates(cand!, cOff, u, true, tl, r * k))) {
           if (fromCand) this.maskRow(sb, row, this.train, u);
           this.maskRow(sb, row, this.valid, u);
-          rowTopk(sb, row, nItems, k, tl, r * k);
+          topkRow(sb, row, nItems, k, tl, r * k);
         }
       } else {
         tl.set(vl.subarray(r * k, (r + 1) * k), r * k);

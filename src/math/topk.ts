@@ -12,19 +12,27 @@
  *
  * The binding's topkRows (native/topk.cc: the same order, so the same lists) takes over when it
  * is built: a row's scan tests 16 scores at a time against the threshold, and large blocks of
- * rows are split over two threads. CALITUNE_NATIVE_TOPK=0 (or {@link useNativeTopk}(false))
- * keeps the TypeScript loop.
+ * rows are split over two threads. A single row may come with a hint (the fine-tuner's
+ * candidates): the k items outIdx already holds, say a user's previous candidates, bound the
+ * k-th best score from below when they are k distinct items, so the binding ranks only the few
+ * items scoring at or above their lowest score; it checks that the bound held and runs the heap
+ * otherwise, so any hint gives the same list. CALITUNE_NATIVE_TOPK=0 (or
+ * {@link useNativeTopk}(false)) keeps the TypeScript loop, which ignores hints.
  */
 import { availableParallelism } from 'node:os';
 import { loadNativeBlas, type NativeBlas } from './native.js';
 
-type NativeTopk = NonNullable<NativeBlas['topkRows']>;
+interface NativeTopk {
+  rows: NonNullable<NativeBlas['topkRows']>;
+  row: NonNullable<NativeBlas['topkRow']>;
+}
 
 /** The native top-k when the binding has it and it is not switched off; null: the TypeScript loop. */
 function resolveNativeTopk(): NativeTopk | null {
   if (process.env.CALITUNE_NATIVE_TOPK === '0') return null;
   const nb = loadNativeBlas();
-  return nb.ok && typeof nb.blas.topkRows === 'function' ? nb.blas.topkRows.bind(nb.blas) : null;
+  if (!nb.ok || typeof nb.blas.topkRows !== 'function' || typeof nb.blas.topkRow !== 'function') return null;
+  return { rows: nb.blas.topkRows.bind(nb.blas), row: nb.blas.topkRow.bind(nb.blas) };
 }
 
 let nativeTopk: NativeTopk | null | undefined;
@@ -83,7 +91,8 @@ function checkK(k: number): void {
 
 /**
  * Top-k of scores[offset .. offset+n) → item indices (0-based within the row) written to
- * outIdx[outOff .. outOff+k), best first.
+ * outIdx[outOff .. outOff+k), best first. `hinted`: the k items outIdx[outOff ..) holds may
+ * speed the native top-k up (see the module comment); the list is the same either way.
  */
 export function topkRow(
   scores: Float32Array,
@@ -92,12 +101,13 @@ export function topkRow(
   k: number,
   outIdx: Int32Array,
   outOff: number,
+  hinted = false,
 ): void {
   checkK(k);
   if (k === 0) return;
-  const nat = n >= NATIVE_MIN_ROW ? native() : null;
+  const nat = hinted || n >= NATIVE_MIN_ROW ? native() : null;
   if (nat !== null) {
-    nat(scores, offset, 1, n, k, outIdx, outOff, 1);
+    nat.row(scores, offset, n, k, outIdx, outOff, hinted);
     return;
   }
   if (heapS.length < k) {
@@ -190,7 +200,7 @@ export function topkRows(scores: Float32Array, rows: number, n: number, k: numbe
   const res = out ?? new Int32Array(rows * k);
   if (res.length < rows * k) throw new RangeError(`topkRows: output of ${res.length} cannot hold ${rows}×${k}`);
   const nat = n >= NATIVE_MIN_ROW ? native() : null;
-  if (nat !== null && k > 0) nat(scores, 0, rows, n, k, res, 0, rows * n >= TWO_THREAD_SCORES ? TOPK_THREADS : 1);
+  if (nat !== null && k > 0) nat.rows(scores, 0, rows, n, k, res, 0, rows * n >= TWO_THREAD_SCORES ? TOPK_THREADS : 1);
   else for (let r = 0; r < rows; r++) topkRow(scores, r * n, n, k, res, r * k);
   return res;
 }

@@ -86,6 +86,9 @@ describe('topkRow / topkRows', () => {
     );
   });
 
+});
+
+describe('topkRows at MovieLens-1M size', () => {
   it('is fast on 6,040 × 3,706 scores (k = 10) and agrees with a sort on sampled rows', () => {
     const rows = 6040,
       n = 3706,

@@ -1,7 +1,11 @@
+/**
+ * Hinted row top-k (native/topk.cc topkRow): whatever the hint (previous lists, nonsense,
+ * duplicates, out-of-range items), the lists are the TypeScript heap's; ±0 tie as the heap ties them.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rowTopk, useNativeRowTopk } from '../../src/calibration/row-topk.js';
-import { topkRow } from '../../src/math/topk.js';
+import { topkRow, useNativeTopk } from '../../src/math/topk.js';
+import { skipOrFailOnCi } from '../helpers/ci.js';
 import { Rng } from '../../src/math/rng.js';
 
 /** Rows with ties (±0 among them), −∞ (masked) and NaN entries, and a few with almost nothing finite. */
@@ -38,10 +42,7 @@ function hintFor(kind: number, prev: Int32Array, r: number, k: number, n: number
 // Hints of every kind reach each path of the kernel: the heap (no or a bad hint), the rank count
 // (few items at or above the bound) and the sort (more of them).
 test('row top-k: the native kernel (with any hint) gives the TypeScript heap lists exactly', (t) => {
-  if (!useNativeRowTopk(true)) {
-    t.skip('the native binding has no topkRow');
-    return;
-  }
+  if (!useNativeTopk(true)) return skipOrFailOnCi(t, 'the native binding has no topkRow');
   const rng = new Rng(7);
   for (const [n, k] of [
     [1682, 50],
@@ -54,7 +55,9 @@ test('row top-k: the native kernel (with any hint) gives the TypeScript heap lis
     const rows = 60;
     const s = hostileRows(rng, rows, n);
     const want = new Int32Array(rows * k);
+    useNativeTopk(false); // the TypeScript heap
     for (let r = 0; r < rows; r++) topkRow(s, r * n, n, k, want, r * k);
+    useNativeTopk(true);
     // previous lists: the top k of the same rows slightly moved
     const moved = s.map((v, i) => v + ((i * 2654435761) % 7) / 64);
     const prev = new Int32Array(rows * k);
@@ -63,23 +66,23 @@ test('row top-k: the native kernel (with any hint) gives the TypeScript heap lis
       const got = new Int32Array(rows * k);
       for (let r = 0; r < rows; r++) {
         if (kind >= 0) got.set(hintFor(kind, prev, r, k, n, rng), r * k);
-        rowTopk(s, r * n, n, k, got, r * k, kind >= 0);
+        topkRow(s, r * n, n, k, got, r * k, kind >= 0);
       }
       assert.deepEqual(got, want, `n ${n}, k ${k}, hint kind ${kind}`);
     }
   }
-  useNativeRowTopk(true);
+  useNativeTopk(true);
 });
 
 test('row top-k: the TypeScript path ignores the hint and pads short rows with −1', () => {
-  useNativeRowTopk(false);
+  useNativeTopk(false);
   try {
     const s = new Float32Array([-Infinity, 3, NaN, 3, -Infinity, 1]);
     const out = new Int32Array([5, 5, 5, 5]);
-    rowTopk(s, 0, s.length, 4, out, 0, true);
+    topkRow(s, 0, s.length, 4, out, 0, true);
     assert.deepEqual([...out], [1, 3, 5, -1]);
   } finally {
-    useNativeRowTopk(true);
+    useNativeTopk(true);
   }
 });
 
@@ -89,10 +92,10 @@ test('row top-k: −0 and +0 tie (the lower item first), also where the hint set
   topkRow(s, 0, s.length, 4, want, 0);
   assert.deepEqual([...want], [6, 1, 2, 3]);
   for (const native of [true, false]) {
-    useNativeRowTopk(native);
+    useNativeTopk(native);
     const got = Int32Array.from([1, 2, 3, 4]); // a hint whose lowest score is 0: five items qualify
-    rowTopk(s, 0, s.length, 4, got, 0, true);
+    topkRow(s, 0, s.length, 4, got, 0, true);
     assert.deepEqual([...got], [...want], native ? 'native' : 'TypeScript');
   }
-  useNativeRowTopk(true);
+  useNativeTopk(true);
 });
