@@ -3,7 +3,6 @@
  * experiment (./evaluate-run.ts writes RUN/results/NAME.json and NAME_per_user.tsv).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { loadRunData, runPaths } from '../store/run.js';
 import { withRunLock } from '../store/run-locks.js';
@@ -14,6 +13,7 @@ import { readNpyMatrixI32, writeNpy } from '../data/npy.js';
 import { requireMeasuredPart } from '../data/split-checks.js';
 import { checkListItems } from '../store/list-checks.js';
 import { hasPrepared, loadPrepared } from '../store/prepare-files.js';
+import { hasModel } from '../store/model-files.js';
 import type { Prepared } from '../calibration/prepare.js';
 import type { EvalSplit, ResultsFile } from '../eval/results.js';
 import { evaluateRun } from './evaluate-run.js';
@@ -84,7 +84,9 @@ function baseLists(
   info: ReturnType<typeof loadRunData>['info'],
 ): BaseLists {
   const rp = runPaths(run);
-  if (existsSync(join(rp.model, 'model.json'))) {
+  // hasModel applies the model set's recovery rule (a kill between import's two renames leaves
+  // the backbone in RUN/.model.old-*), as the readers of the backbone do
+  if (hasModel(run)) {
     const { model, sidecar } = loadRunModel(run, info, ds, 'model');
     const e = evaluateBase(model, ds, k);
     for (const split of ['valid', 'test'] as const)

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpy } from '../../src/data/npy.js';
@@ -85,4 +85,14 @@ test('kill -9 during import (seeded moments): one complete backbone every time; 
   assert.equal(rerun.code, 0, rerun.err);
   assert.equal(await assertOneBackbone(run, known), 0);
   assertClean(run);
+});
+
+test('evaluate after a kill between the backbone renames: it scores the old backbone, not the stored lists', async () => {
+  process.env.CALITUNE_QUIET = '1';
+  const run = await tinyRun(mkdtempSync(join(tmp, 'renames-')));
+  // what a kill right after the first rename of the swap leaves: no RUN/model, the old set beside it
+  renameSync(join(run, 'model'), join(run, '.model.old-99-1'));
+  const ev = await runCaptured(['evaluate', '--run', run, '--k', '3']); // the stored lists hold 10 items a user
+  assert.equal(ev.code, 0, ev.err);
+  assert.doesNotMatch(ev.err, /stored base lists/);
 });
