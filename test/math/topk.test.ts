@@ -85,7 +85,6 @@ describe('topkRow / topkRows', () => {
       { numRuns: 400, seed: 7 },
     );
   });
-
 });
 
 describe('topkRows at MovieLens-1M size', () => {
