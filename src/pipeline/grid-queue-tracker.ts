@@ -5,7 +5,8 @@
  * started (one `running` per attempt), back in the queue (stalled or retried), done with its
  * results, failed with its error. Reads run one at a time, so each transition is recorded once.
  */
-import { Job, type Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import { jobSnapshot, SerialReads } from './queue-reads.js';
 import type { PointJobData } from '../experiments/queue-jobs.js';
 import { emptySlot, recordPointEnd, type PointRecorder, type Todo } from './grid-lanes.js';
 import type { Slot } from './grid-progress.js';
@@ -32,9 +33,9 @@ export interface TrackerContext extends PointRecorder {
 /** Follows the coordinator's jobs until each has completed or finally failed. */
 export class QueueTracker {
   private readonly byId = new Map<string, Tracked>();
-  private chain: Promise<void> = Promise.resolve();
+  /* Redis hiccup: the next poll reads again */
+  private readonly reads = new SerialReads(() => {});
   private left: number;
-  private polling = false;
   /** The workers that finished points (their return value names them). */
   readonly workersSeen = new Set<string>();
   private resolveAll: () => void = () => {};
@@ -65,50 +66,26 @@ export class QueueTracker {
   /** Reads one job's state (after a queue event about it); ignores jobs of other runs. */
   poke(jobId: string): void {
     const t = this.byId.get(jobId);
-    if (t && !t.settled) this.enqueueRead(t);
+    if (t && !t.settled) this.reads.add(() => this.read(t));
   }
 
   /** Reads the state of every unsettled job (skipped while the previous poll's reads are pending). */
   pollAll(): void {
-    if (this.polling) return;
-    this.polling = true;
-    for (const t of this.byId.values()) if (!t.settled) this.enqueueRead(t);
-    this.chain = this.chain.then(() => {
-      this.polling = false;
-    });
+    this.reads.poll(this.unsettledReads());
   }
 
   /** Resolves once the reads queued so far are done. */
   idle(): Promise<void> {
-    return this.chain;
+    return this.reads.idle();
   }
 
-  private enqueueRead(t: Tracked): void {
-    this.chain = this.chain
-      .then(() => this.read(t))
-      .catch(() => {
-        /* Redis hiccup: the next poll reads again */
-      });
-  }
-
-  /**
-   * The job and its state as of one moment. State and job are two Redis reads: a job read before
-   * it finished would lack its end time and return value, and a state read just before a retry
-   * began would miss the attempt the job already counts (then counted twice). So the state is
-   * read before and after the job, and the three reads are repeated until both states agree.
-   */
-  private async snapshot(jobId: string): Promise<{ state: string; job: Job<PointJobData> | undefined }> {
-    for (let tries = 0; ; tries++) {
-      const state = await this.c.queue.getJobState(jobId);
-      const job = await Job.fromId<PointJobData>(this.c.queue, jobId);
-      const after = await this.c.queue.getJobState(jobId);
-      if (state === after || tries >= 4) return { state: after, job };
-    }
+  private *unsettledReads(): Iterable<() => Promise<void>> {
+    for (const t of this.byId.values()) if (!t.settled) yield () => this.read(t);
   }
 
   private async read(t: Tracked): Promise<void> {
     if (t.settled) return;
-    const { state, job } = await this.snapshot(t.jobId);
+    const { state, job } = await jobSnapshot<PointJobData>(this.c.queue, t.jobId);
     if (!job || state === 'unknown') {
       this.leave(t, 'removed from the queue: added again');
       await this.c.enqueue(t.item);

@@ -15,7 +15,7 @@
  *   slot holds a later trial waiting at a rung for it, the latest of those is asked to yield:
  *   its worker stops it and puts its job back, and the earlier trial takes the slot.
  */
-import { Job, type Queue, type RedisClient } from 'bullmq';
+import type { Job, Queue, RedisClient } from 'bullmq';
 import {
   markTrialEnded,
   markTrialFailed,
@@ -31,6 +31,7 @@ import type { OrderedDecisions, RungDecision } from '../tune/ordered-decisions.j
 import type { Reporter } from './reporter.js';
 import type { TrialJobProgress, TrialJobResult } from './tune-queue-worker.js';
 import { bestOfCurve } from './tune-trials.js';
+import { jobSnapshot, SerialReads } from './queue-reads.js';
 
 /** How long the lowest unfinished trial waits in the queue before a held trial yields its slot, in milliseconds. */
 const YIELD_AFTER_MS = 3000;
@@ -75,8 +76,10 @@ interface Tracked {
 export class TrialTracker {
   private readonly byId = new Map<string, Tracked>();
   private readonly decided = new Map<number, Map<number, Decision>>();
-  private chain: Promise<void> = Promise.resolve();
-  private polling = false;
+  // a Redis hiccup: the next poll reads again; anything else (the registry) is reported
+  private readonly reads = new SerialReads((e: unknown) => {
+    if (!/redis|connect|ECONN|closed/i.test(String((e as Error)?.message))) this.c.reporter.warn(`tune: ${e}`);
+  });
   private left: number;
   private resolveAll: () => void = () => {};
   /** The workers that ran trials to their end (their results name them). */
@@ -102,49 +105,26 @@ export class TrialTracker {
   /** Reads one job (after a queue event about it); ignores other jobs. */
   poke(jobId: string): void {
     const t = this.byId.get(jobId);
-    if (t && !t.settled) this.enqueueRead(t);
+    if (t && !t.settled) this.reads.add(() => this.read(t));
   }
 
   /** Reads every unfinished job, then asks a held trial to yield if needed (skipped while a poll is pending). */
   pollAll(): void {
-    if (this.polling) return;
-    this.polling = true;
-    for (const t of this.byId.values()) if (!t.settled) this.enqueueRead(t);
-    this.chain = this.chain
-      .then(() => this.maybeYield())
-      .catch(() => {})
-      .then(() => {
-        this.polling = false;
-      });
+    this.reads.poll(this.unsettledReads(), () => this.maybeYield());
   }
 
   /** Resolves once the reads queued so far are done. */
   idle(): Promise<void> {
-    return this.chain;
+    return this.reads.idle();
   }
 
-  private enqueueRead(t: Tracked): void {
-    this.chain = this.chain
-      .then(() => this.read(t))
-      .catch((e: unknown) => {
-        // A Redis hiccup: the next poll reads again. Anything else (the registry) is reported.
-        if (!/redis|connect|ECONN|closed/i.test(String((e as Error)?.message))) this.c.reporter.warn(`tune: ${e}`);
-      });
-  }
-
-  /** The job and its state as of one moment (the state read before and after the job until both agree). */
-  private async snapshot(jobId: string): Promise<{ state: string; job: Job | undefined }> {
-    for (let tries = 0; ; tries++) {
-      const state = await this.c.queue.getJobState(jobId);
-      const job = await Job.fromId(this.c.queue, jobId);
-      const after = await this.c.queue.getJobState(jobId);
-      if (state === after || tries >= 4) return { state: after, job };
-    }
+  private *unsettledReads(): Iterable<() => Promise<void>> {
+    for (const t of this.byId.values()) if (!t.settled) yield () => this.read(t);
   }
 
   private async read(t: Tracked): Promise<void> {
     if (t.settled) return;
-    const { state, job } = await this.snapshot(t.jobId);
+    const { state, job } = await jobSnapshot(this.c.queue, t.jobId);
     if (!job || state === 'unknown') {
       this.c.reporter.warn(`tune: the job of trial ${t.row.id} left the queue: added again`);
       await this.c.enqueue(t.row);
