@@ -1,5 +1,5 @@
 /** A small synthetic interaction file and search space for the `calitune tune` tests. */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Rng } from '../../src/math/rng.js';
@@ -43,5 +43,38 @@ export function trialOutcomes(run: string): unknown[] {
       .all();
   } finally {
     db.close();
+  }
+}
+
+/**
+ * A BPR study on the small log and space (written into `dir`): the `calitune tune` arguments for a
+ * run folder, `trials` trials of up to 20 epochs from `seed`.
+ */
+export function bprStudyArgs(dir: string, trials: number, seed: number): (run: string) => string[] {
+  const data = writeSmallLog(dir);
+  const space = writeBprSpace(dir);
+  return (run) => [
+    'tune',
+    ...['--data', data, '--run', run, '--model', 'bpr', '--space', space],
+    ...['--trials', String(trials), '--budget-epochs', '20', '--seed', String(seed)],
+  ];
+}
+
+/** Trials per status in the run's registry (empty before it exists or while it is created). */
+export function statusCounts(run: string): Record<string, number> {
+  if (!existsSync(registryPath(run))) return {};
+  try {
+    const db = new Database(registryPath(run), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT status, COUNT(*) AS n FROM trials GROUP BY status').all() as Array<{
+        status: string;
+        n: number;
+      }>;
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    } finally {
+      db.close();
+    }
+  } catch {
+    return {}; // the tables are being created
   }
 }

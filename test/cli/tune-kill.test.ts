@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,38 +14,14 @@ import Database from 'better-sqlite3';
 import { Rng } from '../../src/math/rng.js';
 import { registryPath } from '../../src/experiments/registry.js';
 import { CLI, runCli } from './run-cli.js';
-import { trialOutcomes, writeBprSpace, writeSmallLog } from './tune-fixture.js';
+import { bprStudyArgs, statusCounts, trialOutcomes } from './tune-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-cli-tune-kill-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-/** Trials per status in the run's registry (empty before it exists or while it is created). */
-function statusCounts(run: string): Record<string, number> {
-  if (!existsSync(registryPath(run))) return {};
-  try {
-    const db = new Database(registryPath(run), { readonly: true, fileMustExist: true });
-    try {
-      const rows = db.prepare('SELECT status, COUNT(*) AS n FROM trials GROUP BY status').all() as Array<{
-        status: string;
-        n: number;
-      }>;
-      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-    } finally {
-      db.close();
-    }
-  } catch {
-    return {}; // the tables are being created
-  }
-}
-
 test('tune: kill -9 mid-study, rerun → the trials and best configuration of an uninterrupted run', async (t) => {
-  const data = writeSmallLog(tmp);
-  const space = writeBprSpace(tmp);
-  const args = (run: string) => [
-    'tune',
-    ...['--data', data, '--run', run, '--model', 'bpr', '--space', space],
-    ...['--trials', '10', '--budget-epochs', '20', '--workers', '2', '--seed', '8'],
-  ];
+  const study = bprStudyArgs(tmp, 10, 8);
+  const args = (run: string) => [...study(run), '--workers', '2'];
   const ref = join(tmp, 'ref'),
     run = join(tmp, 'killed');
   const a = runCli(args(ref));

@@ -46,25 +46,6 @@ export function startWorkers(url: string, n: number): TestWorkers {
   };
 }
 
-/** Trials per status in the run's registry (empty before it exists or while it is created). */
-export function statusCounts(run: string): Record<string, number> {
-  if (!existsSync(registryPath(run))) return {};
-  try {
-    const db = new Database(registryPath(run), { readonly: true, fileMustExist: true });
-    try {
-      const rows = db.prepare('SELECT status, COUNT(*) AS n FROM trials GROUP BY status').all() as Array<{
-        status: string;
-        n: number;
-      }>;
-      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-    } finally {
-      db.close();
-    }
-  } catch {
-    return {}; // the tables are being created
-  }
-}
-
 /** The trials a run's registry marks running, by id. */
 export function runningTrials(run: string): string[] {
   if (!existsSync(registryPath(run))) return [];

@@ -14,21 +14,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Rng } from '../../src/math/rng.js';
 import { requireRedis, startRedis } from '../helpers/redis.js';
 import { CLI, runCli } from './run-cli.js';
-import { trialOutcomes, writeBprSpace, writeSmallLog } from './tune-fixture.js';
-import { maxAttempts, startWorkers, statusCounts } from './tune-queue-fixture.js';
+import { bprStudyArgs, trialOutcomes } from './tune-fixture.js';
+import { maxAttempts, startWorkers } from './tune-queue-fixture.js';
+import { statusCounts } from './tune-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-cli-tune-queue-kill-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 test('tune --queue: kill -9 the coordinator mid-study, rerun → the trials and best of a local tune', async (t) => {
   if (!requireRedis(t)) return;
-  const data = writeSmallLog(tmp);
-  const space = writeBprSpace(tmp);
-  const args = (run: string) => [
-    'tune',
-    ...['--data', data, '--run', run, '--model', 'bpr', '--space', space],
-    ...['--trials', '10', '--budget-epochs', '20', '--seed', '8'],
-  ];
+  const args = bprStudyArgs(tmp, 10, 8);
   const ref = join(tmp, 'ref'),
     run = join(tmp, 'killed');
   const a = runCli([...args(ref), '--workers', '2']);

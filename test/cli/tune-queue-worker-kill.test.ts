@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { requireRedis, startRedis } from '../helpers/redis.js';
 import { CLI, runCli } from './run-cli.js';
-import { trialOutcomes, writeBprSpace, writeSmallLog } from './tune-fixture.js';
+import { bprStudyArgs, trialOutcomes } from './tune-fixture.js';
 import { maxAttempts, runningTrials, startWorkers, type TestWorkers } from './tune-queue-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-cli-tune-queue-wkill-'));
@@ -30,13 +30,7 @@ function workerRunning(workers: TestWorkers, trial: string): number {
 
 test('tune --queue: worker killed mid-trial → the trial restarts elsewhere; results of a local tune', async (t) => {
   if (!requireRedis(t)) return;
-  const data = writeSmallLog(tmp);
-  const space = writeBprSpace(tmp);
-  const args = (run: string) => [
-    'tune',
-    ...['--data', data, '--run', run, '--model', 'bpr', '--space', space],
-    ...['--trials', '6', '--budget-epochs', '20', '--seed', '9'],
-  ];
+  const args = bprStudyArgs(tmp, 6, 9);
   const ref = join(tmp, 'ref'),
     run = join(tmp, 'run');
   const a = runCli([...args(ref), '--workers', '2']);

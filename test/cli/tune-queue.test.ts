@@ -15,19 +15,13 @@ import { queueWorker } from '../../src/pipeline/grid-queue-worker.js';
 import { writeTuneSession } from '../../src/experiments/tune-jobs.js';
 import { requireRedis, startRedis } from '../helpers/redis.js';
 import { runCli } from './run-cli.js';
-import { trialOutcomes, writeBprSpace, writeSmallLog } from './tune-fixture.js';
+import { bprStudyArgs, trialOutcomes } from './tune-fixture.js';
 import { startWorkers } from './tune-queue-fixture.js';
 
 process.env.CALITUNE_QUIET = '1';
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-cli-tune-queue-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-const data = writeSmallLog(tmp);
-const space = writeBprSpace(tmp);
-const tuneArgs = (run: string) => [
-  'tune',
-  ...['--data', data, '--run', run, '--model', 'bpr', '--space', space],
-  ...['--trials', '8', '--budget-epochs', '20', '--seed', '5'],
-];
+const tuneArgs = bprStudyArgs(tmp, 8, 5);
 const best = (run: string) => readFileSync(join(run, 'tune', 'bpr-asha', 'best.yaml'), 'utf8');
 
 test('tune --queue with 2 workers: the trials and best.yaml of a local tune with the same seed', async (t) => {
