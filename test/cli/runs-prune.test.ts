@@ -11,12 +11,6 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCaptured as cli } from '../../src/cli/run-captured.js';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { randomSplit } from '../../src/data/split.js';
-import { createRun, runPaths } from '../../src/store/run.js';
-import { BprModel } from '../../src/models/bpr.js';
-import { saveModel } from '../../src/models/model-file.js';
-import { prepareRun } from '../../src/store/prepare-files.js';
 import { parseGridText } from '../../src/experiments/grid.js';
 import { runPlan } from '../../src/pipeline/grid-runner.js';
 import { prune } from '../../src/pipeline/prune.js';
@@ -27,23 +21,15 @@ import { acquireRunLock, RunLockedError } from '../../src/store/run-locks.js';
 import { registryPath } from '../../src/experiments/registry.js';
 import { silentReporter } from '../../src/pipeline/reporter.js';
 import { cliKilledAt } from './kill-moments.js';
+import { preparedSyntheticRun } from '../helpers/prepared-run.js';
 
 process.env.CALITUNE_QUIET = '1';
 
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-prune-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-/** A prepared synthetic run (120 users × 90 items) with a random BPR backbone (dim 16). */
 function makeRun(name: string): string {
-  const run = join(tmp, name);
-  const log = generateSynthetic({ users: 120, items: 90, interactions: 2400, seed: 7 });
-  const ds = randomSplit(log, 3);
-  const info = createRun(run, ds, { kind: 'synthetic' }, 3);
-  saveModel(runPaths(run).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 5), {
-    dataFingerprint: info.fingerprint,
-  });
-  prepareRun(run, ds, { dataset: 'synth', popularitySource: 'train' });
-  return run;
+  return preparedSyntheticRun(join(tmp, name));
 }
 
 function configFile(name: string, epochs: number): string {

@@ -25,7 +25,6 @@ import {
   gridText,
   killGroup,
   logEpochs,
-  makeQueueRun,
   registryContent,
   registryRows,
   resultsFiles,
@@ -34,6 +33,7 @@ import {
   waitFor,
   type CliProcess,
 } from './queue-fixture.js';
+import { preparedSyntheticRun } from '../helpers/prepared-run.js';
 
 const EPOCHS = 24;
 const SIZE = { users: 300, items: 200, interactions: 8000 };
@@ -46,7 +46,7 @@ let reference: string | undefined;
 /** The local grid with 2 worker processes: what every queue run must reproduce. */
 function localReference(): string {
   if (reference) return reference;
-  const run = makeQueueRun(join(tmp, 'local'), SIZE);
+  const run = preparedSyntheticRun(join(tmp, 'local'), SIZE);
   const r = runCli(['grid', '--run', run, '--grid', GRID, '--workers', '2']);
   assert.equal(r.status, 0, r.stderr);
   reference = run;
@@ -77,7 +77,7 @@ async function withRedis(t: Parameters<typeof requireRedis>[0], body: (r: TestRe
 test('4 points through the queue on 2 workers = the local grid (registry rows, results files)', async (t) => {
   await withRedis(t, async (redis) => {
     const ref = localReference();
-    const run = makeQueueRun(join(tmp, 'queue'), SIZE);
+    const run = preparedSyntheticRun(join(tmp, 'queue'), SIZE);
     const workers = startWorkers(redis, 2);
     try {
       const c = await coordinator(run, redis).exited;
@@ -98,7 +98,7 @@ test('4 points through the queue on 2 workers = the local grid (registry rows, r
 test('SIGKILL of a worker mid-point: its point process stops, the other resumes it; results = uninterrupted', async (t) => {
   await withRedis(t, async (redis) => {
     const ref = localReference();
-    const run = makeQueueRun(join(tmp, 'killed-worker'), SIZE);
+    const run = preparedSyntheticRun(join(tmp, 'killed-worker'), SIZE);
     const workers = startWorkers(redis, 2);
     const coord = coordinator(run, redis);
     let victim: { worker: CliProcess; point: string; epoch: number } | undefined;
@@ -143,7 +143,7 @@ test('SIGKILL of a worker mid-point: its point process stops, the other resumes 
 test('SIGKILL of the coordinator, started again: completes without re-running finished points', async (t) => {
   await withRedis(t, async (redis) => {
     const ref = localReference();
-    const run = makeQueueRun(join(tmp, 'killed-coordinator'), SIZE);
+    const run = preparedSyntheticRun(join(tmp, 'killed-coordinator'), SIZE);
     const workers = startWorkers(redis, 2);
     const queue = new Queue(POINT_QUEUE, { connection: parseQueueUrl(redis.url).connection });
     try {

@@ -20,7 +20,8 @@ import { gridConfigPath } from '../../src/store/registry-files.js';
 import { runPaths } from '../../src/store/run.js';
 import { runCli } from '../cli/run-cli.js';
 import { freePort, requireRedis, startRedis } from '../helpers/redis.js';
-import { gridText, makeQueueRun, registryRows } from './queue-fixture.js';
+import { gridText, registryRows } from './queue-fixture.js';
+import { preparedSyntheticRun } from '../helpers/prepared-run.js';
 
 process.env.CALITUNE_QUIET = '1';
 const tmp = mkdtempSync(join(tmpdir(), 'calitune-gridqueue-'));
@@ -68,7 +69,7 @@ test('worker refuses forged jobs: recorded as failed at once, nothing run or wri
 test('a failing point: tried `attempts` times with back-off, then recorded failed; the other point done', async (t) => {
   if (!requireRedis(t)) return;
   const redis = await startRedis();
-  const run = makeQueueRun(join(tmp, 'attempts'), { users: 60, items: 40, interactions: 800 });
+  const run = preparedSyntheticRun(join(tmp, 'attempts'), { users: 60, items: 40, interactions: 800 });
   const file = join(tmp, 'attempts.yaml');
   writeFileSync(
     file,
@@ -101,7 +102,7 @@ test('a failing point: tried `attempts` times with back-off, then recorded faile
 });
 
 test('Redis down: grid --queue and worker exit 1 within seconds, URL without password, nothing written', async () => {
-  const run = makeQueueRun(join(tmp, 'down'), { users: 60, items: 40, interactions: 800 });
+  const run = preparedSyntheticRun(join(tmp, 'down'), { users: 60, items: 40, interactions: 800 });
   const grid = join(tmp, 'down.yaml');
   writeFileSync(grid, gridText(2));
   const list = join(tmp, 'down-experiments.yaml');

@@ -11,12 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCaptured } from '../../src/cli/run-captured.js';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { randomSplit } from '../../src/data/split.js';
-import { createRun, runPaths } from '../../src/store/run.js';
-import { BprModel } from '../../src/models/bpr.js';
-import { saveModel } from '../../src/models/model-file.js';
-import { prepareRun } from '../../src/store/prepare-files.js';
 import { parseGridText } from '../../src/experiments/grid.js';
 import { runPlan } from '../../src/pipeline/grid-runner.js';
 import { acquireRunLock, runLocksDir, runLockPath } from '../../src/store/run-locks.js';
@@ -24,6 +18,7 @@ import { Registry, REGISTRY_SCHEMA_VERSION, registryPath } from '../../src/exper
 import { readResults, resultsPaths } from '../../src/store/results-files.js';
 import type { Reporter } from '../../src/pipeline/reporter.js';
 import { UserError } from '../../src/util/errors.js';
+import { preparedSyntheticRun } from '../helpers/prepared-run.js';
 
 process.env.CALITUNE_QUIET = '1';
 
@@ -31,15 +26,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'calitune-runner-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 function makeRun(name: string): string {
-  const run = join(tmp, name);
-  const log = generateSynthetic({ users: 120, items: 90, interactions: 2400, seed: 7 });
-  const ds = randomSplit(log, 3);
-  const info = createRun(run, ds, { kind: 'synthetic' }, 3);
-  saveModel(runPaths(run).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 5), {
-    dataFingerprint: info.fingerprint,
-  });
-  prepareRun(run, ds, { dataset: 'synth', popularitySource: 'train' });
-  return run;
+  return preparedSyntheticRun(join(tmp, name));
 }
 
 function quietCtx(): Reporter & { out: string[] } {

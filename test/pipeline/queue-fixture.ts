@@ -8,25 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { randomSplit } from '../../src/data/split.js';
-import { createRun, runPaths } from '../../src/store/run.js';
-import { BprModel } from '../../src/models/bpr.js';
-import { saveModel } from '../../src/models/model-file.js';
-import { prepareRun } from '../../src/store/prepare-files.js';
 import { CLI } from '../cli/run-cli.js';
-
-/** A prepared synthetic run with a BPR backbone (same seeds every time: equal runs give equal results). */
-export function makeQueueRun(run: string, size: { users: number; items: number; interactions: number }): string {
-  const log = generateSynthetic({ ...size, seed: 7 });
-  const ds = randomSplit(log, 3);
-  const info = createRun(run, ds, { kind: 'synthetic' }, 3);
-  saveModel(runPaths(run).model, new BprModel({ nUsers: ds.nUsers, nItems: ds.nItems, dim: 16 }, 5), {
-    dataFingerprint: info.fingerprint,
-  });
-  prepareRun(run, ds, { dataset: 'synth', popularitySource: 'train' });
-  return run;
-}
 
 /** A 4-point grid of `epochs` epochs each (α × freeze). */
 export function gridText(epochs: number): string {
