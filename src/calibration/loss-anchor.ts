@@ -12,6 +12,7 @@
  *
  * All arithmetic is float64. A non-finite score in a row makes the value NaN.
  */
+import { logSumExp } from '../math/log-sum-exp.js';
 
 /** One batch of the anchor term: B × K current scores and the backbone's scores of the same candidates. */
 export interface AnchorBatch {
@@ -21,18 +22,6 @@ export interface AnchorBatch {
   readonly scores: Float32Array | Float64Array;
   /** B×K scores the backbone (before fine-tuning) gives the same candidates. */
   readonly baseScores: Float32Array | Float64Array;
-}
-
-function logSumExp(x: Float32Array | Float64Array, off: number, K: number): number {
-  let mx = -Infinity;
-  for (let c = 0; c < K; c++) {
-    const v = x[off + c]!;
-    if (!Number.isFinite(v)) return NaN;
-    if (v > mx) mx = v;
-  }
-  let sum = 0;
-  for (let c = 0; c < K; c++) sum += Math.exp(x[off + c]! - mx);
-  return mx + Math.log(sum);
 }
 
 /** The anchor KL of the batch (batch mean). */

@@ -35,6 +35,7 @@
  * Candidates with group index < 0 or ≥ G belong to no group (count in no w_g).
  * All arithmetic is float64; scores may be Float32Array or Float64Array.
  */
+import { logSumExp } from '../math/log-sum-exp.js';
 
 export const CALIBRATION_EPS = 1e-10;
 
@@ -107,19 +108,6 @@ function checkBatch(b: CaliTuneBatch): void {
   }
   if (b.targets.length < B * G) throw new RangeError(`CaliTune loss: targets must hold B×G = ${B * G} values`);
   if (!(b.alpha >= 0 && b.alpha <= 1)) throw new RangeError(`CaliTune loss: alpha ${b.alpha} outside [0, 1]`);
-}
-
-/** log Σ exp(scores[off .. off+K)), shifted by the row's maximum; NaN when a score is not finite. */
-function rowLogSumExp(scores: CaliTuneBatch['scores'], off: number, K: number): number {
-  let mx = -Infinity;
-  for (let c = 0; c < K; c++) {
-    const s = scores[off + c]!;
-    if (!Number.isFinite(s)) return NaN;
-    if (s > mx) mx = s;
-  }
-  let sumExp = 0;
-  for (let c = 0; c < K; c++) sumExp += Math.exp(scores[off + c]! - mx);
-  return mx + Math.log(sumExp);
 }
 
 /**
@@ -202,7 +190,7 @@ export class CaliTuneLoss {
       }
       return 0;
     }
-    const logZs = rowLogSumExp(scores, off, K);
+    const logZs = logSumExp(scores, off, K);
     this.logZs[b] = logZs;
     if (Number.isNaN(logZs)) return NaN;
     let kl = 0;
