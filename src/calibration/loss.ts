@@ -37,6 +37,7 @@
  */
 import { logSumExp } from '../math/log-sum-exp.js';
 
+/** The smoothing ε of the calibration term's shares and targets (docs/numeric-contract.md §9). */
 export const CALIBRATION_EPS = 1e-10;
 
 /**
