@@ -3,11 +3,11 @@
 // (CaliTune fine-tuning), bit-identical to src/nn/adam.ts, src/nn/sparse-adam.ts and
 // src/nn/row-sparse-radam.ts.
 #include "kernels.h"
+#include "helper-thread.h"
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 #include <algorithm>
 
@@ -23,6 +23,13 @@
 // adamStep(p, g, g2|null, m, v, beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay, threads[, zeroGrads])
 // Vectorised (an AVX2 clone picked at load time, else baseline SSE2): element-wise IEEE
 // operations give the same bits in any lane width; no FMA (-ffp-contract=off, no -mfma).
+// Work split with the helper thread (helper-thread.h) in chunks of about this many elements: below
+// two chunks the split costs more than it saves.
+constexpr size_t ADAM_CHUNK = 16384;
+
+// Rows of width d per chunk of a row-wise step: about ADAM_CHUNK / 4 elements, at least one row.
+static size_t rows_per_chunk(size_t d) { return std::max<size_t>(1, ADAM_CHUNK / 4 / d); }
+
 struct AdamArgs {
   float* p;
   float* g;
@@ -107,18 +114,9 @@ static Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   a.wd = info[10].As<Napi::Number>().DoubleValue();
   int nThreads = info[11].As<Napi::Number>().Int32Value();
   a.zero = info.Length() == 13 && info[12].ToBoolean().Value();
-  if (nThreads < 1) nThreads = 1;
-  // below ~128K elements a thread costs more than it saves
-  if (n < 131072) nThreads = 1;
-  if (nThreads == 1) { adam_range(0, n, a); return env.Undefined(); }
-  std::vector<std::thread> pool;
-  const size_t per = (n + nThreads - 1) / nThreads;
-  for (int t = 1; t < nThreads; t++) {
-    const size_t lo = std::min(n, per * t), hi = std::min(n, per * (t + 1));
-    if (lo < hi) pool.emplace_back(adam_range, lo, hi, std::cref(a));
-  }
-  adam_range(0, std::min(n, per), a);
-  for (auto& th : pool) th.join();
+  // chunks of 16K elements (64 KB of each array) on this thread and the helper thread
+  const bool split = nThreads >= 2 && n >= 2 * ADAM_CHUNK;
+  parallel_chunks(n, ADAM_CHUNK, split, [&a](size_t lo, size_t hi) { adam_range(lo, hi, a); });
   return env.Undefined();
 }
 
@@ -156,15 +154,9 @@ static void adam_listed_rows(const AdamArgs& a, const int32_t* rows, const int32
       adam_range(0, d, row);
     }
   };
-  // below ~64K elements a thread costs more than it saves
-  if (threads < 2 || (size_t)(hi - lo) * d < 65536) {
-    span(lo, hi);
-    return;
-  }
-  const int64_t mid = lo + (hi - lo) / 2;
-  std::thread other(span, mid, hi);
-  span(lo, mid);
-  other.join();
+  const size_t chunk = rows_per_chunk(d);
+  const bool split = threads >= 2 && (size_t)(hi - lo) >= 2 * chunk;
+  parallel_chunks((size_t)(hi - lo), chunk, split, [&span, lo](size_t a, size_t b) { span(lo + a, lo + b); });
 }
 
 static Napi::Value AdamRows(const Napi::CallbackInfo& info) {
@@ -342,16 +334,10 @@ static Napi::Value RadamRows(const Napi::CallbackInfo& info) {
       radam_row(P.Data() + o, G.Data() + o, M.Data() + o, V.Data() + o, d, F.Data() + 3 * k, b1, b2, coef, eps, zero);
     }
   };
-  int nThreads = info[13].As<Napi::Number>().Int32Value();
-  // below ~64K elements a thread costs more than it saves
-  if (nThreads < 2 || (size_t)count * d < 65536) {
-    span(0, count);
-    return env.Undefined();
-  }
-  const int64_t mid = count / 2;
-  std::thread other(span, mid, count);
-  span(0, mid);
-  other.join();
+  const int nThreads = info[13].As<Napi::Number>().Int32Value();
+  const size_t chunk = rows_per_chunk(d);
+  const bool split = nThreads >= 2 && (size_t)count >= 2 * chunk;
+  parallel_chunks((size_t)count, chunk, split, [&span](size_t lo, size_t hi) { span(lo, hi); });
   return env.Undefined();
 }
 

@@ -7,8 +7,8 @@
 // a higher index and loses), so the scan compares blocks of 16 scores against that threshold
 // first; almost every block is rejected without heap work (vectorised in the clones).
 //   topkRows(scores, offset, rows, n, k, out, outOff, threads): row r is scores[offset + r·n ..
-//   + n), its k best indices (within the row) go to out[outOff + r·k ..); rows split between
-//   `threads` (1 or 2) std::threads.
+//   + n), its k best indices (within the row) go to out[outOff + r·k ..); with `threads` 2 the rows
+//   are shared with the helper thread (helper-thread.h).
 // And one row with a hint (src/calibration/row-topk.ts, the fine-tuner's candidates):
 //   topkRow(scores, offset, n, k, out, outOff[, hinted]): out[outOff .. outOff+k) = best items of scores[offset ..+n)
 // With `hinted`, out[outOff ..) holds k items on entry (say the user's previous candidates):
@@ -17,12 +17,12 @@
 // good is checked, not assumed: at least k items score ≥ t exactly when t ≤ the k-th best
 // score; otherwise (or when too many qualify) the heap runs as without a hint.
 #include "kernels.h"
+#include "helper-thread.h"
 #include <cmath>
 #include <cstring>
 #include <algorithm>
 #include <cstdint>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -170,10 +170,9 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
     topk_rows(s, 0, rows, n, k, out);
     return env.Undefined();
   }
-  const int64_t half = rows / 2;
-  std::thread second(topk_rows, s, half, rows, n, k, out);
-  topk_rows(s, 0, half, n, k, out);
-  second.join();
+  // chunks of about 16K scores, on this thread and the helper thread
+  const size_t chunk = (size_t)std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n));
+  parallel_chunks((size_t)rows, chunk, true, [=](size_t lo, size_t hi) { topk_rows(s, lo, hi, n, k, out); });
   return env.Undefined();
 }
 

@@ -66,7 +66,8 @@ export interface NativeBlas {
   /**
    * One Adam step over a whole tensor (src/nn/adam.ts adamUpdate, bit-identical: float64
    * arithmetic, float32 storage): g = grad (+ g2) + weightDecay·p; m, v, p updated in place;
-   * on `threads` std::threads over equal element ranges; with `zeroGrads` the entries of g (and
+   * with `threads` ≥ 2 in chunks shared with the binding's helper thread (native/helper-thread.h,
+   * the same bits); with `zeroGrads` the entries of g (and
    * g2) are set to 0 as they are read. Absent in bindings built before it existed; bindings built
    * before `zeroGrads` existed reject a 13th argument.
    */
@@ -90,7 +91,7 @@ export interface NativeBlas {
    * for k in [lo, hi), row rows[k] gets adamStep's element update (g = grad (+ g2) +
    * weightDecay·p; m, v, p in place); other rows are not read or written. With zeroGrads the
    * row's entries of g (and g2) are set to 0 as they are read. The rows must be distinct and in
-   * range; they are split between `threads` (1 or 2) std::threads. With gradSlot (see
+   * range; with `threads` 2 they are shared with the binding's helper thread. With gradSlot (see
    * compactGrads) g and g2 are compact: row r's gradient is their row gradSlot[r]. Absent in older builds.
    */
   adamRows?(
@@ -118,7 +119,7 @@ export interface NativeBlas {
    * (src/nn/row-sparse-radam.ts, bit-identical): row rows[k] with factors[3k..3k+2] = (S, β1^j,
    * β2^j) catches up on j skipped steps in closed form, or is already up to date when S is NaN;
    * then this step's update; with zeroGrads its gradient row is cleared. The rows must be
-   * distinct: they are split between `threads` (1 or 2) std::threads. Absent in older builds.
+   * distinct: with `threads` 2 they are shared with the binding's helper thread. Absent in older builds.
    */
   radamRows?(
     p: Float32Array,
@@ -225,11 +226,15 @@ function quietOpenBlasThreads(): void {
   if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = '4';
 }
 
-/** Loads the binding once (CALITUNE_NATIVE_PATH overrides its path); never throws, says why on failure. */
+/** The binding's file: CALITUNE_NATIVE_PATH, else the build's output under the project root. */
+export function nativeBindingPath(): string {
+  return process.env.CALITUNE_NATIVE_PATH ?? join(projectRoot(), 'native', 'build', 'Release', 'calitune_blas.node');
+}
+
+/** Loads the binding once (from nativeBindingPath()); never throws, says why on failure. */
 export function loadNativeBlas(): NativeLoad {
   if (cached) return cached;
-  const path =
-    process.env.CALITUNE_NATIVE_PATH ?? join(projectRoot(), 'native', 'build', 'Release', 'calitune_blas.node');
+  const path = nativeBindingPath();
   if (!existsSync(path)) {
     cached = { ok: false, detail: `${path} not built (run npm run build:native; needs libopenblas-dev)` };
     return cached;
@@ -291,8 +296,8 @@ export interface NativeBlas {
 export interface NativeBlas {
   /**
    * For r in [0, rows): the k best indices of row scores[offset + r·n .. + n) (higher score first,
-   * then lower index; −∞ and NaN never; −1 padding) into out[outOff + r·k ..), the rows split
-   * between `threads` (1 or 2) std::threads — the lists of src/math/topk.ts topkRow.
+   * then lower index; −∞ and NaN never; −1 padding) into out[outOff + r·k ..), with `threads` 2
+   * the rows shared with the binding's helper thread — the lists of src/math/topk.ts topkRow.
    */
   topkRows?(
     scores: Float32Array,

@@ -19,7 +19,7 @@ export interface GapFactors {
   b2j: number;
 }
 
-/** Threads of the native row update (it stays on one below ~64K elements a step). */
+/** Threads of the native row update (it stays on one below 8K elements a step; native/optim.cc). */
 export const NATIVE_ROW_THREADS = Math.min(2, availableParallelism());
 
 /** The binding's radamCatchUpRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */

@@ -207,7 +207,7 @@ function radixPass(from: Int32Array, to: Int32Array, n: number, shift: number, b
   }
 }
 
-/** Threads of SparseAdam.step's native row update (it stays on one below ~64K elements). */
+/** Threads of SparseAdam.step's native row update (it stays on one below 8K elements; native/optim.cc). */
 const NATIVE_ROW_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
 /**
