@@ -357,8 +357,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spmmRowsT", Napi::Function::New(env, SpmmRowsT));
   RegisterOptimizerKernels(env, exports);
   RegisterBprKernels(env, exports);
+  RegisterBprDrawKernels(env, exports);
   RegisterRowKernels(env, exports);
   RegisterTopkKernels(env, exports);
+  RegisterStampedAdamKernels(env, exports);
   return exports;
 }
 

@@ -14,11 +14,16 @@
 #define CALITUNE_VECTOR_CLONES
 #endif
 
-// optim.cc: adamStep (dense Adam), adamRows (lazy Adam over listed rows), radamRows (row-sparse RAdam's rectified step).
+// optim.cc: adamStep (dense Adam), adamRows (lazy Adam over listed rows), radamRows (row-sparse
+// RAdam's rectified step).
 void RegisterOptimizerKernels(Napi::Env env, Napi::Object exports);
 // bpr.cc: bprScores, bprGrads (BPR's fused forward/backward around the loss).
 void RegisterBprKernels(Napi::Env env, Napi::Object exports);
+// bpr-draw.cc: bprDrawEpoch (one BPR epoch's shuffle, pairs and negatives).
+void RegisterBprDrawKernels(Napi::Env env, Napi::Object exports);
 // rows.cc: gatherRows, scatterAddRows, radamCatchUpRows (the fine-tuner's candidate rows and RAdam catch-up).
 void RegisterRowKernels(Napi::Env env, Napi::Object exports);
 // topk.cc: topkRows, topkRow (row-wise top-k of score rows, src/math/topk.ts; a hinted row for the fine-tuner).
 void RegisterTopkKernels(Napi::Env env, Napi::Object exports);
+// adam-stamped.cc: adamStampedRows (dense Adam over stamped gradient rows, BPR's halves).
+void RegisterStampedAdamKernels(Napi::Env env, Napi::Object exports);

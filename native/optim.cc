@@ -4,6 +4,7 @@
 // src/nn/row-sparse-radam.ts.
 #include "kernels.h"
 #include "helper-thread.h"
+#include "adam-range.h"
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -30,18 +31,8 @@ constexpr size_t ADAM_CHUNK = 16384;
 // Rows of width d per chunk of a row-wise step: about ADAM_CHUNK / 4 elements, at least one row.
 static size_t rows_per_chunk(size_t d) { return std::max<size_t>(1, ADAM_CHUNK / 4 / d); }
 
-struct AdamArgs {
-  float* p;
-  float* g;
-  float* g2;  // nullptr: no second gradient buffer
-  float* m;
-  float* v;
-  double b1, b2, stepSize, inv, eps, wd;
-  bool zero;
-};
-
 CALITUNE_VECTOR_CLONES
-static void adam_range(size_t lo, size_t hi, const AdamArgs& a) {
+void adam_range(size_t lo, size_t hi, const AdamArgs& a) {
   float* __restrict p = a.p;
   float* __restrict g = a.g;
   float* __restrict g2 = a.g2;

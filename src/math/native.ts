@@ -138,7 +138,7 @@ export interface NativeBlas {
     threads: number,
   ): void;
   /**
-   * BPR's fused kernel, first half (src/models/bpr.ts bprKernel, same arithmetic): for t in
+   * BPR's fused kernel, first half (src/models/bpr-kernel.ts bprKernel, same arithmetic): for t in
    * [start, end), xs[t − start] = u·pos − u·neg of triple t, as bprKernel computes x. Absent in older builds.
    */
   bprScores?(
@@ -155,7 +155,9 @@ export interface NativeBlas {
   /**
    * BPR's fused kernel, second half: for t in [start, end) in order, with g = gs[t − start],
    * gU[u] += g·(I[pos] − I[neg]), gI[pos] += g·U[u], gI[neg] −= g·U[u] (bprKernel's arithmetic);
-   * with uSlot / iSlot (see compactGrads) the gradient rows are uSlot[u], iSlot[pos], iSlot[neg].
+   * with uSlot / iSlot (see compactGrads) the gradient rows are uSlot[u], iSlot[pos], iSlot[neg];
+   * with stamps (slot maps null; see gradStamps) a row whose stamp (uStamp[u], iStamp[i]) is not
+   * `stamp` is cleared and stamped before its first addition.
    */
   bprGrads?(
     U: Float32Array,
@@ -169,8 +171,11 @@ export interface NativeBlas {
     start: number,
     end: number,
     gs: Float64Array,
-    uSlot?: Int32Array,
-    iSlot?: Int32Array,
+    uSlot?: Int32Array | null,
+    iSlot?: Int32Array | null,
+    uStamp?: Int32Array,
+    iStamp?: Int32Array,
+    stamp?: number,
   ): void;
   /**
    * One BPR epoch's triples (src/train/bpr-trainer.ts, bit for bit): with the xoroshiro128+
@@ -197,6 +202,33 @@ export interface NativeBlas {
    * gradient at row gradSlot[r] of g, g2). Absent in older builds.
    */
   compactGrads?: boolean;
+  /**
+   * Dense Adam over rows [rowLo, rowHi) of a (rows × cols) tensor whose two gradient buffers are
+   * stamped, not cleared (src/nn/adam.ts adamStampedRowsUpdate, bit-identical): row r's gradient
+   * in g (g2) counts only when stamp1[r] (stamp2[r]) equals `stamp`, else it is zero. Absent in
+   * older builds (see gradStamps).
+   */
+  adamStampedRows?(
+    p: Float32Array,
+    g: Float32Array,
+    g2: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    cols: number,
+    rowLo: number,
+    rowHi: number,
+    stamp1: Int32Array,
+    stamp2: Int32Array,
+    stamp: number,
+    beta1: number,
+    beta2: number,
+    stepSize: number,
+    invBc2Sqrt: number,
+    eps: number,
+    weightDecay: number,
+  ): void;
+  /** True when bprGrads takes row stamps and adamStampedRows exists. Absent in older builds. */
+  gradStamps?: boolean;
 }
 
 /** The loaded binding, or why it could not be loaded. */

@@ -41,27 +41,13 @@ export const NATIVE_ADAM_MIN = 4096;
 
 type AdamStepFn = NonNullable<NativeBlas['adamStep']>;
 
-/** The native Adam kernel, its thread count and whether it can zero the gradients it reads. */
+/** The native Adam kernel and its thread count. */
 export interface NativeAdamKernel {
   fn: AdamStepFn;
   threads: number;
-  /** The binding takes adamStep's `zeroGrads` argument (older builds reject it). */
-  zeroes: boolean;
 }
 
 let nativeAdam: NativeAdamKernel | null | undefined;
-
-/** Whether `fn` takes the 13th argument, zeroGrads: one step on a 1-entry tensor, then its gradient is 0. */
-function takesZeroGrads(fn: AdamStepFn): boolean {
-  const one = () => new Float32Array(1);
-  const g = Float32Array.of(1);
-  try {
-    fn(one(), g, null, one(), one(), 0.9, 0.999, 0, 1, 1e-8, 0, 1, true);
-  } catch {
-    return false;
-  }
-  return g[0] === 0;
-}
 
 /** The native Adam kernel and its thread count, or null (no binding / no kernel / turned off). */
 export function nativeAdamKernel(): NativeAdamKernel | null {
@@ -70,8 +56,7 @@ export function nativeAdamKernel(): NativeAdamKernel | null {
   if (process.env.CALITUNE_NATIVE_ADAM !== '0') {
     const nb = loadNativeBlas();
     if (nb.ok && typeof nb.blas.adamStep === 'function') {
-      const fn = nb.blas.adamStep.bind(nb.blas);
-      nativeAdam = { fn, threads: Math.max(1, Math.min(2, availableParallelism())), zeroes: takesZeroGrads(fn) };
+      nativeAdam = { fn: nb.blas.adamStep.bind(nb.blas), threads: Math.max(1, Math.min(2, availableParallelism())) };
     }
   }
   return nativeAdam;
@@ -140,15 +125,7 @@ export function adamUpdate(
     return;
   }
   if (g2 !== undefined) {
-    for (let i = lo; i < hi; i++) {
-      const pi = p[i]!;
-      const gi = Math.fround(g[i]! + g2[i]!) + wd * pi;
-      const mi = Math.fround(b1 * m[i]! + omb1 * gi);
-      const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = pi - (stepSize * mi) / (Math.sqrt(vi) * inv + eps);
-    }
+    adamSpanTwoGrads(p, m, v, lo, hi - lo, { g, at: lo }, { g: g2, at: lo }, c);
     return;
   }
   for (let i = lo; i < hi; i++) {
@@ -162,41 +139,117 @@ export function adamUpdate(
   }
 }
 
+/** Where a span's gradient entries are read from: buffer g from entry `at` on. */
+interface GradSpan {
+  g: Float32Array;
+  at: number;
+}
+
 /**
- * adamUpdate over entries [lo, hi) through the native kernel when `kernel` is given and the
- * range holds at least NATIVE_ADAM_MIN entries (on one native thread: callers that split the
- * range across their own threads call this once per part), else the TypeScript loop. Both
- * give the same bits (native/optim.cc adam_range has the same float64 arithmetic, no contraction).
- * Afterwards entries [lo, hi) of g and g2 are 0 (in the kernel's pass when it can, else filled):
- * the next backward pass accumulates into cleared buffers without its own sweep.
+ * adamUpdate's arithmetic with two gradient buffers on entries [lo, lo + n) of p, m, v, the
+ * gradients read from their own offsets (a row of zeros, say): g = fround(a + b) + wd·p.
  */
-export function adamUpdateRange(
-  kernel: NativeAdamKernel | null,
+function adamSpanTwoGrads(
   p: Float32Array,
-  g: Float32Array,
-  g2: Float32Array | undefined,
   m: Float32Array,
   v: Float32Array,
   lo: number,
-  hi: number,
+  n: number,
+  a: GradSpan,
+  b: GradSpan,
   c: AdamCoeffs,
 ): void {
-  if (kernel === null || hi - lo < NATIVE_ADAM_MIN) {
-    adamUpdate(p, g, g2, m, v, lo, hi, c);
-  } else {
-    const part = (a: Float32Array) => (lo === 0 && hi === a.length ? a : a.subarray(lo, hi));
-    const g2Part = g2 === undefined ? null : part(g2);
-    const { beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay: wd } = c;
-    const args = [part(p), part(g), g2Part, part(m), part(v), beta1, beta2, stepSize, invBc2Sqrt, eps, wd, 1] as const;
-    // a binding built before zeroGrads existed rejects a 13th argument
-    if (kernel.zeroes) {
-      kernel.fn(...args, true);
-      return;
-    }
-    kernel.fn(...args);
+  const { beta1: b1, beta2: b2, stepSize, invBc2Sqrt: inv, eps, weightDecay: wd } = c;
+  const omb1 = 1 - b1,
+    omb2 = 1 - b2;
+  const ga = a.g,
+    gb = b.g,
+    da = a.at - lo,
+    db = b.at - lo;
+  for (let i = lo; i < lo + n; i++) {
+    const pi = p[i]!;
+    const gi = Math.fround(ga[i + da]! + gb[i + db]!) + wd * pi;
+    const mi = Math.fround(b1 * m[i]! + omb1 * gi);
+    const vi = Math.fround(b2 * v[i]! + omb2 * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi - (stepSize * mi) / (Math.sqrt(vi) * inv + eps);
   }
-  g.fill(0, lo, hi);
-  g2?.fill(0, lo, hi);
+}
+
+/** The binding's dense Adam over stamped gradient rows (native/adam-stamped.cc). */
+export type AdamStampedFn = NonNullable<NativeBlas['adamStampedRows']>;
+
+/** The binding's adamStampedRows, or null (no binding, an older build, or CALITUNE_NATIVE_ADAM=0). */
+export function nativeAdamStampedKernel(): AdamStampedFn | null {
+  if (process.env.CALITUNE_NATIVE_ADAM === '0') return null;
+  const nb = loadNativeBlas();
+  if (!nb.ok || nb.blas.gradStamps !== true || typeof nb.blas.adamStampedRows !== 'function') return null;
+  return nb.blas.adamStampedRows.bind(nb.blas);
+}
+
+/**
+ * Two gradient buffers (the halves of a batch) that are stamped instead of cleared: row r's
+ * gradient in g counts only when stamps1[r] is `stamp` (the batch touched it in that half),
+ * else it is zero; likewise g2 with stamps2 (src/models/bpr.ts GradStamps writes them).
+ */
+export interface StampedGrads {
+  g: Float32Array;
+  g2: Float32Array;
+  stamps1: Int32Array;
+  stamps2: Int32Array;
+  stamp: number;
+}
+
+/**
+ * Dense Adam (adamUpdate with two gradient buffers) on rows [rowLo, rowHi) of a (rows × cols)
+ * tensor whose gradients are stamped: a row's unstamped half reads as zeros, which is what a
+ * cleared buffer holds, so the bits are those of dense Adam on cleared buffers. Through
+ * `kernel` when given (the same bits), else the TypeScript loop. Nothing is cleared.
+ */
+export function adamStampedRowsUpdate(
+  kernel: AdamStampedFn | null,
+  t: { p: Float32Array; m: Float32Array; v: Float32Array; cols: number },
+  sg: StampedGrads,
+  rowLo: number,
+  rowHi: number,
+  c: AdamCoeffs,
+): void {
+  const { p, m, v, cols } = t;
+  if (kernel !== null) {
+    const { beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay } = c;
+    const { g, g2, stamps1, stamps2, stamp } = sg;
+    kernel(
+      p,
+      g,
+      g2,
+      m,
+      v,
+      cols,
+      rowLo,
+      rowHi,
+      stamps1,
+      stamps2,
+      stamp,
+      beta1,
+      beta2,
+      stepSize,
+      invBc2Sqrt,
+      eps,
+      weightDecay,
+    );
+    return;
+  }
+  if (!(rowLo >= 0 && rowLo <= rowHi && rowHi * cols <= p.length)) {
+    throw new RangeError(`adamStampedRowsUpdate: rows [${rowLo}, ${rowHi}) out of range`);
+  }
+  const zero = { g: new Float32Array(cols), at: 0 };
+  for (let r = rowLo; r < rowHi; r++) {
+    const o = r * cols;
+    const a = sg.stamps1[r] === sg.stamp ? { g: sg.g, at: o } : zero;
+    const b = sg.stamps2[r] === sg.stamp ? { g: sg.g2, at: o } : zero;
+    adamSpanTwoGrads(p, m, v, o, cols, a, b, c);
+  }
 }
 
 /** torch.optim.Adam (L2 weight decay, no AMSGrad), dense, bit-identical in TypeScript and the native kernel. */

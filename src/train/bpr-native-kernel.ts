@@ -1,12 +1,12 @@
 /**
- * BPR's fused forward/backward (src/models/bpr.ts bprKernel) through the native binding: the
+ * BPR's fused forward/backward (src/models/bpr-kernel.ts bprKernel) through the native binding: the
  * dot products and the gradient accumulation in C++ (native/bpr.cc bprScores / bprGrads, the
  * same float64 arithmetic in the same order), the loss and its derivative in between in
  * TypeScript with bprKernel's expressions (V8's exp and log), so the result is the same bits.
  * The weights do not change during a forward/backward, so splitting it at the loss is exact.
  */
 import { loadNativeBlas, type NativeBlas } from '../math/native.js';
-import { BPR_GAMMA, type bprKernel } from '../models/bpr.js';
+import { BPR_GAMMA, type bprKernel } from '../models/bpr-kernel.js';
 
 type Fns = { scores: NonNullable<NativeBlas['bprScores']>; grads: NonNullable<NativeBlas['bprGrads']> };
 
@@ -30,10 +30,10 @@ export function nativeBprKernel(): BprKernelFn | null {
   if (process.env.CALITUNE_NATIVE_ADAM === '0') return null;
   const nb = loadNativeBlas();
   if (!nb.ok || typeof nb.blas.bprScores !== 'function' || typeof nb.blas.bprGrads !== 'function') return null;
-  if (nb.blas.compactGrads !== true) return null; // an older build: no slot maps
+  if (nb.blas.compactGrads !== true || nb.blas.gradStamps !== true) return null; // an older build: no slot maps, stamps
   const fns: Fns = { scores: nb.blas.bprScores.bind(nb.blas), grads: nb.blas.bprGrads.bind(nb.blas) };
   let xs = new Float64Array(0);
-  return (U, I, gU, gI, d, users, pos, neg, start, end, invB, uSlot, iSlot) => {
+  return (U, I, gU, gI, d, users, pos, neg, start, end, invB, uSlot, iSlot, stamps) => {
     if ((uSlot === undefined) !== (iSlot === undefined)) throw new RangeError('bprGrads: give both slot maps or none');
     const chunk = uSlot === undefined ? Math.max(1, end - start) : SCORE_CHUNK;
     if (xs.length < chunk) xs = new Float64Array(chunk);
@@ -45,6 +45,8 @@ export function nativeBprKernel(): BprKernelFn | null {
       lossSum = lossAndSlopes(xs, e - s, invB, lossSum);
       if (uSlot !== undefined && iSlot !== undefined)
         fns.grads(U, I, gU, gI, d, users, pos, neg, s, e, xs, uSlot, iSlot);
+      else if (stamps !== undefined)
+        fns.grads(U, I, gU, gI, d, users, pos, neg, s, e, xs, null, null, stamps.users, stamps.items, stamps.stamp);
       else fns.grads(U, I, gU, gI, d, users, pos, neg, s, e, xs);
     }
     return lossSum * invB;

@@ -1,16 +1,26 @@
 /**
  * BPR's batch step, split in two halves with separate gradient buffers (optionally on two
  * threads, the second in a worker on shared memory), then an Adam step on their sum: dense
- * Adam over both tables (element ranges split between the threads) or lazy Adam over the rows
- * the batch touched (the row lists split between the threads). Lazy Adam's gradients are
- * compact: the batch's rows are gathered first and each half accumulates into [rows × d]
- * buffers in that order, so the Adam step reads them contiguously and nothing of table size is
- * cleared. The same bits whatever the thread count, the gradient layout and whether the native
- * kernels run (docs/numeric-contract.md).
+ * Adam over both tables (row ranges split between the threads) or lazy Adam over the rows
+ * the batch touched (the row lists split between the threads). Dense Adam's gradient tables are
+ * stamped rather than cleared: each half clears a row before its first addition of the batch
+ * and stamps it, and Adam reads an unstamped row as zeros, so no step writes or reads the rows a
+ * batch did not touch (clearing whole tables after each step took a quarter of Adam's time).
+ * Lazy Adam's gradients are compact: the batch's rows are gathered first and each half
+ * accumulates into [rows × d] buffers in that order, so the Adam step reads them contiguously
+ * and nothing of table size is cleared. The same bits whatever the thread count, the gradient
+ * layout and whether the native kernels run (docs/numeric-contract.md).
  */
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
-import { type BprModel, bprKernel, sharedF32 } from '../models/bpr.js';
-import { type Adam, adamUpdateRange, nativeAdamKernel, type AdamCoeffs, type NativeAdamKernel } from '../nn/adam.js';
+import { type BprModel, sharedF32, sharedI32 } from '../models/bpr.js';
+import { bprKernel, type GradStamps } from '../models/bpr-kernel.js';
+import {
+  type Adam,
+  type AdamCoeffs,
+  type AdamStampedFn,
+  adamStampedRowsUpdate,
+  nativeAdamStampedKernel,
+} from '../nn/adam.js';
 import { type AdamRowsFn, adamRowsUpdate, nativeAdamRowsKernel, SparseAdam, TouchedRows } from '../nn/sparse-adam.js';
 import { nativeBprKernel, type BprKernelFn } from './bpr-native-kernel.js';
 
@@ -21,15 +31,15 @@ const CMD_FB = 1,
   CMD_EXIT = 3;
 // ctrl: [0] command sequence, [1] command, [2] last finished sequence, [3] worker error flag
 // f64:  [0] start, [1] end, [2] 1/batch, [3] worker loss out, [4..9] Adam coefficients,
-//       [10] touched user rows, [11] touched item rows (lazy Adam)
+//       [10] touched user rows, [11] touched item rows (lazy Adam), [12] the batch's stamp (dense Adam)
 
 interface StepBuffers {
   d: number;
   U: Float32Array;
   I: Float32Array;
   /**
-   * The halves' gradients: dense Adam, the model's grad buffers (first half) and two more
-   * tables (second half); lazy Adam, compact [rows × d] buffers indexed by the slot maps.
+   * The halves' gradients: dense Adam, two tables per half, stamped (see `stamps`); lazy Adam,
+   * compact [rows × d] buffers indexed by the slot maps.
    */
   gU2: Float32Array;
   gI2: Float32Array;
@@ -38,6 +48,8 @@ interface StepBuffers {
   /** Lazy Adam: row → slot (position in userRows / itemRows) of the batch's rows; null: dense Adam. */
   uSlot: Int32Array | null;
   iSlot: Int32Array | null;
+  /** Dense Adam: the row stamps of each half's gradient tables (the batch's stamp in f64[12]); null: lazy Adam. */
+  stamps: { u1: Int32Array; i1: Int32Array; u2: Int32Array; i2: Int32Array } | null;
   mU: Float32Array;
   vU: Float32Array;
   mI: Float32Array;
@@ -54,19 +66,28 @@ interface StepBuffers {
 
 /** The kernels a thread runs the Adam step with (null: the TypeScript loops). */
 interface AdamKernels {
-  dense: NativeAdamKernel | null;
+  dense: AdamStampedFn | null;
   rows: AdamRowsFn | null;
 }
 
 function adamKernels(native: boolean): AdamKernels {
-  return { dense: native ? nativeAdamKernel() : null, rows: native ? nativeAdamRowsKernel() : null };
+  return { dense: native ? nativeAdamStampedKernel() : null, rows: native ? nativeAdamRowsKernel() : null };
 }
 
-/** One half's forward/backward into its gradient buffers (zero: the Adam step clears them). */
+/** Dense Adam: one half's row stamps, with the batch's stamp. */
+function halfStamps(b: StepBuffers, second: boolean): GradStamps | undefined {
+  if (b.stamps === null) return undefined;
+  const stamp = b.f64[12]!;
+  return second ? { users: b.stamps.u2, items: b.stamps.i2, stamp } : { users: b.stamps.u1, items: b.stamps.i1, stamp };
+}
+
+/** One half's forward/backward into its gradient buffers (stamped, or compact and cleared by the Adam step). */
 function halfFb(b: StepBuffers, fb: BprKernelFn, s: number, e: number, invB: number, second: boolean): number {
   const gU = second ? b.gU2 : b.gU,
     gI = second ? b.gI2 : b.gI;
-  if (b.uSlot === null || b.iSlot === null) return fb(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB);
+  if (b.uSlot === null || b.iSlot === null) {
+    return fb(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB, undefined, undefined, halfStamps(b, second));
+  }
   return fb(b.U, b.I, gU, gI, b.d, b.users, b.pos, b.neg, s, e, invB, b.uSlot, b.iSlot);
 }
 
@@ -83,15 +104,17 @@ function halfAdam(b: StepBuffers, kernels: AdamKernels, c: AdamCoeffs, second: b
     adamRowsUpdate(kernels.rows, items, b.itemRows, iLo, iHi, c);
     return;
   }
-  const hu = b.U.length >> 1,
-    hi = b.I.length >> 1;
-  if (second) {
-    adamUpdateRange(kernels.dense, b.U, b.gU, b.gU2, b.mU, b.vU, hu, b.U.length, c);
-    adamUpdateRange(kernels.dense, b.I, b.gI, b.gI2, b.mI, b.vI, hi, b.I.length, c);
-  } else {
-    adamUpdateRange(kernels.dense, b.U, b.gU, b.gU2, b.mU, b.vU, 0, hu, c);
-    adamUpdateRange(kernels.dense, b.I, b.gI, b.gI2, b.mI, b.vI, 0, hi, c);
-  }
+  const st = b.stamps!,
+    stamp = b.f64[12]!,
+    d = b.d;
+  const nu = b.U.length / d,
+    ni = b.I.length / d;
+  const [uLo, uHi] = second ? [nu >> 1, nu] : [0, nu >> 1];
+  const [iLo, iHi] = second ? [ni >> 1, ni] : [0, ni >> 1];
+  const users = { g: b.gU, g2: b.gU2, stamps1: st.u1, stamps2: st.u2, stamp };
+  const items = { g: b.gI, g2: b.gI2, stamps1: st.i1, stamps2: st.i2, stamp };
+  adamStampedRowsUpdate(kernels.dense, { p: b.U, m: b.mU, v: b.vU, cols: d }, users, uLo, uHi, c);
+  adamStampedRowsUpdate(kernels.dense, { p: b.I, m: b.mI, v: b.vI, cols: d }, items, iLo, iHi, c);
 }
 
 /**
@@ -158,9 +181,6 @@ export class SplitStepper {
         ? { users: new TouchedRows(model.nUsers), items: new TouchedRows(model.nItems) }
         : undefined;
     this.b = stepBuffers(model, adam, triples, this.touched, inputs.batchSize ?? triples.users.length);
-    // from here on each Adam step leaves the gradient buffers zeroed for the next batch
-    this.b.gU.fill(0);
-    this.b.gI.fill(0);
     const { U, I, gU, gI, mU, vU, mI, vI, users, pos, neg } = this.b;
     for (const a of [U, I, gU, gI, mU, vU, mI, vI, users, pos, neg]) {
       if (!(a.buffer instanceof SharedArrayBuffer)) threads = 1; // e.g. weights loaded into plain arrays
@@ -178,6 +198,8 @@ export class SplitStepper {
     this.batch = { s, e };
     // lazy Adam: the slots of the compact gradient rows, before either half accumulates
     if (this.touched) this.gatherTouchedRows(this.touched);
+    // dense Adam: a new stamp, so each half clears the rows it touches first
+    else this.b.f64[12] = this.b.f64[12]! + 1;
     const invB = 1 / (e - s);
     const mid = s + ((e - s) >> 1);
     const fb = this.fb;
@@ -192,7 +214,7 @@ export class SplitStepper {
     return mine + f[3]!;
   }
 
-  /** The Adam step of the last forwardBackward's batch; leaves the gradient buffers zeroed. */
+  /** The Adam step of the last forwardBackward's batch (lazy Adam: leaves the compact gradients zeroed). */
   adamStep(): void {
     const c = this.adam.beginStep();
     if (!this.worker) {
@@ -280,12 +302,22 @@ function stepBuffers(
     d,
     U: pu.value,
     I: pi.value,
-    gU: touched ? sharedF32(uLen) : pu.grad,
-    gI: touched ? sharedF32(iLen) : pi.grad,
+    // the model's grad buffers stay untouched (zero), whoever uses the model next
+    gU: sharedF32(uLen),
+    gI: sharedF32(iLen),
     gU2: sharedF32(uLen),
     gI2: sharedF32(iLen),
     uSlot: touched?.users.slot ?? null,
     iSlot: touched?.items.slot ?? null,
+    // stamps start at 0, batches at 1: no row counts as touched before its first batch
+    stamps: touched
+      ? null
+      : {
+          u1: sharedI32(model.nUsers),
+          i1: sharedI32(model.nItems),
+          u2: sharedI32(model.nUsers),
+          i2: sharedI32(model.nItems),
+        },
     mU: mu.m,
     vU: mu.v,
     mI: mi.m,
@@ -297,7 +329,7 @@ function stepBuffers(
     userRows: touched?.users.list ?? null,
     itemRows: touched?.items.list ?? null,
     ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)),
-    f64: new Float64Array(new SharedArrayBuffer(12 * 8)),
+    f64: new Float64Array(new SharedArrayBuffer(13 * 8)),
   };
 }
 

@@ -16,7 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Rng } from '../math/rng.js';
-import { BprModel } from '../models/bpr.js';
+import { BprModel, sharedI32 } from '../models/bpr.js';
 import { Adam } from '../nn/adam.js';
 import { SparseAdam } from '../nn/sparse-adam.js';
 import { UserError } from '../util/errors.js';
@@ -191,8 +191,4 @@ function runBatches(exec: SplitStepper, n: number, batchSize: number) {
     nBatches++;
   }
   return { lossSum, nBatches, fbMs, adamMs };
-}
-
-function sharedI32(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(n * 4));
 }

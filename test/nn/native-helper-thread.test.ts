@@ -35,6 +35,10 @@ function runAdam(adamStep: AdamStep, seed: number, threads: number, pause: (i: n
     const stepSize = 1e-3 / (1 - 0.9 ** (i + 1)),
       inv = 1 / Math.sqrt(1 - 0.999 ** (i + 1));
     adamStep(p, g, null, m, v, 0.9, 0.999, stepSize, inv, 1e-8, 0.01, threads, true);
+    assert.ok(
+      g.every((x) => x === 0),
+      'zeroGrads clears every gradient entry read',
+    );
   }
   return p;
 }

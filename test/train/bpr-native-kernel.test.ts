@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/math/rng.js';
-import { BPR_GAMMA, bprKernel } from '../../src/models/bpr.js';
+import { BPR_GAMMA, bprKernel } from '../../src/models/bpr-kernel.js';
 import { TouchedRows } from '../../src/nn/sparse-adam.js';
 import { nativeBprKernel, nativeEpochDraw } from '../../src/train/bpr-native-kernel.js';
 import { positivePairs, sampleNegatives } from '../../src/train/train-data.js';
