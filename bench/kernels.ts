@@ -3,8 +3,12 @@
  * the shapes of one BPR epoch on ML-100K (943 × 1,682, dim 256, 82k triples in batches of
  * 4,096) or of the 10k-item catalogue (`--size 10k`: 610 × 9,724): BPR's dot products
  * (bprScores), its gradient pass (bprGrads), a dense Adam step with both halves' gradients
- * (adamStep) and row-wise top-k of the epoch's validation scores (topkRows, k = 10; native on
- * one and two threads, and the TypeScript loop). Random tables and triples from a fixed seed;
+ * (adamStep; and adamStampedRows, which reads the rows each half of the batch touched and zeros
+ * for the others, as BPR's trainer does), the fine-tuner's RAdam row step at the 10-epoch
+ * backbone's shape (radamRows: 651 of 1,683 item rows a step, 59 steps, on one thread and with
+ * the binding's helper thread) and row-wise top-k of the epoch's validation scores (topkRows,
+ * k = 10; native on one and two threads, and the TypeScript loop). Random tables and triples
+ * from a fixed seed;
  * each figure is the minimum over 5 repetitions, in milliseconds per epoch, and a
  * `RESULT kernel_<name>_ms <x> ms` line.
  *
@@ -81,6 +85,41 @@ report(
   'adam dense, two gradient halves',
   time(() => blas.adamStep!(p, g, g2, m, v, 0.9, 0.999, 1e-4, 1.05, 1e-8, 0, 1, false)),
 );
+
+report(
+  'adam dense, clearing both halves',
+  time(() => blas.adamStep!(p, g, g2, m, v, 0.9, 0.999, 1e-4, 1.05, 1e-8, 0, 1, true)),
+);
+
+// the rows each half of each batch touches (users, then items after the nU user rows)
+const halfStamps = (half: 0 | 1) =>
+  Array.from({ length: batches }, (_, b) => {
+    const st = new Int32Array(nU + nI);
+    const [s, e] = [b * batch + (half * batch) / 2, b * batch + ((half + 1) * batch) / 2];
+    for (let t = s; t < e; t++) st[users[t]!] = st[nU + pos[t]!] = st[nU + neg[t]!] = 1;
+    return st;
+  });
+const [st1, st2] = [halfStamps(0), halfStamps(1)];
+report(
+  'adam stamped rows, batch touches',
+  time((b) =>
+    blas.adamStampedRows!(p, g, g2, m, v, d, 0, nU + nI, st1[b]!, st2[b]!, 1, 0.9, 0.999, 1e-4, 1.05, 1e-8, 0),
+  ),
+);
+
+// RAdam rows: 651 distinct rows of a 1,683-row item table, every one catching up on skipped steps
+const rp = table(1683),
+  rg = table(1683),
+  rm = Float32Array.from(rp, (x) => 1e-3 * Math.abs(x) + 1e-6),
+  rv = Float32Array.from(rp, (x) => 1e-6 * x * x + 1e-9);
+const rRows = Int32Array.from(rng.permutation(1683).subarray(0, 651));
+const factors = Float64Array.from({ length: 3 * 651 }, (_, i) => [1e-4, 0.99, 0.998][i % 3]!);
+for (const th of [1, 2]) {
+  report(
+    `radam rows, ${th === 1 ? '1 thread' : 'helper thread'}`,
+    time(() => blas.radamRows!(rp, rg, rm, rv, d, rRows, 651, factors, 0.9, 0.999, 1e-5, 1e-8, false, th), 59),
+  );
+}
 
 const scores = Float32Array.from({ length: nU * nI }, () => rng.normal());
 const out = new Int32Array(nU * 10);

@@ -2,15 +2,48 @@
 // adamStampedRowsUpdate, BPR's two gradient halves; native/bpr.cc bprGrads clears and stamps a
 // row before its first addition of a batch). For rows [rowLo, rowHi) of a (rows × cols) tensor:
 // a row's gradient in g is its row of g when stamp1[r] == stamp, else zeros (the batch did not
-// touch it in that half); likewise g2 with stamp2. Then adam_range's update on the row, with
+// touch it in that half); likewise g2 with stamp2. Then adam_range's update on the row with
 // both buffers, as dense Adam on cleared buffers does: the same bits, without clearing whole
 // tables after each step or reading the rows a batch did not touch.
 //   adamStampedRows(p, g, g2, m, v, cols, rowLo, rowHi, stamp1, stamp2, stamp,
 //                   beta1, beta2, stepSize, invBc2Sqrt, eps, weightDecay)
 #include "kernels.h"
 #include "adam-range.h"
+#include <cmath>
 #include <string>
-#include <vector>
+
+// adam_range's update with two gradient buffers (native/optim.cc) on one row of d entries: the
+// halves' values x, y summed in double, rounded to float, weight decay added, then m, v, p.
+#define CALITUNE_STAMPED_ELEMENT(x, y)                                              \
+  do {                                                                              \
+    const double pi = p[i];                                                         \
+    const double gi = (double)(float)((x) + (y)) + wd * pi;                         \
+    const float mi = (float)(b1 * (double)m[i] + omb1 * gi);                        \
+    const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);                   \
+    m[i] = mi;                                                                      \
+    v[i] = vi;                                                                      \
+    p[i] = (float)(pi - stepSize * (double)mi / (std::sqrt((double)vi) * inv + eps)); \
+  } while (0)
+
+// A row whose half ga (gb) is null reads 0.0 for it, the value (double)0.0f of a cleared buffer,
+// without loading anything.
+CALITUNE_VECTOR_CLONES
+static void stamped_row(const AdamArgs& a, const float* __restrict ga, const float* __restrict gb, size_t d) {
+  float* __restrict p = a.p;
+  float* __restrict m = a.m;
+  float* __restrict v = a.v;
+  const double b1 = a.b1, b2 = a.b2, stepSize = a.stepSize, inv = a.inv, eps = a.eps, wd = a.wd;
+  const double omb1 = 1 - b1, omb2 = 1 - b2;
+  if (ga != nullptr && gb != nullptr) {
+    for (size_t i = 0; i < d; i++) CALITUNE_STAMPED_ELEMENT((double)ga[i], (double)gb[i]);
+  } else if (ga != nullptr) {
+    for (size_t i = 0; i < d; i++) CALITUNE_STAMPED_ELEMENT((double)ga[i], 0.0);
+  } else if (gb != nullptr) {
+    for (size_t i = 0; i < d; i++) CALITUNE_STAMPED_ELEMENT(0.0, (double)gb[i]);
+  } else {
+    for (size_t i = 0; i < d; i++) CALITUNE_STAMPED_ELEMENT(0.0, 0.0);
+  }
+}
 
 static const char* stamped_args(const Napi::CallbackInfo& info, size_t& cols, int64_t& lo, int64_t& hi) {
   if (info.Length() != 17) return "expects 17 arguments";
@@ -61,17 +94,20 @@ static Napi::Value AdamStampedRows(const Napi::CallbackInfo& info) {
   a.wd = info[16].As<Napi::Number>().DoubleValue();
   a.zero = false;
   float *g = f32(1), *g2 = f32(2);
-  const std::vector<float> zeros(d, 0.0f);
+  // a half's rows are read with gaps (the rows the batch skipped), which stops the hardware
+  // prefetcher's stream: fetch the rows two ahead (10k items: 85 → 65 ms an epoch, one thread)
+  auto prefetch = [d](const float* row) {
+    for (size_t j = 0; j < d; j += 16) __builtin_prefetch(row + j);
+  };
   for (int64_t r = lo; r < hi; r++) {
+    if (r + 2 < hi && s1[r + 2] == stamp) prefetch(g + (size_t)(r + 2) * d);
+    if (r + 2 < hi && s2[r + 2] == stamp) prefetch(g2 + (size_t)(r + 2) * d);
     const size_t o = (size_t)r * d;
     AdamArgs row = a;
     row.p += o;
     row.m += o;
     row.v += o;
-    // a row untouched in a half reads zeros: a cleared buffer's values (adam_range only reads g, g2 here)
-    row.g = s1[r] == stamp ? g + o : const_cast<float*>(zeros.data());
-    row.g2 = s2[r] == stamp ? g2 + o : const_cast<float*>(zeros.data());
-    adam_range(0, d, row);
+    stamped_row(row, s1[r] == stamp ? g + o : nullptr, s2[r] == stamp ? g2 + o : nullptr, d);
   }
   return env.Undefined();
 }
