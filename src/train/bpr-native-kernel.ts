@@ -68,7 +68,7 @@ function lossAndSlopes(xs: Float64Array, n: number, invB: number, lossBefore: nu
   return lossSum;
 }
 
-/** The binding's bprDrawEpoch (one epoch's shuffle, pairs and negatives). */
+/** The binding's bprDrawEpoch (native/bpr-draw.cc: one epoch's shuffle, pairs and negatives). */
 export type EpochDrawFn = NonNullable<NativeBlas['bprDrawEpoch']>;
 
 /** The native epoch draw, or null when the binding lacks it or CALITUNE_NATIVE_ADAM=0. */
