@@ -12,17 +12,13 @@
 #include <cmath>
 #include <string>
 
-// adam_range's update with two gradient buffers (native/optim.cc) on one row of d entries: the
-// halves' values x, y summed in double, rounded to float, weight decay added, then m, v, p.
-#define CALITUNE_STAMPED_ELEMENT(x, y)                                              \
-  do {                                                                              \
-    const double pi = p[i];                                                         \
-    const double gi = (double)(float)((x) + (y)) + wd * pi;                         \
-    const float mi = (float)(b1 * (double)m[i] + omb1 * gi);                        \
-    const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);                   \
-    m[i] = mi;                                                                      \
-    v[i] = vi;                                                                      \
-    p[i] = (float)(pi - stepSize * (double)mi / (std::sqrt((double)vi) * inv + eps)); \
+// adam_range's update with two gradient buffers (native/optim.cc) on entry i: the halves' values
+// x, y summed in double and rounded to float, weight decay added, then the shared element update.
+#define CALITUNE_STAMPED_ELEMENT(x, y)                      \
+  do {                                                      \
+    const double pi = p[i];                                 \
+    const double gi = (double)(float)((x) + (y)) + wd * pi; \
+    CALITUNE_ADAM_ELEMENT(i, pi, gi);                       \
   } while (0)
 
 // A row whose half ga (gb) is null reads 0.0 for it, the value (double)0.0f of a cleared buffer,
@@ -100,8 +96,10 @@ static Napi::Value AdamStampedRows(const Napi::CallbackInfo& info) {
     for (size_t j = 0; j < d; j += 16) __builtin_prefetch(row + j);
   };
   for (int64_t r = lo; r < hi; r++) {
-    if (r + 2 < hi && s1[r + 2] == stamp) prefetch(g + (size_t)(r + 2) * d);
-    if (r + 2 < hi && s2[r + 2] == stamp) prefetch(g2 + (size_t)(r + 2) * d);
+    if (r + 2 < hi) {
+      if (s1[r + 2] == stamp) prefetch(g + (size_t)(r + 2) * d);
+      if (s2[r + 2] == stamp) prefetch(g2 + (size_t)(r + 2) * d);
+    }
     const size_t o = (size_t)r * d;
     AdamArgs row = a;
     row.p += o;

@@ -45,11 +45,7 @@ void adam_range(size_t lo, size_t hi, const AdamArgs& a) {
     for (size_t i = lo; i < hi; i++) {
       const double gi = g[i];
       if (zero) g[i] = 0;
-      const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
-      const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = (float)((double)p[i] - stepSize * (double)mi / (std::sqrt((double)vi) * inv + eps));
+      CALITUNE_ADAM_ELEMENT(i, (double)p[i], gi);
     }
     return;
   }
@@ -60,11 +56,7 @@ void adam_range(size_t lo, size_t hi, const AdamArgs& a) {
       g[i] = 0;
       if (g2 != nullptr) g2[i] = 0;
     }
-    const float mi = (float)(b1 * (double)m[i] + omb1 * gi);
-    const float vi = (float)(b2 * (double)v[i] + omb2 * gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = (float)(pi - stepSize * (double)mi / (std::sqrt((double)vi) * inv + eps));
+    CALITUNE_ADAM_ELEMENT(i, pi, gi);
   }
 }
 

@@ -191,7 +191,7 @@ export function nativeAdamStampedKernel(): AdamStampedFn | null {
 /**
  * Two gradient buffers (the halves of a batch) that are stamped instead of cleared: row r's
  * gradient in g counts only when stamps1[r] is `stamp` (the batch touched it in that half),
- * else it is zero; likewise g2 with stamps2 (src/models/bpr.ts GradStamps writes them).
+ * else it is zero; likewise g2 with stamps2 (src/models/bpr-kernel.ts GradStamps writes them).
  */
 export interface StampedGrads {
   g: Float32Array;
